@@ -1,0 +1,34 @@
+import type { ModelProvider, ModelRequest, ModelResponse } from './model-provider';
+
+/** Whitespace word count: the local provider's honest stand-in for tokens. */
+function countWords(value: unknown): number {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? '');
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+export const LOCAL_MODELS = ['keel-local-1'] as const;
+
+/**
+ * The built-in offline provider: runs the task's deterministic algorithm (extractive summary,
+ * lexicon classifier, ...). Free, instant, always available; the default when no vendor key is set.
+ */
+export function createLocalProvider(): ModelProvider {
+  return {
+    slug: 'local',
+    generate(request: ModelRequest): Promise<ModelResponse> {
+      if (!(LOCAL_MODELS as readonly string[]).includes(request.model)) {
+        return Promise.reject(new Error(`local provider has no model "${request.model}"`));
+      }
+      const output = request.task.fallback(request.input);
+      return Promise.resolve({
+        output,
+        model: request.model,
+        usage: {
+          inputTokens: countWords(request.system) + countWords(request.prompt),
+          outputTokens: countWords(output),
+        },
+        finishReason: 'stop',
+      });
+    },
+  };
+}

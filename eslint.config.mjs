@@ -1,0 +1,64 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import prettier from 'eslint-config-prettier';
+import { builtinModules } from 'node:module';
+
+/** Node built-ins and SDK clients: never reachable from workflow code (it runs in a sandbox and must replay). */
+const workflowBanned = [
+  ...builtinModules,
+  ...builtinModules.map((m) => `node:${m}`),
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+  'openai',
+  '@anthropic-ai/sdk',
+  'pino',
+  '@nestjs/*',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', '.keel/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-cycle': 'error',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'shared/**/*.ts'],
+    ignores: ['shared/config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: workflowBanned.filter((m) => !m.includes('*')),
+          patterns: [{ group: ['@nestjs/*'], message: 'Workflow-safe code cannot import NestJS.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
+  },
+  prettier,
+);

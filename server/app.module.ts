@@ -1,0 +1,38 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { Client } from '@temporalio/client';
+import type { KeelConfig } from '../shared/runtime/config';
+import type { Logger } from '../shared/runtime/logger';
+import { ApiKeyGuard } from './auth.guard';
+import { DocsController } from './docs.controller';
+import { HealthController } from './health.controller';
+import { JobsController } from './jobs.controller';
+import { JobsService } from './jobs.service';
+import { TasksController } from './tasks.controller';
+import type { TenantDirectory } from './tenants';
+import { CONFIG, LOGGER, TEMPORAL_CLIENT, TENANTS } from './tokens';
+
+export interface AppDeps {
+  config: KeelConfig;
+  client: Client;
+  tenants: TenantDirectory;
+  logger: Logger;
+}
+
+@Module({})
+export class AppModule {
+  static register(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [TasksController, JobsController, HealthController, DocsController],
+      providers: [
+        { provide: CONFIG, useValue: deps.config },
+        { provide: TEMPORAL_CLIENT, useValue: deps.client },
+        { provide: TENANTS, useValue: deps.tenants },
+        { provide: LOGGER, useValue: deps.logger },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        JobsService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { KeelConfig } from '../shared/runtime/config';
+import { Public } from './auth.guard';
+import { ProblemError } from './problem';
+import { CONFIG, TEMPORAL_CLIENT } from './tokens';
+
+const { TaskQueueType } = temporal.api.enums.v1;
+
+@Public()
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(CONFIG) private readonly config: KeelConfig,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get('healthz')
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: Temporal answers and at least one worker polls Keel's task queue. */
+  @Get('readyz')
+  async ready(): Promise<object> {
+    const service = this.client.workflowService;
+    const namespace = this.config.temporal.namespace;
+    const checks: Record<string, string> = {};
+    try {
+      await service.getSystemInfo({});
+      checks.temporal = 'ok';
+      for (const [name, type] of [
+        ['workflowPollers', TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
+        ['activityPollers', TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+      ] as const) {
+        const queue = await service.describeTaskQueue({
+          namespace,
+          taskQueue: { name: this.config.taskQueue },
+          taskQueueType: type,
+        });
+        checks[name] = (queue.pollers?.length ?? 0) > 0 ? 'ok' : 'no worker polling';
+      }
+    } catch (err) {
+      checks.temporal = `unreachable: ${(err as Error).message.split('\n')[0]}`;
+    }
+    const ready = Object.values(checks).every((v) => v === 'ok') && Object.keys(checks).length === 3;
+    if (!ready) {
+      throw new ProblemError(503, 'not-ready', 'Not ready', 'Keel cannot serve tasks yet.', { checks });
+    }
+    return { status: 'ready', checks, taskQueue: this.config.taskQueue, namespace };
+  }
+}
+

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { ProblemError, sendProblem } from './problem';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Every response carries `x-request-id`: the caller's when it is sane, else a fresh one. */
+export function requestId(): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.header('x-request-id');
+    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.headers['x-request-id'] = id;
+    res.setHeader('x-request-id', id);
+    next();
+  };
+}
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/**
+ * JSON bodies up to `limitBytes`. Body errors become problem+json here, because they happen
+ * before Nest's routing and filters see the request.
+ */
+export function jsonBody(limitBytes: number): RequestHandler {
+  const parse = express.json({ limit: limitBytes, strict: true, type: () => true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
+    if (!hasBody || req.method === 'GET' || req.method === 'HEAD') return next();
+    if (!req.is('application/json') && !req.is('application/*+json')) {
+      return sendProblem(
+        res,
+        req,
+        new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.'),
+      );
+    }
+    parse(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const e = err as BodyParserError;
+      if (e.type === 'entity.too.large') {
+        return sendProblem(
+          res,
+          req,
+          new ProblemError(413, 'payload-too-large', 'Payload too large', `The body exceeds the limit of ${limitBytes} bytes.`, { limitBytes }),
+        );
+      }
+      if (e.type === 'entity.parse.failed') {
+        return sendProblem(
+          res,
+          req,
+          new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON.', {
+            errors: [{ field: '(body)', message: 'not valid JSON' }],
+          }),
+        );
+      }
+      return sendProblem(
+        res,
+        req,
+        new ProblemError(e.status && e.status < 500 ? e.status : 400, 'invalid-request', 'Invalid request', 'The body could not be read.'),
+      );
+    });
+  };
+}

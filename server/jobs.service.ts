@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { ApplicationFailure, TimeoutFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { FailureType, toFieldErrors } from '../shared/errors';
+import { JobStatus, TaskOptions, type JobStep, type RunTaskRequest, type RunTaskResult } from '../shared/job';
+import { SearchAttr, getJobStateQuery } from '../shared/messages';
+import { findTask, type AnyTaskDefinition } from '../shared/tasks';
+import type { KeelConfig } from '../shared/runtime/config';
+import { invalidRequest, ProblemError, type Problem } from './problem';
+import type { Tenant } from './tenants';
+import { CONFIG, TEMPORAL_CLIENT } from './tokens';
+import type { runTask } from '../workflows';
+
+export const RunTaskBody = z
+  .object({
+    input: z.unknown().refine((v) => v !== undefined, 'required'),
+    options: TaskOptions.optional(),
+  })
+  .strict();
+
+export interface JobView {
+  jobId: string;
+  task: string;
+  status: JobStatus;
+  output?: unknown;
+  meta?: RunTaskResult['meta'];
+  error?: Problem;
+  steps?: JobStep[];
+}
+
+export type RunOutcome =
+  | { kind: 'completed'; jobId: string; result: RunTaskResult }
+  | { kind: 'accepted'; jobId: string };
+
+const JOB_ID = /^([a-z0-9]+(?:-[a-z0-9]+)*)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Maps a failed workflow to the caller's problem. Messages are Keel's own, never model text. */
+export function problemForFailure(err: unknown, jobId: string): ProblemError {
+  const cause = err instanceof WorkflowFailedError ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const details = (cause.details ?? []) as unknown[];
+    switch (cause.type) {
+      case FailureType.InvalidInput:
+        return new ProblemError(400, 'invalid-request', 'Invalid request', cause.message, {
+          jobId,
+          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
+        });
+      case FailureType.UnknownProvider:
+        return new ProblemError(400, 'unknown-provider', 'Unknown provider', cause.message, { jobId });
+      case FailureType.AllCandidatesFailed:
+      case FailureType.InvalidOutput: {
+        const reasons = (details[0] as { reasons?: string[] } | undefined)?.reasons ?? [];
+        return new ProblemError(502, 'all-candidates-failed', 'No model produced a valid answer', cause.message, { jobId, reasons });
+      }
+      default:
+        return new ProblemError(500, 'task-failed', 'Task failed', cause.message, { jobId });
+    }
+  }
+  if (cause instanceof TimeoutFailure) {
+    return new ProblemError(504, 'task-timed-out', 'Task timed out', 'The task exceeded its hard timeout.', { jobId });
+  }
+  if (cause instanceof CancelledFailure || cause instanceof TerminatedFailure) {
+    return new ProblemError(409, 'task-cancelled', 'Task cancelled', 'The task was cancelled before it finished.', { jobId });
+  }
+  return new ProblemError(500, 'task-failed', 'Task failed', 'The task failed; see the job in the Temporal Web UI.', { jobId });
+}
+
+function statusOf(desc: WorkflowExecutionDescription): JobStatus {
+  switch (desc.status.name) {
+    case 'RUNNING':
+    case 'CONTINUED_AS_NEW':
+    case 'UNSPECIFIED':
+    case 'PAUSED':
+      return JobStatus.running;
+    case 'COMPLETED':
+      return JobStatus.completed;
+    case 'FAILED':
+      return JobStatus.failed;
+    case 'CANCELLED':
+    case 'TERMINATED':
+      return JobStatus.cancelled;
+    case 'TIMED_OUT':
+      return JobStatus.timedOut;
+    default:
+      return JobStatus.running;
+  }
+}
+
+/** Starts task workflows and reads jobs back. Every external call goes through the Temporal client. */
+@Injectable()
+export class JobsService {
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(CONFIG) private readonly config: KeelConfig,
+  ) {}
+
+  requireTask(name: string): AnyTaskDefinition {
+    const task = findTask(name);
+    if (!task) throw new ProblemError(404, 'unknown-task', 'Unknown task', `There is no task "${name}".`);
+    return task;
+  }
+
+  /** Validates, starts the workflow, and waits up to the sync budget for its result. */
+  async run(args: { tenant: Tenant; taskName: string; body: unknown; requestId: string }): Promise<RunOutcome> {
+    const task = this.requireTask(args.taskName);
+    const body = RunTaskBody.safeParse(args.body);
+    if (!body.success) throw invalidRequest('The body must be {"input": {...}, "options"?: {...}}.', toFieldErrors(body.error.issues));
+    const input = task.input.safeParse(body.data.input);
+    if (!input.success) {
+      throw invalidRequest(`The input does not match the "${task.name}" schema.`, toFieldErrors(input.error.issues, 'input'));
+    }
+    const options = body.data.options ?? {};
+    const request: RunTaskRequest = {
+      task: task.name,
+      tenantId: args.tenant.id,
+      requestId: args.requestId,
+      input: input.data,
+      options,
+    };
+    const jobId = `${task.name}-${randomUUID()}`;
+    const handle = await this.client.workflow.start<typeof runTask>('runTask', {
+      taskQueue: this.config.taskQueue,
+      workflowId: jobId,
+      args: [request],
+      typedSearchAttributes: [
+        { key: SearchAttr.tenant, value: args.tenant.id },
+        { key: SearchAttr.task, value: task.name },
+        { key: SearchAttr.status, value: JobStatus.running },
+      ],
+    });
+
+    const waitMs = Math.min(options.maxSyncMs ?? task.envelope.maxSyncMs, task.envelope.maxSyncMs);
+    if (waitMs <= 0) return { kind: 'accepted', jobId };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), waitMs);
+    try {
+      const result = await this.client.withAbortSignal(controller.signal, () => handle.result());
+      return { kind: 'completed', jobId, result };
+    } catch (err) {
+      if (controller.signal.aborted) return { kind: 'accepted', jobId };
+      throw problemForFailure(err, jobId);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A job as its tenant sees it. Another tenant's job is a 404, the same as a missing one. */
+  async get(args: { tenant: Tenant; jobId: string }): Promise<JobView> {
+    const notFound = new ProblemError(404, 'job-not-found', 'Job not found', `There is no job "${args.jobId}".`);
+    const match = JOB_ID.exec(args.jobId);
+    if (!match) throw notFound;
+    const handle = this.client.workflow.getHandle(args.jobId);
+    let desc: WorkflowExecutionDescription;
+    try {
+      desc = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound;
+      throw err;
+    }
+    if (desc.typedSearchAttributes.get(SearchAttr.tenant) !== args.tenant.id) throw notFound;
+
+    const view: JobView = { jobId: args.jobId, task: match[1] ?? '', status: statusOf(desc) };
+    if (view.status === JobStatus.completed) {
+      const result = (await handle.result()) as RunTaskResult;
+      view.output = result.output;
+      view.meta = result.meta;
+    } else if (view.status !== JobStatus.running) {
+      try {
+        await handle.result();
+      } catch (err) {
+        view.error = problemForFailure(err, args.jobId).toProblem();
+      }
+    }
+    try {
+      view.steps = (await handle.query(getJobStateQuery)).steps;
+    } catch {
+      // Steps need a worker to answer the query; the status above does not.
+    }
+    return view;
+  }
+}

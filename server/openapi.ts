@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { JobStep, ResultMeta, TaskOptions } from '../shared/job';
+import { TASKS } from '../shared/tasks';
+
+type Json = Record<string, unknown>;
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Json =>
+  z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Json;
+
+const problem = (description: string): Json => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+/** The OpenAPI document, generated from the same zod schemas the server and workflows use. */
+export function buildOpenApi(options: { maxBodyBytes: number }): Json {
+  const paths: Json = {};
+  for (const task of Object.values(TASKS)) {
+    paths[`/v1/tasks/${task.name}`] = {
+      post: {
+        summary: task.description,
+        operationId: `run-${task.name}`,
+        tags: ['tasks'],
+        parameters: [{ $ref: '#/components/parameters/RequestId' }],
+        requestBody: {
+          required: true,
+          description: `Body limit: ${options.maxBodyBytes} bytes. Prompt ${task.prompt.version}; waits up to ${task.envelope.maxSyncMs} ms.`,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['input'],
+                additionalProperties: false,
+                properties: { input: schema(task.input, 'input'), options: schema(TaskOptions, 'input') },
+              },
+              example: { input: task.example },
+            },
+          },
+        },
+        responses: {
+          200: {
+            description: 'Completed within the sync budget.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    jobId: { type: 'string' },
+                    status: { const: 'completed' },
+                    output: schema(task.output),
+                    meta: { $ref: '#/components/schemas/ResultMeta' },
+                  },
+                },
+              },
+            },
+          },
+          202: {
+            description: 'Still running; poll the Location.',
+            headers: { Location: { schema: { type: 'string' } } },
+            content: { 'application/json': { schema: { type: 'object', properties: { jobId: { type: 'string' }, status: { const: 'running' } } } } },
+          },
+          400: problem('Invalid or malformed body; `errors[]` names the fields.'),
+          401: problem('Missing or invalid API key.'),
+          404: problem('Unknown task.'),
+          413: problem('Body over the limit.'),
+          502: problem('No model produced a valid answer.'),
+        },
+      },
+    };
+  }
+  paths['/v1/jobs/{id}'] = {
+    get: {
+      summary: 'A job: status, output, meta and steps so far.',
+      tags: ['jobs'],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        200: {
+          description: 'The job.',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  jobId: { type: 'string' },
+                  task: { type: 'string' },
+                  status: { enum: ['running', 'completed', 'failed', 'cancelled', 'timed_out'] },
+                  output: {},
+                  meta: { $ref: '#/components/schemas/ResultMeta' },
+                  error: { $ref: '#/components/schemas/Problem' },
+                  steps: { type: 'array', items: schema(JobStep) },
+                },
+              },
+            },
+          },
+        },
+        401: problem('Missing or invalid API key.'),
+        404: problem('No such job for this tenant.'),
+      },
+    },
+  };
+  paths['/healthz'] = { get: { summary: 'Liveness', tags: ['ops'], security: [], responses: { 200: { description: 'alive' } } } };
+  paths['/readyz'] = {
+    get: { summary: 'Readiness: Temporal reachable and a worker polling', tags: ['ops'], security: [], responses: { 200: { description: 'ready' }, 503: problem('not ready') } },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Keel API', version: '1.0.0', description: 'Reliable AI tasks. Every call is a Temporal workflow.' },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      parameters: { RequestId: { name: 'x-request-id', in: 'header', required: false, schema: { type: 'string' } } },
+      schemas: { Problem: schema(ProblemSchema), ResultMeta: schema(ResultMeta) },
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../messages';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .transform((v) => v === 'true' || v === '1');
+
+/**
+ * Every environment variable Keel reads, parsed once at boot. Nothing else reads `process.env`
+ * (the vendor SDKs read their own keys later).
+ */
+const EnvSchema = z.object({
+  /** API port. @default 3000 */
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** API bind address. @default 127.0.0.1 (loopback only; set 0.0.0.0 to expose it) */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** The demo tenant's API key. Generated and kept under `.keel/` when unset. */
+  KEEL_DEMO_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** An existing Temporal frontend (`host:port`). Unset: `npm start` runs an embedded dev server. */
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+  /** @default default */
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** API key for Temporal Cloud (implies TLS). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** Use TLS towards Temporal. @default false (true when an API key or client cert is set) */
+  TEMPORAL_TLS: bool.optional(),
+  /** mTLS client certificate and key (PEM files). */
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  /** Custom CA (PEM) for a self-signed cluster. */
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** @default keel-tasks */
+  KEEL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /** Largest accepted request body in bytes. @default 1048576 (1 MiB) */
+  KEEL_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  /** Where the embedded dev server keeps its SQLite file, the cached CLI and the demo key. */
+  KEEL_DATA_DIR: z.string().min(1).default('.keel'),
+  /** Embedded dev server ports. @default 7233 and 8233 */
+  KEEL_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  KEEL_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /** How long a stopping worker waits for in-flight activities. @default 30000 */
+  KEEL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /** Set by `npm start` on its children so they stop when the supervisor is gone. */
+  KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
+  /** pino level. @default info */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: {
+    serverNameOverride?: string;
+    serverRootCACertificatePath?: string;
+    clientCertPairPaths?: { crt: string; key: string };
+  };
+  /** True when no TEMPORAL_ADDRESS was given: `npm start` owns the server. */
+  embedded: boolean;
+}
+
+export interface KeelConfig {
+  port: number;
+  host: string;
+  demoApiKey?: string;
+  temporal: TemporalSettings;
+  taskQueue: string;
+  maxBodyBytes: number;
+  dataDir: string;
+  devServer: { port: number; uiPort: number };
+  shutdownGraceMs: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  parentPid?: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Parses the environment once. A bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
+  // Empty strings mean "unset", as in most shells' `FOO= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const useTls =
+    e.TEMPORAL_TLS ?? (!!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CERT_PATH || !!e.TEMPORAL_TLS_CA_PATH);
+  if (!!e.TEMPORAL_TLS_CERT_PATH !== !!e.TEMPORAL_TLS_KEY_PATH) {
+    throw new ConfigError(['TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together']);
+  }
+  const dataDir = path.resolve(e.KEEL_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    demoApiKey: e.KEEL_DEMO_API_KEY,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.KEEL_TEMPORAL_PORT}`,
+      namespace: e.TEMPORAL_NAMESPACE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: useTls
+        ? {
+            serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME,
+            serverRootCACertificatePath: e.TEMPORAL_TLS_CA_PATH,
+            clientCertPairPaths:
+              e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH
+                ? { crt: e.TEMPORAL_TLS_CERT_PATH, key: e.TEMPORAL_TLS_KEY_PATH }
+                : undefined,
+          }
+        : undefined,
+      embedded: !e.TEMPORAL_ADDRESS,
+    },
+    taskQueue: e.KEEL_TASK_QUEUE,
+    maxBodyBytes: e.KEEL_MAX_BODY_BYTES,
+    dataDir,
+    devServer: { port: e.KEEL_TEMPORAL_PORT, uiPort: e.KEEL_TEMPORAL_UI_PORT },
+    shutdownGraceMs: e.KEEL_SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    parentPid: e.KEEL_PARENT_PID,
+  };
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { defineTask } from './task-definition';
+import { TICKET_CATEGORIES, classifyTicketLexicon } from './local/classify-ticket-lexicon';
+
+export const ClassifyTicketInput = z
+  .object({
+    subject: z.string().trim().max(300).default('').describe('Ticket subject line.'),
+    body: z.string().trim().min(1).max(20_000).describe('Ticket body as the customer wrote it.'),
+  })
+  .strict();
+
+export const ClassifyTicketOutput = z
+  .object({
+    category: z.enum(TICKET_CATEGORIES),
+    confidence: z.number().min(0).max(1),
+    rationale: z.string().min(1).max(1_000),
+  })
+  .strict();
+
+export const classifyTicket = defineTask({
+  name: 'classify-ticket',
+  description: 'Route a support ticket to BILLING, TECHNICAL, ACCOUNT or OTHER, with a confidence.',
+  input: ClassifyTicketInput,
+  output: ClassifyTicketOutput,
+  prompt: {
+    version: 'classify-ticket@1',
+    system:
+      'You classify customer support tickets. Categories: BILLING, TECHNICAL, ACCOUNT, OTHER. ' +
+      'Answer with JSON: {"category": string, "confidence": number between 0 and 1, "rationale": string}.',
+    render: ({ subject, body }) => `<subject>${subject}</subject>\n<body>\n${body}\n</body>`,
+  },
+  envelope: { fastMs: 1_500, maxSyncMs: 8_000, hardTimeoutMs: 30_000 },
+  route: ['local:keel-local-1'],
+  fallback: (input) => classifyTicketLexicon(input),
+  example: { subject: 'Refund', body: 'I was charged twice for my subscription' },
+});

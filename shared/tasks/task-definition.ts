@@ -1,0 +1,54 @@
+import type { z } from 'zod';
+
+/**
+ * How long a task may take. The server waits up to `maxSyncMs` for a synchronous answer, then
+ * answers 202 and the work goes on; the workflow gives up at `hardTimeoutMs`.
+ */
+export interface LatencyEnvelope {
+  /** What a healthy call usually takes; used to size the per-call timeout. */
+  readonly fastMs: number;
+  /** Longest a synchronous caller waits before getting 202 + the job. */
+  readonly maxSyncMs: number;
+  /** The task fails (or degrades) after this, whatever happens upstream. */
+  readonly hardTimeoutMs: number;
+}
+
+/** A versioned prompt. The version (`summarize@1`) is recorded in every result's meta. */
+export interface PromptTemplate<I> {
+  readonly version: string;
+  readonly system: string;
+  render(input: I): string;
+}
+
+/** `provider:model`, e.g. `local:keel-local-1` or `openai:gpt-4o-mini`. */
+export type ModelRef = `${string}:${string}`;
+
+/**
+ * A task is data plus small pure functions. Everything here must stay workflow-safe: no I/O, no
+ * clocks, no randomness.
+ */
+export interface TaskDefinition<IS extends z.ZodType = z.ZodType, OS extends z.ZodType = z.ZodType> {
+  /** URL segment: `POST /v1/tasks/{name}`. kebab-case. */
+  readonly name: string;
+  /** One line for the API docs. */
+  readonly description: string;
+  readonly input: IS;
+  readonly output: OS;
+  readonly prompt: PromptTemplate<z.output<IS>>;
+  readonly envelope: LatencyEnvelope;
+  /** Ordered model candidates. Candidates whose provider is not configured are skipped. */
+  readonly route: readonly ModelRef[];
+  /** Deterministic answer used by the `local` provider (and later as the degraded fallback). */
+  readonly fallback: (input: z.output<IS>) => z.output<OS>;
+  /** An input shown in the API docs and used by smoke tests. */
+  readonly example: z.input<IS>;
+}
+
+export type AnyTaskDefinition = TaskDefinition<z.ZodType, z.ZodType>;
+
+/** Identity helper that keeps the input/output types linked. */
+export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(
+  definition: TaskDefinition<IS, OS>,
+): TaskDefinition<IS, OS> {
+  return definition;
+}

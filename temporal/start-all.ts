@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { connectClient } from '../shared/runtime/temporal-connection';
+import { ConfigError, loadConfig, type KeelConfig } from '../shared/runtime/config';
+import { resolveDemoApiKey } from '../shared/runtime/demo-key';
+import { findTemporalCli, TemporalCliNotFoundError } from './cli';
+import { startDevServer, stopProcess, waitForTemporal, type DevServer } from './dev-server';
+import { ensureSearchAttributes } from './search-attributes';
+
+/**
+ * `npm start`: the whole service on one machine. Embedded Temporal dev server (SQLite under
+ * `.keel/`, Web UI on :8233) unless TEMPORAL_ADDRESS is set, then a worker process and the API
+ * process. Ctrl-C / SIGTERM stops the API, lets the worker drain, then stops Temporal.
+ */
+const ROOT = path.resolve(__dirname, '..');
+const say = (line: string): void => console.log(`[keel] ${line}`);
+
+function spawnPart(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  // One node process per part (no tsx wrapper), so signals reach it directly.
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+    detached: true, // own process group: Ctrl-C reaches only us, and we stop parts in order
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number, parts: ChildProcess[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (parts.some((p) => p.exitCode !== null)) throw new Error('a Keel process exited during start-up');
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms`);
+}
+
+async function startTemporal(config: KeelConfig): Promise<DevServer | undefined> {
+  if (!config.temporal.embedded) {
+    say(`using Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS)`);
+    return undefined;
+  }
+  try {
+    await waitForTemporal(config.temporal.address, 1_000);
+    say(`a Temporal server already answers at ${config.temporal.address}; using it`);
+    return undefined;
+  } catch {
+    // nothing there: start our own
+  }
+  const cli = await findTemporalCli({
+    dataDir: config.dataDir,
+    explicitPath: process.env.TEMPORAL_CLI_PATH,
+    searchPath: process.env.PATH,
+    install: true,
+    log: say,
+  });
+  say(`temporal CLI: ${cli.path} (${cli.source})`);
+  return startDevServer({
+    cliPath: cli.path,
+    port: config.devServer.port,
+    uiPort: config.devServer.uiPort,
+    dbFile: path.join(config.dataDir, 'temporal.db'),
+    namespace: config.temporal.namespace,
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const temporal = await startTemporal(config);
+  const connection = await connectClient(config.temporal);
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+  await connection.close();
+  if (added.length) say(`registered search attributes ${added.join(', ')}`);
+
+  const demo = resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir });
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    KEEL_DEMO_API_KEY: demo.key,
+    KEEL_PARENT_PID: String(process.pid),
+  };
+  const worker = spawnPart('worker/main.ts', env);
+  const server = spawnPart('server/main.ts', env);
+  const parts = [server, worker];
+
+  let stopping = false;
+  const stop = async (code: number): Promise<never> => {
+    if (stopping) return new Promise(() => undefined);
+    stopping = true;
+    say('stopping: API first, then the worker (draining in-flight tasks), then Temporal');
+    await stopProcess(server, 10_000);
+    await stopProcess(worker, config.shutdownGraceMs + 5_000);
+    await temporal?.stop(10_000);
+    say('stopped');
+    process.exit(code);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void stop(0));
+  }
+  for (const part of parts) {
+    part.on('exit', (code, signal) => {
+      if (stopping) return;
+      say(`a Keel process exited unexpectedly (code ${code}, signal ${signal}); stopping everything`);
+      void stop(1);
+    });
+  }
+  temporal?.process.on('exit', () => {
+    if (!stopping) {
+      say('the Temporal dev server exited unexpectedly; stopping everything');
+      void stop(1);
+    }
+  });
+
+  const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+  await waitForHttp(`${api}/readyz`, 120_000, parts);
+  const ui = temporal?.uiUrl ?? '(your cluster\'s Web UI)';
+  console.log(
+    [
+      '',
+      '  Keel is running.',
+      `    API          ${api}`,
+      `    API docs     ${api}/docs`,
+      `    Temporal UI  ${ui}`,
+      `    Temporal     ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+      `    Demo API key ${demo.key}   (${demo.source === 'env' ? 'KEEL_DEMO_API_KEY' : `kept in ${path.relative(ROOT, config.dataDir)}/demo-api-key`})`,
+      '',
+      '  Try:',
+      `    curl -s -H "Authorization: Bearer ${demo.key}" -H 'content-type: application/json' \\`,
+      `      -d '{"input":{"subject":"Refund","body":"I was charged twice for my subscription"}}' \\`,
+      `      ${api}/v1/tasks/classify-ticket`,
+      '',
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof TemporalCliNotFoundError || err instanceof ConfigError) console.error(err.message);
+  else console.error(err);
+  process.exit(1);
+});

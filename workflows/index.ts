@@ -1,0 +1,2 @@
+// Bundle entry for the worker: every workflow Keel runs.
+export { runTask } from './run-task';
