@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** The bundle entry (a folder: webpack resolves index.ts in source, index.js when built). */
+export const WORKFLOWS_PATH = path.join(__dirname, '../workflows');
 
 export interface CreateKeelWorkerOptions {
   connection: NativeConnection;

@@ -1,8 +1,9 @@
-import { Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../shared/runtime/config';
-import { createLogger } from '../shared/runtime/logger';
-import { connectWorker } from '../shared/runtime/temporal-connection';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig, type KeelConfig } from '../shared/runtime/config';
+import { createLogger, type Logger } from '../shared/runtime/logger';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
+import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createKeelWorker } from './create-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
@@ -10,7 +11,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   // SIGINT/SIGTERM: stop polling, let in-flight activities finish (up to the grace time), exit.
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'] });
+  Runtime.install({
+    logger: new DefaultLogger(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN'),
+    shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'],
+  });
+  await registerSearchAttributes(config, logger);
   const connection = await connectWorker(config.temporal);
   try {
     const worker = await createKeelWorker({
@@ -27,6 +32,26 @@ async function main(): Promise<void> {
     );
     await worker.run();
     logger.info('worker drained and stopped');
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Workflows upsert KeelStatus; on a namespace without Keel's search attributes every workflow task
+ * would fail. Register them at boot (idempotent); where the operator API is not allowed (Temporal
+ * Cloud API keys usually are not), say what to create by hand.
+ */
+async function registerSearchAttributes(config: KeelConfig, logger: Logger): Promise<void> {
+  const connection = await connectClient(config.temporal);
+  try {
+    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+    if (added.length) logger.info({ added }, 'registered search attributes');
+  } catch (err) {
+    logger.warn(
+      { err: (err as Error).message },
+      'could not register search attributes KeelTenant, KeelTask, KeelStatus (Keyword); create them on the namespace',
+    );
   } finally {
     await connection.close();
   }

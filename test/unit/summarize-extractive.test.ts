@@ -147,6 +147,10 @@ describe('summarizeExtractive', () => {
     const r = summarizeExtractive({ text: 'It is what it is.', maxWords: 20 });
     expect(r.summary).toBe('It is what it is.');
     expect(r.keyPoints).toEqual(['It is what it is.']);
+    expect(summarizeExtractive({ text: ' --- ', maxWords: 20 })).toEqual({
+      summary: '---',
+      keyPoints: ['---'],
+    });
   });
 });
 

@@ -20,8 +20,7 @@ interface Sentence {
   text: string;
   index: number;
   words: number;
-  /** Content-word stems, with repeats (for term frequency). */
-  tokens: string[];
+  tokens: string[]; // content-word stems with repeats, for term frequency
   stems: Set<string>;
   score: number;
 }
@@ -36,46 +35,29 @@ const SHORT_SENTENCE_WORDS = 4;
 const SHORT_SENTENCE_FACTOR = 0.5;
 
 /** A period after these never ends a sentence (titles, Latin shorthands). */
-const NEVER_SPLIT = new Set([
-  'mr.',
-  'mrs.',
-  'ms.',
-  'dr.',
-  'prof.',
-  'sr.',
-  'jr.',
-  'st.',
-  'vs.',
-  'e.g.',
-  'i.e.',
-  'cf.',
-  'approx.',
-  'fig.',
-]);
+const NEVER_SPLIT = new Set('mr. mrs. ms. dr. prof. sr. jr. st. vs. e.g. i.e. cf. fig.'.split(' '));
 /** These may or may not end a sentence; we split only when a capital letter follows. */
-const SOFT_SPLIT = new Set(['etc.', 'inc.', 'ltd.', 'co.', 'corp.', 'no.']);
-
+const SOFT_SPLIT = new Set('etc. inc. ltd. co. corp. no.'.split(' '));
+/** After a dotted acronym ("U.S."), only these next words make us end the sentence. */
 // prettier-ignore
-const SENTENCE_OPENERS = new Set([
-  'the', 'this', 'that', 'these', 'those', 'it', 'its', 'we', 'they', 'he', 'she', 'i', 'you', 'there', 'in', 'on',
-  'at', 'but', 'and', 'a', 'an', 'however', 'after', 'since', 'then', 'when', 'while', 'for', 'our', 'their',
-]);
+const SENTENCE_OPENERS = new Set((
+  'the this that these those it its we they he she i you there in on at but and a an ' +
+  'however after since then when while for our their'
+).split(' '));
 const BULLET = /^\s*(?:[-*•‣◦–+>]|#{1,6}|\d{1,3}[.)])\s+/;
 const CLOSERS = /[.!?"'”’)\]]/;
 
 // prettier-ignore
-const STOPWORDS = new Set([
-  'a', 'about', 'above', 'after', 'again', 'against', 'all', 'also', 'am', 'an', 'and', 'any', 'are', 'as', 'at',
-  'be', 'because', 'been', 'before', 'being', 'below', 'between', 'both', 'but', 'by', 'can', 'could', 'did', 'do',
-  'does', 'doing', 'down', 'during', 'each', 'few', 'for', 'from', 'further', 'had', 'has', 'have', 'having', 'he',
-  'her', 'here', 'hers', 'him', 'his', 'how', 'if', 'in', 'into', 'is', 'it', 'its', 'itself', 'just', 'may', 'me',
-  'might', 'more', 'most', 'much', 'must', 'my', 'no', 'nor', 'not', 'now', 'of', 'off', 'on', 'once', 'only', 'or',
-  'other', 'our', 'ours', 'out', 'over', 'own', 'same', 'she', 'should', 'so', 'some', 'such', 'than', 'that', 'the',
-  'their', 'them', 'then', 'there', 'these', 'they', 'this', 'those', 'through', 'to', 'too', 'under', 'until', 'up',
-  'us', 'very', 'was', 'we', 'were', 'what', 'when', 'where', 'which', 'while', 'who', 'whom', 'why', 'will', 'with',
-  'would', 'you', 'your', 'yours', 'yet', 'however', 'said', 'says', 'many', 'one', 'two', 'new', 'been', 'i',
-  'don', 'doesn', 'didn', 'isn', 'wasn', 'aren', 'won', 'couldn', 'shouldn', 'wouldn', 'll', 've', 're',
-]);
+const STOPWORDS = new Set((
+  'a about above after again against all also am an and any are as at be because been before ' +
+  'being below between both but by can could did do does doing down during each few for from ' +
+  'further had has have having he her here hers him his how if in into is it its itself just ' +
+  'may me might more most much must my no nor not now of off on once only or other our ours out ' +
+  'over own same she should so some such than that the their them then there these they this ' +
+  'those through to too under until up us very was we were what when where which while who whom ' +
+  'why will with would you your yours yet however said says many one two new i don doesn didn ' +
+  'isn wasn aren won couldn shouldn wouldn ll ve re'
+).split(' '));
 
 /** Tiny suffix stemmer: enough for "charges"/"charged"/"charge" to meet; not linguistics. */
 export function stemWord(word: string): string {
@@ -93,9 +75,8 @@ export function stemWord(word: string): string {
   return w;
 }
 
-function countWords(text: string): number {
-  return text.split(/\s+/).filter((w) => w.length > 0).length;
-}
+/** A word is a whitespace-separated token, as the budget is checked by callers. */
+const countWords = (text: string): number => text.split(/\s+/).filter((w) => w.length > 0).length;
 
 function contentStems(text: string): string[] {
   const tokens = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
@@ -112,7 +93,6 @@ function periodEndsSentence(line: string, dot: number, after: number): boolean {
   // capital alone is not enough: the next word must look like a sentence opener.
   if (/^(?:[a-z]\.){2,}$/.test(lower)) return SENTENCE_OPENERS.has(nextWord.toLowerCase());
   if (SOFT_SPLIT.has(lower)) return /^[A-Z]/.test(nextWord); // "etc. The" vs "etc. and"
-
   return true;
 }
 
@@ -133,12 +113,9 @@ export function splitSentences(text: string): string[] {
       while (end < line.length && CLOSERS.test(line[end] ?? '')) end++;
       const next = line[end];
       // "3.5", "example.com", "?!" inside a token: not a boundary.
-      if (next !== undefined && !/\s/.test(next)) {
-        i = end - 1;
-        continue;
-      }
+      const inToken = next !== undefined && !/\s/.test(next);
       const singleDot = ch === '.' && !/[.!?]/.test(line[i + 1] ?? '');
-      if (singleDot && !periodEndsSentence(line, i, end)) continue;
+      if (inToken || (singleDot && !periodEndsSentence(line, i, end))) continue;
       push(line.slice(start, end));
       start = end;
       i = end - 1;
@@ -159,9 +136,8 @@ export function truncateWords(text: string, maxWords: number): string {
 }
 
 function jaccard(a: Sentence, b: Sentence): number {
-  if (a.stems.size === 0 && b.stems.size === 0) {
+  if (a.stems.size + b.stems.size === 0)
     return a.text.toLowerCase() === b.text.toLowerCase() ? 1 : 0;
-  }
   let shared = 0;
   for (const s of a.stems) if (b.stems.has(s)) shared++;
   return shared / (a.stems.size + b.stems.size - shared);
@@ -192,9 +168,11 @@ function scoreSentences(texts: string[]): Sentence[] {
 
 export function summarizeExtractive(input: ExtractiveSummaryInput): ExtractiveSummary {
   const budget = Number.isNaN(input.maxWords) ? 0 : Math.max(0, Math.floor(input.maxWords));
-  const ranked = scoreSentences(splitSentences(input.text)).sort(
-    (a, b) => b.score - a.score || a.index - b.index,
-  );
+  const byScore = (a: Sentence, b: Sentence): number => b.score - a.score || a.index - b.index;
+  // Text made only of symbols ("---") has no sentence, but its tokens still count as words.
+  const texts = splitSentences(input.text);
+  if (texts.length === 0 && input.text.trim() !== '') texts.push(input.text.trim());
+  const ranked = scoreSentences(texts).sort(byScore); // ties: earlier first
   const top = ranked[0];
   if (top === undefined) return { summary: '', keyPoints: [] };
 
@@ -209,19 +187,10 @@ export function summarizeExtractive(input: ExtractiveSummaryInput): ExtractiveSu
     used += s.words;
   }
 
-  if (chosen.length === 0) {
-    // Even the best sentence is over budget: keep its opening words.
-    return {
-      summary: truncateWords(top.text, budget),
-      keyPoints: [truncateWords(top.text, KEY_POINT_MAX_WORDS)],
-    };
-  }
-  const summary = [...chosen]
-    .sort((a, b) => a.index - b.index)
-    .map((s) => s.text)
-    .join(' ');
-  const keyPoints = chosen
-    .slice(0, MAX_KEY_POINTS)
-    .map((s) => truncateWords(s.text, KEY_POINT_MAX_WORDS));
-  return { summary, keyPoints };
+  // When nothing fits, even the best sentence is over budget: keep its opening words.
+  const keyPoint = (s: Sentence): string => truncateWords(s.text, KEY_POINT_MAX_WORDS);
+  const keyPoints = (chosen.length > 0 ? chosen : [top]).slice(0, MAX_KEY_POINTS).map(keyPoint);
+  if (chosen.length === 0) return { summary: truncateWords(top.text, budget), keyPoints };
+  const inOrder = [...chosen].sort((a, b) => a.index - b.index);
+  return { summary: inOrder.map((s) => s.text).join(' '), keyPoints };
 }

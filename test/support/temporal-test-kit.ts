@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createActivities, type ActivityDeps } from '../../activities';
+import type { ModelProvider } from '../../activities/providers/model-provider';
+import { createLogger } from '../../shared/runtime/logger';
+
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed in this process
+}
+
+export const silentLogger = createLogger({ name: 'test', level: 'silent' });
+
+export async function connectTestClient(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return { client: new Client({ connection }), close: () => connection.close() };
+}
+
+/**
+ * Runs `fn` while an in-process worker (the real bundle, the real activities with the given
+ * providers) polls a fresh task queue on the suite's dev server.
+ */
+export async function withWorker<T>(
+  options: { providers?: ModelProvider[]; activityDeps?: Partial<ActivityDeps> },
+  fn: (ctx: { client: Client; taskQueue: string }) => Promise<T>,
+): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const { client, close } = await connectTestClient();
+  try {
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: createActivities({ logger: silentLogger, providers: options.providers, ...options.activityDeps }),
+    });
+    return await worker.runUntil(fn({ client, taskQueue }));
+  } finally {
+    await close();
+    await connection.close();
+  }
+}
