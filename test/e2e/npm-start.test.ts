@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../support/free-port';
+import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keel-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function childPids(pid: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+}
+
+/** `npm start` as a newcomer runs it: embedded dev server with SQLite under the data dir. */
+async function npmStart(ports: { api: number; temporal: number; ui: number }): Promise<RunningProcess> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KEEL_DATA_DIR: dataDir,
+    PORT: String(ports.api),
+    KEEL_TEMPORAL_PORT: String(ports.temporal),
+    KEEL_TEMPORAL_UI_PORT: String(ports.ui),
+    TEMPORAL_CLI_PATH: inject('temporalCliPath'),
+  };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.KEEL_DEMO_API_KEY;
+  const p = startTs('temporal/start-all.ts', env);
+  await waitFor('"Keel is running"', () => p.output().includes('Keel is running'), { timeoutMs: 120_000, process: p });
+  return p;
+}
+
+describe('npm start (embedded default)', () => {
+  it('runs the whole service, prints URLs and key, survives a restart, and stops cleanly', async () => {
+    const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+    const first = await npmStart(ports);
+    const out = first.output();
+    expect(out).toContain(`http://127.0.0.1:${ports.api}/docs`);
+    expect(out).toContain(`http://127.0.0.1:${ports.ui}`);
+    const key = /Demo API key (\S+)/.exec(out)?.[1];
+    expect(key).toMatch(/^keel_demo_/);
+
+    const res = await fetch(`http://127.0.0.1:${ports.api}/v1/tasks/classify-ticket`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { subject: 'Refund', body: 'I was charged twice for my subscription' } }),
+    });
+    expect(res.status).toBe(200);
+    const { jobId, output } = (await res.json()) as { jobId: string; output: { category: string } };
+    expect(output.category).toBe('BILLING');
+
+    // The Web UI is up, and `npm run temporal -- workflow list` shows the workflow.
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+    const list = startTs('temporal/run-cli.ts', { KEEL_DATA_DIR: dataDir, KEEL_TEMPORAL_PORT: String(ports.temporal), TEMPORAL_CLI_PATH: inject('temporalCliPath'), TEMPORAL_ADDRESS: '' }, ['workflow', 'list']);
+    expect(await list.exited).toBe(0);
+    expect(list.output()).toContain(jobId);
+
+    // SIGTERM stops everything: API, worker, Temporal. Nothing is left running.
+    const children = childPids(first.child.pid!);
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    expect(await stop(first, 'SIGTERM')).toBe(0);
+    await waitFor('children gone', () => children.every((pid) => !alive(pid)), { timeoutMs: 15_000 });
+
+    // Same data dir again: the SQLite file kept the job, and the generated key is the same.
+    const second = await npmStart(ports);
+    expect(second.output()).toContain(key);
+    const job = (await (await fetch(`http://127.0.0.1:${ports.api}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${key}` } })).json()) as any;
+    expect(job).toMatchObject({ jobId, status: 'completed', output: { category: 'BILLING' } });
+    const again = childPids(second.child.pid!);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    await waitFor('children gone', () => again.every((pid) => !alive(pid)), { timeoutMs: 15_000 });
+  });
+});
