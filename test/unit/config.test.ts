@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../shared/runtime/config';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded dev server and documented limits', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      taskQueue: 'keel-tasks',
+      maxBodyBytes: 1024 * 1024,
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', embedded: true },
+    });
+    expect(config.temporal.tls).toBeUndefined();
+  });
+
+  it('points at a real cluster with TEMPORAL_ADDRESS, and an API key implies TLS', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'k' });
+    expect(config.temporal).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', apiKey: 'k', embedded: false });
+    expect(config.temporal.tls).toBeDefined();
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ TEMPORAL_ADDRESS: 'no-port' }, 'TEMPORAL_ADDRESS'],
+    [{ KEEL_DEMO_API_KEY: 'short' }, 'KEEL_DEMO_API_KEY'],
+    [{ KEEL_MAX_BODY_BYTES: '10' }, 'KEEL_MAX_BODY_BYTES'],
+    [{ TEMPORAL_TLS_CERT_PATH: '/x.pem' }, 'TEMPORAL_TLS_KEY_PATH'],
+  ])('stops the boot naming the bad key: %j', (env, key) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(key);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: '', PORT: '' }).temporal.embedded).toBe(true);
+  });
+});
