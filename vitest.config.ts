@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Integration files each start processes; on 2 cores they run best one at a time.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -21,7 +23,6 @@ export default defineConfig({
           include: ['test/workflow/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['./test/support/global-setup.ts'],
-          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },

@@ -1,4 +1,10 @@
-import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  SetMetadata,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ProblemError } from './problem';
@@ -14,7 +20,14 @@ export interface AuthedRequest extends Request {
 }
 
 const unauthorized = (detail: string): ProblemError =>
-  new ProblemError(401, 'unauthorized', 'Unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="keel"' });
+  new ProblemError(
+    401,
+    'unauthorized',
+    'Unauthorized',
+    detail,
+    {},
+    { 'www-authenticate': 'Bearer realm="keel"' },
+  );
 
 /** `Authorization: Bearer <api key>` → the caller's tenant, on `req.tenant`. */
 @Injectable()
@@ -25,7 +38,10 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (isPublic) return true;
     const req = context.switchToHttp().getRequest<AuthedRequest>();
     const header = req.header('authorization');

@@ -45,11 +45,13 @@ export class HealthController {
     } catch (err) {
       checks.temporal = `unreachable: ${(err as Error).message.split('\n')[0]}`;
     }
-    const ready = Object.values(checks).every((v) => v === 'ok') && Object.keys(checks).length === 3;
+    const ready =
+      Object.values(checks).every((v) => v === 'ok') && Object.keys(checks).length === 3;
     if (!ready) {
-      throw new ProblemError(503, 'not-ready', 'Not ready', 'Keel cannot serve tasks yet.', { checks });
+      throw new ProblemError(503, 'not-ready', 'Not ready', 'Keel cannot serve tasks yet.', {
+        checks,
+      });
     }
     return { status: 'ready', checks, taskQueue: this.config.taskQueue, namespace };
   }
 }
-

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { ProblemError, sendProblem } from './problem';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -28,13 +33,19 @@ interface BodyParserError extends Error {
 export function jsonBody(limitBytes: number): RequestHandler {
   const parse = express.json({ limit: limitBytes, strict: true, type: () => true });
   return (req: Request, res: Response, next: NextFunction) => {
-    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
+    const hasBody =
+      Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
     if (!hasBody || req.method === 'GET' || req.method === 'HEAD') return next();
     if (!req.is('application/json') && !req.is('application/*+json')) {
       return sendProblem(
         res,
         req,
-        new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.'),
+        new ProblemError(
+          415,
+          'unsupported-media-type',
+          'Unsupported media type',
+          'Send the body as application/json.',
+        ),
       );
     }
     parse(req, res, (err?: unknown) => {
@@ -44,7 +55,13 @@ export function jsonBody(limitBytes: number): RequestHandler {
         return sendProblem(
           res,
           req,
-          new ProblemError(413, 'payload-too-large', 'Payload too large', `The body exceeds the limit of ${limitBytes} bytes.`, { limitBytes }),
+          new ProblemError(
+            413,
+            'payload-too-large',
+            'Payload too large',
+            `The body exceeds the limit of ${limitBytes} bytes.`,
+            { limitBytes },
+          ),
         );
       }
       if (e.type === 'entity.parse.failed') {
@@ -59,7 +76,12 @@ export function jsonBody(limitBytes: number): RequestHandler {
       return sendProblem(
         res,
         req,
-        new ProblemError(e.status && e.status < 500 ? e.status : 400, 'invalid-request', 'Invalid request', 'The body could not be read.'),
+        new ProblemError(
+          e.status && e.status < 500 ? e.status : 400,
+          'invalid-request',
+          'Invalid request',
+          'The body could not be read.',
+        ),
       );
     });
   };

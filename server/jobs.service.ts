@@ -6,10 +6,21 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { ApplicationFailure, TimeoutFailure, CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  TimeoutFailure,
+  CancelledFailure,
+  TerminatedFailure,
+} from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType, toFieldErrors } from '../shared/errors';
-import { JobStatus, TaskOptions, type JobStep, type RunTaskRequest, type RunTaskResult } from '../shared/job';
+import {
+  JobStatus,
+  TaskOptions,
+  type JobStep,
+  type RunTaskRequest,
+  type RunTaskResult,
+} from '../shared/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import type { KeelConfig } from '../shared/runtime/config';
@@ -36,16 +47,16 @@ export interface JobView {
 }
 
 export type RunOutcome =
-  | { kind: 'completed'; jobId: string; result: RunTaskResult }
-  | { kind: 'accepted'; jobId: string };
+  { kind: 'completed'; jobId: string; result: RunTaskResult } | { kind: 'accepted'; jobId: string };
 
-const JOB_ID = /^([a-z0-9]+(?:-[a-z0-9]+)*)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const JOB_ID =
+  /^([a-z0-9]+(?:-[a-z0-9]+)*)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** Maps a failed workflow to the caller's problem. Messages are Keel's own, never model text. */
 export function problemForFailure(err: unknown, jobId: string): ProblemError {
   const cause = err instanceof WorkflowFailedError ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    const details = (cause.details ?? []) as unknown[];
+    const details = cause.details ?? [];
     switch (cause.type) {
       case FailureType.InvalidInput:
         return new ProblemError(400, 'invalid-request', 'Invalid request', cause.message, {
@@ -53,23 +64,49 @@ export function problemForFailure(err: unknown, jobId: string): ProblemError {
           errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
         });
       case FailureType.UnknownProvider:
-        return new ProblemError(400, 'unknown-provider', 'Unknown provider', cause.message, { jobId });
+        return new ProblemError(400, 'unknown-provider', 'Unknown provider', cause.message, {
+          jobId,
+        });
       case FailureType.AllCandidatesFailed:
       case FailureType.InvalidOutput: {
         const reasons = (details[0] as { reasons?: string[] } | undefined)?.reasons ?? [];
-        return new ProblemError(502, 'all-candidates-failed', 'No model produced a valid answer', cause.message, { jobId, reasons });
+        return new ProblemError(
+          502,
+          'all-candidates-failed',
+          'No model produced a valid answer',
+          cause.message,
+          { jobId, reasons },
+        );
       }
       default:
         return new ProblemError(500, 'task-failed', 'Task failed', cause.message, { jobId });
     }
   }
   if (cause instanceof TimeoutFailure) {
-    return new ProblemError(504, 'task-timed-out', 'Task timed out', 'The task exceeded its hard timeout.', { jobId });
+    return new ProblemError(
+      504,
+      'task-timed-out',
+      'Task timed out',
+      'The task exceeded its hard timeout.',
+      { jobId },
+    );
   }
   if (cause instanceof CancelledFailure || cause instanceof TerminatedFailure) {
-    return new ProblemError(409, 'task-cancelled', 'Task cancelled', 'The task was cancelled before it finished.', { jobId });
+    return new ProblemError(
+      409,
+      'task-cancelled',
+      'Task cancelled',
+      'The task was cancelled before it finished.',
+      { jobId },
+    );
   }
-  return new ProblemError(500, 'task-failed', 'Task failed', 'The task failed; see the job in the Temporal Web UI.', { jobId });
+  return new ProblemError(
+    500,
+    'task-failed',
+    'Task failed',
+    'The task failed; see the job in the Temporal Web UI.',
+    { jobId },
+  );
 }
 
 function statusOf(desc: WorkflowExecutionDescription): JobStatus {
@@ -103,18 +140,31 @@ export class JobsService {
 
   requireTask(name: string): AnyTaskDefinition {
     const task = findTask(name);
-    if (!task) throw new ProblemError(404, 'unknown-task', 'Unknown task', `There is no task "${name}".`);
+    if (!task)
+      throw new ProblemError(404, 'unknown-task', 'Unknown task', `There is no task "${name}".`);
     return task;
   }
 
   /** Validates, starts the workflow, and waits up to the sync budget for its result. */
-  async run(args: { tenant: Tenant; taskName: string; body: unknown; requestId: string }): Promise<RunOutcome> {
+  async run(args: {
+    tenant: Tenant;
+    taskName: string;
+    body: unknown;
+    requestId: string;
+  }): Promise<RunOutcome> {
     const task = this.requireTask(args.taskName);
     const body = RunTaskBody.safeParse(args.body);
-    if (!body.success) throw invalidRequest('The body must be {"input": {...}, "options"?: {...}}.', toFieldErrors(body.error.issues));
+    if (!body.success)
+      throw invalidRequest(
+        'The body must be {"input": {...}, "options"?: {...}}.',
+        toFieldErrors(body.error.issues),
+      );
     const input = task.input.safeParse(body.data.input);
     if (!input.success) {
-      throw invalidRequest(`The input does not match the "${task.name}" schema.`, toFieldErrors(input.error.issues, 'input'));
+      throw invalidRequest(
+        `The input does not match the "${task.name}" schema.`,
+        toFieldErrors(input.error.issues, 'input'),
+      );
     }
     const options = body.data.options ?? {};
     const request: RunTaskRequest = {
@@ -153,7 +203,12 @@ export class JobsService {
 
   /** A job as its tenant sees it. Another tenant's job is a 404, the same as a missing one. */
   async get(args: { tenant: Tenant; jobId: string }): Promise<JobView> {
-    const notFound = new ProblemError(404, 'job-not-found', 'Job not found', `There is no job "${args.jobId}".`);
+    const notFound = new ProblemError(
+      404,
+      'job-not-found',
+      'Job not found',
+      `There is no job "${args.jobId}".`,
+    );
     const match = JOB_ID.exec(args.jobId);
     if (!match) throw notFound;
     const handle = this.client.workflow.getHandle(args.jobId);

@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'server', level: config.logLevel });
   const demo = resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir });
-  if (demo.source === 'generated') logger.info(`generated demo API key, kept in ${config.dataDir}/demo-api-key`);
+  if (demo.source === 'generated')
+    logger.info(`generated demo API key, kept in ${config.dataDir}/demo-api-key`);
 
   const connection = await connectClient(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -23,7 +24,10 @@ async function main(): Promise<void> {
     logger,
   });
   await app.listen(config.port, config.host);
-  logger.info({ port: config.port, host: config.host, temporal: config.temporal.address }, 'API listening');
+  logger.info(
+    { port: config.port, host: config.host, temporal: config.temporal.address },
+    'API listening',
+  );
 
   let closing = false;
   const close = async (): Promise<void> => {

@@ -5,7 +5,7 @@ import { TASKS } from '../shared/tasks';
 type Json = Record<string, unknown>;
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Json =>
-  z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Json;
+  z.toJSONSchema(s, { io, unrepresentable: 'any' });
 
 const problem = (description: string): Json => ({
   description,
@@ -40,7 +40,10 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
                 type: 'object',
                 required: ['input'],
                 additionalProperties: false,
-                properties: { input: schema(task.input, 'input'), options: schema(TaskOptions, 'input') },
+                properties: {
+                  input: schema(task.input, 'input'),
+                  options: schema(TaskOptions, 'input'),
+                },
               },
               example: { input: task.example },
             },
@@ -66,7 +69,14 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
           202: {
             description: 'Still running; poll the Location.',
             headers: { Location: { schema: { type: 'string' } } },
-            content: { 'application/json': { schema: { type: 'object', properties: { jobId: { type: 'string' }, status: { const: 'running' } } } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { jobId: { type: 'string' }, status: { const: 'running' } },
+                },
+              },
+            },
           },
           400: problem('Invalid or malformed body; `errors[]` names the fields.'),
           401: problem('Missing or invalid API key.'),
@@ -107,18 +117,41 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       },
     },
   };
-  paths['/healthz'] = { get: { summary: 'Liveness', tags: ['ops'], security: [], responses: { 200: { description: 'alive' } } } };
+  paths['/healthz'] = {
+    get: {
+      summary: 'Liveness',
+      tags: ['ops'],
+      security: [],
+      responses: { 200: { description: 'alive' } },
+    },
+  };
   paths['/readyz'] = {
-    get: { summary: 'Readiness: Temporal reachable and a worker polling', tags: ['ops'], security: [], responses: { 200: { description: 'ready' }, 503: problem('not ready') } },
+    get: {
+      summary: 'Readiness: Temporal reachable and a worker polling',
+      tags: ['ops'],
+      security: [],
+      responses: { 200: { description: 'ready' }, 503: problem('not ready') },
+    },
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'Keel API', version: '1.0.0', description: 'Reliable AI tasks. Every call is a Temporal workflow.' },
+    info: {
+      title: 'Keel API',
+      version: '1.0.0',
+      description: 'Reliable AI tasks. Every call is a Temporal workflow.',
+    },
     security: [{ bearer: [] }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      parameters: { RequestId: { name: 'x-request-id', in: 'header', required: false, schema: { type: 'string' } } },
+      parameters: {
+        RequestId: {
+          name: 'x-request-id',
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+        },
+      },
       schemas: { Problem: schema(ProblemSchema), ResultMeta: schema(ResultMeta) },
     },
   };

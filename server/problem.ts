@@ -1,9 +1,4 @@
-import {
-  Catch,
-  HttpException,
-  type ArgumentsHost,
-  type ExceptionFilter,
-} from '@nestjs/common';
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { FieldError } from '../shared/errors';
 import type { Logger } from '../shared/runtime/logger';
@@ -52,7 +47,10 @@ export const invalidRequest = (detail: string, errors: FieldError[]): ProblemErr
 
 export function sendProblem(res: Response, req: Request, error: ProblemError): void {
   for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
-  res.status(error.status).type('application/problem+json').send(JSON.stringify(error.toProblem(req.originalUrl)));
+  res
+    .status(error.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(error.toProblem(req.originalUrl)));
 }
 
 const SLUG_BY_STATUS: Record<number, [string, string]> = {
@@ -82,14 +80,18 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const [slug, title] = SLUG_BY_STATUS[status] ?? ['http-error', exception.message];
-      const detail =
-        status === 404 ? `No route for ${req.method} ${req.path}` : exception.message;
+      const detail = status === 404 ? `No route for ${req.method} ${req.path}` : exception.message;
       return new ProblemError(status, slug, title, detail);
     }
     this.logger.error(
       { err: exception, requestId: req.headers['x-request-id'], path: req.path },
       'unhandled error',
     );
-    return new ProblemError(500, 'internal', 'Internal error', 'An unexpected error occurred; quote the x-request-id header when reporting it.');
+    return new ProblemError(
+      500,
+      'internal',
+      'Internal error',
+      'An unexpected error occurred; quote the x-request-id header when reporting it.',
+    );
   }
 }

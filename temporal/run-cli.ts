@@ -34,7 +34,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof TemporalCliNotFoundError || err instanceof ConfigError) console.error(err.message);
+    if (err instanceof TemporalCliNotFoundError || err instanceof ConfigError)
+      console.error(err.message);
     else console.error(err);
     process.exit(1);
   },

@@ -28,7 +28,8 @@ function spawnPart(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
 async function waitForHttp(url: string, timeoutMs: number, parts: ChildProcess[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (parts.some((p) => p.exitCode !== null)) throw new Error('a Keel process exited during start-up');
+    if (parts.some((p) => p.exitCode !== null))
+      throw new Error('a Keel process exited during start-up');
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -105,7 +106,9 @@ async function main(): Promise<void> {
   for (const part of parts) {
     part.on('exit', (code, signal) => {
       if (stopping) return;
-      say(`a Keel process exited unexpectedly (code ${code}, signal ${signal}); stopping everything`);
+      say(
+        `a Keel process exited unexpectedly (code ${code}, signal ${signal}); stopping everything`,
+      );
       void stop(1);
     });
   }
@@ -118,7 +121,7 @@ async function main(): Promise<void> {
 
   const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   await waitForHttp(`${api}/readyz`, 120_000, parts);
-  const ui = temporal?.uiUrl ?? '(your cluster\'s Web UI)';
+  const ui = temporal?.uiUrl ?? "(your cluster's Web UI)";
   console.log(
     [
       '',
@@ -141,7 +144,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof TemporalCliNotFoundError || err instanceof ConfigError) console.error(err.message);
+  if (err instanceof TemporalCliNotFoundError || err instanceof ConfigError)
+    console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

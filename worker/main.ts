@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   // SIGINT/SIGTERM: stop polling, let in-flight activities finish (up to the grace time), exit.
   Runtime.install({
-    logger: new DefaultLogger(config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN'),
+    logger: new DefaultLogger(
+      config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN',
+    ),
     shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'],
   });
   await registerSearchAttributes(config, logger);
@@ -27,7 +29,11 @@ async function main(): Promise<void> {
     });
     exitWithParent(config.parentPid, () => worker.shutdown());
     logger.info(
-      { taskQueue: config.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address },
+      {
+        taskQueue: config.taskQueue,
+        namespace: config.temporal.namespace,
+        address: config.temporal.address,
+      },
       'worker polling',
     );
     await worker.run();

@@ -13,7 +13,10 @@ import { SearchAttr, getJobStateQuery } from '../shared/messages';
 
 /** Admission, validation and recording are fast and local: short timeouts, a few retries. */
 const BOOKKEEPING_TIMEOUT = '10 seconds';
-const BOOKKEEPING_RETRY = { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] };
+const BOOKKEEPING_RETRY = {
+  maximumAttempts: 3,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
+};
 
 /** Attempts per route candidate before moving on to the next one. */
 const MAX_ATTEMPTS_PER_CANDIDATE = 2;
@@ -61,7 +64,11 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
 
   try {
     const plan = await admitRequest(request);
-    step({ name: 'admit', outcome: 'ok', detail: `route ${plan.candidates.map((c) => `${c.provider}:${c.model}`).join(' → ')}` });
+    step({
+      name: 'admit',
+      outcome: 'ok',
+      detail: `route ${plan.candidates.map((c) => `${c.provider}:${c.model}`).join(' → ')}`,
+    });
 
     const callModel = modelCaller(plan.callTimeoutMs);
     const reasons: string[] = [];

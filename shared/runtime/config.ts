@@ -2,9 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../messages';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', ''])
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
 /**
  * Every environment variable Keel reads, parsed once at boot. Nothing else reads `process.env`
@@ -18,7 +16,10 @@ const EnvSchema = z.object({
   /** The demo tenant's API key. Generated and kept under `.keel/` when unset. */
   KEEL_DEMO_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** An existing Temporal frontend (`host:port`). Unset: `npm start` runs an embedded dev server. */
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+    .optional(),
   /** @default default */
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** API key for Temporal Cloud (implies TLS). */
@@ -34,7 +35,12 @@ const EnvSchema = z.object({
   /** @default keel-tasks */
   KEEL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   /** Largest accepted request body in bytes. @default 1048576 (1 MiB) */
-  KEEL_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  KEEL_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
   /** Where the embedded dev server keeps its SQLite file, the cached CLI and the demo key. */
   KEEL_DATA_DIR: z.string().min(1).default('.keel'),
   /** Embedded dev server ports. @default 7233 and 8233 */
@@ -88,15 +94,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
   const useTls =
-    e.TEMPORAL_TLS ?? (!!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CERT_PATH || !!e.TEMPORAL_TLS_CA_PATH);
+    e.TEMPORAL_TLS ??
+    (!!e.TEMPORAL_API_KEY || !!e.TEMPORAL_TLS_CERT_PATH || !!e.TEMPORAL_TLS_CA_PATH);
   if (!!e.TEMPORAL_TLS_CERT_PATH !== !!e.TEMPORAL_TLS_KEY_PATH) {
-    throw new ConfigError(['TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together']);
+    throw new ConfigError([
+      'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
+    ]);
   }
   const dataDir = path.resolve(e.KEEL_DATA_DIR);
   return {

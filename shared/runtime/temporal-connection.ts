@@ -33,7 +33,7 @@ export async function connectClient(settings: TemporalSettings): Promise<Connect
 export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
   const options: NativeConnectionOptions = {
     address: settings.address,
-    tls: tlsOptions(settings) as NativeConnectionOptions['tls'],
+    tls: tlsOptions(settings),
     apiKey: settings.apiKey,
   };
   return NativeConnection.connect(options);

@@ -27,7 +27,10 @@ export type ModelRef = `${string}:${string}`;
  * A task is data plus small pure functions. Everything here must stay workflow-safe: no I/O, no
  * clocks, no randomness.
  */
-export interface TaskDefinition<IS extends z.ZodType = z.ZodType, OS extends z.ZodType = z.ZodType> {
+export interface TaskDefinition<
+  IS extends z.ZodType = z.ZodType,
+  OS extends z.ZodType = z.ZodType,
+> {
   /** URL segment: `POST /v1/tasks/{name}`. kebab-case. */
   readonly name: string;
   /** One line for the API docs. */

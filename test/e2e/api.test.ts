@@ -34,7 +34,13 @@ describe('POST /v1/tasks/{task}', () => {
     expect(body.output.category).toBe('BILLING');
     expect(body.output.confidence).toBeGreaterThanOrEqual(0);
     expect(body.output.confidence).toBeLessThanOrEqual(1);
-    expect(body.meta).toMatchObject({ provider: 'local', model: 'keel-local-1', promptVersion: 'classify-ticket@1', attempts: 1, path: 'primary' });
+    expect(body.meta).toMatchObject({
+      provider: 'local',
+      model: 'keel-local-1',
+      promptVersion: 'classify-ticket@1',
+      attempts: 1,
+      path: 'primary',
+    });
     expect(typeof body.meta.latencyMs).toBe('number');
   });
 
@@ -48,25 +54,37 @@ describe('POST /v1/tasks/{task}', () => {
     const body = (await res.json()) as any;
     expect(body.output.summary.split(/\s+/).filter(Boolean).length).toBeLessThanOrEqual(30);
     expect(body.output.keyPoints.length).toBeGreaterThan(0);
-    for (const point of body.output.keyPoints as string[]) expect(text).toContain(point.replace(/…$/, '').trim());
+    for (const point of body.output.keyPoints as string[])
+      expect(text).toContain(point.replace(/…$/, '').trim());
   });
 
   it('echoes a caller-supplied x-request-id', async () => {
-    const res = await post('classify-ticket', { input: { body: 'The app crashes on start' } }, { headers: { 'x-request-id': 'req-abc-123' } });
+    const res = await post(
+      'classify-ticket',
+      { input: { body: 'The app crashes on start' } },
+      { headers: { 'x-request-id': 'req-abc-123' } },
+    );
     expect(res.headers.get('x-request-id')).toBe('req-abc-123');
   });
 
   it('answers 202 with Location when the sync budget is spent, and the job completes', async () => {
-    const res = await post('classify-ticket', { input: { body: 'I cannot reset my password' }, options: { maxSyncMs: 0 } });
+    const res = await post('classify-ticket', {
+      input: { body: 'I cannot reset my password' },
+      options: { maxSyncMs: 0 },
+    });
     expect(res.status).toBe(202);
     const body = (await res.json()) as any;
     expect(body.status).toBe('running');
     expect(res.headers.get('location')).toBe(`/v1/jobs/${body.jobId}`);
     let job: any;
-    await waitFor('job completed', async () => {
-      job = await (await stack.call(res.headers.get('location')!)).json();
-      return job.status === 'completed';
-    }, { timeoutMs: 20_000 });
+    await waitFor(
+      'job completed',
+      async () => {
+        job = await (await stack.call(res.headers.get('location')!)).json();
+        return job.status === 'completed';
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(job.output.category).toBe('ACCOUNT');
     expect(job.steps.map((s: any) => s.name)).toEqual(['admit', 'call', 'validate', 'record']);
   });
@@ -80,16 +98,28 @@ describe('POST /v1/tasks/{task}', () => {
   });
 
   it('rejects unknown body fields and bad options with their paths', async () => {
-    const res = await post('summarize', { input: { text: 'Hello there.', maxWords: 5 }, extra: 1, options: { maxSyncMs: -1 } });
+    const res = await post('summarize', {
+      input: { text: 'Hello there.', maxWords: 5 },
+      extra: 1,
+      options: { maxSyncMs: -1 },
+    });
     expect(res.status).toBe(400);
-    const fields = ((await problem(res)).errors as Array<{ field: string }>).map((e) => e.field).sort();
+    const fields = ((await problem(res)).errors as Array<{ field: string }>)
+      .map((e) => e.field)
+      .sort();
     expect(fields).toEqual(expect.arrayContaining(['(root)', 'options.maxSyncMs']));
     const res2 = await post('summarize', { input: { text: 'Hello there.', maxWords: 5 } });
-    expect(((await problem(res2)).errors as Array<{ field: string }>)[0]?.field).toBe('input.maxWords');
+    expect(((await problem(res2)).errors as Array<{ field: string }>)[0]?.field).toBe(
+      'input.maxWords',
+    );
   });
 
   it('answers malformed JSON with 400', async () => {
-    const res = await stack.call('/v1/tasks/classify-ticket', { method: 'POST', body: '{"input":', headers: { 'content-type': 'application/json' } });
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: '{"input":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect((await problem(res)).type).toContain('malformed-json');
   });
@@ -101,7 +131,11 @@ describe('POST /v1/tasks/{task}', () => {
   });
 
   it('answers a non-JSON body with 415', async () => {
-    const res = await stack.call('/v1/tasks/classify-ticket', { method: 'POST', body: 'body=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: 'body=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(415);
     await problem(res);
   });
@@ -117,7 +151,11 @@ describe('POST /v1/tasks/{task}', () => {
     expect(missing.status).toBe(401);
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
     await problem(missing);
-    const wrong = await post('classify-ticket', { input: { body: 'x' } }, { auth: false, headers: { authorization: 'Bearer not-the-key' } });
+    const wrong = await post(
+      'classify-ticket',
+      { input: { body: 'x' } },
+      { auth: false, headers: { authorization: 'Bearer not-the-key' } },
+    );
     expect(wrong.status).toBe(401);
     expect(JSON.stringify(await problem(wrong))).not.toContain('not-the-key');
   });
@@ -125,11 +163,18 @@ describe('POST /v1/tasks/{task}', () => {
 
 describe('GET /v1/jobs/{id}', () => {
   it('returns a completed job with output, meta and steps', async () => {
-    const created = (await (await post('classify-ticket', { input: { body: 'Error 500 when I open the dashboard' } })).json()) as any;
+    const created = (await (
+      await post('classify-ticket', { input: { body: 'Error 500 when I open the dashboard' } })
+    ).json()) as any;
     const res = await stack.call(`/v1/jobs/${created.jobId}`);
     expect(res.status).toBe(200);
     const job = (await res.json()) as any;
-    expect(job).toMatchObject({ jobId: created.jobId, task: 'classify-ticket', status: 'completed', output: created.output });
+    expect(job).toMatchObject({
+      jobId: created.jobId,
+      task: 'classify-ticket',
+      status: 'completed',
+      output: created.output,
+    });
     expect(job.meta.promptVersion).toBe('classify-ticket@1');
   });
 
@@ -152,11 +197,18 @@ describe('operations endpoints', () => {
     const doc = (await (await stack.call('/openapi.json', { auth: false })).json()) as any;
     expect(doc.openapi).toBe('3.1.0');
     const op = doc.paths['/v1/tasks/classify-ticket'].post;
-    expect(op.requestBody.content['application/json'].schema.properties.input.required).toEqual(['body']);
-    expect(op.responses['200'].content['application/json'].schema.properties.output.properties.category.enum).toEqual(['BILLING', 'TECHNICAL', 'ACCOUNT', 'OTHER']);
+    expect(op.requestBody.content['application/json'].schema.properties.input.required).toEqual([
+      'body',
+    ]);
+    expect(
+      op.responses['200'].content['application/json'].schema.properties.output.properties.category
+        .enum,
+    ).toEqual(['BILLING', 'TECHNICAL', 'ACCOUNT', 'OTHER']);
     const html = await (await stack.call('/docs', { auth: false })).text();
     expect(html).toContain('swagger-ui-bundle.js');
-    expect((await stack.call('/docs/assets/swagger-ui-bundle.js', { auth: false })).status).toBe(200);
+    expect((await stack.call('/docs/assets/swagger-ui-bundle.js', { auth: false })).status).toBe(
+      200,
+    );
   });
 
   it('answers an unknown route with a problem+json 404', async () => {

@@ -20,11 +20,18 @@ function alive(pid: number): boolean {
 
 function childPids(pid: number): number[] {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return out.split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  return out
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
 }
 
 /** `npm start` as a newcomer runs it: embedded dev server with SQLite under the data dir. */
-async function npmStart(ports: { api: number; temporal: number; ui: number }): Promise<RunningProcess> {
+async function npmStart(ports: {
+  api: number;
+  temporal: number;
+  ui: number;
+}): Promise<RunningProcess> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KEEL_DATA_DIR: dataDir,
@@ -36,7 +43,10 @@ async function npmStart(ports: { api: number; temporal: number; ui: number }): P
   delete env.TEMPORAL_ADDRESS;
   delete env.KEEL_DEMO_API_KEY;
   const p = startTs('temporal/start-all.ts', env);
-  await waitFor('"Keel is running"', () => p.output().includes('Keel is running'), { timeoutMs: 120_000, process: p });
+  await waitFor('"Keel is running"', () => p.output().includes('Keel is running'), {
+    timeoutMs: 120_000,
+    process: p,
+  });
   return p;
 }
 
@@ -53,7 +63,9 @@ describe('npm start (embedded default)', () => {
     const res = await fetch(`http://127.0.0.1:${ports.api}/v1/tasks/classify-ticket`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ input: { subject: 'Refund', body: 'I was charged twice for my subscription' } }),
+      body: JSON.stringify({
+        input: { subject: 'Refund', body: 'I was charged twice for my subscription' },
+      }),
     });
     expect(res.status).toBe(200);
     const { jobId, output } = (await res.json()) as { jobId: string; output: { category: string } };
@@ -61,7 +73,16 @@ describe('npm start (embedded default)', () => {
 
     // The Web UI is up, and `npm run temporal -- workflow list` shows the workflow.
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
-    const list = startTs('temporal/run-cli.ts', { KEEL_DATA_DIR: dataDir, KEEL_TEMPORAL_PORT: String(ports.temporal), TEMPORAL_CLI_PATH: inject('temporalCliPath'), TEMPORAL_ADDRESS: '' }, ['workflow', 'list']);
+    const list = startTs(
+      'temporal/run-cli.ts',
+      {
+        KEEL_DATA_DIR: dataDir,
+        KEEL_TEMPORAL_PORT: String(ports.temporal),
+        TEMPORAL_CLI_PATH: inject('temporalCliPath'),
+        TEMPORAL_ADDRESS: '',
+      },
+      ['workflow', 'list'],
+    );
     expect(await list.exited).toBe(0);
     expect(list.output()).toContain(jobId);
 
@@ -69,12 +90,18 @@ describe('npm start (embedded default)', () => {
     const children = childPids(first.child.pid!);
     expect(children.length).toBeGreaterThanOrEqual(3);
     expect(await stop(first, 'SIGTERM')).toBe(0);
-    await waitFor('children gone', () => children.every((pid) => !alive(pid)), { timeoutMs: 15_000 });
+    await waitFor('children gone', () => children.every((pid) => !alive(pid)), {
+      timeoutMs: 15_000,
+    });
 
     // Same data dir again: the SQLite file kept the job, and the generated key is the same.
     const second = await npmStart(ports);
     expect(second.output()).toContain(key);
-    const job = (await (await fetch(`http://127.0.0.1:${ports.api}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${key}` } })).json()) as any;
+    const job = (await (
+      await fetch(`http://127.0.0.1:${ports.api}/v1/jobs/${jobId}`, {
+        headers: { authorization: `Bearer ${key}` },
+      })
+    ).json()) as any;
     expect(job).toMatchObject({ jobId, status: 'completed', output: { category: 'BILLING' } });
     const again = childPids(second.child.pid!);
     second.child.kill('SIGINT');

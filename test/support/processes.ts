@@ -12,7 +12,11 @@ export interface RunningProcess {
 }
 
 /** Starts `node --import tsx <entry>` from the repo root, the way `npm start` starts its parts. */
-export function startTs(entry: string, env: NodeJS.ProcessEnv, args: string[] = []): RunningProcess {
+export function startTs(
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
@@ -33,15 +37,27 @@ export async function waitFor(
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
     if (options.process && options.process.child.exitCode !== null) {
-      throw new Error(`process exited while waiting for ${what}:\n${options.process.output().slice(-2_000)}`);
+      throw new Error(
+        `process exited while waiting for ${what}:\n${options.process.output().slice(-2_000)}`,
+      );
     }
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out waiting for ${what}${options.process ? `:\n${options.process.output().slice(-2_000)}` : ''}`);
+  throw new Error(
+    `timed out waiting for ${what}${options.process ? `:\n${options.process.output().slice(-2_000)}` : ''}`,
+  );
 }
 
-export async function stop(p: RunningProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+export async function stop(
+  p: RunningProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
 }

@@ -32,7 +32,15 @@ async function main(): Promise<void> {
     const handle = await client.workflow.start<typeof runTask>('runTask', {
       taskQueue,
       workflowId: `classify-ticket-${randomUUID()}`,
-      args: [{ task: 'classify-ticket', tenantId: 'demo', requestId: 'fixture', input: { subject: 'Refund', body: 'I was charged twice for my subscription' }, options: {} }],
+      args: [
+        {
+          task: 'classify-ticket',
+          tenantId: 'demo',
+          requestId: 'fixture',
+          input: { subject: 'Refund', body: 'I was charged twice for my subscription' },
+          options: {},
+        },
+      ],
     });
     await handle.result();
     return handle.fetchHistory();

@@ -52,7 +52,8 @@ export async function startStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<Stac
     call: (p, init = {}) => {
       const headers = new Headers(init.headers);
       if (init.auth !== false) headers.set('authorization', `Bearer ${apiKey}`);
-      if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      if (init.body && !headers.has('content-type'))
+        headers.set('content-type', 'application/json');
       return fetch(`${baseUrl}${p}`, { ...init, headers });
     },
     stop: async () => {

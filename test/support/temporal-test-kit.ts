@@ -35,7 +35,11 @@ export async function withWorker<T>(
       connection,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: createActivities({ logger: silentLogger, providers: options.providers, ...options.activityDeps }),
+      activities: createActivities({
+        logger: silentLogger,
+        providers: options.providers,
+        ...options.activityDeps,
+      }),
     });
     return await worker.runUntil(fn({ client, taskQueue }));
   } finally {

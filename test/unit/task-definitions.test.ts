@@ -23,13 +23,24 @@ describe('built-in task definitions', () => {
 
   it('validates inputs with field paths and applies defaults', () => {
     const summarize = findTask('summarize')!;
-    expect(summarize.input.parse({ text: 'Hi there.' })).toEqual({ text: 'Hi there.', maxWords: 60 });
+    expect(summarize.input.parse({ text: 'Hi there.' })).toEqual({
+      text: 'Hi there.',
+      maxWords: 60,
+    });
     const bad = summarize.input.safeParse({ text: '', maxWords: 2, extra: true });
     expect(bad.success).toBe(false);
-    expect(bad.error?.issues.map((i) => i.path.join('.') || i.code).sort()).toEqual(['maxWords', 'text', 'unrecognized_keys']);
+    expect(bad.error?.issues.map((i) => i.path.join('.') || i.code).sort()).toEqual([
+      'maxWords',
+      'text',
+      'unrecognized_keys',
+    ]);
     const ticket = findTask('classify-ticket')!;
-    expect(ticket.output.safeParse({ category: 'SHIPPING', confidence: 0.5, rationale: 'x' }).success).toBe(false);
-    expect(ticket.output.safeParse({ category: 'BILLING', confidence: 1.2, rationale: 'x' }).success).toBe(false);
+    expect(
+      ticket.output.safeParse({ category: 'SHIPPING', confidence: 0.5, rationale: 'x' }).success,
+    ).toBe(false);
+    expect(
+      ticket.output.safeParse({ category: 'BILLING', confidence: 1.2, rationale: 'x' }).success,
+    ).toBe(false);
   });
 
   it('does not treat inherited object keys as tasks', () => {

@@ -13,7 +13,10 @@ const history = JSON.parse(
 describe('replay of a recorded runTask history', () => {
   it('replays cleanly against the current workflow code', async () => {
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history),
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') } },
+        history,
+      ),
     ).resolves.toBeUndefined();
   });
 

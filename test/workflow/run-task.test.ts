@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider } from '../../activities/providers/model-provider';
@@ -12,7 +12,14 @@ import { withWorker } from '../support/temporal-test-kit';
 const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
 
 function request(overrides: Partial<RunTaskRequest> = {}): RunTaskRequest {
-  return { task: 'classify-ticket', tenantId: 'acme', requestId: randomUUID(), input: ticket, options: {}, ...overrides };
+  return {
+    task: 'classify-ticket',
+    tenantId: 'acme',
+    requestId: randomUUID(),
+    input: ticket,
+    options: {},
+    ...overrides,
+  };
 }
 
 async function start(client: Client, taskQueue: string, req: RunTaskRequest) {
@@ -29,7 +36,10 @@ async function start(client: Client, taskQueue: string, req: RunTaskRequest) {
 }
 
 /** Activity types scheduled, in order, and the attempt each one was started with. */
-async function activityStory(client: Client, workflowId: string): Promise<Array<{ type: string; attempt: number }>> {
+async function activityStory(
+  client: Client,
+  workflowId: string,
+): Promise<Array<{ type: string; attempt: number }>> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const scheduled = new Map<string, string>();
   const story: Array<{ type: string; attempt: number }> = [];
@@ -37,13 +47,20 @@ async function activityStory(client: Client, workflowId: string): Promise<Array<
     const s = event.activityTaskScheduledEventAttributes;
     if (s) scheduled.set(String(event.eventId), s.activityType?.name ?? '?');
     const started = event.activityTaskStartedEventAttributes;
-    if (started) story.push({ type: scheduled.get(String(started.scheduledEventId)) ?? '?', attempt: started.attempt ?? 1 });
+    if (started)
+      story.push({
+        type: scheduled.get(String(started.scheduledEventId)) ?? '?',
+        attempt: started.attempt ?? 1,
+      });
   }
   return story;
 }
 
 /** A provider with a scripted answer, to drive the pipeline's branches. */
-function scripted(slug: string, answer: (call: number) => unknown): ModelProvider & { calls: number } {
+function scripted(
+  slug: string,
+  answer: (call: number) => unknown,
+): ModelProvider & { calls: number } {
   const provider = {
     slug,
     calls: 0,
@@ -51,7 +68,12 @@ function scripted(slug: string, answer: (call: number) => unknown): ModelProvide
       provider.calls += 1;
       const output = answer(provider.calls);
       if (output instanceof Error) return Promise.reject(output);
-      return Promise.resolve({ output, model: 'scripted-1', usage: { inputTokens: 3, outputTokens: 4 }, finishReason: 'stop' as const });
+      return Promise.resolve({
+        output,
+        model: 'scripted-1',
+        usage: { inputTokens: 3, outputTokens: 4 },
+        finishReason: 'stop' as const,
+      });
     },
   };
   return provider;
@@ -82,7 +104,12 @@ describe('runTask workflow on a real dev server', () => {
       expect(desc.typedSearchAttributes.get(SearchAttr.status)).toBe('completed');
       expect(desc.typedSearchAttributes.get(SearchAttr.tenant)).toBe('acme');
       const state = await handle.query(getJobStateQuery);
-      expect(state.steps.map((s) => `${s.name}:${s.outcome}`)).toEqual(['admit:ok', 'call:ok', 'validate:ok', 'record:ok']);
+      expect(state.steps.map((s) => `${s.name}:${s.outcome}`)).toEqual([
+        'admit:ok',
+        'call:ok',
+        'validate:ok',
+        'record:ok',
+      ]);
     });
   });
 
@@ -94,32 +121,47 @@ describe('runTask workflow on a real dev server', () => {
       const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe('InvalidInput');
       expect(JSON.stringify(cause.details)).toContain('input.body');
-      expect((await activityStory(client, handle.workflowId)).map((s) => s.type)).toEqual(['admitRequest']);
+      expect((await activityStory(client, handle.workflowId)).map((s) => s.type)).toEqual([
+        'admitRequest',
+      ]);
       expect((await handle.describe()).typedSearchAttributes.get(SearchAttr.status)).toBe('failed');
     });
   });
 
   it('moves to the next candidate when the first returns output that fails the schema', async () => {
     const broken = scripted('broken', () => ({ category: 'SHIPPING', confidence: 7 }));
-    await withWorker({ providers: [broken, createLocalProvider()] }, async ({ client, taskQueue }) => {
-      const handle = await start(client, taskQueue, request({ options: { route: ['broken:x', 'local:keel-local-1'] } }));
-      const result: RunTaskResult = await handle.result();
-      expect(result.meta.path).toBe('fallback');
-      expect(result.meta.provider).toBe('local');
-      expect(result.meta.attempts).toBe(2);
-      expect(result.meta.reasons.join('\n')).toMatch(/broken:x invalid output: output\.category/);
-      expect(broken.calls).toBe(1); // invalid output is not retried against the same model
-    });
+    await withWorker(
+      { providers: [broken, createLocalProvider()] },
+      async ({ client, taskQueue }) => {
+        const handle = await start(
+          client,
+          taskQueue,
+          request({ options: { route: ['broken:x', 'local:keel-local-1'] } }),
+        );
+        const result: RunTaskResult = await handle.result();
+        expect(result.meta.path).toBe('fallback');
+        expect(result.meta.provider).toBe('local');
+        expect(result.meta.attempts).toBe(2);
+        expect(result.meta.reasons.join('\n')).toMatch(/broken:x invalid output: output\.category/);
+        expect(broken.calls).toBe(1); // invalid output is not retried against the same model
+      },
+    );
   });
 
   it('retries a failing call on the same candidate, then succeeds', async () => {
-    const flaky = scripted('flaky', (n) => (n === 1 ? new Error('socket hang up') : { category: 'TECHNICAL', confidence: 0.7, rationale: 'r' }));
+    const flaky = scripted('flaky', (n) =>
+      n === 1
+        ? new Error('socket hang up')
+        : { category: 'TECHNICAL', confidence: 0.7, rationale: 'r' },
+    );
     await withWorker({ providers: [flaky] }, async ({ client, taskQueue }) => {
       const handle = await start(client, taskQueue, request({ options: { route: ['flaky:x'] } }));
       const result: RunTaskResult = await handle.result();
       expect(result.output).toMatchObject({ category: 'TECHNICAL' });
       expect(flaky.calls).toBe(2);
-      const calls = (await activityStory(client, handle.workflowId)).filter((s) => s.type === 'callModel');
+      const calls = (await activityStory(client, handle.workflowId)).filter(
+        (s) => s.type === 'callModel',
+      );
       // Temporal records only the last attempt's start event; it must be the second.
       expect(calls).toEqual([{ type: 'callModel', attempt: 2 }]);
     });
@@ -128,7 +170,11 @@ describe('runTask workflow on a real dev server', () => {
   it('fails with AllCandidatesFailed and names each reason when every candidate fails', async () => {
     const down = scripted('down', () => new Error('upstream 503'));
     await withWorker({ providers: [down] }, async ({ client, taskQueue }) => {
-      const handle = await start(client, taskQueue, request({ options: { route: ['down:a', 'down:b'] } }));
+      const handle = await start(
+        client,
+        taskQueue,
+        request({ options: { route: ['down:a', 'down:b'] } }),
+      );
       const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
       const cause = err.cause as ApplicationFailure;
       expect(cause.type).toBe('AllCandidatesFailed');
