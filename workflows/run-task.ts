@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -11,7 +12,12 @@ import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/errors';
 import type { JobState, JobStep, ResultMeta, RunTaskRequest, RunTaskResult } from '../shared/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
 
-/** Admission, validation and recording are fast and local: short timeouts, a few retries. */
+/**
+ * Admission, validation and recording are fast, CPU-only steps: they run as local activities (in
+ * the worker that runs the workflow, recorded as markers in the history, no task-queue round
+ * trip). Model calls stay regular activities: they need their own timeouts, retries across
+ * workers, and cancellation.
+ */
 const BOOKKEEPING_TIMEOUT = '10 seconds';
 const BOOKKEEPING_RETRY = {
   maximumAttempts: 3,
@@ -21,7 +27,7 @@ const BOOKKEEPING_RETRY = {
 /** Attempts per route candidate before moving on to the next one. */
 const MAX_ATTEMPTS_PER_CANDIDATE = 2;
 
-const { admitRequest, validateOutput, recordResult } = proxyActivities<Activities>({
+const { admitRequest, validateOutput, recordResult } = proxyLocalActivities<Activities>({
   startToCloseTimeout: BOOKKEEPING_TIMEOUT,
   retry: BOOKKEEPING_RETRY,
 });

@@ -35,23 +35,37 @@ async function start(client: Client, taskQueue: string, req: RunTaskRequest) {
   });
 }
 
-/** Activity types scheduled, in order, and the attempt each one was started with. */
+/**
+ * The steps a history records, in order: regular activities (with the attempt they were started
+ * with) and local activities (markers carrying their type).
+ */
 async function activityStory(
   client: Client,
   workflowId: string,
-): Promise<Array<{ type: string; attempt: number }>> {
+): Promise<Array<{ type: string; attempt: number; local: boolean }>> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const scheduled = new Map<string, string>();
-  const story: Array<{ type: string; attempt: number }> = [];
+  const story: Array<{ type: string; attempt: number; local: boolean }> = [];
   for (const event of history.events ?? []) {
     const s = event.activityTaskScheduledEventAttributes;
     if (s) scheduled.set(String(event.eventId), s.activityType?.name ?? '?');
     const started = event.activityTaskStartedEventAttributes;
-    if (started)
+    if (started) {
       story.push({
         type: scheduled.get(String(started.scheduledEventId)) ?? '?',
         attempt: started.attempt ?? 1,
+        local: false,
       });
+    }
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_local_activity') {
+      const data = marker.details?.data?.payloads?.[0]?.data;
+      const info = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
+        activity_type: string;
+        attempt: number;
+      };
+      story.push({ type: info.activity_type, attempt: info.attempt, local: true });
+    }
   }
   return story;
 }
@@ -94,11 +108,15 @@ describe('runTask workflow on a real dev server', () => {
         validation: { schema: 'passed' },
       });
       expect(result.meta.latencyMs).toBeGreaterThanOrEqual(0);
-      expect((await activityStory(client, handle.workflowId)).map((s) => s.type)).toEqual([
-        'admitRequest',
+      expect(
+        (await activityStory(client, handle.workflowId)).map(
+          (s) => `${s.type}${s.local ? ' (local)' : ''}`,
+        ),
+      ).toEqual([
+        'admitRequest (local)',
         'callModel',
-        'validateOutput',
-        'recordResult',
+        'validateOutput (local)',
+        'recordResult (local)',
       ]);
       const desc = await handle.describe();
       expect(desc.typedSearchAttributes.get(SearchAttr.status)).toBe('completed');
@@ -163,7 +181,7 @@ describe('runTask workflow on a real dev server', () => {
         (s) => s.type === 'callModel',
       );
       // Temporal records only the last attempt's start event; it must be the second.
-      expect(calls).toEqual([{ type: 'callModel', attempt: 2 }]);
+      expect(calls).toEqual([{ type: 'callModel', attempt: 2, local: false }]);
     });
   });
 
