@@ -175,16 +175,7 @@ export class JobsService {
       options,
     };
     const jobId = `${task.name}-${randomUUID()}`;
-    const handle = await this.client.workflow.start<typeof runTask>('runTask', {
-      taskQueue: this.config.taskQueue,
-      workflowId: jobId,
-      args: [request],
-      typedSearchAttributes: [
-        { key: SearchAttr.tenant, value: args.tenant.id },
-        { key: SearchAttr.task, value: task.name },
-        { key: SearchAttr.status, value: JobStatus.running },
-      ],
-    });
+    const handle = await this.startWorkflow(jobId, request);
 
     const waitMs = Math.min(options.maxSyncMs ?? task.envelope.maxSyncMs, task.envelope.maxSyncMs);
     if (waitMs <= 0) return { kind: 'accepted', jobId };
@@ -198,6 +189,32 @@ export class JobsService {
       throw problemForFailure(err, jobId);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  private async startWorkflow(jobId: string, request: RunTaskRequest) {
+    try {
+      return await this.client.workflow.start<typeof runTask>('runTask', {
+        taskQueue: this.config.taskQueue,
+        workflowId: jobId,
+        args: [request],
+        typedSearchAttributes: [
+          { key: SearchAttr.tenant, value: request.tenantId },
+          { key: SearchAttr.task, value: request.task },
+          { key: SearchAttr.status, value: JobStatus.running },
+        ],
+      });
+    } catch (err) {
+      // Nothing was started: the caller may retry safely.
+      throw new ProblemError(
+        503,
+        'temporal-unavailable',
+        'Service unavailable',
+        'The task could not be started; retry shortly.',
+        {},
+        { 'retry-after': '5' },
+        { cause: err },
+      );
     }
   }
 

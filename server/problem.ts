@@ -26,8 +26,9 @@ export class ProblemError extends Error {
     readonly detail?: string,
     readonly extras: Partial<Problem> = {},
     readonly headers: Record<string, string> = {},
+    options?: { cause?: unknown },
   ) {
-    super(detail ?? title);
+    super(detail ?? title, options);
   }
 
   toProblem(instance?: string): Problem {
@@ -76,7 +77,20 @@ export class ProblemFilter implements ExceptionFilter {
   }
 
   private toProblemError(exception: unknown, req: Request): ProblemError {
-    if (exception instanceof ProblemError) return exception;
+    if (exception instanceof ProblemError) {
+      if (exception.status >= 500 && exception.cause) {
+        const cause = exception.cause instanceof Error ? exception.cause.message : 'unknown cause';
+        this.logger.warn(
+          {
+            requestId: req.headers['x-request-id'],
+            problem: exception.slug,
+            cause: cause.split('\n')[0],
+          },
+          'request failed',
+        );
+      }
+      return exception;
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const [slug, title] = SLUG_BY_STATUS[status] ?? ['http-error', exception.message];

@@ -73,10 +73,16 @@ async function startTemporal(config: KeelConfig): Promise<DevServer | undefined>
 async function main(): Promise<void> {
   const config = loadConfig();
   const temporal = await startTemporal(config);
-  const connection = await connectClient(config.temporal);
-  const added = await ensureSearchAttributes(connection, config.temporal.namespace);
-  await connection.close();
-  if (added.length) say(`registered search attributes ${added.join(', ')}`);
+  try {
+    const connection = await connectClient(config.temporal);
+    const added = await ensureSearchAttributes(connection, config.temporal.namespace).finally(() =>
+      connection.close(),
+    );
+    if (added.length) say(`registered search attributes ${added.join(', ')}`);
+  } catch (err) {
+    await temporal?.stop(); // never leave our dev server behind
+    throw err;
+  }
 
   const demo = resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir });
   const env = {
