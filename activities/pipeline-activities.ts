@@ -107,7 +107,9 @@ export function createPipelineActivities(deps: PipelineDeps) {
           path: meta.path,
           attempts: meta.attempts,
           latencyMs: meta.latencyMs,
-          tokens: meta.tokens,
+          // Flat names: `*.input`/`*.output` are redacted paths in the logger.
+          inputTokens: meta.tokens.input,
+          outputTokens: meta.tokens.output,
         },
         'task completed',
       );

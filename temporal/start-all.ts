@@ -14,6 +14,9 @@ import { ensureSearchAttributes } from './search-attributes';
  */
 const ROOT = path.resolve(__dirname, '..');
 const say = (line: string): void => console.log(`[keel] ${line}`);
+/** Relative to the repo when inside it (`.keel/demo-api-key`), absolute otherwise. */
+const displayPath = (file: string): string =>
+  file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file;
 
 function spawnPart(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   // One node process per part (no tsx wrapper), so signals reach it directly.
@@ -73,6 +76,10 @@ async function startTemporal(config: KeelConfig): Promise<DevServer | undefined>
 async function main(): Promise<void> {
   const config = loadConfig();
   const temporal = await startTemporal(config);
+  // Whatever ends this process (a crash included), the dev server we started goes with it.
+  process.on('exit', () => {
+    if (temporal && temporal.process.exitCode === null) temporal.process.kill('SIGTERM');
+  });
   try {
     const connection = await connectClient(config.temporal);
     const added = await ensureSearchAttributes(connection, config.temporal.namespace).finally(() =>
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
       `    API docs     ${api}/docs`,
       `    Temporal UI  ${ui}`,
       `    Temporal     ${config.temporal.address} (namespace ${config.temporal.namespace})`,
-      `    Demo API key ${demo.key}   (${demo.source === 'env' ? 'KEEL_DEMO_API_KEY' : `kept in ${path.relative(ROOT, config.dataDir)}/demo-api-key`})`,
+      `    Demo API key ${demo.key}   (${demo.source === 'env' ? 'KEEL_DEMO_API_KEY' : `kept in ${displayPath(path.join(config.dataDir, 'demo-api-key'))}`})`,
       '',
       '  Try:',
       `    curl -s -H "Authorization: Bearer ${demo.key}" -H 'content-type: application/json' \\`,

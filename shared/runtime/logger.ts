@@ -18,13 +18,19 @@ const REDACT = [
   'req.headers.authorization',
 ];
 
-export function createLogger(options: { name: string; level?: string }): Logger {
-  return pino({
+export function createLogger(options: {
+  name: string;
+  level?: string;
+  /** Where lines go. @default stdout */
+  destination?: pino.DestinationStream;
+}): Logger {
+  const settings: pino.LoggerOptions = {
     name: options.name,
     level: options.level ?? 'info',
     redact: { paths: REDACT, censor: '[redacted]' },
     base: { service: 'keel', component: options.name },
-  });
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 export type { Logger };

@@ -7,7 +7,12 @@ import { freePort } from '../support/free-port';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keel-start-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const started: RunningProcess[] = [];
+afterAll(async () => {
+  // A failed assertion must not leave a supervisor (and its dev server) running.
+  await Promise.all(started.map((p) => stop(p, 'SIGTERM')));
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 function alive(pid: number): boolean {
   try {
@@ -43,6 +48,7 @@ async function npmStart(ports: {
   delete env.TEMPORAL_ADDRESS;
   delete env.KEEL_DEMO_API_KEY;
   const p = startTs('temporal/start-all.ts', env);
+  started.push(p);
   await waitFor('"Keel is running"', () => p.output().includes('Keel is running'), {
     timeoutMs: 120_000,
     process: p,
