@@ -19,6 +19,15 @@ export default defineConfig({
       },
       {
         test: {
+          // The fault-injecting upstream against the real vendor SDKs; loopback only, no Temporal.
+          name: 'upstream',
+          include: ['test/upstream/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/workflow/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTask } from './task-definition';
+import { defineTask, renderInput } from './task-definition';
 import { TICKET_CATEGORIES, classifyTicketLexicon } from './local/classify-ticket-lexicon';
 
 export const ClassifyTicketInput = z
@@ -27,7 +27,7 @@ export const classifyTicket = defineTask({
     system:
       'You classify customer support tickets. Categories: BILLING, TECHNICAL, ACCOUNT, OTHER. ' +
       'Answer with JSON: {"category": string, "confidence": number between 0 and 1, "rationale": string}.',
-    render: ({ subject, body }) => `<subject>${subject}</subject>\n<body>\n${body}\n</body>`,
+    render: (input) => `Classify the support ticket in <input>.\n\n${renderInput(input)}`,
   },
   envelope: { fastMs: 1_500, maxSyncMs: 8_000, hardTimeoutMs: 30_000 },
   route: ['local:keel-local-1'],

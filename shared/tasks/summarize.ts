@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTask } from './task-definition';
+import { defineTask, renderInput } from './task-definition';
 import { summarizeExtractive } from './local/summarize-extractive';
 
 /** Longest text accepted, in characters (about 25k tokens). */
@@ -35,8 +35,8 @@ export const summarize = defineTask({
     system:
       'You summarise texts faithfully. Never state a number or a name that is not in the source. ' +
       'Answer with JSON: {"summary": string, "keyPoints": string[]}.',
-    render: ({ text, maxWords }) =>
-      `Summarise the text below in at most ${maxWords} words, then list its key points.\n\n<text>\n${text}\n</text>`,
+    render: (input) =>
+      `Summarise the text in <input> in at most ${input.maxWords} words, then list its key points.\n\n${renderInput(input)}`,
   },
   envelope: { fastMs: 2_000, maxSyncMs: 10_000, hardTimeoutMs: 60_000 },
   route: ['local:keel-local-1'],

@@ -55,3 +55,26 @@ export function defineTask<IS extends z.ZodType, OS extends z.ZodType>(
 ): TaskDefinition<IS, OS> {
   return definition;
 }
+
+/**
+ * The task input as the model sees it: JSON inside `<input>` tags. Data stays clearly apart from
+ * instructions, and a tool (Keel's mock upstream, an eval harness) can recover the exact input.
+ */
+export function renderInput(input: unknown): string {
+  return `<input>${JSON.stringify(input)}</input>`;
+}
+
+/**
+ * The inverse of `renderInput`. Anchored on `<input>{` (first) and `}</input>` (last), so
+ * instructions that mention <input> and input text that contains the tags do not confuse it.
+ */
+export function parseRenderedInput(prompt: string): unknown {
+  const start = prompt.indexOf('<input>{');
+  const end = prompt.lastIndexOf('}</input>');
+  if (start < 0 || end < start) return undefined;
+  try {
+    return JSON.parse(prompt.slice(start + '<input>'.length, end + 1)) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -55,3 +55,14 @@ describe('built-in task definitions', () => {
     expect(prompt).toContain('B1');
   });
 });
+
+describe('renderInput / parseRenderedInput', () => {
+  it('round-trips the exact input, even when the text mentions the tags', async () => {
+    const { renderInput, parseRenderedInput } = await import('../../shared/tasks');
+    const input = { subject: 'a <input>{x}</input> b', body: 'line\n"quoted" }</input>' };
+    const ticket = findTask('classify-ticket')!;
+    expect(parseRenderedInput(ticket.prompt.render(ticket.input.parse(input)))).toEqual(input);
+    expect(parseRenderedInput(`intro ${renderInput({ n: 1 })}`)).toEqual({ n: 1 });
+    expect(parseRenderedInput('no input here')).toBeUndefined();
+  });
+});
