@@ -1,3 +1,8 @@
+import {
+  DEFAULT_FILE_CONFIG,
+  parseFileConfig,
+  type KeelFileConfig,
+} from '../shared/runtime/model-registry';
 import type { Logger } from '../shared/runtime/logger';
 import { createCallModelActivity } from './call-model';
 import { createPipelineActivities } from './pipeline-activities';
@@ -8,6 +13,8 @@ export interface ActivityDeps {
   logger: Logger;
   /** Defaults to the built-in `local` provider only. */
   providers?: ModelProvider[];
+  /** Models and prices. Defaults to the built-in registry. */
+  registry?: KeelFileConfig;
   now?: () => number;
 }
 
@@ -16,13 +23,16 @@ export function createActivities(deps: ActivityDeps) {
   const providers = new Map(
     (deps.providers ?? [createLocalProvider()]).map((p) => [p.slug, p] as const),
   );
+  const registry = deps.registry ?? parseFileConfig(DEFAULT_FILE_CONFIG, '(built-in default)');
+  const now = deps.now ?? Date.now;
   return {
     ...createPipelineActivities({
       logger: deps.logger,
       providers: new Set(providers.keys()),
-      now: deps.now,
+      registry,
+      now,
     }),
-    ...createCallModelActivity({ providers }),
+    ...createCallModelActivity({ providers, registry, now }),
   };
 }
 

@@ -1,6 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, toFieldErrors } from '../shared/errors';
+import { countTokens } from 'gpt-tokenizer';
+import { FailureType, toFieldErrors, type FieldError } from '../shared/errors';
 import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/job';
+import { parseModelJson } from '../shared/parse-model-json';
+import { resolveRoute, type RouteCandidate } from '../shared/routing';
+import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
 
@@ -8,12 +12,13 @@ export interface PipelineDeps {
   logger: Logger;
   /** Provider slugs this worker can call (e.g. `local`, `openai`). */
   providers: ReadonlySet<string>;
-  now?: () => number;
+  registry: KeelFileConfig;
+  now: () => number;
 }
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
 export interface TaskPlan {
-  candidates: Array<{ provider: string; model: string }>;
+  candidates: RouteCandidate[];
   promptVersion: string;
   /** Start-to-close timeout of one model call. */
   callTimeoutMs: number;
@@ -22,12 +27,16 @@ export interface TaskPlan {
   admittedAt: number;
   /** The input after the schema applied defaults and trimming. */
   input: unknown;
+  /** Prompt tokens counted before any call (o200k tokenizer), for budgets. */
+  estimatedInputTokens: number;
 }
 
 export interface ValidationResult {
   ok: boolean;
   output?: unknown;
-  errors: Array<{ field: string; message: string }>;
+  errors: FieldError[];
+  /** How the text was read: as JSON, out of a code fence, out of surrounding prose. */
+  repaired?: 'none' | 'fence' | 'extracted';
 }
 
 export function requireTask(name: string): AnyTaskDefinition {
@@ -39,7 +48,6 @@ export function requireTask(name: string): AnyTaskDefinition {
 }
 
 export function createPipelineActivities(deps: PipelineDeps) {
-  const now = deps.now ?? Date.now;
   return {
     /** Admit: validate the input against the task schema and fix the route. No model call yet. */
     admitRequest(request: RunTaskRequest): Promise<TaskPlan> {
@@ -53,37 +61,59 @@ export function createPipelineActivities(deps: PipelineDeps) {
         );
       }
       const options = TaskOptions.parse(request.options ?? {});
-      const route = options.route ?? task.route;
-      const candidates = route.map((ref) => {
-        const [provider = '', ...rest] = ref.split(':');
-        return { provider, model: rest.join(':') };
+      const route = resolveRoute({
+        refs: options.route ?? task.route,
+        explicit: !!options.route,
+        enabledProviders: deps.providers,
+        hasModel: (p, m) => !!findModel(deps.registry, p, m),
       });
-      const unknown = candidates.filter((c) => !deps.providers.has(c.provider));
-      if (unknown.length === candidates.length) {
+      if (route.errors.length > 0 || route.candidates.length === 0) {
         throw ApplicationFailure.nonRetryable(
-          `No configured provider in route: ${unknown.map((c) => c.provider).join(', ')}`,
-          FailureType.UnknownProvider,
+          'The route names no model this deployment can call',
+          FailureType.UnknownModel,
+          route.errors.length
+            ? route.errors
+            : [{ field: 'options.route', message: 'no usable candidate' }],
         );
       }
+      const prompt = `${task.prompt.system}\n${task.prompt.render(input.data)}`;
       return Promise.resolve({
-        candidates: candidates.filter((c) => deps.providers.has(c.provider)),
+        candidates: route.candidates,
         promptVersion: task.prompt.version,
         // A healthy call takes fastMs; allow a generous multiple, never past the hard timeout.
         callTimeoutMs: Math.min(task.envelope.fastMs * 5, task.envelope.hardTimeoutMs),
         hardTimeoutMs: task.envelope.hardTimeoutMs,
-        admittedAt: now(),
+        admittedAt: deps.now(),
         input: input.data,
+        estimatedInputTokens: countTokens(prompt),
       });
     },
 
-    /** Validate: the model's output against the task's output schema. */
-    validateOutput(args: { task: string; output: unknown }): Promise<ValidationResult> {
+    /** Validate: parse model text safely, then the task's output schema. */
+    validateOutput(args: {
+      task: string;
+      output?: unknown;
+      text?: string;
+    }): Promise<ValidationResult> {
       const task = requireTask(args.task);
-      const parsed = task.output.safeParse(args.output);
+      let candidate = args.output;
+      let repaired: ValidationResult['repaired'];
+      if (candidate === undefined) {
+        const parsed = parseModelJson(args.text);
+        if (!parsed.ok) {
+          return Promise.resolve({
+            ok: false,
+            errors: [{ field: '(output)', message: `${parsed.reason}: ${parsed.message}` }],
+          });
+        }
+        candidate = parsed.value;
+        repaired = parsed.repaired;
+      }
+      const result = task.output.safeParse(candidate);
       return Promise.resolve(
-        parsed.success
-          ? { ok: true, output: parsed.data, errors: [] }
-          : { ok: false, errors: toFieldErrors(parsed.error.issues, 'output') },
+        result.success
+          ? { ok: true, output: result.data, errors: [], repaired }
+          : { ok: false, errors: toFieldErrors(result.error.issues, 'output'), repaired },
       );
     },
 
@@ -95,7 +125,10 @@ export function createPipelineActivities(deps: PipelineDeps) {
       admittedAt: number;
       meta: Omit<ResultMeta, 'latencyMs'>;
     }): Promise<ResultMeta> {
-      const meta: ResultMeta = { ...args.meta, latencyMs: Math.max(0, now() - args.admittedAt) };
+      const meta: ResultMeta = {
+        ...args.meta,
+        latencyMs: Math.max(0, deps.now() - args.admittedAt),
+      };
       deps.logger.info(
         {
           event: 'task.completed',
@@ -110,6 +143,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
           // Flat names: `*.input`/`*.output` are redacted paths in the logger.
           inputTokens: meta.tokens.input,
           outputTokens: meta.tokens.output,
+          costUsd: meta.costUsd,
         },
         'task completed',
       );

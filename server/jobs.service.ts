@@ -23,6 +23,9 @@ import {
 } from '../shared/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
+import { resolveRoute } from '../shared/routing';
+import { findModel } from '../shared/runtime/model-registry';
+import { enabledProviderNames } from '../activities/providers/create-providers';
 import type { KeelConfig } from '../shared/runtime/config';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import type { Tenant } from './tenants';
@@ -64,8 +67,10 @@ export function problemForFailure(err: unknown, jobId: string): ProblemError {
           errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
         });
       case FailureType.UnknownProvider:
-        return new ProblemError(400, 'unknown-provider', 'Unknown provider', cause.message, {
+      case FailureType.UnknownModel:
+        return new ProblemError(400, 'invalid-route', 'Invalid route', cause.message, {
           jobId,
+          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
         });
       case FailureType.AllCandidatesFailed:
       case FailureType.InvalidOutput: {
@@ -133,10 +138,14 @@ function statusOf(desc: WorkflowExecutionDescription): JobStatus {
 /** Starts task workflows and reads jobs back. Every external call goes through the Temporal client. */
 @Injectable()
 export class JobsService {
+  private readonly enabledProviders: ReadonlySet<string>;
+
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(CONFIG) private readonly config: KeelConfig,
-  ) {}
+  ) {
+    this.enabledProviders = enabledProviderNames(config);
+  }
 
   requireTask(name: string): AnyTaskDefinition {
     const task = findTask(name);
@@ -167,6 +176,19 @@ export class JobsService {
       );
     }
     const options = body.data.options ?? {};
+    if (options.route) {
+      const { errors } = resolveRoute({
+        refs: options.route,
+        explicit: true,
+        enabledProviders: this.enabledProviders,
+        hasModel: (p, m) => !!findModel(this.config.models, p, m),
+      });
+      if (errors.length)
+        throw invalidRequest(
+          'The route names a provider or model this deployment does not have.',
+          errors,
+        );
+    }
     const request: RunTaskRequest = {
       task: task.name,
       tenantId: args.tenant.id,

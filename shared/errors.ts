@@ -14,6 +14,32 @@ export const FailureType = {
   InvalidOutput: 'InvalidOutput',
   /** Every route candidate failed; the failure's details list why. */
   AllCandidatesFailed: 'AllCandidatesFailed',
+  /** The route names a model the registry does not have. Non-retryable. */
+  UnknownModel: 'UnknownModel',
+
+  // Vendor call failures, classified at the activity boundary.
+  /** 429. Retryable, after the vendor's Retry-After when it sends one. */
+  RateLimit: 'RateLimit',
+  /** 529 / overloaded_error. Retryable. */
+  Overloaded: 'Overloaded',
+  /** 5xx, 408, 409. Retryable. */
+  ServerError: 'ServerError',
+  /** No answer within the call's timeout. Retryable. */
+  Timeout: 'Timeout',
+  /** Connection refused, reset, DNS. Retryable. */
+  Connection: 'Connection',
+  /** 400 / 422 the vendor will repeat. Non-retryable. */
+  BadRequest: 'BadRequest',
+  /** The prompt does not fit the model. Non-retryable (a bigger model might). */
+  ContextLength: 'ContextLength',
+  /** 401 / 403. Non-retryable. */
+  Auth: 'Auth',
+  /** 404: the vendor does not know the model. Non-retryable. */
+  NotFound: 'NotFound',
+  /** The vendor refused on content policy. Non-retryable. */
+  ContentFilter: 'ContentFilter',
+  /** Billing quota exhausted (OpenAI insufficient_quota). Non-retryable. */
+  QuotaExceeded: 'QuotaExceeded',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -21,7 +47,14 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.InvalidInput,
   FailureType.UnknownTask,
   FailureType.UnknownProvider,
+  FailureType.UnknownModel,
   FailureType.InvalidOutput,
+  FailureType.BadRequest,
+  FailureType.ContextLength,
+  FailureType.Auth,
+  FailureType.NotFound,
+  FailureType.ContentFilter,
+  FailureType.QuotaExceeded,
 ];
 
 /** A field-level problem, as the HTTP API reports it (`errors[]` in problem+json). */

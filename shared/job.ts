@@ -30,8 +30,18 @@ export const ResultMeta = z.object({
   reasons: z.array(z.string()).describe('Why the path is not `primary`, one line per failure.'),
   validation: z.object({ schema: ValidationOutcome }),
   latencyMs: z.number().int().min(0).describe('From admission to the recorded result.'),
-  tokens: z.object({ input: z.number().int(), output: z.number().int() }),
-  costUsd: z.number().min(0),
+  tokens: z
+    .object({
+      input: z.number().int(),
+      output: z.number().int(),
+      cachedInput: z.number().int(),
+      estimatedInput: z.number().int().describe('Counted before the first call, for budgets.'),
+    })
+    .describe('Actual tokens over every billed call of this task.'),
+  costUsd: z
+    .number()
+    .min(0)
+    .describe('Every billed call, failed ones included, at registry prices.'),
 });
 export type ResultMeta = z.infer<typeof ResultMeta>;
 

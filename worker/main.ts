@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../shared/runtime/logger';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { createProviders } from '../activities/providers/create-providers';
 import { createKeelWorker } from './create-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
-      activityDeps: { logger },
+      activityDeps: { logger, providers: createProviders(config), registry: config.models },
       shutdownGraceMs: config.shutdownGraceMs,
     });
     exitWithParent(config.parentPid, () => worker.shutdown());

@@ -47,9 +47,40 @@ function modelCaller(timeoutMs: number): Activities['callModel'] {
 /** One line naming a failure, without its payload (messages may echo upstream text). */
 function describeFailure(err: unknown): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  if (cause instanceof ApplicationFailure) {
+    const type = cause.type ?? 'Error';
+    return cause.message.startsWith(type) ? cause.message : `${type}: ${cause.message}`;
+  }
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
   return String(cause);
+}
+
+/** Calls a failed candidate made (callModel records its last attempt number in the details). */
+function attemptsOf(err: unknown): number {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const attempt =
+    cause instanceof ApplicationFailure
+      ? (cause.details?.[0] as { attempt?: number } | undefined)?.attempt
+      : undefined;
+  return typeof attempt === 'number' && attempt > 0 ? attempt : 1;
+}
+
+/** Usage a failed call was still billed for (callModel puts it in the failure's details). */
+function billedUsageOf(err: unknown):
+  | {
+      usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number };
+      costUsd: number;
+    }
+  | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const d = cause.details?.[0] as
+    | {
+        billedUsage?: { inputTokens: number; outputTokens: number; cachedInputTokens: number };
+        billedCostUsd?: number;
+      }
+    | undefined;
+  return d?.billedUsage ? { usage: d.billedUsage, costUsd: d.billedCostUsd ?? 0 } : undefined;
 }
 
 /**
@@ -79,20 +110,39 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     const callModel = modelCaller(plan.callTimeoutMs);
     const reasons: string[] = [];
     let attempts = 0;
+    // Usage and cost over every billed call, failed ones included.
+    const usage = { input: 0, output: 0, cachedInput: 0, costUsd: 0 };
+    const bill = (
+      u: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
+      cost: number,
+    ): void => {
+      usage.input += u.inputTokens;
+      usage.output += u.outputTokens;
+      usage.cachedInput += u.cachedInputTokens;
+      usage.costUsd += cost;
+    };
     for (const [index, candidate] of plan.candidates.entries()) {
-      attempts += 1;
       let response: Awaited<ReturnType<Activities['callModel']>>;
       try {
         response = await callModel({ task: request.task, input: plan.input, ...candidate });
+        attempts += response.attempt;
         step({ name: 'call', outcome: 'ok', detail: `${candidate.provider}:${response.model}` });
       } catch (err) {
+        attempts += attemptsOf(err);
+        const billed = billedUsageOf(err);
+        if (billed) bill(billed.usage, billed.costUsd);
         const why = `${candidate.provider}:${candidate.model} ${describeFailure(err)}`;
         reasons.push(why);
         step({ name: 'call', outcome: 'failed', detail: why });
         continue;
       }
 
-      const validation = await validateOutput({ task: request.task, output: response.output });
+      bill(response.usage, response.costUsd);
+      const validation = await validateOutput({
+        task: request.task,
+        output: response.output,
+        text: response.text,
+      });
       if (!validation.ok) {
         const why = `${candidate.provider}:${candidate.model} invalid output: ${validation.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`;
         reasons.push(why);
@@ -114,8 +164,13 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
           path: index === 0 ? 'primary' : 'fallback',
           reasons,
           validation: { schema: 'passed' },
-          tokens: { input: response.usage.inputTokens, output: response.usage.outputTokens },
-          costUsd: 0,
+          tokens: {
+            input: usage.input,
+            output: usage.output,
+            cachedInput: usage.cachedInput,
+            estimatedInput: plan.estimatedInputTokens,
+          },
+          costUsd: Math.round(usage.costUsd * 1e6) / 1e6,
         },
       });
       step({ name: 'record', outcome: 'ok' });

@@ -16,16 +16,18 @@ export function createLocalProvider(): ModelProvider {
   return {
     slug: 'local',
     generate(request: ModelRequest): Promise<ModelResponse> {
-      if (!(LOCAL_MODELS as readonly string[]).includes(request.model)) {
-        return Promise.reject(new Error(`local provider has no model "${request.model}"`));
+      const id = request.model.id ?? request.model.name;
+      if (!(LOCAL_MODELS as readonly string[]).includes(id)) {
+        return Promise.reject(new Error(`local provider has no model "${id}"`));
       }
       const output = request.task.fallback(request.input);
       return Promise.resolve({
         output,
-        model: request.model,
+        model: id,
         usage: {
           inputTokens: countWords(request.system) + countWords(request.prompt),
           outputTokens: countWords(output),
+          cachedInputTokens: 0,
         },
         finishReason: 'stop',
       });

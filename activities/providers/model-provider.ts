@@ -1,13 +1,18 @@
 import type { AnyTaskDefinition } from '../../shared/tasks';
+import type { ModelEntry } from '../../shared/runtime/model-registry';
 
 /** One model call. Providers get the task so they can ask for its output schema. */
 export interface ModelRequest {
   task: AnyTaskDefinition;
   /** Validated task input. */
   input: unknown;
-  model: string;
+  /** The registry entry: vendor id, capabilities, prices. */
+  model: ModelEntry;
   system: string;
   prompt: string;
+  maxOutputTokens: number;
+  /** The call's own deadline (the activity's remaining time). */
+  timeoutMs: number;
   /** Aborted when the activity is cancelled or times out. */
   signal: AbortSignal;
 }
@@ -15,21 +20,30 @@ export interface ModelRequest {
 export interface ModelUsage {
   inputTokens: number;
   outputTokens: number;
+  /** Input tokens served from the vendor's prompt cache (billed at the cached price). */
+  cachedInputTokens: number;
 }
 
 export interface ModelResponse {
-  /** A parsed object when the provider returns structured output; validated later anyway. */
-  output: unknown;
+  /** A parsed object when the provider returned structured output (tool input, local answer). */
+  output?: unknown;
+  /** Raw text when it did not; Keel parses and validates it. */
+  text?: string;
   /** The model that actually answered (may differ from the requested alias). */
   model: string;
   usage: ModelUsage;
-  finishReason: 'stop' | 'length' | 'content-filter' | 'other';
+  finishReason: 'stop' | 'length' | 'content-filter' | 'tool' | 'other';
   /** The vendor's request id, for support tickets. */
   requestId?: string;
 }
 
 /** The one interface every provider implements. */
 export interface ModelProvider {
+  /** Route prefix, e.g. `openai` in `openai:gpt-4o-mini`. */
   readonly slug: string;
   generate(request: ModelRequest): Promise<ModelResponse>;
 }
+
+/** `classify-ticket` → `classify_ticket`: vendors want [A-Za-z0-9_] in schema and tool names. */
+export const schemaName = (task: AnyTaskDefinition): string =>
+  task.name.replace(/[^A-Za-z0-9_]/g, '_');

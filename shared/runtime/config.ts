@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../messages';
+import { loadFileConfig, type KeelFileConfig } from './model-registry';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
 /**
- * Every environment variable Keel reads, parsed once at boot. Nothing else reads `process.env`
- * (the vendor SDKs read their own keys later).
+ * Every environment variable Keel reads, parsed once at boot. Nothing else reads `process.env`;
+ * vendor clients get their keys and URLs from here, explicitly.
  */
 const EnvSchema = z.object({
   /** API port. @default 3000 */
@@ -50,6 +51,13 @@ const EnvSchema = z.object({
   KEEL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
   KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
+  /** JSON config file with providers and the model registry (prices). @default built-in */
+  KEEL_CONFIG: z.string().min(1).optional(),
+  /** Vendor keys and endpoints, named as the vendors' SDKs name them. */
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -79,6 +87,12 @@ export interface KeelConfig {
   shutdownGraceMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   parentPid?: number;
+  /** Providers, models and prices (KEEL_CONFIG or the built-in default). */
+  models: KeelFileConfig;
+  /** Vendor credentials by environment variable name (only the ones providers reference). */
+  secrets: Readonly<Record<string, string | undefined>>;
+  /** Default endpoints from OPENAI_BASE_URL / ANTHROPIC_BASE_URL. */
+  vendorBaseUrls: { openai?: string; anthropic?: string };
 }
 
 export class ConfigError extends Error {
@@ -106,6 +120,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
     ]);
   }
   const dataDir = path.resolve(e.KEEL_DATA_DIR);
+  let models: KeelFileConfig;
+  try {
+    models = loadFileConfig(e.KEEL_CONFIG);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+  const keyEnvs = [
+    'OPENAI_API_KEY',
+    'ANTHROPIC_API_KEY',
+    ...models.providers.flatMap((p) => (p.apiKeyEnv ? [p.apiKeyEnv] : [])),
+  ];
   return {
     port: e.PORT,
     host: e.HOST,
@@ -133,5 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
     shutdownGraceMs: e.KEEL_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     parentPid: e.KEEL_PARENT_PID,
+    models,
+    secrets: Object.fromEntries(keyEnvs.map((name) => [name, cleaned[name]])),
+    vendorBaseUrls: { openai: e.OPENAI_BASE_URL, anthropic: e.ANTHROPIC_BASE_URL },
   };
 }

@@ -30,7 +30,7 @@ export const classifyTicket = defineTask({
     render: (input) => `Classify the support ticket in <input>.\n\n${renderInput(input)}`,
   },
   envelope: { fastMs: 1_500, maxSyncMs: 8_000, hardTimeoutMs: 30_000 },
-  route: ['local:keel-local-1'],
+  route: ['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5', 'local:keel-local-1'],
   fallback: (input) => classifyTicketLexicon(input),
   example: { subject: 'Refund', body: 'I was charged twice for my subscription' },
 });

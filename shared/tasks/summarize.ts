@@ -39,7 +39,7 @@ export const summarize = defineTask({
       `Summarise the text in <input> in at most ${input.maxWords} words, then list its key points.\n\n${renderInput(input)}`,
   },
   envelope: { fastMs: 2_000, maxSyncMs: 10_000, hardTimeoutMs: 60_000 },
-  route: ['local:keel-local-1'],
+  route: ['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5', 'local:keel-local-1'],
   fallback: (input) => summarizeExtractive(input),
   example: {
     text: 'Keel runs every AI call as a durable workflow. Each step is visible in the Temporal Web UI. Retries and timeouts come from the engine, so a crashed worker loses nothing.',

@@ -39,7 +39,10 @@ export interface TaskDefinition<
   readonly output: OS;
   readonly prompt: PromptTemplate<z.output<IS>>;
   readonly envelope: LatencyEnvelope;
-  /** Ordered model candidates. Candidates whose provider is not configured are skipped. */
+  /**
+   * Ordered model candidates. Candidates whose provider is not configured (no API key) are
+   * skipped, so with no key at all every task runs on `local`.
+   */
   readonly route: readonly ModelRef[];
   /** Deterministic answer used by the `local` provider (and later as the degraded fallback). */
   readonly fallback: (input: z.output<IS>) => z.output<OS>;

@@ -7,6 +7,7 @@ import type { ModelProvider } from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import type { runTask } from '../../workflows';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { withWorker } from '../support/temporal-test-kit';
 
 const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
@@ -70,6 +71,33 @@ async function activityStory(
   return story;
 }
 
+/** The built-in registry plus the scripted test providers' models, at $1 / $2 per M tokens. */
+const registry = parseFileConfig(
+  {
+    ...DEFAULT_FILE_CONFIG,
+    providers: [
+      ...(DEFAULT_FILE_CONFIG.providers ?? []),
+      ...['broken', 'flaky', 'down'].map((name) => ({ name, type: 'openai-compatible' as const })),
+    ],
+    models: [
+      ...(DEFAULT_FILE_CONFIG.models ?? []),
+      ...[
+        ['broken', 'x'],
+        ['flaky', 'x'],
+        ['down', 'a'],
+        ['down', 'b'],
+      ].map(([provider, name]) => ({
+        provider: provider!,
+        name: name!,
+        price: { input: 1, output: 2 },
+      })),
+    ],
+  },
+  'test',
+);
+/** One scripted call (3 in, 4 out) at that price. */
+const SCRIPTED_CALL_USD = (3 * 1 + 4 * 2) / 1e6;
+
 /** A provider with a scripted answer, to drive the pipeline's branches. */
 function scripted(
   slug: string,
@@ -85,7 +113,7 @@ function scripted(
       return Promise.resolve({
         output,
         model: 'scripted-1',
-        usage: { inputTokens: 3, outputTokens: 4 },
+        usage: { inputTokens: 3, outputTokens: 4, cachedInputTokens: 0 },
         finishReason: 'stop' as const,
       });
     },
@@ -149,7 +177,7 @@ describe('runTask workflow on a real dev server', () => {
   it('moves to the next candidate when the first returns output that fails the schema', async () => {
     const broken = scripted('broken', () => ({ category: 'SHIPPING', confidence: 7 }));
     await withWorker(
-      { providers: [broken, createLocalProvider()] },
+      { providers: [broken, createLocalProvider()], activityDeps: { registry } },
       async ({ client, taskQueue }) => {
         const handle = await start(
           client,
@@ -162,6 +190,9 @@ describe('runTask workflow on a real dev server', () => {
         expect(result.meta.attempts).toBe(2);
         expect(result.meta.reasons.join('\n')).toMatch(/broken:x invalid output: output\.category/);
         expect(broken.calls).toBe(1); // invalid output is not retried against the same model
+        // The broken call was billed too: its tokens and cost are in the task's totals.
+        expect(result.meta.costUsd).toBeCloseTo(SCRIPTED_CALL_USD, 9);
+        expect(result.meta.tokens.input).toBeGreaterThan(3);
       },
     );
   });
@@ -172,34 +203,47 @@ describe('runTask workflow on a real dev server', () => {
         ? new Error('socket hang up')
         : { category: 'TECHNICAL', confidence: 0.7, rationale: 'r' },
     );
-    await withWorker({ providers: [flaky] }, async ({ client, taskQueue }) => {
-      const handle = await start(client, taskQueue, request({ options: { route: ['flaky:x'] } }));
-      const result: RunTaskResult = await handle.result();
-      expect(result.output).toMatchObject({ category: 'TECHNICAL' });
-      expect(flaky.calls).toBe(2);
-      const calls = (await activityStory(client, handle.workflowId)).filter(
-        (s) => s.type === 'callModel',
-      );
-      // Temporal records only the last attempt's start event; it must be the second.
-      expect(calls).toEqual([{ type: 'callModel', attempt: 2, local: false }]);
-    });
+    await withWorker(
+      { providers: [flaky], activityDeps: { registry } },
+      async ({ client, taskQueue }) => {
+        const handle = await start(client, taskQueue, request({ options: { route: ['flaky:x'] } }));
+        const result: RunTaskResult = await handle.result();
+        expect(result.output).toMatchObject({ category: 'TECHNICAL' });
+        expect(flaky.calls).toBe(2);
+        expect(result.meta.attempts).toBe(2); // the retry counts as a model call
+        expect(result.meta.costUsd).toBeCloseTo(SCRIPTED_CALL_USD, 9);
+        expect(result.meta.tokens).toMatchObject({ input: 3, output: 4, cachedInput: 0 });
+        expect(result.meta.tokens.estimatedInput).toBeGreaterThan(20);
+        const calls = (await activityStory(client, handle.workflowId)).filter(
+          (s) => s.type === 'callModel',
+        );
+        // Temporal records only the last attempt's start event; it must be the second.
+        expect(calls).toEqual([{ type: 'callModel', attempt: 2, local: false }]);
+      },
+    );
   });
 
   it('fails with AllCandidatesFailed and names each reason when every candidate fails', async () => {
-    const down = scripted('down', () => new Error('upstream 503'));
-    await withWorker({ providers: [down] }, async ({ client, taskQueue }) => {
-      const handle = await start(
-        client,
-        taskQueue,
-        request({ options: { route: ['down:a', 'down:b'] } }),
-      );
-      const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
-      const cause = err.cause as ApplicationFailure;
-      expect(cause.type).toBe('AllCandidatesFailed');
-      const reasons = (cause.details?.[0] as { reasons: string[] }).reasons;
-      expect(reasons).toHaveLength(2);
-      expect(reasons[0]).toMatch(/^down:a .*upstream 503/);
-      expect(down.calls).toBe(4); // 2 attempts per candidate
-    });
+    // Shaped like the vendor SDKs' APIError: a status, and headers without Retry-After.
+    const down = scripted('down', () =>
+      Object.assign(new Error('Service Unavailable'), { status: 503, headers: new Headers() }),
+    );
+    await withWorker(
+      { providers: [down], activityDeps: { registry } },
+      async ({ client, taskQueue }) => {
+        const handle = await start(
+          client,
+          taskQueue,
+          request({ options: { route: ['down:a', 'down:b'] } }),
+        );
+        const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
+        const cause = err.cause as ApplicationFailure;
+        expect(cause.type).toBe('AllCandidatesFailed');
+        const reasons = (cause.details?.[0] as { reasons: string[] }).reasons;
+        expect(reasons).toHaveLength(2);
+        expect(reasons[0]).toBe('down:a ServerError (HTTP 503)');
+        expect(down.calls).toBe(4); // 2 attempts per candidate
+      },
+    );
   });
 });

@@ -1,0 +1,86 @@
+import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
+import { FailureType } from '../../shared/errors';
+import { ProviderFailure } from './classify-error';
+import {
+  schemaName,
+  type ModelProvider,
+  type ModelRequest,
+  type ModelResponse,
+} from './model-provider';
+
+export interface OpenAIProviderSettings {
+  /** Route prefix (`openai`, or `ollama` for an OpenAI-compatible server). */
+  name: string;
+  apiKey?: string;
+  /** e.g. OPENAI_BASE_URL, or `http://127.0.0.1:11434/v1` for Ollama. */
+  baseURL?: string;
+  /** Injectable for tests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+const FINISH: Record<string, ModelResponse['finishReason']> = {
+  stop: 'stop',
+  length: 'length',
+  content_filter: 'content-filter',
+  tool_calls: 'tool',
+};
+
+/**
+ * OpenAI and OpenAI-compatible servers (vLLM, Ollama, LM Studio) through the official SDK.
+ * Structured output via the SDK's zod helper when the model supports json_schema, JSON mode
+ * with the schema in the system prompt otherwise. `maxRetries: 0`: Temporal owns retries.
+ */
+export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelProvider {
+  const client = new OpenAI({
+    apiKey: settings.apiKey ?? 'not-needed',
+    baseURL: settings.baseURL,
+    maxRetries: 0,
+    fetch: settings.fetch,
+  });
+  return {
+    slug: settings.name,
+    async generate(req: ModelRequest): Promise<ModelResponse> {
+      const structured = req.model.capabilities.structuredOutput;
+      const system = structured
+        ? req.system
+        : `${req.system}\nThe JSON must match this JSON Schema: ${JSON.stringify(z.toJSONSchema(req.task.output))}`;
+      const completion = await client.chat.completions.create(
+        {
+          model: req.model.id ?? req.model.name,
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: req.prompt },
+          ],
+          response_format: structured
+            ? zodResponseFormat(req.task.output, schemaName(req.task))
+            : { type: 'json_object' },
+          max_completion_tokens: req.maxOutputTokens,
+        },
+        { signal: req.signal, timeout: req.timeoutMs },
+      );
+      const choice = completion.choices[0];
+      const usage = {
+        inputTokens: completion.usage?.prompt_tokens ?? 0,
+        outputTokens: completion.usage?.completion_tokens ?? 0,
+        cachedInputTokens: completion.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+      };
+      const requestId = completion._request_id ?? undefined;
+      if (choice?.finish_reason === 'content_filter' || choice?.message.refusal) {
+        // Billed, and not worth retrying against the same model.
+        throw new ProviderFailure(FailureType.ContentFilter, 'content filtered', {
+          billedUsage: usage,
+          requestId,
+        });
+      }
+      return {
+        text: choice?.message.content ?? '',
+        model: completion.model,
+        usage,
+        finishReason: FINISH[choice?.finish_reason ?? ''] ?? 'other',
+        requestId,
+      };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { FieldError } from './errors';
+
+export interface RouteCandidate {
+  provider: string;
+  model: string;
+}
+
+export interface RouteResolution {
+  candidates: RouteCandidate[];
+  /** Problems with a caller's explicit route, by field (`options.route[1]`). */
+  errors: FieldError[];
+}
+
+/**
+ * Turns `provider:model` refs into candidates this deployment can call. An explicit route
+ * (`options.route`) must name only enabled providers and registered models: anything else is a
+ * field error. The task's own route is filtered instead (a vendor without a key is skipped).
+ */
+export function resolveRoute(args: {
+  refs: readonly string[];
+  explicit: boolean;
+  enabledProviders: ReadonlySet<string>;
+  hasModel: (provider: string, model: string) => boolean;
+}): RouteResolution {
+  const candidates: RouteCandidate[] = [];
+  const errors: FieldError[] = [];
+  args.refs.forEach((ref, i) => {
+    const at = ref.indexOf(':');
+    const provider = at > 0 ? ref.slice(0, at) : '';
+    const model = at > 0 ? ref.slice(at + 1) : '';
+    const field = `options.route[${i}]`;
+    let problem: string | undefined;
+    if (!provider || !model) problem = `"${ref}" is not provider:model`;
+    else if (!args.enabledProviders.has(provider))
+      problem = `provider "${provider}" is not configured`;
+    else if (!args.hasModel(provider, model))
+      problem = `model "${model}" is not in the registry for "${provider}"`;
+    if (!problem) candidates.push({ provider, model });
+    else if (args.explicit) errors.push({ field, message: problem });
+  });
+  return { candidates, errors };
+}

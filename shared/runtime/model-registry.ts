@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Keel's config file (KEEL_CONFIG, JSON): providers and the model registry with prices. Parsed
+ * with zod at boot; a bad value stops the boot naming the key (`models[3].price.input`).
+ */
+export const ProviderType = z.enum(['openai', 'anthropic', 'openai-compatible', 'local']);
+export type ProviderType = z.infer<typeof ProviderType>;
+
+const slug = z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes');
+
+export const ProviderConfig = z
+  .object({
+    /** Route prefix: `openai` in `openai:gpt-4o-mini`. */
+    name: slug,
+    type: ProviderType,
+    /** Base URL. Defaults: OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the vendor's. */
+    baseUrl: z.url().optional(),
+    /** Environment variable holding the key. @default OPENAI_API_KEY / ANTHROPIC_API_KEY */
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/)
+      .optional(),
+  })
+  .strict();
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+
+export const ModelEntry = z
+  .object({
+    provider: slug,
+    /** Logical name used in routes (`openai:<name>`). */
+    name: z.string().regex(/^[A-Za-z0-9._/-]+$/),
+    /** Vendor model id sent on the wire. @default name */
+    id: z.string().min(1).optional(),
+    capabilities: z
+      .object({
+        /** Native JSON-schema structured output (OpenAI json_schema, Anthropic forced tool). */
+        structuredOutput: z.boolean().default(true),
+        contextTokens: z.number().int().positive().default(128_000),
+        maxOutputTokens: z.number().int().positive().default(4_096),
+      })
+      .strict()
+      .default({ structuredOutput: true, contextTokens: 128_000, maxOutputTokens: 4_096 }),
+    /** USD per million tokens. */
+    price: z
+      .object({
+        input: z.number().min(0),
+        output: z.number().min(0),
+        cachedInput: z.number().min(0).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+export type ModelEntry = z.infer<typeof ModelEntry>;
+
+export const KeelFileConfig = z
+  .object({
+    providers: z.array(ProviderConfig).default([]),
+    models: z.array(ModelEntry).default([]),
+    /** Longest Retry-After Keel waits on before moving on. @default 30000 */
+    maxRetryAfterMs: z.number().int().min(0).max(600_000).default(30_000),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set(['local', ...cfg.providers.map((p) => p.name)]);
+    cfg.models.forEach((m, i) => {
+      if (!names.has(m.provider)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'provider'],
+          message: `unknown provider "${m.provider}"`,
+        });
+      }
+    });
+  });
+export type KeelFileConfig = z.infer<typeof KeelFileConfig>;
+
+/** List prices when this was written; override them in your KEEL_CONFIG file. */
+export const DEFAULT_FILE_CONFIG: z.input<typeof KeelFileConfig> = {
+  providers: [
+    { name: 'openai', type: 'openai' },
+    { name: 'anthropic', type: 'anthropic' },
+    { name: 'ollama', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1' },
+  ],
+  models: [
+    { provider: 'local', name: 'keel-local-1', price: { input: 0, output: 0 } },
+    {
+      provider: 'openai',
+      name: 'gpt-4o-mini',
+      price: { input: 0.15, output: 0.6, cachedInput: 0.075 },
+    },
+    {
+      provider: 'openai',
+      name: 'gpt-4.1-mini',
+      price: { input: 0.4, output: 1.6, cachedInput: 0.1 },
+    },
+    {
+      provider: 'anthropic',
+      name: 'claude-haiku-4-5',
+      price: { input: 1, output: 5, cachedInput: 0.1 },
+    },
+    {
+      provider: 'anthropic',
+      name: 'claude-sonnet-4-5',
+      price: { input: 3, output: 15, cachedInput: 0.3 },
+    },
+    {
+      provider: 'ollama',
+      name: 'llama3.2',
+      capabilities: { structuredOutput: false },
+      price: { input: 0, output: 0 },
+    },
+  ],
+};
+
+export class ModelConfigError extends Error {
+  override readonly name = 'ModelConfigError';
+}
+
+/** Parses a config object (the default, or a KEEL_CONFIG file's contents). */
+export function parseFileConfig(raw: unknown, source: string): KeelFileConfig {
+  const parsed = KeelFileConfig.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) =>
+        `${
+          i.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
+            .replace(/^\./, '') || '(root)'
+        }: ${i.message}`,
+    );
+    throw new ModelConfigError(`Invalid config ${source}:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+export function loadFileConfig(file: string | undefined): KeelFileConfig {
+  if (!file) return parseFileConfig(DEFAULT_FILE_CONFIG, '(built-in default)');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (err) {
+    throw new ModelConfigError(`KEEL_CONFIG ${file}: ${(err as Error).message}`);
+  }
+  return parseFileConfig(raw, file);
+}
+
+/** Finds `provider:name` in the registry. */
+export function findModel(
+  config: KeelFileConfig,
+  provider: string,
+  name: string,
+): ModelEntry | undefined {
+  return config.models.find((m) => m.provider === provider && m.name === name);
+}
