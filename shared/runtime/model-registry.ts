@@ -54,9 +54,16 @@ export const ModelEntry = z
   .strict();
 export type ModelEntry = z.infer<typeof ModelEntry>;
 
+/** OpenAI, Anthropic and a local Ollama: the providers when a config file names none. */
+const DEFAULT_PROVIDERS: ProviderConfig[] = [
+  { name: 'openai', type: 'openai' },
+  { name: 'anthropic', type: 'anthropic' },
+  { name: 'ollama', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1' },
+];
+
 export const KeelFileConfig = z
   .object({
-    providers: z.array(ProviderConfig).default([]),
+    providers: z.array(ProviderConfig).default(DEFAULT_PROVIDERS),
     models: z.array(ModelEntry).default([]),
     /** Longest Retry-After Keel waits on before moving on. @default 30000 */
     maxRetryAfterMs: z.number().int().min(0).max(600_000).default(30_000),
@@ -78,11 +85,7 @@ export type KeelFileConfig = z.infer<typeof KeelFileConfig>;
 
 /** List prices when this was written; override them in your KEEL_CONFIG file. */
 export const DEFAULT_FILE_CONFIG: z.input<typeof KeelFileConfig> = {
-  providers: [
-    { name: 'openai', type: 'openai' },
-    { name: 'anthropic', type: 'anthropic' },
-    { name: 'ollama', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:11434/v1' },
-  ],
+  providers: DEFAULT_PROVIDERS,
   models: [
     { provider: 'local', name: 'keel-local-1', price: { input: 0, output: 0 } },
     {

@@ -43,3 +43,35 @@ describe('loadConfig', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: '', PORT: '' }).temporal.embedded).toBe(true);
   });
 });
+
+describe('KEEL_CONFIG (providers and model registry)', () => {
+  it('loads the built-in registry with prices when unset', () => {
+    const config = loadConfig({});
+    expect(
+      config.models.models.find((m) => m.provider === 'openai' && m.name === 'gpt-4o-mini')?.price
+        .input,
+    ).toBeGreaterThan(0);
+  });
+
+  it('stops the boot naming the bad key in the file', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'keel-cfg-')), 'keel.config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        models: [
+          { provider: 'openai', name: 'm', price: { input: -1, output: 1 } },
+          { provider: 'nope', name: 'x', price: { input: 1, output: 1 } },
+        ],
+      }),
+    );
+    expect(() => loadConfig({ KEEL_CONFIG: file })).toThrow(/models\[0\]\.price\.input/);
+    expect(() => loadConfig({ KEEL_CONFIG: file })).toThrow(
+      /models\[1\]\.provider: unknown provider "nope"/,
+    );
+    writeFileSync(file, '{ not json');
+    expect(() => loadConfig({ KEEL_CONFIG: file })).toThrow(/KEEL_CONFIG/);
+  });
+});

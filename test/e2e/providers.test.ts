@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { startStack, type Stack } from '../support/stack';
+
+/**
+ * Keel over HTTP, with the real OpenAI and Anthropic SDKs talking to the fault-injecting
+ * upstream on loopback. The upstream's attempt log is the judge of what left Keel.
+ */
+const PRICE = {
+  openai: { input: 2, output: 8, cachedInput: 1 },
+  anthropic: { input: 3, output: 15 },
+};
+let mock: MockUpstream;
+let stack: Stack;
+let dir: string;
+
+beforeAll(async () => {
+  mock = await startMockUpstream({ port: 0 });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'keel-providers-'));
+  const config = {
+    providers: [
+      { name: 'openai', type: 'openai' },
+      { name: 'anthropic', type: 'anthropic' },
+    ],
+    models: [
+      { provider: 'local', name: 'keel-local-1', price: { input: 0, output: 0 } },
+      ...SCENARIOS.flatMap((s) => [
+        { provider: 'openai', name: s.name, price: PRICE.openai },
+        { provider: 'anthropic', name: s.name, price: PRICE.anthropic },
+      ]),
+    ],
+    maxRetryAfterMs: 5_000,
+  };
+  const file = path.join(dir, 'keel.config.json');
+  writeFileSync(file, JSON.stringify(config));
+  stack = await startStack({
+    KEEL_CONFIG: file,
+    OPENAI_API_KEY: 'sk-test-not-real',
+    OPENAI_BASE_URL: `${mock.url}/v1`,
+    ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
+    ANTHROPIC_BASE_URL: mock.url,
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await mock?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => mock.clearAttempts());
+
+const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
+const run = async (route: string[], input: unknown = ticket, task = 'classify-ticket') => {
+  const res = await stack.call(`/v1/tasks/${task}`, {
+    method: 'POST',
+    body: JSON.stringify({ input, options: { route } }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+};
+const cost = (inTok: number, outTok: number, p: { input: number; output: number }) =>
+  (inTok * p.input + outTok * p.output) / 1e6;
+
+describe('real SDKs against the upstream, through the HTTP API', () => {
+  it.each(['openai', 'anthropic'] as const)(
+    '%s:ok answers with the right output, tokens and cost',
+    async (provider) => {
+      const { status, body } = await run([`${provider}:ok`]);
+      expect(status).toBe(200);
+      expect(body.output.category).toBe('BILLING');
+      expect(body.meta).toMatchObject({ provider, model: 'ok', path: 'primary', attempts: 1 });
+      const attempts = mock.attempts();
+      expect(attempts).toHaveLength(1);
+      const [a] = attempts;
+      expect(a).toMatchObject({ api: provider, model: 'ok', status: 200, billed: true });
+      expect(body.meta.tokens).toMatchObject({ input: a!.inputTokens, output: a!.outputTokens });
+      expect(body.meta.costUsd).toBeCloseTo(
+        cost(a!.inputTokens, a!.outputTokens, PRICE[provider]),
+        9,
+      );
+      expect(body.meta.tokens.estimatedInput).toBeGreaterThan(0);
+      // What left Keel: the system prompt and the input, nothing else.
+      expect(JSON.stringify(a!.request)).toContain('I was charged twice for my subscription');
+    },
+  );
+
+  it('summarize through openai:ok returns a schema-valid summary', async () => {
+    const text =
+      'The outage began at 09:12 UTC. Writes failed for 41 minutes. Service was restored at 09:53 UTC.';
+    const { status, body } = await run(['openai:ok'], { text, maxWords: 20 }, 'summarize');
+    expect(status).toBe(200);
+    expect(body.output.summary.split(/\s+/).length).toBeLessThanOrEqual(20);
+  });
+
+  it('fenced JSON is read out of the fence; the answer is still primary', async () => {
+    const { status, body } = await run(['openai:fenced-json']);
+    expect(status).toBe(200);
+    expect(body.meta.path).toBe('primary');
+    expect(body.output.category).toBe('BILLING');
+  });
+
+  it('invalid JSON moves on to the next candidate; both billed calls are in the cost', async () => {
+    const { status, body } = await run(['openai:invalid-json', 'anthropic:ok']);
+    expect(status).toBe(200);
+    expect(body.meta).toMatchObject({ provider: 'anthropic', path: 'fallback', attempts: 2 });
+    expect(body.meta.reasons[0]).toMatch(/^openai:invalid-json invalid output/);
+    const [bad, good] = mock.attempts();
+    expect(bad).toMatchObject({ model: 'invalid-json', billed: true });
+    const expected =
+      cost(bad!.inputTokens, bad!.outputTokens, PRICE.openai) +
+      cost(good!.inputTokens, good!.outputTokens, PRICE.anthropic);
+    expect(body.meta.costUsd).toBeCloseTo(expected, 9);
+  });
+
+  it('truncated output (finish_reason length) is not accepted', async () => {
+    const { body } = await run(['openai:truncated', 'local:keel-local-1']);
+    expect(body.meta).toMatchObject({ provider: 'local', path: 'fallback' });
+    expect(body.meta.reasons[0]).toMatch(/truncated|invalid/);
+  });
+
+  it('a 500 once is retried on the same model and succeeds', async () => {
+    const { status, body } = await run(['openai:500-once']);
+    expect(status).toBe(200);
+    expect(body.meta).toMatchObject({ path: 'primary', attempts: 2 });
+    expect(mock.attempts().map((a) => a.status)).toEqual([500, 200]);
+  });
+
+  it('429 with retry-after: 2 waits at least 2 s before the retry, then gives up with a clear error', async () => {
+    const { status, body } = await run(['openai:429-retry-after']);
+    expect(status).toBe(502);
+    expect(body.reasons).toEqual([
+      'openai:429-retry-after RateLimit (HTTP 429 rate_limit_exceeded)',
+    ]);
+    const attempts = mock.attempts();
+    expect(attempts.map((a) => a.status)).toEqual([429, 429]);
+    expect(Date.parse(attempts[1]!.at) - Date.parse(attempts[0]!.at)).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it.each([
+    ['openai:400-context', 'ContextLength'],
+    ['anthropic:400-context', 'ContextLength'],
+    ['openai:401', 'Auth'],
+    ['openai:content-filter', 'ContentFilter'],
+  ])('%s is not retried: one attempt, %s, then the next candidate', async (ref, type) => {
+    const { status, body } = await run([ref, 'local:keel-local-1']);
+    expect(status).toBe(200);
+    expect(body.meta.path).toBe('fallback');
+    expect(body.meta.reasons[0]).toContain(type);
+    expect(mock.attempts()).toHaveLength(1);
+  });
+
+  it('a content-filtered completion is billed and counted', async () => {
+    const { body } = await run(['openai:content-filter', 'local:keel-local-1']);
+    const [filtered] = mock.attempts();
+    expect(filtered!.billed).toBe(true);
+    expect(body.meta.costUsd).toBeCloseTo(
+      cost(filtered!.inputTokens, filtered!.outputTokens, PRICE.openai),
+      9,
+    );
+  });
+
+  it('anthropic 529 overloaded is retried, then the route moves on', async () => {
+    const { body } = await run(['anthropic:529', 'anthropic:ok']);
+    expect(body.meta).toMatchObject({ model: 'ok', path: 'fallback', attempts: 3 });
+    expect(body.meta.reasons[0]).toContain('Overloaded');
+    expect(mock.attempts().map((a) => a.status)).toEqual([529, 529, 200]);
+  });
+
+  it('a TCP reset is a Connection failure, retried', async () => {
+    const { body } = await run(['openai:reset', 'local:keel-local-1']);
+    expect(body.meta.reasons[0]).toContain('Connection');
+    expect(mock.attempts()).toHaveLength(2);
+  });
+
+  it('an unknown model or provider in options.route is a 400 naming the entry; nothing is called', async () => {
+    const { status, body } = await run(['openai:ok', 'openai:gpt-99', 'mistral:large']);
+    expect(status).toBe(400);
+    expect(body.errors.map((e: any) => e.field)).toEqual(['options.route[1]', 'options.route[2]']);
+    expect(mock.attempts()).toHaveLength(0);
+  });
+});

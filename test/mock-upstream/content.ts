@@ -1,0 +1,168 @@
+/**
+ * What the mock model "says". For Keel's own tasks the correct answer is the task's deterministic
+ * local algorithm applied to the input Keel rendered into the prompt, so `ok` passes validation
+ * end to end; content-fault scenarios then break that answer in the specific way real models do.
+ */
+import { findTask, parseRenderedInput } from '../../shared/tasks';
+import type { Reply } from './wire';
+import { isRecord } from './wire';
+
+export const CONTENT_FAULTS = [
+  'invalid-json',
+  'fenced-json',
+  'truncated',
+  'rule-violation',
+  'fabricated-citation',
+  'pii-output',
+  'toxic-output',
+] as const;
+export type ContentFault = (typeof CONTENT_FAULTS)[number];
+
+/** The exact strings the faults inject, exported so tests and guards can look for them. */
+export const INJECTED = {
+  email: 'jane.doe@example.com',
+  phone: '+1 415 555 0100',
+  profanity: 'this is damn stupid crap',
+  fabricatedSentence: 'Revenue grew 42% under CEO Margaret Okafor.',
+  fabricatedTerm: 'Okafor Enterprise Agreement clause 14.3',
+  refusal: "I'm sorry, but I can't help with that request.",
+} as const;
+
+export function isContentFault(name: string): name is ContentFault {
+  return (CONTENT_FAULTS as readonly string[]).includes(name);
+}
+
+interface Answer {
+  taskName?: string;
+  input?: Record<string, unknown>;
+  /** The structured answer; absent when the request is not one of Keel's tasks. */
+  value?: Record<string, unknown>;
+  text: string;
+}
+
+/** Structured-output names use underscores (`classify_ticket`); task names use dashes. */
+function correctAnswer(schemaName: string | undefined, lastUserText: string): Answer {
+  const plain = { text: `This is a mock completion for: ${lastUserText.slice(0, 40)}` };
+  const task = schemaName === undefined ? undefined : findTask(schemaName.replace(/_/g, '-'));
+  const raw = parseRenderedInput(lastUserText);
+  if (task === undefined || raw === undefined) return plain;
+  const parsed = task.input.safeParse(raw);
+  if (!parsed.success) return plain;
+  const value: unknown = task.fallback(parsed.data);
+  if (!isRecord(value) || !isRecord(parsed.data)) return plain;
+  return { taskName: task.name, input: parsed.data, value, text: JSON.stringify(value) };
+}
+
+/** The field a human reads first; PII, profanity and fabrications are planted there. */
+function mainField(
+  taskName: string | undefined,
+  value: Record<string, unknown>,
+): string | undefined {
+  if (taskName === 'summarize') return 'summary';
+  if (taskName === 'classify-ticket') return 'rationale';
+  return Object.keys(value).find((k) => typeof value[k] === 'string');
+}
+
+function editMain(
+  answer: Answer,
+  value: Record<string, unknown>,
+  edit: (text: string) => string,
+): Record<string, unknown> {
+  const field = mainField(answer.taskName, value);
+  const current = field === undefined ? undefined : value[field];
+  if (field === undefined || typeof current !== 'string') return value;
+  return { ...value, [field]: edit(current) };
+}
+
+const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
+
+/** Valid JSON that a schema accepts but a business rule must reject. */
+function violateRule(answer: Answer, value: Record<string, unknown>): Record<string, unknown> {
+  if (answer.taskName === 'classify-ticket') {
+    return {
+      category: 'OTHER',
+      confidence: 0.99,
+      rationale: 'Just a guess; nothing in the ticket decides it.',
+    };
+  }
+  if (answer.taskName === 'summarize') {
+    const maxWords = typeof answer.input?.['maxWords'] === 'number' ? answer.input['maxWords'] : 60;
+    const base =
+      typeof value['summary'] === 'string' && value['summary'] ? value['summary'] : 'Summary.';
+    let summary = base;
+    // Repeating the real sentences keeps the text faithful, so only the word budget is broken.
+    while (words(summary) <= maxWords) summary += ` ${base}`;
+    return { ...value, summary };
+  }
+  return value;
+}
+
+function mutateValue(
+  fault: ContentFault,
+  answer: Answer,
+  value: Record<string, unknown>,
+): Record<string, unknown> {
+  switch (fault) {
+    case 'rule-violation':
+      return violateRule(answer, value);
+    case 'fabricated-citation':
+      return answer.taskName === 'classify-ticket'
+        ? editMain(answer, value, (t) => `${t} The customer cites "${INJECTED.fabricatedTerm}".`)
+        : editMain(answer, value, (t) => `${t} ${INJECTED.fabricatedSentence}`);
+    case 'pii-output':
+      return editMain(answer, value, (t) => `${t} Contact ${INJECTED.email} or ${INJECTED.phone}.`);
+    case 'toxic-output':
+      return editMain(answer, value, (t) => `${t} Honestly, ${INJECTED.profanity}.`);
+    default:
+      return value;
+  }
+}
+
+/** Faults that change the text around the answer rather than the answer itself. */
+function mutateText(fault: ContentFault, text: string, pretty: string): Reply | undefined {
+  switch (fault) {
+    case 'invalid-json': {
+      // Last brace dropped and a dangling comma: the classic "almost JSON" a model emits.
+      const end = text.lastIndexOf('}');
+      return { text: `${end >= 0 ? text.slice(0, end) : text},`, finish: 'stop' };
+    }
+    case 'fenced-json':
+      return { text: `Here is the result:\n\`\`\`json\n${pretty}\n\`\`\``, finish: 'stop' };
+    case 'truncated':
+      return { text: text.slice(0, Math.max(1, Math.floor(text.length / 2))), finish: 'length' };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The reply for a request. Non-JSON faults drop `json`, so over Anthropic they arrive as a text
+ * block instead of the forced tool_use: that is what a misbehaving model actually does.
+ */
+export function buildReply(
+  schemaName: string | undefined,
+  lastUserText: string,
+  fault?: ContentFault,
+): Reply {
+  const answer = correctAnswer(schemaName, lastUserText);
+  const value = answer.value;
+  if (value === undefined) {
+    if (fault === undefined) return { text: answer.text, finish: 'stop' };
+    const textual = mutateText(fault, answer.text, answer.text);
+    if (textual) return textual;
+    return {
+      text: mutateValue(fault, answer, { text: answer.text })['text'] as string,
+      finish: 'stop',
+    };
+  }
+  if (fault === undefined) return { text: answer.text, json: value, finish: 'stop' };
+  const textual = mutateText(fault, answer.text, JSON.stringify(value, null, 2));
+  if (textual) return textual;
+  const mutated = mutateValue(fault, answer, value);
+  return { text: JSON.stringify(mutated), json: mutated, finish: 'stop' };
+}
+
+/** What a content-filtered completion carries: no content, only a refusal. */
+export function refusalReply(): Reply {
+  return { text: '', finish: 'content_filter', refusal: INJECTED.refusal };
+}

@@ -1,0 +1,54 @@
+/**
+ * Public types of the mock upstream. Kept apart from index.ts so the engine can use them without
+ * an import cycle; index.ts re-exports them as the module's API.
+ */
+import type { Api } from './wire';
+
+export interface MockUpstreamOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: the mock never listens beyond loopback unless asked. */
+  host?: string;
+  /** Added to every response before the first byte. */
+  latencyMs?: number;
+  /** Lognormal latency of the `slow` scenario; default median 1500 ms, p99 4000 ms. */
+  slow?: { medianMs: number; p99Ms: number };
+  /** Period of the `flap` scenario; default 2000 ms. */
+  flapPeriodMs?: number;
+  /** Seed for the `slow` jitter, so a benchmark run can be replayed exactly. */
+  seed?: number;
+  /** Time to first byte of the `slow-ttft` scenario; default 3000 ms. */
+  ttftMs?: number;
+  /** Clock for `flap` (and attempt timestamps), injectable so tests need not sleep. */
+  now?: () => number;
+}
+
+export interface Attempt {
+  /** ISO time the request arrived. */
+  at: string;
+  api: Api;
+  model: string;
+  /** Scenario run, or `unknown-model` / `invalid-request` for requests that matched none. */
+  scenario: string;
+  /** HTTP status sent; 0 when the socket was reset or the request hung. */
+  status: number;
+  stream: boolean;
+  /** From arrival to the end of the exchange (response end, reset, or client abort). */
+  latencyMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Whether a real vendor would charge for this attempt. */
+  billed: boolean;
+  requestId: string;
+  /** What the mock received, so a test can prove exactly what left Keel. */
+  request: { messages: unknown[]; system?: unknown };
+}
+
+export interface MockUpstream {
+  /** `http://127.0.0.1:PORT`; OpenAI SDK base URL is this + `/v1`, Anthropic's is this. */
+  url: string;
+  attempts(): Attempt[];
+  clearAttempts(): void;
+  /** Stops listening and destroys every socket, including hanging and stalled ones. */
+  close(): Promise<void>;
+}
