@@ -53,8 +53,10 @@ export function createCallModelActivity(deps: CallModelDeps) {
           task,
           input: args.input,
           model: entry,
-          system: task.prompt.system,
-          prompt: task.prompt.render(args.input),
+          messages: [
+            { role: 'system', content: task.prompt.system },
+            { role: 'user', content: task.prompt.render(args.input) },
+          ],
           maxOutputTokens: entry.capabilities.maxOutputTokens,
           timeoutMs: ctx.info.startToCloseTimeoutMs,
           signal: ctx.cancellationSignal,

@@ -35,6 +35,8 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Mo
     baseURL: settings.baseURL,
     maxRetries: 0,
     fetch: settings.fetch,
+    // The SDK's own logging can print response bodies; Keel logs what it needs, masked.
+    logLevel: 'off',
   });
   return {
     slug: settings.name,
@@ -44,8 +46,14 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Mo
         {
           model: req.model.id ?? req.model.name,
           max_tokens: req.maxOutputTokens,
-          system: req.system,
-          messages: [{ role: 'user', content: req.prompt }],
+          // Anthropic takes the system prompt apart from the turns.
+          system: req.messages
+            .filter((m) => m.role === 'system')
+            .map((m) => m.content)
+            .join('\n\n'),
+          messages: req.messages.flatMap((m) =>
+            m.role === 'system' ? [] : [{ role: m.role, content: m.content }],
+          ),
           tools: [
             {
               name: tool,
@@ -55,7 +63,12 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Mo
           ],
           tool_choice: { type: 'tool', name: tool },
         },
-        { signal: req.signal, timeout: req.timeoutMs },
+        // The SDK's timeout covers the wait for headers only; the combined signal also ends a body
+        // that stalls half-way, so no call outlives its deadline.
+        {
+          signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]),
+          timeout: req.timeoutMs,
+        },
       );
       const cached = message.usage.cache_read_input_tokens ?? 0;
       const usage = {

@@ -75,6 +75,13 @@ export function classifyStatus(
   return FailureType.BadRequest;
 }
 
+/** The vendor SDKs leave `name` as "Error"; their class names say what happened. */
+function errorName(err: unknown): string {
+  if (!(err instanceof Error)) return '';
+  if (err.name && err.name !== 'Error') return err.name; // AbortError, TypeError, ...
+  return (err as { constructor?: { name?: string } }).constructor?.name ?? err.name;
+}
+
 /**
  * Turns whatever a provider threw into an ApplicationFailure with a stable type, retryable or
  * not on purpose, and `nextRetryDelay` from Retry-After (capped at `maxRetryAfterMs`).
@@ -97,7 +104,7 @@ export function toCallFailure(
     type =
       e.status === 400 && /prompt is too long|maximum context length/i.test(message)
         ? FailureType.ContextLength
-        : classifyStatus(e.status, code, e.name ?? (err instanceof Error ? err.name : ''));
+        : classifyStatus(e.status, code, errorName(err));
     details = {
       ...details,
       status: e.status,

@@ -25,7 +25,7 @@ export function createLocalProvider(): ModelProvider {
         output,
         model: id,
         usage: {
-          inputTokens: countWords(request.system) + countWords(request.prompt),
+          inputTokens: request.messages.reduce((n, m) => n + countWords(m.content), 0),
           outputTokens: countWords(output),
           cachedInputTokens: 0,
         },

@@ -1,6 +1,11 @@
 import type { AnyTaskDefinition } from '../../shared/tasks';
 import type { ModelEntry } from '../../shared/runtime/model-registry';
 
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
 /** One model call. Providers get the task so they can ask for its output schema. */
 export interface ModelRequest {
   task: AnyTaskDefinition;
@@ -8,8 +13,8 @@ export interface ModelRequest {
   input: unknown;
   /** The registry entry: vendor id, capabilities, prices. */
   model: ModelEntry;
-  system: string;
-  prompt: string;
+  /** The conversation: a system message, then user (and, for a re-ask, assistant) turns. */
+  messages: ChatMessage[];
   maxOutputTokens: number;
   /** The call's own deadline (the activity's remaining time). */
   timeoutMs: number;

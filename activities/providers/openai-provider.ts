@@ -38,27 +38,33 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelPro
     baseURL: settings.baseURL,
     maxRetries: 0,
     fetch: settings.fetch,
+    // The SDK's own logging can print response bodies; Keel logs what it needs, masked.
+    logLevel: 'off',
   });
   return {
     slug: settings.name,
     async generate(req: ModelRequest): Promise<ModelResponse> {
       const structured = req.model.capabilities.structuredOutput;
-      const system = structured
-        ? req.system
-        : `${req.system}\nThe JSON must match this JSON Schema: ${JSON.stringify(z.toJSONSchema(req.task.output))}`;
+      // Without native structured output, JSON mode plus the schema spelled out in the system turn.
+      const hint = `\nThe JSON must match this JSON Schema: ${JSON.stringify(z.toJSONSchema(req.task.output))}`;
+      const messages = req.messages.map((m, i) =>
+        !structured && i === 0 && m.role === 'system' ? { ...m, content: m.content + hint } : m,
+      );
       const completion = await client.chat.completions.create(
         {
           model: req.model.id ?? req.model.name,
-          messages: [
-            { role: 'system', content: system },
-            { role: 'user', content: req.prompt },
-          ],
+          messages,
           response_format: structured
             ? zodResponseFormat(req.task.output, schemaName(req.task))
             : { type: 'json_object' },
           max_completion_tokens: req.maxOutputTokens,
         },
-        { signal: req.signal, timeout: req.timeoutMs },
+        // The SDK's timeout covers the wait for headers only; the combined signal also ends a body
+        // that stalls half-way, so no call outlives its deadline.
+        {
+          signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]),
+          timeout: req.timeoutMs,
+        },
       );
       const choice = completion.choices[0];
       const usage = {

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseFileConfig } from '../../shared/runtime/model-registry';
 import { SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startStack, type Stack } from '../support/stack';
 
@@ -9,35 +9,19 @@ import { startStack, type Stack } from '../support/stack';
  * Keel over HTTP, with the real OpenAI and Anthropic SDKs talking to the fault-injecting
  * upstream on loopback. The upstream's attempt log is the judge of what left Keel.
  */
-const PRICE = {
-  openai: { input: 2, output: 8, cachedInput: 1 },
-  anthropic: { input: 3, output: 15 },
-};
+/** The shipped config that registers every upstream scenario as a model of both vendors. */
+const MOCK_CONFIG = path.join(__dirname, '../mock-upstream/keel.mock-upstream.json');
+const config = parseFileConfig(JSON.parse(readFileSync(MOCK_CONFIG, 'utf8')), MOCK_CONFIG);
+const priceOf = (provider: string) =>
+  config.models.find((m) => m.provider === provider && m.name === 'ok')!.price;
+const PRICE = { openai: priceOf('openai'), anthropic: priceOf('anthropic') };
 let mock: MockUpstream;
 let stack: Stack;
-let dir: string;
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
-  dir = mkdtempSync(path.join(os.tmpdir(), 'keel-providers-'));
-  const config = {
-    providers: [
-      { name: 'openai', type: 'openai' },
-      { name: 'anthropic', type: 'anthropic' },
-    ],
-    models: [
-      { provider: 'local', name: 'keel-local-1', price: { input: 0, output: 0 } },
-      ...SCENARIOS.flatMap((s) => [
-        { provider: 'openai', name: s.name, price: PRICE.openai },
-        { provider: 'anthropic', name: s.name, price: PRICE.anthropic },
-      ]),
-    ],
-    maxRetryAfterMs: 5_000,
-  };
-  const file = path.join(dir, 'keel.config.json');
-  writeFileSync(file, JSON.stringify(config));
   stack = await startStack({
-    KEEL_CONFIG: file,
+    KEEL_CONFIG: MOCK_CONFIG,
     OPENAI_API_KEY: 'sk-test-not-real',
     OPENAI_BASE_URL: `${mock.url}/v1`,
     ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
@@ -47,7 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await mock?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => mock.clearAttempts());
 
@@ -63,6 +46,17 @@ const cost = (inTok: number, outTok: number, p: { input: number; output: number 
   (inTok * p.input + outTok * p.output) / 1e6;
 
 describe('real SDKs against the upstream, through the HTTP API', () => {
+  it('the shipped upstream config registers every scenario for both vendors', () => {
+    for (const provider of ['openai', 'anthropic']) {
+      expect(
+        config.models
+          .filter((m) => m.provider === provider)
+          .map((m) => m.name)
+          .sort(),
+      ).toEqual(SCENARIOS.map((s) => s.name).sort());
+    }
+  });
+
   it.each(['openai', 'anthropic'] as const)(
     '%s:ok answers with the right output, tokens and cost',
     async (provider) => {
