@@ -3,7 +3,7 @@
  * local algorithm applied to the input Keel rendered into the prompt, so `ok` passes validation
  * end to end; content-fault scenarios then break that answer in the specific way real models do.
  */
-import { findTask, parseRenderedInput } from '../../shared/tasks';
+import { TASKS, findTask, parseRenderedInput } from '../../shared/tasks';
 import type { Reply } from './wire';
 import { isRecord } from './wire';
 
@@ -43,8 +43,12 @@ interface Answer {
 /** Structured-output names use underscores (`classify_ticket`); task names use dashes. */
 function correctAnswer(schemaName: string | undefined, lastUserText: string): Answer {
   const plain = { text: `This is a mock completion for: ${lastUserText.slice(0, 40)}` };
-  const task = schemaName === undefined ? undefined : findTask(schemaName.replace(/_/g, '-'));
   const raw = parseRenderedInput(lastUserText);
+  // JSON-mode clients (Ollama/vLLM style) name no schema: recognise the task by its input shape.
+  const task =
+    schemaName === undefined
+      ? Object.values(TASKS).find((t) => raw !== undefined && t.input.safeParse(raw).success)
+      : findTask(schemaName.replace(/_/g, '-'));
   if (task === undefined || raw === undefined) return plain;
   const parsed = task.input.safeParse(raw);
   if (!parsed.success) return plain;

@@ -29,10 +29,23 @@ beforeAll(async () => {
   });
   const registry = parseFileConfig(
     {
-      models: SCENARIOS.flatMap((s) => [
-        { provider: 'openai', name: s.name, price: PRICE },
-        { provider: 'anthropic', name: s.name, price: PRICE },
-      ]),
+      providers: [
+        { name: 'openai', type: 'openai' },
+        { name: 'anthropic', type: 'anthropic' },
+        { name: 'ollama', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1' },
+      ],
+      models: [
+        {
+          provider: 'ollama',
+          name: 'ok',
+          capabilities: { structuredOutput: false },
+          price: { input: 0, output: 0 },
+        },
+        ...SCENARIOS.flatMap((s) => [
+          { provider: 'openai', name: s.name, price: PRICE },
+          { provider: 'anthropic', name: s.name, price: PRICE },
+        ]),
+      ],
       maxRetryAfterMs: 10_000,
     },
     'test',
@@ -44,6 +57,8 @@ beforeAll(async () => {
       createLocalProvider(),
       createOpenAIProvider({ name: 'openai', apiKey: 'test', baseURL: `${mock.url}/v1` }),
       createAnthropicProvider({ name: 'anthropic', apiKey: 'test', baseURL: mock.url }),
+      // An OpenAI-compatible server (Ollama, vLLM) without native structured output: JSON mode.
+      createOpenAIProvider({ name: 'ollama', baseURL: `${mock.url}/v1` }),
     ],
     now: () => T0,
   });
@@ -176,6 +191,25 @@ describe('each upstream scenario through callModel + validateOutput', () => {
     if (expected.repaired) expect(validation.repaired).toBe(expected.repaired);
     if (expected.passesSchemaDespite)
       expect(JSON.stringify(validation.output)).toContain(expected.passesSchemaDespite);
+  });
+
+  it('an OpenAI-compatible model without json_schema gets JSON mode with the schema in the system turn', async () => {
+    const result = await call('ollama', 'ok');
+    const [attempt] = mock.attempts();
+    const system = JSON.stringify(
+      (attempt!.request.messages as Array<{ role: string; content: string }>)[0],
+    );
+    expect(system).toContain('JSON Schema');
+    const validation: ValidationResult = await new MockActivityEnvironment().run(
+      activities.validateOutput,
+      {
+        task: 'classify-ticket',
+        output: result.output,
+        text: result.text,
+      },
+    );
+    expect(validation).toMatchObject({ ok: true, output: { category: 'BILLING' } });
+    expect(result.costUsd).toBe(0);
   });
 
   it('500-once: the retry of the same request succeeds', async () => {
