@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
@@ -27,6 +28,7 @@ import { resolveRoute } from '../shared/routing';
 import { findModel } from '../shared/runtime/model-registry';
 import { enabledProviderNames } from '../activities/providers/create-providers';
 import type { KeelConfig } from '../shared/runtime/config';
+import { idempotentJobId, readIdempotencyKey, requestFingerprint } from './idempotency';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import type { Tenant } from './tenants';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
@@ -160,7 +162,10 @@ export class JobsService {
     taskName: string;
     body: unknown;
     requestId: string;
+    /** `Idempotency-Key`: a retry with the same key returns the same job. */
+    idempotencyKey?: string;
   }): Promise<RunOutcome> {
+    const key = readIdempotencyKey(args.idempotencyKey);
     const task = this.requireTask(args.taskName);
     const body = RunTaskBody.safeParse(args.body);
     if (!body.success)
@@ -196,8 +201,10 @@ export class JobsService {
       input: input.data,
       options,
     };
-    const jobId = `${task.name}-${randomUUID()}`;
-    const handle = await this.startWorkflow(jobId, request);
+    const jobId = key
+      ? idempotentJobId(args.tenant.id, task.name, key)
+      : `${task.name}-${randomUUID()}`;
+    const handle = await this.startWorkflow(jobId, request, key !== undefined);
 
     const waitMs = Math.min(options.maxSyncMs ?? task.envelope.maxSyncMs, task.envelope.maxSyncMs);
     if (waitMs <= 0) return { kind: 'accepted', jobId };
@@ -214,30 +221,66 @@ export class JobsService {
     }
   }
 
-  private async startWorkflow(jobId: string, request: RunTaskRequest) {
+  /**
+   * Starts the task's workflow. With an idempotency key, a duplicate (running or finished) is
+   * not started again: the existing job is returned, provided it was asked the same thing.
+   */
+  private async startWorkflow(jobId: string, request: RunTaskRequest, idempotent: boolean) {
+    const fingerprint = requestFingerprint(request);
+    let handle;
     try {
-      return await this.client.workflow.start<typeof runTask>('runTask', {
+      handle = await this.client.workflow.start<typeof runTask>('runTask', {
         taskQueue: this.config.taskQueue,
         workflowId: jobId,
         args: [request],
+        memo: { requestFingerprint: fingerprint },
         typedSearchAttributes: [
           { key: SearchAttr.tenant, value: request.tenantId },
           { key: SearchAttr.task, value: request.task },
           { key: SearchAttr.status, value: JobStatus.running },
         ],
+        ...(idempotent
+          ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' }
+          : {}),
       });
     } catch (err) {
-      // Nothing was started: the caller may retry safely.
-      throw new ProblemError(
-        503,
-        'temporal-unavailable',
-        'Service unavailable',
-        'The task could not be started; retry shortly.',
-        {},
-        { 'retry-after': '5' },
-        { cause: err },
-      );
+      if (idempotent && err instanceof WorkflowExecutionAlreadyStartedError) {
+        handle = this.client.workflow.getHandle<typeof runTask>(jobId);
+      } else {
+        throw this.unavailable(err);
+      }
     }
+    if (idempotent) {
+      const memo = (await handle.describe()).memo as { requestFingerprint?: string } | undefined;
+      if (memo?.requestFingerprint !== fingerprint) {
+        throw new ProblemError(
+          422,
+          'idempotency-key-reused',
+          'Idempotency-Key reused',
+          'This Idempotency-Key was used for a different request.',
+          {
+            jobId,
+            errors: [
+              { field: 'header.idempotency-key', message: 'already used for a different request' },
+            ],
+          },
+        );
+      }
+    }
+    return handle;
+  }
+
+  /** Nothing was started: the caller may retry safely. */
+  private unavailable(err: unknown): ProblemError {
+    return new ProblemError(
+      503,
+      'temporal-unavailable',
+      'Service unavailable',
+      'The task could not be started; retry shortly.',
+      {},
+      { 'retry-after': '5' },
+      { cause: err },
+    );
   }
 
   /** A job as its tenant sees it. Another tenant's job is a 404, the same as a missing one. */

@@ -21,6 +21,7 @@ export class TasksController {
       taskName: task,
       body,
       requestId: String(req.headers['x-request-id']),
+      idempotencyKey: req.header('idempotency-key'),
     });
     if (outcome.kind === 'accepted') {
       res.status(202).location(`/v1/jobs/${outcome.jobId}`);

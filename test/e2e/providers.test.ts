@@ -173,4 +173,49 @@ describe('real SDKs against the upstream, through the HTTP API', () => {
     expect(body.errors.map((e: any) => e.field)).toEqual(['options.route[1]', 'options.route[2]']);
     expect(mock.attempts()).toHaveLength(0);
   });
+
+  it('a hanging upstream with maxSyncMs 1000 answers 202 with the job; the work goes on', async () => {
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: JSON.stringify({ input: ticket, options: { route: ['openai:hang'], maxSyncMs: 1000 } }),
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    expect(res.headers.get('location')).toBe(`/v1/jobs/${jobId}`);
+    const job = (await (await stack.call(`/v1/jobs/${jobId}`)).json()) as any;
+    expect(job.status).toBe('running');
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const post = (key: string, input: unknown = ticket) =>
+    stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      body: JSON.stringify({ input, options: { route: ['openai:slow'] } }),
+    });
+
+  it('concurrent duplicates start one workflow and make one upstream call; a later retry gets the same result', async () => {
+    const key = `order-${Date.now()}`;
+    const [a, b] = await Promise.all([post(key), post(key)]);
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    const [ja, jb] = (await Promise.all([a.json(), b.json()])) as any[];
+    expect(ja.jobId).toBe(jb.jobId);
+    expect(ja.output).toEqual(jb.output);
+    const later = (await (await post(key)).json()) as any;
+    expect(later).toMatchObject({ jobId: ja.jobId, output: ja.output });
+    expect(mock.attempts().filter((x) => x.model === 'slow')).toHaveLength(1);
+  });
+
+  it('the same key for a different request is a 422; a malformed key is a 400', async () => {
+    const key = `k-${Date.now()}`;
+    expect((await post(key)).status).toBe(200);
+    const reused = await post(key, { subject: 'Other', body: 'A different ticket' });
+    expect(reused.status).toBe(422);
+    expect(((await reused.json()) as any).type).toContain('idempotency-key-reused');
+    const bad = await post('has spaces in it');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).errors[0].field).toBe('header.idempotency-key');
+  });
 });
