@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
+import { startStack, type Stack } from '../support/stack';
+
+/**
+ * Durability under failure, with real processes: kill -9 the worker with tasks in flight, and
+ * kill -9 the API server. The upstream's attempt log says how often each task reached a model.
+ */
+const MOCK_CONFIG = path.join(__dirname, '../mock-upstream/keel.mock-upstream.json');
+let mock: MockUpstream;
+let stack: Stack;
+const extra: RunningProcess[] = [];
+
+beforeAll(async () => {
+  mock = await startMockUpstream({ port: 0, slow: { medianMs: 2_000, p99Ms: 4_000 }, seed: 7 });
+  stack = await startStack({
+    KEEL_CONFIG: MOCK_CONFIG,
+    OPENAI_API_KEY: 'sk-test-not-real',
+    OPENAI_BASE_URL: `${mock.url}/v1`,
+    ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
+    ANTHROPIC_BASE_URL: mock.url,
+  });
+});
+afterAll(async () => {
+  await Promise.all(extra.map((p) => stop(p)));
+  await stack?.stop();
+  await mock?.close();
+});
+
+const marker = (i: number): string => `ticket number ${i} `;
+const submit = async (i: number): Promise<string> => {
+  const res = await stack.call('/v1/tasks/classify-ticket', {
+    method: 'POST',
+    body: JSON.stringify({
+      input: { subject: 'Refund', body: `${marker(i)}: I was charged twice for my subscription` },
+      options: { route: ['openai:slow'], maxSyncMs: 0 },
+    }),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { jobId: string }).jobId;
+};
+const callsFor = (i: number) =>
+  mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker(i)));
+
+async function allCompleted(jobIds: string[], timeoutMs: number): Promise<any[]> {
+  let jobs: any[] = [];
+  await waitFor(
+    'every job completed',
+    async () => {
+      jobs = await Promise.all(
+        jobIds.map(async (id) => (await stack.call(`/v1/jobs/${id}`)).json()),
+      );
+      return jobs.every((j) => j.status === 'completed');
+    },
+    { timeoutMs },
+  );
+  return jobs;
+}
+
+describe('chaos', () => {
+  it('kill -9 of the worker with 100 tasks in flight: a new worker completes all 100, no call repeated beyond the retry policy', async () => {
+    mock.clearAttempts();
+    const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => submit(i)));
+    await waitFor(
+      'calls in flight',
+      () => mock.attempts().filter((a) => a.status === 0).length >= 30,
+      { timeoutMs: 30_000 },
+    );
+
+    stack.worker.child.kill('SIGKILL');
+    await stack.worker.exited;
+    const atKill = new Map(
+      Array.from({ length: 100 }, (_, i) => [i, callsFor(i).map((a) => a.status)]),
+    );
+    const replacement = startTs('worker/main.ts', stack.env);
+    extra.push(replacement);
+
+    const jobs = await allCompleted(ids, 150_000);
+    expect(
+      jobs.every((j) => ['BILLING', 'TECHNICAL', 'ACCOUNT', 'OTHER'].includes(j.output.category)),
+    ).toBe(true);
+
+    let repeated = 0;
+    for (let i = 0; i < 100; i += 1) {
+      const calls = callsFor(i);
+      const before = atKill.get(i) ?? [];
+      // The retry policy allows two attempts per candidate: never more calls than that.
+      expect(calls.length, `task ${i}`).toBeLessThanOrEqual(2);
+      // A task that had not reached the model when the worker died reaches it exactly once.
+      if (before.length === 0) expect(calls.length, `task ${i}`).toBe(1);
+      if (calls.length > 1) repeated += 1;
+    }
+    // Only calls cut off by the kill were repeated.
+    const cutOff = [...atKill.values()].filter((s) => s.length > 0).length;
+    expect(repeated).toBeLessThanOrEqual(cutOff);
+  });
+
+  it('kill -9 of the API server mid-flight: callers recover through GET /v1/jobs/{id} on a new server', async () => {
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, i) => submit(1000 + i)));
+    stack.server.child.kill('SIGKILL');
+    await stack.server.exited;
+    const server = startTs('server/main.ts', stack.env);
+    extra.push(server);
+    await waitFor('new API ready', async () => (await fetch(`${stack.baseUrl}/readyz`)).ok, {
+      timeoutMs: 60_000,
+      process: server,
+    });
+    const jobs = await allCompleted(ids, 60_000);
+    expect(jobs.map((j) => j.status)).toEqual(Array(10).fill('completed'));
+  });
+});
