@@ -7,11 +7,16 @@ import { toCallFailure, type CallFailureDetails } from './providers/classify-err
 import type { ModelProvider, ModelUsage } from './providers/model-provider';
 import { requireTask } from './pipeline-activities';
 
+/** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */
+const HEARTBEAT_EVERY_MS = 1_000;
+
 export interface CallModelArgs {
   task: string;
   input: unknown;
   provider: string;
   model: string;
+  /** A Retry-After longer than this is not waited for: the failure becomes non-retryable. */
+  maxRetryDelayMs?: number;
 }
 
 export interface CallModelResult {
@@ -48,6 +53,9 @@ export function createCallModelActivity(deps: CallModelDeps) {
         );
       }
       const ctx = Context.current();
+      // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
+      // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
+      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const response = await provider.generate({
           task,
@@ -78,6 +86,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           provider: args.provider,
           model: args.model,
           maxRetryAfterMs: deps.registry.maxRetryAfterMs,
+          retryAfterBudgetMs: args.maxRetryDelayMs,
           now: deps.now(),
         });
         const details = failure.details?.[0] as CallFailureDetails | undefined;
@@ -87,6 +96,8 @@ export function createCallModelActivity(deps: CallModelDeps) {
           details.billedCostUsd = costUsd(details.billedUsage, entry.price);
         }
         throw failure;
+      } finally {
+        clearInterval(beat);
       }
     },
   };

@@ -3,7 +3,7 @@ import { countTokens } from 'gpt-tokenizer';
 import { FailureType, toFieldErrors, type FieldError } from '../shared/errors';
 import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/job';
 import { parseModelJson } from '../shared/parse-model-json';
-import { resolveRoute, type RouteCandidate } from '../shared/routing';
+import { resolveRoute, type PlannedCandidate } from '../shared/routing';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
@@ -18,7 +18,11 @@ export interface PipelineDeps {
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
 export interface TaskPlan {
-  candidates: RouteCandidate[];
+  candidates: PlannedCandidate[];
+  /** The deterministic downgrade when every candidate fails; absent when the caller opted out. */
+  fallback?: PlannedCandidate;
+  /** A Retry-After longer than this moves on to the next candidate instead of waiting. */
+  retryAfterBudgetMs: number;
   promptVersion: string;
   /** Start-to-close timeout of one model call. */
   callTimeoutMs: number;
@@ -38,6 +42,10 @@ export interface ValidationResult {
   /** How the text was read: as JSON, out of a code fence, out of surrounding prose. */
   repaired?: 'none' | 'fence' | 'extracted';
 }
+
+/** The deterministic downgrade: the task's own fallback, run by the local provider. */
+const LOCAL_FALLBACK = { provider: 'local', model: 'keel-local-1' } as const;
+const BOOKKEEPING_TIMEOUT_MS = 10_000;
 
 export function requireTask(name: string): AnyTaskDefinition {
   const task = findTask(name);
@@ -77,11 +85,18 @@ export function createPipelineActivities(deps: PipelineDeps) {
         );
       }
       const prompt = `${task.prompt.system}\n${task.prompt.render(input.data)}`;
+      // A healthy call takes fastMs; allow a generous multiple, never past the hard timeout.
+      const callTimeoutMs = Math.min(task.envelope.fastMs * 5, task.envelope.hardTimeoutMs);
       return Promise.resolve({
-        candidates: route.candidates,
+        candidates: route.candidates.map((c) => ({ ...c, timeoutMs: callTimeoutMs })),
+        fallback:
+          options.allowDegraded === false
+            ? undefined
+            : { ...LOCAL_FALLBACK, timeoutMs: BOOKKEEPING_TIMEOUT_MS },
+        // A sync caller waits maxSyncMs at most: waiting longer on one vendor is worse than the next.
+        retryAfterBudgetMs: task.envelope.maxSyncMs,
         promptVersion: task.prompt.version,
-        // A healthy call takes fastMs; allow a generous multiple, never past the hard timeout.
-        callTimeoutMs: Math.min(task.envelope.fastMs * 5, task.envelope.hardTimeoutMs),
+        callTimeoutMs,
         hardTimeoutMs: task.envelope.hardTimeoutMs,
         admittedAt: deps.now(),
         input: input.data,

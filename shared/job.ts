@@ -75,6 +75,12 @@ export const TaskOptions = z
       .max(5)
       .optional()
       .describe('Ordered provider:model candidates, replacing the task route.'),
+    allowDegraded: z
+      .boolean()
+      .optional()
+      .describe(
+        "When every candidate fails, answer with the task's deterministic fallback (meta.path degraded). Default true; false prefers an error.",
+      ),
   })
   .strict();
 export type TaskOptions = z.infer<typeof TaskOptions>;

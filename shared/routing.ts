@@ -5,6 +5,11 @@ export interface RouteCandidate {
   model: string;
 }
 
+/** A candidate as the plan fixes it: with the call timeout chosen for it. */
+export interface PlannedCandidate extends RouteCandidate {
+  timeoutMs: number;
+}
+
 export interface RouteResolution {
   candidates: RouteCandidate[];
   /** Problems with a caller's explicit route, by field (`options.route[1]`). */

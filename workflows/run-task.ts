@@ -1,16 +1,27 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, CallModelResult } from '../activities';
+import type { RouteCandidate } from '../shared/routing';
 import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/errors';
-import type { JobState, JobStep, ResultMeta, RunTaskRequest, RunTaskResult } from '../shared/job';
+import type {
+  JobState,
+  JobStep,
+  ResultMeta,
+  ResultPath,
+  RunTaskRequest,
+  RunTaskResult,
+} from '../shared/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
+import { attemptsOf, billedUsageOf, describeFailure } from './failure-info';
 
 /**
  * Admission, validation and recording are fast, CPU-only steps: they run as local activities (in
@@ -35,166 +46,186 @@ const { admitRequest, validateOutput, recordResult } = proxyLocalActivities<Acti
 function modelCaller(timeoutMs: number): Activities['callModel'] {
   return proxyActivities<Activities>({
     startToCloseTimeout: timeoutMs,
+    // callModel heartbeats every second: a dead worker is noticed in 5 s, not at the timeout,
+    // and cancellation reaches the HTTP call.
+    heartbeatTimeout: '5 seconds',
     retry: {
       maximumAttempts: MAX_ATTEMPTS_PER_CANDIDATE,
       initialInterval: '200 milliseconds',
       backoffCoefficient: 2,
+      maximumInterval: '5 seconds',
       nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
     },
   }).callModel;
 }
 
-/** One line naming a failure, without its payload (messages may echo upstream text). */
-function describeFailure(err: unknown): string {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const type = cause.type ?? 'Error';
-    return cause.message.startsWith(type) ? cause.message : `${type}: ${cause.message}`;
-  }
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  return String(cause);
-}
-
-/** Calls a failed candidate made (callModel records its last attempt number in the details). */
-function attemptsOf(err: unknown): number {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const attempt =
-    cause instanceof ApplicationFailure
-      ? (cause.details?.[0] as { attempt?: number } | undefined)?.attempt
-      : undefined;
-  return typeof attempt === 'number' && attempt > 0 ? attempt : 1;
-}
-
-/** Usage a failed call was still billed for (callModel puts it in the failure's details). */
-function billedUsageOf(err: unknown):
-  | {
-      usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number };
-      costUsd: number;
-    }
-  | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  if (!(cause instanceof ApplicationFailure)) return undefined;
-  const d = cause.details?.[0] as
-    | {
-        billedUsage?: { inputTokens: number; outputTokens: number; cachedInputTokens: number };
-        billedCostUsd?: number;
-      }
-    | undefined;
-  return d?.billedUsage ? { usage: d.billedUsage, costUsd: d.billedCostUsd ?? 0 } : undefined;
+interface Answer {
+  output: unknown;
+  call: CallModelResult;
+  path: ResultPath;
 }
 
 /**
- * The task pipeline: admit → call → validate → record. Every step is an activity, so the Web UI
- * history reads like the story of the request. Workflow code only decides; all I/O and clocks
- * live in activities.
+ * The task pipeline: admit → call (each route candidate in turn) → validate → record; when
+ * every candidate fails or the hard timeout passes, the task's deterministic fallback
+ * (`degraded`). Every step is an activity, so the Web UI history reads like the story of the
+ * request. Workflow code only decides: all I/O, clocks and statistics live in activities.
  */
 export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   const state: JobState = { status: 'running', steps: [] };
   setHandler(getJobStateQuery, () => state);
-  const step = (s: JobStep): void => {
-    state.steps.push(s);
-  };
+  const step = (s: JobStep): void => void state.steps.push(s);
   const finish = (status: 'completed' | 'failed'): void => {
     state.status = status;
     upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
   };
+  const reasons: string[] = [];
+  let attempts = 0;
+  const usage = { input: 0, output: 0, cachedInput: 0, costUsd: 0 };
+  const bill = (u: CallModelResult['usage'], cost: number): void => {
+    usage.input += u.inputTokens;
+    usage.output += u.outputTokens;
+    usage.cachedInput += u.cachedInputTokens;
+    usage.costUsd += cost;
+  };
 
-  try {
-    const plan = await admitRequest(request);
-    step({
-      name: 'admit',
-      outcome: 'ok',
-      detail: `route ${plan.candidates.map((c) => `${c.provider}:${c.model}`).join(' → ')}`,
-    });
-
-    const callModel = modelCaller(plan.callTimeoutMs);
-    const reasons: string[] = [];
-    let attempts = 0;
-    // Usage and cost over every billed call, failed ones included.
-    const usage = { input: 0, output: 0, cachedInput: 0, costUsd: 0 };
-    const bill = (
-      u: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
-      cost: number,
-    ): void => {
-      usage.input += u.inputTokens;
-      usage.output += u.outputTokens;
-      usage.cachedInput += u.cachedInputTokens;
-      usage.costUsd += cost;
-    };
-    for (const [index, candidate] of plan.candidates.entries()) {
-      let response: Awaited<ReturnType<Activities['callModel']>>;
-      try {
-        response = await callModel({ task: request.task, input: plan.input, ...candidate });
-        attempts += response.attempt;
-        step({ name: 'call', outcome: 'ok', detail: `${candidate.provider}:${response.model}` });
-      } catch (err) {
-        attempts += attemptsOf(err);
-        const billed = billedUsageOf(err);
-        if (billed) bill(billed.usage, billed.costUsd);
-        const why = `${candidate.provider}:${candidate.model} ${describeFailure(err)}`;
-        reasons.push(why);
-        step({ name: 'call', outcome: 'failed', detail: why });
-        continue;
-      }
-
-      bill(response.usage, response.costUsd);
-      const validation = await validateOutput({
+  /** One candidate: the call (with its retries), then validation. Undefined when it failed. */
+  const attempt = async (
+    candidate: RouteCandidate,
+    timeoutMs: number,
+    maxRetryDelayMs: number,
+    path: ResultPath,
+  ): Promise<Answer | undefined> => {
+    const ref = `${candidate.provider}:${candidate.model}`;
+    let call: CallModelResult;
+    try {
+      call = await modelCaller(timeoutMs)({
         task: request.task,
-        output: response.output,
-        text: response.text,
+        input: plan.input,
+        ...candidate,
+        maxRetryDelayMs,
       });
-      if (!validation.ok) {
-        const why = `${candidate.provider}:${candidate.model} invalid output: ${validation.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`;
-        reasons.push(why);
-        step({ name: 'validate', outcome: 'failed', detail: why });
-        continue;
-      }
-      step({ name: 'validate', outcome: 'ok', detail: 'schema passed' });
-
-      const meta: ResultMeta = await recordResult({
-        jobId: workflowInfo().workflowId,
-        tenantId: request.tenantId,
-        task: request.task,
-        admittedAt: plan.admittedAt,
-        meta: {
-          provider: response.provider,
-          model: response.model,
-          promptVersion: plan.promptVersion,
-          attempts,
-          path: index === 0 ? 'primary' : 'fallback',
-          reasons,
-          validation: { schema: 'passed' },
-          tokens: {
-            input: usage.input,
-            output: usage.output,
-            cachedInput: usage.cachedInput,
-            estimatedInput: plan.estimatedInputTokens,
-          },
-          costUsd: Math.round(usage.costUsd * 1e6) / 1e6,
-        },
-      });
-      step({ name: 'record', outcome: 'ok' });
-      state.output = validation.output;
-      state.meta = meta;
-      finish('completed');
-      return { output: validation.output, meta };
+      attempts += call.attempt;
+      bill(call.usage, call.costUsd);
+      step({ name: 'call', outcome: 'ok', detail: `${candidate.provider}:${call.model}` });
+    } catch (err) {
+      if (isCancellation(err)) throw err; // the hard timeout: stop trying candidates
+      attempts += attemptsOf(err);
+      const billed = billedUsageOf(err);
+      if (billed) bill(billed.usage, billed.costUsd);
+      reasons.push(`${ref} ${describeFailure(err)}`);
+      step({ name: 'call', outcome: 'failed', detail: reasons.at(-1) });
+      return undefined;
     }
+    const validation = await validateOutput({
+      task: request.task,
+      output: call.output,
+      text: call.text,
+    });
+    if (!validation.ok) {
+      reasons.push(
+        `${ref} invalid output: ${validation.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+      );
+      step({ name: 'validate', outcome: 'failed', detail: reasons.at(-1) });
+      return undefined;
+    }
+    step({
+      name: 'validate',
+      outcome: 'ok',
+      detail:
+        validation.repaired && validation.repaired !== 'none'
+          ? `schema passed (${validation.repaired})`
+          : 'schema passed',
+    });
+    return { output: validation.output, call, path };
+  };
+
+  const plan = await admitRequest(request).catch((err: unknown) => {
+    finish('failed');
+    throw surface(err);
+  });
+  step({
+    name: 'admit',
+    outcome: 'ok',
+    detail: `route ${plan.candidates.map((c) => `${c.provider}:${c.model}`).join(' → ')}`,
+  });
+
+  let answer: Answer | undefined;
+  try {
+    // The hard timeout bounds the whole route; a timer in history, so replay agrees.
+    answer = await CancellationScope.withTimeout(plan.hardTimeoutMs, async () => {
+      for (const [index, candidate] of plan.candidates.entries()) {
+        const found = await attempt(
+          candidate,
+          candidate.timeoutMs,
+          plan.retryAfterBudgetMs,
+          index === 0 ? 'primary' : 'fallback',
+        );
+        if (found) return found;
+      }
+      return undefined;
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    reasons.push(`hard timeout: ${plan.hardTimeoutMs} ms spent on the route`);
+  }
+
+  if (!answer && plan.fallback) {
+    // Semantic downgrade: the task's deterministic answer, clearly marked as such.
+    answer = await attempt(
+      plan.fallback,
+      plan.fallback.timeoutMs,
+      plan.retryAfterBudgetMs,
+      'degraded',
+    );
+  }
+  if (!answer) {
+    finish('failed');
     throw ApplicationFailure.nonRetryable(
       'Every route candidate failed',
       FailureType.AllCandidatesFailed,
       { reasons },
     );
-  } catch (err) {
-    finish('failed');
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-      // Surface the activity's typed failure (e.g. InvalidInput) as the workflow's own.
-      throw ApplicationFailure.create({
-        message: err.cause.message,
-        type: err.cause.type ?? undefined,
-        details: err.cause.details ?? undefined,
-        nonRetryable: true,
-      });
-    }
-    throw err;
   }
+
+  const meta: ResultMeta = await recordResult({
+    jobId: workflowInfo().workflowId,
+    tenantId: request.tenantId,
+    task: request.task,
+    admittedAt: plan.admittedAt,
+    meta: {
+      provider: answer.call.provider,
+      model: answer.call.model,
+      promptVersion: plan.promptVersion,
+      attempts,
+      path: answer.path,
+      reasons,
+      validation: { schema: 'passed' },
+      tokens: {
+        input: usage.input,
+        output: usage.output,
+        cachedInput: usage.cachedInput,
+        estimatedInput: plan.estimatedInputTokens,
+      },
+      costUsd: Math.round(usage.costUsd * 1e6) / 1e6,
+    },
+  });
+  step({ name: 'record', outcome: 'ok' });
+  state.output = answer.output;
+  state.meta = meta;
+  finish('completed');
+  return { output: answer.output, meta };
+}
+
+/** An activity's typed failure (e.g. InvalidInput) becomes the workflow's own. */
+function surface(err: unknown): unknown {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.cause.message,
+      type: err.cause.type ?? undefined,
+      details: err.cause.details ?? undefined,
+      nonRetryable: true,
+    });
+  }
+  return err;
 }

@@ -88,7 +88,14 @@ function errorName(err: unknown): string {
  */
 export function toCallFailure(
   err: unknown,
-  ctx: { provider: string; model: string; maxRetryAfterMs: number; now: number },
+  ctx: {
+    provider: string;
+    model: string;
+    maxRetryAfterMs: number;
+    now: number;
+    /** Retry-After beyond this: do not wait, let the route move on (non-retryable). */
+    retryAfterBudgetMs?: number;
+  },
 ): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   let type: FailureType;
@@ -113,7 +120,11 @@ export function toCallFailure(
       retryAfterMs: parseRetryAfter(e.headers, ctx.now),
     };
   }
-  const nonRetryable = NON_RETRYABLE_FAILURES.includes(type);
+  const overBudget =
+    ctx.retryAfterBudgetMs !== undefined &&
+    details.retryAfterMs !== undefined &&
+    details.retryAfterMs > ctx.retryAfterBudgetMs;
+  const nonRetryable = NON_RETRYABLE_FAILURES.includes(type) || overBudget;
   const delay =
     !nonRetryable && details.retryAfterMs !== undefined
       ? Math.min(details.retryAfterMs, ctx.maxRetryAfterMs)
@@ -121,9 +132,12 @@ export function toCallFailure(
   const status = details.status
     ? ` (HTTP ${details.status}${details.vendorCode ? ` ${details.vendorCode}` : ''})`
     : '';
+  const note = overBudget
+    ? `, retry-after ${details.retryAfterMs} ms exceeds the ${ctx.retryAfterBudgetMs} ms budget`
+    : '';
   return ApplicationFailure.create({
     type,
-    message: `${type}${status}`,
+    message: `${type}${status}${note}`,
     nonRetryable,
     nextRetryDelay: delay,
     details: [details],

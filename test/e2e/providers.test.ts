@@ -120,15 +120,32 @@ describe('real SDKs against the upstream, through the HTTP API', () => {
     expect(mock.attempts().map((a) => a.status)).toEqual([500, 200]);
   });
 
-  it('429 with retry-after: 2 waits at least 2 s before the retry, then gives up with a clear error', async () => {
+  it('429 with retry-after: 2 waits at least 2 s before the retry, then degrades and says why', async () => {
     const { status, body } = await run(['openai:429-retry-after']);
-    expect(status).toBe(502);
-    expect(body.reasons).toEqual([
+    expect(status).toBe(200);
+    expect(body.meta).toMatchObject({ path: 'degraded', provider: 'local', attempts: 3 });
+    expect(body.meta.reasons).toEqual([
       'openai:429-retry-after RateLimit (HTTP 429 rate_limit_exceeded)',
     ]);
     const attempts = mock.attempts();
     expect(attempts.map((a) => a.status)).toEqual([429, 429]);
     expect(Date.parse(attempts[1]!.at) - Date.parse(attempts[0]!.at)).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('with allowDegraded false, the same failure is a 502 naming each reason', async () => {
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: JSON.stringify({
+        input: ticket,
+        options: { route: ['openai:401'], allowDegraded: false },
+      }),
+    });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({
+      type: expect.stringContaining('all-candidates-failed'),
+      reasons: ['openai:401 Auth (HTTP 401 invalid_api_key)'],
+    });
   });
 
   it.each([

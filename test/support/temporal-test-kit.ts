@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createActivities, type ActivityDeps } from '../../activities';
+import { createActivities, type Activities, type ActivityDeps } from '../../activities';
+
+function withOverrides(
+  real: Activities,
+  overrides?: (real: Activities) => Partial<Activities>,
+): Activities {
+  return { ...real, ...overrides?.(real) };
+}
 import type { ModelProvider } from '../../activities/providers/model-provider';
 import { createLogger } from '../../shared/runtime/logger';
 
@@ -24,7 +31,12 @@ export async function connectTestClient(): Promise<{ client: Client; close: () =
  * providers) polls a fresh task queue on the suite's dev server.
  */
 export async function withWorker<T>(
-  options: { providers?: ModelProvider[]; activityDeps?: Partial<ActivityDeps> },
+  options: {
+    providers?: ModelProvider[];
+    activityDeps?: Partial<ActivityDeps>;
+    /** Replace single activities (e.g. an admitRequest with a shorter hard timeout). */
+    overrides?: (real: Activities) => Partial<Activities>;
+  },
   fn: (ctx: { client: Client; taskQueue: string }) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
@@ -35,11 +47,14 @@ export async function withWorker<T>(
       connection,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: createActivities({
-        logger: silentLogger,
-        providers: options.providers,
-        ...options.activityDeps,
-      }),
+      activities: withOverrides(
+        createActivities({
+          logger: silentLogger,
+          providers: options.providers,
+          ...options.activityDeps,
+        }),
+        options.overrides,
+      ),
     });
     return await worker.runUntil(fn({ client, taskQueue }));
   } finally {

@@ -86,6 +86,21 @@ describe('toCallFailure', () => {
     ).toBeUndefined();
   });
 
+  it('a Retry-After beyond the budget is not waited for: non-retryable, so the route moves on', () => {
+    const failure = toCallFailure(apiError(429, {}, { 'retry-after': '20' }), {
+      ...ctx,
+      retryAfterBudgetMs: 8_000,
+    });
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('RateLimit');
+    expect(failure.message).toContain('exceeds the 8000 ms budget');
+    const within = toCallFailure(apiError(429, {}, { 'retry-after': '2' }), {
+      ...ctx,
+      retryAfterBudgetMs: 8_000,
+    });
+    expect(within).toMatchObject({ nonRetryable: false, nextRetryDelay: 2000 });
+  });
+
   it('keeps status, vendor code and request id in the details, not the vendor text', () => {
     const failure = toCallFailure(
       apiError(429, { code: 'rate_limit_exceeded', requestID: 'req_1' }),

@@ -8,6 +8,7 @@ import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import type { runTask } from '../../workflows';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
+import { waitFor } from '../support/processes';
 import { withWorker } from '../support/temporal-test-kit';
 
 const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
@@ -234,7 +235,7 @@ describe('runTask workflow on a real dev server', () => {
         const handle = await start(
           client,
           taskQueue,
-          request({ options: { route: ['down:a', 'down:b'] } }),
+          request({ options: { route: ['down:a', 'down:b'], allowDegraded: false } }),
         );
         const err = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
         const cause = err.cause as ApplicationFailure;
@@ -243,6 +244,68 @@ describe('runTask workflow on a real dev server', () => {
         expect(reasons).toHaveLength(2);
         expect(reasons[0]).toBe('down:a ServerError (HTTP 503)');
         expect(down.calls).toBe(4); // 2 attempts per candidate
+      },
+    );
+  });
+
+  it('degrades to the deterministic fallback when every candidate fails, and says why', async () => {
+    const down = scripted('down', () =>
+      Object.assign(new Error('Service Unavailable'), { status: 503, headers: new Headers() }),
+    );
+    await withWorker(
+      { providers: [down, createLocalProvider()], activityDeps: { registry } },
+      async ({ client, taskQueue }) => {
+        const handle = await start(
+          client,
+          taskQueue,
+          request({ options: { route: ['down:a', 'down:b'] } }),
+        );
+        const result: RunTaskResult = await handle.result();
+        expect(result.output).toMatchObject({ category: 'BILLING' });
+        expect(result.meta).toMatchObject({ path: 'degraded', provider: 'local', attempts: 5 });
+        expect(result.meta.reasons).toEqual([
+          'down:a ServerError (HTTP 503)',
+          'down:b ServerError (HTTP 503)',
+        ]);
+      },
+    );
+  });
+
+  it('the hard timeout stops a hanging call, cancels it, and degrades', async () => {
+    let aborted = false;
+    const hanging: ModelProvider = {
+      slug: 'flaky',
+      generate: (req) =>
+        new Promise((_, reject) =>
+          req.signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('aborted'));
+          }),
+        ),
+    };
+    await withWorker(
+      {
+        providers: [hanging, createLocalProvider()],
+        activityDeps: { registry },
+        // The same admission, with a 2 s hard timeout and a call timeout far beyond it.
+        overrides: (real) => ({
+          admitRequest: async (req) => {
+            const plan = await real.admitRequest(req);
+            return {
+              ...plan,
+              hardTimeoutMs: 2_000,
+              candidates: plan.candidates.map((c) => ({ ...c, timeoutMs: 60_000 })),
+            };
+          },
+        }),
+      },
+      async ({ client, taskQueue }) => {
+        const handle = await start(client, taskQueue, request({ options: { route: ['flaky:x'] } }));
+        const result: RunTaskResult = await handle.result();
+        expect(result.meta.path).toBe('degraded');
+        expect(result.meta.reasons).toEqual(['hard timeout: 2000 ms spent on the route']);
+        // The next heartbeat (throttled to every 4 s) carries the cancellation to the HTTP call.
+        await waitFor('the hanging call aborted', () => aborted, { timeoutMs: 10_000 });
       },
     );
   });

@@ -1,0 +1,39 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { ModelUsage } from '../activities/providers/model-provider';
+
+/** What callModel leaves in a failure's details (see activities/providers/classify-error.ts). */
+interface CallDetails {
+  attempt?: number;
+  billedUsage?: ModelUsage;
+  billedCostUsd?: number;
+}
+
+function callDetails(err: unknown): CallDetails | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return cause instanceof ApplicationFailure
+    ? (cause.details?.[0] as CallDetails | undefined)
+    : undefined;
+}
+
+/** One line naming a failure, without its payload (messages may echo upstream text). */
+export function describeFailure(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  if (cause instanceof ApplicationFailure) {
+    const type = cause.type ?? 'Error';
+    return cause.message.startsWith(type) ? cause.message : `${type}: ${cause.message}`;
+  }
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
+}
+
+/** Calls a failed candidate made (callModel records its last attempt number). */
+export function attemptsOf(err: unknown): number {
+  const attempt = callDetails(err)?.attempt;
+  return typeof attempt === 'number' && attempt > 0 ? attempt : 1;
+}
+
+/** Usage a failed call was still billed for, and its cost. */
+export function billedUsageOf(err: unknown): { usage: ModelUsage; costUsd: number } | undefined {
+  const d = callDetails(err);
+  return d?.billedUsage ? { usage: d.billedUsage, costUsd: d.billedCostUsd ?? 0 } : undefined;
+}
