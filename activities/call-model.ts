@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../shared/errors';
+import { FailureType, PROVIDER_FAULTS } from '../shared/errors';
+import type { ProviderHealth } from '../shared/runtime/provider-health';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
@@ -37,6 +38,7 @@ export interface CallModelDeps {
   providers: ReadonlyMap<string, ModelProvider>;
   registry: KeelFileConfig;
   now: () => number;
+  health?: ProviderHealth;
 }
 
 export function createCallModelActivity(deps: CallModelDeps) {
@@ -52,6 +54,15 @@ export function createCallModelActivity(deps: CallModelDeps) {
           provider ? FailureType.UnknownModel : FailureType.UnknownProvider,
         );
       }
+      // The shared breaker: an open circuit means no call (the local model has none).
+      const guarded = deps.health && provider.slug !== 'local' ? deps.health : undefined;
+      if (guarded && !(await guarded.permit(args.provider, args.model, deps.now())).allow) {
+        throw ApplicationFailure.nonRetryable(
+          `circuit open for ${args.provider}:${args.model}`,
+          FailureType.CircuitOpen,
+        );
+      }
+      const startedAt = deps.now();
       const ctx = Context.current();
       // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
       // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
@@ -68,6 +79,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
           maxOutputTokens: entry.capabilities.maxOutputTokens,
           timeoutMs: ctx.info.startToCloseTimeoutMs,
           signal: ctx.cancellationSignal,
+        });
+        await guarded?.report(args.provider, args.model, {
+          at: deps.now(),
+          ok: true,
+          latencyMs: deps.now() - startedAt,
         });
         return {
           ...(response.output !== undefined
@@ -89,6 +105,14 @@ export function createCallModelActivity(deps: CallModelDeps) {
           retryAfterBudgetMs: args.maxRetryDelayMs,
           now: deps.now(),
         });
+        if (guarded && PROVIDER_FAULTS.includes(failure.type as FailureType)) {
+          await guarded.report(args.provider, args.model, {
+            at: deps.now(),
+            ok: false,
+            latencyMs: deps.now() - startedAt,
+            failure: failure.type ?? undefined,
+          });
+        }
         const details = failure.details?.[0] as CallFailureDetails | undefined;
         if (details) details.attempt = ctx.info.attempt;
         if (details?.billedUsage) {

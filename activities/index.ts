@@ -4,6 +4,7 @@ import {
   type KeelFileConfig,
 } from '../shared/runtime/model-registry';
 import type { Logger } from '../shared/runtime/logger';
+import type { ProviderHealth } from '../shared/runtime/provider-health';
 import { createCallModelActivity } from './call-model';
 import { createPipelineActivities } from './pipeline-activities';
 import { createLocalProvider } from './providers/local-provider';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   providers?: ModelProvider[];
   /** Models and prices. Defaults to the built-in registry. */
   registry?: KeelFileConfig;
+  /** Shared circuit breakers and latency windows; without it, no breaker and fixed timeouts. */
+  health?: ProviderHealth;
   now?: () => number;
 }
 
@@ -31,8 +34,9 @@ export function createActivities(deps: ActivityDeps) {
       providers: new Set(providers.keys()),
       registry,
       now,
+      health: deps.health,
     }),
-    ...createCallModelActivity({ providers, registry, now }),
+    ...createCallModelActivity({ providers, registry, now, health: deps.health }),
   };
 }
 

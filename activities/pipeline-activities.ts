@@ -4,7 +4,9 @@ import { FailureType, toFieldErrors, type FieldError } from '../shared/errors';
 import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/job';
 import { parseModelJson } from '../shared/parse-model-json';
 import { resolveRoute, type PlannedCandidate } from '../shared/routing';
+import { adaptiveTimeoutMs } from '../shared/breaker';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
+import type { ProviderHealth } from '../shared/runtime/provider-health';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
 
@@ -14,6 +16,7 @@ export interface PipelineDeps {
   providers: ReadonlySet<string>;
   registry: KeelFileConfig;
   now: () => number;
+  health?: ProviderHealth;
 }
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
@@ -58,7 +61,7 @@ export function requireTask(name: string): AnyTaskDefinition {
 export function createPipelineActivities(deps: PipelineDeps) {
   return {
     /** Admit: validate the input against the task schema and fix the route. No model call yet. */
-    admitRequest(request: RunTaskRequest): Promise<TaskPlan> {
+    async admitRequest(request: RunTaskRequest): Promise<TaskPlan> {
       const task = requireTask(request.task);
       const input = task.input.safeParse(request.input);
       if (!input.success) {
@@ -85,10 +88,30 @@ export function createPipelineActivities(deps: PipelineDeps) {
         );
       }
       const prompt = `${task.prompt.system}\n${task.prompt.render(input.data)}`;
+      const estimatedInputTokens = countTokens(prompt);
       // A healthy call takes fastMs; allow a generous multiple, never past the hard timeout.
       const callTimeoutMs = Math.min(task.envelope.fastMs * 5, task.envelope.hardTimeoutMs);
-      return Promise.resolve({
-        candidates: route.candidates.map((c) => ({ ...c, timeoutMs: callTimeoutMs })),
+      const now = deps.now();
+      const candidates = await Promise.all(
+        route.candidates.map(async (c): Promise<PlannedCandidate> => {
+          if (!deps.health || c.provider === 'local') return { ...c, timeoutMs: callTimeoutMs };
+          const health = await deps.health.view(c.provider, c.model, now);
+          const open =
+            health.state === 'open' && now - (health.openedAt ?? now) < deps.health.settings.openMs;
+          return {
+            ...c,
+            timeoutMs: adaptiveTimeoutMs(health.stats, {
+              minMs: task.envelope.fastMs,
+              maxMs: callTimeoutMs,
+              minRequests: deps.health.settings.minRequests,
+              estimatedInputTokens,
+            }),
+            ...(open ? { skip: 'circuit open' } : {}),
+          };
+        }),
+      );
+      return {
+        candidates,
         fallback:
           options.allowDegraded === false
             ? undefined
@@ -98,10 +121,10 @@ export function createPipelineActivities(deps: PipelineDeps) {
         promptVersion: task.prompt.version,
         callTimeoutMs,
         hardTimeoutMs: task.envelope.hardTimeoutMs,
-        admittedAt: deps.now(),
+        admittedAt: now,
         input: input.data,
-        estimatedInputTokens: countTokens(prompt),
-      });
+        estimatedInputTokens,
+      };
     },
 
     /** Validate: parse model text safely, then the task's output schema. */

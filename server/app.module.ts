@@ -10,13 +10,16 @@ import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { TasksController } from './tasks.controller';
 import type { TenantDirectory } from './tenants';
-import { CONFIG, LOGGER, TEMPORAL_CLIENT, TENANTS } from './tokens';
+import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANTS } from './tokens';
+import { ProvidersController } from './providers.controller';
+import type { ProviderHealth } from '../shared/runtime/provider-health';
 
 export interface AppDeps {
   config: KeelConfig;
   client: Client;
   tenants: TenantDirectory;
   logger: Logger;
+  health: ProviderHealth;
 }
 
 @Module({})
@@ -24,12 +27,19 @@ export class AppModule {
   static register(deps: AppDeps): DynamicModule {
     return {
       module: AppModule,
-      controllers: [TasksController, JobsController, HealthController, DocsController],
+      controllers: [
+        TasksController,
+        JobsController,
+        ProvidersController,
+        HealthController,
+        DocsController,
+      ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
         { provide: TEMPORAL_CLIENT, useValue: deps.client },
         { provide: TENANTS, useValue: deps.tenants },
         { provide: LOGGER, useValue: deps.logger },
+        { provide: PROVIDER_HEALTH, useValue: deps.health },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         JobsService,
       ],

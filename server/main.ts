@@ -4,6 +4,7 @@ import { resolveDemoApiKey } from '../shared/runtime/demo-key';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { createLogger } from '../shared/runtime/logger';
 import { connectClient } from '../shared/runtime/temporal-connection';
+import { ProviderHealth } from '../shared/runtime/provider-health';
 import { createApp } from './create-app';
 import { DEMO_TENANT, TenantDirectory } from './tenants';
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     client,
     tenants: new TenantDirectory([{ apiKey: demo.key, tenant: DEMO_TENANT }]),
     logger,
+    health: new ProviderHealth(client, config.taskQueue, logger, config.models.breaker),
   });
   await app.listen(config.port, config.host);
   logger.info(

@@ -3,3 +3,4 @@ export const CONFIG = Symbol('KeelConfig');
 export const TEMPORAL_CLIENT = Symbol('TemporalClient');
 export const TENANTS = Symbol('TenantDirectory');
 export const LOGGER = Symbol('Logger');
+export const PROVIDER_HEALTH = Symbol('ProviderHealth');

@@ -40,6 +40,8 @@ export const FailureType = {
   ContentFilter: 'ContentFilter',
   /** Billing quota exhausted (OpenAI insufficient_quota). Non-retryable. */
   QuotaExceeded: 'QuotaExceeded',
+  /** The provider/model's circuit is open: no call was made. Non-retryable. */
+  CircuitOpen: 'CircuitOpen',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -55,6 +57,15 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.NotFound,
   FailureType.ContentFilter,
   FailureType.QuotaExceeded,
+  FailureType.CircuitOpen,
+];
+
+/** Failures that say something about the provider's health (they feed the circuit breaker). */
+export const PROVIDER_FAULTS: readonly FailureType[] = [
+  FailureType.ServerError,
+  FailureType.Overloaded,
+  FailureType.Timeout,
+  FailureType.Connection,
 ];
 
 /** A field-level problem, as the HTTP API reports it (`errors[]` in problem+json). */

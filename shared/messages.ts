@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BreakerStateName, CallOutcome, Transition, WindowStats } from './breaker';
 import type { JobState } from './job';
 
 /** Default task queue; override with KEEL_TASK_QUEUE. */
@@ -19,3 +20,33 @@ export const SearchAttr = {
 } as const;
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttr).map((k) => k.name);
+
+/** What `GET /v1/providers` shows for one provider/model. */
+export interface ProviderHealthView {
+  provider: string;
+  model: string;
+  state: BreakerStateName;
+  openedAt?: number;
+  stats: WindowStats;
+  transitions: Transition[];
+}
+
+/** Entity workflow `providerHealth`: one per provider/model, shared by every worker. */
+export const reportOutcomeSignal = defineSignal<[CallOutcome]>('reportOutcome');
+/** Half-open probing needs a decision that changes state: an update, answered once. */
+export const acquirePermitUpdate = defineUpdate<
+  { allow: boolean; probe: boolean; state: BreakerStateName },
+  [{ now: number }]
+>('acquirePermit');
+/** What the entity publishes in its memo after every change (ids and numbers only). */
+export interface PublishedHealth {
+  state: BreakerStateName;
+  openedAt?: number;
+  /** The clock reading the stats were computed at. */
+  asOf: number;
+  stats: WindowStats;
+  transitions: Transition[];
+}
+
+export const providerHealthWorkflowId = (provider: string, model: string): string =>
+  `keel-health-${provider}-${model}`.replace(/[^A-Za-z0-9._:-]/g, '_');

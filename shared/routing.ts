@@ -8,6 +8,8 @@ export interface RouteCandidate {
 /** A candidate as the plan fixes it: with the call timeout chosen for it. */
 export interface PlannedCandidate extends RouteCandidate {
   timeoutMs: number;
+  /** Why this candidate is skipped without a call (its circuit is open). */
+  skip?: string;
 }
 
 export interface RouteResolution {

@@ -27,5 +27,8 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
       : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.activityDeps),
     shutdownGraceTime: options.shutdownGraceMs,
+    // When a worker dies, its cached workflows move to another worker after this long instead of
+    // the default 10 s: tasks and the shared breakers (updates) recover quickly.
+    stickyQueueScheduleToStartTimeout: '2 seconds',
   });
 }

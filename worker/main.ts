@@ -5,6 +5,8 @@ import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createProviders } from '../activities/providers/create-providers';
+import { Client } from '@temporalio/client';
+import { ProviderHealth } from '../shared/runtime/provider-health';
 import { createKeelWorker } from './create-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
@@ -20,12 +22,24 @@ async function main(): Promise<void> {
   });
   await registerSearchAttributes(config, logger);
   const connection = await connectWorker(config.temporal);
+  // Activities talk to Temporal too (the shared breakers): a client connection of their own.
+  const clientConnection = await connectClient(config.temporal);
   try {
     const worker = await createKeelWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.taskQueue,
-      activityDeps: { logger, providers: createProviders(config), registry: config.models },
+      activityDeps: {
+        logger,
+        providers: createProviders(config),
+        registry: config.models,
+        health: new ProviderHealth(
+          new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+          config.taskQueue,
+          logger,
+          config.models.breaker,
+        ),
+      },
       shutdownGraceMs: config.shutdownGraceMs,
     });
     exitWithParent(config.parentPid, () => worker.shutdown());
@@ -40,6 +54,7 @@ async function main(): Promise<void> {
     await worker.run();
     logger.info('worker drained and stopped');
   } finally {
+    await clientConnection.close();
     await connection.close();
   }
 }

@@ -1,2 +1,3 @@
 // Bundle entry for the worker: every workflow Keel runs.
 export { runTask } from './run-task';
+export { providerHealth } from './provider-health';

@@ -155,6 +155,11 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     // The hard timeout bounds the whole route; a timer in history, so replay agrees.
     answer = await CancellationScope.withTimeout(plan.hardTimeoutMs, async () => {
       for (const [index, candidate] of plan.candidates.entries()) {
+        if (candidate.skip) {
+          reasons.push(`${candidate.provider}:${candidate.model} ${candidate.skip}`);
+          step({ name: 'call', outcome: 'failed', detail: reasons.at(-1) });
+          continue;
+        }
         const found = await attempt(
           candidate,
           candidate.timeoutMs,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_BREAKER } from '../breaker';
 
 /**
  * Keel's config file (KEEL_CONFIG, JSON): providers and the model registry with prices. Parsed
@@ -67,6 +68,20 @@ export const KeelFileConfig = z
     models: z.array(ModelEntry).default([]),
     /** Longest Retry-After Keel waits on before moving on. @default 30000 */
     maxRetryAfterMs: z.number().int().min(0).max(600_000).default(30_000),
+    /** Circuit breakers, per provider/model, shared by every worker (shared/breaker.ts). */
+    breaker: z
+      .object({
+        windowMs: z.number().int().min(1_000).max(3_600_000),
+        minRequests: z.number().int().min(1).max(10_000),
+        failureRate: z.number().gt(0).max(1),
+        slowCallMs: z.number().int().min(1),
+        slowRate: z.number().gt(0).max(1),
+        openMs: z.number().int().min(100).max(3_600_000),
+      })
+      .strict()
+      .partial()
+      .default({})
+      .transform((b) => ({ ...DEFAULT_BREAKER, ...b })),
   })
   .strict()
   .superRefine((cfg, ctx) => {

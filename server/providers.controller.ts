@@ -1,0 +1,58 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { adaptiveTimeoutMs } from '../shared/breaker';
+import type { ProviderHealthView } from '../shared/messages';
+import type { KeelConfig } from '../shared/runtime/config';
+import type { ProviderHealth } from '../shared/runtime/provider-health';
+import { TASKS } from '../shared/tasks';
+import { enabledProviderNames } from '../activities/providers/create-providers';
+import { CONFIG, PROVIDER_HEALTH } from './tokens';
+
+/** Nominal prompt size for the timeouts shown here (the real ones scale with each prompt). */
+const NOMINAL_INPUT_TOKENS = 500;
+
+export interface ProviderEntryView extends ProviderHealthView {
+  /** The call timeout a task would get now, for a nominal 500-token prompt. */
+  timeoutMs: Record<string, number>;
+}
+
+@Controller('v1/providers')
+export class ProvidersController {
+  private readonly enabled: ReadonlySet<string>;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: KeelConfig,
+    @Inject(PROVIDER_HEALTH) private readonly health: ProviderHealth,
+  ) {
+    this.enabled = enabledProviderNames(config);
+  }
+
+  /** Per configured provider/model: breaker state and transitions, error rate, latency percentiles. */
+  @Get()
+  async list(): Promise<{ providers: ProviderEntryView[] }> {
+    const now = Date.now();
+    const models = this.config.models.models.filter(
+      (m) => this.enabled.has(m.provider) && m.provider !== 'local',
+    );
+    const providers = await Promise.all(
+      models.map(async (m) => {
+        const view = await this.health.view(m.provider, m.name, now);
+        const timeoutMs = Object.fromEntries(
+          Object.values(TASKS).map((t) => {
+            const maxMs = Math.min(t.envelope.fastMs * 5, t.envelope.hardTimeoutMs);
+            return [
+              t.name,
+              adaptiveTimeoutMs(view.stats, {
+                minMs: t.envelope.fastMs,
+                maxMs,
+                minRequests: this.health.settings.minRequests,
+                estimatedInputTokens: NOMINAL_INPUT_TOKENS,
+              }),
+            ];
+          }),
+        );
+        return { ...view, timeoutMs };
+      }),
+    );
+    return { providers };
+  }
+}

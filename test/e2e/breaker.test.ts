@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
+import { startStack, type Stack } from '../support/stack';
+
+/**
+ * The circuit breaker is shared by every worker: two worker processes, one killed after the
+ * breaker opens; the upstream's attempt log proves that no call reaches an open circuit.
+ */
+const OPEN_MS = 6_000;
+let mock: MockUpstream;
+let stack: Stack;
+let dir: string;
+let second: RunningProcess;
+
+beforeAll(async () => {
+  mock = await startMockUpstream({ port: 0 });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'keel-breaker-'));
+  const shipped = JSON.parse(
+    readFileSync(path.join(__dirname, '../mock-upstream/keel.mock-upstream.json'), 'utf8'),
+  );
+  const file = path.join(dir, 'keel.config.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ ...shipped, breaker: { minRequests: 4, failureRate: 0.5, openMs: OPEN_MS } }),
+  );
+  stack = await startStack({
+    KEEL_CONFIG: file,
+    OPENAI_API_KEY: 'sk-test-not-real',
+    OPENAI_BASE_URL: `${mock.url}/v1`,
+    ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
+    ANTHROPIC_BASE_URL: mock.url,
+  });
+  second = startTs('worker/main.ts', stack.env);
+  await waitFor(
+    'second worker polling',
+    () => second.output().includes('worker polling') || second.child.exitCode === null,
+    { timeoutMs: 5_000 },
+  );
+});
+afterAll(async () => {
+  await stop(second);
+  await stack?.stop();
+  await mock?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const run = async () => {
+  const res = await stack.call('/v1/tasks/classify-ticket', {
+    method: 'POST',
+    body: JSON.stringify({
+      input: { subject: 'Refund', body: 'I was charged twice' },
+      options: { route: ['openai:503', 'anthropic:ok'] },
+    }),
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as any;
+};
+const callsTo503 = () => mock.attempts().filter((a) => a.model === '503').length;
+const health = async () =>
+  ((await (await stack.call('/v1/providers')).json()) as any).providers.find(
+    (p: any) => p.provider === 'openai' && p.model === '503',
+  );
+
+describe('shared circuit breaker', () => {
+  it('opens after a burst of failures; no worker calls the open circuit; one probe after openMs', async () => {
+    // Each request makes two failing calls to 503 (two attempts), then falls back to anthropic:ok.
+    const first = await run();
+    expect(first.meta).toMatchObject({ path: 'fallback', provider: 'anthropic' });
+    await run();
+    expect(callsTo503()).toBe(4);
+    const opened = await health();
+    expect(opened).toMatchObject({
+      state: 'open',
+      stats: { requests: 4, failures: 4, errorRate: 1 },
+    });
+    expect(opened.transitions).toEqual([
+      expect.objectContaining({
+        from: 'closed',
+        to: 'open',
+        reason: 'error rate 100% over 4 calls',
+      }),
+    ]);
+
+    // The first worker dies; the second, which may never have seen a failure, keeps the circuit.
+    stack.worker.child.kill('SIGKILL');
+    await stack.worker.exited;
+    for (let i = 0; i < 4; i += 1) {
+      const body = await run();
+      expect(body.meta.path).toBe('fallback');
+      expect(body.meta.reasons).toEqual(['openai:503 circuit open']);
+    }
+    expect(callsTo503()).toBe(4);
+
+    // After openMs, exactly one probe reaches the upstream; it fails, the circuit opens again.
+    await new Promise((r) => setTimeout(r, OPEN_MS + 500));
+    await run();
+    expect(callsTo503()).toBe(5);
+    const reopened = await health();
+    expect(reopened.state).toBe('open');
+    expect(reopened.transitions.map((t: any) => `${t.from}>${t.to}`)).toEqual([
+      'closed>open',
+      'open>half_open',
+      'half_open>open',
+    ]);
+  });
+});

@@ -1,0 +1,63 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  setHandler,
+  upsertMemo,
+} from '@temporalio/workflow';
+import {
+  acquire,
+  initialBreaker,
+  recordOutcome,
+  windowStats,
+  type BreakerSettings,
+  type BreakerState,
+} from '../shared/breaker';
+import { acquirePermitUpdate, reportOutcomeSignal, type PublishedHealth } from '../shared/messages';
+
+export interface ProviderHealthArgs {
+  provider: string;
+  model: string;
+  settings: BreakerSettings;
+  /** Carried over continue-as-new. */
+  state?: BreakerState;
+}
+
+/** Events before continuing as new: keeps the history small however long it lives. */
+const EVENTS_PER_RUN = 500;
+
+/**
+ * The shared circuit breaker and latency window of one provider/model. Activities report call
+ * outcomes (signal) and ask for a permit when the circuit is half-open (update). The state is
+ * published in the memo after every change, so readers use `describe` and never depend on a
+ * worker answering a query (a dead worker holding this workflow would stall queries).
+ */
+export async function providerHealth(args: ProviderHealthArgs): Promise<void> {
+  let state = args.state ?? initialBreaker();
+  let events = 0;
+  const publish = (asOf: number): void => {
+    const health: PublishedHealth = {
+      state: state.state,
+      openedAt: state.openedAt,
+      asOf,
+      stats: windowStats(state, args.settings, asOf),
+      transitions: state.transitions,
+    };
+    upsertMemo({ health });
+  };
+  setHandler(reportOutcomeSignal, (outcome) => {
+    state = recordOutcome(state, outcome, args.settings);
+    events += 1;
+    publish(outcome.at);
+  });
+  setHandler(acquirePermitUpdate, ({ now }) => {
+    const permit = acquire(state, now, args.settings);
+    state = permit.state;
+    events += 1;
+    publish(now);
+    return { allow: permit.allow, probe: permit.probe, state: state.state };
+  });
+  await condition(() => events >= EVENTS_PER_RUN);
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof providerHealth>({ ...args, state });
+}
