@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startDevServer } from '../../temporal/dev-server';
+import { ensureSearchAttributes } from '../../temporal/search-attributes';
+import { freePort } from '../support/free-port';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 import { startStack, type Stack } from '../support/stack';
@@ -109,5 +115,59 @@ describe('chaos', () => {
     });
     const jobs = await allCompleted(ids, 60_000);
     expect(jobs.map((j) => j.status)).toEqual(Array(10).fill('completed'));
+  });
+});
+
+describe('Temporal restart', () => {
+  it('stopping and restarting the dev server (SQLite file) mid-flight loses no task', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-restart-'));
+    const port = await freePort();
+    const options = {
+      cliPath: inject('temporalCliPath'),
+      port,
+      dbFile: path.join(dir, 'temporal.db'),
+    };
+    let temporal = await startDevServer(options);
+    const connection = await Connection.connect({ address: temporal.address });
+    await ensureSearchAttributes(connection, 'default');
+    await connection.close();
+    const own = await startStack({
+      TEMPORAL_ADDRESS: temporal.address,
+      KEEL_CONFIG: MOCK_CONFIG,
+      OPENAI_API_KEY: 'sk-test-not-real',
+      OPENAI_BASE_URL: `${mock.url}/v1`,
+    });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i += 1) {
+        const res = await own.call('/v1/tasks/classify-ticket', {
+          method: 'POST',
+          body: JSON.stringify({
+            input: { subject: 'Refund', body: `${marker(2000 + i)}: charged twice` },
+            options: { route: ['openai:slow'], maxSyncMs: 0 },
+          }),
+        });
+        expect(res.status).toBe(202);
+        ids.push(((await res.json()) as { jobId: string }).jobId);
+      }
+      await temporal.stop();
+      temporal = await startDevServer(options);
+      let jobs: any[] = [];
+      await waitFor(
+        'every job completed after the restart',
+        async () => {
+          jobs = await Promise.all(
+            ids.map(async (id) => (await own.call(`/v1/jobs/${id}`)).json()),
+          );
+          return jobs.every((j) => j.status === 'completed');
+        },
+        { timeoutMs: 120_000 },
+      );
+      expect(jobs.map((j) => j.jobId)).toEqual(ids);
+    } finally {
+      await own.stop();
+      await temporal.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
