@@ -103,6 +103,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           model: args.model,
           maxRetryAfterMs: deps.registry.maxRetryAfterMs,
           retryAfterBudgetMs: args.maxRetryDelayMs,
+          attempt: ctx.info.attempt,
           now: deps.now(),
         });
         if (guarded && PROVIDER_FAULTS.includes(failure.type as FailureType)) {

@@ -75,6 +75,19 @@ export function classifyStatus(
   return FailureType.BadRequest;
 }
 
+/** Backoff base and cap when the vendor names no delay. */
+export const BACKOFF = { baseMs: 250, maxMs: 5_000 } as const;
+
+/**
+ * Exponential backoff with full jitter (AWS's "full jitter"): uniform in [0, base × 2^(n-1)],
+ * capped. Temporal's own backoff has no jitter, so the activity sets nextRetryDelay itself:
+ * many workers failing together must not retry together.
+ */
+export function jitteredBackoffMs(attempt: number, random: () => number): number {
+  const ceiling = Math.min(BACKOFF.maxMs, BACKOFF.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.max(1, Math.round(random() * ceiling));
+}
+
 /** The vendor SDKs leave `name` as "Error"; their class names say what happened. */
 function errorName(err: unknown): string {
   if (!(err instanceof Error)) return '';
@@ -95,6 +108,10 @@ export function toCallFailure(
     now: number;
     /** Retry-After beyond this: do not wait, let the route move on (non-retryable). */
     retryAfterBudgetMs?: number;
+    /** The attempt that failed (1 = first), for the backoff when the vendor names no delay. */
+    attempt?: number;
+    /** [0, 1); injectable for tests. */
+    random?: () => number;
   },
 ): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
@@ -125,10 +142,11 @@ export function toCallFailure(
     details.retryAfterMs !== undefined &&
     details.retryAfterMs > ctx.retryAfterBudgetMs;
   const nonRetryable = NON_RETRYABLE_FAILURES.includes(type) || overBudget;
-  const delay =
-    !nonRetryable && details.retryAfterMs !== undefined
+  const delay = nonRetryable
+    ? undefined
+    : details.retryAfterMs !== undefined
       ? Math.min(details.retryAfterMs, ctx.maxRetryAfterMs)
-      : undefined;
+      : jitteredBackoffMs(ctx.attempt ?? 1, ctx.random ?? Math.random);
   const status = details.status
     ? ` (HTTP ${details.status}${details.vendorCode ? ` ${details.vendorCode}` : ''})`
     : '';

@@ -61,7 +61,7 @@ const EXPECT: Record<string, [Path, number, number?]> = {
   '429-retry-after': ['degraded', 2, 2_000],
   '429-retry-after-ms': ['degraded', 2, 1_500],
   '429-http-date': ['degraded', 2, 1_000],
-  '429-bare': ['degraded', 2, 200],
+  '429-bare': ['degraded', 2], // no Retry-After: a jittered backoff of up to 250 ms
   '503': ['degraded', 2],
   '529': ['degraded', 2],
   flap: ['degraded', 2], // the first half of a 60 s period is down

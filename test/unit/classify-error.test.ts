@@ -79,7 +79,16 @@ describe('toCallFailure', () => {
     expect(toCallFailure(apiError(429, {}, { 'retry-after': '120' }), ctx).nextRetryDelay).toBe(
       10_000,
     );
-    expect(toCallFailure(apiError(429), ctx).nextRetryDelay).toBeUndefined();
+    // No Retry-After: jittered exponential backoff instead of Temporal's fixed schedule.
+    expect(
+      toCallFailure(apiError(429), { ...ctx, attempt: 1, random: () => 0.5 }).nextRetryDelay,
+    ).toBe(125);
+    expect(
+      toCallFailure(apiError(503), { ...ctx, attempt: 3, random: () => 1 }).nextRetryDelay,
+    ).toBe(1000);
+    expect(
+      toCallFailure(apiError(503), { ...ctx, attempt: 10, random: () => 1 }).nextRetryDelay,
+    ).toBe(5000);
     // A non-retryable failure never carries a delay.
     expect(
       toCallFailure(apiError(401, {}, { 'retry-after': '2' }), ctx).nextRetryDelay,

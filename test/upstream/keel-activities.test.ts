@@ -148,7 +148,8 @@ describe('each upstream scenario through callModel + validateOutput', () => {
       if (expected.delayMs) {
         expect(failure.nextRetryDelay).toBeGreaterThanOrEqual(expected.delayMs[0]);
         expect(failure.nextRetryDelay).toBeLessThanOrEqual(expected.delayMs[1]);
-      } else expect(failure.nextRetryDelay).toBeUndefined();
+      } else if (!expected.retryable) expect(failure.nextRetryDelay).toBeUndefined();
+      else expect(failure.nextRetryDelay).toBeLessThanOrEqual(250); // jittered backoff, attempt 1
       const details = failure.details?.[0] as { billedUsage?: unknown; billedCostUsd?: number };
       // A completed-but-refused answer carries its billed usage. (A body cut half-way is billed
       // by the vendor too, but its usage never reaches Keel: a known blind spot.)
