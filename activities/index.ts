@@ -5,6 +5,7 @@ import {
 } from '../shared/runtime/model-registry';
 import type { Logger } from '../shared/runtime/logger';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
+import type { LastGoodAnswers } from '../shared/runtime/last-good';
 import { createCallModelActivity } from './call-model';
 import { createPipelineActivities } from './pipeline-activities';
 import { createLocalProvider } from './providers/local-provider';
@@ -18,6 +19,10 @@ export interface ActivityDeps {
   registry?: KeelFileConfig;
   /** Shared circuit breakers and latency windows; without it, no breaker and fixed timeouts. */
   health?: ProviderHealth;
+  /** Last-good-answer lookup for degraded tasks. */
+  lastGood?: LastGoodAnswers;
+  /** HMAC key for KeelInputKey. @default a fixed development key */
+  inputKeySecret?: string;
   now?: () => number;
 }
 
@@ -35,6 +40,8 @@ export function createActivities(deps: ActivityDeps) {
       registry,
       now,
       health: deps.health,
+      lastGood: deps.lastGood,
+      inputKeySecret: deps.inputKeySecret ?? 'keel-development-input-key',
     }),
     ...createCallModelActivity({ providers, registry, now, health: deps.health }),
   };
@@ -43,3 +50,4 @@ export function createActivities(deps: ActivityDeps) {
 export type Activities = ReturnType<typeof createActivities>;
 export type { TaskPlan, ValidationResult } from './pipeline-activities';
 export type { CallModelArgs, CallModelResult } from './call-model';
+export type { LastGoodAnswer } from '../shared/runtime/last-good';

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { countTokens } from 'gpt-tokenizer';
 import { FailureType, toFieldErrors, type FieldError } from '../shared/errors';
@@ -7,6 +8,7 @@ import { resolveRoute, type PlannedCandidate } from '../shared/routing';
 import { adaptiveTimeoutMs } from '../shared/breaker';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
+import type { LastGoodAnswer, LastGoodAnswers } from '../shared/runtime/last-good';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
 
@@ -17,6 +19,10 @@ export interface PipelineDeps {
   registry: KeelFileConfig;
   now: () => number;
   health?: ProviderHealth;
+  /** Finds the last good answer for a degraded task; without it, only the fallback degrades. */
+  lastGood?: LastGoodAnswers;
+  /** HMAC key for KeelInputKey. */
+  inputKeySecret: string;
 }
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
@@ -36,6 +42,10 @@ export interface TaskPlan {
   input: unknown;
   /** Prompt tokens counted before any call (o200k tokenizer), for budgets. */
   estimatedInputTokens: number;
+  /** HMAC of task, prompt version and normalised input (see SearchAttr.inputKey). */
+  inputKey: string;
+  /** Downgrades to try, in order, when every candidate fails. Empty when the caller opted out. */
+  degrade: Array<'last-good' | 'fallback'>;
 }
 
 export interface ValidationResult {
@@ -49,6 +59,20 @@ export interface ValidationResult {
 /** The deterministic downgrade: the task's own fallback, run by the local provider. */
 const LOCAL_FALLBACK = { provider: 'local', model: 'keel-local-1' } as const;
 const BOOKKEEPING_TIMEOUT_MS = 10_000;
+
+/** JSON with sorted keys and Unicode-normalised, whitespace-collapsed strings. */
+export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.normalize('NFC').replace(/\s+/g, ' ').trim());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
 
 export function requireTask(name: string): AnyTaskDefinition {
   const task = findTask(name);
@@ -124,7 +148,22 @@ export function createPipelineActivities(deps: PipelineDeps) {
         admittedAt: now,
         input: input.data,
         estimatedInputTokens,
+        inputKey: createHmac('sha256', deps.inputKeySecret)
+          .update(`${task.name}\n${task.prompt.version}\n${canonicalJson(input.data)}`)
+          .digest('hex')
+          .slice(0, 32),
+        degrade:
+          options.allowDegraded === false ? [] : [...(task.degrade ?? ['last-good', 'fallback'])],
       };
+    },
+
+    /** Degrade: the newest good answer to the same request, if any (visibility lookup). */
+    async findLastGood(args: {
+      tenantId: string;
+      inputKey: string;
+      excludeJobId: string;
+    }): Promise<LastGoodAnswer | undefined> {
+      return deps.lastGood?.find({ ...args, now: deps.now() });
     },
 
     /** Validate: parse model text safely, then the task's output schema. */

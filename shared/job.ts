@@ -42,6 +42,10 @@ export const ResultMeta = z.object({
     .number()
     .min(0)
     .describe('Every billed call, failed ones included, at registry prices.'),
+  lastGood: z
+    .object({ jobId: z.string(), ageMs: z.number().int().min(0) })
+    .optional()
+    .describe('When degraded to the last good answer for the same input: which job, and how old.'),
 });
 export type ResultMeta = z.infer<typeof ResultMeta>;
 

@@ -17,6 +17,13 @@ export const SearchAttr = {
   tenant: defineSearchAttributeKey('KeelTenant', 'KEYWORD'),
   task: defineSearchAttributeKey('KeelTask', 'KEYWORD'),
   status: defineSearchAttributeKey('KeelStatus', 'KEYWORD'),
+  /** Which path produced a completed result (primary, fallback, degraded). */
+  path: defineSearchAttributeKey('KeelPath', 'KEYWORD'),
+  /**
+   * An HMAC of task, prompt version and normalised input: finds the last good answer for the same
+   * request without putting the input anywhere (keyed, so short inputs cannot be guessed back).
+   */
+  inputKey: defineSearchAttributeKey('KeelInputKey', 'KEYWORD'),
 } as const;
 
 export const SEARCH_ATTRIBUTE_NAMES = Object.values(SearchAttr).map((k) => k.name);

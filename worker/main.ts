@@ -7,6 +7,8 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createProviders } from '../activities/providers/create-providers';
 import { Client } from '@temporalio/client';
 import { ProviderHealth } from '../shared/runtime/provider-health';
+import { LastGoodAnswers } from '../shared/runtime/last-good';
+import { resolveSecret } from '../shared/runtime/secret-file';
 import { createKeelWorker } from './create-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
@@ -24,6 +26,10 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config.temporal);
   // Activities talk to Temporal too (the shared breakers): a client connection of their own.
   const clientConnection = await connectClient(config.temporal);
+  const activityClient = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+  });
   try {
     const worker = await createKeelWorker({
       connection,
@@ -33,12 +39,13 @@ async function main(): Promise<void> {
         logger,
         providers: createProviders(config),
         registry: config.models,
-        health: new ProviderHealth(
-          new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
-          config.taskQueue,
-          logger,
-          config.models.breaker,
-        ),
+        lastGood: new LastGoodAnswers(activityClient, logger),
+        inputKeySecret: resolveSecret({
+          configured: config.inputKeySecret,
+          dataDir: config.dataDir,
+          name: 'input-key-secret',
+        }).value,
+        health: new ProviderHealth(activityClient, config.taskQueue, logger, config.models.breaker),
       },
       shutdownGraceMs: config.shutdownGraceMs,
     });

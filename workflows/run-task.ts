@@ -38,10 +38,11 @@ const BOOKKEEPING_RETRY = {
 /** Attempts per route candidate before moving on to the next one. */
 const MAX_ATTEMPTS_PER_CANDIDATE = 2;
 
-const { admitRequest, validateOutput, recordResult } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: BOOKKEEPING_TIMEOUT,
-  retry: BOOKKEEPING_RETRY,
-});
+const { admitRequest, validateOutput, recordResult, findLastGood } =
+  proxyLocalActivities<Activities>({
+    startToCloseTimeout: BOOKKEEPING_TIMEOUT,
+    retry: BOOKKEEPING_RETRY,
+  });
 
 function modelCaller(timeoutMs: number): Activities['callModel'] {
   return proxyActivities<Activities>({
@@ -61,8 +62,10 @@ function modelCaller(timeoutMs: number): Activities['callModel'] {
 
 interface Answer {
   output: unknown;
-  call: CallModelResult;
+  provider: string;
+  model: string;
   path: ResultPath;
+  lastGood?: { jobId: string; ageMs: number };
 }
 
 /**
@@ -137,13 +140,15 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
           ? `schema passed (${validation.repaired})`
           : 'schema passed',
     });
-    return { output: validation.output, call, path };
+    return { output: validation.output, provider: call.provider, model: call.model, path };
   };
 
   const plan = await admitRequest(request).catch((err: unknown) => {
     finish('failed');
     throw surface(err);
   });
+  // An HMAC, not the input: lets a later degraded run find this one's answer.
+  upsertSearchAttributes([{ key: SearchAttr.inputKey, value: plan.inputKey }]);
   step({
     name: 'admit',
     outcome: 'ok',
@@ -175,14 +180,35 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     reasons.push(`hard timeout: ${plan.hardTimeoutMs} ms spent on the route`);
   }
 
-  if (!answer && plan.fallback) {
-    // Semantic downgrade: the task's deterministic answer, clearly marked as such.
-    answer = await attempt(
-      plan.fallback,
-      plan.fallback.timeoutMs,
-      plan.retryAfterBudgetMs,
-      'degraded',
-    );
+  // Semantic downgrade, as the task's policy orders it; the answer is marked as degraded.
+  for (const kind of answer ? [] : plan.degrade) {
+    if (kind === 'last-good') {
+      const last = await findLastGood({
+        tenantId: request.tenantId,
+        inputKey: plan.inputKey,
+        excludeJobId: workflowInfo().workflowId,
+      });
+      if (last) {
+        reasons.push(
+          `served the last good answer (${last.jobId}, ${Math.round(last.ageMs / 1000)} s old)`,
+        );
+        answer = {
+          output: last.output,
+          provider: last.provider,
+          model: last.model,
+          path: 'degraded',
+          lastGood: { jobId: last.jobId, ageMs: last.ageMs },
+        };
+      }
+    } else if (plan.fallback) {
+      answer = await attempt(
+        plan.fallback,
+        plan.fallback.timeoutMs,
+        plan.retryAfterBudgetMs,
+        'degraded',
+      );
+    }
+    if (answer) break;
   }
   if (!answer) {
     finish('failed');
@@ -199,8 +225,8 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     task: request.task,
     admittedAt: plan.admittedAt,
     meta: {
-      provider: answer.call.provider,
-      model: answer.call.model,
+      provider: answer.provider,
+      model: answer.model,
       promptVersion: plan.promptVersion,
       attempts,
       path: answer.path,
@@ -213,11 +239,13 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
         estimatedInput: plan.estimatedInputTokens,
       },
       costUsd: Math.round(usage.costUsd * 1e6) / 1e6,
+      ...(answer.lastGood ? { lastGood: answer.lastGood } : {}),
     },
   });
   step({ name: 'record', outcome: 'ok' });
   state.output = answer.output;
   state.meta = meta;
+  upsertSearchAttributes([{ key: SearchAttr.path, value: answer.path }]);
   finish('completed');
   return { output: answer.output, meta };
 }

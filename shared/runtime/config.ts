@@ -58,6 +58,8 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().optional(),
+  /** Key for KeelInputKey (HMAC of the input). Set the same value on every worker in production. */
+  KEEL_INPUT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -93,6 +95,8 @@ export interface KeelConfig {
   secrets: Readonly<Record<string, string | undefined>>;
   /** Default endpoints from OPENAI_BASE_URL / ANTHROPIC_BASE_URL. */
   vendorBaseUrls: { openai?: string; anthropic?: string };
+  /** KEEL_INPUT_KEY_SECRET, if set (else the worker keeps a generated one under dataDir). */
+  inputKeySecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -161,5 +165,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
     models,
     secrets: Object.fromEntries(keyEnvs.map((name) => [name, cleaned[name]])),
     vendorBaseUrls: { openai: e.OPENAI_BASE_URL, anthropic: e.ANTHROPIC_BASE_URL },
+    inputKeySecret: e.KEEL_INPUT_KEY_SECRET,
   };
 }

@@ -46,6 +46,11 @@ export interface TaskDefinition<
   readonly route: readonly ModelRef[];
   /** Deterministic answer used by the `local` provider (and later as the degraded fallback). */
   readonly fallback: (input: z.output<IS>) => z.output<OS>;
+  /**
+   * Downgrades, in order, when every candidate fails: the last good answer to the same request,
+   * then the deterministic fallback. @default ['last-good', 'fallback']
+   */
+  readonly degrade?: ReadonlyArray<'last-good' | 'fallback'>;
   /** An input shown in the API docs and used by smoke tests. */
   readonly example: z.input<IS>;
 }

@@ -72,6 +72,10 @@ describe('shared circuit breaker', () => {
     expect(first.meta).toMatchObject({ path: 'fallback', provider: 'anthropic' });
     await run();
     expect(callsTo503()).toBe(4);
+    // Outcomes arrive as signals; the entity publishes its state a moment later.
+    await waitFor('the breaker to open', async () => (await health()).state === 'open', {
+      timeoutMs: 10_000,
+    });
     const opened = await health();
     expect(opened).toMatchObject({
       state: 'open',
@@ -99,6 +103,11 @@ describe('shared circuit breaker', () => {
     await new Promise((r) => setTimeout(r, OPEN_MS + 500));
     await run();
     expect(callsTo503()).toBe(5);
+    await waitFor(
+      'the probe outcome to be published',
+      async () => (await health()).transitions.length === 3,
+      { timeoutMs: 10_000 },
+    );
     const reopened = await health();
     expect(reopened.state).toBe('open');
     expect(reopened.transitions.map((t: any) => `${t.from}>${t.to}`)).toEqual([

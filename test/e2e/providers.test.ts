@@ -121,7 +121,10 @@ describe('real SDKs against the upstream, through the HTTP API', () => {
   });
 
   it('429 with retry-after: 2 waits at least 2 s before the retry, then degrades and says why', async () => {
-    const { status, body } = await run(['openai:429-retry-after']);
+    // An input never answered before, so the deterministic fallback (not a last good answer) serves.
+    const { status, body } = await run(['openai:429-retry-after'], {
+      body: `Charged twice, ref ${Date.now()}`,
+    });
     expect(status).toBe(200);
     expect(body.meta).toMatchObject({ path: 'degraded', provider: 'local', attempts: 3 });
     expect(body.meta.reasons).toEqual([
@@ -130,6 +133,26 @@ describe('real SDKs against the upstream, through the HTTP API', () => {
     const attempts = mock.attempts();
     expect(attempts.map((a) => a.status)).toEqual([429, 429]);
     expect(Date.parse(attempts[1]!.at) - Date.parse(attempts[0]!.at)).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('when every candidate fails, the last good answer to the same request is served, with its age', async () => {
+    const input = { subject: 'Double charge', body: `Charged twice on invoice ${Date.now()}` };
+    const good = await run(['openai:ok'], input);
+    expect(good.body.meta.path).toBe('primary');
+    const degraded = await run(['openai:503'], input);
+    expect(degraded.status).toBe(200);
+    expect(degraded.body.output).toEqual(good.body.output);
+    expect(degraded.body.meta).toMatchObject({
+      path: 'degraded',
+      provider: 'openai',
+      model: 'ok',
+      lastGood: { jobId: good.body.jobId },
+    });
+    expect(degraded.body.meta.lastGood.ageMs).toBeGreaterThanOrEqual(0);
+    expect(degraded.body.meta.reasons.at(-1)).toMatch(/^served the last good answer/);
+    // A different input has no last good answer: the deterministic fallback answers.
+    const other = await run(['openai:503'], { subject: 'Other', body: `Never seen ${Date.now()}` });
+    expect(other.body.meta).toMatchObject({ path: 'degraded', provider: 'local' });
   });
 
   it('with allowDegraded false, the same failure is a 502 naming each reason', async () => {
