@@ -55,5 +55,12 @@ export interface PublishedHealth {
   transitions: Transition[];
 }
 
-export const providerHealthWorkflowId = (provider: string, model: string): string =>
-  `keel-health-${provider}-${model}`.replace(/[^A-Za-z0-9._:-]/g, '_');
+/**
+ * One entity per deployment (task queue) and provider/model: deployments sharing a namespace
+ * keep separate breakers, each served by its own workers.
+ */
+export const providerHealthWorkflowId = (
+  taskQueue: string,
+  provider: string,
+  model: string,
+): string => `keel-health-${taskQueue}-${provider}-${model}`.replace(/[^A-Za-z0-9._:-]/g, '_');

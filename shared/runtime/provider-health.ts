@@ -45,7 +45,7 @@ export class ProviderHealth {
     let published: PublishedHealth | undefined;
     try {
       const desc = await this.client.workflow
-        .getHandle(providerHealthWorkflowId(provider, model))
+        .getHandle(providerHealthWorkflowId(this.taskQueue, provider, model))
         .describe();
       published = (desc.memo as { health?: PublishedHealth } | undefined)?.health;
     } catch (err) {
@@ -83,7 +83,7 @@ export class ProviderHealth {
     try {
       return await this.client.withDeadline(now + PERMIT_DEADLINE_MS, () =>
         this.client.workflow
-          .getHandle(providerHealthWorkflowId(provider, model))
+          .getHandle(providerHealthWorkflowId(this.taskQueue, provider, model))
           .executeUpdate(acquirePermitUpdate, { args: [{ now }] }),
       );
     } catch (err) {
@@ -101,7 +101,7 @@ export class ProviderHealth {
       await this.client.workflow.signalWithStart<typeof providerHealth, [CallOutcome]>(
         'providerHealth',
         {
-          workflowId: providerHealthWorkflowId(provider, model),
+          workflowId: providerHealthWorkflowId(this.taskQueue, provider, model),
           taskQueue: this.taskQueue,
           args: [{ provider, model, settings: this.settings }],
           signal: reportOutcomeSignal,
