@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
-import { startStack, type Stack } from '../support/stack';
+import { MOCK_UPSTREAM_CONFIG, startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
  * The circuit breaker is shared by every worker: two worker processes, one killed after the
@@ -19,21 +19,13 @@ let second: RunningProcess;
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
   dir = mkdtempSync(path.join(os.tmpdir(), 'keel-breaker-'));
-  const shipped = JSON.parse(
-    readFileSync(path.join(__dirname, '../mock-upstream/keel.mock-upstream.json'), 'utf8'),
-  );
+  const shipped = JSON.parse(readFileSync(MOCK_UPSTREAM_CONFIG, 'utf8'));
   const file = path.join(dir, 'keel.config.json');
   writeFileSync(
     file,
     JSON.stringify({ ...shipped, breaker: { minRequests: 4, failureRate: 0.5, openMs: OPEN_MS } }),
   );
-  stack = await startStack({
-    KEEL_CONFIG: file,
-    OPENAI_API_KEY: 'sk-test-not-real',
-    OPENAI_BASE_URL: `${mock.url}/v1`,
-    ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
-    ANTHROPIC_BASE_URL: mock.url,
-  });
+  stack = await startStack(upstreamEnv(mock.url, file));
   second = startTs('worker/main.ts', stack.env);
   await waitFor(
     'second worker polling',

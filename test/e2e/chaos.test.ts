@@ -8,26 +8,19 @@ import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { freePort } from '../support/free-port';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
-import { startStack, type Stack } from '../support/stack';
+import { startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
  * Durability under failure, with real processes: kill -9 the worker with tasks in flight, and
  * kill -9 the API server. The upstream's attempt log says how often each task reached a model.
  */
-const MOCK_CONFIG = path.join(__dirname, '../mock-upstream/keel.mock-upstream.json');
 let mock: MockUpstream;
 let stack: Stack;
 const extra: RunningProcess[] = [];
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0, slow: { medianMs: 2_000, p99Ms: 4_000 }, seed: 7 });
-  stack = await startStack({
-    KEEL_CONFIG: MOCK_CONFIG,
-    OPENAI_API_KEY: 'sk-test-not-real',
-    OPENAI_BASE_URL: `${mock.url}/v1`,
-    ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
-    ANTHROPIC_BASE_URL: mock.url,
-  });
+  stack = await startStack(upstreamEnv(mock.url));
 });
 afterAll(async () => {
   await Promise.all(extra.map((p) => stop(p)));
@@ -131,12 +124,7 @@ describe('Temporal restart', () => {
     const connection = await Connection.connect({ address: temporal.address });
     await ensureSearchAttributes(connection, 'default');
     await connection.close();
-    const own = await startStack({
-      TEMPORAL_ADDRESS: temporal.address,
-      KEEL_CONFIG: MOCK_CONFIG,
-      OPENAI_API_KEY: 'sk-test-not-real',
-      OPENAI_BASE_URL: `${mock.url}/v1`,
-    });
+    const own = await startStack({ ...upstreamEnv(mock.url), TEMPORAL_ADDRESS: temporal.address });
     try {
       const ids: string[] = [];
       for (let i = 0; i < 10; i += 1) {

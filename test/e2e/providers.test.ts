@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../shared/runtime/model-registry';
 import { SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';
-import { startStack, type Stack } from '../support/stack';
+import { MOCK_UPSTREAM_CONFIG, startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
  * Keel over HTTP, with the real OpenAI and Anthropic SDKs talking to the fault-injecting
  * upstream on loopback. The upstream's attempt log is the judge of what left Keel.
  */
-/** The shipped config that registers every upstream scenario as a model of both vendors. */
-const MOCK_CONFIG = path.join(__dirname, '../mock-upstream/keel.mock-upstream.json');
-const config = parseFileConfig(JSON.parse(readFileSync(MOCK_CONFIG, 'utf8')), MOCK_CONFIG);
+const config = parseFileConfig(
+  JSON.parse(readFileSync(MOCK_UPSTREAM_CONFIG, 'utf8')),
+  MOCK_UPSTREAM_CONFIG,
+);
 const priceOf = (provider: string) =>
   config.models.find((m) => m.provider === provider && m.name === 'ok')!.price;
 const PRICE = { openai: priceOf('openai'), anthropic: priceOf('anthropic') };
@@ -20,13 +20,7 @@ let stack: Stack;
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
-  stack = await startStack({
-    KEEL_CONFIG: MOCK_CONFIG,
-    OPENAI_API_KEY: 'sk-test-not-real',
-    OPENAI_BASE_URL: `${mock.url}/v1`,
-    ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
-    ANTHROPIC_BASE_URL: mock.url,
-  });
+  stack = await startStack(upstreamEnv(mock.url));
 });
 afterAll(async () => {
   await stack?.stop();

@@ -1,14 +1,12 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitFor } from '../support/processes';
-import { startStack, type Stack } from '../support/stack';
+import { startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
  * One end-to-end test per upstream scenario, through the HTTP API with the real OpenAI SDK:
  * what the caller gets, and what the upstream saw (how many calls, how far apart).
  */
-const MOCK_CONFIG = path.join(__dirname, '../mock-upstream/keel.mock-upstream.json');
 let mock: MockUpstream;
 let stack: Stack;
 const cost: Array<{ scenario: string; calls: number; billedTokens: number; path: string }> = [];
@@ -20,11 +18,7 @@ beforeAll(async () => {
     slow: { medianMs: 300, p99Ms: 800 },
     flapPeriodMs: 60_000,
   });
-  stack = await startStack({
-    KEEL_CONFIG: MOCK_CONFIG,
-    OPENAI_API_KEY: 'sk-test-not-real',
-    OPENAI_BASE_URL: `${mock.url}/v1`,
-  });
+  stack = await startStack(upstreamEnv(mock.url));
 });
 afterAll(async () => {
   // The figures the closing note reports: upstream calls and billed tokens per fault.
