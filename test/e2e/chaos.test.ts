@@ -111,6 +111,34 @@ describe('chaos', () => {
   });
 });
 
+describe('graceful stop', () => {
+  it('SIGTERM drains the worker: calls in flight finish and are not repeated by the next worker', async () => {
+    const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => submit(3000 + i)));
+    await waitFor(
+      'calls in flight',
+      () =>
+        mock
+          .attempts()
+          .filter((a) => a.status === 0 && JSON.stringify(a.request).includes('ticket number 300'))
+          .length >= 3,
+      { timeoutMs: 30_000 },
+    );
+    const current =
+      extra.find(
+        (p) =>
+          p.child.exitCode === null && p.child.spawnargs.some((a) => a.endsWith('worker/main.ts')),
+      ) ?? stack.worker;
+    expect(await stop(current, 'SIGTERM')).toBe(0);
+    // Drained, not cancelled: every call that was in flight got its answer.
+    for (let i = 0; i < 5; i += 1)
+      expect(callsFor(3000 + i).every((a) => a.status === 200)).toBe(true);
+    const next = startTs('worker/main.ts', stack.env);
+    extra.push(next);
+    await allCompleted(ids, 60_000);
+    for (let i = 0; i < 5; i += 1) expect(callsFor(3000 + i), `task ${3000 + i}`).toHaveLength(1);
+  });
+});
+
 describe('Temporal restart', () => {
   it('stopping and restarting the dev server (SQLite file) mid-flight loses no task', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-restart-'));
