@@ -2,19 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import {
-  ApplicationFailure,
-  TimeoutFailure,
-  CancelledFailure,
-  TerminatedFailure,
-} from '@temporalio/common';
 import { z } from 'zod';
-import { FailureType, toFieldErrors } from '../shared/errors';
+import { toFieldErrors } from '../shared/errors';
 import {
   JobStatus,
   TaskOptions,
@@ -29,6 +22,7 @@ import { findModel } from '../shared/runtime/model-registry';
 import { enabledProviderNames } from '../activities/providers/create-providers';
 import type { KeelConfig } from '../shared/runtime/config';
 import { idempotentJobId, readIdempotencyKey, requestFingerprint } from './idempotency';
+import { problemForFailure, statusOf } from './job-status';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import type { Tenant } from './tenants';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
@@ -56,86 +50,6 @@ export type RunOutcome =
 
 const JOB_ID =
   /^([a-z0-9]+(?:-[a-z0-9]+)*)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
-/** Maps a failed workflow to the caller's problem. Messages are Keel's own, never model text. */
-export function problemForFailure(err: unknown, jobId: string): ProblemError {
-  const cause = err instanceof WorkflowFailedError ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details ?? [];
-    switch (cause.type) {
-      case FailureType.InvalidInput:
-        return new ProblemError(400, 'invalid-request', 'Invalid request', cause.message, {
-          jobId,
-          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
-        });
-      case FailureType.UnknownProvider:
-      case FailureType.UnknownModel:
-        return new ProblemError(400, 'invalid-route', 'Invalid route', cause.message, {
-          jobId,
-          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
-        });
-      case FailureType.AllCandidatesFailed:
-      case FailureType.InvalidOutput: {
-        const reasons = (details[0] as { reasons?: string[] } | undefined)?.reasons ?? [];
-        return new ProblemError(
-          502,
-          'all-candidates-failed',
-          'No model produced a valid answer',
-          cause.message,
-          { jobId, reasons },
-        );
-      }
-      default:
-        return new ProblemError(500, 'task-failed', 'Task failed', cause.message, { jobId });
-    }
-  }
-  if (cause instanceof TimeoutFailure) {
-    return new ProblemError(
-      504,
-      'task-timed-out',
-      'Task timed out',
-      'The task exceeded its hard timeout.',
-      { jobId },
-    );
-  }
-  if (cause instanceof CancelledFailure || cause instanceof TerminatedFailure) {
-    return new ProblemError(
-      409,
-      'task-cancelled',
-      'Task cancelled',
-      'The task was cancelled before it finished.',
-      { jobId },
-    );
-  }
-  return new ProblemError(
-    500,
-    'task-failed',
-    'Task failed',
-    'The task failed; see the job in the Temporal Web UI.',
-    { jobId },
-  );
-}
-
-function statusOf(desc: WorkflowExecutionDescription): JobStatus {
-  switch (desc.status.name) {
-    case 'RUNNING':
-    case 'CONTINUED_AS_NEW':
-    case 'UNSPECIFIED':
-    case 'PAUSED':
-      return JobStatus.running;
-    case 'COMPLETED':
-      return JobStatus.completed;
-    case 'FAILED':
-      return JobStatus.failed;
-    case 'CANCELLED':
-    case 'TERMINATED':
-      return JobStatus.cancelled;
-    case 'TIMED_OUT':
-      return JobStatus.timedOut;
-    default:
-      return JobStatus.running;
-  }
-}
 
 /** Starts task workflows and reads jobs back. Every external call goes through the Temporal client. */
 @Injectable()
