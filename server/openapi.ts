@@ -30,7 +30,10 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         summary: task.description,
         operationId: `run-${task.name}`,
         tags: ['tasks'],
-        parameters: [{ $ref: '#/components/parameters/RequestId' }],
+        parameters: [
+          { $ref: '#/components/parameters/RequestId' },
+          { $ref: '#/components/parameters/IdempotencyKey' },
+        ],
         requestBody: {
           required: true,
           description: `Body limit: ${options.maxBodyBytes} bytes. Prompt ${task.prompt.version}; waits up to ${task.envelope.maxSyncMs} ms.`,
@@ -82,6 +85,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
           401: problem('Missing or invalid API key.'),
           404: problem('Unknown task.'),
           413: problem('Body over the limit.'),
+          422: problem('Idempotency-Key already used for a different request.'),
           502: problem('No model produced a valid answer.'),
         },
       },
@@ -114,6 +118,17 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         },
         401: problem('Missing or invalid API key.'),
         404: problem('No such job for this tenant.'),
+      },
+    },
+  };
+  paths['/v1/providers'] = {
+    get: {
+      summary:
+        'Per provider/model: circuit state and transitions, error rate, latency percentiles, current call timeouts.',
+      tags: ['ops'],
+      responses: {
+        200: { description: 'Health of every configured provider/model.' },
+        401: problem('Missing or invalid API key.'),
       },
     },
   };
@@ -150,6 +165,14 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
           in: 'header',
           required: false,
           schema: { type: 'string' },
+        },
+        IdempotencyKey: {
+          name: 'idempotency-key',
+          in: 'header',
+          required: false,
+          description:
+            'A retry with the same key returns the same job (1–255 visible ASCII characters).',
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
         },
       },
       schemas: { Problem: schema(ProblemSchema), ResultMeta: schema(ResultMeta) },

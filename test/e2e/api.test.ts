@@ -204,6 +204,13 @@ describe('operations endpoints', () => {
       op.responses['200'].content['application/json'].schema.properties.output.properties.category
         .enum,
     ).toEqual(['BILLING', 'TECHNICAL', 'ACCOUNT', 'OTHER']);
+    expect(op.parameters.map((p: any) => p.$ref)).toContain(
+      '#/components/parameters/IdempotencyKey',
+    );
+    expect(
+      op.requestBody.content['application/json'].schema.properties.options.properties,
+    ).toHaveProperty('allowDegraded');
+    expect(doc.paths['/v1/providers'].get).toBeDefined();
     const html = await (await stack.call('/docs', { auth: false })).text();
     expect(html).toContain('swagger-ui-bundle.js');
     expect((await stack.call('/docs/assets/swagger-ui-bundle.js', { auth: false })).status).toBe(
