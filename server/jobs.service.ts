@@ -222,6 +222,7 @@ export class JobsService {
       const result = (await handle.result()) as RunTaskResult;
       view.output = result.output;
       view.meta = result.meta;
+      view.steps = result.steps;
     } else if (view.status !== JobStatus.running) {
       try {
         await handle.result();
@@ -229,10 +230,12 @@ export class JobsService {
         view.error = problemForFailure(err, args.jobId).toProblem();
       }
     }
-    try {
-      view.steps = (await handle.query(getJobStateQuery)).steps;
-    } catch {
-      // Steps need a worker to answer the query; the status above does not.
+    if (!view.steps) {
+      try {
+        view.steps = (await handle.query(getJobStateQuery)).steps;
+      } catch {
+        // Steps of an unfinished job need a worker to answer the query; the status does not.
+      }
     }
     return view;
   }

@@ -27,6 +27,7 @@ export class TasksController {
       res.status(202).location(`/v1/jobs/${outcome.jobId}`);
       return { jobId: outcome.jobId, status: 'running' };
     }
-    return { jobId: outcome.jobId, status: 'completed', ...outcome.result };
+    const { output, meta } = outcome.result;
+    return { jobId: outcome.jobId, status: 'completed', output, meta };
   }
 }

@@ -101,4 +101,6 @@ export interface RunTaskRequest {
 export interface RunTaskResult {
   output: unknown;
   meta: ResultMeta;
+  /** The steps, kept with the result so reading a finished job needs no worker. */
+  steps?: JobStep[];
 }

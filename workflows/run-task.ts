@@ -247,7 +247,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   state.meta = meta;
   upsertSearchAttributes([{ key: SearchAttr.path, value: answer.path }]);
   finish('completed');
-  return { output: answer.output, meta };
+  return { output: answer.output, meta, steps: state.steps };
 }
 
 /** An activity's typed failure (e.g. InvalidInput) becomes the workflow's own. */
