@@ -16,7 +16,7 @@ beforeAll(async () => {
     port: 0,
     ttftMs: 500,
     slow: { medianMs: 300, p99Ms: 800 },
-    flapPeriodMs: 60_000,
+    flapPeriodMs: 3_600_000,
   });
   stack = await startStack(upstreamEnv(mock.url));
 });
@@ -58,7 +58,7 @@ const EXPECT: Record<string, [Path, number, number?]> = {
   '429-bare': ['degraded', 2], // no Retry-After: a jittered backoff of up to 250 ms
   '503': ['degraded', 2],
   '529': ['degraded', 2],
-  flap: ['degraded', 2], // the first half of a 60 s period is down
+  flap: ['degraded', 2], // the first half of a one-hour period is down
   reset: ['degraded', 2],
   'stream-cut': ['degraded', 2],
   'malformed-chunk': ['degraded', 2],
