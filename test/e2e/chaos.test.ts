@@ -43,14 +43,16 @@ const submit = async (i: number): Promise<string> => {
 const callsFor = (i: number) =>
   mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker(i)));
 
-async function allCompleted(jobIds: string[], timeoutMs: number): Promise<any[]> {
+async function allCompleted(
+  jobIds: string[],
+  timeoutMs: number,
+  via: Stack = stack,
+): Promise<any[]> {
   let jobs: any[] = [];
   await waitFor(
     'every job completed',
     async () => {
-      jobs = await Promise.all(
-        jobIds.map(async (id) => (await stack.call(`/v1/jobs/${id}`)).json()),
-      );
+      jobs = await Promise.all(jobIds.map(async (id) => (await via.call(`/v1/jobs/${id}`)).json()));
       return jobs.every((j) => j.status === 'completed');
     },
     { timeoutMs },
@@ -168,17 +170,7 @@ describe('Temporal restart', () => {
       }
       await temporal.stop();
       temporal = await startDevServer(options);
-      let jobs: any[] = [];
-      await waitFor(
-        'every job completed after the restart',
-        async () => {
-          jobs = await Promise.all(
-            ids.map(async (id) => (await own.call(`/v1/jobs/${id}`)).json()),
-          );
-          return jobs.every((j) => j.status === 'completed');
-        },
-        { timeoutMs: 120_000 },
-      );
+      const jobs = await allCompleted(ids, 120_000, own);
       expect(jobs.map((j) => j.jobId)).toEqual(ids);
     } finally {
       await own.stop();
