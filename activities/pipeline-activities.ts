@@ -9,7 +9,7 @@ import { adaptiveTimeoutMs } from '../shared/breaker';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../shared/runtime/last-good';
-import { findTask, type AnyTaskDefinition } from '../shared/tasks';
+import { callTimeoutBoundsMs, findTask, type AnyTaskDefinition } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
 
 export interface PipelineDeps {
@@ -33,8 +33,6 @@ export interface TaskPlan {
   /** A Retry-After longer than this moves on to the next candidate instead of waiting. */
   retryAfterBudgetMs: number;
   promptVersion: string;
-  /** Start-to-close timeout of one model call. */
-  callTimeoutMs: number;
   hardTimeoutMs: number;
   /** Epoch ms when the request was admitted; the clock comes from here, not from workflow code. */
   admittedAt: number;
@@ -113,20 +111,18 @@ export function createPipelineActivities(deps: PipelineDeps) {
       }
       const prompt = `${task.prompt.system}\n${task.prompt.render(input.data)}`;
       const estimatedInputTokens = countTokens(prompt);
-      // A healthy call takes fastMs; allow a generous multiple, never past the hard timeout.
-      const callTimeoutMs = Math.min(task.envelope.fastMs * 5, task.envelope.hardTimeoutMs);
+      const bounds = callTimeoutBoundsMs(task.envelope);
       const now = deps.now();
       const candidates = await Promise.all(
         route.candidates.map(async (c): Promise<PlannedCandidate> => {
-          if (!deps.health || c.provider === 'local') return { ...c, timeoutMs: callTimeoutMs };
+          if (!deps.health || c.provider === 'local') return { ...c, timeoutMs: bounds.maxMs };
           const health = await deps.health.view(c.provider, c.model, now);
           const open =
             health.state === 'open' && now - (health.openedAt ?? now) < deps.health.settings.openMs;
           return {
             ...c,
             timeoutMs: adaptiveTimeoutMs(health.stats, {
-              minMs: task.envelope.fastMs,
-              maxMs: callTimeoutMs,
+              ...bounds,
               minRequests: deps.health.settings.minRequests,
               estimatedInputTokens,
             }),
@@ -143,7 +139,6 @@ export function createPipelineActivities(deps: PipelineDeps) {
         // A sync caller waits maxSyncMs at most: waiting longer on one vendor is worse than the next.
         retryAfterBudgetMs: task.envelope.maxSyncMs,
         promptVersion: task.prompt.version,
-        callTimeoutMs,
         hardTimeoutMs: task.envelope.hardTimeoutMs,
         admittedAt: now,
         input: input.data,

@@ -19,7 +19,7 @@ import { SearchAttr, getJobStateQuery } from '../shared/messages';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import { resolveRoute } from '../shared/routing';
 import { findModel } from '../shared/runtime/model-registry';
-import { enabledProviderNames } from '../activities/providers/create-providers';
+import { enabledProviderNames } from '../shared/runtime/provider-settings';
 import type { KeelConfig } from '../shared/runtime/config';
 import { idempotentJobId, readIdempotencyKey, requestFingerprint } from './idempotency';
 import { problemForFailure, statusOf } from './job-status';

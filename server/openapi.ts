@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobStep, ResultMeta, TaskOptions } from '../shared/job';
+import { JobStatus, JobStep, ResultMeta, TaskOptions } from '../shared/job';
 import { TASKS } from '../shared/tasks';
 
 type Json = Record<string, unknown>;
@@ -106,7 +106,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
                 properties: {
                   jobId: { type: 'string' },
                   task: { type: 'string' },
-                  status: { enum: ['running', 'completed', 'failed', 'cancelled', 'timed_out'] },
+                  status: { enum: Object.values(JobStatus) },
                   output: {},
                   meta: { $ref: '#/components/schemas/ResultMeta' },
                   error: { $ref: '#/components/schemas/Problem' },

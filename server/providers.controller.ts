@@ -3,8 +3,8 @@ import { adaptiveTimeoutMs } from '../shared/breaker';
 import type { ProviderHealthView } from '../shared/messages';
 import type { KeelConfig } from '../shared/runtime/config';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
-import { TASKS } from '../shared/tasks';
-import { enabledProviderNames } from '../activities/providers/create-providers';
+import { TASKS, callTimeoutBoundsMs } from '../shared/tasks';
+import { enabledProviderNames } from '../shared/runtime/provider-settings';
 import { CONFIG, PROVIDER_HEALTH } from './tokens';
 
 /** Nominal prompt size for the timeouts shown here (the real ones scale with each prompt). */
@@ -37,18 +37,14 @@ export class ProvidersController {
       models.map(async (m) => {
         const view = await this.health.view(m.provider, m.name, now);
         const timeoutMs = Object.fromEntries(
-          Object.values(TASKS).map((t) => {
-            const maxMs = Math.min(t.envelope.fastMs * 5, t.envelope.hardTimeoutMs);
-            return [
-              t.name,
-              adaptiveTimeoutMs(view.stats, {
-                minMs: t.envelope.fastMs,
-                maxMs,
-                minRequests: this.health.settings.minRequests,
-                estimatedInputTokens: NOMINAL_INPUT_TOKENS,
-              }),
-            ];
-          }),
+          Object.values(TASKS).map((t) => [
+            t.name,
+            adaptiveTimeoutMs(view.stats, {
+              ...callTimeoutBoundsMs(t.envelope),
+              minRequests: this.health.settings.minRequests,
+              estimatedInputTokens: NOMINAL_INPUT_TOKENS,
+            }),
+          ]),
         );
         return { ...view, timeoutMs };
       }),

@@ -26,7 +26,7 @@ export const ResultMeta = z.object({
   model: z.string(),
   promptVersion: z.string(),
   attempts: z.number().int().min(1).describe('Model calls made, across candidates and retries.'),
-  path: z.enum(['primary', 'fallback', 'cache', 'degraded', 'review']),
+  path: z.enum(Object.values(ResultPath)),
   reasons: z.array(z.string()).describe('Why the path is not `primary`, one line per failure.'),
   validation: z.object({ schema: ValidationOutcome }),
   latencyMs: z.number().int().min(0).describe('From admission to the recorded result.'),

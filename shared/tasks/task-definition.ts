@@ -13,6 +13,14 @@ export interface LatencyEnvelope {
   readonly hardTimeoutMs: number;
 }
 
+/**
+ * Bounds of one model call's timeout: a healthy call takes `fastMs`; allow up to five times
+ * that, never past the hard timeout. The adaptive timeout moves between them.
+ */
+export function callTimeoutBoundsMs(envelope: LatencyEnvelope): { minMs: number; maxMs: number } {
+  return { minMs: envelope.fastMs, maxMs: Math.min(envelope.fastMs * 5, envelope.hardTimeoutMs) };
+}
+
 /** A versioned prompt. The version (`summarize@1`) is recorded in every result's meta. */
 export interface PromptTemplate<I> {
   readonly version: string;
