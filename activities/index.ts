@@ -49,5 +49,6 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { TaskPlan, ValidationResult } from './pipeline-activities';
+export type { InputScreening } from './screen-input';
 export type { CallModelArgs, CallModelResult } from './call-model';
 export type { LastGoodAnswer } from '../shared/runtime/last-good';

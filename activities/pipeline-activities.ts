@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { countTokens } from 'gpt-tokenizer';
-import { FailureType, toFieldErrors, type FieldError } from '../shared/errors';
+import { FailureType, toFieldErrors } from '../shared/errors';
 import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/job';
-import { parseModelJson } from '../shared/parse-model-json';
 import { resolveRoute, type PlannedCandidate } from '../shared/routing';
 import { adaptiveTimeoutMs } from '../shared/breaker';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
@@ -11,6 +10,9 @@ import type { ProviderHealth } from '../shared/runtime/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../shared/runtime/last-good';
 import { callTimeoutBoundsMs, findTask, type AnyTaskDefinition } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
+import { resolvePolicy, type ResolvedPolicy } from '../shared/guards/policy';
+import { screenInput, type InputScreening } from './screen-input';
+import { validateAnswer, type ValidateArgs, type Validation } from './validation';
 
 export interface PipelineDeps {
   logger: Logger;
@@ -44,15 +46,11 @@ export interface TaskPlan {
   inputKey: string;
   /** Downgrades to try, in order, when every candidate fails. Empty when the caller opted out. */
   degrade: Array<'last-good' | 'fallback'>;
+  /** Moderation and rule limits for this tenant and task, as resolved at admission. */
+  policy: ResolvedPolicy;
 }
 
-export interface ValidationResult {
-  ok: boolean;
-  output?: unknown;
-  errors: FieldError[];
-  /** How the text was read: as JSON, out of a code fence, out of surrounding prose. */
-  repaired?: 'none' | 'fence' | 'extracted';
-}
+export type ValidationResult = Validation;
 
 /** The deterministic downgrade: the task's own fallback, run by the local provider. */
 const LOCAL_FALLBACK = { provider: 'local', model: 'keel-local-1' } as const;
@@ -149,7 +147,18 @@ export function createPipelineActivities(deps: PipelineDeps) {
           .slice(0, 32),
         degrade:
           options.allowDegraded === false ? [] : [...(task.degrade ?? ['last-good', 'fallback'])],
+        policy: resolvePolicy({
+          config: deps.registry.policies,
+          tenantId: request.tenantId,
+          task: task.name,
+          taskDefaults: task.policy,
+        }),
       };
+    },
+
+    /** Screen: PII, prompt injection and toxicity in the input, per policy. No model call. */
+    screenInput(args: { input: unknown; policy: ResolvedPolicy }): Promise<InputScreening> {
+      return Promise.resolve(screenInput(args.input, args.policy));
     },
 
     /** Degrade: the newest good answer to the same request, if any (visibility lookup). */
@@ -161,32 +170,10 @@ export function createPipelineActivities(deps: PipelineDeps) {
       return deps.lastGood?.find({ ...args, now: deps.now() });
     },
 
-    /** Validate: parse model text safely, then the task's output schema. */
-    validateOutput(args: {
-      task: string;
-      output?: unknown;
-      text?: string;
-    }): Promise<ValidationResult> {
-      const task = requireTask(args.task);
-      let candidate = args.output;
-      let repaired: ValidationResult['repaired'];
-      if (candidate === undefined) {
-        const parsed = parseModelJson(args.text);
-        if (!parsed.ok) {
-          return Promise.resolve({
-            ok: false,
-            errors: [{ field: '(output)', message: `${parsed.reason}: ${parsed.message}` }],
-          });
-        }
-        candidate = parsed.value;
-        repaired = parsed.repaired;
-      }
-      const result = task.output.safeParse(candidate);
-      return Promise.resolve(
-        result.success
-          ? { ok: true, output: result.data, errors: [], repaired }
-          : { ok: false, errors: toFieldErrors(result.error.issues, 'output'), repaired },
-      );
+    /** Validate, in layers: parse and schema, business rules, grounding, output moderation. */
+    validateOutput(args: ValidateArgs & { task: string }): Promise<ValidationResult> {
+      const { task, ...rest } = args;
+      return Promise.resolve(validateAnswer(requireTask(task), rest));
     },
 
     /** Record: stamp latency and write the audit line (ids and numbers only, never content). */

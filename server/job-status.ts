@@ -26,6 +26,19 @@ export function problemForFailure(err: unknown, jobId: string): ProblemError {
           jobId,
           errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
         });
+      case FailureType.InputRejected:
+        return new ProblemError(422, 'input-rejected', 'Input refused by policy', cause.message, {
+          jobId,
+          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
+        });
+      case FailureType.OutputRejected:
+        return new ProblemError(
+          422,
+          'output-rejected',
+          'The answer broke a rule',
+          'The model’s answer broke a business rule whose action is reject.',
+          { jobId, errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [] },
+        );
       case FailureType.AllCandidatesFailed:
       case FailureType.InvalidOutput: {
         const reasons = (details[0] as { reasons?: string[] } | undefined)?.reasons ?? [];

@@ -85,7 +85,9 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
           401: problem('Missing or invalid API key.'),
           404: problem('Unknown task.'),
           413: problem('Body over the limit.'),
-          422: problem('Idempotency-Key already used for a different request.'),
+          422: problem(
+            'Refused: the input by moderation policy (`input-rejected`), the answer by a rule whose action is reject (`output-rejected`), or an Idempotency-Key reused for a different request. `errors[]` names the fields.',
+          ),
           502: problem('No model produced a valid answer.'),
         },
       },

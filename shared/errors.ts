@@ -12,6 +12,10 @@ export const FailureType = {
   UnknownProvider: 'UnknownProvider',
   /** Model output failed the output schema. */
   InvalidOutput: 'InvalidOutput',
+  /** The input was refused by moderation policy (injection, PII, toxicity). 422. */
+  InputRejected: 'InputRejected',
+  /** An answer broke a rule whose action is `reject`. 422 with the violations. */
+  OutputRejected: 'OutputRejected',
   /** Every route candidate failed; the failure's details list why. */
   AllCandidatesFailed: 'AllCandidatesFailed',
   /** The route names a model the registry does not have. Non-retryable. */
@@ -51,6 +55,8 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.UnknownProvider,
   FailureType.UnknownModel,
   FailureType.InvalidOutput,
+  FailureType.InputRejected,
+  FailureType.OutputRejected,
   FailureType.BadRequest,
   FailureType.ContextLength,
   FailureType.Auth,

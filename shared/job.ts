@@ -19,7 +19,86 @@ export const ResultPath = {
 } as const;
 export type ResultPath = (typeof ResultPath)[keyof typeof ResultPath];
 
-export const ValidationOutcome = z.enum(['passed', 'failed', 'skipped']);
+export const VALIDATION_LAYERS = ['schema', 'rules', 'grounding', 'moderation'] as const;
+export type ValidationLayer = (typeof VALIDATION_LAYERS)[number];
+
+export const Issue = z.object({
+  field: z.string().describe('Output field, e.g. `lineItems.1.amount`; `(output)` for the whole.'),
+  message: z.string(),
+  rule: z.string().optional().describe('Rule id, `grounding`, or the moderation check.'),
+});
+export type Issue = z.infer<typeof Issue>;
+
+export const LayerOutcome = z.object({
+  status: z
+    .enum(['passed', 'repaired', 'flagged', 'failed', 'skipped'])
+    .describe('repaired: a safe fix was applied (clamp, masking); flagged: recorded, not changed.'),
+  detail: z.string().optional(),
+  issues: z.array(Issue).optional(),
+});
+export type LayerOutcome = z.infer<typeof LayerOutcome>;
+
+const ACTIONS = ['clamp', 're-ask', 'next', 'degrade', 'reject'] as const;
+
+export const ValidationMeta = z
+  .object({
+    schema: LayerOutcome,
+    rules: LayerOutcome,
+    grounding: LayerOutcome,
+    moderation: LayerOutcome,
+    parse: z
+      .enum(['object', 'none', 'fence', 'extracted'])
+      .describe(
+        'How the answer was read: a structured object, plain JSON text, a ```json fence, or JSON cut out of prose.',
+      ),
+    rejected: z
+      .array(
+        z.object({
+          candidate: z.string(),
+          layer: z.enum(VALIDATION_LAYERS),
+          action: z.enum(ACTIONS),
+          issues: z.array(Issue),
+        }),
+      )
+      .describe('Earlier answers that failed a layer, and what was done about each.'),
+  })
+  .describe('Each layer’s outcome for the answer returned, and the answers rejected before it.');
+export type ValidationMeta = z.infer<typeof ValidationMeta>;
+
+const Detection = z.object({ type: z.string(), count: z.number().int().min(1) });
+const Screen = z.object({
+  score: z.number().min(0).max(1),
+  action: z.enum(['none', 'flagged', 'blocked', 'allowed']),
+  kinds: z.array(z.string()).optional(),
+});
+
+export const ModerationMeta = z
+  .object({
+    input: z.object({
+      pii: z.object({
+        found: z.array(Detection),
+        action: z.enum(['none', 'redacted', 'flagged', 'blocked', 'allowed']),
+      }),
+      injection: Screen,
+      toxicity: Screen,
+    }),
+    output: z
+      .object({
+        pii: z.object({
+          found: z.array(Detection),
+          action: z.enum(['none', 'redacted', 'flagged', 'blocked', 'allowed']),
+        }),
+        toxicity: Screen,
+        restored: z
+          .number()
+          .int()
+          .min(0)
+          .describe('Input placeholders put back into the output (values the task needs).'),
+      })
+      .optional(),
+  })
+  .describe('What was detected (types and counts, never values) and what was done.');
+export type ModerationMeta = z.infer<typeof ModerationMeta>;
 
 export const ResultMeta = z.object({
   provider: z.string(),
@@ -28,7 +107,8 @@ export const ResultMeta = z.object({
   attempts: z.number().int().min(1).describe('Model calls made, across candidates and retries.'),
   path: z.enum(Object.values(ResultPath)),
   reasons: z.array(z.string()).describe('Why the path is not `primary`, one line per failure.'),
-  validation: z.object({ schema: ValidationOutcome }),
+  validation: ValidationMeta,
+  moderation: ModerationMeta,
   latencyMs: z.number().int().min(0).describe('From admission to the recorded result.'),
   tokens: z
     .object({

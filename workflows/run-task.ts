@@ -9,12 +9,21 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, CallModelResult } from '../activities';
+import type {
+  Activities,
+  CallModelArgs,
+  CallModelResult,
+  InputScreening,
+  ValidationResult,
+} from '../activities';
 import type { RouteCandidate } from '../shared/routing';
 import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/errors';
 import type {
+  Issue,
   JobState,
   JobStep,
+  LayerOutcome,
+  ValidationMeta,
   ResultMeta,
   ResultPath,
   RunTaskRequest,
@@ -38,7 +47,7 @@ const BOOKKEEPING_RETRY = {
 /** Attempts per route candidate before moving on to the next one. */
 const MAX_ATTEMPTS_PER_CANDIDATE = 2;
 
-const { admitRequest, validateOutput, recordResult, findLastGood } =
+const { admitRequest, screenInput, validateOutput, recordResult, findLastGood } =
   proxyLocalActivities<Activities>({
     startToCloseTimeout: BOOKKEEPING_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
@@ -65,14 +74,21 @@ interface Answer {
   provider: string;
   model: string;
   path: ResultPath;
+  validation?: ValidationResult;
   lastGood?: { jobId: string; ageMs: number };
 }
 
+/** What one candidate came to: an answer, or where to go next. */
+type Outcome = { answer: Answer } | { next: 'next' | 'degrade' | 'reject'; issues?: Issue[] };
+
+const SKIPPED: LayerOutcome = { status: 'skipped' };
+
 /**
- * The task pipeline: admit → call (each route candidate in turn) → validate → record; when
- * every candidate fails or the hard timeout passes, the task's deterministic fallback
- * (`degraded`). Every step is an activity, so the Web UI history reads like the story of the
- * request. Workflow code only decides: all I/O, clocks and statistics live in activities.
+ * The task pipeline: admit → screen the input → call (each route candidate in turn) → validate
+ * in layers (re-ask once, next candidate, …) → record; when every candidate fails or the hard
+ * timeout passes, the task's downgrades (`degraded`). Every step is an activity, so the Web UI
+ * history reads like the story of the request. Workflow code only decides: all I/O, clocks,
+ * detectors and statistics live in activities.
  */
 export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   const state: JobState = { status: 'running', steps: [] };
@@ -82,7 +98,12 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     state.status = status;
     upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
   };
+  const fail = (err: unknown): never => {
+    finish('failed');
+    throw surface(err);
+  };
   const reasons: string[] = [];
+  const rejected: ValidationMeta['rejected'] = [];
   let attempts = 0;
   const usage = { input: 0, output: 0, cachedInput: 0, costUsd: 0 };
   const bill = (u: CallModelResult['usage'], cost: number): void => {
@@ -92,61 +113,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     usage.costUsd += cost;
   };
 
-  /** One candidate: the call (with its retries), then validation. Undefined when it failed. */
-  const attempt = async (
-    candidate: RouteCandidate,
-    timeoutMs: number,
-    maxRetryDelayMs: number,
-    path: ResultPath,
-  ): Promise<Answer | undefined> => {
-    const ref = `${candidate.provider}:${candidate.model}`;
-    let call: CallModelResult;
-    try {
-      call = await modelCaller(timeoutMs)({
-        task: request.task,
-        input: plan.input,
-        ...candidate,
-        maxRetryDelayMs,
-      });
-      attempts += call.attempt;
-      bill(call.usage, call.costUsd);
-      step({ name: 'call', outcome: 'ok', detail: `${candidate.provider}:${call.model}` });
-    } catch (err) {
-      if (isCancellation(err)) throw err; // the hard timeout: stop trying candidates
-      attempts += attemptsOf(err);
-      const billed = billedUsageOf(err);
-      if (billed) bill(billed.usage, billed.costUsd);
-      reasons.push(`${ref} ${describeFailure(err)}`);
-      step({ name: 'call', outcome: 'failed', detail: reasons.at(-1) });
-      return undefined;
-    }
-    const validation = await validateOutput({
-      task: request.task,
-      output: call.output,
-      text: call.text,
-    });
-    if (!validation.ok) {
-      reasons.push(
-        `${ref} invalid output: ${validation.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
-      );
-      step({ name: 'validate', outcome: 'failed', detail: reasons.at(-1) });
-      return undefined;
-    }
-    step({
-      name: 'validate',
-      outcome: 'ok',
-      detail:
-        validation.repaired && validation.repaired !== 'none'
-          ? `schema passed (${validation.repaired})`
-          : 'schema passed',
-    });
-    return { output: validation.output, provider: call.provider, model: call.model, path };
-  };
-
-  const plan = await admitRequest(request).catch((err: unknown) => {
-    finish('failed');
-    throw surface(err);
-  });
+  const plan = await admitRequest(request).catch(fail);
   // An HMAC, not the input: lets a later degraded run find this one's answer.
   upsertSearchAttributes([{ key: SearchAttr.inputKey, value: plan.inputKey }]);
   step({
@@ -154,6 +121,105 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     outcome: 'ok',
     detail: `route ${plan.candidates.map((c) => `${c.provider}:${c.model}`).join(' → ')}`,
   });
+
+  const screening = await screenInput({ input: plan.input, policy: plan.policy }).catch(fail);
+  step({
+    name: 'screen',
+    outcome: screening.blocked ? 'failed' : 'ok',
+    detail: describeScreening(screening.report),
+  });
+  if (screening.blocked) {
+    fail(
+      ApplicationFailure.nonRetryable(
+        `The input was refused by policy (${screening.blocked.check})`,
+        FailureType.InputRejected,
+        screening.blocked.errors,
+      ),
+    );
+  }
+
+  /** One candidate: the call (with its retries), validation, and at most one re-ask. */
+  const attempt = async (
+    candidate: RouteCandidate,
+    timeoutMs: number,
+    maxRetryDelayMs: number,
+    path: ResultPath,
+  ): Promise<Outcome> => {
+    const ref = `${candidate.provider}:${candidate.model}`;
+    // External models see the redacted input; the in-process local model needs no redaction.
+    const external = candidate.provider !== 'local' && screening.redactedInput !== undefined;
+    let reask: CallModelArgs['reask'];
+    for (;;) {
+      let call: CallModelResult;
+      try {
+        call = await modelCaller(timeoutMs)({
+          task: request.task,
+          input: external ? screening.redactedInput : plan.input,
+          ...candidate,
+          maxRetryDelayMs,
+          ...(reask ? { reask } : {}),
+        });
+        attempts += call.attempt;
+        bill(call.usage, call.costUsd);
+        step({
+          name: reask ? 're-ask' : 'call',
+          outcome: 'ok',
+          detail: `${candidate.provider}:${call.model}`,
+        });
+      } catch (err) {
+        if (isCancellation(err)) throw err; // the hard timeout: stop trying candidates
+        attempts += attemptsOf(err);
+        const billed = billedUsageOf(err);
+        if (billed) bill(billed.usage, billed.costUsd);
+        reasons.push(`${ref} ${describeFailure(err)}`);
+        step({ name: reask ? 're-ask' : 'call', outcome: 'failed', detail: reasons.at(-1) });
+        return { next: 'next' };
+      }
+      const validation = await validateOutput({
+        task: request.task,
+        output: call.output,
+        text: call.text,
+        input: plan.input,
+        ...(external ? { placeholders: screening.placeholders } : {}),
+        policy: plan.policy,
+        lastResort: path === 'degraded',
+      });
+      step({
+        name: 'validate',
+        outcome: validation.ok ? 'ok' : 'failed',
+        detail: describeLayers(validation),
+      });
+      if (validation.ok) {
+        return {
+          answer: {
+            output: validation.output,
+            provider: call.provider,
+            model: call.model,
+            path,
+            validation,
+          },
+        };
+      }
+      const failed = validation.failed!;
+      // Re-ask once, with the failures named; a deterministic local model would only repeat itself.
+      const again = failed.action === 're-ask' && !reask && candidate.provider !== 'local';
+      const action = again ? 're-ask' : failed.action === 're-ask' ? 'next' : failed.action;
+      rejected.push({ candidate: ref, layer: failed.layer, action, issues: failed.issues });
+      reasons.push(
+        `${ref} failed ${failed.layer}: ${failed.issues.map((e) => `${e.field} ${e.message}`).join('; ')} → ${action}`,
+      );
+      if (!again) {
+        return {
+          next: action === 'clamp' || action === 're-ask' ? 'next' : action,
+          issues: failed.issues,
+        };
+      }
+      reask = {
+        previous: call.text ?? JSON.stringify(call.output),
+        problems: failed.issues.map((e) => `${e.field}: ${e.message}`),
+      };
+    }
+  };
 
   let answer: Answer | undefined;
   try {
@@ -165,18 +231,20 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
           step({ name: 'call', outcome: 'failed', detail: reasons.at(-1) });
           continue;
         }
-        const found = await attempt(
+        const outcome = await attempt(
           candidate,
           candidate.timeoutMs,
           plan.retryAfterBudgetMs,
           index === 0 ? 'primary' : 'fallback',
         );
-        if (found) return found;
+        if ('answer' in outcome) return outcome.answer;
+        if (outcome.next === 'reject') rejectOutput(outcome.issues);
+        if (outcome.next === 'degrade') break;
       }
       return undefined;
     });
   } catch (err) {
-    if (!isCancellation(err)) throw err;
+    if (!isCancellation(err)) fail(err);
     reasons.push(`hard timeout: ${plan.hardTimeoutMs} ms spent on the route`);
   }
 
@@ -201,23 +269,34 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
         };
       }
     } else if (plan.fallback) {
-      answer = await attempt(
+      const outcome = await attempt(
         plan.fallback,
         plan.fallback.timeoutMs,
         plan.retryAfterBudgetMs,
         'degraded',
-      );
+      ).catch(fail);
+      if ('answer' in outcome) answer = outcome.answer;
+      else if (outcome.next === 'reject') fail(rejectionOf(outcome.issues));
     }
     if (answer) break;
   }
   if (!answer) {
-    finish('failed');
-    throw ApplicationFailure.nonRetryable(
-      'Every route candidate failed',
-      FailureType.AllCandidatesFailed,
-      { reasons },
+    fail(
+      ApplicationFailure.nonRetryable(
+        'Every route candidate failed',
+        FailureType.AllCandidatesFailed,
+        {
+          reasons,
+        },
+      ),
     );
   }
+  const accepted = answer!;
+  const v = accepted.validation;
+  const lastGoodNote: LayerOutcome = {
+    status: 'skipped',
+    detail: 'the last good answer, validated when it was first returned',
+  };
 
   const meta: ResultMeta = await recordResult({
     jobId: workflowInfo().workflowId,
@@ -225,13 +304,21 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     task: request.task,
     admittedAt: plan.admittedAt,
     meta: {
-      provider: answer.provider,
-      model: answer.model,
+      provider: accepted.provider,
+      model: accepted.model,
       promptVersion: plan.promptVersion,
       attempts,
-      path: answer.path,
+      path: accepted.path,
       reasons,
-      validation: { schema: 'passed' },
+      validation: {
+        schema: v?.layers.schema ?? lastGoodNote,
+        rules: v?.layers.rules ?? SKIPPED,
+        grounding: v?.layers.grounding ?? SKIPPED,
+        moderation: v?.layers.moderation ?? SKIPPED,
+        parse: v?.parse ?? 'object',
+        rejected,
+      },
+      moderation: { input: screening.report, ...(v ? { output: v.moderation } : {}) },
       tokens: {
         input: usage.input,
         output: usage.output,
@@ -239,15 +326,40 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
         estimatedInput: plan.estimatedInputTokens,
       },
       costUsd: Math.round(usage.costUsd * 1e6) / 1e6,
-      ...(answer.lastGood ? { lastGood: answer.lastGood } : {}),
+      ...(accepted.lastGood ? { lastGood: accepted.lastGood } : {}),
     },
   });
   step({ name: 'record', outcome: 'ok' });
-  state.output = answer.output;
+  state.output = accepted.output;
   state.meta = meta;
-  upsertSearchAttributes([{ key: SearchAttr.path, value: answer.path }]);
+  upsertSearchAttributes([{ key: SearchAttr.path, value: accepted.path }]);
   finish('completed');
-  return { output: answer.output, meta, steps: state.steps };
+  return { output: accepted.output, meta, steps: state.steps };
+}
+
+function rejectionOf(issues: Issue[] | undefined): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    'The answer broke a rule whose action is reject',
+    FailureType.OutputRejected,
+    issues ?? [],
+  );
+}
+
+function rejectOutput(issues: Issue[] | undefined): never {
+  throw rejectionOf(issues);
+}
+
+function describeScreening(report: InputScreening['report']): string {
+  const pii = report.pii.found.length
+    ? `pii ${report.pii.action} (${report.pii.found.map((f) => `${f.type}×${f.count}`).join(', ')})`
+    : 'no pii';
+  return `${pii}; injection ${report.injection.score.toFixed(2)} ${report.injection.action}; toxicity ${report.toxicity.score.toFixed(2)} ${report.toxicity.action}`;
+}
+
+function describeLayers(v: ValidationResult): string {
+  return (['schema', 'rules', 'grounding', 'moderation'] as const)
+    .map((layer) => `${layer} ${v.layers[layer].status}`)
+    .join(' · ');
 }
 
 /** An activity's typed failure (e.g. InvalidInput) becomes the workflow's own. */

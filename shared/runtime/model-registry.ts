@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_BREAKER } from '../breaker';
+import { PoliciesConfig } from '../guards/policy';
 
 /**
  * Keel's config file (KEEL_CONFIG, JSON): providers and the model registry with prices. Parsed
@@ -82,6 +83,8 @@ export const KeelFileConfig = z
       .partial()
       .default({})
       .transform((b) => ({ ...DEFAULT_BREAKER, ...b })),
+    /** Moderation policies and rule limits: a default and per tenant (and task). See guards/policy.ts. */
+    policies: PoliciesConfig.default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

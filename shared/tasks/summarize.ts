@@ -1,9 +1,13 @@
 import { z } from 'zod';
-import { defineTask, renderInput } from './task-definition';
+import { defineTask, renderInput, type BusinessRule, type Violation } from './task-definition';
 import { summarizeExtractive } from './local/summarize-extractive';
+import { indexSource, unsupportedClaims } from './claims';
+import { excerpt } from './grounding';
 
 /** Longest text accepted, in characters (about 25k tokens). */
 export const SUMMARIZE_MAX_TEXT_CHARS = 100_000;
+/** Word budget when the caller names none. */
+export const SUMMARIZE_DEFAULT_MAX_WORDS = 60;
 
 export const SummarizeInput = z
   .object({
@@ -13,7 +17,7 @@ export const SummarizeInput = z
       .int()
       .min(10)
       .max(500)
-      .default(60)
+      .default(SUMMARIZE_DEFAULT_MAX_WORDS)
       .describe('Upper bound on the words in the summary.'),
   })
   .strict();
@@ -24,6 +28,49 @@ export const SummarizeOutput = z
     keyPoints: z.array(z.string().min(1)).min(1).max(10),
   })
   .strict();
+
+type Input = z.output<typeof SummarizeInput>;
+type Output = z.output<typeof SummarizeOutput>;
+
+/** Words are whitespace-separated tokens, as the extractive summariser counts them. */
+export const countWords = (text: string): number =>
+  text.split(/\s+/).filter((w) => w.length > 0).length;
+
+const withinMaxWords: BusinessRule<Input, Output> = {
+  id: 'summary-within-max-words',
+  description: 'The summary has at most maxWords words.',
+  action: 're-ask',
+  check(output, input) {
+    // The input reaches rules as parsed, but a caller-built one may lack the default.
+    const max = input.maxWords ?? SUMMARIZE_DEFAULT_MAX_WORDS;
+    const words = countWords(output.summary);
+    return words <= max
+      ? []
+      : [
+          {
+            field: 'summary',
+            message: `the summary has ${words} words, more than the maximum of ${max}`,
+            rule: 'summary-within-max-words',
+          },
+        ];
+  },
+};
+
+/** Every number, date and name in the summary and key points occurs in the source. */
+export function summarizeGrounding(output: Output, input: Input): Violation[] {
+  const source = indexSource(input.text);
+  const fields: Array<[string, string]> = [
+    ['summary', output.summary],
+    ...output.keyPoints.map((kp, i): [string, string] => [`keyPoints.${i}`, kp]),
+  ];
+  return fields.flatMap(([field, text]) =>
+    unsupportedClaims(text, source).map((claim): Violation => ({
+      field,
+      message: `the ${claim.kind} "${excerpt(claim.text)}" does not occur in the source`,
+      rule: 'grounding',
+    })),
+  );
+}
 
 export const summarize = defineTask({
   name: 'summarize',
@@ -41,6 +88,8 @@ export const summarize = defineTask({
   envelope: { fastMs: 2_000, maxSyncMs: 10_000, hardTimeoutMs: 60_000 },
   route: ['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5', 'local:keel-local-1'],
   fallback: (input) => summarizeExtractive(input),
+  rules: [withinMaxWords],
+  grounding: summarizeGrounding,
   example: {
     text: 'Keel runs every AI call as a durable workflow. Each step is visible in the Temporal Web UI. Retries and timeouts come from the engine, so a crashed worker loses nothing.',
     maxWords: 30,

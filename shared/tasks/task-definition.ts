@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { PolicyPatch } from '../guards/policy';
 
 /**
  * How long a task may take. The server waits up to `maxSyncMs` for a synchronous answer, then
@@ -26,6 +27,45 @@ export interface PromptTemplate<I> {
   readonly version: string;
   readonly system: string;
   render(input: I): string;
+}
+
+/**
+ * What happens when a validation layer rejects an answer:
+ * - `clamp`: apply the rule's safe repair (e.g. a discount down to the tenant's maximum) and accept;
+ * - `re-ask`: ask the same model once more with the failures named, then `next`;
+ * - `next`: move on to the next route candidate (then the task's downgrades);
+ * - `degrade`: skip the other candidates, go straight to the task's downgrades;
+ * - `reject`: fail the task with 422 and the violations.
+ */
+export const VALIDATION_ACTIONS = ['clamp', 're-ask', 'next', 'degrade', 'reject'] as const;
+export type ValidationAction = (typeof VALIDATION_ACTIONS)[number];
+
+/** A rule or grounding failure, with the output field it concerns (`lineItems.1.amount`). */
+export interface Violation {
+  field: string;
+  message: string;
+  /** The rule's id (`amount-is-qty-times-price`), or `grounding`. */
+  rule: string;
+}
+
+/** Per-tenant limits a task's rules read. Resolved by the worker from the tenant's policy. */
+export interface RuleContext {
+  /** Highest discount the tenant allows, in percent. */
+  maxDiscountPercent: number;
+  /** Confidence below which a classification is not trusted. */
+  minConfidence: number;
+}
+
+/** A business rule: a pure function from (output, input, tenant limits) to violations. */
+export interface BusinessRule<I, O> {
+  /** Stable, kebab-case: reported in violations and meta. */
+  readonly id: string;
+  readonly description: string;
+  check(output: O, input: I, ctx: RuleContext): Violation[];
+  /** What a violation leads to. `clamp` needs `repair`. */
+  readonly action: ValidationAction;
+  /** The safe repair for `clamp`: an output that satisfies this rule. */
+  repair?(output: O, input: I, ctx: RuleContext): O;
 }
 
 /** `provider:model`, e.g. `local:keel-local-1` or `openai:gpt-4o-mini`. */
@@ -59,6 +99,17 @@ export interface TaskDefinition<
    * then the deterministic fallback. @default ['last-good', 'fallback']
    */
   readonly degrade?: ReadonlyArray<'last-good' | 'fallback'>;
+  /** Business rules beyond the schema, checked in order after it. */
+  readonly rules?: ReadonlyArray<BusinessRule<z.output<IS>, z.output<OS>>>;
+  /**
+   * Grounding: claims in the output that the input does not support (a quote not in the cited
+   * document, a number absent from the source). Empty when grounded.
+   */
+  readonly grounding?: (output: z.output<OS>, input: z.output<IS>) => Violation[];
+  /** Actions for the schema, grounding and moderation layers. @default 're-ask' each */
+  readonly onFailure?: Partial<Record<'schema' | 'grounding' | 'moderation', ValidationAction>>;
+  /** The task's own policy defaults (moderation, limits); tenants override them in config. */
+  readonly policy?: PolicyPatch;
   /** An input shown in the API docs and used by smoke tests. */
   readonly example: z.input<IS>;
 }

@@ -86,7 +86,13 @@ describe('POST /v1/tasks/{task}', () => {
       { timeoutMs: 20_000 },
     );
     expect(job.output.category).toBe('ACCOUNT');
-    expect(job.steps.map((s: any) => s.name)).toEqual(['admit', 'call', 'validate', 'record']);
+    expect(job.steps.map((s: any) => s.name)).toEqual([
+      'admit',
+      'screen',
+      'call',
+      'validate',
+      'record',
+    ]);
   });
 
   it('rejects an input that breaks the task schema with 400 naming the field', async () => {

@@ -88,23 +88,31 @@ describe('real SDKs against the upstream, through the HTTP API', () => {
     expect(body.output.category).toBe('BILLING');
   });
 
-  it('invalid JSON moves on to the next candidate; both billed calls are in the cost', async () => {
+  it('invalid JSON is re-asked once with the parse error named; both billed calls are in the cost', async () => {
     const { status, body } = await run(['openai:invalid-json', 'anthropic:ok']);
     expect(status).toBe(200);
-    expect(body.meta).toMatchObject({ provider: 'anthropic', path: 'fallback', attempts: 2 });
-    expect(body.meta.reasons[0]).toMatch(/^openai:invalid-json invalid output/);
-    const [bad, good] = mock.attempts();
+    expect(body.meta).toMatchObject({ provider: 'openai', path: 'primary', attempts: 2 });
+    expect(body.meta.validation.schema.status).toBe('passed');
+    expect(body.meta.validation.rejected).toMatchObject([
+      { candidate: 'openai:invalid-json', layer: 'schema', action: 're-ask' },
+    ]);
+    const [bad, fixed] = mock.attempts();
     expect(bad).toMatchObject({ model: 'invalid-json', billed: true });
+    // The re-ask carries the rejected answer and the failure, named.
+    const turns = fixed!.request.messages as Array<{ role: string; content: string }>;
+    expect(turns.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(turns[3]!.content).toMatch(/rejected by validation:\n- \(output\): (truncated|invalid)/);
     const expected =
       cost(bad!.inputTokens, bad!.outputTokens, PRICE.openai) +
-      cost(good!.inputTokens, good!.outputTokens, PRICE.anthropic);
+      cost(fixed!.inputTokens, fixed!.outputTokens, PRICE.openai);
     expect(body.meta.costUsd).toBeCloseTo(expected, 9);
   });
 
-  it('truncated output (finish_reason length) is not accepted', async () => {
+  it('truncated output (finish_reason length) is never accepted as it stands', async () => {
     const { body } = await run(['openai:truncated', 'local:keel-local-1']);
-    expect(body.meta).toMatchObject({ provider: 'local', path: 'fallback' });
-    expect(body.meta.reasons[0]).toMatch(/truncated|invalid/);
+    expect(body.meta.validation.rejected[0]).toMatchObject({ layer: 'schema', action: 're-ask' });
+    expect(body.meta.reasons[0]).toMatch(/truncated/);
+    expect(mock.attempts().map((a) => a.model)).toEqual(['truncated', 'truncated']);
   });
 
   it('a 500 once is retried on the same model and succeeds', async () => {

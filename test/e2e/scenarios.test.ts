@@ -42,13 +42,16 @@ const EXPECT: Record<string, [Path, number, number?]> = {
   'slow-ttft': ['primary', 1],
   'no-done': ['primary', 1],
   'fenced-json': ['primary', 1],
-  'rule-violation': ['primary', 1], // schema-valid: rules are the validation layers' job
-  'fabricated-citation': ['primary', 1],
+  // Confidence below the tenant minimum: the rule's action is `next`, and there is no next.
+  'rule-violation': ['degraded', 1],
+  // Grounding, schema and moderation failures re-ask once; the mock model then corrects itself.
+  'fabricated-citation': ['primary', 2],
+  'toxic-output': ['primary', 2],
+  'invalid-json': ['primary', 2],
+  truncated: ['primary', 2],
+  // PII the input did not have is masked in place (the default output policy): no re-ask.
   'pii-output': ['primary', 1],
-  'toxic-output': ['primary', 1],
   '500-once': ['primary', 2],
-  'invalid-json': ['degraded', 1],
-  truncated: ['degraded', 1],
   '401': ['degraded', 1],
   '400-context': ['degraded', 1],
   'content-filter': ['degraded', 1],

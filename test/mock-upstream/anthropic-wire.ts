@@ -34,7 +34,10 @@ function parse(body: unknown): ParsedRequest | string {
   if (typeof model !== 'string') return 'model: Field required';
   if (!Array.isArray(messages)) return 'messages: Field required';
   const records = messages.filter(isRecord);
-  const lastUser = records.filter((m) => m['role'] === 'user').at(-1);
+  const users = records.filter((m) => m['role'] === 'user');
+  // A re-ask appends the rejected answer and a correction; the task input is in the first turn.
+  const lastUser =
+    [...users].reverse().find((m) => contentText(m['content']).includes('<input>')) ?? users.at(-1);
   const choice = body['tool_choice'];
   // Only a forced tool counts: that is how Keel asks Anthropic for structured output.
   const schemaName =
@@ -48,6 +51,7 @@ function parse(body: unknown): ParsedRequest | string {
     messages,
     ...(system === undefined ? {} : { system }),
     lastUserText: contentText(lastUser?.['content']),
+    reask: records.some((m) => m['role'] === 'assistant'),
     ...(schemaName === undefined ? {} : { schemaName }),
     includeUsage: false,
     inputTokens: estimateTokens(allText.join('\n')),

@@ -3,7 +3,7 @@
  * local algorithm applied to the input Keel rendered into the prompt, so `ok` passes validation
  * end to end; content-fault scenarios then break that answer in the specific way real models do.
  */
-import { TASKS, findTask, parseRenderedInput } from '../../shared/tasks';
+import { TASKS, findTask, parseRenderedInput, type AnyTaskDefinition } from '../../shared/tasks';
 import type { Reply } from './wire';
 import { isRecord } from './wire';
 
@@ -25,6 +25,12 @@ export const INJECTED = {
   profanity: 'this is damn stupid crap',
   fabricatedSentence: 'Revenue grew 42% under CEO Margaret Okafor.',
   fabricatedTerm: 'Okafor Enterprise Agreement clause 14.3',
+  /** Replaces the first citation's quote (answer): a sentence no document contains. */
+  fabricatedQuote: 'Margaret Okafor confirmed that every request is refunded within 42 minutes.',
+  /** A second citation (answer) names this document, which the request does not have. */
+  missingDocumentId: 'doc-does-not-exist',
+  /** Replaces the vendor (extract-invoice): a company the invoice never mentions. */
+  fabricatedVendor: 'Okafor Holdings International',
   refusal: "I'm sorry, but I can't help with that request.",
 } as const;
 
@@ -40,15 +46,27 @@ interface Answer {
   text: string;
 }
 
+/**
+ * The task whose input schema accepts `raw`. Keel renders parsed input, defaults included, so a
+ * task that parses it back unchanged beats one that only accepts it (`{text}` is an invoice, not
+ * a summary request, which would have had `maxWords`).
+ */
+function taskByInputShape(raw: unknown): AnyTaskDefinition | undefined {
+  if (raw === undefined) return undefined;
+  const accepting = Object.values(TASKS).filter((t) => t.input.safeParse(raw).success);
+  const exact = accepting.find(
+    (t) => JSON.stringify(t.input.safeParse(raw).data) === JSON.stringify(raw),
+  );
+  return exact ?? accepting[0];
+}
+
 /** Structured-output names use underscores (`classify_ticket`); task names use dashes. */
 function correctAnswer(schemaName: string | undefined, lastUserText: string): Answer {
   const plain = { text: `This is a mock completion for: ${lastUserText.slice(0, 40)}` };
   const raw = parseRenderedInput(lastUserText);
   // JSON-mode clients (Ollama/vLLM style) name no schema: recognise the task by its input shape.
   const task =
-    schemaName === undefined
-      ? Object.values(TASKS).find((t) => raw !== undefined && t.input.safeParse(raw).success)
-      : findTask(schemaName.replace(/_/g, '-'));
+    schemaName === undefined ? taskByInputShape(raw) : findTask(schemaName.replace(/_/g, '-'));
   if (task === undefined || raw === undefined) return plain;
   const parsed = task.input.safeParse(raw);
   if (!parsed.success) return plain;
@@ -58,13 +76,33 @@ function correctAnswer(schemaName: string | undefined, lastUserText: string): An
 }
 
 /** The field a human reads first; PII, profanity and fabrications are planted there. */
+const MAIN_FIELD: Record<string, string> = {
+  summarize: 'summary',
+  'classify-ticket': 'rationale',
+  answer: 'answer',
+  'suggest-discount': 'reason',
+  // The vendor must be grounded in the invoice; planted text goes where free text is expected.
+  'extract-invoice': 'lineItems.0.description',
+};
+
 function mainField(
   taskName: string | undefined,
   value: Record<string, unknown>,
 ): string | undefined {
-  if (taskName === 'summarize') return 'summary';
-  if (taskName === 'classify-ticket') return 'rationale';
-  return Object.keys(value).find((k) => typeof value[k] === 'string');
+  const known = taskName === undefined ? undefined : MAIN_FIELD[taskName];
+  return known ?? Object.keys(value).find((k) => typeof value[k] === 'string');
+}
+
+/** A copy of `value` with the string at a dotted `path` (`lineItems.0.description`) edited. */
+function editPath(value: unknown, path: string[], edit: (text: string) => string): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined) return typeof value === 'string' ? edit(value) : value;
+  if (Array.isArray(value)) {
+    const i = Number(head);
+    return value.map((v, k) => (k === i ? editPath(v, rest, edit) : v));
+  }
+  if (!isRecord(value) || !(head in value)) return value;
+  return { ...value, [head]: editPath(value[head], rest, edit) };
 }
 
 function editMain(
@@ -73,9 +111,9 @@ function editMain(
   edit: (text: string) => string,
 ): Record<string, unknown> {
   const field = mainField(answer.taskName, value);
-  const current = field === undefined ? undefined : value[field];
-  if (field === undefined || typeof current !== 'string') return value;
-  return { ...value, [field]: edit(current) };
+  if (field === undefined) return value;
+  const edited = editPath(value, field.split('.'), edit);
+  return isRecord(edited) ? edited : value;
 }
 
 const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
@@ -83,12 +121,17 @@ const words = (text: string): number => text.split(/\s+/).filter(Boolean).length
 /** Valid JSON that a schema accepts but a business rule must reject. */
 function violateRule(answer: Answer, value: Record<string, unknown>): Record<string, unknown> {
   if (answer.taskName === 'classify-ticket') {
+    // Below the default minimum confidence (0.5): the rules layer must not trust it.
     return {
       category: 'OTHER',
-      confidence: 0.99,
+      confidence: 0.2,
       rationale: 'Just a guess; nothing in the ticket decides it.',
     };
   }
+  if (answer.taskName === 'suggest-discount') return { ...value, discountPercent: 60 };
+  if (answer.taskName === 'extract-invoice' && typeof value['total'] === 'number')
+    return { ...value, total: value['total'] + 10 };
+  if (answer.taskName === 'answer') return { ...value, citations: [] };
   if (answer.taskName === 'summarize') {
     const maxWords = typeof answer.input?.['maxWords'] === 'number' ? answer.input['maxWords'] : 60;
     const base =
@@ -101,6 +144,38 @@ function violateRule(answer: Answer, value: Record<string, unknown>): Record<str
   return value;
 }
 
+/** Valid JSON whose claims the input does not support: the grounding layer must catch it. */
+function fabricate(answer: Answer, value: Record<string, unknown>): Record<string, unknown> {
+  switch (answer.taskName) {
+    case 'classify-ticket':
+      return editMain(
+        answer,
+        value,
+        (t) => `${t} The customer cites "${INJECTED.fabricatedTerm}".`,
+      );
+    case 'extract-invoice':
+      return { ...value, vendor: INJECTED.fabricatedVendor };
+    case 'answer': {
+      const citations = Array.isArray(value['citations'])
+        ? value['citations'].filter(isRecord)
+        : [];
+      const documents = Array.isArray(answer.input?.['documents']) ? answer.input['documents'] : [];
+      const firstId = isRecord(documents[0]) ? documents[0]['id'] : undefined;
+      const [first, ...rest] = citations;
+      return {
+        ...value,
+        citations: [
+          { ...(first ?? { documentId: firstId }), quote: INJECTED.fabricatedQuote },
+          ...rest,
+          { documentId: INJECTED.missingDocumentId, quote: INJECTED.fabricatedQuote },
+        ],
+      };
+    }
+    default:
+      return editMain(answer, value, (t) => `${t} ${INJECTED.fabricatedSentence}`);
+  }
+}
+
 function mutateValue(
   fault: ContentFault,
   answer: Answer,
@@ -110,9 +185,7 @@ function mutateValue(
     case 'rule-violation':
       return violateRule(answer, value);
     case 'fabricated-citation':
-      return answer.taskName === 'classify-ticket'
-        ? editMain(answer, value, (t) => `${t} The customer cites "${INJECTED.fabricatedTerm}".`)
-        : editMain(answer, value, (t) => `${t} ${INJECTED.fabricatedSentence}`);
+      return fabricate(answer, value);
     case 'pii-output':
       return editMain(answer, value, (t) => `${t} Contact ${INJECTED.email} or ${INJECTED.phone}.`);
     case 'toxic-output':

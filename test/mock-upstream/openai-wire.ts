@@ -44,7 +44,10 @@ function parse(body: unknown): ParsedRequest | string {
   if (typeof model !== 'string') return 'you must provide a model parameter';
   if (!Array.isArray(messages)) return "Missing required parameter: 'messages'.";
   const records = messages.filter(isRecord);
-  const lastUser = records.filter((m) => m['role'] === 'user').at(-1);
+  const users = records.filter((m) => m['role'] === 'user');
+  // A re-ask appends the rejected answer and a correction; the task input is in the first turn.
+  const lastUser =
+    [...users].reverse().find((m) => contentText(m['content']).includes('<input>')) ?? users.at(-1);
   const format = body['response_format'];
   const schema = isRecord(format) ? format['json_schema'] : undefined;
   const schemaName =
@@ -56,6 +59,7 @@ function parse(body: unknown): ParsedRequest | string {
     stream: body['stream'] === true,
     messages,
     lastUserText: contentText(lastUser?.['content']),
+    reask: records.some((m) => m['role'] === 'assistant'),
     ...(schemaName === undefined ? {} : { schemaName }),
     includeUsage: isRecord(options) && options['include_usage'] === true,
     inputTokens: estimateTokens(allText),

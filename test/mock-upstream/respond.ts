@@ -139,8 +139,12 @@ function bodyHash(raw: string): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
+/**
+ * Content faults hit the first answer of a conversation. Told what was wrong (a re-ask), the mock
+ * model corrects itself, as capable models usually do; stubborn models are a workflow-test case.
+ */
 const replyFor = (x: Exchange, fault?: ContentFault): Reply =>
-  buildReply(x.parsed.schemaName, x.parsed.lastUserText, fault);
+  buildReply(x.parsed.schemaName, x.parsed.lastUserText, x.parsed.reask ? undefined : fault);
 
 /** Runs the request's scenario to completion (or until the client / mock gives up). */
 export async function respond(x: Exchange, state: EngineState): Promise<void> {

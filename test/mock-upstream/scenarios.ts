@@ -70,9 +70,9 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     'Answer wrapped as "Here is the result:" plus a ```json fence (Anthropic: text block).',
   truncated: 'Answer JSON cut in half with finish_reason length / stop_reason max_tokens.',
   'rule-violation':
-    'Schema-valid answer breaking a business rule: summary over maxWords; classify OTHER at 0.99 "guess".',
+    'Schema-valid answer breaking a business rule: summary over maxWords; classify OTHER at confidence 0.2 (a "guess", below the default minimum 0.5); discount 60%; invoice total off by 10; answer with its citations dropped.',
   'fabricated-citation':
-    'Adds a number and a name absent from the source (summary) or a quoted term not in the ticket (rationale).',
+    'Claims the input does not support: a number and a name absent from the source (summary); a quoted term not in the ticket (rationale); a first citation quoting a sentence no document contains plus a citation of doc-does-not-exist (answer); a made-up vendor (invoice).',
   'pii-output': 'Plants jane.doe@example.com and +1 415 555 0100 in the main text field.',
   'toxic-output': 'Plants "this is damn stupid crap" in the main text field.',
   flap: 'Alternates per options.flapPeriodMs: 503 in the first half of each period, ok in the second.',

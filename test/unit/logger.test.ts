@@ -38,4 +38,20 @@ describe('logger', () => {
       component: 't',
     });
   });
+
+  it('masks PII that slips into any other field or the message', () => {
+    const sink = capture();
+    const logger = createLogger({ name: 't', destination: sink });
+    logger.warn(
+      { err: { message: 'lookup failed for sam.lee@example.org' }, jobId: 'j-1' },
+      'card 4111 1111 1111 1111 declined, key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789',
+    );
+    const line = JSON.stringify(sink.lines[0]);
+    for (const secret of ['sam.lee@example.org', '4111 1111 1111 1111', 'sk-proj-abcdefghij']) {
+      expect(line).not.toContain(secret);
+    }
+    expect(line).toContain('[EMAIL]');
+    expect(line).toContain('[CARD]');
+    expect(sink.lines[0]).toMatchObject({ jobId: 'j-1' });
+  });
 });

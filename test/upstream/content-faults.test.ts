@@ -1,9 +1,13 @@
 /**
- * Content faults through both SDKs, for both built-in tasks: each must produce exactly the damage
+ * Content faults through both SDKs, for the built-in tasks: each must produce exactly the damage
  * its description promises, so Keel's parsers, validators and guards have something real to catch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTask } from '../../shared/tasks';
+import { answer } from '../../shared/tasks/answer';
 import { ClassifyTicketOutput } from '../../shared/tasks/classify-ticket';
+import { extractInvoice } from '../../shared/tasks/extract-invoice';
+import { suggestDiscount } from '../../shared/tasks/suggest-discount';
 import { SummarizeOutput } from '../../shared/tasks/summarize';
 import type { MockUpstream } from '../mock-upstream/index';
 import { INJECTED, startMockUpstream } from '../mock-upstream/index';
@@ -48,6 +52,37 @@ const ask: Record<'openai' | 'anthropic', (model: string, task: Task) => Promise
   },
 };
 
+/** Any built-in task, its example as input, the way Keel asks: the output parsed by its schema. */
+async function askTask(api: 'openai' | 'anthropic', model: string, taskName: string): Promise<any> {
+  const task = findTask(taskName)!;
+  const prompt = task.prompt.render(task.input.parse(task.example));
+  const name = taskName.replace(/-/g, '_');
+  if (api === 'openai') {
+    const data = await openai(mock.url).chat.completions.create({
+      model,
+      messages: [
+        { role: 'system', content: task.prompt.system },
+        { role: 'user', content: prompt },
+      ],
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name, schema: { type: 'object' }, strict: true },
+      },
+    });
+    return task.output.parse(JSON.parse(data.choices[0]?.message.content ?? ''));
+  }
+  const message = await anthropic(mock.url).messages.create({
+    model,
+    max_tokens: 1024,
+    system: task.prompt.system,
+    messages: [{ role: 'user', content: prompt }],
+    tools: [{ name, description: 'Return the answer.', input_schema: { type: 'object' } }],
+    tool_choice: { type: 'tool', name },
+  });
+  const tool = message.content.find((b) => b.type === 'tool_use');
+  return task.output.parse(tool?.type === 'tool_use' ? tool.input : undefined);
+}
+
 const fence = /^Here is the result:\n```json\n([\s\S]*)\n```$/;
 
 describe.each(['openai', 'anthropic'] as const)('%s', (api) => {
@@ -77,7 +112,7 @@ describe.each(['openai', 'anthropic'] as const)('%s', (api) => {
     const ticket = ClassifyTicketOutput.parse(
       (await ask[api]('rule-violation', 'classify_ticket')).json,
     );
-    expect(ticket).toMatchObject({ category: 'OTHER', confidence: 0.99 });
+    expect(ticket).toMatchObject({ category: 'OTHER', confidence: 0.2 }); // below the default 0.5
     expect(ticket.rationale).toMatch(/guess/i);
     const summary = SummarizeOutput.parse((await ask[api]('rule-violation', 'summarize')).json);
     expect(summary.summary.split(/\s+/).length).toBeGreaterThan(SUMMARY_INPUT.maxWords);
@@ -111,5 +146,29 @@ describe.each(['openai', 'anthropic'] as const)('%s', (api) => {
     const summary = SummarizeOutput.parse((await ask[api]('ok', 'summarize')).json);
     expect(summary.summary.split(/\s+/).length).toBeLessThanOrEqual(SUMMARY_INPUT.maxWords);
     expect(summary.summary).not.toMatch(/42|Okafor|@/);
+  });
+
+  it('rule-violation on the other tasks: 60% discount, total off by 10, citations dropped', async () => {
+    const discount = await askTask(api, 'rule-violation', suggestDiscount.name);
+    expect(discount.discountPercent).toBe(60);
+    const invoice = await askTask(api, 'rule-violation', extractInvoice.name);
+    const sum = invoice.lineItems.reduce((s: number, i: { amount: number }) => s + i.amount, 0);
+    expect(invoice.total).toBeCloseTo(sum + 10, 6);
+    const answered = await askTask(api, 'rule-violation', answer.name);
+    expect(answered.citations).toEqual([]);
+    expect(answered.answer).toEqual((await askTask(api, 'ok', answer.name)).answer);
+  });
+
+  it('fabricated-citation on answer and extract-invoice: a made-up quote, document and vendor', async () => {
+    const answered = await askTask(api, 'fabricated-citation', answer.name);
+    expect(answered.citations[0].quote).toBe(INJECTED.fabricatedQuote);
+    expect(answered.citations.at(-1)).toEqual({
+      documentId: INJECTED.missingDocumentId,
+      quote: INJECTED.fabricatedQuote,
+    });
+    expect(JSON.stringify(answer.example)).not.toContain(INJECTED.missingDocumentId);
+    const invoice = await askTask(api, 'fabricated-citation', extractInvoice.name);
+    expect(invoice.vendor).toBe(INJECTED.fabricatedVendor);
+    expect(String(extractInvoice.example.text)).not.toContain('Okafor');
   });
 });

@@ -7,6 +7,8 @@ import { createLocalProvider } from '../../activities/providers/local-provider';
 import { createOpenAIProvider } from '../../activities/providers/openai-provider';
 import { parseFileConfig } from '../../shared/runtime/model-registry';
 import { createLogger } from '../../shared/runtime/logger';
+import { BUILT_IN_POLICY } from '../../shared/guards/policy';
+import type { ValidationLayer } from '../../shared/job';
 import { INJECTED, SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';
 
 /**
@@ -75,9 +77,18 @@ const call = (provider: string, model: string, ticket = input): Promise<CallMode
     model,
   });
 
+const validate = (result: CallModelResult): Promise<ValidationResult> =>
+  new MockActivityEnvironment().run(activities.validateOutput, {
+    task: 'classify-ticket',
+    output: result.output,
+    text: result.text,
+    input,
+    policy: BUILT_IN_POLICY,
+  });
+
 type Expect =
-  | { valid: true; repaired?: 'fence'; passesSchemaDespite?: string }
-  | { valid: false; reason: RegExp }
+  | { valid: true; parse?: 'fence'; masked?: string }
+  | { valid: false; layer: ValidationLayer; reason: RegExp }
   | { failure: string; retryable: boolean; delayMs?: [number, number] };
 
 const EXPECT: Record<string, Expect | { openai: Expect; anthropic: Expect }> = {
@@ -85,15 +96,16 @@ const EXPECT: Record<string, Expect | { openai: Expect; anthropic: Expect }> = {
   slow: { valid: true },
   'slow-ttft': { valid: true },
   'no-done': { valid: true },
-  'fenced-json': { valid: true, repaired: 'fence' },
+  'fenced-json': { valid: true, parse: 'fence' },
   // The upstream drops the closing brace, so the parser sees an unbalanced (truncated) object.
-  'invalid-json': { valid: false, reason: /invalid|no-json|truncated/ },
-  truncated: { valid: false, reason: /truncated/ },
-  // Schema-valid: the schema layer alone cannot see these; rules/grounding/moderation must.
-  'rule-violation': { valid: true, passesSchemaDespite: 'guess' },
-  'fabricated-citation': { valid: true },
-  'pii-output': { valid: true, passesSchemaDespite: INJECTED.email },
-  'toxic-output': { valid: true, passesSchemaDespite: INJECTED.profanity },
+  'invalid-json': { valid: false, layer: 'schema', reason: /invalid|no-json|truncated/ },
+  truncated: { valid: false, layer: 'schema', reason: /truncated/ },
+  // Schema-valid answers that the later layers must catch.
+  'rule-violation': { valid: false, layer: 'rules', reason: /confidence/ },
+  'fabricated-citation': { valid: false, layer: 'grounding', reason: /Okafor|not found|quote/i },
+  // PII the input did not have is masked (the default output policy), not returned.
+  'pii-output': { valid: true, masked: INJECTED.email },
+  'toxic-output': { valid: false, layer: 'moderation', reason: /profanity/ },
   '429-retry-after': { failure: 'RateLimit', retryable: true, delayMs: [2000, 2000] },
   '429-retry-after-ms': {
     openai: { failure: 'RateLimit', retryable: true, delayMs: [1500, 1500] },
@@ -174,24 +186,21 @@ describe('each upstream scenario through callModel + validateOutput', () => {
       (attempt!.inputTokens * 2 + attempt!.outputTokens * 8) / 1e6,
       9,
     );
-    const validation: ValidationResult = await new MockActivityEnvironment().run(
-      activities.validateOutput,
-      {
-        task: 'classify-ticket',
-        output: result.output,
-        text: result.text,
-      },
-    );
+    const validation = await validate(result);
     if (!expected.valid) {
       expect(validation.ok).toBe(false);
-      expect(validation.errors[0]?.message).toMatch(expected.reason);
+      expect(validation.failed?.layer).toBe(expected.layer);
+      expect(validation.failed?.issues[0]?.message).toMatch(expected.reason);
       return;
     }
-    expect(validation.errors).toEqual([]);
+    expect(validation.failed).toBeUndefined();
     expect(validation.ok).toBe(true);
-    if (expected.repaired) expect(validation.repaired).toBe(expected.repaired);
-    if (expected.passesSchemaDespite)
-      expect(JSON.stringify(validation.output)).toContain(expected.passesSchemaDespite);
+    if (expected.parse) expect(validation.parse).toBe(expected.parse);
+    if (expected.masked) {
+      expect(JSON.stringify(validation.output)).not.toContain(expected.masked);
+      expect(JSON.stringify(validation.output)).toContain('[EMAIL]');
+      expect(validation.layers.moderation.status).toBe('repaired');
+    }
   });
 
   it('an OpenAI-compatible model without json_schema gets JSON mode with the schema in the system turn', async () => {
@@ -201,14 +210,7 @@ describe('each upstream scenario through callModel + validateOutput', () => {
       (attempt!.request.messages as Array<{ role: string; content: string }>)[0],
     );
     expect(system).toContain('JSON Schema');
-    const validation: ValidationResult = await new MockActivityEnvironment().run(
-      activities.validateOutput,
-      {
-        task: 'classify-ticket',
-        output: result.output,
-        text: result.text,
-      },
-    );
+    const validation = await validate(result);
     expect(validation).toMatchObject({ ok: true, output: { category: 'BILLING' } });
     expect(result.costUsd).toBe(0);
   });

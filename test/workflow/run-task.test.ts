@@ -134,7 +134,18 @@ describe('runTask workflow on a real dev server', () => {
         promptVersion: 'classify-ticket@1',
         attempts: 1,
         path: 'primary',
-        validation: { schema: 'passed' },
+        validation: {
+          schema: { status: 'passed' },
+          rules: { status: 'passed' },
+          grounding: { status: 'passed' },
+          moderation: { status: 'passed' },
+          parse: 'object',
+          rejected: [],
+        },
+        moderation: {
+          input: { pii: { found: [], action: 'none' }, injection: { action: 'none' } },
+          output: { pii: { found: [], action: 'none' }, restored: 0 },
+        },
       });
       expect(result.meta.latencyMs).toBeGreaterThanOrEqual(0);
       expect(
@@ -143,6 +154,7 @@ describe('runTask workflow on a real dev server', () => {
         ),
       ).toEqual([
         'admitRequest (local)',
+        'screenInput (local)',
         'callModel',
         'validateOutput (local)',
         'recordResult (local)',
@@ -153,6 +165,7 @@ describe('runTask workflow on a real dev server', () => {
       const state = await handle.query(getJobStateQuery);
       expect(state.steps.map((s) => `${s.name}:${s.outcome}`)).toEqual([
         'admit:ok',
+        'screen:ok',
         'call:ok',
         'validate:ok',
         'record:ok',
@@ -175,7 +188,7 @@ describe('runTask workflow on a real dev server', () => {
     });
   });
 
-  it('moves to the next candidate when the first returns output that fails the schema', async () => {
+  it('re-asks once, then moves to the next candidate when a model keeps failing the schema', async () => {
     const broken = scripted('broken', () => ({ category: 'SHIPPING', confidence: 7 }));
     await withWorker(
       { providers: [broken, createLocalProvider()], activityDeps: { registry } },
@@ -188,11 +201,17 @@ describe('runTask workflow on a real dev server', () => {
         const result: RunTaskResult = await handle.result();
         expect(result.meta.path).toBe('fallback');
         expect(result.meta.provider).toBe('local');
-        expect(result.meta.attempts).toBe(2);
-        expect(result.meta.reasons.join('\n')).toMatch(/broken:x invalid output: output\.category/);
-        expect(broken.calls).toBe(1); // invalid output is not retried against the same model
-        // The broken call was billed too: its tokens and cost are in the task's totals.
-        expect(result.meta.costUsd).toBeCloseTo(SCRIPTED_CALL_USD, 9);
+        expect(result.meta.attempts).toBe(3);
+        expect(result.meta.reasons.join('\n')).toMatch(
+          /broken:x failed schema: output\.category .* → re-ask\n.*broken:x failed schema: .* → next/,
+        );
+        expect(result.meta.validation.rejected.map((r) => `${r.layer}:${r.action}`)).toEqual([
+          'schema:re-ask',
+          'schema:next',
+        ]);
+        expect(broken.calls).toBe(2); // one re-ask, then the next candidate
+        // The broken calls were billed too: their tokens and cost are in the task's totals.
+        expect(result.meta.costUsd).toBeCloseTo(2 * SCRIPTED_CALL_USD, 9);
         expect(result.meta.tokens.input).toBeGreaterThan(3);
       },
     );

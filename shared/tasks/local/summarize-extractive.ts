@@ -83,12 +83,18 @@ function contentStems(text: string): string[] {
   return tokens.filter((t) => t.length > 1 && !STOPWORDS.has(t)).map(stemWord);
 }
 
+const NEXT_WORD = /\s*(\S+)/y;
+
 /** Decides whether the "." at `dot` ends a sentence, given the text after the punctuation run. */
 function periodEndsSentence(line: string, dot: number, after: number): boolean {
-  const token = (/(\S+)$/.exec(line.slice(0, dot + 1))?.[1] ?? '').replace(/^[("'“‘[]+/, '');
+  // Scans out from the dot (no slicing of the line), so a long one-line text stays linear.
+  let from = dot;
+  while (from > 0 && !/\s/.test(line[from - 1] ?? '')) from--;
+  const token = line.slice(from, dot + 1).replace(/^[("'“‘[]+/, '');
   const lower = token.toLowerCase();
   if (NEVER_SPLIT.has(lower) || /^[A-Z]\.$/.test(token)) return false; // titles, initials ("J. Smith")
-  const nextWord = /^\S+/.exec(line.slice(after).trimStart())?.[0] ?? '';
+  NEXT_WORD.lastIndex = after;
+  const nextWord = NEXT_WORD.exec(line)?.[1] ?? '';
   // "U.S. Energy Department" is far more common than an acronym ending a sentence, so a
   // capital alone is not enough: the next word must look like a sentence opener.
   if (/^(?:[a-z]\.){2,}$/.test(lower)) return SENTENCE_OPENERS.has(nextWord.toLowerCase());

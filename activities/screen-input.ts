@@ -1,0 +1,133 @@
+/**
+ * Input moderation, before any model call: PII (redacted for external models, flagged or
+ * refused), prompt injection and toxicity (flagged or refused), per the resolved policy. Pure.
+ * What it found is reported by type and count only; values never leave the workflow.
+ */
+import type { FieldError } from '../shared/errors';
+import type { ModerationMeta } from '../shared/job';
+import type { ResolvedPolicy } from '../shared/guards/policy';
+import { detectPii } from '../shared/guards/pii';
+import { detectInjection } from '../shared/guards/injection';
+import { detectToxicity } from '../shared/guards/toxicity';
+import { createRedactor } from '../shared/guards/redact';
+import type { PiiSpan } from '../shared/guards/types';
+import { countBy, stringsOf, transformStrings } from '../shared/guards/json-strings';
+
+export interface InputScreening {
+  /** Set when the policy refuses the input: the task fails with 422 before any call. */
+  blocked?: { check: 'pii' | 'injection' | 'toxicity'; errors: FieldError[] };
+  /** The input as external models see it; absent when nothing was redacted. */
+  redactedInput?: unknown;
+  /** placeholder → value, to restore in the output. Workflow-internal; never logged. */
+  placeholders?: Record<string, string>;
+  report: ModerationMeta['input'];
+}
+
+const field = (path: string): string => (path === '(root)' ? 'input' : `input.${path}`);
+
+export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreening {
+  const { input: rules, thresholds } = policy.moderation;
+  const strings = stringsOf(input);
+  const report: InputScreening['report'] = {
+    pii: { found: [], action: 'none' },
+    injection: { score: 0, action: 'none' },
+    toxicity: { score: 0, action: 'none' },
+  };
+
+  // Prompt injection: the strongest string decides; the field is named, the text is not.
+  if (rules.injection === 'allow') report.injection.action = 'allowed';
+  else {
+    let worst = { score: 0, kinds: new Set<string>(), fields: [] as string[] };
+    for (const { path, text } of strings) {
+      const scan = detectInjection(text);
+      if (scan.score >= thresholds.injection) worst.fields.push(field(path));
+      if (scan.score > worst.score) worst = { ...worst, score: scan.score };
+      if (scan.score >= thresholds.injection) scan.signals.forEach((s) => worst.kinds.add(s.kind));
+    }
+    report.injection.score = round(worst.score);
+    if (worst.fields.length > 0) {
+      report.injection.kinds = [...worst.kinds];
+      report.injection.action = rules.injection === 'block' ? 'blocked' : 'flagged';
+      if (rules.injection === 'block') {
+        return {
+          blocked: {
+            check: 'injection',
+            errors: worst.fields.map((f) => ({
+              field: f,
+              message: `looks like a prompt-injection attempt (${[...worst.kinds].join(', ')})`,
+            })),
+          },
+          report,
+        };
+      }
+    }
+  }
+
+  if (rules.toxicity === 'allow') report.toxicity.action = 'allowed';
+  else {
+    let worst = 0;
+    const fields: string[] = [];
+    for (const { path, text } of strings) {
+      const scan = detectToxicity(text);
+      worst = Math.max(worst, scan.score);
+      if (scan.score >= thresholds.toxicity) fields.push(field(path));
+    }
+    report.toxicity.score = round(worst);
+    if (fields.length > 0) {
+      report.toxicity.action = rules.toxicity === 'block' ? 'blocked' : 'flagged';
+      if (rules.toxicity === 'block') {
+        return {
+          blocked: {
+            check: 'toxicity',
+            errors: fields.map((f) => ({ field: f, message: 'contains profanity' })),
+          },
+          report,
+        };
+      }
+    }
+  }
+
+  if (rules.pii === 'allow') {
+    report.pii.action = 'allowed';
+    return { report };
+  }
+  const found = new Map<string, PiiSpan[]>();
+  for (const { path, text } of strings) {
+    const spans = detectPii(text, { minConfidence: thresholds.piiConfidence });
+    if (spans.length > 0) found.set(path, spans);
+  }
+  const all = [...found.values()].flat();
+  report.pii.found = countBy(all.map((s) => s.type));
+  const acted = new Map(
+    [...found].map(([p, spans]) => [p, spans.filter((s) => rules.piiTypes.includes(s.type))]),
+  );
+  const actedCount = [...acted.values()].reduce((n, s) => n + s.length, 0);
+  if (all.length === 0) return { report };
+  if (rules.pii === 'block' && actedCount > 0) {
+    report.pii.action = 'blocked';
+    return {
+      blocked: {
+        check: 'pii',
+        errors: [...acted]
+          .filter(([, s]) => s.length > 0)
+          .map(([p, s]) => ({
+            field: field(p),
+            message: `contains ${[...new Set(s.map((x) => x.type))].join(', ')}, which this task does not accept`,
+          })),
+      },
+      report,
+    };
+  }
+  if (rules.pii !== 'redact' || actedCount === 0) {
+    report.pii.action = 'flagged';
+    return { report };
+  }
+  const redactor = createRedactor();
+  const redactedInput = transformStrings(input, (text, path) =>
+    acted.get(path)?.length ? redactor.redact(text, acted.get(path)) : text,
+  );
+  report.pii.action = 'redacted';
+  return { redactedInput, placeholders: redactor.placeholders(), report };
+}
+
+const round = (n: number): number => Math.round(n * 100) / 100;

@@ -1,0 +1,267 @@
+/**
+ * The validation layers, in order: parse and schema → business rules → grounding → output
+ * moderation. Pure: the validateOutput activity runs it, unit tests call it directly. The first
+ * layer that fails stops the rest and names the action the task declares for it.
+ */
+import type { ValidationAction, AnyTaskDefinition, Violation } from '../shared/tasks';
+import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../shared/job';
+import { toFieldErrors } from '../shared/errors';
+import { parseModelJson } from '../shared/parse-model-json';
+import type { ResolvedPolicy } from '../shared/guards/policy';
+import { detectPii, maskPii, normalisePiiValue } from '../shared/guards/pii';
+import { detectToxicity } from '../shared/guards/toxicity';
+import { restoreDeep } from '../shared/guards/redact';
+import type { PiiSpan } from '../shared/guards/types';
+import { countBy, stringsOf, transformStrings } from '../shared/guards/json-strings';
+
+export interface ValidateArgs {
+  output?: unknown;
+  text?: string;
+  /** The original (unredacted) input. */
+  input: unknown;
+  /** Placeholders the input was redacted with; put back into the output first. */
+  placeholders?: Record<string, string>;
+  policy: ResolvedPolicy;
+  /**
+   * The deterministic fallback, when nothing better is left: a rule or grounding failure is
+   * recorded as `flagged` instead of failing the task (unless its action is `reject`).
+   */
+  lastResort?: boolean;
+}
+
+export interface Validation {
+  ok: boolean;
+  output?: unknown;
+  layers: Record<ValidationLayer, LayerOutcome>;
+  parse: 'object' | 'none' | 'fence' | 'extracted';
+  /** The first failing layer and the action for it. */
+  failed?: { layer: ValidationLayer; action: ValidationAction; issues: Issue[] };
+  moderation: NonNullable<ModerationMeta['output']>;
+}
+
+const SEVERITY: Record<ValidationAction, number> = {
+  clamp: 0,
+  're-ask': 1,
+  next: 2,
+  degrade: 3,
+  reject: 4,
+};
+
+const MAX_ISSUES = 20;
+
+/** Violation texts can quote model output: mask any PII before it travels further. */
+function safeIssues(issues: ReadonlyArray<Issue | Violation>): Issue[] {
+  return issues.slice(0, MAX_ISSUES).map((i) => ({
+    field: i.field,
+    message: maskPii(i.message.length > 300 ? `${i.message.slice(0, 300)}…` : i.message),
+    ...('rule' in i && i.rule ? { rule: i.rule } : {}),
+  }));
+}
+
+const skipped = (): LayerOutcome => ({ status: 'skipped' });
+
+export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Validation {
+  const layers: Record<ValidationLayer, LayerOutcome> = {
+    schema: skipped(),
+    rules: skipped(),
+    grounding: skipped(),
+    moderation: skipped(),
+  };
+  const moderation: Validation['moderation'] = {
+    pii: { found: [], action: 'none' },
+    toxicity: { score: 0, action: 'none' },
+    restored: 0,
+  };
+  const onFailure = (layer: 'schema' | 'grounding' | 'moderation'): ValidationAction =>
+    args.policy.actions[layer] ?? task.onFailure?.[layer] ?? 're-ask';
+  const fail = (
+    layer: ValidationLayer,
+    action: ValidationAction,
+    issues: Issue[],
+    parse: Validation['parse'],
+  ): Validation => {
+    layers[layer] = { status: 'failed', issues };
+    return { ok: false, layers, parse, failed: { layer, action, issues }, moderation };
+  };
+
+  // 1. Parse and schema. Model text is never handed to a raw JSON.parse.
+  let candidate = args.output;
+  let parse: Validation['parse'] = 'object';
+  if (candidate === undefined) {
+    const parsed = parseModelJson(args.text);
+    if (!parsed.ok) {
+      return fail(
+        'schema',
+        onFailure('schema'),
+        [{ field: '(output)', message: `${parsed.reason}: ${parsed.message}`, rule: 'parse' }],
+        'none',
+      );
+    }
+    candidate = parsed.value;
+    parse = parsed.repaired;
+  }
+  if (args.placeholders && Object.keys(args.placeholders).length > 0) {
+    const before = JSON.stringify(candidate);
+    candidate = restoreDeep(candidate, args.placeholders);
+    moderation.restored = Object.keys(args.placeholders).filter((p) => before.includes(p)).length;
+  }
+  const schema = task.output.safeParse(candidate);
+  if (!schema.success) {
+    return fail(
+      'schema',
+      onFailure('schema'),
+      safeIssues(toFieldErrors(schema.error.issues, 'output')),
+      parse,
+    );
+  }
+  let output: unknown = schema.data;
+  layers.schema = {
+    status: 'passed',
+    ...(parse === 'fence' || parse === 'extracted' ? { detail: `read from ${parse}` } : {}),
+  };
+
+  // 2. Business rules: clamp what can be safely repaired, fail on the rest.
+  const ctx = {
+    maxDiscountPercent: args.policy.maxDiscountPercent,
+    minConfidence: args.policy.minConfidence,
+  };
+  const clamped: Issue[] = [];
+  const broken: Array<{ action: ValidationAction; violations: Violation[] }> = [];
+  for (const rule of task.rules ?? []) {
+    const violations = rule.check(output, args.input, ctx);
+    if (violations.length === 0) continue;
+    const ruleAction = args.policy.actions[rule.id] ?? rule.action;
+    if (ruleAction === 'clamp' && rule.repair) {
+      const repaired = rule.repair(output, args.input, ctx);
+      if (rule.check(repaired, args.input, ctx).length === 0) {
+        output = repaired;
+        clamped.push(...violations);
+        continue;
+      }
+    }
+    broken.push({ action: ruleAction === 'clamp' ? 're-ask' : ruleAction, violations });
+  }
+  const ruleIssues = safeIssues([...broken.flatMap((b) => b.violations), ...clamped]);
+  const action = broken.reduce<ValidationAction>(
+    (a, b) => (SEVERITY[b.action] > SEVERITY[a] ? b.action : a),
+    're-ask',
+  );
+  if (broken.length > 0 && (!args.lastResort || action === 'reject')) {
+    return fail('rules', action, ruleIssues, parse);
+  }
+  layers.rules = broken.length
+    ? { status: 'flagged', detail: 'the last resort, served despite', issues: ruleIssues }
+    : task.rules?.length
+      ? clamped.length
+        ? { status: 'repaired', detail: 'clamped', issues: safeIssues(clamped) }
+        : { status: 'passed', detail: `${task.rules.length} rules` }
+      : { status: 'skipped', detail: 'the task declares no rules' };
+
+  // 3. Grounding: claims the input does not support.
+  if (task.grounding) {
+    const violations = task.grounding(output, args.input);
+    const action = onFailure('grounding');
+    if (violations.length > 0 && (!args.lastResort || action === 'reject'))
+      return fail('grounding', action, safeIssues(violations), parse);
+    layers.grounding = violations.length
+      ? {
+          status: 'flagged',
+          detail: 'the last resort, served despite',
+          issues: safeIssues(violations),
+        }
+      : { status: 'passed' };
+  } else {
+    layers.grounding = { status: 'skipped', detail: 'the task declares no grounding check' };
+  }
+
+  // 4. Output moderation: what the model brought in that the input did not have.
+  const verdict = moderateOutput(output, args.input, args.policy, moderation);
+  if (verdict.failed) return fail('moderation', onFailure('moderation'), verdict.issues, parse);
+  output = verdict.output;
+  layers.moderation = verdict.outcome;
+  return { ok: true, output, layers, parse, moderation };
+}
+
+function moderateOutput(
+  output: unknown,
+  input: unknown,
+  policy: ResolvedPolicy,
+  report: Validation['moderation'],
+): { failed: boolean; output: unknown; outcome: LayerOutcome; issues: Issue[] } {
+  const { output: rules, thresholds } = policy.moderation;
+  const inputStrings = stringsOf(input).map((s) => s.text);
+  const inputValues = new Set(
+    inputStrings.flatMap((t) =>
+      detectPii(t).map((s) => `${s.type}:${normalisePiiValue(s.type, s.value)}`),
+    ),
+  );
+  const inputText = inputStrings.join('\n').toLowerCase();
+  const issues: Issue[] = [];
+  const notes: string[] = [];
+  let changed = false;
+
+  // PII the input did not contain: a model inventing contact details or leaking memorised data.
+  const introduced = new Map<string, PiiSpan[]>();
+  if (rules.pii !== 'allow') {
+    for (const { path, text } of stringsOf(output)) {
+      const spans = detectPii(text, { minConfidence: thresholds.piiConfidence }).filter(
+        (s) => !inputValues.has(`${s.type}:${normalisePiiValue(s.type, s.value)}`),
+      );
+      if (spans.length > 0) introduced.set(path, spans);
+    }
+  }
+  const spans = [...introduced.values()].flat();
+  report.pii.found = countBy(spans.map((s) => s.type));
+  if (spans.length > 0) {
+    if (rules.pii === 'block') {
+      report.pii.action = 'blocked';
+      for (const [path, list] of introduced)
+        issues.push({
+          field: path,
+          message: `contains ${[...new Set(list.map((s) => s.type))].join(', ')} not present in the input`,
+          rule: 'output-pii',
+        });
+    } else if (rules.pii === 'redact') {
+      report.pii.action = 'redacted';
+      output = transformStrings(output, (text, path) =>
+        introduced.has(path) ? maskPii(text, introduced.get(path)) : text,
+      );
+      changed = true;
+      notes.push(`masked ${spans.length} PII value(s) not in the input`);
+    } else {
+      report.pii.action = 'flagged';
+      notes.push(`flagged ${spans.length} PII value(s) not in the input`);
+    }
+  }
+
+  // Profanity the input did not contain.
+  if (rules.toxicity !== 'allow') {
+    let worst = 0;
+    for (const { path, text } of stringsOf(output)) {
+      const scan = detectToxicity(text);
+      const fresh = scan.matches.filter(
+        (m) => !inputText.includes(text.slice(m.start, m.end).toLowerCase()),
+      );
+      if (fresh.length === 0) continue;
+      worst = Math.max(worst, scan.score);
+      if (scan.score >= thresholds.toxicity)
+        issues.push({ field: path, message: 'contains profanity', rule: 'output-toxicity' });
+    }
+    report.toxicity.score = Math.round(worst * 100) / 100;
+    if (worst >= thresholds.toxicity) {
+      report.toxicity.action = rules.toxicity === 'block' ? 'blocked' : 'flagged';
+      if (rules.toxicity === 'flag') notes.push('flagged profanity');
+    }
+  }
+  const blocked = report.pii.action === 'blocked' || report.toxicity.action === 'blocked';
+  if (blocked) return { failed: true, output, outcome: { status: 'failed' }, issues };
+  return {
+    failed: false,
+    output,
+    outcome: {
+      status: changed ? 'repaired' : notes.length > 0 ? 'flagged' : 'passed',
+      ...(notes.length ? { detail: notes.join('; ') } : {}),
+    },
+    issues,
+  };
+}

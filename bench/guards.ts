@@ -1,0 +1,190 @@
+/**
+ * `npm run bench:guards`: how well and how fast Keel's guards work on this machine.
+ *
+ * Accuracy: every detector on its labelled corpus in test/fixtures/guards (PII per type,
+ * prompt injection, toxicity), with the target where there is one. Speed: median and p95 per call
+ * on a realistic mixed 10 KB text stitched from the same corpora, after a warm-up, for each
+ * detector and for all three in a row. Pure CPU, no I/O in the loop; takes a few seconds.
+ * Writes bench/results/guards-latest.json.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { scorePii, type PiiCorpusCase } from '../shared/guards/corpus-score';
+import { detectInjection } from '../shared/guards/injection';
+import { detectPii } from '../shared/guards/pii';
+import { detectToxicity } from '../shared/guards/toxicity';
+import { PII_TYPES, type InjectionKind } from '../shared/guards/types';
+
+const ROOT = path.resolve(__dirname, '..');
+const TEXT_CHARS = 10 * 1024;
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
+
+interface InjectionCase {
+  id: string;
+  text: string;
+  injection: boolean;
+  kind?: InjectionKind;
+}
+interface ToxicityCase {
+  id: string;
+  text: string;
+  toxic: boolean;
+}
+
+const load = <T>(file: string): T[] =>
+  (
+    JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/guards', file), 'utf8')) as {
+      cases: T[];
+    }
+  ).cases;
+
+interface Row {
+  detector: string;
+  tp: number;
+  fp: number;
+  fn: number;
+  precision: number;
+  recall: number;
+  target?: { precision: number; recall: number };
+}
+
+/** Targets from the guards' brief; detectors without one report honest figures. */
+const TARGETS: Record<string, { precision: number; recall: number }> = {
+  'credit-card': { precision: 0.95, recall: 0.98 },
+  iban: { precision: 0.95, recall: 0.98 },
+  injection: { precision: 0.95, recall: 0.9 },
+};
+
+function binaryRow(detector: string, labels: boolean[], flagged: boolean[]): Row {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  labels.forEach((label, i) => {
+    if (flagged[i] && label) tp += 1;
+    else if (flagged[i]) fp += 1;
+    else if (label) fn += 1;
+  });
+  return {
+    detector,
+    tp,
+    fp,
+    fn,
+    precision: tp + fp ? tp / (tp + fp) : 1,
+    recall: tp + fn ? tp / (tp + fn) : 1,
+    target: TARGETS[detector],
+  };
+}
+
+/** Whole corpus texts, interleaved (mostly ordinary traffic, some attacks), cut to 10 KB. */
+function mixedText(pii: PiiCorpusCase[], inj: InjectionCase[], tox: ToxicityCase[]): string {
+  const benign = inj.filter((c) => !c.injection);
+  const attacks = inj.filter((c) => c.injection);
+  const parts: string[] = [];
+  let length = 0;
+  for (let i = 0; length < TEXT_CHARS; i += 1) {
+    const next = [pii[i % pii.length], benign[i % benign.length], tox[i % tox.length]];
+    if (i % 4 === 3) next.push(attacks[(i * 7) % attacks.length]);
+    for (const c of next) {
+      if (!c) continue;
+      parts.push(c.text);
+      length += c.text.length + 2;
+    }
+  }
+  let text = parts.join('\n\n').slice(0, TEXT_CHARS);
+  if (/[\ud800-\udbff]$/.test(text)) text = text.slice(0, -1);
+  return text;
+}
+
+const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function time(fn: () => unknown): { medianMs: number; p95Ms: number; n: number } {
+  for (let i = 0; i < WARMUP; i += 1) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < ITERATIONS; i += 1) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (p: number): number =>
+    samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))] ?? NaN;
+  return { medianMs: round(at(50)), p95Ms: round(at(95)), n: samples.length };
+}
+
+function main(): void {
+  const pii = load<PiiCorpusCase>('pii-corpus.json');
+  const inj = load<InjectionCase>('injection-corpus.json');
+  const tox = load<ToxicityCase>('toxicity-corpus.json');
+
+  const piiScores = scorePii(pii, (text) => detectPii(text));
+  const rows: Row[] = [
+    ...PII_TYPES.map((type) => ({ detector: type, ...piiScores[type], target: TARGETS[type] })),
+    binaryRow(
+      'injection',
+      inj.map((c) => c.injection),
+      inj.map((c) => detectInjection(c.text).score >= 0.5),
+    ),
+    binaryRow(
+      'toxicity',
+      tox.map((c) => c.toxic),
+      tox.map((c) => detectToxicity(c.text).score >= 0.5),
+    ),
+  ];
+
+  const text = mixedText(pii, inj, tox);
+  const timing = {
+    detectPii: time(() => detectPii(text)),
+    detectInjection: time(() => detectInjection(text)),
+    detectToxicity: time(() => detectToxicity(text)),
+    allThree: time(() => {
+      detectPii(text);
+      detectInjection(text);
+      detectToxicity(text);
+    }),
+  };
+
+  const met = (r: Row): boolean | undefined =>
+    r.target && r.precision >= r.target.precision && r.recall >= r.target.recall;
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    corpora: { pii: pii.length, injection: inj.length, toxicity: tox.length },
+    accuracy: rows.map((r) => ({
+      ...r,
+      precision: round(r.precision),
+      recall: round(r.recall),
+      met: met(r),
+    })),
+    timing: { textChars: text.length, warmup: WARMUP, ...timing },
+  };
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(
+    path.join(ROOT, 'bench/results/guards-latest.json'),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
+
+  const pct = (n: number): string => n.toFixed(3);
+  console.log(
+    '\n| detector | TP | FP | FN | precision | recall | target | met |\n| --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of rows) {
+    const target = r.target ? `P ≥ ${r.target.precision}, R ≥ ${r.target.recall}` : '—';
+    const ok = met(r);
+    const verdict = ok === undefined ? '—' : ok ? 'met' : 'NOT MET';
+    console.log(
+      `| ${r.detector} | ${r.tp} | ${r.fp} | ${r.fn} | ${pct(r.precision)} | ${pct(r.recall)} | ${target} | ${verdict} |`,
+    );
+  }
+  console.log(
+    `\nPer call on a ${text.length}-character mixed text (${ITERATIONS} runs after ${WARMUP} warm-up):`,
+  );
+  console.log('\n| detector | median ms | p95 ms |\n| --- | --- | --- |');
+  for (const [name, t] of Object.entries(timing)) {
+    console.log(`| ${name} | ${t.medianMs} | ${t.p95Ms} |`);
+  }
+  console.log('\nWritten to bench/results/guards-latest.json');
+}
+
+main();

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { PII_TYPES, type PiiType } from './types';
+import { VALIDATION_ACTIONS, type ValidationAction } from '../tasks/task-definition';
+
+/**
+ * Moderation and rule limits are data, per task and per tenant. The worker resolves them once per
+ * request (built-in defaults ← the config's `policies.default` ← the tenant's ← the tenant's
+ * entry for the task) and the result is recorded in the workflow history with the plan.
+ */
+
+/** PII: `redact` (placeholders before an external model, values restored in the output), `flag`
+ * (record only), `block` (input: 422 before any call; output: the answer is rejected), `allow`. */
+export const PiiAction = z.enum(['redact', 'flag', 'block', 'allow']);
+export type PiiAction = z.infer<typeof PiiAction>;
+/** Injection and toxicity: `block`, `flag` (record only) or `allow` (not scanned). */
+export const ThreatAction = z.enum(['block', 'flag', 'allow']);
+export type ThreatAction = z.infer<typeof ThreatAction>;
+
+/** Types redacted by default. Names and addresses are heuristic: flagged, not rewritten. */
+export const DEFAULT_REDACTED_PII: readonly PiiType[] = [
+  'email',
+  'phone',
+  'credit-card',
+  'iban',
+  'ssn',
+  'ip-address',
+  'secret',
+];
+
+export const ModerationPolicy = z
+  .object({
+    input: z
+      .object({
+        pii: PiiAction.default('redact'),
+        /** Which detected types `redact` rewrites (and `block` refuses). */
+        piiTypes: z.array(z.enum(PII_TYPES)).default([...DEFAULT_REDACTED_PII]),
+        injection: ThreatAction.default('flag'),
+        toxicity: ThreatAction.default('flag'),
+      })
+      .strict()
+      .default({
+        pii: 'redact',
+        piiTypes: [...DEFAULT_REDACTED_PII],
+        injection: 'flag',
+        toxicity: 'flag',
+      }),
+    output: z
+      .object({
+        /** PII in the answer that the input did not contain (a model inventing or leaking it). */
+        pii: PiiAction.default('redact'),
+        /** Profanity in the answer that the input did not contain. */
+        toxicity: ThreatAction.default('block'),
+      })
+      .strict()
+      .default({ pii: 'redact', toxicity: 'block' }),
+    thresholds: z
+      .object({
+        injection: z.number().min(0).max(1).default(0.5),
+        toxicity: z.number().min(0).max(1).default(0.5),
+        piiConfidence: z.number().min(0).max(1).default(0.5),
+      })
+      .strict()
+      .default({ injection: 0.5, toxicity: 0.5, piiConfidence: 0.5 }),
+  })
+  .strict();
+export type ModerationPolicy = z.infer<typeof ModerationPolicy>;
+
+/** One level of overrides: every key optional, nested objects merged key by key. */
+export const PolicyPatch = z
+  .object({
+    /**
+     * Overrides of the task's validation actions, keyed by rule id or by layer (`schema`,
+     * `grounding`, `moderation`): e.g. `{"total-is-sum-of-amounts": "reject"}`.
+     */
+    actions: z.record(z.string().min(1), z.enum(VALIDATION_ACTIONS)).optional(),
+    maxDiscountPercent: z.number().min(0).max(100).optional(),
+    minConfidence: z.number().min(0).max(1).optional(),
+    moderation: z
+      .object({
+        input: ModerationPolicy.shape.input.unwrap().partial().optional(),
+        output: ModerationPolicy.shape.output.unwrap().partial().optional(),
+        thresholds: ModerationPolicy.shape.thresholds.unwrap().partial().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type PolicyPatch = z.infer<typeof PolicyPatch>;
+
+export const PoliciesConfig = z
+  .object({
+    default: PolicyPatch.optional(),
+    tenants: z
+      .record(
+        z.string().min(1),
+        PolicyPatch.extend({ tasks: z.record(z.string().min(1), PolicyPatch).optional() }).strict(),
+      )
+      .optional(),
+  })
+  .strict();
+export type PoliciesConfig = z.infer<typeof PoliciesConfig>;
+
+/** The policy one request runs under. */
+export interface ResolvedPolicy {
+  /** Validation actions overridden for this tenant and task, by rule id or layer. */
+  actions: Record<string, ValidationAction>;
+  maxDiscountPercent: number;
+  minConfidence: number;
+  moderation: ModerationPolicy;
+}
+
+export const BUILT_IN_POLICY: ResolvedPolicy = {
+  actions: {},
+  maxDiscountPercent: 15,
+  minConfidence: 0.5,
+  moderation: ModerationPolicy.parse({}),
+};
+
+function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPolicy {
+  if (!patch) return base;
+  const m = patch.moderation;
+  return {
+    actions: { ...base.actions, ...patch.actions },
+    maxDiscountPercent: patch.maxDiscountPercent ?? base.maxDiscountPercent,
+    minConfidence: patch.minConfidence ?? base.minConfidence,
+    moderation: {
+      input: { ...base.moderation.input, ...m?.input },
+      output: { ...base.moderation.output, ...m?.output },
+      thresholds: { ...base.moderation.thresholds, ...m?.thresholds },
+    },
+  };
+}
+
+/** Built-in ← task defaults ← config default ← tenant ← tenant's task entry. */
+export function resolvePolicy(args: {
+  config: PoliciesConfig | undefined;
+  tenantId: string;
+  task: string;
+  taskDefaults?: PolicyPatch;
+}): ResolvedPolicy {
+  const tenant = args.config?.tenants?.[args.tenantId];
+  const { tasks, ...tenantPatch } = tenant ?? {};
+  return [
+    args.taskDefaults,
+    args.config?.default,
+    tenantPatch,
+    tasks?.[args.task],
+  ].reduce<ResolvedPolicy>((acc, patch) => apply(acc, patch), BUILT_IN_POLICY);
+}

@@ -1,0 +1,95 @@
+/**
+ * Grounding helpers shared by tasks: is this quote really in that document? Pure and
+ * workflow-safe (string operations only).
+ *
+ * Normalisation, applied to both sides the same way:
+ * 1. Unicode NFKC (full-width letters, ligatures, `…` → `...`, non-breaking spaces → spaces);
+ * 2. curly single quotes and primes → `'`, curly double quotes → `"`, every dash → `-`;
+ * 3. lower case;
+ * 4. diacritics folded (`Café` → `cafe`): models drop or add accents freely, and folding both
+ *    sides keeps the comparison symmetric;
+ * 5. apostrophes removed (`don't` → `dont`, so `don’t`/`dont` agree), every other character that
+ *    is not a letter or a digit becomes a space, whitespace collapses.
+ * A quote then matches when its normalised form occurs in the normalised document on word
+ * boundaries: `art` is not found in `start`.
+ */
+import { stemWord } from './local/summarize-extractive';
+
+const SINGLE_QUOTES = /[‘’‚‛′`´]/g;
+const DOUBLE_QUOTES = /[“”„‟″«»]/g;
+const DASHES = /[‐‑‒–—―−]/g;
+const MARKS = /\p{M}+/gu;
+const NOT_WORD = /[^\p{L}\p{N}]+/gu;
+
+/** The comparison form described above: lower-case words and digits separated by single spaces. */
+export function normaliseForGrounding(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(SINGLE_QUOTES, "'")
+    .replace(DOUBLE_QUOTES, '"')
+    .replace(DASHES, '-')
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(MARKS, '')
+    .replace(/'/g, '')
+    .replace(NOT_WORD, ' ')
+    .trim();
+}
+
+/** True when `needle` occurs in `haystack`, both already normalised, on word boundaries. */
+function containsWords(haystack: string, needle: string): boolean {
+  return needle !== '' && ` ${haystack} `.includes(` ${needle} `);
+}
+
+/**
+ * Whether `quote` is found in `document`, up to case, whitespace, punctuation, quote and dash
+ * styles, Unicode forms and diacritics. A quote with no letter or digit is never found: there is
+ * nothing to ground.
+ */
+export function quoteIsInDocument(quote: string, document: string): boolean {
+  return containsWords(normaliseForGrounding(document), normaliseForGrounding(quote));
+}
+
+/** Like `quoteIsInDocument` for many quotes against one document, normalising it once. */
+export function createQuoteMatcher(document: string): (quote: string) => boolean {
+  const normalised = normaliseForGrounding(document);
+  return (quote) => containsWords(normalised, normaliseForGrounding(quote));
+}
+
+const stems = (text: string): string[] =>
+  normaliseForGrounding(text)
+    .split(' ')
+    .filter((w) => w !== '')
+    .map(stemWord);
+
+/**
+ * A looser test for short terms: found verbatim (as `quoteIsInDocument`), or as the same
+ * sequence of word stems, so `"charge"` is found in "two charges" and `"stopped working"` in
+ * "it stops working". Meant for keywords a classifier quotes, not for quotations.
+ */
+export function termIsInText(term: string, text: string): boolean {
+  if (quoteIsInDocument(term, text)) return true;
+  const want = stems(term);
+  if (want.length === 0) return false;
+  const have = stems(text);
+  for (let i = 0; i + want.length <= have.length; i++) {
+    if (want.every((s, k) => have[i + k] === s)) return true;
+  }
+  return false;
+}
+
+/** Phrases a text puts in double quotes, straight (`"…"`) or curly (`“…”`). */
+export function quotedPhrases(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/"([^"\n]+)"|“([^”\n]+)”/g)) {
+    const phrase = (m[1] ?? m[2] ?? '').trim();
+    if (phrase !== '') out.push(phrase);
+  }
+  return out;
+}
+
+/** A short excerpt of model output for a violation message: it travels into re-ask prompts. */
+export function excerpt(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
