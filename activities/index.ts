@@ -8,6 +8,7 @@ import type { ProviderHealth } from '../shared/runtime/provider-health';
 import type { LastGoodAnswers } from '../shared/runtime/last-good';
 import { createCallModelActivity } from './call-model';
 import { createPipelineActivities } from './pipeline-activities';
+import { createReviewActivities } from './review-activities';
 import { createLocalProvider } from './providers/local-provider';
 import type { ModelProvider } from './providers/model-provider';
 
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
       inputKeySecret: deps.inputKeySecret ?? 'keel-development-input-key',
     }),
     ...createCallModelActivity({ providers, registry, now, health: deps.health }),
+    ...createReviewActivities({ now }),
   };
 }
 

@@ -20,6 +20,8 @@ export interface InputScreening {
   redactedInput?: unknown;
   /** placeholder → value, to restore in the output. Workflow-internal; never logged. */
   placeholders?: Record<string, string>;
+  /** Why a person must approve the answer (a flag under a `review` policy). */
+  review?: string[];
   report: ModerationMeta['input'];
 }
 
@@ -28,6 +30,8 @@ const field = (path: string): string => (path === '(root)' ? 'input' : `input.${
 export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreening {
   const { input: rules, thresholds } = policy.moderation;
   const strings = stringsOf(input);
+  const review: string[] = [];
+  const flags = (): Pick<InputScreening, 'review'> => (review.length ? { review } : {});
   const report: InputScreening['report'] = {
     pii: { found: [], action: 'none' },
     injection: { score: 0, action: 'none' },
@@ -48,6 +52,8 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
     if (worst.fields.length > 0) {
       report.injection.kinds = [...worst.kinds];
       report.injection.action = rules.injection === 'block' ? 'blocked' : 'flagged';
+      if (rules.injection === 'review')
+        review.push(`possible prompt injection in ${worst.fields.join(', ')}`);
       if (rules.injection === 'block') {
         return {
           blocked: {
@@ -75,6 +81,7 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
     report.toxicity.score = round(worst);
     if (fields.length > 0) {
       report.toxicity.action = rules.toxicity === 'block' ? 'blocked' : 'flagged';
+      if (rules.toxicity === 'review') review.push(`profanity in ${fields.join(', ')}`);
       if (rules.toxicity === 'block') {
         return {
           blocked: {
@@ -89,7 +96,7 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
 
   if (rules.pii === 'allow') {
     report.pii.action = 'allowed';
-    return { report };
+    return { report, ...flags() };
   }
   const found = new Map<string, PiiSpan[]>();
   for (const { path, text } of strings) {
@@ -102,7 +109,7 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
     [...found].map(([p, spans]) => [p, spans.filter((s) => rules.piiTypes.includes(s.type))]),
   );
   const actedCount = [...acted.values()].reduce((n, s) => n + s.length, 0);
-  if (all.length === 0) return { report };
+  if (all.length === 0) return { report, ...flags() };
   if (rules.pii === 'block' && actedCount > 0) {
     report.pii.action = 'blocked';
     return {
@@ -120,14 +127,14 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
   }
   if (rules.pii !== 'redact' || actedCount === 0) {
     report.pii.action = 'flagged';
-    return { report };
+    return { report, ...flags() };
   }
   const redactor = createRedactor();
   const redactedInput = transformStrings(input, (text, path) =>
     acted.get(path)?.length ? redactor.redact(text, acted.get(path)) : text,
   );
   report.pii.action = 'redacted';
-  return { redactedInput, placeholders: redactor.placeholders(), report };
+  return { redactedInput, placeholders: redactor.placeholders(), report, ...flags() };
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;

@@ -27,6 +27,11 @@ export interface ValidateArgs {
    * recorded as `flagged` instead of failing the task (unless its action is `reject`).
    */
   lastResort?: boolean;
+  /**
+   * A reviewer's edit: only the schema and the rules, and a rule that would clamp fails instead
+   * (a person should see the limit, not have their value silently changed).
+   */
+  reviewerEdit?: boolean;
 }
 
 export interface Validation {
@@ -36,6 +41,8 @@ export interface Validation {
   parse: 'object' | 'none' | 'fence' | 'extracted';
   /** The first failing layer and the action for it. */
   failed?: { layer: ValidationLayer; action: ValidationAction; issues: Issue[] };
+  /** The schema-valid output a later layer failed: what a reviewer sees when the action is review. */
+  proposed?: unknown;
   moderation: NonNullable<ModerationMeta['output']>;
 }
 
@@ -44,7 +51,8 @@ const SEVERITY: Record<ValidationAction, number> = {
   're-ask': 1,
   next: 2,
   degrade: 3,
-  reject: 4,
+  review: 4,
+  reject: 5,
 };
 
 const MAX_ISSUES = 20;
@@ -81,8 +89,16 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
     parse: Validation['parse'],
   ): Validation => {
     layers[layer] = { status: 'failed', issues };
-    return { ok: false, layers, parse, failed: { layer, action, issues }, moderation };
+    return {
+      ok: false,
+      layers,
+      parse,
+      failed: { layer, action, issues },
+      moderation,
+      ...(layer === 'schema' ? {} : { proposed: output }),
+    };
   };
+  let output: unknown;
 
   // 1. Parse and schema. Model text is never handed to a raw JSON.parse.
   let candidate = args.output;
@@ -114,7 +130,7 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
       parse,
     );
   }
-  let output: unknown = schema.data;
+  output = schema.data;
   layers.schema = {
     status: 'passed',
     ...(parse === 'fence' || parse === 'extracted' ? { detail: `read from ${parse}` } : {}),
@@ -131,7 +147,7 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
     const violations = rule.check(output, args.input, ctx);
     if (violations.length === 0) continue;
     const ruleAction = args.policy.actions[rule.id] ?? rule.action;
-    if (ruleAction === 'clamp' && rule.repair) {
+    if (ruleAction === 'clamp' && rule.repair && !args.reviewerEdit) {
       const repaired = rule.repair(output, args.input, ctx);
       if (rule.check(repaired, args.input, ctx).length === 0) {
         output = repaired;
@@ -156,6 +172,8 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
         ? { status: 'repaired', detail: 'clamped', issues: safeIssues(clamped) }
         : { status: 'passed', detail: `${task.rules.length} rules` }
       : { status: 'skipped', detail: 'the task declares no rules' };
+
+  if (args.reviewerEdit) return { ok: true, output, layers, parse, moderation };
 
   // 3. Grounding: claims the input does not support.
   if (task.grounding) {

@@ -12,6 +12,8 @@ import { TasksController } from './tasks.controller';
 import type { TenantDirectory } from './tenants';
 import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANTS } from './tokens';
 import { ProvidersController } from './providers.controller';
+import { ReviewsController } from './reviews.controller';
+import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 
 export interface AppDeps {
@@ -33,6 +35,7 @@ export class AppModule {
         ProvidersController,
         HealthController,
         DocsController,
+        ReviewsController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -42,6 +45,7 @@ export class AppModule {
         { provide: PROVIDER_HEALTH, useValue: deps.health },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         JobsService,
+        ReviewsService,
       ],
     };
   }

@@ -9,11 +9,15 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ProblemError } from './problem';
 import { TENANTS } from './tokens';
-import type { Tenant, TenantDirectory } from './tenants';
+import { Role, type Tenant, type TenantDirectory } from './tenants';
 
 const PUBLIC = 'keel:public';
+const ROLES = 'keel:roles';
 /** Marks a route that needs no API key (health, docs). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC, true);
+/** The key must carry one of these roles (default: `caller`). */
+export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(ROLES, roles);
 
 export interface AuthedRequest extends Request {
   tenant: Tenant;
@@ -50,6 +54,18 @@ export class ApiKeyGuard implements CanActivate {
     if (!match?.[1]) throw unauthorized('The Authorization header must be `Bearer <api key>`.');
     const tenant = this.tenants.authenticate(match[1]);
     if (!tenant) throw unauthorized('The API key is not valid.');
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [
+      context.getHandler(),
+      context.getClass(),
+    ]) ?? [Role.caller];
+    if (!roles.some((r) => tenant.roles.includes(r))) {
+      throw new ProblemError(
+        403,
+        'forbidden',
+        'Forbidden',
+        `This route needs the ${roles.join(' or ')} role.`,
+      );
+    }
     req.tenant = tenant;
     return true;
   }

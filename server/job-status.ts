@@ -7,6 +7,7 @@ import {
 } from '@temporalio/common';
 import { FailureType } from '../shared/errors';
 import { JobStatus } from '../shared/job';
+import { SearchAttr } from '../shared/messages';
 import { ProblemError, type Problem } from './problem';
 
 /** Maps a failed workflow to the caller's problem. Messages are Keel's own, never model text. */
@@ -38,6 +39,24 @@ export function problemForFailure(err: unknown, jobId: string): ProblemError {
           'The answer broke a rule',
           'The model’s answer broke a business rule whose action is reject.',
           { jobId, errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [] },
+        );
+      case FailureType.ReviewRejected: {
+        const audit = details[0] as { reviewer?: string; comment?: string } | undefined;
+        return new ProblemError(
+          422,
+          'review-rejected',
+          'Rejected by a reviewer',
+          'A reviewer rejected the answer.',
+          { jobId, reviewer: audit?.reviewer, comment: audit?.comment },
+        );
+      }
+      case FailureType.ReviewExpired:
+        return new ProblemError(
+          422,
+          'review-expired',
+          'Review deadline passed',
+          'No reviewer decided before the deadlines, and the policy rejects the task.',
+          { jobId },
         );
       case FailureType.AllCandidatesFailed:
       case FailureType.InvalidOutput: {
@@ -84,6 +103,9 @@ export function problemForFailure(err: unknown, jobId: string): ProblemError {
 export function statusOf(desc: WorkflowExecutionDescription): JobStatus {
   switch (desc.status.name) {
     case 'RUNNING':
+      return desc.typedSearchAttributes.get(SearchAttr.status) === JobStatus.awaitingReview
+        ? JobStatus.awaitingReview
+        : JobStatus.running;
     case 'CONTINUED_AS_NEW':
     case 'UNSPECIFIED':
     case 'PAUSED':

@@ -46,7 +46,11 @@ export interface JobView {
 }
 
 export type RunOutcome =
-  { kind: 'completed'; jobId: string; result: RunTaskResult } | { kind: 'accepted'; jobId: string };
+  | { kind: 'completed'; jobId: string; result: RunTaskResult }
+  | { kind: 'accepted'; jobId: string; status: JobStatus };
+
+/** While a sync caller waits, how often the job's status is looked at (a review ends the wait). */
+const STATUS_POLL_MS = 250;
 
 const JOB_ID =
   /^([a-z0-9]+(?:-[a-z0-9]+)*)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
@@ -121,17 +125,31 @@ export class JobsService {
     const handle = await this.startWorkflow(jobId, request, key !== undefined);
 
     const waitMs = Math.min(options.maxSyncMs ?? task.envelope.maxSyncMs, task.envelope.maxSyncMs);
-    if (waitMs <= 0) return { kind: 'accepted', jobId };
+    if (waitMs <= 0) return { kind: 'accepted', jobId, status: JobStatus.running };
     const controller = new AbortController();
+    let status: JobStatus = JobStatus.running;
     const timer = setTimeout(() => controller.abort(), waitMs);
+    // A task waiting for a person will not finish within any sync budget: answer 202 at once.
+    const watch = setInterval(() => {
+      handle
+        .describe()
+        .then((d) => {
+          if (statusOf(d) === JobStatus.awaitingReview) {
+            status = JobStatus.awaitingReview;
+            controller.abort();
+          }
+        })
+        .catch(() => undefined);
+    }, STATUS_POLL_MS);
     try {
       const result = await this.client.withAbortSignal(controller.signal, () => handle.result());
       return { kind: 'completed', jobId, result };
     } catch (err) {
-      if (controller.signal.aborted) return { kind: 'accepted', jobId };
+      if (controller.signal.aborted) return { kind: 'accepted', jobId, status };
       throw problemForFailure(err, jobId);
     } finally {
       clearTimeout(timer);
+      clearInterval(watch);
     }
   }
 
@@ -223,7 +241,7 @@ export class JobsService {
       view.output = result.output;
       view.meta = result.meta;
       view.steps = result.steps;
-    } else if (view.status !== JobStatus.running) {
+    } else if (view.status !== JobStatus.running && view.status !== JobStatus.awaitingReview) {
       try {
         await handle.result();
       } catch (err) {

@@ -6,7 +6,7 @@ import { createLogger } from '../shared/runtime/logger';
 import { connectClient } from '../shared/runtime/temporal-connection';
 import { ProviderHealth } from '../shared/runtime/provider-health';
 import { createApp } from './create-app';
-import { DEMO_TENANT, TenantDirectory } from './tenants';
+import { TenantDirectory } from './tenants';
 
 /** `npm run server`: one stateless API process. Run N behind a load balancer to scale out. */
 async function main(): Promise<void> {
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const app = await createApp({
     config,
     client,
-    tenants: new TenantDirectory([{ apiKey: demo.key, tenant: DEMO_TENANT }]),
+    tenants: TenantDirectory.fromConfig(demo.key, config.models.tenants),
     logger,
     health: new ProviderHealth(client, config.taskQueue, logger, config.models.breaker),
   });

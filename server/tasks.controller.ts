@@ -25,7 +25,7 @@ export class TasksController {
     });
     if (outcome.kind === 'accepted') {
       res.status(202).location(`/v1/jobs/${outcome.jobId}`);
-      return { jobId: outcome.jobId, status: 'running' };
+      return { jobId: outcome.jobId, status: outcome.status };
     }
     const { output, meta } = outcome.result;
     return { jobId: outcome.jobId, status: 'completed', output, meta };

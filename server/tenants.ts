@@ -6,11 +6,19 @@ export type Role = (typeof Role)[keyof typeof Role];
 export interface Tenant {
   id: string;
   roles: readonly Role[];
+  /** The key's name: who acted (a reviewer's identity in the audit). */
+  keyName: string;
 }
 
 interface TenantKey {
   tenant: Tenant;
   keyHash: Buffer;
+}
+
+/** A key from the config file: only its SHA-256 digest is known. */
+export interface HashedKey {
+  sha256: string;
+  tenant: Tenant;
 }
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
@@ -19,8 +27,30 @@ const sha256 = (value: string): Buffer => createHash('sha256').update(value).dig
 export class TenantDirectory {
   private readonly keys: TenantKey[];
 
-  constructor(entries: Array<{ apiKey: string; tenant: Tenant }>) {
-    this.keys = entries.map((e) => ({ tenant: e.tenant, keyHash: sha256(e.apiKey) }));
+  constructor(entries: Array<{ apiKey: string; tenant: Tenant }>, hashed: HashedKey[] = []) {
+    this.keys = [
+      ...entries.map((e) => ({ tenant: e.tenant, keyHash: sha256(e.apiKey) })),
+      ...hashed.map((h) => ({ tenant: h.tenant, keyHash: Buffer.from(h.sha256, 'hex') })),
+    ];
+  }
+
+  /** The demo tenant plus the config file's tenants. */
+  static fromConfig(
+    demoKey: string,
+    tenants: ReadonlyArray<{
+      id: string;
+      keys: ReadonlyArray<{ name: string; sha256: string; roles: readonly Role[] }>;
+    }>,
+  ): TenantDirectory {
+    return new TenantDirectory(
+      [{ apiKey: demoKey, tenant: DEMO_TENANT }],
+      tenants.flatMap((t) =>
+        t.keys.map((k) => ({
+          sha256: k.sha256,
+          tenant: { id: t.id, roles: k.roles, keyName: k.name },
+        })),
+      ),
+    );
   }
 
   authenticate(apiKey: string): Tenant | undefined {
@@ -33,4 +63,8 @@ export class TenantDirectory {
   }
 }
 
-export const DEMO_TENANT: Tenant = { id: 'demo', roles: [Role.caller, Role.reviewer, Role.admin] };
+export const DEMO_TENANT: Tenant = {
+  id: 'demo',
+  roles: [Role.caller, Role.reviewer, Role.admin],
+  keyName: 'demo',
+};

@@ -16,6 +16,16 @@ export const FailureType = {
   InputRejected: 'InputRejected',
   /** An answer broke a rule whose action is `reject`. 422 with the violations. */
   OutputRejected: 'OutputRejected',
+  /** A reviewer rejected the answer. 422. */
+  ReviewRejected: 'ReviewRejected',
+  /** Both review deadlines passed and the policy says reject. 504-ish: reported as 422. */
+  ReviewExpired: 'ReviewExpired',
+  /** A decision for a task already decided. 409. */
+  ReviewAlreadyDecided: 'ReviewAlreadyDecided',
+  /** A decision for a task not waiting for one (or another tenant's). 404. */
+  ReviewNotPending: 'ReviewNotPending',
+  /** An edited output that fails the schema or a rule. 422; the task keeps waiting. */
+  ReviewEditInvalid: 'ReviewEditInvalid',
   /** Every route candidate failed; the failure's details list why. */
   AllCandidatesFailed: 'AllCandidatesFailed',
   /** The route names a model the registry does not have. Non-retryable. */

@@ -6,6 +6,8 @@ export const JobStatus = {
   failed: 'failed',
   cancelled: 'cancelled',
   timedOut: 'timed_out',
+  /** Waiting for a reviewer's decision (human review). */
+  awaitingReview: 'awaiting_review',
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
 
@@ -38,7 +40,7 @@ export const LayerOutcome = z.object({
 });
 export type LayerOutcome = z.infer<typeof LayerOutcome>;
 
-const ACTIONS = ['clamp', 're-ask', 'next', 'degrade', 'reject'] as const;
+const ACTIONS = ['clamp', 're-ask', 'next', 'degrade', 'review', 'reject'] as const;
 
 export const ValidationMeta = z
   .object({
@@ -100,6 +102,22 @@ export const ModerationMeta = z
   .describe('What was detected (types and counts, never values) and what was done.');
 export type ModerationMeta = z.infer<typeof ModerationMeta>;
 
+export const ReviewDecisionKind = z.enum(['approve', 'reject', 'edit']);
+
+/** The decision's audit record, in the result's meta and in the history. */
+export const ReviewAudit = z.object({
+  decision: ReviewDecisionKind,
+  reviewer: z.string(),
+  decidedAt: z.string().describe('ISO time the decision was accepted.'),
+  comment: z.string().optional(),
+  changes: z
+    .array(z.object({ path: z.string(), before: z.unknown(), after: z.unknown() }))
+    .describe('What the reviewer changed in the proposed output (edit only).'),
+  reasons: z.array(z.string()).describe('Why the task went to review.'),
+  group: z.enum(['reviewers', 'escalation']).describe('Which group decided.'),
+});
+export type ReviewAudit = z.infer<typeof ReviewAudit>;
+
 export const ResultMeta = z.object({
   provider: z.string(),
   model: z.string(),
@@ -122,6 +140,9 @@ export const ResultMeta = z.object({
     .number()
     .min(0)
     .describe('Every billed call, failed ones included, at registry prices.'),
+  review: ReviewAudit.optional().describe(
+    'When a person decided: who, when, what changed, and why the task went to review.',
+  ),
   lastGood: z
     .object({ jobId: z.string(), ageMs: z.number().int().min(0) })
     .optional()
@@ -159,6 +180,10 @@ export const TaskOptions = z
       .max(5)
       .optional()
       .describe('Ordered provider:model candidates, replacing the task route.'),
+    review: z
+      .enum(['always'])
+      .optional()
+      .describe('`always`: a reviewer must approve (or edit) the answer before it is returned.'),
     allowDegraded: z
       .boolean()
       .optional()

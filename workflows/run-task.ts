@@ -31,6 +31,8 @@ import type {
 } from '../shared/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
 import { attemptsOf, billedUsageOf, describeFailure } from './failure-info';
+import { awaitReview } from './review';
+import type { ReviewAudit } from '../shared/job';
 
 /**
  * Admission, validation and recording are fast, CPU-only steps: they run as local activities (in
@@ -76,6 +78,8 @@ interface Answer {
   path: ResultPath;
   validation?: ValidationResult;
   lastGood?: { jobId: string; ageMs: number };
+  /** Set when a validation layer's action is `review`: why a person must look. */
+  review?: string[];
 }
 
 /** What one candidate came to: an answer, or where to go next. */
@@ -208,6 +212,20 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
       reasons.push(
         `${ref} failed ${failed.layer}: ${failed.issues.map((e) => `${e.field} ${e.message}`).join('; ')} → ${action}`,
       );
+      if (action === 'review') {
+        return {
+          answer: {
+            output: validation.proposed,
+            provider: call.provider,
+            model: call.model,
+            path,
+            validation,
+            review: [
+              `${failed.layer}: ${failed.issues.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+            ],
+          },
+        };
+      }
       if (!again) {
         return {
           next: action === 'clamp' || action === 're-ask' ? 'next' : action,
@@ -291,7 +309,51 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
       ),
     );
   }
-  const accepted = answer!;
+  let accepted = answer!;
+
+  // Human review: a trigger holds the answer until a person decides, durably, with a deadline.
+  const reviewReasons = [
+    ...(accepted.review ?? []),
+    ...(screening.review ?? []),
+    ...(request.options.review === 'always' ? ['requested by the caller (options.review)'] : []),
+  ];
+  let reviewAudit: ReviewAudit | undefined;
+  if (reviewReasons.length > 0) {
+    const reviewed = await awaitReview({
+      request,
+      plan,
+      proposal: accepted,
+      reasons: reviewReasons,
+      state,
+      step,
+      validateEdit: (output) =>
+        validateOutput({
+          task: request.task,
+          output,
+          input: plan.input,
+          policy: plan.policy,
+          reviewerEdit: true,
+        }),
+    });
+    if (reviewed.kind === 'rejected') {
+      fail(
+        ApplicationFailure.nonRetryable(
+          reviewed.expired
+            ? 'The review deadline passed and the policy rejects the task'
+            : 'A reviewer rejected the answer',
+          reviewed.expired ? FailureType.ReviewExpired : FailureType.ReviewRejected,
+          reviewed.audit ?? { reasons: reviewReasons },
+        ),
+      );
+    }
+    if (reviewed.kind === 'decided') {
+      reviewAudit = reviewed.audit;
+      accepted = { ...accepted, output: reviewed.output, path: 'review' };
+    } else {
+      reasons.push('review deadline passed: served the proposed answer');
+      accepted = { ...accepted, path: 'degraded' };
+    }
+  }
   const v = accepted.validation;
   const lastGoodNote: LayerOutcome = {
     status: 'skipped',
@@ -327,6 +389,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
       },
       costUsd: Math.round(usage.costUsd * 1e6) / 1e6,
       ...(accepted.lastGood ? { lastGood: accepted.lastGood } : {}),
+      ...(reviewAudit ? { review: reviewAudit } : {}),
     },
   });
   step({ name: 'record', outcome: 'ok' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PII_TYPES, type PiiType } from './types';
 import { VALIDATION_ACTIONS, type ValidationAction } from '../tasks/task-definition';
+import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../review';
 
 /**
  * Moderation and rule limits are data, per task and per tenant. The worker resolves them once per
@@ -12,8 +13,11 @@ import { VALIDATION_ACTIONS, type ValidationAction } from '../tasks/task-definit
  * (record only), `block` (input: 422 before any call; output: the answer is rejected), `allow`. */
 export const PiiAction = z.enum(['redact', 'flag', 'block', 'allow']);
 export type PiiAction = z.infer<typeof PiiAction>;
-/** Injection and toxicity: `block`, `flag` (record only) or `allow` (not scanned). */
-export const ThreatAction = z.enum(['block', 'flag', 'allow']);
+/**
+ * Injection and toxicity: `block`, `flag` (record only), `review` (flag, and a person approves
+ * the answer before it is returned) or `allow` (not scanned).
+ */
+export const ThreatAction = z.enum(['block', 'flag', 'review', 'allow']);
 export type ThreatAction = z.infer<typeof ThreatAction>;
 
 /** Types redacted by default. Names and addresses are heuristic: flagged, not rewritten. */
@@ -75,6 +79,8 @@ export const PolicyPatch = z
     actions: z.record(z.string().min(1), z.enum(VALIDATION_ACTIONS)).optional(),
     maxDiscountPercent: z.number().min(0).max(100).optional(),
     minConfidence: z.number().min(0).max(1).optional(),
+    /** Review deadlines and what happens when both pass. */
+    review: ReviewPolicy.partial().optional(),
     moderation: z
       .object({
         input: ModerationPolicy.shape.input.unwrap().partial().optional(),
@@ -107,6 +113,7 @@ export interface ResolvedPolicy {
   maxDiscountPercent: number;
   minConfidence: number;
   moderation: ModerationPolicy;
+  review: ReviewPolicy;
 }
 
 export const BUILT_IN_POLICY: ResolvedPolicy = {
@@ -114,6 +121,7 @@ export const BUILT_IN_POLICY: ResolvedPolicy = {
   maxDiscountPercent: 15,
   minConfidence: 0.5,
   moderation: ModerationPolicy.parse({}),
+  review: DEFAULT_REVIEW_POLICY,
 };
 
 function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPolicy {
@@ -123,6 +131,7 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
     actions: { ...base.actions, ...patch.actions },
     maxDiscountPercent: patch.maxDiscountPercent ?? base.maxDiscountPercent,
     minConfidence: patch.minConfidence ?? base.minConfidence,
+    review: { ...base.review, ...patch.review },
     moderation: {
       input: { ...base.moderation.input, ...m?.input },
       output: { ...base.moderation.output, ...m?.output },

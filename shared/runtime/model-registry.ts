@@ -85,6 +85,30 @@ export const KeelFileConfig = z
       .transform((b) => ({ ...DEFAULT_BREAKER, ...b })),
     /** Moderation policies and rule limits: a default and per tenant (and task). See guards/policy.ts. */
     policies: PoliciesConfig.default({}),
+    /**
+     * Tenants beyond the demo one, each with API keys kept as SHA-256 hex digests
+     * (`printf %s "$KEY" | sha256sum`) and their roles. A key's name is the reviewer identity.
+     */
+    tenants: z
+      .array(
+        z
+          .object({
+            id: slug,
+            keys: z
+              .array(
+                z
+                  .object({
+                    name: z.string().min(1).max(100),
+                    sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits'),
+                    roles: z.array(z.enum(['caller', 'reviewer', 'admin'])).min(1),
+                  })
+                  .strict(),
+              )
+              .min(1),
+          })
+          .strict(),
+      )
+      .default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {

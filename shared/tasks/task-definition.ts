@@ -35,9 +35,17 @@ export interface PromptTemplate<I> {
  * - `re-ask`: ask the same model once more with the failures named, then `next`;
  * - `next`: move on to the next route candidate (then the task's downgrades);
  * - `degrade`: skip the other candidates, go straight to the task's downgrades;
+ * - `review`: hold the answer for a person (human review) instead of returning it;
  * - `reject`: fail the task with 422 and the violations.
  */
-export const VALIDATION_ACTIONS = ['clamp', 're-ask', 'next', 'degrade', 'reject'] as const;
+export const VALIDATION_ACTIONS = [
+  'clamp',
+  're-ask',
+  'next',
+  'degrade',
+  'review',
+  'reject',
+] as const;
 export type ValidationAction = (typeof VALIDATION_ACTIONS)[number];
 
 /** A rule or grounding failure, with the output field it concerns (`lineItems.1.amount`). */

@@ -1,0 +1,182 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, toFieldErrors } from '../shared/errors';
+import { JobStatus, type ReviewAudit } from '../shared/job';
+import { SearchAttr } from '../shared/messages';
+import {
+  ReviewDecisionBody,
+  getReviewQuery,
+  reviewDecisionUpdate,
+  type ReviewItem,
+  type ReviewSummary,
+} from '../shared/review';
+import { findTask } from '../shared/tasks';
+import { invalidRequest, ProblemError, type Problem } from './problem';
+import { statusOf } from './job-status';
+import type { Tenant } from './tenants';
+import { TEMPORAL_CLIENT } from './tokens';
+
+/** Most items one `GET /v1/reviews` returns. */
+export const MAX_REVIEWS_PER_PAGE = 1_000;
+
+export interface ReviewListItem extends Omit<ReviewSummary, 'requestedAt' | 'deadlineAt'> {
+  jobId: string;
+  requestedAt: string;
+  deadlineAt: string;
+  ageMs: number;
+}
+
+/** The reviewer's queue: Temporal visibility for the list, a query and an update per item. */
+@Injectable()
+export class ReviewsService {
+  constructor(@Inject(TEMPORAL_CLIENT) private readonly client: Client) {}
+
+  /** Pending reviews of the reviewer's own tenant, oldest first, filtered by task and age. */
+  async list(args: {
+    tenant: Tenant;
+    task?: string;
+    minAgeMs?: number;
+    limit: number;
+    now: number;
+  }): Promise<{ items: ReviewListItem[] }> {
+    const clauses = [
+      `WorkflowType = 'runTask'`,
+      `ExecutionStatus = 'Running'`,
+      `${SearchAttr.tenant.name} = '${args.tenant.id}'`,
+      `${SearchAttr.status.name} = '${JobStatus.awaitingReview}'`,
+    ];
+    if (args.task) clauses.push(`${SearchAttr.task.name} = '${args.task}'`);
+    if (args.minAgeMs)
+      clauses.push(`StartTime <= '${new Date(args.now - args.minAgeMs).toISOString()}'`);
+    const items: ReviewListItem[] = [];
+    for await (const wf of this.client.workflow.list({
+      query: clauses.join(' AND '),
+      pageSize: Math.min(args.limit, MAX_REVIEWS_PER_PAGE),
+    })) {
+      const summary = (wf.memo as { review?: ReviewSummary } | undefined)?.review;
+      if (summary) {
+        items.push({
+          ...summary,
+          jobId: wf.workflowId,
+          requestedAt: new Date(summary.requestedAt).toISOString(),
+          deadlineAt: new Date(summary.deadlineAt).toISOString(),
+          ageMs: Math.max(0, args.now - summary.requestedAt),
+        });
+      }
+      if (items.length >= args.limit) break;
+    }
+    items.sort((a, b) => b.ageMs - a.ageMs);
+    return { items };
+  }
+
+  async get(tenant: Tenant, jobId: string): Promise<ReviewItem> {
+    const handle = await this.pending(tenant, jobId);
+    const item = await handle.query(getReviewQuery);
+    if (!item) throw this.notFound(jobId);
+    return { ...item, jobId };
+  }
+
+  async decide(tenant: Tenant, jobId: string, body: unknown): Promise<ReviewAudit> {
+    const parsed = ReviewDecisionBody.safeParse(body);
+    if (!parsed.success)
+      throw invalidRequest(
+        'The body must be {"decision": "approve"|"reject"|"edit", "output"?, "comment"?}.',
+        toFieldErrors(parsed.error.issues),
+      );
+    const handle = await this.pending(tenant, jobId, true);
+    try {
+      return await handle.executeUpdate(reviewDecisionUpdate, {
+        args: [{ ...parsed.data, reviewer: tenant.keyName, tenantId: tenant.id }],
+      });
+    } catch (err) {
+      throw this.decisionProblem(err, jobId);
+    }
+  }
+
+  /** The job, if it belongs to the tenant and (unless `decidedOk`) is waiting for review. */
+  private async pending(tenant: Tenant, jobId: string, decidedOk = false) {
+    const handle = this.client.workflow.getHandle(jobId);
+    let desc: WorkflowExecutionDescription;
+    try {
+      desc = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw this.notFound(jobId);
+      throw err;
+    }
+    if (desc.typedSearchAttributes.get(SearchAttr.tenant) !== tenant.id) throw this.notFound(jobId);
+    const status = statusOf(desc);
+    if (status !== JobStatus.awaitingReview) {
+      if (decidedOk && status !== JobStatus.running) throw this.alreadyDecided(jobId);
+      throw this.notFound(jobId);
+    }
+    return handle;
+  }
+
+  private decisionProblem(err: unknown, jobId: string): ProblemError {
+    const cause = err instanceof WorkflowUpdateFailedError ? err.cause : err;
+    if (cause instanceof ApplicationFailure) {
+      switch (cause.type) {
+        case FailureType.ReviewAlreadyDecided:
+          return this.alreadyDecided(jobId);
+        case FailureType.ReviewNotPending:
+          return this.notFound(jobId);
+        case FailureType.ReviewEditInvalid:
+          return new ProblemError(
+            422,
+            'invalid-edit',
+            'The edited output is not valid',
+            'Fix the fields listed in errors[]; the task is still waiting for a decision.',
+            { jobId, errors: (cause.details?.[0] ?? []) as Problem['errors'] },
+          );
+      }
+    }
+    // The workflow finished between our describe and the update: someone decided first.
+    if (err instanceof WorkflowNotFoundError) return this.alreadyDecided(jobId);
+    return new ProblemError(
+      500,
+      'review-failed',
+      'Review failed',
+      'The decision could not be recorded; retry.',
+      { jobId },
+      {},
+      { cause: err },
+    );
+  }
+
+  private alreadyDecided(jobId: string): ProblemError {
+    return new ProblemError(
+      409,
+      'already-decided',
+      'Already decided',
+      'This review was already decided.',
+      {
+        jobId,
+      },
+    );
+  }
+
+  private notFound(jobId: string): ProblemError {
+    return new ProblemError(
+      404,
+      'review-not-found',
+      'Review not found',
+      `There is no pending review for "${jobId}".`,
+    );
+  }
+
+  /** A task filter must name a real task: it goes into a visibility query. */
+  static taskFilter(task: unknown): string | undefined {
+    if (task === undefined || task === '') return undefined;
+    if (typeof task !== 'string' || !findTask(task))
+      throw invalidRequest('Unknown task filter.', [
+        { field: 'query.task', message: 'unknown task' },
+      ]);
+    return task;
+  }
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
+import { SearchAttr } from '../../shared/messages';
+import { getReviewQuery, reviewDecisionUpdate } from '../../shared/review';
+import type { runTask } from '../../workflows';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
+import { waitFor } from '../support/processes';
+import { withWorker } from '../support/temporal-test-kit';
+
+/**
+ * Human review inside the real workflow: the durable wait, decisions by Update (approve, edit
+ * validated like a model's answer, reject), a second decision refused, and deadlines that
+ * escalate and then degrade or reject, on the real dev server.
+ */
+const registry = parseFileConfig(
+  {
+    ...DEFAULT_FILE_CONFIG,
+    policies: {
+      tenants: {
+        hasty: { review: { deadlineMs: 1_000, escalationDeadlineMs: 1_000, onExpiry: 'degrade' } },
+        strict: { review: { deadlineMs: 1_000, escalationDeadlineMs: 0, onExpiry: 'reject' } },
+      },
+    },
+  },
+  'test',
+);
+
+const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
+
+async function startReview(client: Client, taskQueue: string, tenantId = 'acme') {
+  const req: RunTaskRequest = {
+    task: 'classify-ticket',
+    tenantId,
+    requestId: randomUUID(),
+    input: ticket,
+    options: { review: 'always' },
+  };
+  const handle = await client.workflow.start<typeof runTask>('runTask', {
+    taskQueue,
+    workflowId: `classify-ticket-${randomUUID()}`,
+    args: [req],
+    typedSearchAttributes: [
+      { key: SearchAttr.tenant, value: tenantId },
+      { key: SearchAttr.task, value: req.task },
+      { key: SearchAttr.status, value: 'running' },
+    ],
+  });
+  await waitFor(
+    'awaiting review',
+    async () => {
+      const d = await handle.describe();
+      return d.typedSearchAttributes.get(SearchAttr.status) === 'awaiting_review';
+    },
+    { timeoutMs: 15_000 },
+  );
+  return handle;
+}
+
+const decide = (d: {
+  decision: 'approve' | 'reject' | 'edit';
+  output?: unknown;
+  comment?: string;
+  tenantId?: string;
+}) => ({ args: [{ reviewer: 'alice', tenantId: 'acme', ...d }] as const });
+
+const failureType = (err: unknown): string | undefined =>
+  ((err as WorkflowUpdateFailedError).cause as ApplicationFailure | undefined)?.type;
+
+describe('human review in the workflow', () => {
+  it('waits for a decision; an approve completes the task with path review and the audit', async () => {
+    await withWorker({ activityDeps: { registry } }, async ({ client, taskQueue }) => {
+      const handle = await startReview(client, taskQueue);
+      const item = await handle.query(getReviewQuery);
+      expect(item).toMatchObject({
+        task: 'classify-ticket',
+        reasons: ['requested by the caller (options.review)'],
+        proposed: { category: 'BILLING' },
+        group: 'reviewers',
+        decided: false,
+      });
+      const memo = (await handle.describe()).memo as { review?: { reasons: string[] } };
+      expect(memo.review?.reasons).toEqual(['requested by the caller (options.review)']);
+
+      const audit = await handle.executeUpdate(
+        reviewDecisionUpdate,
+        decide({ decision: 'approve', comment: 'looks right' }),
+      );
+      expect(audit).toMatchObject({ decision: 'approve', reviewer: 'alice', changes: [] });
+      const result: RunTaskResult = await handle.result();
+      expect(result.meta.path).toBe('review');
+      expect(result.meta.review).toMatchObject({
+        decision: 'approve',
+        reviewer: 'alice',
+        comment: 'looks right',
+        group: 'reviewers',
+      });
+      expect(result.output).toMatchObject({ category: 'BILLING' });
+      expect(result.steps!.map((s) => s.name)).toContain('review');
+    });
+  });
+
+  it('refuses an invalid edit (422 path) and keeps waiting; a valid edit wins; a second decision is refused', async () => {
+    await withWorker({ activityDeps: { registry } }, async ({ client, taskQueue }) => {
+      const handle = await startReview(client, taskQueue);
+      const proposed = (await handle.query(getReviewQuery))!.proposed as Record<string, unknown>;
+
+      const bad = await handle
+        .executeUpdate(
+          reviewDecisionUpdate,
+          decide({ decision: 'edit', output: { ...proposed, confidence: 7 } }),
+        )
+        .catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(failureType(bad)).toBe('ReviewEditInvalid');
+      expect(
+        JSON.stringify(((bad as WorkflowUpdateFailedError).cause as ApplicationFailure).details),
+      ).toContain('output.confidence');
+      expect((await handle.describe()).typedSearchAttributes.get(SearchAttr.status)).toBe(
+        'awaiting_review',
+      );
+
+      const edited = { ...proposed, category: 'ACCOUNT', confidence: 0.6 };
+      const audit = await handle.executeUpdate(
+        reviewDecisionUpdate,
+        decide({ decision: 'edit', output: edited }),
+      );
+      expect(audit.changes).toEqual(
+        expect.arrayContaining([
+          { path: 'category', before: 'BILLING', after: 'ACCOUNT' },
+          { path: 'confidence', before: proposed['confidence'], after: 0.6 },
+        ]),
+      );
+      const second = await handle
+        .executeUpdate(reviewDecisionUpdate, decide({ decision: 'approve' }))
+        .catch((e: unknown) => e);
+      // Either the validator refuses it, or the workflow has already completed.
+      expect(second).toBeInstanceOf(Error);
+      const result: RunTaskResult = await handle.result();
+      expect(result.output).toEqual(edited);
+      expect(result.meta.review?.decision).toBe('edit');
+    });
+  });
+
+  it('a reviewer of another tenant cannot decide', async () => {
+    await withWorker({ activityDeps: { registry } }, async ({ client, taskQueue }) => {
+      const handle = await startReview(client, taskQueue);
+      const err = await handle
+        .executeUpdate(reviewDecisionUpdate, decide({ decision: 'approve', tenantId: 'other' }))
+        .catch((e: unknown) => e);
+      expect(failureType(err)).toBe('ReviewNotPending');
+      await handle.executeUpdate(
+        reviewDecisionUpdate,
+        decide({ decision: 'reject', comment: 'no' }),
+      );
+      const failed = await handle.result().catch((e: unknown) => e);
+      expect(((failed as WorkflowFailedError).cause as ApplicationFailure).type).toBe(
+        'ReviewRejected',
+      );
+    });
+  });
+
+  it('on the deadline escalates, then degrades to the proposed answer (policy degrade)', async () => {
+    await withWorker({ activityDeps: { registry } }, async ({ client, taskQueue }) => {
+      const handle = await startReview(client, taskQueue, 'hasty');
+      await waitFor(
+        'escalated',
+        async () => {
+          const memo = (await handle.describe()).memo as { review?: { group: string } };
+          return memo.review?.group === 'escalation';
+        },
+        { timeoutMs: 15_000 },
+      );
+      const result: RunTaskResult = await handle.result();
+      expect(result.meta.path).toBe('degraded');
+      expect(result.meta.reasons.join('\n')).toMatch(/review deadline passed/);
+      expect(result.steps!.map((s) => s.detail ?? '').join('\n')).toMatch(/escalated/);
+    });
+  });
+
+  it('on the deadline fails the task when the policy says reject', async () => {
+    await withWorker({ activityDeps: { registry } }, async ({ client, taskQueue }) => {
+      const handle = await startReview(client, taskQueue, 'strict');
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('ReviewExpired');
+    });
+  });
+});

@@ -1,0 +1,146 @@
+import {
+  ApplicationFailure,
+  condition,
+  proxyLocalActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities, TaskPlan, ValidationResult } from '../activities';
+import { FailureType } from '../shared/errors';
+import type { JobState, JobStep, ReviewAudit, RunTaskRequest } from '../shared/job';
+import { SearchAttr } from '../shared/messages';
+import {
+  getReviewQuery,
+  reviewDecisionUpdate,
+  type ReviewDecision,
+  type ReviewItem,
+  type ReviewSummary,
+} from '../shared/review';
+
+const { prepareReview, auditReview } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3 },
+});
+
+export type ReviewOutcome =
+  | { kind: 'decided'; output: unknown; audit: ReviewAudit }
+  | { kind: 'rejected'; expired: boolean; audit?: ReviewAudit }
+  | { kind: 'expired' };
+
+/**
+ * Waits for a reviewer's decision with a deadline (a durable timer: restarts of the worker,
+ * the server or Temporal lose nothing); on the deadline escalates to the second group, then does
+ * what the policy says. Decisions arrive as an Update, validated before they are accepted.
+ */
+export async function awaitReview(args: {
+  request: RunTaskRequest;
+  plan: TaskPlan;
+  proposal: { output: unknown; validation?: ValidationResult };
+  reasons: string[];
+  state: JobState;
+  step: (s: JobStep) => void;
+  validateEdit: (output: unknown) => Promise<ValidationResult>;
+}): Promise<ReviewOutcome> {
+  const { request, plan, proposal, reasons, state, step } = args;
+  const policy = plan.policy.review;
+  const setStatus = (status: JobState['status']): void => {
+    state.status = status;
+    upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
+  };
+  const { input } = await prepareReview({ input: plan.input, policy: plan.policy });
+  const summary: ReviewSummary = {
+    task: request.task,
+    reasons,
+    requestedAt: Date.now(), // workflow time: deterministic, from the history
+    deadlineAt: Date.now() + policy.deadlineMs,
+    group: 'reviewers',
+  };
+  let decided: { output: unknown; audit: ReviewAudit } | undefined;
+  let deciding = false;
+
+  setHandler(getReviewQuery, (): ReviewItem => ({
+    ...summary,
+    jobId: '',
+    input,
+    proposed: proposal.output,
+    validation: proposal.validation ? { ...proposal.validation.layers } : undefined,
+    issues: proposal.validation?.failed?.issues ?? [],
+    decided: decided !== undefined,
+  }));
+  setHandler(
+    reviewDecisionUpdate,
+    async (d: ReviewDecision): Promise<ReviewAudit> => {
+      let output = proposal.output;
+      if (d.decision === 'edit') {
+        const v = await args.validateEdit(d.output);
+        if (!v.ok) {
+          throw ApplicationFailure.nonRetryable(
+            'The edited output does not pass validation',
+            FailureType.ReviewEditInvalid,
+            v.failed?.issues ?? [],
+          );
+        }
+        output = v.output;
+      } else if (d.decision === 'approve' && proposal.output === undefined) {
+        throw ApplicationFailure.nonRetryable(
+          'There is no proposed answer to approve: edit one',
+          FailureType.ReviewEditInvalid,
+          [{ field: 'output', message: 'required: nothing was proposed' }],
+        );
+      }
+      // Two decisions can race through validation: the first to get here wins.
+      if (decided || deciding) {
+        throw ApplicationFailure.nonRetryable('Already decided', FailureType.ReviewAlreadyDecided);
+      }
+      deciding = true;
+      const audit = await auditReview({
+        decision: d.decision,
+        reviewer: d.reviewer,
+        ...(d.comment ? { comment: d.comment } : {}),
+        reasons,
+        group: summary.group,
+        proposed: proposal.output,
+        output,
+      });
+      decided = { output, audit };
+      return audit;
+    },
+    {
+      validator: (d: ReviewDecision): void => {
+        if (d.tenantId !== request.tenantId)
+          throw ApplicationFailure.nonRetryable(
+            'Not this tenant’s review',
+            FailureType.ReviewNotPending,
+          );
+        if (decided || deciding)
+          throw ApplicationFailure.nonRetryable(
+            'Already decided',
+            FailureType.ReviewAlreadyDecided,
+          );
+      },
+    },
+  );
+
+  setStatus('awaiting_review');
+  upsertMemo({ review: summary });
+  step({ name: 'review', outcome: 'ok', detail: `waiting: ${reasons.join('; ')}` });
+
+  let arrived = await condition(() => decided !== undefined, policy.deadlineMs);
+  if (!arrived && policy.escalationDeadlineMs > 0) {
+    summary.group = 'escalation';
+    summary.deadlineAt = Date.now() + policy.escalationDeadlineMs;
+    upsertMemo({ review: summary });
+    step({ name: 'review', outcome: 'failed', detail: 'deadline passed: escalated' });
+    arrived = await condition(() => decided !== undefined, policy.escalationDeadlineMs);
+  }
+  setStatus('running');
+  if (!arrived || !decided) {
+    step({ name: 'review', outcome: 'failed', detail: `deadline passed: ${policy.onExpiry}` });
+    return policy.onExpiry === 'reject' ? { kind: 'rejected', expired: true } : { kind: 'expired' };
+  }
+  const { audit, output } = decided;
+  step({ name: 'review', outcome: 'ok', detail: `${audit.decision} by ${audit.reviewer}` });
+  if (audit.decision === 'reject') return { kind: 'rejected', expired: false, audit };
+  return { kind: 'decided', output, audit };
+}
