@@ -8,7 +8,12 @@ import { adaptiveTimeoutMs } from '../shared/breaker';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../shared/runtime/last-good';
-import { callTimeoutBoundsMs, findTask, type AnyTaskDefinition } from '../shared/tasks';
+import {
+  callTimeoutBoundsMs,
+  findTask,
+  type AnyTaskDefinition,
+  type Downgrade,
+} from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
 import { resolvePolicy, type ResolvedPolicy } from '../shared/guards/policy';
 import { screenInput, type InputScreening } from './screen-input';
@@ -45,7 +50,7 @@ export interface TaskPlan {
   /** HMAC of task, prompt version and normalised input (see SearchAttr.inputKey). */
   inputKey: string;
   /** Downgrades to try, in order, when every candidate fails. Empty when the caller opted out. */
-  degrade: Array<'last-good' | 'fallback'>;
+  degrade: Downgrade[];
   /** Moderation and rule limits for this tenant and task, as resolved at admission. */
   policy: ResolvedPolicy;
 }
@@ -107,6 +112,12 @@ export function createPipelineActivities(deps: PipelineDeps) {
             : [{ field: 'options.route', message: 'no usable candidate' }],
         );
       }
+      const policy = resolvePolicy({
+        config: deps.registry.policies,
+        tenantId: request.tenantId,
+        task: task.name,
+        taskDefaults: task.policy,
+      });
       const prompt = `${task.prompt.system}\n${task.prompt.render(input.data)}`;
       const estimatedInputTokens = countTokens(prompt);
       const bounds = callTimeoutBoundsMs(task.envelope);
@@ -146,13 +157,10 @@ export function createPipelineActivities(deps: PipelineDeps) {
           .digest('hex')
           .slice(0, 32),
         degrade:
-          options.allowDegraded === false ? [] : [...(task.degrade ?? ['last-good', 'fallback'])],
-        policy: resolvePolicy({
-          config: deps.registry.policies,
-          tenantId: request.tenantId,
-          task: task.name,
-          taskDefaults: task.policy,
-        }),
+          options.allowDegraded === false
+            ? []
+            : [...(policy.degrade ?? task.degrade ?? ['last-good', 'fallback'])],
+        policy,
       };
     },
 

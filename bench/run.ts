@@ -6,17 +6,12 @@
  * sequentially and with concurrency, next to the same local model called in-process (the floor).
  * Bounded: fixed request counts, loopback only. Writes bench/results/latest.json.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findTemporalCli } from '../temporal/cli';
-import { startDevServer } from '../temporal/dev-server';
-import { Connection } from '@temporalio/client';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { classifyTicket } from '../shared/tasks/classify-ticket';
-import { freePort } from '../test/support/free-port';
-import { ROOT, startTs, stop, waitFor } from '../test/support/processes';
+import { ROOT } from '../test/support/processes';
+import { startBenchStack } from './stack';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 200);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 400);
@@ -63,35 +58,9 @@ async function timed(count: number, concurrency: number, fn: (i: number) => Prom
 }
 
 async function main(): Promise<void> {
-  const cli = await findTemporalCli({
-    dataDir: path.join(ROOT, '.keel'),
-    explicitPath: process.env.TEMPORAL_CLI_PATH,
-    searchPath: process.env.PATH,
-    install: true,
-  });
-  const temporal = await startDevServer({ cliPath: cli.path, port: await freePort() });
-  const connection = await Connection.connect({ address: temporal.address });
-  await ensureSearchAttributes(connection, 'default');
-  await connection.close();
-
-  const port = await freePort();
-  const apiKey = `bench_${randomUUID()}`;
-  const env = {
-    TEMPORAL_ADDRESS: temporal.address,
-    KEEL_DEMO_API_KEY: apiKey,
-    PORT: String(port),
-    KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
-    KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}`),
-    LOG_LEVEL: 'warn',
-  };
-  const worker = startTs('worker/main.ts', env);
-  const server = startTs('server/main.ts', env);
-  const base = `http://127.0.0.1:${port}`;
+  const stack = await startBenchStack();
+  const { base, apiKey } = stack;
   try {
-    await waitFor('stack ready', async () => (await fetch(`${base}/readyz`)).ok, {
-      timeoutMs: 120_000,
-      process: server,
-    });
     const call = async (i: number): Promise<void> => {
       const res = await fetch(`${base}/v1/tasks/classify-ticket`, {
         method: 'POST',
@@ -119,7 +88,7 @@ async function main(): Promise<void> {
         memoryGiB: Math.round(os.totalmem() / 2 ** 30),
         node: process.version,
       },
-      temporal: cli.version,
+      temporal: stack.temporalVersion,
       task: 'classify-ticket (local provider)',
       results: {
         directInProcess: direct,
@@ -148,9 +117,7 @@ async function main(): Promise<void> {
     );
     console.log('Written to bench/results/latest.json');
   } finally {
-    await stop(server);
-    await stop(worker);
-    await temporal.stop();
+    await stack.stop();
   }
 }
 

@@ -13,6 +13,7 @@ import type { TenantDirectory } from './tenants';
 import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANTS } from './tokens';
 import { ProvidersController } from './providers.controller';
 import { ReviewsController } from './reviews.controller';
+import { ReviewPageController } from './review-page.controller';
 import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 
@@ -36,6 +37,7 @@ export class AppModule {
         HealthController,
         DocsController,
         ReviewsController,
+        ReviewPageController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },

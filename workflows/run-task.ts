@@ -286,6 +286,15 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
           lastGood: { jobId: last.jobId, ageMs: last.ageMs },
         };
       }
+    } else if (kind === 'review') {
+      // Nothing automated worked: a person writes the answer (approve alone is refused).
+      answer = {
+        output: undefined,
+        provider: 'review',
+        model: 'human',
+        path: 'review',
+        review: ['every route candidate failed: a reviewer must write the answer'],
+      };
     } else if (plan.fallback) {
       const outcome = await attempt(
         plan.fallback,

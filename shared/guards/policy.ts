@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { PII_TYPES, type PiiType } from './types';
-import { VALIDATION_ACTIONS, type ValidationAction } from '../tasks/task-definition';
+import {
+  VALIDATION_ACTIONS,
+  type Downgrade,
+  type ValidationAction,
+} from '../tasks/task-definition';
 import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../review';
 
 /**
@@ -79,6 +83,8 @@ export const PolicyPatch = z
     actions: z.record(z.string().min(1), z.enum(VALIDATION_ACTIONS)).optional(),
     maxDiscountPercent: z.number().min(0).max(100).optional(),
     minConfidence: z.number().min(0).max(1).optional(),
+    /** The downgrades, in order, replacing the task's (e.g. `["last-good", "review"]`). */
+    degrade: z.array(z.enum(['last-good', 'fallback', 'review'])).max(3).optional(),
     /** Review deadlines and what happens when both pass. */
     review: ReviewPolicy.partial().optional(),
     moderation: z
@@ -114,6 +120,8 @@ export interface ResolvedPolicy {
   minConfidence: number;
   moderation: ModerationPolicy;
   review: ReviewPolicy;
+  /** Set when a policy overrides the task's downgrades. */
+  degrade?: Downgrade[];
 }
 
 export const BUILT_IN_POLICY: ResolvedPolicy = {
@@ -132,6 +140,7 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
     maxDiscountPercent: patch.maxDiscountPercent ?? base.maxDiscountPercent,
     minConfidence: patch.minConfidence ?? base.minConfidence,
     review: { ...base.review, ...patch.review },
+    ...(patch.degrade ? { degrade: patch.degrade } : base.degrade ? { degrade: base.degrade } : {}),
     moderation: {
       input: { ...base.moderation.input, ...m?.input },
       output: { ...base.moderation.output, ...m?.output },

@@ -76,6 +76,12 @@ export interface BusinessRule<I, O> {
   repair?(output: O, input: I, ctx: RuleContext): O;
 }
 
+/**
+ * What a task falls back to when every candidate failed: the last good answer to the same
+ * request, the deterministic fallback, or a person (human review, who must write the answer).
+ */
+export type Downgrade = 'last-good' | 'fallback' | 'review';
+
 /** `provider:model`, e.g. `local:keel-local-1` or `openai:gpt-4o-mini`. */
 export type ModelRef = `${string}:${string}`;
 
@@ -106,7 +112,7 @@ export interface TaskDefinition<
    * Downgrades, in order, when every candidate fails: the last good answer to the same request,
    * then the deterministic fallback. @default ['last-good', 'fallback']
    */
-  readonly degrade?: ReadonlyArray<'last-good' | 'fallback'>;
+  readonly degrade?: ReadonlyArray<Downgrade>;
   /** Business rules beyond the schema, checked in order after it. */
   readonly rules?: ReadonlyArray<BusinessRule<z.output<IS>, z.output<OS>>>;
   /**

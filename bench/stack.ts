@@ -1,0 +1,73 @@
+/**
+ * The benchmarks' own stack on loopback: a headless in-memory Temporal dev server from the real
+ * CLI, one worker process, one API process, with a fresh demo key and task queue.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { findTemporalCli } from '../temporal/cli';
+import { startDevServer } from '../temporal/dev-server';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { freePort } from '../test/support/free-port';
+import { ROOT, startTs, stop, waitFor } from '../test/support/processes';
+
+export interface BenchStack {
+  base: string;
+  apiKey: string;
+  temporalVersion: string;
+  call(p: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(): Promise<BenchStack> {
+  const cli = await findTemporalCli({
+    dataDir: path.join(ROOT, '.keel'),
+    explicitPath: process.env.TEMPORAL_CLI_PATH,
+    searchPath: process.env.PATH,
+    install: true,
+  });
+  const temporal = await startDevServer({ cliPath: cli.path, port: await freePort() });
+  const connection = await Connection.connect({ address: temporal.address });
+  await ensureSearchAttributes(connection, 'default');
+  await connection.close();
+
+  const port = await freePort();
+  const apiKey = `bench_${randomUUID()}`;
+  const env = {
+    TEMPORAL_ADDRESS: temporal.address,
+    KEEL_DEMO_API_KEY: apiKey,
+    PORT: String(port),
+    KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
+    KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}`),
+    LOG_LEVEL: 'warn',
+  };
+  const worker = startTs('worker/main.ts', env);
+  const server = startTs('server/main.ts', env);
+  const base = `http://127.0.0.1:${port}`;
+  const stopAll = async (): Promise<void> => {
+    await stop(server);
+    await stop(worker);
+    await temporal.stop();
+  };
+  try {
+    await waitFor('stack ready', async () => (await fetch(`${base}/readyz`)).ok, {
+      timeoutMs: 120_000,
+      process: server,
+    });
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return {
+    base,
+    apiKey,
+    temporalVersion: cli.version,
+    call: (p, init = {}) =>
+      fetch(`${base}${p}`, {
+        ...init,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      }),
+    stop: stopAll,
+  };
+}
