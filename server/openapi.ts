@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ReviewAudit, ReviewDecisionBody } from '../shared/review';
+import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
 import { JobStatus, JobStep, ResultMeta, TaskOptions } from '../shared/job';
 import { TASKS } from '../shared/tasks';
 
@@ -120,6 +122,66 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         },
         401: problem('Missing or invalid API key.'),
         404: problem('No such job for this tenant.'),
+      },
+    },
+  };
+  const jobIdParam = { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } };
+  paths['/v1/reviews'] = {
+    get: {
+      summary: "Pending reviews of the reviewer's tenant, oldest first (reviewer role).",
+      tags: ['reviews'],
+      parameters: [
+        { name: 'task', in: 'query', schema: { enum: Object.keys(TASKS) } },
+        { name: 'minAgeMs', in: 'query', schema: { type: 'integer', minimum: 0 } },
+        {
+          name: 'limit',
+          in: 'query',
+          schema: { type: 'integer', minimum: 1, maximum: MAX_REVIEWS_PER_PAGE, default: 100 },
+        },
+      ],
+      responses: {
+        200: {
+          description: '`{items: [{jobId, task, reasons, requestedAt, deadlineAt, group, ageMs}]}`',
+        },
+        400: problem('Invalid query parameter.'),
+        401: problem('Missing or invalid API key.'),
+        403: problem('The key lacks the reviewer role.'),
+      },
+    },
+  };
+  paths['/v1/reviews/{jobId}'] = {
+    get: {
+      summary: 'One pending review: reasons, the masked input, the proposed output, validation.',
+      tags: ['reviews'],
+      parameters: [jobIdParam],
+      responses: {
+        200: { description: 'The item.' },
+        401: problem('Missing or invalid API key.'),
+        403: problem('The key lacks the reviewer role.'),
+        404: problem('No pending review with this id for this tenant.'),
+      },
+    },
+    post: {
+      summary: 'Decide: approve, reject, or edit (validated like a model answer).',
+      tags: ['reviews'],
+      parameters: [jobIdParam],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: schema(ReviewDecisionBody, 'input') } },
+      },
+      responses: {
+        200: {
+          description: 'Accepted; the audit record.',
+          content: { 'application/json': { schema: schema(ReviewAudit) } },
+        },
+        400: problem('Malformed decision; `errors[]` names the fields.'),
+        401: problem('Missing or invalid API key.'),
+        403: problem('The key lacks the reviewer role.'),
+        404: problem('No pending review with this id for this tenant.'),
+        409: problem('Already decided.'),
+        422: problem(
+          'The edited output fails the schema or a rule; `errors[]` lists them. The task keeps waiting.',
+        ),
       },
     },
   };
