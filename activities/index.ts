@@ -6,6 +6,7 @@ import {
 import type { Logger } from '../shared/runtime/logger';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 import type { LastGoodAnswers } from '../shared/runtime/last-good';
+import type { ReviewQueue } from '../shared/runtime/review-queue';
 import { createCallModelActivity } from './call-model';
 import { createPipelineActivities } from './pipeline-activities';
 import { createReviewActivities } from './review-activities';
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   registry?: KeelFileConfig;
   /** Shared circuit breakers and latency windows; without it, no breaker and fixed timeouts. */
   health?: ProviderHealth;
+  /** The tenants' review queues; without it, reviews are listed through visibility only. */
+  reviewQueue?: ReviewQueue;
   /** Last-good-answer lookup for degraded tasks. */
   lastGood?: LastGoodAnswers;
   /** HMAC key for KeelInputKey. @default a fixed development key */
@@ -45,7 +48,7 @@ export function createActivities(deps: ActivityDeps) {
       inputKeySecret: deps.inputKeySecret ?? 'keel-development-input-key',
     }),
     ...createCallModelActivity({ providers, registry, now, health: deps.health }),
-    ...createReviewActivities({ now }),
+    ...createReviewActivities({ now, queue: deps.reviewQueue }),
   };
 }
 

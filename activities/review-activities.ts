@@ -6,6 +6,8 @@ import type { ResolvedPolicy } from '../shared/guards/policy';
 import { detectPii, maskPii } from '../shared/guards/pii';
 import { transformStrings } from '../shared/guards/json-strings';
 import type { ReviewAudit } from '../shared/job';
+import type { ReviewQueueEvent } from '../shared/review';
+import type { ReviewQueue } from '../shared/runtime/review-queue';
 
 /** Longest string of the input a reviewer sees, in characters. */
 const EXCERPT_CHARS = 2_000;
@@ -42,8 +44,13 @@ export function diffJson(
     : [{ path: path || '(root)', before, after }];
 }
 
-export function createReviewActivities(deps: { now: () => number }) {
+export function createReviewActivities(deps: { now: () => number; queue?: ReviewQueue }) {
   return {
+    /** Review: keep the tenant's queue entity up to date (one signal). */
+    async publishReview(args: { tenantId: string; event: ReviewQueueEvent }): Promise<void> {
+      await deps.queue?.publish(args.tenantId, args.event);
+    },
+
     /** Review: what the reviewer sees of the input. */
     prepareReview(args: { input: unknown; policy: ResolvedPolicy }): Promise<{ input: unknown }> {
       return Promise.resolve({ input: reviewExcerpt(args.input, args.policy) });

@@ -16,6 +16,7 @@ export interface BenchStack {
   base: string;
   apiKey: string;
   temporalVersion: string;
+  temporalAddress: string;
   call(p: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
 }
@@ -63,6 +64,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     base,
     apiKey,
     temporalVersion: cli.version,
+    temporalAddress: temporal.address,
     call: (p, init = {}) =>
       fetch(`${base}${p}`, {
         ...init,

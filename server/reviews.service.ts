@@ -12,6 +12,9 @@ import { SearchAttr } from '../shared/messages';
 import {
   ReviewDecisionBody,
   getReviewQuery,
+  listReviewsQuery,
+  reviewQueueWorkflowId,
+  type ReviewQueueEntry,
   reviewDecisionUpdate,
   type ReviewItem,
   type ReviewSummary,
@@ -20,7 +23,8 @@ import { findTask } from '../shared/tasks';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import { statusOf } from './job-status';
 import type { Tenant } from './tenants';
-import { TEMPORAL_CLIENT } from './tokens';
+import { CONFIG, TEMPORAL_CLIENT } from './tokens';
+import type { KeelConfig } from '../shared/runtime/config';
 
 /** Most items one `GET /v1/reviews` returns. */
 export const MAX_REVIEWS_PER_PAGE = 1_000;
@@ -35,10 +39,51 @@ export interface ReviewListItem extends Omit<ReviewSummary, 'requestedAt' | 'dea
 /** The reviewer's queue: Temporal visibility for the list, a query and an update per item. */
 @Injectable()
 export class ReviewsService {
-  constructor(@Inject(TEMPORAL_CLIENT) private readonly client: Client) {}
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(CONFIG) private readonly config: KeelConfig,
+  ) {}
 
-  /** Pending reviews of the reviewer's own tenant, oldest first, filtered by task and age. */
+  /**
+   * Pending reviews of the reviewer's own tenant, oldest first, filtered by task and age: one
+   * query to the tenant's queue entity; through visibility when no worker can answer it.
+   */
   async list(args: {
+    tenant: Tenant;
+    task?: string;
+    minAgeMs?: number;
+    limit: number;
+    now: number;
+  }): Promise<{ items: ReviewListItem[] }> {
+    let entries: ReviewQueueEntry[];
+    try {
+      entries = await this.client.workflow
+        .getHandle(reviewQueueWorkflowId(this.config.taskQueue, args.tenant.id))
+        .query(listReviewsQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { items: [] };
+      return this.listFromVisibility(args);
+    }
+    const items = entries
+      .filter((e) => !args.task || e.task === args.task)
+      .filter((e) => !args.minAgeMs || args.now - e.requestedAt >= args.minAgeMs)
+      .sort((a, b) => a.requestedAt - b.requestedAt)
+      .slice(0, args.limit)
+      .map((e) => this.listItem(e, args.now));
+    return { items };
+  }
+
+  private listItem(e: ReviewQueueEntry, now: number): ReviewListItem {
+    return {
+      ...e,
+      requestedAt: new Date(e.requestedAt).toISOString(),
+      deadlineAt: new Date(e.deadlineAt).toISOString(),
+      ageMs: Math.max(0, now - e.requestedAt),
+    };
+  }
+
+  /** The same list from Temporal visibility (about 0.6 ms a row on the dev server's SQLite). */
+  private async listFromVisibility(args: {
     tenant: Tenant;
     task?: string;
     minAgeMs?: number;
@@ -60,15 +105,7 @@ export class ReviewsService {
       pageSize: Math.min(args.limit, MAX_REVIEWS_PER_PAGE),
     })) {
       const summary = (wf.memo as { review?: ReviewSummary } | undefined)?.review;
-      if (summary) {
-        items.push({
-          ...summary,
-          jobId: wf.workflowId,
-          requestedAt: new Date(summary.requestedAt).toISOString(),
-          deadlineAt: new Date(summary.deadlineAt).toISOString(),
-          ageMs: Math.max(0, args.now - summary.requestedAt),
-        });
-      }
+      if (summary) items.push(this.listItem({ ...summary, jobId: wf.workflowId }, args.now));
       if (items.length >= args.limit) break;
     }
     items.sort((a, b) => b.ageMs - a.ageMs);

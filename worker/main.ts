@@ -7,6 +7,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { createProviders } from '../activities/providers/create-providers';
 import { Client } from '@temporalio/client';
 import { ProviderHealth } from '../shared/runtime/provider-health';
+import { ReviewQueue } from '../shared/runtime/review-queue';
 import { LastGoodAnswers } from '../shared/runtime/last-good';
 import { resolveSecret } from '../shared/runtime/secret-file';
 import { createKeelWorker } from './create-worker';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
           name: 'input-key-secret',
         }).value,
         health: new ProviderHealth(activityClient, config.taskQueue, logger, config.models.breaker),
+        reviewQueue: new ReviewQueue(activityClient, config.taskQueue, logger),
       },
       shutdownGraceMs: config.shutdownGraceMs,
     });

@@ -1,3 +1,4 @@
 // Bundle entry for the worker: every workflow Keel runs.
 export { runTask } from './run-task';
 export { providerHealth } from './provider-health';
+export { reviewQueue } from './review-queue';

@@ -5,6 +5,7 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, TaskPlan, ValidationResult } from '../activities';
 import { FailureType } from '../shared/errors';
@@ -18,7 +19,7 @@ import {
   type ReviewSummary,
 } from '../shared/review';
 
-const { prepareReview, auditReview } = proxyLocalActivities<Activities>({
+const { prepareReview, auditReview, publishReview } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },
 });
@@ -122,8 +123,15 @@ export async function awaitReview(args: {
     },
   );
 
+  const jobId = workflowInfo().workflowId;
+  const publish = (op: 'open' | 'close'): Promise<void> =>
+    publishReview({
+      tenantId: request.tenantId,
+      event: op === 'open' ? { op, entry: { ...summary, jobId } } : { op, jobId },
+    });
   setStatus('awaiting_review');
   upsertMemo({ review: summary });
+  await publish('open');
   step({ name: 'review', outcome: 'ok', detail: `waiting: ${reasons.join('; ')}` });
 
   let arrived = await condition(() => decided !== undefined, policy.deadlineMs);
@@ -131,10 +139,12 @@ export async function awaitReview(args: {
     summary.group = 'escalation';
     summary.deadlineAt = Date.now() + policy.escalationDeadlineMs;
     upsertMemo({ review: summary });
+    await publish('open');
     step({ name: 'review', outcome: 'failed', detail: 'deadline passed: escalated' });
     arrived = await condition(() => decided !== undefined, policy.escalationDeadlineMs);
   }
   setStatus('running');
+  await publish('close');
   if (!arrived || !decided) {
     step({ name: 'review', outcome: 'failed', detail: `deadline passed: ${policy.onExpiry}` });
     return policy.onExpiry === 'reject' ? { kind: 'rejected', expired: true } : { kind: 'expired' };

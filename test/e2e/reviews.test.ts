@@ -114,6 +114,8 @@ describe('reviews API', () => {
     await waitFor('completed', async () => (await job(jobId)).status === 'completed', {
       timeoutMs: 15_000,
     });
+    const after = (await (await demo('/v1/reviews')).json()) as any;
+    expect(after.items.map((i: any) => i.jobId)).not.toContain(jobId);
     const done = await job(jobId);
     expect(done.meta).toMatchObject({
       path: 'review',
