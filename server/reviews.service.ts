@@ -171,6 +171,8 @@ export class ReviewsService {
             'Fix the fields listed in errors[]; the task is still waiting for a decision.',
             { jobId, errors: (cause.details?.[0] ?? []) as Problem['errors'] },
           );
+        default:
+          break;
       }
     }
     // The workflow finished between our describe and the update: someone decided first.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { WorkflowFailedError} from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
