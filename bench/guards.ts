@@ -4,17 +4,22 @@
  * Accuracy: every detector on its labelled corpus in test/fixtures/guards (PII per type,
  * prompt injection, toxicity), with the target where there is one. Speed: median and p95 per call
  * on a realistic mixed 10 KB text stitched from the same corpora, after a warm-up, for each
- * detector and for all three in a row. Pure CPU, no I/O in the loop; takes a few seconds.
- * Writes bench/results/guards-latest.json.
+ * detector, for all three in a row, and for the whole output validation of a summary of that
+ * text (schema, rules, grounding, output moderation), split by layer. Pure CPU, no I/O in the
+ * loop; takes a few seconds. Writes bench/results/guards-latest.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { validateAnswer } from '../activities/validation';
 import { scorePii, type PiiCorpusCase } from '../shared/guards/corpus-score';
 import { detectInjection } from '../shared/guards/injection';
+import { stringsOf } from '../shared/guards/json-strings';
 import { detectPii } from '../shared/guards/pii';
+import { BUILT_IN_POLICY } from '../shared/guards/policy';
 import { detectToxicity } from '../shared/guards/toxicity';
 import { PII_TYPES, type InjectionKind } from '../shared/guards/types';
+import { countWords, summarize } from '../shared/tasks/summarize';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEXT_CHARS = 10 * 1024;
@@ -99,6 +104,54 @@ function mixedText(pii: PiiCorpusCase[], inj: InjectionCase[], tox: ToxicityCase
 
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/**
+ * Median targets per 10 KB: the product's is every validator and detector on an output under
+ * 5 ms (validateAnswer); the detectors' shares of it are the rest.
+ */
+const TIMING_TARGETS_MS: Record<string, number> = {
+  detectPii: 2,
+  detectInjection: 0.8,
+  detectToxicity: 1.5,
+  allThree: 4.5,
+  'validateAnswer (summarize, 10 KB output)': 5,
+};
+
+/**
+ * A summarize call on the 10 KB text whose output is that text itself, sentence by sentence, with
+ * three of its sentences as key points, so that every layer runs and passes: every PII value and
+ * profanity in the output was in the input. A sentence the grounding check rejects although it is
+ * copied from the source is left out and reported (`dropped`): that is a grounding false positive.
+ * `maxWords` is the summary's length: validateAnswer does not re-parse the input (the schema
+ * caps it at 500 for callers).
+ */
+function summarizeCase(text: string): {
+  input: { text: string; maxWords: number };
+  output: { summary: string; keyPoints: string[] };
+  dropped: string[];
+} {
+  const grounded = (summary: string): string[] =>
+    (summarize.grounding?.({ summary, keyPoints: ['-'] }, { text, maxWords: 1e6 }) ?? []).map(
+      (v) => v.message,
+    );
+  // Whole sentences with the whitespace after them; the last, unterminated piece is left out.
+  const sentences = text.match(/[^]*?[.!?](?:\s+|$)/g) ?? [];
+  let summary = '';
+  const dropped: string[] = [];
+  for (const sentence of sentences) {
+    const issues = grounded(summary + sentence);
+    if (issues.length === 0) summary += sentence;
+    else dropped.push(...issues);
+  }
+  summary = summary.trim();
+  const whole = summary.split(/(?<=[.!?])\s+/).filter((s) => s.length > 20);
+  const keyPoints = [0, Math.floor(whole.length / 2), whole.length - 1].map((i) => whole[i]!);
+  return {
+    input: { text, maxWords: countWords(summary) },
+    output: { summary, keyPoints },
+    dropped,
+  };
+}
+
 function time(fn: () => unknown): { medianMs: number; p95Ms: number; n: number } {
   for (let i = 0; i < WARMUP; i += 1) fn();
   const samples: number[] = [];
@@ -134,6 +187,16 @@ function main(): void {
   ];
 
   const text = mixedText(pii, inj, tox);
+  const { input, output, dropped } = summarizeCase(text);
+  const validate = (): ReturnType<typeof validateAnswer> =>
+    validateAnswer(summarize, { output, input, policy: BUILT_IN_POLICY });
+  const check = validate();
+  const ran = Object.entries(check.layers).filter(([, l]) => l.status !== 'passed');
+  if (!check.ok || ran.length > 0) {
+    throw new Error(`the summarize case must pass every layer: ${JSON.stringify(check.layers)}`);
+  }
+  const outputStrings = stringsOf(output).map((s) => s.text);
+  const { piiConfidence } = BUILT_IN_POLICY.moderation.thresholds;
   const timing = {
     detectPii: time(() => detectPii(text)),
     detectInjection: time(() => detectInjection(text)),
@@ -143,7 +206,31 @@ function main(): void {
       detectInjection(text);
       detectToxicity(text);
     }),
+    'validateAnswer (summarize, 10 KB output)': time(validate),
   };
+  // What validateAnswer spends its time on, layer by layer (the calls it makes, timed alone).
+  const validateSplit = {
+    'schema (zod)': time(() => summarize.output.safeParse(output)),
+    'rules (word count)': time(() =>
+      summarize.rules?.map((r) => r.check(output, input, BUILT_IN_POLICY)),
+    ),
+    'grounding (claims in the summary vs the source)': time(() =>
+      summarize.grounding?.(output, input),
+    ),
+    'moderation: detectPii on the input': time(() =>
+      stringsOf(input).map((s) => detectPii(s.text)),
+    ),
+    'moderation: detectPii on the output': time(() =>
+      outputStrings.map((t) => detectPii(t, { minConfidence: piiConfidence })),
+    ),
+    'moderation: detectToxicity on the output': time(() => outputStrings.map(detectToxicity)),
+  };
+  const targets = Object.fromEntries(
+    Object.entries(timing).map(([name, t]) => {
+      const targetMs = TIMING_TARGETS_MS[name] ?? NaN;
+      return [name, { targetMs, met: t.medianMs <= targetMs }];
+    }),
+  );
 
   const met = (r: Row): boolean | undefined =>
     r.target && r.precision >= r.target.precision && r.recall >= r.target.recall;
@@ -158,6 +245,14 @@ function main(): void {
       met: met(r),
     })),
     timing: { textChars: text.length, warmup: WARMUP, ...timing },
+    targets,
+    validateAnswer: {
+      outputChars: output.summary.length + output.keyPoints.join('').length,
+      /** Grounding issues raised against sentences copied verbatim from the source. */
+      droppedFromSummary: dropped,
+      layers: Object.fromEntries(Object.entries(check.layers).map(([k, l]) => [k, l.status])),
+      split: validateSplit,
+    },
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
@@ -180,8 +275,19 @@ function main(): void {
   console.log(
     `\nPer call on a ${text.length}-character mixed text (${ITERATIONS} runs after ${WARMUP} warm-up):`,
   );
-  console.log('\n| detector | median ms | p95 ms |\n| --- | --- | --- |');
+  console.log(
+    '\n| detector | median ms | p95 ms | target | met |\n| --- | --- | --- | --- | --- |',
+  );
   for (const [name, t] of Object.entries(timing)) {
+    const target = targets[name];
+    const verdict = target
+      ? `≤ ${target.targetMs} ms | ${target.met ? 'met' : 'NOT MET'}`
+      : '— | —';
+    console.log(`| ${name} | ${t.medianMs} | ${t.p95Ms} | ${verdict} |`);
+  }
+  console.log('\nvalidateAnswer, its calls timed alone:');
+  console.log('\n| part | median ms | p95 ms |\n| --- | --- | --- |');
+  for (const [name, t] of Object.entries(validateSplit)) {
     console.log(`| ${name} | ${t.medianMs} | ${t.p95Ms} |`);
   }
   console.log('\nWritten to bench/results/guards-latest.json');

@@ -3,10 +3,25 @@
  * Checksummed types (cards, IBANs) are confirmed by their checksum; the rest trade recall for
  * precision with context (keywords before a value, shapes that are dates or order numbers).
  * Every regex is anchored by a look-behind on its first character so a long run of text is
- * scanned once, never re-entered at each of its characters.
+ * scanned once, never re-entered at each of its characters. The costly Unicode ones (email, IPv6,
+ * names, addresses, URL passwords) are only tried where a cheap pass says a match can start: an
+ * '@', a ':', a listed first name, a street word (see `matchAt` in pii-scan.ts). Names and street
+ * addresses are in pii-names.ts, secrets in pii-secrets.ts.
  */
 import { electronicFormatIBAN, countrySpecs, isValidIBAN } from 'ibantools';
 import { findPhoneNumbersInText } from 'libphonenumber-js';
+import { detectAddresses, detectNames } from './pii-names';
+import { detectSecrets } from './pii-secrets';
+import {
+  before,
+  indexesOf,
+  isLetterOrNumberAt,
+  matchAt,
+  previousCodePoint,
+  span,
+  sticky,
+  type Detector,
+} from './pii-scan';
 import { PII_TYPES, type PiiScanOptions, type PiiSpan, type PiiType } from './types';
 
 /** The label of each type, used by `maskPii` (`[EMAIL]`) and by redaction (`[EMAIL_1]`). */
@@ -22,23 +37,6 @@ export const PII_LABELS: Readonly<Record<PiiType, string>> = {
   'street-address': 'ADDRESS',
 };
 
-type Detector = (text: string) => PiiSpan[];
-
-function span(
-  type: PiiType,
-  text: string,
-  start: number,
-  end: number,
-  confidence: number,
-): PiiSpan {
-  return { type, start, end, value: text.slice(start, end), confidence };
-}
-
-/** The `width` characters before `start`, for keyword checks. */
-function before(text: string, start: number, width = 32): string {
-  return text.slice(Math.max(0, start - width), start);
-}
-
 /** "order #", "tracking no.", "invoice": the number that follows is an identifier, not PII. */
 const ID_CONTEXT =
   /\b(?:order|tracking|invoice|inv|ref(?:erence)?|ticket|case|sku|isbn|po|confirmation|shipment|parcel|serial|part|build|version|id)\b[\s#:.]*(?:no\.?|num(?:ber)?|id|#)?[\s#:.]*$/i;
@@ -51,8 +49,31 @@ const EMAIL =
 /** `scheme://user:password@host` carries a password, not an email address. */
 const URL_CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^\s/@]*$/i;
 
+const EMAIL_AT = sticky(EMAIL);
+/** Characters of a local part, dots included. */
+const LOCAL_PUNCTUATION = new Set(['.', '_', '%', '+', "'", '-']);
+
+/**
+ * Where EMAIL can start: before each '@', the start of the run of local-part characters. A later
+ * start fails the look-behind (a local-part character precedes it) and an earlier one cannot reach
+ * the '@'; every match holds one '@', so the '@'s find them all.
+ */
+function emailStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (const at of indexesOf(text, '@')) {
+    let start = at;
+    while (start > 0) {
+      const prev = previousCodePoint(text, start);
+      if (!LOCAL_PUNCTUATION.has(text[prev]!) && !isLetterOrNumberAt(text, prev)) break;
+      start = prev;
+    }
+    if (start < at) starts.push(start);
+  }
+  return starts;
+}
+
 const detectEmails: Detector = (text) =>
-  [...text.matchAll(EMAIL)]
+  matchAt(EMAIL_AT, text, emailStarts(text))
     .filter((m) => !URL_CREDENTIALS.test(before(text, m.index, 64)))
     .map((m) => span('email', text, m.index, m.index + m[0].length, 0.95));
 
@@ -255,187 +276,30 @@ function validIpv6(s: string): boolean {
   return groups.length <= 7 && (groups.length >= 2 || s === '::1');
 }
 
+const IPV6_AT = sticky(IPV6_CANDIDATE);
+
+/** A candidate holds a ':' within its first five characters: it starts at most 4 before one. */
+function ipv6Starts(text: string): number[] {
+  const starts: number[] = [];
+  let next = 0;
+  for (const colon of indexesOf(text, ':')) {
+    for (let i = Math.max(next, colon - 4); i <= colon; i += 1) starts.push(i);
+    next = colon + 1;
+  }
+  return starts;
+}
+
 const detectIps: Detector = (text) => {
   const spans: PiiSpan[] = [];
   for (const m of text.matchAll(IPV4)) {
     if (VERSION_CONTEXT.test(before(text, m.index, 12))) continue;
     spans.push(span('ip-address', text, m.index, m.index + m[0].length, 0.9));
   }
-  for (const m of text.matchAll(IPV6_CANDIDATE)) {
+  for (const m of matchAt(IPV6_AT, text, ipv6Starts(text))) {
     if (validIpv6(m[0])) spans.push(span('ip-address', text, m.index, m.index + m[0].length, 0.9));
   }
   return spans;
 };
-
-// --- secrets -------------------------------------------------------------------------------
-
-const SECRET_PATTERNS: RegExp[] = [
-  /(?<![\w-])sk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}/g,
-  /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
-  /(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{30,}/g,
-  /(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{22,}/g,
-  /(?<![A-Za-z0-9])xox[bpoas]-[A-Za-z0-9-]{10,}/g,
-  /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}/g,
-  /(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}/g,
-  /(?<![A-Za-z0-9])pk_live_[0-9A-Za-z]{16,}/g,
-  /(?<![\w-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
-  /(?<=[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s:/@]{3,}(?=@)/g,
-  /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|[A-Za-z0-9+/=\s]*)/g,
-];
-
-/** A keyword, then only a separator (`: `, `=`, `" : "`, ` is `, `Bearer `), then the value. */
-const KEYWORD_VALUE =
-  /(?<![A-Za-z])(api[_ -]?key|apikey|secret(?:[_-]?key)?|client[_-]?secret|access[_-]?(?:key|token)|auth[_-]?token|refresh[_-]?token|token|password|passwd|pwd|passphrase|authorization|bearer|credentials?|private[_-]?key)(?![A-Za-z_-])["'`]?[ \t]*(:=|=>|[:=]|\bis\b)?[ \t]*["'`]?(?:(?:Bearer|Basic|Token)[ \t]+)?((?:[^\s"'`,;&|<>()[\]{}]|&(?![\w-]+=)){6,512})/gi;
-const PLACEHOLDER =
-  /^(?:\*+|x+|\.+|<.*>|\$.*|%.*|\{\{.*|process\.env.*|os\.environ.*|null|none|undefined|redacted|hidden|required|optional|string|true|false|\[.*\])$/i;
-
-function entropy(s: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let bits = 0;
-  for (const n of counts.values()) bits -= (n / s.length) * Math.log2(n / s.length);
-  return bits;
-}
-
-function characterClasses(s: string): number {
-  return [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(s)).length;
-}
-
-const detectSecrets: Detector = (text) => {
-  const spans: PiiSpan[] = [];
-  for (const re of SECRET_PATTERNS) {
-    for (const m of text.matchAll(re)) {
-      const value = m[0].replace(/\s+$/, '');
-      spans.push(span('secret', text, m.index, m.index + value.length, 0.95));
-    }
-  }
-  for (const m of text.matchAll(KEYWORD_VALUE)) {
-    const start = m.index + m[0].length - m[3]!.length;
-    // A quoted value is taken whole; a bare one loses the sentence's closing punctuation.
-    const quoted = /["'`]/.test(text[m.index + m[0].length] ?? '');
-    const value = quoted ? m[3]! : m[3]!.replace(/[.,:;?]+$/, '');
-    if (PLACEHOLDER.test(value) || /^https?:/i.test(value)) continue;
-    const password = /^(?:password|passwd|pwd|passphrase)$/i.test(m[1]!);
-    if (password && m[2] && value.length >= 6) {
-      spans.push(span('secret', text, start, start + value.length, 0.8));
-    } else if (value.length >= 20 && entropy(value) >= 3.5 && characterClasses(value) >= 2) {
-      spans.push(span('secret', text, start, start + value.length, 0.75));
-    }
-  }
-  return spans;
-};
-
-// --- person names --------------------------------------------------------------------------
-
-const NAME_WORD = "\\p{Lu}(?:['’]\\p{Lu})?\\p{Ll}+(?:\\p{Lu}\\p{Ll}+)?(?:-\\p{Lu}\\p{Ll}+)?";
-const FULL_NAME = `${NAME_WORD}(?:[ \\t]+${NAME_WORD}){0,2}`;
-const HONORIFIC = new RegExp(
-  `(?<![\\p{L}])(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Herr|Frau|Mme|Mlle)\\.?[ \\t]+(${FULL_NAME})`,
-  'gu',
-);
-const INTRODUCED = new RegExp(
-  `(?:[Mm]y name is|[Mm]y name's|[Nn]ame[ \\t]*:|[Cc]ustomer[ \\t]*:|[Cc]ontact[ \\t]*:|[Ss]igned[ \\t]*:|[Tt]his is|[Ii] am|[Ii]'m)[ \\t]+(${FULL_NAME})`,
-  'gu',
-);
-const SIGN_OFF = new RegExp(
-  `(?:^|\\n|[.!?][ \\t]+)[ \\t]*(?:(?:[Bb]est|[Kk]ind|[Ww]arm|[Mm]any)[ \\t]+)?(?:[Rr]egards|[Tt]hanks|[Tt]hank you|[Bb]est|[Cc]heers|[Ss]incerely|[Yy]ours truly|[Bb]est wishes|[Mm]it freundlichen Grüßen|[Cc]ordialement|[Ss]aludos)[ \\t]*[,!.]?(?:[ \\t]*\\r?\\n[ \\t]*|[ \\t]+)(${FULL_NAME})[ \\t]*(?=$|\\r?\\n|[,|]|[ \\t][-–—])`,
-  'gu',
-);
-const FIRST_LAST = new RegExp(`(?<![\\p{L}])(${NAME_WORD})([ \\t]+)(?=(${NAME_WORD}))`, 'gu');
-const FIRST_NAMES = new Set(
-  (
-    'James John Robert Michael David William Richard Joseph Thomas Charles Daniel Matthew Anthony ' +
-    'Mark Paul Steven Andrew Kevin Brian George Edward Ronald Timothy Jason Jeffrey Ryan Jacob ' +
-    'Gary Eric Jonathan Stephen Larry Justin Scott Brandon Benjamin Samuel Gregory Alexander ' +
-    'Patrick Jack Dennis Tyler Aaron Jose Adam Nathan Henry Peter Zachary Kyle Noah Ethan Liam ' +
-    'Lucas Oliver Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Lisa ' +
-    'Nancy Betty Sandra Margaret Ashley Kimberly Emily Donna Michelle Carol Amanda Melissa ' +
-    'Deborah Stephanie Rebecca Sharon Laura Cynthia Kathleen Amy Angela Anna Brenda Emma Olivia ' +
-    'Sophia Isabella Mia Charlotte Amelia Harper Evelyn Abigail Jane Julia Maria Sofia Priya ' +
-    'Raj Wei Mei Hiroshi Yuki Ahmed Fatima Mohammed Omar Aisha Carlos Juan Luis Ana Lucía Pierre ' +
-    'Marie José Hans Klaus Anja Jürgen Søren Björn Zoë Chloé François Giulia Marco Ivan Olga Dmitri'
-  ).split(' '),
-);
-/** Capitalised words that start sentences, sign-offs or team names rather than names. */
-const NOT_NAMES = new Set(
-  (
-    'The This That These Those Thanks Thank Regards Best Team Support Customer Service Sales ' +
-    'Hello Hi Dear Please Note From To Subject Sent Date Order Invoice Account Ticket Inc Ltd ' +
-    'LLC Corp Company Group Department Office Manager Admin Staff Billing Help Desk Everyone All ' +
-    'Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May ' +
-    'June July August September October November December Street Avenue Road Here There Sure ' +
-    'Good Great Yes No Not Also Just Sorry Happy Looking Glad Available Writing Calling'
-  ).split(' '),
-);
-
-/** Drops sign-off and sentence words from either end; undefined when nothing name-like is left. */
-function nameSpan(
-  text: string,
-  start: number,
-  raw: string,
-  confidence: number,
-): PiiSpan | undefined {
-  const words = [...raw.matchAll(/\S+/g)];
-  let last = words.length - 1;
-  while (last >= 0 && NOT_NAMES.has(words[last]![0])) last -= 1;
-  if (last < 0 || NOT_NAMES.has(words[0]![0])) return undefined;
-  const end = start + words[last]!.index + words[last]![0].length;
-  return span('person-name', text, start, end, confidence);
-}
-
-const detectNames: Detector = (text) => {
-  const spans: Array<PiiSpan | undefined> = [];
-  const patterns: Array<[RegExp, number]> = [
-    [HONORIFIC, 0.7],
-    [INTRODUCED, 0.65],
-    [SIGN_OFF, 0.6],
-  ];
-  for (const [re, confidence] of patterns) {
-    for (const m of text.matchAll(re)) {
-      const name = m[1]!;
-      const casual = /^(?:I am|I'm|[Tt]his is)/.test(m[0]);
-      if (casual && !FIRST_NAMES.has(name.split(/[ \t]/)[0]!)) continue;
-      spans.push(nameSpan(text, m.index + m[0].lastIndexOf(name), name, confidence));
-    }
-  }
-  for (const m of text.matchAll(FIRST_LAST)) {
-    if (FIRST_NAMES.has(m[1]!) && !NOT_NAMES.has(m[3]!)) {
-      spans.push(nameSpan(text, m.index, m[1]! + m[2]! + m[3]!, 0.6));
-    }
-  }
-  return spans.filter((s): s is PiiSpan => s !== undefined);
-};
-
-// --- street addresses ----------------------------------------------------------------------
-
-const STREET_SUFFIX =
-  '(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Close|Row|Plaza|Loop)';
-const UNIT = '(?:,?[ \\t]*(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|#)\\.?[ \\t]*#?[A-Za-z0-9-]+)?';
-const US_CITY_STATE_ZIP =
-  '(?:,[ \\t]*\\p{Lu}\\p{L}+(?:[ \\t]\\p{Lu}\\p{L}+){0,2},?[ \\t]+(?:[A-Z]{1,2}\\d[A-Z\\d]?[ \\t]\\d[A-Z]{2}|[A-Z]{2}\\b(?:[ \\t]+\\d{5}(?:-\\d{4})?)?|\\d{5}))?';
-const US_ADDRESS = new RegExp(
-  `(?<![\\w.,/-])\\d{1,6}[A-Za-z]?(?:[ \\t]+(?:[NSEW]\\.?|North|South|East|West))?(?:[ \\t]+(?:\\p{Lu}[\\p{L}'-]*|\\d{1,3}(?:st|nd|rd|th))){1,3}[ \\t]+${STREET_SUFFIX}\\b\\.?(?:[ \\t]+(?:NW|NE|SW|SE|N|S|E|W)\\b)?${UNIT}${US_CITY_STATE_ZIP}`,
-  'gu',
-);
-const EU_POSTCODE_CITY =
-  '(?:,[ \\t]*(?:(?:[A-Z]-)?\\d{4,5}|\\d{2}-\\d{3})[ \\t]+\\p{Lu}\\p{L}+(?:[ \\t-]\\p{Lu}\\p{L}+)?)?';
-const EU_ADDRESS = new RegExp(
-  `(?<![\\p{L}])(?:\\p{Lu}[\\p{L}-]*(?:straße|strasse|str\\.|weg|gasse|platz|allee|damm|ufer|gracht|straat|laan|vej|gade|gatan|vägen)|\\p{Lu}\\p{L}+[ \\t]+(?:Straße|Strasse|Weg|Platz|Allee|Gasse)|(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Plaza|Paseo|ul\\.|al\\.)[ \\t]*(?:(?:de|del|della|di|da|la|dos|das)[ \\t]+)*\\p{Lu}[\\p{L}'-]+(?:[ \\t]+\\p{Lu}[\\p{L}'-]+)?,?)[ \\t]+\\d{1,4}[a-z]?(?![\\w])${EU_POSTCODE_CITY}`,
-  'gu',
-);
-const FR_ADDRESS = new RegExp(
-  `(?<![\\w])\\d{1,4}(?:[ \\t]?(?:bis|ter))?,?[ \\t]+(?:rue|avenue|boulevard|place|chemin|allée|impasse|quai)[ \\t]+(?:(?:de|du|des|la|le)[ \\t]+|[ld]['’])*\\p{Lu}[\\p{L}'-]+(?:[ \\t]+\\p{Lu}[\\p{L}'-]+)?${EU_POSTCODE_CITY}`,
-  'gu',
-);
-
-const detectAddresses: Detector = (text) =>
-  [US_ADDRESS, EU_ADDRESS, FR_ADDRESS].flatMap((re) =>
-    [...text.matchAll(re)].map((m) => {
-      const value = m[0].replace(/[,.]$/, '');
-      const confidence = /\d{4,5}(?:-\d{4})?$|, [A-Z]{2}$/.test(value) ? 0.7 : 0.65;
-      return span('street-address', text, m.index, m.index + value.length, confidence);
-    }),
-  );
 
 // --- merging -------------------------------------------------------------------------------
 

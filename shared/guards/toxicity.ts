@@ -3,7 +3,8 @@
  * recommended transformers for leetspeak, confusables and stretched letters) plus a short list of
  * mild words and insults it lacks, weighed by severity. One slur or one strong profanity makes a
  * text toxic; mild words ("damn", "crap") and insults ("stupid") only in numbers or aimed at
- * "you". The matcher is built once, at module load.
+ * "you". The matcher is built once, at module load, and reads only the windows of a text that
+ * can hold a match (toxicity-windows.ts): same matches and offsets as on the whole text.
  */
 import {
   DataSet,
@@ -11,8 +12,10 @@ import {
   englishDataset,
   englishRecommendedTransformers,
   pattern,
+  type MatchPayload,
 } from 'obscenity';
 import type { ToxicityMatch, ToxicityScan } from './types';
+import { createWindowedMatcher } from './toxicity-windows';
 
 const SEVERITY = {
   /** Slurs against a group: toxic on their own. */
@@ -93,9 +96,17 @@ for (const [word, patterns] of EXTRA_TERMS) {
   );
 }
 const built = dataset.build();
+const whitelistedTerms = [...(built.whitelistedTerms ?? []), ...EXTRA_WHITELIST];
 const matcher = new RegExpMatcher({
   ...built,
-  whitelistedTerms: [...(built.whitelistedTerms ?? []), ...EXTRA_WHITELIST],
+  whitelistedTerms,
+  ...englishRecommendedTransformers,
+});
+/** The same matches, with the matcher reading only the windows of text that can hold one. */
+const windowedMatches = createWindowedMatcher({
+  matcher,
+  blacklistedTerms: built.blacklistedTerms,
+  whitelistedTerms,
   ...englishRecommendedTransformers,
 });
 
@@ -104,9 +115,21 @@ const AIMED =
   /\b(?:you(?:\s+are|['’]re)?|ur|u\s+r)\s+(?:(?:such|so|a|an|the|total|complete|absolute|utter|fucking|bloody|damn|little|big)\s+){0,3}$/i;
 
 export function detectToxicity(text: string): ToxicityScan {
+  return score(text, windowedMatches(text));
+}
+
+/**
+ * `detectToxicity` with the matcher reading the whole text: the reference the windowed scan is
+ * tested against. Same result, several times slower.
+ */
+export function detectToxicityUnwindowed(text: string): ToxicityScan {
+  return score(text, matcher.getAllMatches(text, true));
+}
+
+function score(text: string, payloads: readonly MatchPayload[]): ToxicityScan {
   const seen = new Set<string>();
   const found: { match: ToxicityMatch; weight: number }[] = [];
-  for (const payload of matcher.getAllMatches(text, true)) {
+  for (const payload of payloads) {
     const term = dataset.getPayloadWithPhraseMetadata(payload).phraseMetadata?.originalWord;
     const start = payload.startIndex;
     const end = payload.endIndex + 1; // obscenity's end index is inclusive
