@@ -207,13 +207,19 @@ function moderateOutput(
   report: Validation['moderation'],
 ): { failed: boolean; output: unknown; outcome: LayerOutcome; issues: Issue[] } {
   const { output: rules, thresholds } = policy.moderation;
-  const inputStrings = stringsOf(input).map((s) => s.text);
-  const inputValues = new Set(
-    inputStrings.flatMap((t) =>
-      detectPii(t).map((s) => `${s.type}:${normalisePiiValue(s.type, s.value)}`),
-    ),
-  );
-  const inputText = inputStrings.join('\n').toLowerCase();
+  // The input is scanned only when the output has something to compare (usually it has not).
+  let inputStrings: string[] | undefined;
+  const inputTexts = (): string[] => (inputStrings ??= stringsOf(input).map((s) => s.text));
+  let inputValues: Set<string> | undefined;
+  const inInput = (span: PiiSpan): boolean =>
+    (inputValues ??= new Set(
+      inputTexts().flatMap((t) =>
+        detectPii(t).map((s) => `${s.type}:${normalisePiiValue(s.type, s.value)}`),
+      ),
+    )).has(`${span.type}:${normalisePiiValue(span.type, span.value)}`);
+  let inputText: string | undefined;
+  const inInputText = (term: string): boolean =>
+    (inputText ??= inputTexts().join('\n').toLowerCase()).includes(term);
   const issues: Issue[] = [];
   const notes: string[] = [];
   let changed = false;
@@ -223,7 +229,7 @@ function moderateOutput(
   if (rules.pii !== 'allow') {
     for (const { path, text } of stringsOf(output)) {
       const spans = detectPii(text, { minConfidence: thresholds.piiConfidence }).filter(
-        (s) => !inputValues.has(`${s.type}:${normalisePiiValue(s.type, s.value)}`),
+        (s) => !inInput(s),
       );
       if (spans.length > 0) introduced.set(path, spans);
     }
@@ -258,7 +264,7 @@ function moderateOutput(
     for (const { path, text } of stringsOf(output)) {
       const scan = detectToxicity(text);
       const fresh = scan.matches.filter(
-        (m) => !inputText.includes(text.slice(m.start, m.end).toLowerCase()),
+        (m) => !inInputText(text.slice(m.start, m.end).toLowerCase()),
       );
       if (fresh.length === 0) continue;
       worst = Math.max(worst, scan.score);

@@ -152,15 +152,18 @@ export interface SourceIndex {
   numbers: Set<string>;
   dates: Set<string>;
   monthDays: Set<string>;
+  /** The normalised source, space-padded, for multi-word lookups. */
   words: string;
+  /** Its words, for the common single-word lookup in constant time. */
+  wordSet: Set<string>;
 }
 
 export function indexSource(source: string): SourceIndex {
   const numbers = new Set<string>();
   for (const m of source.matchAll(NUMBER)) for (const v of numberReadings(m[0])) numbers.add(v);
   for (const w of source.toLowerCase().match(/\p{L}+/gu) ?? []) {
-    const n = NUMBER_WORDS[w];
-    if (n !== undefined) numbers.add(String(n));
+    // Own keys only: a source word like "constructor" is not a number.
+    if (Object.hasOwn(NUMBER_WORDS, w)) numbers.add(String(NUMBER_WORDS[w]));
   }
   const dates = new Set<string>();
   const monthDays = new Set<string>();
@@ -170,7 +173,14 @@ export function indexSource(source: string): SourceIndex {
       monthDays.add(key.slice(-5));
     }
   }
-  return { numbers, dates, monthDays, words: ` ${normaliseForGrounding(source)} ` };
+  const normalised = normaliseForGrounding(source);
+  return {
+    numbers,
+    dates,
+    monthDays,
+    words: ` ${normalised} `,
+    wordSet: new Set(normalised.split(' ')),
+  };
 }
 
 export function isSupported(claim: Claim, source: SourceIndex): boolean {
@@ -191,7 +201,8 @@ export function isSupported(claim: Claim, source: SourceIndex): boolean {
         .every((w) =>
           [w, bareWord(w)].some((form) => {
             const n = normaliseForGrounding(form);
-            return n === '' || source.words.includes(` ${n} `);
+            if (n === '') return true;
+            return n.includes(' ') ? source.words.includes(` ${n} `) : source.wordSet.has(n);
           }),
         );
   }

@@ -22,7 +22,12 @@ const MARKS = /\p{M}+/gu;
 const NOT_WORD = /[^\p{L}\p{N}]+/gu;
 
 /** The comparison form described above: lower-case words and digits separated by single spaces. */
+const ASCII = /^[\x20-\x7e\t\n\r]*$/;
+
 export function normaliseForGrounding(text: string): string {
+  // ASCII needs no Unicode folding (the common case, and the hot one: every word of a claim).
+  if (ASCII.test(text))
+    return text.toLowerCase().replace(/['`]/g, '').replace(NOT_WORD, ' ').trim();
   return text
     .normalize('NFKC')
     .replace(SINGLE_QUOTES, "'")
