@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowFailedError} from '@temporalio/client';
+import type { WorkflowFailedError } from '@temporalio/client';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
