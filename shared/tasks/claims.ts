@@ -52,26 +52,33 @@ const WORD = /\p{L}[\p{L}\p{M}\p{N}]*(?:['’.-]\p{L}[\p{L}\p{M}\p{N}]*)*\.?/gu;
 const LIST_MARKER = /^\s*(?:[-*•]|\d{1,2}[.)])\s+/;
 
 /** Every value a written number may stand for, as canonical strings (`1200.5`). */
+/** Every separator after the first group groups thousands (three digits each). */
+function isGrouped(parts: readonly string[], end = parts.length): boolean {
+  for (let i = 1; i < end; i++) if (parts[i]!.length !== 3) return false;
+  return true;
+}
+
+function addValue(out: Set<string>, text: string): void {
+  const n = Number(text);
+  if (Number.isFinite(n)) out.add(String(n));
+}
+
+// Hot path (every number of the source and the summary): plain loops, no closures per call.
 export function numberReadings(written: string): string[] {
   const token = written.replace(/[^\d.,'\u00a0\u202f]/g, '');
   const groups = token.split(/[.,'\u00a0\u202f]/);
   const separators = token.match(/[.,'\u00a0\u202f]/g) ?? [];
   const out = new Set<string>();
-  const value = (text: string): void => {
-    const n = Number(text);
-    if (Number.isFinite(n)) out.add(String(n));
-  };
-  const grouped = (parts: string[]): boolean => parts.slice(1).every((g) => g.length === 3);
   // Every separator groups thousands: 1,200 / 1.200.000 / 1'234.
-  if (grouped(groups)) value(groups.join(''));
+  if (isGrouped(groups)) addValue(out, groups.join(''));
   // The last separator is a decimal point (`.` or `,`), the others group thousands.
   const last = separators[separators.length - 1];
   if (last === '.' || last === ',') {
     const whole = groups.slice(0, -1);
-    if (grouped(whole) && !separators.slice(0, -1).includes(last))
-      value(`${whole.join('')}.${groups[groups.length - 1] ?? ''}`);
+    if (isGrouped(whole) && !separators.slice(0, -1).includes(last))
+      addValue(out, `${whole.join('')}.${groups[groups.length - 1] ?? ''}`);
   }
-  if (out.size === 0) value(groups.join(''));
+  if (out.size === 0) addValue(out, groups.join(''));
   return [...out];
 }
 
@@ -183,6 +190,12 @@ export function indexSource(source: string): SourceIndex {
   };
 }
 
+function wordInSource(form: string, source: SourceIndex): boolean {
+  const n = normaliseForGrounding(form);
+  if (n === '') return true;
+  return n.includes(' ') ? source.words.includes(` ${n} `) : source.wordSet.has(n);
+}
+
 export function isSupported(claim: Claim, source: SourceIndex): boolean {
   switch (claim.kind) {
     case 'number':
@@ -195,16 +208,11 @@ export function isSupported(claim: Claim, source: SourceIndex): boolean {
       );
     }
     case 'name':
-      return claim.text
-        .split(' ')
-        .filter((w) => !isCommon(w))
-        .every((w) =>
-          [w, bareWord(w)].some((form) => {
-            const n = normaliseForGrounding(form);
-            if (n === '') return true;
-            return n.includes(' ') ? source.words.includes(` ${n} `) : source.wordSet.has(n);
-          }),
-        );
+      for (const w of claim.text.split(' ')) {
+        if (isCommon(w)) continue;
+        if (!wordInSource(w, source) && !wordInSource(bareWord(w), source)) return false;
+      }
+      return true;
   }
 }
 
