@@ -168,10 +168,37 @@ describe('Temporal restart', () => {
         expect(res.status).toBe(202);
         ids.push(((await res.json()) as { jobId: string }).jobId);
       }
+      // A task waiting for a reviewer: its wait (a durable timer) survives the restart too.
+      const review = await own.call('/v1/tasks/classify-ticket', {
+        method: 'POST',
+        body: JSON.stringify({
+          input: { subject: 'Refund', body: 'charged twice, please review' },
+          options: { review: 'always' },
+        }),
+      });
+      expect(review.status).toBe(202);
+      const reviewId = ((await review.json()) as { jobId: string }).jobId;
+
       await temporal.stop();
       temporal = await startDevServer(options);
       const jobs = await allCompleted(ids, 120_000, own);
       expect(jobs.map((j) => j.jobId)).toEqual(ids);
+
+      await waitFor(
+        'the review is still pending after the restart',
+        async () => {
+          const res = await own.call(`/v1/jobs/${reviewId}`);
+          return res.ok && ((await res.json()) as { status: string }).status === 'awaiting_review';
+        },
+        { timeoutMs: 30_000 },
+      );
+      const approved = await own.call(`/v1/reviews/${reviewId}`, {
+        method: 'POST',
+        body: JSON.stringify({ decision: 'approve' }),
+      });
+      expect(approved.status).toBe(200);
+      const [done] = await allCompleted([reviewId], 30_000, own);
+      expect(done?.meta?.path).toBe('review');
     } finally {
       await own.stop();
       await temporal.stop();
