@@ -36,6 +36,14 @@ export interface ReviewListItem extends Omit<ReviewSummary, 'requestedAt' | 'dea
   ageMs: number;
 }
 
+interface ListArgs {
+  tenant: Tenant;
+  task?: string;
+  minAgeMs?: number;
+  limit: number;
+  now: number;
+}
+
 /** The reviewer's queue: Temporal visibility for the list, a query and an update per item. */
 @Injectable()
 export class ReviewsService {
@@ -48,13 +56,7 @@ export class ReviewsService {
    * Pending reviews of the reviewer's own tenant, oldest first, filtered by task and age: one
    * query to the tenant's queue entity; through visibility when no worker can answer it.
    */
-  async list(args: {
-    tenant: Tenant;
-    task?: string;
-    minAgeMs?: number;
-    limit: number;
-    now: number;
-  }): Promise<{ items: ReviewListItem[] }> {
+  async list(args: ListArgs): Promise<{ items: ReviewListItem[] }> {
     let entries: ReviewQueueEntry[];
     try {
       entries = await this.client.workflow
@@ -83,13 +85,7 @@ export class ReviewsService {
   }
 
   /** The same list from Temporal visibility (about 0.6 ms a row on the dev server's SQLite). */
-  private async listFromVisibility(args: {
-    tenant: Tenant;
-    task?: string;
-    minAgeMs?: number;
-    limit: number;
-    now: number;
-  }): Promise<{ items: ReviewListItem[] }> {
+  private async listFromVisibility(args: ListArgs): Promise<{ items: ReviewListItem[] }> {
     const clauses = [
       `WorkflowType = 'runTask'`,
       `ExecutionStatus = 'Running'`,

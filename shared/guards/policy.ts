@@ -25,15 +25,9 @@ export const ThreatAction = z.enum(['block', 'flag', 'review', 'allow']);
 export type ThreatAction = z.infer<typeof ThreatAction>;
 
 /** Types redacted by default. Names and addresses are heuristic: flagged, not rewritten. */
-export const DEFAULT_REDACTED_PII: readonly PiiType[] = [
-  'email',
-  'phone',
-  'credit-card',
-  'iban',
-  'ssn',
-  'ip-address',
-  'secret',
-];
+export const DEFAULT_REDACTED_PII: readonly PiiType[] = PII_TYPES.filter(
+  (t) => t !== 'person-name' && t !== 'street-address',
+);
 
 export const ModerationPolicy = z
   .object({
