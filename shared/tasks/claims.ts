@@ -168,7 +168,9 @@ export interface SourceIndex {
 export function indexSource(source: string): SourceIndex {
   const numbers = new Set<string>();
   for (const m of source.matchAll(NUMBER)) for (const v of numberReadings(m[0])) numbers.add(v);
-  for (const w of source.toLowerCase().match(/\p{L}+/gu) ?? []) {
+  const normalised = normaliseForGrounding(source);
+  const wordSet = new Set(normalised.split(' '));
+  for (const w of wordSet) {
     // Own keys only: a source word like "constructor" is not a number.
     if (Object.hasOwn(NUMBER_WORDS, w)) numbers.add(String(NUMBER_WORDS[w]));
   }
@@ -180,14 +182,7 @@ export function indexSource(source: string): SourceIndex {
       monthDays.add(key.slice(-5));
     }
   }
-  const normalised = normaliseForGrounding(source);
-  return {
-    numbers,
-    dates,
-    monthDays,
-    words: ` ${normalised} `,
-    wordSet: new Set(normalised.split(' ')),
-  };
+  return { numbers, dates, monthDays, words: ` ${normalised} `, wordSet };
 }
 
 function wordInSource(form: string, source: SourceIndex): boolean {

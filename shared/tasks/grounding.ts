@@ -21,22 +21,30 @@ const DASHES = /[‐‑‒–—―−]/g;
 const MARKS = /\p{M}+/gu;
 const NOT_WORD = /[^\p{L}\p{N}]+/gu;
 
-/** The comparison form described above: lower-case words and digits separated by single spaces. */
-const ASCII = /^[\x20-\x7e\t\n\r]*$/;
+const NON_ASCII_RUN = /[^\t\n\r\x20-\x7e]+/g;
 
-export function normaliseForGrounding(text: string): string {
-  // ASCII needs no Unicode folding (the common case, and the hot one: every word of a claim).
-  if (ASCII.test(text))
-    return text.toLowerCase().replace(/['`]/g, '').replace(NOT_WORD, ' ').trim();
-  return text
+/** Unicode folding of one non-ASCII run: compatibility forms, quotes, dashes, case, accents. */
+const foldRun = (run: string): string =>
+  run
     .normalize('NFKC')
     .replace(SINGLE_QUOTES, "'")
     .replace(DOUBLE_QUOTES, '"')
     .replace(DASHES, '-')
     .toLowerCase()
     .normalize('NFD')
-    .replace(MARKS, '')
-    .replace(/'/g, '')
+    .replace(MARKS, '');
+
+/**
+ * The comparison form described above: lower-case words and digits separated by single spaces.
+ * Only the non-ASCII runs need Unicode folding (the same result as folding the whole text, since
+ * marks that would compose with a neighbouring ASCII letter are dropped either way), so mostly
+ * ASCII text costs little.
+ */
+export function normaliseForGrounding(text: string): string {
+  return text
+    .replace(NON_ASCII_RUN, foldRun)
+    .toLowerCase()
+    .replace(/['`]/g, '')
     .replace(NOT_WORD, ' ')
     .trim();
 }
