@@ -12,6 +12,7 @@ import { detectToxicity } from '../shared/guards/toxicity';
 import { createRedactor } from '../shared/guards/redact';
 import type { PiiSpan } from '../shared/guards/types';
 import { countBy, stringsOf, transformStrings } from '../shared/guards/json-strings';
+import { piiFingerprint } from './pii-fingerprint';
 
 export interface InputScreening {
   /** Set when the policy refuses the input: the task fails with 422 before any call. */
@@ -20,6 +21,8 @@ export interface InputScreening {
   redactedInput?: unknown;
   /** placeholder → value, to restore in the output. Workflow-internal; never logged. */
   placeholders?: Record<string, string>;
+  /** Fingerprints of the PII values the input holds (see pii-fingerprint.ts); not the values. */
+  piiFingerprints?: string[];
   /** Why a person must approve the answer (a flag under a `review` policy). */
   review?: string[];
   report: ModerationMeta['input'];
@@ -105,11 +108,12 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
   }
   const all = [...found.values()].flat();
   report.pii.found = countBy(all.map((s) => s.type));
+  const fingerprints = { piiFingerprints: [...new Set(all.map(piiFingerprint))] };
   const acted = new Map(
     [...found].map(([p, spans]) => [p, spans.filter((s) => rules.piiTypes.includes(s.type))]),
   );
   const actedCount = [...acted.values()].reduce((n, s) => n + s.length, 0);
-  if (all.length === 0) return { report, ...flags() };
+  if (all.length === 0) return { report, ...fingerprints, ...flags() };
   if (rules.pii === 'block' && actedCount > 0) {
     report.pii.action = 'blocked';
     return {
@@ -127,14 +131,20 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
   }
   if (rules.pii !== 'redact' || actedCount === 0) {
     report.pii.action = 'flagged';
-    return { report, ...flags() };
+    return { report, ...fingerprints, ...flags() };
   }
   const redactor = createRedactor();
   const redactedInput = transformStrings(input, (text, path) =>
     acted.get(path)?.length ? redactor.redact(text, acted.get(path)) : text,
   );
   report.pii.action = 'redacted';
-  return { redactedInput, placeholders: redactor.placeholders(), report, ...flags() };
+  return {
+    redactedInput,
+    placeholders: redactor.placeholders(),
+    report,
+    ...fingerprints,
+    ...flags(),
+  };
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;

@@ -8,7 +8,8 @@ import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../sh
 import { toFieldErrors } from '../shared/errors';
 import { parseModelJson } from '../shared/parse-model-json';
 import type { ResolvedPolicy } from '../shared/guards/policy';
-import { detectPii, maskPii, normalisePiiValue } from '../shared/guards/pii';
+import { detectPii, maskPii } from '../shared/guards/pii';
+import { piiFingerprint } from './pii-fingerprint';
 import { detectToxicity } from '../shared/guards/toxicity';
 import { restoreDeep } from '../shared/guards/redact';
 import type { PiiSpan } from '../shared/guards/types';
@@ -19,6 +20,8 @@ export interface ValidateArgs {
   text?: string;
   /** The original (unredacted) input. */
   input: unknown;
+  /** Fingerprints of the input's PII from screening; without them the input is scanned here. */
+  inputPii?: readonly string[];
   /** Placeholders the input was redacted with; put back into the output first. */
   placeholders?: Record<string, string>;
   policy: ResolvedPolicy;
@@ -193,7 +196,7 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
   }
 
   // 4. Output moderation: what the model brought in that the input did not have.
-  const verdict = moderateOutput(output, args.input, args.policy, moderation);
+  const verdict = moderateOutput(output, args.input, args.inputPii, args.policy, moderation);
   if (verdict.failed) return fail('moderation', onFailure('moderation'), verdict.issues, parse);
   output = verdict.output;
   layers.moderation = verdict.outcome;
@@ -203,6 +206,7 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
 function moderateOutput(
   output: unknown,
   input: unknown,
+  inputPii: readonly string[] | undefined,
   policy: ResolvedPolicy,
   report: Validation['moderation'],
 ): { failed: boolean; output: unknown; outcome: LayerOutcome; issues: Issue[] } {
@@ -210,13 +214,11 @@ function moderateOutput(
   // The input is scanned only when the output has something to compare (usually it has not).
   let inputStrings: string[] | undefined;
   const inputTexts = (): string[] => (inputStrings ??= stringsOf(input).map((s) => s.text));
-  let inputValues: Set<string> | undefined;
+  let inputValues: ReadonlySet<string> | undefined = inputPii && new Set(inputPii);
   const inInput = (span: PiiSpan): boolean =>
-    (inputValues ??= new Set(
-      inputTexts().flatMap((t) =>
-        detectPii(t).map((s) => `${s.type}:${normalisePiiValue(s.type, s.value)}`),
-      ),
-    )).has(`${span.type}:${normalisePiiValue(span.type, span.value)}`);
+    (inputValues ??= new Set(inputTexts().flatMap((t) => detectPii(t).map(piiFingerprint)))).has(
+      piiFingerprint(span),
+    );
   let inputText: string | undefined;
   const inInputText = (term: string): boolean =>
     (inputText ??= inputTexts().join('\n').toLowerCase()).includes(term);

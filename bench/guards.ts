@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validateAnswer } from '../activities/validation';
+import { screenInput } from '../activities/screen-input';
 import { scorePii, type PiiCorpusCase } from '../shared/guards/corpus-score';
 import { detectInjection } from '../shared/guards/injection';
 import { stringsOf } from '../shared/guards/json-strings';
@@ -188,8 +189,10 @@ function main(): void {
 
   const text = mixedText(pii, inj, tox);
   const { input, output, dropped } = summarizeCase(text);
+  // As in the pipeline: the input's PII is fingerprinted once, at screening (timed on its own).
+  const inputPii = screenInput(input, BUILT_IN_POLICY).piiFingerprints;
   const validate = (): ReturnType<typeof validateAnswer> =>
-    validateAnswer(summarize, { output, input, policy: BUILT_IN_POLICY });
+    validateAnswer(summarize, { output, input, inputPii, policy: BUILT_IN_POLICY });
   const check = validate();
   const ran = Object.entries(check.layers).filter(([, l]) => l.status !== 'passed');
   if (!check.ok || ran.length > 0) {
@@ -217,8 +220,8 @@ function main(): void {
     'grounding (claims in the summary vs the source)': time(() =>
       summarize.grounding?.(output, input),
     ),
-    'moderation: detectPii on the input': time(() =>
-      stringsOf(input).map((s) => detectPii(s.text)),
+    'input screening (screenInput, once per task, not per answer)': time(() =>
+      screenInput(input, BUILT_IN_POLICY),
     ),
     'moderation: detectPii on the output': time(() =>
       outputStrings.map((t) => detectPii(t, { minConfidence: piiConfidence })),

@@ -185,6 +185,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
         text: call.text,
         input: plan.input,
         ...(external ? { placeholders: screening.placeholders } : {}),
+        ...(screening.piiFingerprints ? { inputPii: screening.piiFingerprints } : {}),
         policy: plan.policy,
         lastResort: path === 'degraded',
       });
