@@ -173,7 +173,10 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
     : task.rules?.length
       ? clamped.length
         ? { status: 'repaired', detail: 'clamped', issues: safeIssues(clamped) }
-        : { status: 'passed', detail: `${task.rules.length} rules` }
+        : {
+            status: 'passed',
+            detail: `${task.rules.length} rule${task.rules.length === 1 ? '' : 's'} checked`,
+          }
       : { status: 'skipped', detail: 'the task declares no rules' };
 
   if (args.reviewerEdit) return { ok: true, output, layers, parse, moderation };
