@@ -51,9 +51,15 @@ export function createReviewActivities(deps: { now: () => number; queue?: Review
       await deps.queue?.publish(args.tenantId, args.event);
     },
 
-    /** Review: what the reviewer sees of the input. */
-    prepareReview(args: { input: unknown; policy: ResolvedPolicy }): Promise<{ input: unknown }> {
-      return Promise.resolve({ input: reviewExcerpt(args.input, args.policy) });
+    /** Review: what the reviewer sees of the input, and when the wait began (the clock). */
+    prepareReview(args: {
+      input: unknown;
+      policy: ResolvedPolicy;
+    }): Promise<{ input: unknown; requestedAt: number }> {
+      return Promise.resolve({
+        input: reviewExcerpt(args.input, args.policy),
+        requestedAt: deps.now(),
+      });
     },
 
     /** Review: the audit record of an accepted decision (time from the worker's clock). */

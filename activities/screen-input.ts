@@ -41,59 +41,53 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
     toxicity: { score: 0, action: 'none' },
   };
 
-  // Prompt injection: the strongest string decides; the field is named, the text is not.
-  if (rules.injection === 'allow') report.injection.action = 'allowed';
-  else {
-    let worst = { score: 0, kinds: new Set<string>(), fields: [] as string[] };
-    for (const { path, text } of strings) {
-      const scan = detectInjection(text);
-      if (scan.score >= thresholds.injection) worst.fields.push(field(path));
-      if (scan.score > worst.score) worst = { ...worst, score: scan.score };
-      if (scan.score >= thresholds.injection) scan.signals.forEach((s) => worst.kinds.add(s.kind));
+  // Injection, then toxicity: the strongest string sets the score; fields are named, never text.
+  const threats = [
+    {
+      check: 'injection' as const,
+      scan: (text: string) => {
+        const r = detectInjection(text);
+        return { score: r.score, kinds: r.signals.map((sig) => sig.kind) };
+      },
+      message: (kinds: string[]) => `looks like a prompt-injection attempt (${kinds.join(', ')})`,
+      reviewReason: 'possible prompt injection',
+    },
+    {
+      check: 'toxicity' as const,
+      scan: (text: string) => ({ score: detectToxicity(text).score, kinds: [] }),
+      message: () => 'contains profanity',
+      reviewReason: 'profanity',
+    },
+  ];
+  for (const threat of threats) {
+    const action = rules[threat.check];
+    const out = report[threat.check];
+    if (action === 'allow') {
+      out.action = 'allowed';
+      continue;
     }
-    report.injection.score = round(worst.score);
-    if (worst.fields.length > 0) {
-      report.injection.kinds = [...worst.kinds];
-      report.injection.action = rules.injection === 'block' ? 'blocked' : 'flagged';
-      if (rules.injection === 'review')
-        review.push(`possible prompt injection in ${worst.fields.join(', ')}`);
-      if (rules.injection === 'block') {
-        return {
-          blocked: {
-            check: 'injection',
-            errors: worst.fields.map((f) => ({
-              field: f,
-              message: `looks like a prompt-injection attempt (${[...worst.kinds].join(', ')})`,
-            })),
-          },
-          report,
-        };
-      }
-    }
-  }
-
-  if (rules.toxicity === 'allow') report.toxicity.action = 'allowed';
-  else {
+    const threshold = thresholds[threat.check];
     let worst = 0;
     const fields: string[] = [];
+    const kinds = new Set<string>();
     for (const { path, text } of strings) {
-      const scan = detectToxicity(text);
+      const scan = threat.scan(text);
       worst = Math.max(worst, scan.score);
-      if (scan.score >= thresholds.toxicity) fields.push(field(path));
+      if (scan.score < threshold) continue;
+      fields.push(field(path));
+      scan.kinds.forEach((k) => kinds.add(k));
     }
-    report.toxicity.score = round(worst);
-    if (fields.length > 0) {
-      report.toxicity.action = rules.toxicity === 'block' ? 'blocked' : 'flagged';
-      if (rules.toxicity === 'review') review.push(`profanity in ${fields.join(', ')}`);
-      if (rules.toxicity === 'block') {
-        return {
-          blocked: {
-            check: 'toxicity',
-            errors: fields.map((f) => ({ field: f, message: 'contains profanity' })),
-          },
-          report,
-        };
-      }
+    out.score = round(worst);
+    if (fields.length === 0) continue;
+    if (threat.check === 'injection') out.kinds = [...kinds];
+    out.action = action === 'block' ? 'blocked' : 'flagged';
+    if (action === 'review') review.push(`${threat.reviewReason} in ${fields.join(', ')}`);
+    if (action === 'block') {
+      const message = threat.message([...kinds]);
+      return {
+        blocked: { check: threat.check, errors: fields.map((f) => ({ field: f, message })) },
+        report,
+      };
     }
   }
 

@@ -3,7 +3,12 @@
  * moderation. Pure: the validateOutput activity runs it, unit tests call it directly. The first
  * layer that fails stops the rest and names the action the task declares for it.
  */
-import type { ValidationAction, AnyTaskDefinition, Violation } from '../shared/tasks';
+import {
+  VALIDATION_ACTIONS,
+  type AnyTaskDefinition,
+  type ValidationAction,
+  type Violation,
+} from '../shared/tasks';
 import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../shared/job';
 import { toFieldErrors } from '../shared/errors';
 import { parseModelJson } from '../shared/parse-model-json';
@@ -49,14 +54,8 @@ export interface Validation {
   moderation: NonNullable<ModerationMeta['output']>;
 }
 
-const SEVERITY: Record<ValidationAction, number> = {
-  clamp: 0,
-  're-ask': 1,
-  next: 2,
-  degrade: 3,
-  review: 4,
-  reject: 5,
-};
+/** VALIDATION_ACTIONS is ordered mildest first: of several broken rules, the strictest wins. */
+const severity = (action: ValidationAction): number => VALIDATION_ACTIONS.indexOf(action);
 
 const MAX_ISSUES = 20;
 
@@ -162,7 +161,7 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
   }
   const ruleIssues = safeIssues([...broken.flatMap((b) => b.violations), ...clamped]);
   const action = broken.reduce<ValidationAction>(
-    (a, b) => (SEVERITY[b.action] > SEVERITY[a] ? b.action : a),
+    (a, b) => (severity(b.action) > severity(a) ? b.action : a),
     're-ask',
   );
   if (broken.length > 0 && (!args.lastResort || action === 'reject')) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VALIDATION_ACTIONS } from './tasks/task-definition';
 
 export const JobStatus = {
   running: 'running',
@@ -40,8 +41,6 @@ export const LayerOutcome = z.object({
 });
 export type LayerOutcome = z.infer<typeof LayerOutcome>;
 
-const ACTIONS = ['clamp', 're-ask', 'next', 'degrade', 'review', 'reject'] as const;
-
 export const ValidationMeta = z
   .object({
     schema: LayerOutcome,
@@ -58,7 +57,7 @@ export const ValidationMeta = z
         z.object({
           candidate: z.string(),
           layer: z.enum(VALIDATION_LAYERS),
-          action: z.enum(ACTIONS),
+          action: z.enum(VALIDATION_ACTIONS),
           issues: z.array(Issue),
         }),
       )

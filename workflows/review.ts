@@ -49,12 +49,13 @@ export async function awaitReview(args: {
     state.status = status;
     upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
   };
-  const { input } = await prepareReview({ input: plan.input, policy: plan.policy });
+  // The clock comes from the activity; the deadlines follow from it (timers fire on time).
+  const { input, requestedAt } = await prepareReview({ input: plan.input, policy: plan.policy });
   const summary: ReviewSummary = {
     task: request.task,
     reasons,
-    requestedAt: Date.now(), // workflow time: deterministic, from the history
-    deadlineAt: Date.now() + policy.deadlineMs,
+    requestedAt,
+    deadlineAt: requestedAt + policy.deadlineMs,
     group: 'reviewers',
   };
   let decided: { output: unknown; audit: ReviewAudit } | undefined;
@@ -137,7 +138,7 @@ export async function awaitReview(args: {
   let arrived = await condition(() => decided !== undefined, policy.deadlineMs);
   if (!arrived && policy.escalationDeadlineMs > 0) {
     summary.group = 'escalation';
-    summary.deadlineAt = Date.now() + policy.escalationDeadlineMs;
+    summary.deadlineAt = requestedAt + policy.deadlineMs + policy.escalationDeadlineMs;
     upsertMemo({ review: summary });
     await publish('open');
     step({ name: 'review', outcome: 'failed', detail: 'deadline passed: escalated' });

@@ -257,7 +257,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
           index === 0 ? 'primary' : 'fallback',
         );
         if ('answer' in outcome) return outcome.answer;
-        if (outcome.next === 'reject') rejectOutput(outcome.issues);
+        if (outcome.next === 'reject') throw rejectionOf(outcome.issues);
         if (outcome.next === 'degrade') break;
       }
       return undefined;
@@ -416,10 +416,6 @@ function rejectionOf(issues: Issue[] | undefined): ApplicationFailure {
     FailureType.OutputRejected,
     issues ?? [],
   );
-}
-
-function rejectOutput(issues: Issue[] | undefined): never {
-  throw rejectionOf(issues);
 }
 
 function describeScreening(report: InputScreening['report']): string {

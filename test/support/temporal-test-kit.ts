@@ -12,6 +12,9 @@ function withOverrides(
 }
 import type { ModelProvider } from '../../activities/providers/model-provider';
 import { createLogger } from '../../shared/runtime/logger';
+import type { RunTaskRequest } from '../../shared/job';
+import { SearchAttr } from '../../shared/messages';
+import type { runTask } from '../../workflows';
 
 try {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -61,4 +64,18 @@ export async function withWorker<T>(
     await close();
     await connection.close();
   }
+}
+
+/** Starts `runTask` the way the API does: a `<task>-<uuid>` id and Keel's search attributes. */
+export function startRunTask(client: Client, taskQueue: string, req: RunTaskRequest) {
+  return client.workflow.start<typeof runTask>('runTask', {
+    taskQueue,
+    workflowId: `${req.task}-${randomUUID()}`,
+    args: [req],
+    typedSearchAttributes: [
+      { key: SearchAttr.tenant, value: req.tenantId },
+      { key: SearchAttr.task, value: req.task },
+      { key: SearchAttr.status, value: 'running' },
+    ],
+  });
 }

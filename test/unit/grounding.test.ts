@@ -12,22 +12,11 @@ import { quotedPhrases } from '../../shared/tasks/grounding';
 import { summarizeExtractive } from '../../shared/tasks/local/summarize-extractive';
 import { classifyTicketLexicon } from '../../shared/tasks/local/classify-ticket-lexicon';
 import { buildReply, CONTENT_FAULTS, INJECTED, type ContentFault } from '../mock-upstream/content';
+import { ARTICLE } from '../fixtures/texts';
 
 const CTX: RuleContext = { maxDiscountPercent: 30, minConfidence: 0.5 };
 
-/** The texts the extractive summariser is tested on (summarize-extractive.test.ts, helpers.ts). */
-const ARTICLE = `Last week the editorial team met in Lisbon for its yearly planning session.
-
-Solar panel installations across the region rose 3.5 percent in 2023, as cheaper solar panels and new installation subsidies reached rural households. Dr. Alvarez of the U.S. Energy Department said the solar boom was driven by falling panel prices, e.g. modules now cost $0.30 per watt. Analysts expect solar installations to keep growing, although grid connection delays remain a bottleneck.
-
-Some households still hesitate. Financing is hard to get in smaller towns, and installers report waiting lists of up to 9 months. Mr. Costa, who runs a cooperative of 40 installers, said most delays come from permits rather than from panel supply.
-
-Key findings:
-- Solar installations grew fastest in the south.
-- Panel prices fell for the third year in a row.
-- Grid operators added 1.2 GW of connection capacity.
-
-Lunch was served at noon. The meeting ended early.`;
+/** PARK: another text the extractive summariser is tested on. */
 const PARK =
   'The city council approved the new park budget on Tuesday. Construction starts in spring. The park will include a playground, a pond and walking trails.';
 const REPORT = `Acme Corp reported revenue of $1,200.50 million for Q3 2024, up 12% from a year earlier.

@@ -4,6 +4,7 @@ import {
   summarizeExtractive,
   truncateWords,
 } from '../../shared/tasks/local/summarize-extractive';
+import { ARTICLE } from '../fixtures/texts';
 
 const words = (text: string): number => text.split(/\s+/).filter((w) => w.length > 0).length;
 
@@ -16,19 +17,6 @@ function isOrderedSelection(summary: string, sentences: string[]): boolean {
   }
   return false;
 }
-
-const ARTICLE = `Last week the editorial team met in Lisbon for its yearly planning session.
-
-Solar panel installations across the region rose 3.5 percent in 2023, as cheaper solar panels and new installation subsidies reached rural households. Dr. Alvarez of the U.S. Energy Department said the solar boom was driven by falling panel prices, e.g. modules now cost $0.30 per watt. Analysts expect solar installations to keep growing, although grid connection delays remain a bottleneck.
-
-Some households still hesitate. Financing is hard to get in smaller towns, and installers report waiting lists of up to 9 months. Mr. Costa, who runs a cooperative of 40 installers, said most delays come from permits rather than from panel supply.
-
-Key findings:
-- Solar installations grew fastest in the south.
-- Panel prices fell for the third year in a row.
-- Grid operators added 1.2 GW of connection capacity.
-
-Lunch was served at noon. The meeting ended early.`;
 
 describe('splitSentences', () => {
   it('does not split on abbreviations, titles or decimals', () => {

@@ -6,12 +6,11 @@ import { describe, expect, it } from 'vitest';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
 import { SearchAttr } from '../../shared/messages';
 import { getReviewQuery, reviewDecisionUpdate, type ReviewDecision } from '../../shared/review';
-import type { runTask } from '../../workflows';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider } from '../../activities/providers/model-provider';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { waitFor } from '../support/processes';
-import { withWorker } from '../support/temporal-test-kit';
+import { startRunTask, withWorker } from '../support/temporal-test-kit';
 
 /**
  * Human review inside the real workflow: the durable wait, decisions by Update (approve, edit
@@ -67,16 +66,7 @@ async function startReview(
     options: { review: 'always' },
     ...overrides,
   };
-  const handle = await client.workflow.start<typeof runTask>('runTask', {
-    taskQueue,
-    workflowId: `classify-ticket-${randomUUID()}`,
-    args: [req],
-    typedSearchAttributes: [
-      { key: SearchAttr.tenant, value: tenantId },
-      { key: SearchAttr.task, value: req.task },
-      { key: SearchAttr.status, value: 'running' },
-    ],
-  });
+  const handle = await startRunTask(client, taskQueue, req);
   await waitFor(
     'awaiting review',
     async () => {

@@ -6,10 +6,9 @@ import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider } from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
-import type { runTask } from '../../workflows';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { waitFor } from '../support/processes';
-import { withWorker } from '../support/temporal-test-kit';
+import { startRunTask, withWorker } from '../support/temporal-test-kit';
 
 const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
 
@@ -24,18 +23,7 @@ function request(overrides: Partial<RunTaskRequest> = {}): RunTaskRequest {
   };
 }
 
-async function start(client: Client, taskQueue: string, req: RunTaskRequest) {
-  return client.workflow.start<typeof runTask>('runTask', {
-    taskQueue,
-    workflowId: `${req.task}-${randomUUID()}`,
-    args: [req],
-    typedSearchAttributes: [
-      { key: SearchAttr.tenant, value: req.tenantId },
-      { key: SearchAttr.task, value: req.task },
-      { key: SearchAttr.status, value: 'running' },
-    ],
-  });
-}
+const start = startRunTask;
 
 /**
  * The steps a history records, in order: regular activities (with the attempt they were started

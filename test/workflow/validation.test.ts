@@ -6,9 +6,8 @@ import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider, ModelRequest } from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
 import { SearchAttr } from '../../shared/messages';
-import type { runTask } from '../../workflows';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
-import { withWorker } from '../support/temporal-test-kit';
+import { startRunTask, withWorker } from '../support/temporal-test-kit';
 
 /**
  * The validation layers and moderation inside the real workflow on the real dev server, with
@@ -62,21 +61,11 @@ function run(
   taskQueue: string,
   req: Pick<RunTaskRequest, 'task' | 'input'> & Partial<RunTaskRequest>,
 ) {
-  const full: RunTaskRequest = {
+  return startRunTask(client, taskQueue, {
     tenantId: 'acme',
     requestId: randomUUID(),
     options: { route: ['ext:m'] },
     ...req,
-  };
-  return client.workflow.start<typeof runTask>('runTask', {
-    taskQueue,
-    workflowId: `${full.task}-${randomUUID()}`,
-    args: [full],
-    typedSearchAttributes: [
-      { key: SearchAttr.tenant, value: full.tenantId },
-      { key: SearchAttr.task, value: full.task },
-      { key: SearchAttr.status, value: 'running' },
-    ],
   });
 }
 
