@@ -12,16 +12,25 @@ import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { freePort } from '../test/support/free-port';
 import { ROOT, startTs, stop, waitFor } from '../test/support/processes';
 
+export interface BenchStackOptions {
+  /** Extra environment for the worker and the API (e.g. the mock upstream's endpoints). */
+  env?: NodeJS.ProcessEnv;
+  /** Write V8 CPU profiles of the worker and the API here (`node --cpu-prof`). */
+  cpuProfileDir?: string;
+}
+
 export interface BenchStack {
   base: string;
   apiKey: string;
   temporalVersion: string;
   temporalAddress: string;
+  /** OS processes by role, for RSS sampling. */
+  pids(): Record<'temporal' | 'worker' | 'api', number | undefined>;
   call(p: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(): Promise<BenchStack> {
+export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const cli = await findTemporalCli({
     dataDir: path.join(ROOT, '.keel'),
     explicitPath: process.env.TEMPORAL_CLI_PATH,
@@ -42,9 +51,13 @@ export async function startBenchStack(): Promise<BenchStack> {
     KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
     KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}`),
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
-  const worker = startTs('worker/main.ts', env);
-  const server = startTs('server/main.ts', env);
+  const nodeArgs = options.cpuProfileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
+    : [];
+  const worker = startTs('worker/main.ts', env, [], nodeArgs);
+  const server = startTs('server/main.ts', env, [], nodeArgs);
   const base = `http://127.0.0.1:${port}`;
   const stopAll = async (): Promise<void> => {
     await stop(server);
@@ -65,6 +78,11 @@ export async function startBenchStack(): Promise<BenchStack> {
     apiKey,
     temporalVersion: cli.version,
     temporalAddress: temporal.address,
+    pids: () => ({
+      temporal: temporal.process.pid,
+      worker: worker.child.pid,
+      api: server.child.pid,
+    }),
     call: (p, init = {}) =>
       fetch(`${base}${p}`, {
         ...init,

@@ -1,5 +1,9 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
-import { listReviewsQuery, reviewQueueSignal, type ReviewQueueEntry } from '../shared/review';
+import {
+  listReviewsQuery,
+  reviewQueueSignal,
+  type ReviewQueueEntry,
+} from '../shared/review-messages';
 
 /** Events before continuing as new: keeps the history small however long the queue lives. */
 const EVENTS_PER_RUN = 2_000;

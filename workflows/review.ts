@@ -17,7 +17,7 @@ import {
   type ReviewDecision,
   type ReviewItem,
   type ReviewSummary,
-} from '../shared/review';
+} from '../shared/review-messages';
 
 const { prepareReview, auditReview, publishReview } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
