@@ -61,6 +61,8 @@ export interface CallModelResult {
   requestId?: string;
   /** Which attempt of this activity produced the answer (1 = first try). */
   attempt: number;
+  /** How long the provider took to answer (this attempt). */
+  providerMs: number;
 }
 
 export interface CallModelDeps {
@@ -122,6 +124,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           finishReason: response.finishReason,
           requestId: response.requestId,
           attempt: ctx.info.attempt,
+          providerMs: Math.max(0, deps.now() - startedAt),
         };
       } catch (err) {
         const failure = toCallFailure(err, {
@@ -141,7 +144,10 @@ export function createCallModelActivity(deps: CallModelDeps) {
           });
         }
         const details = failure.details?.[0] as CallFailureDetails | undefined;
-        if (details) details.attempt = ctx.info.attempt;
+        if (details) {
+          details.attempt = ctx.info.attempt;
+          details.providerMs = Math.max(0, deps.now() - startedAt);
+        }
         if (details?.billedUsage) {
           // A failed call the vendor still bills for: the workflow adds it to the task's cost.
           details.billedCostUsd = costUsd(details.billedUsage, entry.price);

@@ -9,9 +9,19 @@ import { ProblemError, sendProblem } from './problem';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** When the request reached the API (`performance.now()`), for `x-keel-overhead-ms`. */
+const RECEIVED_AT = Symbol('receivedAt');
+
+/** Milliseconds since the request reached the API. */
+export function elapsedMs(req: Request): number {
+  const at = (req as Request & { [RECEIVED_AT]?: number })[RECEIVED_AT];
+  return at === undefined ? 0 : performance.now() - at;
+}
+
 /** Every response carries `x-request-id`: the caller's when it is sane, else a fresh one. */
 export function requestId(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
+    (req as Request & { [RECEIVED_AT]?: number })[RECEIVED_AT] = performance.now();
     const incoming = req.header('x-request-id');
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     req.headers['x-request-id'] = id;

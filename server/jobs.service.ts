@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { toFieldErrors } from '../shared/errors';
 import {
   JobStatus,
+  ResultPath,
   TaskOptions,
   type JobStep,
   type RunTaskRequest,
@@ -23,6 +24,7 @@ import { enabledProviderNames } from '../shared/runtime/provider-settings';
 import type { KeelConfig } from '../shared/runtime/config';
 import { idempotentJobId, readIdempotencyKey, requestFingerprint } from './idempotency';
 import { problemForFailure, statusOf } from './job-status';
+import { ResultCache, type CacheHit } from './result-cache';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import type { Tenant } from './tenants';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
@@ -59,12 +61,14 @@ const JOB_ID =
 @Injectable()
 export class JobsService {
   private readonly enabledProviders: ReadonlySet<string>;
+  private readonly cache: ResultCache;
 
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(CONFIG) private readonly config: KeelConfig,
   ) {
     this.enabledProviders = enabledProviderNames(config);
+    this.cache = new ResultCache(config.cacheMaxEntries);
   }
 
   requireTask(name: string): AnyTaskDefinition {
@@ -119,6 +123,22 @@ export class JobsService {
       input: input.data,
       options,
     };
+    // A person must see every answer under review: those never come from the cache.
+    const cacheKey =
+      options.cacheTtlMs !== undefined && options.review === undefined
+        ? ResultCache.key({
+            tenantId: args.tenant.id,
+            task: task.name,
+            promptVersion: task.prompt.version,
+            input: input.data,
+            route: options.route,
+            allowDegraded: options.allowDegraded,
+          })
+        : undefined;
+    if (cacheKey !== undefined) {
+      const hit = this.cache.get(cacheKey, options.cacheTtlMs!);
+      if (hit) return { kind: 'completed', jobId: hit.jobId, result: cachedResult(hit) };
+    }
     const jobId = key
       ? idempotentJobId(args.tenant.id, task.name, key)
       : `${task.name}-${randomUUID()}`;
@@ -143,6 +163,7 @@ export class JobsService {
     }, STATUS_POLL_MS);
     try {
       const result = await this.client.withAbortSignal(controller.signal, () => handle.result());
+      if (cacheKey !== undefined) this.cache.set(cacheKey, { jobId, ...result });
       return { kind: 'completed', jobId, result };
     } catch (err) {
       if (controller.signal.aborted) return { kind: 'accepted', jobId, status };
@@ -257,4 +278,22 @@ export class JobsService {
     }
     return view;
   }
+}
+
+/** A cache hit as its caller sees it: the earlier job's answer, nothing billed this time. */
+function cachedResult(hit: CacheHit): RunTaskResult {
+  return {
+    output: hit.output,
+    meta: {
+      ...hit.meta,
+      path: ResultPath.cache,
+      attempts: 0,
+      reasons: [],
+      latencyMs: 0,
+      providerMs: 0,
+      costUsd: 0,
+      tokens: { ...hit.meta.tokens, input: 0, output: 0, cachedInput: 0 },
+      cache: { jobId: hit.jobId, ageMs: Math.round(hit.ageMs) },
+    },
+  };
 }

@@ -57,6 +57,17 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         responses: {
           200: {
             description: 'Completed within the sync budget.',
+            headers: {
+              'x-keel-overhead-ms': {
+                description:
+                  "Keel's own share of the response time: from the request's arrival to the answer, minus meta.providerMs.",
+                schema: { type: 'string', pattern: '^[0-9]+\\.[0-9]{2}$' },
+              },
+              'server-timing': {
+                description: 'The same split as `provider;dur=…, keel;dur=…`.',
+                schema: { type: 'string' },
+              },
+            },
             content: {
               'application/json': {
                 schema: {

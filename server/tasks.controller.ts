@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { AuthedRequest } from './auth.guard';
+import { elapsedMs } from './http-middleware';
 import { JobsService } from './jobs.service';
 
 @Controller('v1/tasks')
@@ -28,6 +29,14 @@ export class TasksController {
       return { jobId: outcome.jobId, status: outcome.status };
     }
     const { output, meta } = outcome.result;
+    // Keel's own share of the response time: everything but waiting on model providers.
+    const providerMs = meta.providerMs ?? 0;
+    const overheadMs = Math.max(0, elapsedMs(req) - providerMs);
+    res.setHeader('x-keel-overhead-ms', overheadMs.toFixed(2));
+    res.setHeader(
+      'server-timing',
+      `provider;dur=${providerMs.toFixed(1)}, keel;dur=${overheadMs.toFixed(1)}`,
+    );
     return { jobId: outcome.jobId, status: 'completed', output, meta };
   }
 }

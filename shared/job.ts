@@ -121,12 +121,23 @@ export const ResultMeta = z.object({
   provider: z.string(),
   model: z.string(),
   promptVersion: z.string(),
-  attempts: z.number().int().min(1).describe('Model calls made, across candidates and retries.'),
+  attempts: z
+    .number()
+    .int()
+    .min(0)
+    .describe('Model calls made, across candidates and retries (0 for a cache hit).'),
   path: z.enum(Object.values(ResultPath)),
   reasons: z.array(z.string()).describe('Why the path is not `primary`, one line per failure.'),
   validation: ValidationMeta,
   moderation: ModerationMeta,
   latencyMs: z.number().int().min(0).describe('From admission to the recorded result.'),
+  providerMs: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'Time spent waiting on model providers: every call that answered, and the last attempt of each failed one.',
+    ),
   tokens: z
     .object({
       input: z.number().int(),
@@ -142,6 +153,10 @@ export const ResultMeta = z.object({
   review: ReviewAudit.optional().describe(
     'When a person decided: who, when, what changed, and why the task went to review.',
   ),
+  cache: z
+    .object({ jobId: z.string(), ageMs: z.number().int().min(0) })
+    .optional()
+    .describe('A cache hit (options.cacheTtlMs): the job that produced the answer, and its age.'),
   lastGood: z
     .object({ jobId: z.string(), ageMs: z.number().int().min(0) })
     .optional()
@@ -183,6 +198,15 @@ export const TaskOptions = z
       .enum(['always'])
       .optional()
       .describe('`always`: a reviewer must approve (or edit) the answer before it is returned.'),
+    cacheTtlMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400_000)
+      .optional()
+      .describe(
+        "Serve an identical earlier request's validated answer if it is at most this old (ms, ≤ 1 day): no model call, no workflow, meta.path `cache`. Per API process.",
+      ),
     allowDegraded: z
       .boolean()
       .optional()

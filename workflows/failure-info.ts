@@ -6,6 +6,7 @@ interface CallDetails {
   attempt?: number;
   billedUsage?: ModelUsage;
   billedCostUsd?: number;
+  providerMs?: number;
 }
 
 function callDetails(err: unknown): CallDetails | undefined {
@@ -30,6 +31,12 @@ export function describeFailure(err: unknown): string {
 export function attemptsOf(err: unknown): number {
   const attempt = callDetails(err)?.attempt;
   return typeof attempt === 'number' && attempt > 0 ? attempt : 1;
+}
+
+/** How long the failed call's last attempt waited on the provider. */
+export function providerMsOf(err: unknown): number {
+  const ms = callDetails(err)?.providerMs;
+  return typeof ms === 'number' && ms > 0 ? ms : 0;
 }
 
 /** Usage a failed call was still billed for, and its cost. */

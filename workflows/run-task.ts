@@ -30,7 +30,7 @@ import type {
   RunTaskResult,
 } from '../shared/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
-import { attemptsOf, billedUsageOf, describeFailure } from './failure-info';
+import { attemptsOf, billedUsageOf, describeFailure, providerMsOf } from './failure-info';
 import { awaitReview } from './review';
 import type { ReviewAudit } from '../shared/job';
 
@@ -109,7 +109,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   const reasons: string[] = [];
   const rejected: ValidationMeta['rejected'] = [];
   let attempts = 0;
-  const usage = { input: 0, output: 0, cachedInput: 0, costUsd: 0 };
+  const usage = { input: 0, output: 0, cachedInput: 0, costUsd: 0, providerMs: 0 };
   const bill = (u: CallModelResult['usage'], cost: number): void => {
     usage.input += u.inputTokens;
     usage.output += u.outputTokens;
@@ -164,6 +164,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
           ...(reask ? { reask } : {}),
         });
         attempts += call.attempt;
+        usage.providerMs += call.providerMs;
         bill(call.usage, call.costUsd);
         step({
           name: reask ? 're-ask' : 'call',
@@ -173,6 +174,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
       } catch (err) {
         if (isCancellation(err)) throw err; // the hard timeout: stop trying candidates
         attempts += attemptsOf(err);
+        usage.providerMs += providerMsOf(err);
         const billed = billedUsageOf(err);
         if (billed) bill(billed.usage, billed.costUsd);
         reasons.push(`${ref} ${describeFailure(err)}`);
@@ -398,6 +400,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
         estimatedInput: plan.estimatedInputTokens,
       },
       costUsd: Math.round(usage.costUsd * 1e6) / 1e6,
+      providerMs: Math.round(usage.providerMs),
       ...(accepted.lastGood ? { lastGood: accepted.lastGood } : {}),
       ...(reviewAudit ? { review: reviewAudit } : {}),
     },

@@ -15,6 +15,8 @@ export interface CallFailureDetails {
   billedUsage?: ModelUsage;
   /** What that usage costs at the model's price (set by callModel). */
   billedCostUsd?: number;
+  /** How long that attempt waited on the provider (set by callModel). */
+  providerMs?: number;
   /** The activity attempt that failed last (set by callModel). */
   attempt?: number;
 }

@@ -43,6 +43,8 @@ const EnvSchema = z.object({
     .max(16 * 1024 * 1024)
     .default(1024 * 1024),
   /** Where the embedded dev server keeps its SQLite file, the cached CLI and the demo key. */
+  /** Entries of the per-process result cache (options.cacheTtlMs); 0 turns it off. */
+  KEEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   KEEL_DATA_DIR: z.string().min(1).default('.keel'),
   /** Embedded dev server ports. @default 7233 and 8233 */
   KEEL_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
@@ -84,6 +86,8 @@ export interface KeelConfig {
   temporal: TemporalSettings;
   taskQueue: string;
   maxBodyBytes: number;
+  /** Entries of the per-process result cache (KEEL_CACHE_MAX_ENTRIES). */
+  cacheMaxEntries: number;
   dataDir: string;
   devServer: { port: number; uiPort: number };
   shutdownGraceMs: number;
@@ -157,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
     },
     taskQueue: e.KEEL_TASK_QUEUE,
     maxBodyBytes: e.KEEL_MAX_BODY_BYTES,
+    cacheMaxEntries: e.KEEL_CACHE_MAX_ENTRIES,
     dataDir,
     devServer: { port: e.KEEL_TEMPORAL_PORT, uiPort: e.KEEL_TEMPORAL_UI_PORT },
     shutdownGraceMs: e.KEEL_SHUTDOWN_GRACE_MS,
