@@ -142,6 +142,19 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     }
     if (route === 'GET /_mock/scenarios') return sendJson(res, 200, { scenarios: SCENARIOS });
     if (route === 'GET /_mock/attempts') return sendJson(res, 200, { attempts });
+    if (route === 'PUT /_mock/latency') {
+      // Benchmarks change the base latency between passes without restarting the process.
+      readBody(req)
+        .then((raw) => {
+          const ms = Number((JSON.parse(raw ?? '{}') as { latencyMs?: unknown }).latencyMs);
+          if (!Number.isFinite(ms) || ms < 0 || ms > 600_000)
+            return sendJson(res, 400, { error: { message: 'latencyMs: 0..600000' } });
+          state.latencyMs = ms;
+          sendJson(res, 200, { latencyMs: ms });
+        })
+        .catch(() => sendJson(res, 400, { error: { message: 'expected {"latencyMs": n}' } }));
+      return;
+    }
     if (route === 'DELETE /_mock/attempts') {
       attempts = [];
       res.writeHead(204).end();

@@ -80,6 +80,18 @@ describe('control endpoints', () => {
     expect(mock.attempts()).toEqual([]);
   });
 
+  it('PUT /_mock/latency changes the base latency; bad values are refused', async () => {
+    const put = (body: string): Promise<Response> =>
+      fetch(`${mock.url}/_mock/latency`, { method: 'PUT', body });
+    expect((await put('{"latencyMs": 120}')).status).toBe(200);
+    const started = performance.now();
+    await openai(mock.url).chat.completions.create(openaiParams('ok'));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+    expect((await put('{"latencyMs": -1}')).status).toBe(400);
+    expect((await put('not json')).status).toBe(400);
+    expect((await put('{"latencyMs": 0}')).status).toBe(200);
+  });
+
   it("invalid JSON bodies get each vendor's 400 invalid_request_error", async () => {
     const post = (path: string): Promise<Response> =>
       fetch(`${mock.url}${path}`, {
