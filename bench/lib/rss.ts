@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import type { RssSeries } from '../results-schema';
+
+/** Resident set size of a process in MB (Linux /proc), or undefined once it is gone. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples the RSS of every registered process once a second for the whole run: gateways,
+ * Temporal, Keel's worker and API, the upstreams, and the benchmark driver itself.
+ */
+export class RssSampler {
+  private readonly series = new Map<string, RssSeries>();
+  private readonly sources = new Map<string, () => number[]>();
+  private readonly started = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+
+  /** `pids` may change over time (a gateway's workers): the sum over them is recorded. */
+  track(name: string, pids: () => Array<number | undefined>): void {
+    this.sources.set(name, () => pids().filter((p): p is number => p !== undefined));
+  }
+
+  start(everyMs = 1_000): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref();
+  }
+
+  sample(): void {
+    const tS = Math.round((performance.now() - this.started) / 100) / 10;
+    for (const [name, pids] of this.sources) {
+      const values = pids()
+        .map(rssMb)
+        .filter((v): v is number => v !== undefined);
+      if (values.length === 0) continue;
+      const rss = Math.round(values.reduce((a, b) => a + b, 0) * 10) / 10;
+      const s = this.series.get(name) ?? { process: name, samples: [], peakMb: 0 };
+      s.samples.push({ tS, rssMb: rss });
+      s.peakMb = Math.max(s.peakMb, rss);
+      this.series.set(name, s);
+    }
+  }
+
+  stop(): RssSeries[] {
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+    return [...this.series.values()];
+  }
+}
