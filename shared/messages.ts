@@ -40,6 +40,8 @@ export interface ProviderHealthView {
 
 /** Entity workflow `providerHealth`: one per provider/model, shared by every worker. */
 export const reportOutcomeSignal = defineSignal<[CallOutcome]>('reportOutcome');
+/** Several outcomes in one signal: workers batch their reports (one signal per flush). */
+export const reportOutcomesSignal = defineSignal<[CallOutcome[]]>('reportOutcomes');
 /** Half-open probing needs a decision that changes state: an update, answered once. */
 export const acquirePermitUpdate = defineUpdate<
   { allow: boolean; probe: boolean; state: BreakerStateName },

@@ -32,6 +32,12 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
   });
   try {
+    const health = new ProviderHealth(
+      activityClient,
+      config.taskQueue,
+      logger,
+      config.models.breaker,
+    );
     const worker = await createKeelWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -46,7 +52,7 @@ async function main(): Promise<void> {
           dataDir: config.dataDir,
           name: 'input-key-secret',
         }).value,
-        health: new ProviderHealth(activityClient, config.taskQueue, logger, config.models.breaker),
+        health,
         reviewQueue: new ReviewQueue(activityClient, config.taskQueue, logger),
       },
       shutdownGraceMs: config.shutdownGraceMs,
@@ -61,6 +67,8 @@ async function main(): Promise<void> {
       'worker polling',
     );
     await worker.run();
+    // Outcomes still queued for the breakers go out before the connection closes.
+    await health.close();
     logger.info('worker drained and stopped');
   } finally {
     await clientConnection.close();

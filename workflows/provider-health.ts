@@ -13,7 +13,12 @@ import {
   type BreakerSettings,
   type BreakerState,
 } from '../shared/breaker';
-import { acquirePermitUpdate, reportOutcomeSignal, type PublishedHealth } from '../shared/messages';
+import {
+  acquirePermitUpdate,
+  reportOutcomeSignal,
+  reportOutcomesSignal,
+  type PublishedHealth,
+} from '../shared/messages';
 
 export interface ProviderHealthArgs {
   provider: string;
@@ -49,6 +54,12 @@ export async function providerHealth(args: ProviderHealthArgs): Promise<void> {
     state = recordOutcome(state, outcome, args.settings);
     events += 1;
     publish(outcome.at);
+  });
+  setHandler(reportOutcomesSignal, (outcomes) => {
+    if (outcomes.length === 0) return;
+    for (const outcome of outcomes) state = recordOutcome(state, outcome, args.settings);
+    events += 1;
+    publish(Math.max(...outcomes.map((o) => o.at)));
   });
   setHandler(acquirePermitUpdate, ({ now }) => {
     const permit = acquire(state, now, args.settings);

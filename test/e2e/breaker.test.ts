@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_HEALTH_OPTIONS } from '../../shared/runtime/provider-health';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 import { MOCK_UPSTREAM_CONFIG, startStack, upstreamEnv, type Stack } from '../support/stack';
@@ -64,7 +65,7 @@ describe('shared circuit breaker', () => {
     expect(first.meta).toMatchObject({ path: 'fallback', provider: 'anthropic' });
     await run();
     expect(callsTo503()).toBe(4);
-    // Outcomes arrive as signals; the entity publishes its state a moment later.
+    // Outcomes arrive as batched signals; the entity publishes its state a moment later.
     await waitFor('the breaker to open', async () => (await health()).state === 'open', {
       timeoutMs: 10_000,
     });
@@ -80,6 +81,9 @@ describe('shared circuit breaker', () => {
         reason: 'error rate 100% over 4 calls',
       }),
     ]);
+
+    // Workers reuse a breaker read for viewCacheMs: after that, every worker sees it open.
+    await new Promise((r) => setTimeout(r, DEFAULT_HEALTH_OPTIONS.viewCacheMs));
 
     // The first worker dies; the second, which may never have seen a failure, keeps the circuit.
     stack.worker.child.kill('SIGKILL');
