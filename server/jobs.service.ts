@@ -17,7 +17,9 @@ import {
   type RunTaskResult,
 } from '../shared/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
+import { resolvePolicy } from '../shared/guards/policy';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
+import { mayNeedReview } from '../shared/tasks/review-triggers';
 import { resolveRoute } from '../shared/routing';
 import { findModel } from '../shared/runtime/model-registry';
 import { enabledProviderNames } from '../shared/runtime/provider-settings';
@@ -150,17 +152,28 @@ export class JobsService {
     let status: JobStatus = JobStatus.running;
     const timer = setTimeout(() => controller.abort(), waitMs);
     // A task waiting for a person will not finish within any sync budget: answer 202 at once.
-    const watch = setInterval(() => {
-      handle
-        .describe()
-        .then((d) => {
-          if (statusOf(d) === JobStatus.awaitingReview) {
-            status = JobStatus.awaitingReview;
-            controller.abort();
-          }
-        })
-        .catch(() => undefined);
-    }, STATUS_POLL_MS);
+    const watch = !mayNeedReview(
+      task,
+      resolvePolicy({
+        config: this.config.models.policies,
+        tenantId: args.tenant.id,
+        task: task.name,
+        taskDefaults: task.policy,
+      }),
+      options,
+    )
+      ? undefined
+      : setInterval(() => {
+          handle
+            .describe()
+            .then((d) => {
+              if (statusOf(d) === JobStatus.awaitingReview) {
+                status = JobStatus.awaitingReview;
+                controller.abort();
+              }
+            })
+            .catch(() => undefined);
+        }, STATUS_POLL_MS);
     try {
       const result = await this.client.withAbortSignal(controller.signal, () => handle.result());
       if (cacheKey !== undefined) this.cache.set(cacheKey, { jobId, ...result });
