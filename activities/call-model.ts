@@ -97,7 +97,10 @@ export function createCallModelActivity(deps: CallModelDeps) {
       const ctx = Context.current();
       // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
       // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
-      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+      // A local activity (the in-process model) has no heartbeats to send.
+      const beat = ctx.info.isLocal
+        ? undefined
+        : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const response = await provider.generate({
           task,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider } from '../../activities/providers/model-provider';
@@ -9,6 +10,8 @@ import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
+
+const { EventType } = temporal.api.enums.v1;
 
 const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
 
@@ -143,13 +146,23 @@ describe('runTask workflow on a real dev server', () => {
       ).toEqual([
         'admitRequest (local)',
         'screenInput (local)',
-        'callModel',
+        // The in-process model is a local activity too: the task is one workflow task.
+        'callModel (local)',
         'validateOutput (local)',
         'recordResult (local)',
       ]);
       const desc = await handle.describe();
       expect(desc.typedSearchAttributes.get(SearchAttr.status)).toBe('completed');
       expect(desc.typedSearchAttributes.get(SearchAttr.tenant)).toBe('acme');
+      expect(desc.typedSearchAttributes.get(SearchAttr.path)).toBe('primary');
+      expect(desc.typedSearchAttributes.get(SearchAttr.inputKey)).toMatch(/^[0-9a-f]{32}$/);
+      // One upsert carries status, path and input key (the other is the SDK's
+      // TemporalChangeVersion for the patch), and the whole task is one workflow task.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const count = (type: temporal.api.enums.v1.EventType) =>
+        events.filter((e) => e.eventType === type).length;
+      expect(count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)).toBe(2);
+      expect(count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toBe(1);
       const state = await handle.query(getJobStateQuery);
       expect(state.steps.map((s) => `${s.name}:${s.outcome}`)).toEqual([
         'admit:ok',
