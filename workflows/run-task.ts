@@ -50,7 +50,7 @@ const BOOKKEEPING_RETRY = {
 /** Attempts per route candidate before moving on to the next one. */
 const MAX_ATTEMPTS_PER_CANDIDATE = 2;
 
-const { admitRequest, screenInput, validateOutput, recordResult, findLastGood } =
+const { admitRequest, screenInput, prepareTask, validateOutput, recordResult, findLastGood } =
   proxyLocalActivities<Activities>({
     startToCloseTimeout: BOOKKEEPING_TIMEOUT,
     retry: BOOKKEEPING_RETRY,
@@ -155,7 +155,9 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     usage.costUsd += cost;
   };
 
-  const plan = await admitRequest(request).catch(fail);
+  // New histories admit and screen in one local activity; old ones replay the two.
+  const prepared = newPath ? await prepareTask(request).catch(fail) : undefined;
+  const plan = prepared?.plan ?? (await admitRequest(request).catch(fail));
   // An HMAC, not the input: lets a later degraded run find this one's answer.
   if (oneUpsert) inputKey = plan.inputKey;
   else upsertSearchAttributes([{ key: SearchAttr.inputKey, value: plan.inputKey }]);
@@ -165,7 +167,9 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     detail: `route ${plan.candidates.map((c) => `${c.provider}:${c.model}`).join(' → ')}`,
   });
 
-  const screening = await screenInput({ input: plan.input, policy: plan.policy }).catch(fail);
+  const screening =
+    prepared?.screening ??
+    (await screenInput({ input: plan.input, policy: plan.policy }).catch(fail));
   step({
     name: 'screen',
     outcome: screening.blocked ? 'failed' : 'ok',

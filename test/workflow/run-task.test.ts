@@ -144,8 +144,8 @@ describe('runTask workflow on a real dev server', () => {
           (s) => `${s.type}${s.local ? ' (local)' : ''}`,
         ),
       ).toEqual([
-        'admitRequest (local)',
-        'screenInput (local)',
+        // Admission and screening share one local activity.
+        'prepareTask (local)',
         // The in-process model is a local activity too: the task is one workflow task.
         'callModel (local)',
         'validateOutput (local)',
@@ -183,7 +183,7 @@ describe('runTask workflow on a real dev server', () => {
       expect(cause.type).toBe('InvalidInput');
       expect(JSON.stringify(cause.details)).toContain('input.body');
       expect((await activityStory(client, handle.workflowId)).map((s) => s.type)).toEqual([
-        'admitRequest',
+        'prepareTask',
       ]);
       expect((await handle.describe()).typedSearchAttributes.get(SearchAttr.status)).toBe('failed');
     });
@@ -309,12 +309,15 @@ describe('runTask workflow on a real dev server', () => {
         activityDeps: { registry },
         // The same admission, with a 2 s hard timeout and a call timeout far beyond it.
         overrides: (real) => ({
-          admitRequest: async (req) => {
-            const plan = await real.admitRequest(req);
+          prepareTask: async (req) => {
+            const { plan, screening } = await real.prepareTask(req);
             return {
-              ...plan,
-              hardTimeoutMs: 2_000,
-              candidates: plan.candidates.map((c) => ({ ...c, timeoutMs: 60_000 })),
+              screening,
+              plan: {
+                ...plan,
+                hardTimeoutMs: 2_000,
+                candidates: plan.candidates.map((c) => ({ ...c, timeoutMs: 60_000 })),
+              },
             };
           },
         }),
