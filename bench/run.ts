@@ -611,12 +611,13 @@ async function main(): Promise<void> {
     sampler.start();
     log(`ready after ${Math.round((performance.now() - began) / 1000)} s`);
 
-    const gatewayTimeoutMs = SETTINGS.load.requestTimeoutMs;
-    const systems: BenchSystem[] = [
+    /** The client's patience: the load pass's, or the fault mix's (hangs take a while). */
+    const systemsWaiting = (timeoutMs: number): BenchSystem[] => [
       directSystem(upstreams.get('direct')!.url, POLICY),
-      keelSystem(stack.base, stack.apiKey, gatewayTimeoutMs),
-      ...peers.map((peer) => peerSystem(peer, gatewayTimeoutMs)),
+      keelSystem(stack.base, stack.apiKey, timeoutMs),
+      ...peers.map((peer) => peerSystem(peer, timeoutMs)),
     ];
+    const systems = systemsWaiting(SETTINGS.load.requestTimeoutMs);
     // Warm-up: connections, JIT, Keel's sticky workflow cache and provider statistics.
     for (const system of systems) {
       const outcomes = await closedLoop(
@@ -665,7 +666,11 @@ async function main(): Promise<void> {
       }
     }
     if (PASSES.has('faults')) {
-      results.faultMix = await faultMixPass(systems, upstreams, stack);
+      results.faultMix = await faultMixPass(
+        systemsWaiting(SETTINGS.faults.requestTimeoutMs),
+        upstreams,
+        stack,
+      );
     }
     let longRunFailures: number | undefined;
     if (PASSES.has('memory') && SETTINGS.longRun.minutes > 0) {
