@@ -17,6 +17,8 @@ export interface BenchStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Write V8 CPU profiles of the worker and the API here (`node --cpu-prof`). */
   cpuProfileDir?: string;
+  /** One process: the API runs the worker too (KEEL_EMBEDDED_WORKER, eager workflow start). */
+  embeddedWorker?: boolean;
 }
 
 export interface BenchStack {
@@ -44,7 +46,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
 
   const port = await freePort();
   const apiKey = `bench_${randomUUID()}`;
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: temporal.address,
     KEEL_DEMO_API_KEY: apiKey,
     PORT: String(port),
@@ -56,12 +58,13 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   const nodeArgs = options.cpuProfileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
     : [];
-  const worker = startTs('worker/main.ts', env, [], nodeArgs);
+  if (options.embeddedWorker) env.KEEL_EMBEDDED_WORKER = 'true';
+  const worker = options.embeddedWorker ? undefined : startTs('worker/main.ts', env, [], nodeArgs);
   const server = startTs('server/main.ts', env, [], nodeArgs);
   const base = `http://127.0.0.1:${port}`;
   const stopAll = async (): Promise<void> => {
     await stop(server);
-    await stop(worker);
+    if (worker) await stop(worker);
     await temporal.stop();
   };
   try {
@@ -80,7 +83,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     temporalAddress: temporal.address,
     pids: () => ({
       temporal: temporal.process.pid,
-      worker: worker.child.pid,
+      worker: (worker ?? server).child.pid,
       api: server.child.pid,
     }),
     call: (p, init = {}) =>

@@ -64,6 +64,8 @@ const JOB_ID =
 export class JobsService {
   private readonly enabledProviders: ReadonlySet<string>;
   private readonly cache: ResultCache;
+  /** Tasks this process has started and is waiting on (see KEEL_MAX_INFLIGHT_TASKS). */
+  private inflight = 0;
 
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
@@ -141,6 +143,37 @@ export class JobsService {
       const hit = this.cache.get(cacheKey, options.cacheTtlMs!);
       if (hit) return { kind: 'completed', jobId: hit.jobId, result: cachedResult(hit) };
     }
+    const limit = this.config.maxInflightTasks;
+    if (limit > 0 && this.inflight >= limit) {
+      // Shed load before starting anything: a queue the caller would time out in helps nobody.
+      throw new ProblemError(
+        503,
+        'overloaded',
+        'Too many tasks in flight',
+        `This API process is already running ${limit} tasks; retry shortly.`,
+        { limit },
+        { 'retry-after': '1' },
+      );
+    }
+    this.inflight += 1;
+    try {
+      return await this.startAndWait(args, { task, request, key, cacheKey });
+    } finally {
+      this.inflight -= 1;
+    }
+  }
+
+  private async startAndWait(
+    args: { tenant: Tenant },
+    ctx: {
+      task: AnyTaskDefinition;
+      request: RunTaskRequest;
+      key: string | undefined;
+      cacheKey: string | undefined;
+    },
+  ): Promise<RunOutcome> {
+    const { task, request, key, cacheKey } = ctx;
+    const options = request.options;
     const jobId = key
       ? idempotentJobId(args.tenant.id, task.name, key)
       : `${task.name}-${randomUUID()}`;
@@ -200,6 +233,9 @@ export class JobsService {
         workflowId: jobId,
         args: [request],
         memo: { requestFingerprint: fingerprint },
+        // With a worker in this process on the same connection, the server hands it the first
+        // workflow task in the start response (no task-queue round trip).
+        ...(this.config.embeddedWorker ? { requestEagerStart: true } : {}),
         typedSearchAttributes: [
           { key: SearchAttr.tenant, value: request.tenantId },
           { key: SearchAttr.task, value: request.task },

@@ -1,12 +1,59 @@
-import { Client } from '@temporalio/client';
-import { ConfigError, loadConfig } from '../shared/runtime/config';
+import { Client, type ConnectionLike } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig, type KeelConfig } from '../shared/runtime/config';
 import { resolveDemoApiKey } from '../shared/runtime/demo-key';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
-import { createLogger } from '../shared/runtime/logger';
-import { connectClient } from '../shared/runtime/temporal-connection';
+import { createLogger, type Logger } from '../shared/runtime/logger';
+import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
 import { ProviderHealth } from '../shared/runtime/provider-health';
+import { buildKeelWorker, registerSearchAttributes } from '../worker/keel-worker';
 import { createApp } from './create-app';
 import { TenantDirectory } from './tenants';
+
+interface Temporal {
+  client: Client;
+  /** Stops the embedded worker (if any), then closes the connection. */
+  close(): Promise<void>;
+}
+
+/** The API's Temporal client: on its own connection, or shared with an embedded worker. */
+async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
+  if (!config.embeddedWorker) {
+    const connection = await connectClient(config.temporal);
+    return {
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      close: () => connection.close(),
+    };
+  }
+  // The process handles its own signals (below): the SDK must not install handlers.
+  Runtime.install({
+    logger: new DefaultLogger(
+      config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN',
+    ),
+    shutdownSignals: [],
+  });
+  await registerSearchAttributes(config, logger);
+  const connection = await connectWorker(config.temporal);
+  // One native connection for the client and the worker: what eager workflow start requires.
+  const client = new Client({
+    connection: connection as unknown as ConnectionLike,
+    namespace: config.temporal.namespace,
+  });
+  const keel = await buildKeelWorker(config, logger, connection, client);
+  const running = keel.run().catch((err: unknown) => {
+    logger.error({ err: (err as Error).message }, 'embedded worker stopped');
+    process.exit(1);
+  });
+  logger.info({ taskQueue: config.taskQueue }, 'embedded worker polling');
+  return {
+    client,
+    close: async () => {
+      keel.worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
 
 /** `npm run server`: one stateless API process. Run N behind a load balancer to scale out. */
 async function main(): Promise<void> {
@@ -16,8 +63,8 @@ async function main(): Promise<void> {
   if (demo.source === 'generated')
     logger.info(`generated demo API key, kept in ${config.dataDir}/demo-api-key`);
 
-  const connection = await connectClient(config.temporal);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = await connect(config, logger);
+  const { client } = temporal;
   const app = await createApp({
     config,
     client,
@@ -36,7 +83,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     await app.close();
-    await connection.close();
+    await temporal.close();
     logger.info('API stopped');
     process.exit(0);
   };

@@ -1,16 +1,10 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig, type KeelConfig } from '../shared/runtime/config';
-import { createLogger, type Logger } from '../shared/runtime/logger';
-import { exitWithParent } from '../shared/runtime/exit-with-parent';
-import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { createProviders } from '../activities/providers/create-providers';
 import { Client } from '@temporalio/client';
-import { ProviderHealth } from '../shared/runtime/provider-health';
-import { ReviewQueue } from '../shared/runtime/review-queue';
-import { LastGoodAnswers } from '../shared/runtime/last-good';
-import { resolveSecret } from '../shared/runtime/secret-file';
-import { createKeelWorker } from './create-worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../shared/runtime/config';
+import { exitWithParent } from '../shared/runtime/exit-with-parent';
+import { createLogger } from '../shared/runtime/logger';
+import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
+import { buildKeelWorker, registerSearchAttributes } from './keel-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
 async function main(): Promise<void> {
@@ -32,32 +26,8 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
   });
   try {
-    const health = new ProviderHealth(
-      activityClient,
-      config.taskQueue,
-      logger,
-      config.models.breaker,
-    );
-    const worker = await createKeelWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.taskQueue,
-      activityDeps: {
-        logger,
-        providers: createProviders(config),
-        registry: config.models,
-        lastGood: new LastGoodAnswers(activityClient, logger),
-        inputKeySecret: resolveSecret({
-          configured: config.inputKeySecret,
-          dataDir: config.dataDir,
-          name: 'input-key-secret',
-        }).value,
-        health,
-        reviewQueue: new ReviewQueue(activityClient, config.taskQueue, logger),
-      },
-      shutdownGraceMs: config.shutdownGraceMs,
-    });
-    exitWithParent(config.parentPid, () => worker.shutdown());
+    const keel = await buildKeelWorker(config, logger, connection, activityClient);
+    exitWithParent(config.parentPid, () => keel.worker.shutdown());
     logger.info(
       {
         taskQueue: config.taskQueue,
@@ -66,32 +36,10 @@ async function main(): Promise<void> {
       },
       'worker polling',
     );
-    await worker.run();
-    // Outcomes still queued for the breakers go out before the connection closes.
-    await health.close();
+    await keel.run();
     logger.info('worker drained and stopped');
   } finally {
     await clientConnection.close();
-    await connection.close();
-  }
-}
-
-/**
- * Workflows upsert KeelStatus; on a namespace without Keel's search attributes every workflow task
- * would fail. Register them at boot (idempotent); where the operator API is not allowed (Temporal
- * Cloud API keys usually are not), say what to create by hand.
- */
-async function registerSearchAttributes(config: KeelConfig, logger: Logger): Promise<void> {
-  const connection = await connectClient(config.temporal);
-  try {
-    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
-    if (added.length) logger.info({ added }, 'registered search attributes');
-  } catch (err) {
-    logger.warn(
-      { err: (err as Error).message },
-      'could not register search attributes KeelTenant, KeelTask, KeelStatus (Keyword); create them on the namespace',
-    );
-  } finally {
     await connection.close();
   }
 }

@@ -143,7 +143,8 @@ async function pollJob(
     const body = (await res.json()) as KeelBody;
     if (body.status !== 'running' && body.status !== 'awaiting_review') return body;
     if (performance.now() > deadline) return { status: 'still running at the client timeout' };
-    await new Promise((r) => setTimeout(r, 100));
+    // A patient caller: twice a second (a tight poll loop would itself load Temporal).
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

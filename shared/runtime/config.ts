@@ -43,6 +43,16 @@ const EnvSchema = z.object({
     .max(16 * 1024 * 1024)
     .default(1024 * 1024),
   /** Where the embedded dev server keeps its SQLite file, the cached CLI and the demo key. */
+  /**
+   * Run a worker inside the API process too, on the API's own connection: workflows it starts are
+   * handed to it in the start response (eager start), without a trip through the task queue.
+   */
+  KEEL_EMBEDDED_WORKER: bool.default(false),
+  /**
+   * Tasks one API process starts and waits on at once; more are refused at once (503, Retry-After)
+   * instead of queueing behind a backlog they would time out in. 0 = no limit.
+   */
+  KEEL_MAX_INFLIGHT_TASKS: z.coerce.number().int().min(0).max(1_000_000).default(128),
   /** Entries of the per-process result cache (options.cacheTtlMs); 0 turns it off. */
   KEEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   KEEL_DATA_DIR: z.string().min(1).default('.keel'),
@@ -88,6 +98,10 @@ export interface KeelConfig {
   maxBodyBytes: number;
   /** Entries of the per-process result cache (KEEL_CACHE_MAX_ENTRIES). */
   cacheMaxEntries: number;
+  /** KEEL_EMBEDDED_WORKER: the API process runs a worker and starts workflows eagerly. */
+  embeddedWorker: boolean;
+  /** KEEL_MAX_INFLIGHT_TASKS: load shedding per API process (0 = none). */
+  maxInflightTasks: number;
   dataDir: string;
   devServer: { port: number; uiPort: number };
   shutdownGraceMs: number;
@@ -162,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
     taskQueue: e.KEEL_TASK_QUEUE,
     maxBodyBytes: e.KEEL_MAX_BODY_BYTES,
     cacheMaxEntries: e.KEEL_CACHE_MAX_ENTRIES,
+    embeddedWorker: e.KEEL_EMBEDDED_WORKER,
+    maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
     dataDir,
     devServer: { port: e.KEEL_TEMPORAL_PORT, uiPort: e.KEEL_TEMPORAL_UI_PORT },
     shutdownGraceMs: e.KEEL_SHUTDOWN_GRACE_MS,
