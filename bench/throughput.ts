@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const mock = await startMockUpstream({ port: 0 });
   const stack = await startBenchStack({
     env: upstreamEnv(mock.url),
-    embeddedWorker: values.embedded!,
+    embeddedWorker: values.embedded,
   });
   try {
     const send = async (i: number): Promise<void> => {
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
         method: 'POST',
         body: JSON.stringify({
           input: { subject: 'Refund', body: `I was charged twice (order ${i})` },
-          options: { route: [values.route!] },
+          options: { route: [values.route] },
         }),
       });
       if (res.status !== 200) throw new Error(`${res.status}: ${await res.text()}`);
