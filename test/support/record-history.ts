@@ -1,7 +1,8 @@
 /**
- * Records the replay fixture: runs classify-ticket through runTask on a dev server and saves the
- * history. Re-record only on a deliberate, versioned workflow change:
- *   npx tsx test/support/record-history.ts 127.0.0.1:7233
+ * Records a replay fixture: runs classify-ticket through runTask on a dev server and saves the
+ * history. Record a new file on each deliberate, versioned (patched) workflow change and keep
+ * the old ones, so every path still in flight keeps replaying:
+ *   npx tsx test/support/record-history.ts 127.0.0.1:7233 run-task-classify-ticket-<patch>.json
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
     await handle.result();
     return handle.fetchHistory();
   });
-  const file = path.join(__dirname, '../fixtures/histories/run-task-classify-ticket.json');
+  const name = process.argv[3] ?? 'run-task-classify-ticket.json';
+  const file = path.join(__dirname, '../fixtures/histories', name);
   writeFileSync(file, `${historyToJSON(history)}\n`);
   console.log(`wrote ${file}`);
   await connection.close();

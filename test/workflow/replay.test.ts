@@ -6,16 +6,23 @@ import { describe, expect, inject, it } from 'vitest';
 import '../support/temporal-test-kit';
 
 const FIXTURES = path.join(__dirname, '../fixtures');
-const history = JSON.parse(
-  readFileSync(path.join(FIXTURES, 'histories/run-task-classify-ticket.json'), 'utf8'),
-) as Parameters<typeof Worker.runReplayHistory>[1];
+const load = (name: string) =>
+  JSON.parse(readFileSync(path.join(FIXTURES, 'histories', name), 'utf8')) as Parameters<
+    typeof Worker.runReplayHistory
+  >[1];
+/** Before the `fewer-round-trips-v1` patch, and after it. */
+const history = load('run-task-classify-ticket.json');
+const HISTORIES = [
+  'run-task-classify-ticket.json',
+  'run-task-classify-ticket-fewer-round-trips-v1.json',
+];
 
-describe('replay of a recorded runTask history', () => {
-  it('replays cleanly against the current workflow code', async () => {
+describe('replay of recorded runTask histories', () => {
+  it.each(HISTORIES)('%s replays cleanly against the current workflow code', async (name) => {
     await expect(
       Worker.runReplayHistory(
         { workflowBundle: { codePath: inject('workflowBundlePath') } },
-        history,
+        load(name),
       ),
     ).resolves.toBeUndefined();
   });
