@@ -125,11 +125,10 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   const step = (s: JobStep): void => void state.steps.push(s);
   // Every upsert is a history event and a visibility write on the server: one, at the end.
   const newPath = patched(FEWER_ROUND_TRIPS);
-  const oneUpsert = newPath;
   let inputKey: string | undefined;
   const finish = (status: 'completed' | 'failed', path?: ResultPath): void => {
     state.status = status;
-    if (!oneUpsert) {
+    if (!newPath) {
       if (path) upsertSearchAttributes([{ key: SearchAttr.path, value: path }]);
       upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
       return;
@@ -159,7 +158,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   const prepared = newPath ? await prepareTask(request).catch(fail) : undefined;
   const plan = prepared?.plan ?? (await admitRequest(request).catch(fail));
   // An HMAC, not the input: lets a later degraded run find this one's answer.
-  if (oneUpsert) inputKey = plan.inputKey;
+  if (newPath) inputKey = plan.inputKey;
   else upsertSearchAttributes([{ key: SearchAttr.inputKey, value: plan.inputKey }]);
   step({
     name: 'admit',
