@@ -6,6 +6,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  type RetryPolicy,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -56,19 +57,22 @@ const { admitRequest, screenInput, prepareTask, validateOutput, recordResult, fi
     retry: BOOKKEEPING_RETRY,
   });
 
+/** Retries of one route candidate's call, the same whether it runs as an activity or locally. */
+const MODEL_CALL_RETRY: RetryPolicy = {
+  maximumAttempts: MAX_ATTEMPTS_PER_CANDIDATE,
+  initialInterval: '200 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '5 seconds',
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
+};
+
 function modelCaller(timeoutMs: number): Activities['callModel'] {
   return proxyActivities<Activities>({
     startToCloseTimeout: timeoutMs,
     // callModel heartbeats every second: a dead worker is noticed in 5 s, not at the timeout,
     // and cancellation reaches the HTTP call.
     heartbeatTimeout: '5 seconds',
-    retry: {
-      maximumAttempts: MAX_ATTEMPTS_PER_CANDIDATE,
-      initialInterval: '200 milliseconds',
-      backoffCoefficient: 2,
-      maximumInterval: '5 seconds',
-      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
-    },
+    retry: MODEL_CALL_RETRY,
   }).callModel;
 }
 
@@ -80,13 +84,7 @@ function modelCaller(timeoutMs: number): Activities['callModel'] {
 function localModelCaller(timeoutMs: number): Activities['callModel'] {
   return proxyLocalActivities<Activities>({
     startToCloseTimeout: timeoutMs,
-    retry: {
-      maximumAttempts: MAX_ATTEMPTS_PER_CANDIDATE,
-      initialInterval: '200 milliseconds',
-      backoffCoefficient: 2,
-      maximumInterval: '5 seconds',
-      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
-    },
+    retry: MODEL_CALL_RETRY,
   }).callModel;
 }
 
