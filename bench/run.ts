@@ -67,8 +67,8 @@ const ONLY = new Set(flags.systems.split(','));
 const SETTINGS = {
   overhead: {
     upstreamLatenciesMs: [0, 50],
-    rounds: QUICK ? 5 : 15,
-    perRound: QUICK ? 16 : 40,
+    rounds: QUICK ? 4 : 15,
+    perRound: QUICK ? 12 : 40,
   },
   cacheHits: QUICK ? 100 : 500,
   load: {
@@ -84,7 +84,7 @@ const SETTINGS = {
     requestTimeoutMs: 60_000,
   },
   longRun: {
-    minutes: Number(flags['long-minutes'] ?? (QUICK ? 0.5 : 10)),
+    minutes: Number(flags['long-minutes'] ?? (QUICK ? 0.3 : 10)),
     maxTasks: 100_000,
     concurrency: 8,
   },
