@@ -10,14 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, waitFor } from '../test/support/processes';
+import { percentile } from './lib/stats';
 import { startBenchStack } from './stack';
 
 const PENDING = Number(process.env.BENCH_REVIEWS ?? 1_000);
 const LISTINGS = 30;
 const CONCURRENCY = 16;
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main(): Promise<void> {
   const stack = await startBenchStack();

@@ -20,7 +20,7 @@ import { ROOT, startTs, stop, waitFor, type RunningProcess } from '../test/suppo
 import { upstreamEnv } from '../test/support/upstream-env';
 import { writeBenchChart } from './chart';
 import { closedLoop, openLoop } from './lib/load';
-import { RssSampler, rssMb } from './lib/rss';
+import { RssSampler } from './lib/proc-stats';
 import { latencyStats, median, quantiles, round2 } from './lib/stats';
 import {
   TICKETS,
@@ -392,19 +392,11 @@ async function faultMixPass(
   return pass;
 }
 
-async function longRun(stack: BenchStack) {
+async function longRun(stack: BenchStack, sampler: RssSampler) {
   const { minutes, maxTasks, concurrency } = SETTINGS.longRun;
-  const workerPid = stack.pids().worker;
-  if (!workerPid) throw new Error('no worker pid');
   const keel = keelSystem(stack.base, stack.apiKey, 60_000);
   const deadline = performance.now() + minutes * 60_000;
   const started = performance.now();
-  const samples: Array<{ tS: number; rssMb: number }> = [];
-  const timer = setInterval(() => {
-    const rss = rssMb(workerPid);
-    if (rss !== undefined)
-      samples.push({ tS: round2((performance.now() - started) / 1000), rssMb: round2(rss) });
-  }, 2_000);
   let tasks = 0;
   let failures = 0;
   await Promise.all(
@@ -420,7 +412,8 @@ async function longRun(stack: BenchStack) {
       }
     }),
   );
-  clearInterval(timer);
+  // The run-wide sampler already records the worker every second: the long run is its window.
+  const samples = sampler.window('keel worker', started);
   const durationS = (performance.now() - started) / 1000;
   // Growth: the median of the last tenth of the run against the median of the tenth after a
   // warm-up fifth (JIT, caches and the sticky workflow cache filling up).
@@ -675,7 +668,7 @@ async function main(): Promise<void> {
     let longRunFailures: number | undefined;
     if (PASSES.has('memory') && SETTINGS.longRun.minutes > 0) {
       log(`long run: Keel on the local provider for ${SETTINGS.longRun.minutes} min`);
-      const lr = await longRun(stack);
+      const lr = await longRun(stack, sampler);
       longRunFailures = lr.failures;
       const { failures: _failures, ...rest } = lr;
       results.memory.longRun = rest;

@@ -4,10 +4,10 @@
  * milliseconds per task of the Temporal dev server, the worker and the API (from /proc).
  * The upstream runs in this process; bounded: 40 warm-up, 150 sequential, then 15 s.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startMockUpstream } from '../test/mock-upstream';
 import { upstreamEnv } from '../test/support/upstream-env';
+import { cpuMs } from './lib/proc-stats';
 import { median, round2 } from './lib/stats';
 import { startBenchStack } from './stack';
 
@@ -19,14 +19,6 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-
-/** CPU time (user + system) of a process so far, in ms. */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function main(): Promise<void> {
   const mock = await startMockUpstream({ port: 0 });

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { rssMb } from '../lib/proc-stats';
 
 /** How much of a peer's stdout + stderr is kept, for failure messages. */
 const OUTPUT_TAIL_CHARS = 16_000;
@@ -72,16 +73,7 @@ const isAlive = (pid: number): boolean => {
 
 /** Resident set size of the processes, in bytes (0 for the ones already gone). */
 export function rssBytes(pids: readonly number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      total += Number(match?.[1] ?? 0) * 1024;
-    } catch {
-      // Gone between listing and reading.
-    }
-  }
-  return total;
+  return pids.reduce((total, pid) => total + (rssMb(pid) ?? 0) * 1024 * 1024, 0);
 }
 
 function signal(pids: readonly number[], group: number, sig: NodeJS.Signals): void {

@@ -1,6 +1,19 @@
 import { readFileSync } from 'node:fs';
 import type { RssSeries } from '../results-schema';
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc; 0 once it is gone). */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state …`: comm may contain spaces, so count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size of a process in MB (Linux /proc), or undefined once it is gone. */
 export function rssMb(pid: number): number | undefined {
   try {
@@ -46,6 +59,14 @@ export class RssSampler {
       s.peakMb = Math.max(s.peakMb, rss);
       this.series.set(name, s);
     }
+  }
+
+  /** One process's samples taken since `sinceMs` (a `performance.now()` mark), times from then. */
+  window(name: string, sinceMs: number): Array<{ tS: number; rssMb: number }> {
+    const offsetS = (sinceMs - this.started) / 1000;
+    return (this.series.get(name)?.samples ?? [])
+      .filter((s) => s.tS >= offsetS)
+      .map((s) => ({ tS: Math.round((s.tS - offsetS) * 10) / 10, rssMb: s.rssMb }));
   }
 
   stop(): RssSeries[] {
