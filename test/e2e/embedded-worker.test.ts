@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { freePort } from '../support/free-port';
+import { workerIdentity } from '../support/pollers';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 
 /**
@@ -24,7 +25,9 @@ beforeAll(async () => {
   server = startTs('server/main.ts', {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     KEEL_TASK_QUEUE: `embedded-${randomUUID()}`,
+    KEEL_DEMO_TENANT: 'true',
     KEEL_DEMO_API_KEY: apiKey,
+    KEEL_INPUT_KEY_SECRET: `test-input-key-${randomUUID()}`,
     KEEL_DATA_DIR: dataDir,
     KEEL_EMBEDDED_WORKER: 'true',
     PORT: String(port),
@@ -60,8 +63,17 @@ describe('API with an embedded worker', () => {
     expect(body.meta.path).toBe('primary');
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
-      const desc = await new Client({ connection }).workflow.getHandle(body.jobId).describe();
-      expect(desc.status.name).toBe('COMPLETED');
+      const handle = new Client({ connection }).workflow.getHandle(body.jobId);
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      // Started eagerly: the server accepted the request to hand the first workflow task to the
+      // starter's own worker in the start response, instead of dispatching it on the task queue.
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events[0]?.workflowExecutionStartedEventAttributes?.eagerExecutionAccepted).toBe(true);
+      // And every workflow task ran in the API process.
+      const taskRunners = events.flatMap(
+        (e) => e.workflowTaskStartedEventAttributes?.identity ?? [],
+      );
+      expect(new Set(taskRunners)).toEqual(new Set([workerIdentity(server)]));
     } finally {
       await connection.close();
     }
