@@ -86,7 +86,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
         );
       }
       // The shared breaker: an open circuit means no call (the local model has none).
-      const guarded = deps.health && provider.slug !== 'local' ? deps.health : undefined;
+      const guarded = deps.health && provider.type !== 'local' ? deps.health : undefined;
       if (guarded && !(await guarded.permit(args.provider, args.model, deps.now())).allow) {
         throw ApplicationFailure.nonRetryable(
           `circuit open for ${args.provider}:${args.model}`,

@@ -5,7 +5,12 @@ import { FailureType, toFieldErrors } from '../shared/errors';
 import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/job';
 import { resolveRoute, type PlannedCandidate } from '../shared/routing';
 import { adaptiveTimeoutMs } from '../shared/breaker';
-import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
+import {
+  BUILT_IN_PROVIDER,
+  findModel,
+  isInProcess,
+  type KeelFileConfig,
+} from '../shared/runtime/model-registry';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../shared/runtime/last-good';
 import {
@@ -58,7 +63,11 @@ export interface TaskPlan {
 export type ValidationResult = Validation;
 
 /** The deterministic downgrade: the task's own fallback, run by the local provider. */
-const LOCAL_FALLBACK = { provider: 'local', model: 'keel-local-1' } as const;
+const LOCAL_FALLBACK = {
+  provider: BUILT_IN_PROVIDER,
+  model: 'keel-local-1',
+  inProcess: true,
+} as const;
 const BOOKKEEPING_TIMEOUT_MS = 10_000;
 
 /** JSON with sorted keys and Unicode-normalised, whitespace-collapsed strings. */
@@ -124,12 +133,15 @@ export function createPipelineActivities(deps: PipelineDeps) {
       const now = deps.now();
       const candidates = await Promise.all(
         route.candidates.map(async (c): Promise<PlannedCandidate> => {
-          if (!deps.health || c.provider === 'local') return { ...c, timeoutMs: bounds.maxMs };
+          // In-process or external is the provider's type, never its name.
+          const inProcess = isInProcess(deps.registry, c.provider);
+          if (!deps.health || inProcess) return { ...c, inProcess, timeoutMs: bounds.maxMs };
           const health = await deps.health.view(c.provider, c.model, now);
           const open =
             health.state === 'open' && now - (health.openedAt ?? now) < deps.health.settings.openMs;
           return {
             ...c,
+            inProcess,
             timeoutMs: adaptiveTimeoutMs(health.stats, {
               ...bounds,
               minRequests: deps.health.settings.minRequests,

@@ -5,6 +5,7 @@ import type { KeelConfig } from '../shared/runtime/config';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 import { TASKS, callTimeoutBoundsMs } from '../shared/tasks';
 import { enabledProviderNames } from '../shared/runtime/provider-settings';
+import { isInProcess } from '../shared/runtime/model-registry';
 import { CONFIG, PROVIDER_HEALTH } from './tokens';
 
 /** Nominal prompt size for the timeouts shown here (the real ones scale with each prompt). */
@@ -31,7 +32,7 @@ export class ProvidersController {
   async list(): Promise<{ providers: ProviderEntryView[] }> {
     const now = Date.now();
     const models = this.config.models.models.filter(
-      (m) => this.enabled.has(m.provider) && m.provider !== 'local',
+      (m) => this.enabled.has(m.provider) && !isInProcess(this.config.models, m.provider),
     );
     const providers = await Promise.all(
       models.map(async (m) => {

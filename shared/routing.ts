@@ -8,6 +8,12 @@ export interface RouteCandidate {
 /** A candidate as the plan fixes it: with the call timeout chosen for it. */
 export interface PlannedCandidate extends RouteCandidate {
   timeoutMs: number;
+  /**
+   * The built-in in-process model, decided at admission from the provider's type (never its
+   * name): its input needs no redaction and it runs as a local activity. Anything else is
+   * external. Absent only in plans recorded before the field existed.
+   */
+  inProcess?: boolean;
   /** Why this candidate is skipped without a call (its circuit is open). */
   skip?: string;
 }

@@ -18,7 +18,7 @@ import type {
   InputScreening,
   ValidationResult,
 } from '../activities';
-import type { RouteCandidate } from '../shared/routing';
+import type { PlannedCandidate } from '../shared/routing';
 import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/errors';
 import type {
   Issue,
@@ -184,22 +184,24 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
 
   /** One candidate: the call (with its retries), validation, and at most one re-ask. */
   const attempt = async (
-    candidate: RouteCandidate,
+    candidate: PlannedCandidate,
     timeoutMs: number,
     maxRetryDelayMs: number,
     path: ResultPath,
   ): Promise<Outcome> => {
     const ref = `${candidate.provider}:${candidate.model}`;
-    // External models see the redacted input; the in-process local model needs no redaction.
-    const external = candidate.provider !== 'local' && screening.redactedInput !== undefined;
+    // Admission decides in-process from the provider's type. Plans recorded before it said so
+    // only ever had the built-in under the name `local` (the config now refuses that name).
+    const inProcess = candidate.inProcess ?? candidate.provider === 'local';
+    // Everything but the in-process model sees the redacted input.
+    const redact = !inProcess && screening.redactedInput !== undefined;
     let reask: CallModelArgs['reask'];
     for (;;) {
       let call: CallModelResult;
       try {
-        const inProcess = candidate.provider === 'local' && newPath;
-        call = await (inProcess ? localModelCaller : modelCaller)(timeoutMs)({
+        call = await (inProcess && newPath ? localModelCaller : modelCaller)(timeoutMs)({
           task: request.task,
-          input: external ? screening.redactedInput : plan.input,
+          input: redact ? screening.redactedInput : plan.input,
           ...candidate,
           maxRetryDelayMs,
           ...(reask ? { reask } : {}),
@@ -227,7 +229,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
         output: call.output,
         text: call.text,
         input: plan.input,
-        ...(external ? { placeholders: screening.placeholders } : {}),
+        ...(redact ? { placeholders: screening.placeholders } : {}),
         ...(screening.piiFingerprints ? { inputPii: screening.piiFingerprints } : {}),
         policy: plan.policy,
         lastResort: path === 'degraded',
@@ -250,7 +252,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
       }
       const failed = validation.failed!;
       // Re-ask once, with the failures named; a deterministic local model would only repeat itself.
-      const again = failed.action === 're-ask' && !reask && candidate.provider !== 'local';
+      const again = failed.action === 're-ask' && !reask && !inProcess;
       const action = again ? 're-ask' : failed.action === 're-ask' ? 'next' : failed.action;
       rejected.push({ candidate: ref, layer: failed.layer, action, issues: failed.issues });
       reasons.push(

@@ -40,6 +40,7 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Mo
   });
   return {
     slug: settings.name,
+    type: 'anthropic',
     async generate(req: ModelRequest): Promise<ModelResponse> {
       const tool = schemaName(req.task);
       const message = await client.messages.create(

@@ -10,7 +10,9 @@ export function createProviders(config: KeelConfig): ModelProvider[] {
   return [
     createLocalProvider(),
     ...enabledProviders(config).map((p) =>
-      p.type === 'anthropic' ? createAnthropicProvider(p) : createOpenAIProvider(p),
+      p.type === 'anthropic'
+        ? createAnthropicProvider(p)
+        : createOpenAIProvider({ ...p, type: p.type }),
     ),
   ];
 }

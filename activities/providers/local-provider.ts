@@ -1,3 +1,4 @@
+import { BUILT_IN_PROVIDER } from '../../shared/runtime/model-registry';
 import type { ModelProvider, ModelRequest, ModelResponse } from './model-provider';
 
 /** Whitespace word count: the local provider's honest stand-in for tokens. */
@@ -14,7 +15,8 @@ export const LOCAL_MODELS = ['keel-local-1'] as const;
  */
 export function createLocalProvider(): ModelProvider {
   return {
-    slug: 'local',
+    slug: BUILT_IN_PROVIDER,
+    type: 'local',
     generate(request: ModelRequest): Promise<ModelResponse> {
       const id = request.model.id ?? request.model.name;
       if (!(LOCAL_MODELS as readonly string[]).includes(id)) {

@@ -1,5 +1,5 @@
 import type { AnyTaskDefinition } from '../../shared/tasks';
-import type { ModelEntry } from '../../shared/runtime/model-registry';
+import type { ModelEntry, ProviderType } from '../../shared/runtime/model-registry';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -46,6 +46,8 @@ export interface ModelResponse {
 export interface ModelProvider {
   /** Route prefix, e.g. `openai` in `openai:gpt-4o-mini`. */
   readonly slug: string;
+  /** What it is; `local` (the built-in, in-process) is the only one that never leaves the process. */
+  readonly type: ProviderType;
   generate(request: ModelRequest): Promise<ModelResponse>;
 }
 

@@ -13,6 +13,8 @@ import {
 export interface OpenAIProviderSettings {
   /** Route prefix (`openai`, or `ollama` for an OpenAI-compatible server). */
   name: string;
+  /** OpenAI itself or a compatible server; both are external. @default 'openai' */
+  type?: 'openai' | 'openai-compatible';
   apiKey?: string;
   /** e.g. OPENAI_BASE_URL, or `http://127.0.0.1:11434/v1` for Ollama. */
   baseURL?: string;
@@ -43,6 +45,7 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelPro
   });
   return {
     slug: settings.name,
+    type: settings.type ?? 'openai',
     async generate(req: ModelRequest): Promise<ModelResponse> {
       const structured = req.model.capabilities.structuredOutput;
       // Without native structured output, JSON mode plus the schema spelled out in the system turn.

@@ -10,6 +10,9 @@ import { PoliciesConfig } from '../guards/policy';
 export const ProviderType = z.enum(['openai', 'anthropic', 'openai-compatible', 'local']);
 export type ProviderType = z.infer<typeof ProviderType>;
 
+/** The built-in offline provider's route prefix (`local:keel-local-1`); no config entry may reuse it. */
+export const BUILT_IN_PROVIDER = 'local';
+
 const slug = z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes');
 
 export const ProviderConfig = z
@@ -112,7 +115,24 @@ export const KeelFileConfig = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const names = new Set(['local', ...cfg.providers.map((p) => p.name)]);
+    // The built-in in-process model owns the name and the type: an external endpoint under
+    // either would be treated as in-process and sent unredacted input.
+    cfg.providers.forEach((p, i) => {
+      if (p.name === BUILT_IN_PROVIDER) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'name'],
+          message: `"${BUILT_IN_PROVIDER}" is the built-in in-process provider; give this provider another name`,
+        });
+      } else if (p.type === 'local') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['providers', i, 'type'],
+          message: `type "local" is only the built-in provider (always present, needs no entry)`,
+        });
+      }
+    });
+    const names = new Set([BUILT_IN_PROVIDER, ...cfg.providers.map((p) => p.name)]);
     cfg.models.forEach((m, i) => {
       if (!names.has(m.provider)) {
         ctx.addIssue({
@@ -129,7 +149,7 @@ export type KeelFileConfig = z.infer<typeof KeelFileConfig>;
 export const DEFAULT_FILE_CONFIG: z.input<typeof KeelFileConfig> = {
   providers: DEFAULT_PROVIDERS,
   models: [
-    { provider: 'local', name: 'keel-local-1', price: { input: 0, output: 0 } },
+    { provider: BUILT_IN_PROVIDER, name: 'keel-local-1', price: { input: 0, output: 0 } },
     {
       provider: 'openai',
       name: 'gpt-4o-mini',
@@ -190,6 +210,23 @@ export function loadFileConfig(file: string | undefined): KeelFileConfig {
     throw new ModelConfigError(`KEEL_CONFIG ${file}: ${(err as Error).message}`);
   }
   return parseFileConfig(raw, file);
+}
+
+/**
+ * A route prefix's provider type: `local` for the built-in in-process model, else the config
+ * entry's type. Whether input leaves the process is decided from this, never from a name.
+ */
+export function providerTypeOf(config: KeelFileConfig, provider: string): ProviderType | undefined {
+  // A configured entry's own type first: even a config that slipped past the reserved-name
+  // check could not make an external endpoint look in-process.
+  const entry = config.providers.find((p) => p.name === provider);
+  if (entry) return entry.type === 'local' ? undefined : entry.type;
+  return provider === BUILT_IN_PROVIDER ? 'local' : undefined;
+}
+
+/** True only for the built-in in-process model: no redaction, no breaker, a local activity. */
+export function isInProcess(config: KeelFileConfig, provider: string): boolean {
+  return providerTypeOf(config, provider) === 'local';
 }
 
 /** Finds `provider:name` in the registry. */

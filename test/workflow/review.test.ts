@@ -49,6 +49,7 @@ const ticket = { subject: 'Refund', body: 'I was charged twice for my subscripti
 /** A provider that is always down. */
 const down: ModelProvider = {
   slug: 'down',
+  type: 'openai-compatible',
   generate: () => Promise.reject(Object.assign(new Error('boom'), { status: 503 })),
 };
 

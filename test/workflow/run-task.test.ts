@@ -97,6 +97,7 @@ function scripted(
 ): ModelProvider & { calls: number } {
   const provider = {
     slug,
+    type: 'openai-compatible' as const,
     calls: 0,
     generate() {
       provider.calls += 1;
@@ -295,6 +296,7 @@ describe('runTask workflow on a real dev server', () => {
     let aborted = false;
     const hanging: ModelProvider = {
       slug: 'flaky',
+      type: 'openai-compatible',
       generate: (req) =>
         new Promise((_, reject) =>
           req.signal.addEventListener('abort', () => {

@@ -43,6 +43,7 @@ function scripted(answer: (call: number, req: ModelRequest) => unknown) {
   const requests: ModelRequest[] = [];
   const provider: ModelProvider = {
     slug: 'ext',
+    type: 'openai-compatible',
     generate(req) {
       requests.push(req);
       return Promise.resolve({
