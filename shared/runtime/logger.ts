@@ -28,6 +28,51 @@ const REDACT = [
 const LOG_MASKED: readonly PiiType[] = ['email', 'phone', 'credit-card', 'iban', 'ssn', 'secret'];
 const mask = (text: string): string => maskPii(text, detectPii(text, { types: LOG_MASKED }));
 
+/** Native errors of any realm (workflow sandboxes, `vm`), subclasses included. */
+const isError = (value: unknown): value is Error =>
+  value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+
+/**
+ * A log object as plain JSON, before masking: an error becomes its type, message, stack, own
+ * fields, `cause` and `errors` (an `Error` has no enumerable keys: as-is it would print `{}`);
+ * bytes become their length (they may hold encoded payloads); `toJSON` is honoured (dates);
+ * a cycle becomes `[Circular]`.
+ */
+function plainForLog(value: unknown, ancestors: object[] = []): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (ancestors.includes(value)) return '[Circular]';
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
+    return `[${value.byteLength} bytes]`;
+  const inner = [...ancestors, value];
+  if (isError(value)) return plainError(value, inner);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return plainForLog(toJSON.call(value), inner);
+  if (Array.isArray(value)) return value.map((v) => plainForLog(v, inner));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainForLog(v, inner)]));
+}
+
+function plainError(err: Error, ancestors: object[]): Record<string, unknown> {
+  const className = (err.constructor as { name?: unknown } | undefined)?.name;
+  const out: Record<string, unknown> = {
+    // `err.name` stays 'Error' in a subclass that does not set it; the class name does not.
+    type: err.name === 'Error' && typeof className === 'string' && className ? className : err.name,
+    message: err.message,
+    stack: err.stack,
+  };
+  // Own fields (`code`, `status`, a failure's `details`); a field named like one above is skipped.
+  for (const [k, v] of Object.entries(err))
+    if (!(k in out) && k !== 'name') out[k] = plainForLog(v, ancestors);
+  // Both are non-enumerable when set by the constructor (`new Error(m, { cause })`, AggregateError).
+  if (err.cause !== undefined) out.cause = plainForLog(err.cause, ancestors);
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) out.errors = plainForLog(errors, ancestors);
+  return out;
+}
+
+/** Every string of a log object with its PII masked. */
+const maskLogObject = (object: Record<string, unknown>): Record<string, unknown> =>
+  transformStrings(plainForLog(object), mask) as Record<string, unknown>;
+
 export function createLogger(options: {
   name: string;
   level?: string;
@@ -40,12 +85,12 @@ export function createLogger(options: {
     redact: { paths: REDACT, censor: '[redacted]' },
     // Second line of defence: whatever slips into a log line (an error message quoting a
     // customer, a key in a URL) has its PII masked irreversibly: `[EMAIL]`, `[CARD]`, `[SECRET]`.
-    formatters: { log: (object) => transformStrings(object, mask) as Record<string, unknown> },
-    hooks: {
-      logMethod(args, method) {
-        const masked = args.map((a) => (typeof a === 'string' ? mask(a) : a));
-        method.apply(this, masked as Parameters<typeof method>);
-      },
+    // The formatter runs before pino's serializers, so it turns errors into JSON itself.
+    formatters: { log: maskLogObject },
+    serializers: {
+      err: (value: unknown) => value,
+      // The final message, after `%s`/`%j` interpolation or taken from an error's message.
+      msg: (value: unknown) => (typeof value === 'string' ? mask(value) : value),
     },
     base: { service: 'keel', component: options.name },
   };
