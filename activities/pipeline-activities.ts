@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { countTokens } from 'gpt-tokenizer';
+import { canonicalJson } from '../shared/canonical-json';
 import { FailureType, toFieldErrors } from '../shared/errors';
 import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/job';
 import { resolveRoute, type PlannedCandidate } from '../shared/routing';
@@ -70,18 +71,32 @@ const LOCAL_FALLBACK = {
 } as const;
 const BOOKKEEPING_TIMEOUT_MS = 10_000;
 
-/** JSON with sorted keys and Unicode-normalised, whitespace-collapsed strings. */
-export function canonicalJson(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.normalize('NFC').replace(/\s+/g, ' ').trim());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
+/** Every string value Unicode-normalised (NFC), whitespace collapsed and trimmed; keys kept. */
+export function normaliseStrings(value: unknown): unknown {
+  if (typeof value === 'string') return value.normalize('NFC').replace(/\s+/g, ' ').trim();
+  if (Array.isArray(value)) return value.map(normaliseStrings);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, normaliseStrings(v)]),
     );
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return value;
+}
+
+/**
+ * KeelInputKey: an HMAC of task, prompt version and the input's canonical JSON with normalised
+ * strings. The same bytes as before canonical JSON moved to `shared/` (for JSON input), so the
+ * last good answers of earlier jobs are still found.
+ */
+export function inputKeyOf(args: {
+  secret: string;
+  task: string;
+  promptVersion: string;
+  input: unknown;
+}): string {
+  return createHmac('sha256', args.secret)
+    .update(`${args.task}\n${args.promptVersion}\n${canonicalJson(normaliseStrings(args.input))}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export function requireTask(name: string): AnyTaskDefinition {
@@ -164,10 +179,12 @@ export function createPipelineActivities(deps: PipelineDeps) {
         admittedAt: now,
         input: input.data,
         estimatedInputTokens,
-        inputKey: createHmac('sha256', deps.inputKeySecret)
-          .update(`${task.name}\n${task.prompt.version}\n${canonicalJson(input.data)}`)
-          .digest('hex')
-          .slice(0, 32),
+        inputKey: inputKeyOf({
+          secret: deps.inputKeySecret,
+          task: task.name,
+          promptVersion: task.prompt.version,
+          input: input.data,
+        }),
         degrade:
           options.allowDegraded === false
             ? []

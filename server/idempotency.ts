@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalHash } from '../shared/runtime/canonical-hash';
 import { invalidRequest } from './problem';
 
 /** Visible ASCII, 1–255 characters (Stripe's and the IETF draft's practical limit). */
@@ -27,11 +28,29 @@ export function idempotentJobId(tenantId: string, task: string, key: string): st
   return `${task}-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** A fingerprint of what was asked, kept in the workflow memo to spot a key reused for another request. */
-export function requestFingerprint(request: {
+interface Asked {
   task: string;
   input: unknown;
   options: unknown;
-}): string {
-  return sha256(JSON.stringify([request.task, request.input, request.options]));
+}
+
+/**
+ * A fingerprint of what was asked, kept in the workflow memo to spot a key reused for another
+ * request. Canonical JSON: the same body with its keys in another order is the same request.
+ */
+export function requestFingerprint(request: Asked): string {
+  return canonicalHash([request.task, request.input, request.options]);
+}
+
+/**
+ * Whether a job's memo fingerprint was made from this request. Jobs started before fingerprints
+ * were canonical (key-order dependent `JSON.stringify`) still match a retry of the same body;
+ * drop that branch once the namespace's retention has passed since.
+ */
+export function sameRequest(memoFingerprint: string | undefined, request: Asked): boolean {
+  if (memoFingerprint === undefined) return false;
+  return (
+    memoFingerprint === requestFingerprint(request) ||
+    memoFingerprint === sha256(JSON.stringify([request.task, request.input, request.options]))
+  );
 }

@@ -24,7 +24,12 @@ import { resolveRoute } from '../shared/routing';
 import { findModel } from '../shared/runtime/model-registry';
 import { enabledProviderNames } from '../shared/runtime/provider-settings';
 import type { KeelConfig } from '../shared/runtime/config';
-import { idempotentJobId, readIdempotencyKey, requestFingerprint } from './idempotency';
+import {
+  idempotentJobId,
+  readIdempotencyKey,
+  requestFingerprint,
+  sameRequest,
+} from './idempotency';
 import { problemForFailure, statusOf } from './job-status';
 import { ResultCache, type CacheHit } from './result-cache';
 import { invalidRequest, ProblemError, type Problem } from './problem';
@@ -254,7 +259,7 @@ export class JobsService {
     }
     if (idempotent) {
       const memo = (await handle.describe()).memo as { requestFingerprint?: string } | undefined;
-      if (memo?.requestFingerprint !== fingerprint) {
+      if (!sameRequest(memo?.requestFingerprint, request)) {
         throw new ProblemError(
           422,
           'idempotency-key-reused',

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { ResultMeta } from '../shared/job';
+import { canonicalHash } from '../shared/runtime/canonical-hash';
 
 /** Longest `options.cacheTtlMs` a caller may ask for (one day). */
 export const MAX_CACHE_TTL_MS = 86_400_000;
@@ -44,18 +44,14 @@ export class ResultCache {
     route?: readonly string[];
     allowDegraded?: boolean;
   }): string {
-    return createHash('sha256')
-      .update(
-        JSON.stringify([
-          parts.tenantId,
-          parts.task,
-          parts.promptVersion,
-          parts.route ?? null,
-          parts.allowDegraded ?? null,
-          parts.input,
-        ]),
-      )
-      .digest('hex');
+    return canonicalHash([
+      parts.tenantId,
+      parts.task,
+      parts.promptVersion,
+      parts.route ?? null,
+      parts.allowDegraded ?? null,
+      parts.input,
+    ]);
   }
 
   get size(): number {

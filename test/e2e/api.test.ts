@@ -167,6 +167,27 @@ describe('POST /v1/tasks/{task}', () => {
   });
 });
 
+describe('Idempotency-Key', () => {
+  it('a retry whose body has its keys in another order returns the same job, not a 422', async () => {
+    const key = `reorder-${Date.now()}`;
+    const headers = { 'idempotency-key': key };
+    const first = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      headers,
+      body: '{"input":{"subject":"Refund","body":"I was charged twice"},"options":{"maxSyncMs":5000,"allowDegraded":true}}',
+    });
+    expect(first.status).toBe(200);
+    const retry = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      headers,
+      body: '{"options":{"allowDegraded":true,"maxSyncMs":5000},"input":{"body":"I was charged twice","subject":"Refund"}}',
+    });
+    expect(retry.status).toBe(200);
+    const [a, b] = (await Promise.all([first.json(), retry.json()])) as any[];
+    expect(b).toMatchObject({ jobId: a.jobId, output: a.output });
+  });
+});
+
 describe('GET /v1/jobs/{id}', () => {
   it('returns a completed job with output, meta and steps', async () => {
     const created = (await (
