@@ -58,8 +58,7 @@ export function problemForFailure(err: unknown, jobId: string): ProblemError {
           'No reviewer decided before the deadlines, and the policy rejects the task.',
           { jobId },
         );
-      case FailureType.AllCandidatesFailed:
-      case FailureType.InvalidOutput: {
+      case FailureType.AllCandidatesFailed: {
         const reasons = (details[0] as { reasons?: string[] } | undefined)?.reasons ?? [];
         return new ProblemError(
           502,

@@ -10,8 +10,6 @@ export const FailureType = {
   UnknownTask: 'UnknownTask',
   /** The route names a provider this deployment does not have. Non-retryable. */
   UnknownProvider: 'UnknownProvider',
-  /** Model output failed the output schema. */
-  InvalidOutput: 'InvalidOutput',
   /** The input was refused by moderation policy (injection, PII, toxicity). 422. */
   InputRejected: 'InputRejected',
   /** An answer broke a rule whose action is `reject`. 422 with the violations. */
@@ -64,7 +62,6 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.UnknownTask,
   FailureType.UnknownProvider,
   FailureType.UnknownModel,
-  FailureType.InvalidOutput,
   FailureType.InputRejected,
   FailureType.OutputRejected,
   FailureType.BadRequest,

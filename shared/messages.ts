@@ -38,9 +38,10 @@ export interface ProviderHealthView {
   transitions: Transition[];
 }
 
-/** Entity workflow `providerHealth`: one per provider/model, shared by every worker. */
-export const reportOutcomeSignal = defineSignal<[CallOutcome]>('reportOutcome');
-/** Several outcomes in one signal: workers batch their reports (one signal per flush). */
+/**
+ * Entity workflow `providerHealth`: one per provider/model, shared by every worker. Call outcomes
+ * arrive batched, one signal per flush of a worker's reports.
+ */
 export const reportOutcomesSignal = defineSignal<[CallOutcome[]]>('reportOutcomes');
 /** Half-open probing needs a decision that changes state: an update, answered once. */
 export const acquirePermitUpdate = defineUpdate<

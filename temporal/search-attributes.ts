@@ -4,7 +4,7 @@ import { SEARCH_ATTRIBUTE_NAMES } from '../shared/messages';
 
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
-/** Registers KeelTenant, KeelTask and KeelStatus (keyword) on the namespace. Idempotent. */
+/** Registers every `SearchAttr` (KeelTenant, KeelTask, KeelStatus, KeelPath, KeelInputKey; keyword) on the namespace. Idempotent. */
 export async function ensureSearchAttributes(
   connection: Connection,
   namespace: string,

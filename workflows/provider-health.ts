@@ -15,7 +15,6 @@ import {
 } from '../shared/breaker';
 import {
   acquirePermitUpdate,
-  reportOutcomeSignal,
   reportOutcomesSignal,
   type PublishedHealth,
 } from '../shared/messages';
@@ -50,11 +49,6 @@ export async function providerHealth(args: ProviderHealthArgs): Promise<void> {
     };
     upsertMemo({ health });
   };
-  setHandler(reportOutcomeSignal, (outcome) => {
-    state = recordOutcome(state, outcome, args.settings);
-    events += 1;
-    publish(outcome.at);
-  });
   setHandler(reportOutcomesSignal, (outcomes) => {
     if (outcomes.length === 0) return;
     for (const outcome of outcomes) state = recordOutcome(state, outcome, args.settings);
