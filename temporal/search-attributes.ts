@@ -4,7 +4,10 @@ import { SEARCH_ATTRIBUTE_NAMES } from '../shared/messages';
 
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
-/** Registers every `SearchAttr` (KeelTenant, KeelTask, KeelStatus, KeelPath, KeelInputKey; keyword) on the namespace. Idempotent. */
+/**
+ * Registers every `SearchAttr` on the namespace: KeelTenant, KeelTask, KeelStatus, KeelPath and
+ * KeelInputKey (keyword). Idempotent.
+ */
 export async function ensureSearchAttributes(
   connection: Connection,
   namespace: string,
