@@ -1,21 +1,25 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEFAULT_HEALTH_OPTIONS } from '../../shared/runtime/provider-health';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { waitForWorkerPolling, workerIdentity } from '../support/pollers';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 import { MOCK_UPSTREAM_CONFIG, startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
- * The circuit breaker is shared by every worker: two worker processes, one killed after the
- * breaker opens; the upstream's attempt log proves that no call reaches an open circuit.
+ * The circuit breaker is shared by every worker: three worker processes, one killed after the
+ * breaker opens, the other two racing for the half-open probe; the upstream's attempt log proves
+ * that no call reaches an open circuit and that exactly one probe does.
  */
 const OPEN_MS = 6_000;
 let mock: MockUpstream;
 let stack: Stack;
 let dir: string;
 let second: RunningProcess;
+let third: RunningProcess;
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
@@ -28,14 +32,12 @@ beforeAll(async () => {
   );
   stack = await startStack(upstreamEnv(mock.url, file));
   second = startTs('worker/main.ts', stack.env);
-  await waitFor(
-    'second worker polling',
-    () => second.output().includes('worker polling') || second.child.exitCode === null,
-    { timeoutMs: 5_000 },
-  );
+  third = startTs('worker/main.ts', stack.env);
+  for (const worker of [second, third])
+    await waitForWorkerPolling(worker, inject('temporalAddress'), stack.taskQueue, 120_000);
 });
 afterAll(async () => {
-  await stop(second);
+  await Promise.all([second, third].map((w) => w && stop(w)));
   await stack?.stop();
   await mock?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -57,6 +59,35 @@ const health = async () =>
   ((await (await stack.call('/v1/providers')).json()) as any).providers.find(
     (p: any) => p.provider === 'openai' && p.model === '503',
   );
+
+/** Identities of the workers that started the job's callModel activity for provider:model. */
+async function workersThatCalled(jobId: string, provider: string, model: string) {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(jobId).fetchHistory();
+    const events = history.events ?? [];
+    const calls = new Set(
+      events
+        .filter((e) => {
+          const scheduled = e.activityTaskScheduledEventAttributes;
+          const data = scheduled?.input?.payloads?.[0]?.data;
+          if (scheduled?.activityType?.name !== 'callModel' || !data) return false;
+          const args = JSON.parse(Buffer.from(data).toString()) as {
+            provider: string;
+            model: string;
+          };
+          return args.provider === provider && args.model === model;
+        })
+        .map((e) => String(e.eventId)),
+    );
+    return events.flatMap((e) => {
+      const started = e.activityTaskStartedEventAttributes;
+      return started && calls.has(String(started.scheduledEventId)) ? [started.identity ?? ''] : [];
+    });
+  } finally {
+    await connection.close();
+  }
+}
 
 describe('shared circuit breaker', () => {
   it('opens after a burst of failures; no worker calls the open circuit; one probe after openMs', async () => {
@@ -85,7 +116,7 @@ describe('shared circuit breaker', () => {
     // Workers reuse a breaker read for viewCacheMs: after that, every worker sees it open.
     await new Promise((r) => setTimeout(r, DEFAULT_HEALTH_OPTIONS.viewCacheMs));
 
-    // The first worker dies; the second, which may never have seen a failure, keeps the circuit.
+    // The first worker dies; the others, which may never have seen a failure, keep the circuit.
     stack.worker.child.kill('SIGKILL');
     await stack.worker.exited;
     for (let i = 0; i < 4; i += 1) {
@@ -95,10 +126,17 @@ describe('shared circuit breaker', () => {
     }
     expect(callsTo503()).toBe(4);
 
-    // After openMs, exactly one probe reaches the upstream; it fails, the circuit opens again.
+    // After openMs, two workers race for the probe with concurrent tasks: exactly one probe
+    // reaches the upstream; it fails, the circuit opens again.
     await new Promise((r) => setTimeout(r, OPEN_MS + 500));
-    await run();
+    const raced = await Promise.all(Array.from({ length: 8 }, () => run()));
+    expect(raced.map((b) => b.meta.path)).toEqual(Array(8).fill('fallback'));
     expect(callsTo503()).toBe(5);
+    // Both workers asked for the probe (the worker that ran each task's call to openai:503).
+    const askers = new Set(
+      (await Promise.all(raced.map((b) => workersThatCalled(b.jobId, 'openai', '503')))).flat(),
+    );
+    expect(askers).toEqual(new Set([workerIdentity(second), workerIdentity(third)]));
     await waitFor(
       'the probe outcome to be published',
       async () => (await health()).transitions.length === 3,
