@@ -1,7 +1,9 @@
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   patched,
   proxyActivities,
@@ -94,6 +96,14 @@ function localModelCaller(timeoutMs: number): Activities['callModel'] {
  */
 const FEWER_ROUND_TRIPS = 'fewer-round-trips-v1';
 
+/**
+ * Histories recorded before it closed a run that a failure outside the steps' own handling ended
+ * (recording the result, the review's bookkeeping) with its status still `running` or
+ * `awaiting_review`, and closed runs while an update handler was still running (issue 21). Only
+ * runs that take one of those branches record the marker.
+ */
+const CLOSE_CLEANLY = 'close-cleanly-v1';
+
 interface Answer {
   output: unknown;
   provider: string;
@@ -118,29 +128,65 @@ const SKIPPED: LayerOutcome = { status: 'skipped' };
  * detectors and statistics live in activities.
  */
 export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
-  const state: JobState = { status: 'running', steps: [] };
-  setHandler(getJobStateQuery, () => state);
-  const step = (s: JobStep): void => void state.steps.push(s);
-  // Every upsert is a history event and a visibility write on the server: one, at the end.
-  const newPath = patched(FEWER_ROUND_TRIPS);
-  let inputKey: string | undefined;
-  const finish = (status: 'completed' | 'failed', path?: ResultPath): void => {
-    state.status = status;
-    if (!newPath) {
-      if (path) upsertSearchAttributes([{ key: SearchAttr.path, value: path }]);
-      upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
-      return;
+  const job = openJob();
+  setHandler(getJobStateQuery, () => job.state);
+  try {
+    return await runPipeline(request, job);
+  } catch (err) {
+    // A failure no step caught (recording the result, the review's bookkeeping) fails the job too.
+    if (job.state.status !== 'failed' && !isCancellation(err) && patched(CLOSE_CLEANLY)) {
+      job.fail(err);
     }
-    upsertSearchAttributes([
-      { key: SearchAttr.status, value: status },
-      ...(path ? [{ key: SearchAttr.path, value: path }] : []),
-      ...(inputKey ? [{ key: SearchAttr.inputKey, value: inputKey }] : []),
-    ]);
+    throw err;
+  } finally {
+    // A decision still in its update handler (a losing edit) gets its answer before the run ends.
+    if (!allHandlersFinished() && patched(CLOSE_CLEANLY)) {
+      await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    }
+  }
+}
+
+/** The job as callers see it: the state its query returns and the search attributes that follow. */
+interface Job {
+  state: JobState;
+  /** Whether this history takes the `fewer-round-trips-v1` path. */
+  newPath: boolean;
+  /** The input's HMAC, once admitted; written with the final status. */
+  inputKey?: string;
+  finish: (status: 'completed' | 'failed', path?: ResultPath) => void;
+  /** Marks the job failed and throws the failure as the workflow's own. */
+  fail: (err: unknown) => never;
+}
+
+function openJob(): Job {
+  const job: Job = {
+    state: { status: 'running', steps: [] },
+    // Every upsert is a history event and a visibility write on the server: one, at the end.
+    newPath: patched(FEWER_ROUND_TRIPS),
+    finish: (status, path) => {
+      job.state.status = status;
+      if (!job.newPath) {
+        if (path) upsertSearchAttributes([{ key: SearchAttr.path, value: path }]);
+        upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
+        return;
+      }
+      upsertSearchAttributes([
+        { key: SearchAttr.status, value: status },
+        ...(path ? [{ key: SearchAttr.path, value: path }] : []),
+        ...(job.inputKey ? [{ key: SearchAttr.inputKey, value: job.inputKey }] : []),
+      ]);
+    },
+    fail: (err) => {
+      job.finish('failed');
+      throw surface(err);
+    },
   };
-  const fail = (err: unknown): never => {
-    finish('failed');
-    throw surface(err);
-  };
+  return job;
+}
+
+async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskResult> {
+  const { state, newPath, fail } = job;
+  const step = (s: JobStep): void => void state.steps.push(s);
   const reasons: string[] = [];
   const rejected: ValidationMeta['rejected'] = [];
   let attempts = 0;
@@ -156,7 +202,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   const prepared = newPath ? await prepareTask(request).catch(fail) : undefined;
   const plan = prepared?.plan ?? (await admitRequest(request).catch(fail));
   // An HMAC, not the input: lets a later degraded run find this one's answer.
-  if (newPath) inputKey = plan.inputKey;
+  if (newPath) job.inputKey = plan.inputKey;
   else upsertSearchAttributes([{ key: SearchAttr.inputKey, value: plan.inputKey }]);
   step({
     name: 'admit',
@@ -451,7 +497,7 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   step({ name: 'record', outcome: 'ok' });
   state.output = accepted.output;
   state.meta = meta;
-  finish('completed', accepted.path);
+  job.finish('completed', accepted.path);
   return { output: accepted.output, meta, steps: state.steps };
 }
 

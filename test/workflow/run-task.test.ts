@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
@@ -188,6 +188,33 @@ describe('runTask workflow on a real dev server', () => {
       ]);
       expect((await handle.describe()).typedSearchAttributes.get(SearchAttr.status)).toBe('failed');
     });
+  });
+
+  it('a failure to record the result marks the run failed (search attribute and job state)', async () => {
+    await withWorker(
+      {
+        overrides: () => ({
+          recordResult: () =>
+            Promise.reject(
+              ApplicationFailure.nonRetryable('the result store is down', 'RecordUnavailable'),
+            ),
+        }),
+      },
+      async ({ client, taskQueue }) => {
+        const handle = await start(client, taskQueue, request());
+        const err = await handle.result().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowFailedError);
+        expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe(
+          'RecordUnavailable',
+        );
+        expect((await handle.describe()).typedSearchAttributes.get(SearchAttr.status)).toBe(
+          'failed',
+        );
+        const state = await handle.query(getJobStateQuery);
+        expect(state.status).toBe('failed');
+        expect(state.steps.map((s) => s.name)).not.toContain('record');
+      },
+    );
   });
 
   it('re-asks once, then moves to the next candidate when a model keeps failing the schema', async () => {
