@@ -1,6 +1,8 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
+  patched,
   proxyLocalActivities,
   setHandler,
   upsertMemo,
@@ -23,6 +25,13 @@ const { prepareReview, auditReview, publishReview } = proxyLocalActivities<Activ
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3 },
 });
+
+/**
+ * Histories recorded before it ended the wait on the deadline alone, even while a decision
+ * accepted before the deadline was still being validated or audited (issue 21). Only runs where
+ * that happens record the marker.
+ */
+const DEADLINE_AFTER_DECISION = 'review-deadline-after-decision-v1';
 
 export type ReviewOutcome =
   | { kind: 'decided'; output: unknown; audit: ReviewAudit }
@@ -59,7 +68,10 @@ export async function awaitReview(args: {
     group: 'reviewers',
   };
   let decided: { output: unknown; audit: ReviewAudit } | undefined;
+  /** A decision is being audited: later ones are refused (409) unless it fails. */
   let deciding = false;
+  /** The last deadline passed: from here on the validator refuses every decision. */
+  let closed = false;
 
   setHandler(getReviewQuery, (): ReviewItem => ({
     ...summary,
@@ -96,17 +108,22 @@ export async function awaitReview(args: {
         throw ApplicationFailure.nonRetryable('Already decided', FailureType.ReviewAlreadyDecided);
       }
       deciding = true;
-      const audit = await auditReview({
-        decision: d.decision,
-        reviewer: d.reviewer,
-        ...(d.comment ? { comment: d.comment } : {}),
-        reasons,
-        group: summary.group,
-        proposed: proposal.output,
-        output,
-      });
-      decided = { output, audit };
-      return audit;
+      try {
+        const audit = await auditReview({
+          decision: d.decision,
+          reviewer: d.reviewer,
+          ...(d.comment ? { comment: d.comment } : {}),
+          reasons,
+          group: summary.group,
+          proposed: proposal.output,
+          output,
+        });
+        decided = { output, audit };
+        return audit;
+      } finally {
+        // A failed audit decided nothing: the next decision is accepted.
+        deciding = false;
+      }
     },
     {
       validator: (d: ReviewDecision): void => {
@@ -119,6 +136,12 @@ export async function awaitReview(args: {
           throw ApplicationFailure.nonRetryable(
             'Already decided',
             FailureType.ReviewAlreadyDecided,
+          );
+        // Workflow state, not a clock: replay decides the same way.
+        if (closed)
+          throw ApplicationFailure.nonRetryable(
+            'The review deadline has passed',
+            FailureType.ReviewNotPending,
           );
       },
     },
@@ -143,6 +166,15 @@ export async function awaitReview(args: {
     await publish('open');
     step({ name: 'review', outcome: 'failed', detail: 'deadline passed: escalated' });
     arrived = await condition(() => decided !== undefined, policy.escalationDeadlineMs);
+  }
+  if (!arrived) {
+    // The deadline and a decision exclude each other: none is accepted from here on, and one
+    // accepted before the deadline (still validating or auditing) is waited for and honoured.
+    closed = true;
+    if ((decided !== undefined || !allHandlersFinished()) && patched(DEADLINE_AFTER_DECISION)) {
+      await condition(allHandlersFinished);
+      arrived = decided !== undefined;
+    }
   }
   setStatus('running');
   await publish('close');

@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowFailedError } from '@temporalio/client';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
+import { FailureType } from '../../shared/errors';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
-import { SearchAttr } from '../../shared/messages';
+import { SearchAttr, getJobStateQuery } from '../../shared/messages';
+import type { runTask } from '../../workflows';
 import { getReviewQuery, reviewDecisionUpdate, type ReviewDecision } from '../../shared/review';
+import type { Activities } from '../../activities';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider } from '../../activities/providers/model-provider';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
+
+const { EventType } = temporal.api.enums.v1;
 
 /**
  * Human review inside the real workflow: the durable wait, decisions by Update (approve, edit
@@ -38,6 +44,7 @@ const registry = parseFileConfig(
         manual: { degrade: ['review'] },
         hasty: { review: { deadlineMs: 1_000, escalationDeadlineMs: 1_000, onExpiry: 'degrade' } },
         strict: { review: { deadlineMs: 1_000, escalationDeadlineMs: 0, onExpiry: 'reject' } },
+        brisk: { review: { deadlineMs: 4_000, escalationDeadlineMs: 0, onExpiry: 'reject' } },
       },
     },
   },
@@ -89,6 +96,66 @@ const decide = (d: {
 const failureType = (err: unknown): string | undefined =>
   ((err as WorkflowUpdateFailedError).cause as ApplicationFailure | undefined)?.type ?? undefined;
 
+/** An activity a test holds: `reached` once it runs, and it goes on once the test releases it. */
+function hold(): { reached: Promise<void>; release: () => void; wait: () => Promise<void> } {
+  let release!: () => void;
+  let reach!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return {
+    reached,
+    release,
+    wait: () => {
+      reach();
+      return released;
+    },
+  };
+}
+
+/**
+ * Starts the task as the API does, with a 2 s workflow task timeout: while a test holds a local
+ * activity, the worker heartbeats the workflow task every 1.6 s, and an update that arrived
+ * meanwhile is delivered with the next task (with the default 10 s, every 8 s).
+ */
+function startHeld(
+  client: Client,
+  taskQueue: string,
+  tenantId: string,
+): Promise<WorkflowHandle<typeof runTask>> {
+  const req: RunTaskRequest = {
+    task: 'classify-ticket',
+    tenantId,
+    requestId: randomUUID(),
+    input: ticket,
+    options: { review: 'always' },
+  };
+  return client.workflow.start<typeof runTask>('runTask', {
+    taskQueue,
+    workflowId: `${req.task}-${randomUUID()}`,
+    args: [req],
+    workflowTaskTimeout: '2 seconds',
+    typedSearchAttributes: [
+      { key: SearchAttr.tenant, value: req.tenantId },
+      { key: SearchAttr.task, value: req.task },
+      { key: SearchAttr.status, value: 'running' },
+    ],
+  });
+}
+
+const awaitingReview = async (handle: WorkflowHandle): Promise<void> =>
+  waitFor(
+    'awaiting review',
+    async () =>
+      (await handle.describe()).typedSearchAttributes.get(SearchAttr.status) === 'awaiting_review',
+    { timeoutMs: 15_000 },
+  );
+
+/** Whether the history holds a fired timer (the review deadline: the only timer of the run). */
+const deadlinePassed = async (handle: WorkflowHandle): Promise<boolean> =>
+  ((await handle.fetchHistory()).events ?? []).some(
+    (e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED,
+  );
+
 describe('human review in the workflow', () => {
   it('waits for a decision; an approve completes the task with path review and the audit', async () => {
     await withWorker({ activityDeps: { registry } }, async ({ client, taskQueue }) => {
@@ -122,9 +189,19 @@ describe('human review in the workflow', () => {
     });
   });
 
-  it('refuses an invalid edit (422 path) and keeps waiting; a valid edit wins; a second decision is refused', async () => {
-    await withWorker({ activityDeps: { registry } }, async ({ client, taskQueue }) => {
-      const handle = await startReview(client, taskQueue);
+  it('refuses an invalid edit (422 path) and keeps waiting; a valid edit wins; a second decision is refused (409)', async () => {
+    // The close of the review is held until the second decision has its answer: the workflow is
+    // still open, so the refusal comes from the workflow, not from a finished execution.
+    const closing = hold();
+    const overrides = (real: Activities): Partial<Activities> => ({
+      publishReview: async (args) => {
+        if (args.event.op === 'close') await closing.wait();
+        return real.publishReview(args);
+      },
+    });
+    await withWorker({ activityDeps: { registry }, overrides }, async ({ client, taskQueue }) => {
+      const handle = await startHeld(client, taskQueue, 'acme');
+      await awaitingReview(handle);
       const proposed = (await handle.query(getReviewQuery))!.proposed as Record<string, unknown>;
 
       const bad = await handle
@@ -153,11 +230,14 @@ describe('human review in the workflow', () => {
           { path: 'confidence', before: proposed['confidence'], after: 0.6 },
         ]),
       );
+      await closing.reached;
       const second = await handle
         .executeUpdate(reviewDecisionUpdate, decide({ decision: 'approve' }))
-        .catch((e: unknown) => e);
-      // Either the validator refuses it, or the workflow has already completed.
-      expect(second).toBeInstanceOf(Error);
+        .catch((e: unknown) => e)
+        .finally(closing.release);
+      // The type the API answers with 409 already-decided (server/reviews.service.ts).
+      expect(second).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(failureType(second)).toBe(FailureType.ReviewAlreadyDecided);
       const result: RunTaskResult = await handle.result();
       expect(result.output).toEqual(edited);
       expect(result.meta.review?.decision).toBe('edit');
@@ -266,5 +346,155 @@ describe('human review in the workflow', () => {
         expect(result.meta).toMatchObject({ path: 'review', provider: 'review', model: 'human' });
       },
     );
+  });
+
+  it('a decision sent after the deadline, while the review closes, is refused (never 200 and then dropped)', async () => {
+    const closing = hold();
+    const overrides = (real: Activities): Partial<Activities> => ({
+      publishReview: async (args) => {
+        if (args.event.op === 'close') await closing.wait();
+        return real.publishReview(args);
+      },
+    });
+    await withWorker({ activityDeps: { registry }, overrides }, async ({ client, taskQueue }) => {
+      const handle = await startHeld(client, taskQueue, 'strict');
+      let late: unknown;
+      try {
+        await closing.reached; // the 1 s deadline has passed and the review is closing
+        late = await handle
+          .executeUpdate(reviewDecisionUpdate, decide({ decision: 'approve', tenantId: 'strict' }))
+          .catch((e: unknown) => e);
+      } finally {
+        closing.release();
+      }
+      // The type the API answers with 404 review-not-found: nothing is pending any more.
+      expect(late).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(failureType(late)).toBe(FailureType.ReviewNotPending);
+      const failed = await handle.result().catch((e: unknown) => e);
+      expect(((failed as WorkflowFailedError).cause as ApplicationFailure).type).toBe(
+        FailureType.ReviewExpired,
+      );
+    });
+  });
+
+  it('a decision accepted before the deadline is honoured when its audit ends after the deadline', async () => {
+    const auditing = hold();
+    const overrides = (real: Activities): Partial<Activities> => ({
+      auditReview: async (args) => {
+        await auditing.wait();
+        return real.auditReview(args);
+      },
+    });
+    await withWorker({ activityDeps: { registry }, overrides }, async ({ client, taskQueue }) => {
+      const handle = await startHeld(client, taskQueue, 'brisk');
+      await awaitingReview(handle);
+      let audit: unknown;
+      try {
+        const update = await handle.startUpdate(reviewDecisionUpdate, {
+          ...decide({ decision: 'approve', tenantId: 'brisk', comment: 'in time' }),
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        });
+        await auditing.reached;
+        await waitFor('the 4 s deadline to pass', () => deadlinePassed(handle), {
+          timeoutMs: 20_000,
+        });
+        auditing.release();
+        audit = await update.result();
+      } finally {
+        auditing.release();
+      }
+      expect(audit).toMatchObject({ decision: 'approve', comment: 'in time' });
+      const result: RunTaskResult = await handle.result();
+      expect(result.meta.path).toBe('review');
+      expect(result.meta.review).toEqual(audit);
+    });
+  });
+
+  it('a failing audit leaves the review open: a later decision is accepted and honoured', async () => {
+    let audits = 0;
+    const overrides = (real: Activities): Partial<Activities> => ({
+      auditReview: (args) => {
+        audits += 1;
+        return audits === 1
+          ? Promise.reject(
+              ApplicationFailure.nonRetryable('the audit store is down', 'AuditUnavailable'),
+            )
+          : real.auditReview(args);
+      },
+    });
+    await withWorker({ activityDeps: { registry }, overrides }, async ({ client, taskQueue }) => {
+      const handle = await startReview(client, taskQueue);
+      const first = await handle
+        .executeUpdate(reviewDecisionUpdate, decide({ decision: 'approve', comment: 'first' }))
+        .catch((e: unknown) => e);
+      expect(first).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((await handle.query(getReviewQuery))?.decided).toBe(false);
+      const audit = await handle.executeUpdate(
+        reviewDecisionUpdate,
+        decide({ decision: 'approve', comment: 'second' }),
+      );
+      expect(audit).toMatchObject({ decision: 'approve', comment: 'second' });
+      const result: RunTaskResult = await handle.result();
+      expect(result.meta.path).toBe('review');
+      expect(result.meta.review).toMatchObject({ comment: 'second' });
+    });
+  });
+
+  it('a decision still validating when another one wins gets its 409 before the run closes', async () => {
+    const validating = hold();
+    const overrides = (real: Activities): Partial<Activities> => ({
+      validateOutput: async (args) => {
+        if (args.reviewerEdit) await validating.wait();
+        return real.validateOutput(args);
+      },
+    });
+    await withWorker({ activityDeps: { registry }, overrides }, async ({ client, taskQueue }) => {
+      const handle = await startHeld(client, taskQueue, 'acme');
+      await awaitingReview(handle);
+      const proposed = (await handle.query(getReviewQuery))!.proposed as Record<string, unknown>;
+      const edit = handle
+        .executeUpdate(
+          reviewDecisionUpdate,
+          decide({ decision: 'edit', output: { ...proposed, confidence: 0.5 } }),
+        )
+        .catch((e: unknown) => e);
+      try {
+        await validating.reached;
+        await handle.executeUpdate(reviewDecisionUpdate, decide({ decision: 'approve' }));
+      } finally {
+        validating.release();
+      }
+      expect(failureType(await edit)).toBe(FailureType.ReviewAlreadyDecided);
+      const result: RunTaskResult = await handle.result();
+      expect(result.meta.review?.decision).toBe('approve');
+      expect(result.output).toEqual(proposed);
+    });
+  });
+
+  it('a failing review step marks the run failed, not awaiting review', async () => {
+    const overrides = (real: Activities): Partial<Activities> => ({
+      publishReview: (args) => {
+        return args.event.op === 'open'
+          ? Promise.reject(
+              ApplicationFailure.nonRetryable('the review queue is down', 'QueueUnavailable'),
+            )
+          : real.publishReview(args);
+      },
+    });
+    await withWorker({ activityDeps: { registry }, overrides }, async ({ client, taskQueue }) => {
+      const handle = await startRunTask(client, taskQueue, {
+        task: 'classify-ticket',
+        tenantId: 'acme',
+        requestId: randomUUID(),
+        input: ticket,
+        options: { review: 'always' },
+      });
+      const err = await handle.result().catch((e: unknown) => e);
+      expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe(
+        'QueueUnavailable',
+      );
+      expect((await handle.describe()).typedSearchAttributes.get(SearchAttr.status)).toBe('failed');
+      expect((await handle.query(getJobStateQuery)).status).toBe('failed');
+    });
   });
 });
