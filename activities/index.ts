@@ -25,13 +25,14 @@ export interface ActivityDeps {
   reviewQueue?: ReviewQueue;
   /** Last-good-answer lookup for degraded tasks. */
   lastGood?: LastGoodAnswers;
-  /** HMAC key for KeelInputKey. @default a fixed development key */
-  inputKeySecret?: string;
+  /** HMAC key for KeelInputKey (KEEL_INPUT_KEY_SECRET). No default: a fixed one would be public. */
+  inputKeySecret: string;
   now?: () => number;
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
 export function createActivities(deps: ActivityDeps) {
+  if (!deps.inputKeySecret) throw new Error('createActivities: inputKeySecret is required');
   const providers = new Map(
     (deps.providers ?? [createLocalProvider()]).map((p) => [p.slug, p] as const),
   );
@@ -45,7 +46,7 @@ export function createActivities(deps: ActivityDeps) {
       now,
       health: deps.health,
       lastGood: deps.lastGood,
-      inputKeySecret: deps.inputKeySecret ?? 'keel-development-input-key',
+      inputKeySecret: deps.inputKeySecret,
     }),
     ...createCallModelActivity({ providers, registry, now, health: deps.health }),
     ...createReviewActivities({ now, queue: deps.reviewQueue }),

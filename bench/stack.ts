@@ -48,7 +48,9 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   const apiKey = `bench_${randomUUID()}`;
   const env: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: temporal.address,
+    KEEL_DEMO_TENANT: 'true',
     KEEL_DEMO_API_KEY: apiKey,
+    KEEL_INPUT_KEY_SECRET: `bench-input-key-${randomUUID()}`,
     PORT: String(port),
     KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
     KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}`),

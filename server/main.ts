@@ -1,6 +1,11 @@
 import { Client, type ConnectionLike } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig, type KeelConfig } from '../shared/runtime/config';
+import {
+  ConfigError,
+  loadConfig,
+  requireInputKeySecret,
+  type KeelConfig,
+} from '../shared/runtime/config';
 import { resolveDemoApiKey } from '../shared/runtime/demo-key';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { createLogger, type Logger } from '../shared/runtime/logger';
@@ -55,20 +60,32 @@ async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
   };
 }
 
+/** The demo tenant's key when KEEL_DEMO_TENANT is on; never logged. */
+function demoKey(config: KeelConfig, logger: Logger): string | undefined {
+  if (!config.demoTenant) return undefined;
+  const demo = resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir });
+  if (demo.source === 'generated')
+    logger.info(`generated demo API key, kept in ${config.dataDir}/demo-api-key`);
+  return demo.key;
+}
+
 /** `npm run server`: one stateless API process. Run N behind a load balancer to scale out. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'server', level: config.logLevel });
-  const demo = resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir });
-  if (demo.source === 'generated')
-    logger.info(`generated demo API key, kept in ${config.dataDir}/demo-api-key`);
+  if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error
+  const tenants = TenantDirectory.fromConfig(demoKey(config, logger), config.models.tenants);
+  if (tenants.size === 0)
+    logger.warn(
+      'no tenants: KEEL_DEMO_TENANT is off and KEEL_CONFIG lists none; every call is 401',
+    );
 
   const temporal = await connect(config, logger);
   const { client } = temporal;
   const app = await createApp({
     config,
     client,
-    tenants: TenantDirectory.fromConfig(demo.key, config.models.tenants),
+    tenants,
     logger,
     health: new ProviderHealth(client, config.taskQueue, logger, config.models.breaker),
   });

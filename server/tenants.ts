@@ -34,16 +34,16 @@ export class TenantDirectory {
     ];
   }
 
-  /** The demo tenant plus the config file's tenants. */
+  /** The config file's tenants, plus the demo tenant when it has a key (KEEL_DEMO_TENANT). */
   static fromConfig(
-    demoKey: string,
+    demoKey: string | undefined,
     tenants: ReadonlyArray<{
       id: string;
       keys: ReadonlyArray<{ name: string; sha256: string; roles: readonly Role[] }>;
     }>,
   ): TenantDirectory {
     return new TenantDirectory(
-      [{ apiKey: demoKey, tenant: DEMO_TENANT }],
+      demoKey ? [{ apiKey: demoKey, tenant: DEMO_TENANT }] : [],
       tenants.flatMap((t) =>
         t.keys.map((k) => ({
           sha256: k.sha256,
@@ -51,6 +51,11 @@ export class TenantDirectory {
         })),
       ),
     );
+  }
+
+  /** How many keys are known. */
+  get size(): number {
+    return this.keys.length;
   }
 
   authenticate(apiKey: string): Tenant | undefined {

@@ -1,8 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { connectClient } from '../shared/runtime/temporal-connection';
-import { ConfigError, loadConfig, type KeelConfig } from '../shared/runtime/config';
+import {
+  ConfigError,
+  EMBEDDED_DEFAULTS,
+  loadConfig,
+  type KeelConfig,
+} from '../shared/runtime/config';
 import { resolveDemoApiKey } from '../shared/runtime/demo-key';
+import { resolveSecret } from '../shared/runtime/secret-file';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
 import { startDevServer, stopProcess, waitForTemporal, type DevServer } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
@@ -11,6 +17,9 @@ import { ensureSearchAttributes } from './search-attributes';
  * `npm start`: the whole service on one machine. Embedded Temporal dev server (SQLite under
  * `.keel/`, Web UI on :8233) unless TEMPORAL_ADDRESS is set, then a worker process and the API
  * process. Ctrl-C / SIGTERM stops the API, lets the worker drain, then stops Temporal.
+ * It turns the demo tenant on (EMBEDDED_DEFAULTS) and hands its processes the demo key and the
+ * input-key secret: the operator's when set (never printed), else generated and kept under
+ * `.keel/`.
  */
 const ROOT = path.resolve(__dirname, '..');
 const say = (line: string): void => console.log(`[keel] ${line}`);
@@ -73,8 +82,26 @@ async function startTemporal(config: KeelConfig): Promise<DevServer | undefined>
   });
 }
 
+/** The demo key line and the key to put in the curl example; an operator's key is never printed. */
+function demoLines(config: KeelConfig, demo: ReturnType<typeof resolveDemoApiKey> | undefined) {
+  if (!demo) {
+    return {
+      line: 'Demo tenant  off (KEEL_DEMO_TENANT=false)',
+      bearer: '<an API key from KEEL_CONFIG>',
+    };
+  }
+  if (demo.source === 'env') {
+    return {
+      line: 'Demo API key from KEEL_DEMO_API_KEY (not printed)',
+      bearer: '$KEEL_DEMO_API_KEY',
+    };
+  }
+  const file = displayPath(path.join(config.dataDir, 'demo-api-key'));
+  return { line: `Demo API key ${demo.key}   (kept in ${file})`, bearer: demo.key };
+}
+
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { defaults: EMBEDDED_DEFAULTS });
   const temporal = await startTemporal(config);
   // Whatever ends this process (a crash included), the dev server we started goes with it.
   process.on('exit', () => {
@@ -91,13 +118,27 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const demo = resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir });
-  const env = {
+  const demo = config.demoTenant
+    ? resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir })
+    : undefined;
+  const inputKey = resolveSecret({
+    configured: config.inputKeySecret,
+    dataDir: config.dataDir,
+    name: 'input-key-secret',
+  });
+  if (inputKey.source === 'generated')
+    say(
+      `generated an input-key secret, kept in ${displayPath(path.join(config.dataDir, 'input-key-secret'))}`,
+    );
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: config.temporal.address,
-    KEEL_DEMO_API_KEY: demo.key,
+    KEEL_DEMO_TENANT: String(config.demoTenant),
+    KEEL_INPUT_KEY_SECRET: inputKey.value,
     KEEL_PARENT_PID: String(process.pid),
   };
+  if (demo) env.KEEL_DEMO_API_KEY = demo.key;
+  else delete env.KEEL_DEMO_API_KEY;
   const worker = spawnPart('worker/main.ts', env);
   const server = spawnPart('server/main.ts', env);
   const parts = [server, worker];
@@ -135,6 +176,7 @@ async function main(): Promise<void> {
   const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   await waitForHttp(`${api}/readyz`, 120_000, parts);
   const ui = temporal?.uiUrl ?? "(your cluster's Web UI)";
+  const { line, bearer } = demoLines(config, demo);
   console.log(
     [
       '',
@@ -143,10 +185,10 @@ async function main(): Promise<void> {
       `    API docs     ${api}/docs`,
       `    Temporal UI  ${ui}`,
       `    Temporal     ${config.temporal.address} (namespace ${config.temporal.namespace})`,
-      `    Demo API key ${demo.key}   (${demo.source === 'env' ? 'KEEL_DEMO_API_KEY' : `kept in ${displayPath(path.join(config.dataDir, 'demo-api-key'))}`})`,
+      `    ${line}`,
       '',
       '  Try:',
-      `    curl -s -H "Authorization: Bearer ${demo.key}" -H 'content-type: application/json' \\`,
+      `    curl -s -H "Authorization: Bearer ${bearer}" -H 'content-type: application/json' \\`,
       `      -d '{"input":{"subject":"Refund","body":"I was charged twice for my subscription"}}' \\`,
       `      ${api}/v1/tasks/classify-ticket`,
       '',

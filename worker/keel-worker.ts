@@ -1,12 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createProviders } from '../activities/providers/create-providers';
-import type { KeelConfig } from '../shared/runtime/config';
+import { requireInputKeySecret, type KeelConfig } from '../shared/runtime/config';
 import { LastGoodAnswers } from '../shared/runtime/last-good';
 import type { Logger } from '../shared/runtime/logger';
 import { ProviderHealth } from '../shared/runtime/provider-health';
 import { ReviewQueue } from '../shared/runtime/review-queue';
-import { resolveSecret } from '../shared/runtime/secret-file';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { connectClient } from '../shared/runtime/temporal-connection';
 import { createKeelWorker } from './create-worker';
@@ -38,11 +37,7 @@ export async function buildKeelWorker(
       providers: createProviders(config),
       registry: config.models,
       lastGood: new LastGoodAnswers(client, logger),
-      inputKeySecret: resolveSecret({
-        configured: config.inputKeySecret,
-        dataDir: config.dataDir,
-        name: 'input-key-secret',
-      }).value,
+      inputKeySecret: requireInputKeySecret(config),
       health,
       reviewQueue: new ReviewQueue(client, config.taskQueue, logger),
     },

@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../shared/runtime/config';
+import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/runtime/config';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { createLogger } from '../shared/runtime/logger';
 import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
@@ -9,6 +9,7 @@ import { buildKeelWorker, registerSearchAttributes } from './keel-worker';
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  requireInputKeySecret(config); // a boot error before connecting, not after
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   // SIGINT/SIGTERM: stop polling, let in-flight activities finish (up to the grace time), exit.
   Runtime.install({

@@ -14,7 +14,17 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** API bind address. @default 127.0.0.1 (loopback only; set 0.0.0.0 to expose it) */
   HOST: z.string().min(1).default('127.0.0.1'),
-  /** The demo tenant's API key. Generated and kept under `.keel/` when unset. */
+  /**
+   * Serve the demo tenant (`demo`, with every role). Off unless asked for: `npm start` (the
+   * embedded default, EMBEDDED_DEFAULTS) turns it on for its processes; a deployment that runs
+   * `npm run server` gets it only with KEEL_DEMO_TENANT=true.
+   * @default false
+   */
+  KEEL_DEMO_TENANT: bool.default(false),
+  /**
+   * The demo tenant's API key (only with KEEL_DEMO_TENANT=true; never printed). Unset: one is
+   * generated and kept in `<KEEL_DATA_DIR>/demo-api-key`.
+   */
   KEEL_DEMO_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** An existing Temporal frontend (`host:port`). Unset: `npm start` runs an embedded dev server. */
   TEMPORAL_ADDRESS: z
@@ -42,7 +52,6 @@ const EnvSchema = z.object({
     .min(1024)
     .max(16 * 1024 * 1024)
     .default(1024 * 1024),
-  /** Where the embedded dev server keeps its SQLite file, the cached CLI and the demo key. */
   /**
    * Run a worker inside the API process too, on the API's own connection: workflows it starts are
    * handed to it in the start response (eager start), without a trip through the task queue.
@@ -55,6 +64,7 @@ const EnvSchema = z.object({
   KEEL_MAX_INFLIGHT_TASKS: z.coerce.number().int().min(0).max(1_000_000).default(128),
   /** Entries of the per-process result cache (options.cacheTtlMs); 0 turns it off. */
   KEEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Where the embedded dev server keeps its SQLite file, the cached CLI and `npm start`'s keys. */
   KEEL_DATA_DIR: z.string().min(1).default('.keel'),
   /** Embedded dev server ports. @default 7233 and 8233 */
   KEEL_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
@@ -70,7 +80,11 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: z.url().optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().optional(),
-  /** Key for KeelInputKey (HMAC of the input). Set the same value on every worker in production. */
+  /**
+   * Key for KeelInputKey (HMAC of the input). Required wherever a worker runs (also with
+   * KEEL_EMBEDDED_WORKER), the same value on every worker; `npm start` generates one and keeps it
+   * in `<KEEL_DATA_DIR>/input-key-secret`.
+   */
   KEEL_INPUT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -92,6 +106,9 @@ export interface TemporalSettings {
 export interface KeelConfig {
   port: number;
   host: string;
+  /** KEEL_DEMO_TENANT: serve the demo tenant. */
+  demoTenant: boolean;
+  /** KEEL_DEMO_API_KEY, if set (else the demo tenant's key is generated under dataDir). */
   demoApiKey?: string;
   temporal: TemporalSettings;
   taskQueue: string;
@@ -113,7 +130,7 @@ export interface KeelConfig {
   secrets: Readonly<Record<string, string | undefined>>;
   /** Default endpoints from OPENAI_BASE_URL / ANTHROPIC_BASE_URL. */
   vendorBaseUrls: { openai?: string; anthropic?: string };
-  /** KEEL_INPUT_KEY_SECRET, if set (else the worker keeps a generated one under dataDir). */
+  /** KEEL_INPUT_KEY_SECRET, if set; a worker needs it (requireInputKeySecret). */
   inputKeySecret?: string;
 }
 
@@ -124,10 +141,25 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment once. A bad value throws a ConfigError naming the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
+/**
+ * What `npm start` (the embedded default, one machine, no setup) asks for beyond the defaults
+ * every process has. The operator's environment still wins.
+ */
+export const EMBEDDED_DEFAULTS: Readonly<NodeJS.ProcessEnv> = { KEEL_DEMO_TENANT: 'true' };
+
+/**
+ * Parses the environment once. A bad value throws a ConfigError naming the variable. `defaults`
+ * apply where the environment leaves a variable unset (`npm start` passes EMBEDDED_DEFAULTS).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { defaults?: Readonly<NodeJS.ProcessEnv> } = {},
+): KeelConfig {
   // Empty strings mean "unset", as in most shells' `FOO= cmd`.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const cleaned = {
+    ...options.defaults,
+    ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '' && v !== undefined)),
+  };
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -139,6 +171,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
   if (!!e.TEMPORAL_TLS_CERT_PATH !== !!e.TEMPORAL_TLS_KEY_PATH) {
     throw new ConfigError([
       'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
+    ]);
+  }
+  if (e.KEEL_DEMO_API_KEY && !e.KEEL_DEMO_TENANT) {
+    // A demo key with the demo tenant off is a mistake either way: refuse rather than guess.
+    throw new ConfigError([
+      'KEEL_DEMO_API_KEY: set while KEEL_DEMO_TENANT is off; set KEEL_DEMO_TENANT=true to serve the demo tenant, or unset the key',
     ]);
   }
   const dataDir = path.resolve(e.KEEL_DATA_DIR);
@@ -156,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
   return {
     port: e.PORT,
     host: e.HOST,
+    demoTenant: e.KEEL_DEMO_TENANT,
     demoApiKey: e.KEEL_DEMO_API_KEY,
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.KEEL_TEMPORAL_PORT}`,
@@ -188,4 +227,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KeelConfig {
     vendorBaseUrls: { openai: e.OPENAI_BASE_URL, anthropic: e.ANTHROPIC_BASE_URL },
     inputKeySecret: e.KEEL_INPUT_KEY_SECRET,
   };
+}
+
+/**
+ * The HMAC key for input keys, for a process that runs a worker. There is no fallback: a fixed
+ * key would make input keys guessable, and one generated per worker would differ between
+ * workers. `npm start` generates one under KEEL_DATA_DIR and hands it to its processes.
+ */
+export function requireInputKeySecret(config: Pick<KeelConfig, 'inputKeySecret'>): string {
+  if (config.inputKeySecret) return config.inputKeySecret;
+  throw new ConfigError([
+    'KEEL_INPUT_KEY_SECRET: required to run a worker (the HMAC key for input keys, at least 16 characters, the same on every worker; e.g. `openssl rand -base64 32`)',
+  ]);
 }

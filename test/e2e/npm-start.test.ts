@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -65,6 +65,13 @@ describe('npm start (embedded default)', () => {
     expect(out).toContain(`http://127.0.0.1:${ports.ui}`);
     const key = /Demo API key (\S+)/.exec(out)?.[1];
     expect(key).toMatch(/^keel_demo_/);
+    // The input-key secret its worker needs: generated, kept owner-only, never printed.
+    const secretFile = path.join(dataDir, 'input-key-secret');
+    const inputSecret = readFileSync(secretFile, 'utf8').trim();
+    expect(inputSecret.length).toBeGreaterThanOrEqual(16);
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(out).toContain('generated an input-key secret');
+    expect(out).not.toContain(inputSecret);
 
     const res = await fetch(`http://127.0.0.1:${ports.api}/v1/tasks/classify-ticket`, {
       method: 'POST',
@@ -103,6 +110,8 @@ describe('npm start (embedded default)', () => {
     // Same data dir again: the SQLite file kept the job, and the generated key is the same.
     const second = await npmStart(ports);
     expect(second.output()).toContain(key);
+    expect(second.output()).not.toContain(inputSecret);
+    expect(readFileSync(secretFile, 'utf8').trim()).toBe(inputSecret);
     const job = (await (
       await fetch(`http://127.0.0.1:${ports.api}/v1/jobs/${jobId}`, {
         headers: { authorization: `Bearer ${key}` },

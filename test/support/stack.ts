@@ -32,7 +32,9 @@ export async function startStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<Stac
   const env: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     KEEL_TASK_QUEUE: taskQueue,
+    KEEL_DEMO_TENANT: 'true',
     KEEL_DEMO_API_KEY: apiKey,
+    KEEL_INPUT_KEY_SECRET: `test-input-key-${randomUUID()}`,
     KEEL_DATA_DIR: dataDir,
     PORT: String(port),
     ...extraEnv,

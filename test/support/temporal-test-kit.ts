@@ -53,6 +53,7 @@ export async function withWorker<T>(
       activities: withOverrides(
         createActivities({
           logger: silentLogger,
+          inputKeySecret: 'test-input-key-secret',
           providers: options.providers,
           ...options.activityDeps,
         }),

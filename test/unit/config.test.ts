@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../shared/runtime/config';
+import {
+  ConfigError,
+  EMBEDDED_DEFAULTS,
+  loadConfig,
+  requireInputKeySecret,
+} from '../../shared/runtime/config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded dev server and documented limits', () => {
@@ -41,6 +46,41 @@ describe('loadConfig', () => {
 
   it('treats empty strings as unset', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: '', PORT: '' }).temporal.embedded).toBe(true);
+  });
+});
+
+describe('boot-time secrets', () => {
+  it('serves no demo tenant unless asked: off by default, on for `npm start` (EMBEDDED_DEFAULTS)', () => {
+    expect(loadConfig({}).demoTenant).toBe(false);
+    expect(loadConfig({ KEEL_DEMO_TENANT: 'true' }).demoTenant).toBe(true);
+    expect(loadConfig({}, { defaults: EMBEDDED_DEFAULTS }).demoTenant).toBe(true);
+    // The operator's environment wins over the embedded default; an empty value means unset.
+    expect(
+      loadConfig({ KEEL_DEMO_TENANT: 'false' }, { defaults: EMBEDDED_DEFAULTS }).demoTenant,
+    ).toBe(false);
+    expect(loadConfig({ KEEL_DEMO_TENANT: '' }, { defaults: EMBEDDED_DEFAULTS }).demoTenant).toBe(
+      true,
+    );
+  });
+
+  it('refuses a demo key while the demo tenant is off, naming both variables', () => {
+    const env = { KEEL_DEMO_API_KEY: 'an-operator-demo-key-0123456789' };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/KEEL_DEMO_API_KEY.*KEEL_DEMO_TENANT=true/);
+    // …and the message does not repeat the key.
+    expect(() => loadConfig(env)).not.toThrow(/0123456789/);
+    expect(loadConfig({ ...env, KEEL_DEMO_TENANT: 'true' }).demoApiKey).toBe(env.KEEL_DEMO_API_KEY);
+  });
+
+  it('a worker without KEEL_INPUT_KEY_SECRET is a boot error naming the variable', () => {
+    expect(() => requireInputKeySecret(loadConfig({}))).toThrow(ConfigError);
+    expect(() => requireInputKeySecret(loadConfig({}))).toThrow(/KEEL_INPUT_KEY_SECRET: required/);
+    // Not even the embedded default has a built-in fallback (`npm start` generates one).
+    expect(() => requireInputKeySecret(loadConfig({}, { defaults: EMBEDDED_DEFAULTS }))).toThrow(
+      /KEEL_INPUT_KEY_SECRET/,
+    );
+    const secret = 'an-operator-secret-0123456789';
+    expect(requireInputKeySecret(loadConfig({ KEEL_INPUT_KEY_SECRET: secret }))).toBe(secret);
   });
 });
 

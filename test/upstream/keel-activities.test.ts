@@ -54,6 +54,7 @@ beforeAll(async () => {
   );
   activities = createActivities({
     logger: createLogger({ name: 'test', level: 'silent' }),
+    inputKeySecret: 'test-input-key-secret',
     registry,
     providers: [
       createLocalProvider(),
