@@ -51,11 +51,20 @@ function plainForLog(value: unknown, ancestors: object[] = []): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainForLog(v, inner)]));
 }
 
-function plainError(err: Error, ancestors: object[]): Record<string, unknown> {
+/**
+ * `err.name` stays 'Error' in a subclass that does not set it (the class name does not), and in
+ * a copy that crossed a thread (the SDK's workflow threads), whose stack still starts with it.
+ */
+function errorType(err: Error): string {
+  if (err.name && err.name !== 'Error') return err.name;
   const className = (err.constructor as { name?: unknown } | undefined)?.name;
+  if (typeof className === 'string' && className && className !== 'Error') return className;
+  return /^(\w+)(?::|\n|$)/.exec(err.stack ?? '')?.[1] ?? 'Error';
+}
+
+function plainError(err: Error, ancestors: object[]): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    // `err.name` stays 'Error' in a subclass that does not set it; the class name does not.
-    type: err.name === 'Error' && typeof className === 'string' && className ? className : err.name,
+    type: errorType(err),
     message: err.message,
     stack: err.stack,
   };

@@ -104,6 +104,22 @@ describe('logger: errors', () => {
     expect(line.attempts[0]).toMatchObject({ type: 'RangeError', message: 'call [PHONE] later' });
   });
 
+  it('names an error that crossed a thread (structured clone keeps only its stack’s name)', () => {
+    class ApplicationFailure extends Error {
+      override readonly name = 'ApplicationFailure';
+    }
+    const sink = capture();
+    const logger = createLogger({ name: 't', destination: sink });
+    logger.warn(
+      { error: structuredClone(new ApplicationFailure('rule broken')) },
+      'Workflow failed',
+    );
+    expect((sink.lines[0] as any).error).toMatchObject({
+      type: 'ApplicationFailure',
+      message: 'rule broken',
+    });
+  });
+
   it('serialises an error passed as the first argument and one from another realm', async () => {
     const { runInNewContext } = await import('node:vm');
     const sink = capture();
