@@ -1,8 +1,8 @@
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/runtime/config';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { createLogger } from '../shared/runtime/logger';
+import { installTemporalRuntime } from '../shared/runtime/temporal-logger';
 import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
 import { buildKeelWorker, registerSearchAttributes } from './keel-worker';
 
@@ -12,10 +12,9 @@ async function main(): Promise<void> {
   requireInputKeySecret(config); // a boot error before connecting, not after
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   // SIGINT/SIGTERM: stop polling, let in-flight activities finish (up to the grace time), exit.
-  Runtime.install({
-    logger: new DefaultLogger(
-      config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN',
-    ),
+  installTemporalRuntime({
+    logger,
+    level: config.logLevel,
     shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'],
   });
   await registerSearchAttributes(config, logger);
@@ -47,6 +46,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(err.message);
-  else console.error(err);
+  else createLogger({ name: 'worker' }).fatal({ err }, 'worker stopped');
   process.exit(1);
 });
