@@ -1,5 +1,4 @@
 import { Client, type ConnectionLike } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import {
   ConfigError,
   loadConfig,
@@ -9,6 +8,7 @@ import {
 import { resolveDemoApiKey } from '../shared/runtime/demo-key';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { createLogger, type Logger } from '../shared/runtime/logger';
+import { installTemporalRuntime } from '../shared/runtime/temporal-logger';
 import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
 import { ProviderHealth } from '../shared/runtime/provider-health';
 import { buildKeelWorker, registerSearchAttributes } from '../worker/keel-worker';
@@ -31,12 +31,7 @@ async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
     };
   }
   // The process handles its own signals (below): the SDK must not install handlers.
-  Runtime.install({
-    logger: new DefaultLogger(
-      config.logLevel === 'debug' || config.logLevel === 'trace' ? 'DEBUG' : 'WARN',
-    ),
-    shutdownSignals: [],
-  });
+  installTemporalRuntime({ logger, level: config.logLevel, shutdownSignals: [] });
   await registerSearchAttributes(config, logger);
   const connection = await connectWorker(config.temporal);
   // One native connection for the client and the worker: what eager workflow start requires.
@@ -46,7 +41,7 @@ async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
   });
   const keel = await buildKeelWorker(config, logger, connection, client);
   const running = keel.run().catch((err: unknown) => {
-    logger.error({ err: (err as Error).message }, 'embedded worker stopped');
+    logger.error({ err }, 'embedded worker stopped');
     process.exit(1);
   });
   logger.info({ taskQueue: config.taskQueue }, 'embedded worker polling');
@@ -110,6 +105,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(err.message);
-  else console.error(err);
+  else createLogger({ name: 'server' }).fatal({ err }, 'server stopped');
   process.exit(1);
 });

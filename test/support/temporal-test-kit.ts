@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities, type Activities, type ActivityDeps } from '../../activities';
 
@@ -12,12 +12,13 @@ function withOverrides(
 }
 import type { ModelProvider } from '../../activities/providers/model-provider';
 import { createLogger } from '../../shared/runtime/logger';
+import { installTemporalRuntime } from '../../shared/runtime/temporal-logger';
 import type { RunTaskRequest } from '../../shared/job';
 import { SearchAttr } from '../../shared/messages';
 import type { runTask } from '../../workflows';
 
 try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  installTemporalRuntime({ logger: createLogger({ name: 'test', level: 'warn' }), level: 'warn' });
 } catch {
   // already installed in this process
 }
