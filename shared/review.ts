@@ -8,7 +8,10 @@ export * from './review-messages';
  * Human review: a task whose answer a person must see waits, durably, for a decision sent as a
  * Temporal Update. An update (not a signal) because the caller needs an answer: an edited output
  * that fails validation is refused (422) and the task keeps waiting; a second decision is refused
- * (409); a decision that is accepted is acknowledged only once it is in the history.
+ * (409); a decision that is accepted is acknowledged only once it is in the history. The last
+ * deadline and a decision exclude each other: once it has passed, a decision is refused (nothing
+ * is pending any more), and one accepted before it is honoured even if its audit ends later. A
+ * decision whose audit fails decides nothing: the next one is accepted.
  */
 
 export const ReviewDecisionBody = z
