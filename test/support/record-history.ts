@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
 import {
   SearchAttr,
@@ -33,6 +33,7 @@ import {
 } from '../../shared/review-messages';
 import { loadConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
+import { installTemporalRuntime } from '../../shared/runtime/temporal-logger';
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
@@ -250,7 +251,10 @@ async function main(): Promise<void> {
     },
   });
   // Failed calls are part of the scenarios: the SDK's warnings about them are expected noise.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  installTemporalRuntime({
+    logger: createLogger({ name: 'record', level: 'error' }),
+    level: 'error',
+  });
   let server: DevServer | undefined;
   if (!values.address) {
     const cli = await findTemporalCli({
