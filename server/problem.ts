@@ -78,14 +78,10 @@ export class ProblemFilter implements ExceptionFilter {
 
   private toProblemError(exception: unknown, req: Request): ProblemError {
     if (exception instanceof ProblemError) {
+      // The caller gets the problem; the operator gets what caused it (type, message, stack).
       if (exception.status >= 500 && exception.cause) {
-        const cause = exception.cause instanceof Error ? exception.cause.message : 'unknown cause';
         this.logger.warn(
-          {
-            requestId: req.headers['x-request-id'],
-            problem: exception.slug,
-            cause: cause.split('\n')[0],
-          },
+          { err: exception.cause, requestId: req.headers['x-request-id'], problem: exception.slug },
           'request failed',
         );
       }
