@@ -5,6 +5,7 @@ import {
   WorkflowNotFoundError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { z } from 'zod';
 import { toFieldErrors } from '../shared/errors';
@@ -24,6 +25,7 @@ import { resolveRoute } from '../shared/routing';
 import { findModel } from '../shared/runtime/model-registry';
 import { enabledProviderNames } from '../shared/runtime/provider-settings';
 import type { KeelConfig } from '../shared/runtime/config';
+import type { Logger } from '../shared/runtime/logger';
 import {
   idempotentJobId,
   readIdempotencyKey,
@@ -33,8 +35,9 @@ import {
 import { problemForFailure, statusOf } from './job-status';
 import { ResultCache, type CacheHit } from './result-cache';
 import { invalidRequest, ProblemError, type Problem } from './problem';
+import { listRunningTasks, RunningTasks } from './running-tasks';
 import type { Tenant } from './tenants';
-import { CONFIG, TEMPORAL_CLIENT } from './tokens';
+import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 import type { runTask } from '../workflows';
 
 export const RunTaskBody = z
@@ -69,15 +72,21 @@ const JOB_ID =
 export class JobsService {
   private readonly enabledProviders: ReadonlySet<string>;
   private readonly cache: ResultCache;
-  /** Tasks this process has started and is waiting on (see KEEL_MAX_INFLIGHT_TASKS). */
-  private inflight = 0;
+  /** Tasks running on this deployment, sync or 202'd (see KEEL_MAX_INFLIGHT_TASKS). */
+  private readonly running: RunningTasks;
 
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(CONFIG) private readonly config: KeelConfig,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.enabledProviders = enabledProviderNames(config);
     this.cache = new ResultCache(config.cacheMaxEntries);
+    this.running = new RunningTasks({
+      limit: config.maxInflightTasks,
+      list: listRunningTasks(client, config.taskQueue),
+      logger,
+    });
   }
 
   requireTask(name: string): AnyTaskDefinition {
@@ -148,42 +157,51 @@ export class JobsService {
       const hit = this.cache.get(cacheKey, options.cacheTtlMs!);
       if (hit) return { kind: 'completed', jobId: hit.jobId, result: cachedResult(hit) };
     }
-    const limit = this.config.maxInflightTasks;
-    if (limit > 0 && this.inflight >= limit) {
+    const jobId = key
+      ? idempotentJobId(args.tenant.id, task.name, key)
+      : `${task.name}-${randomUUID()}`;
+    if (!(await this.running.admit(jobId))) {
       // Shed load before starting anything: a queue the caller would time out in helps nobody.
+      const limit = this.config.maxInflightTasks;
       throw new ProblemError(
         503,
         'overloaded',
         'Too many tasks in flight',
-        `This API process is already running ${limit} tasks; retry shortly.`,
+        `This deployment is already running ${limit} tasks; retry shortly.`,
         { limit },
         { 'retry-after': '1' },
       );
     }
-    this.inflight += 1;
+    let handle: WorkflowHandle<typeof runTask>;
     try {
-      return await this.startAndWait(args, { task, request, key, cacheKey });
+      handle = await this.startWorkflow(jobId, request, key !== undefined);
+    } catch (err) {
+      this.running.release(jobId);
+      throw err;
+    }
+    let outcome: RunOutcome | undefined;
+    try {
+      outcome = await this.awaitResult(handle, { tenant: args.tenant, task, request, cacheKey });
+      return outcome;
     } finally {
-      this.inflight -= 1;
+      // Seen to end: the slot is free now. A 202'd task keeps it until visibility stops listing it.
+      if (outcome?.kind !== 'accepted') this.running.finished(jobId);
     }
   }
 
-  private async startAndWait(
-    args: { tenant: Tenant },
+  /** Waits up to the sync budget for the result; 202 when it is spent or a reviewer must decide. */
+  private async awaitResult(
+    handle: WorkflowHandle<typeof runTask>,
     ctx: {
+      tenant: Tenant;
       task: AnyTaskDefinition;
       request: RunTaskRequest;
-      key: string | undefined;
       cacheKey: string | undefined;
     },
   ): Promise<RunOutcome> {
-    const { task, request, key, cacheKey } = ctx;
+    const { task, request, cacheKey } = ctx;
+    const { workflowId: jobId } = handle;
     const options = request.options;
-    const jobId = key
-      ? idempotentJobId(args.tenant.id, task.name, key)
-      : `${task.name}-${randomUUID()}`;
-    const handle = await this.startWorkflow(jobId, request, key !== undefined);
-
     const waitMs = Math.min(options.maxSyncMs ?? task.envelope.maxSyncMs, task.envelope.maxSyncMs);
     if (waitMs <= 0) return { kind: 'accepted', jobId, status: JobStatus.running };
     const controller = new AbortController();
@@ -194,7 +212,7 @@ export class JobsService {
       task,
       resolvePolicy({
         config: this.config.models.policies,
-        tenantId: args.tenant.id,
+        tenantId: ctx.tenant.id,
         task: task.name,
         taskDefaults: task.policy,
       }),

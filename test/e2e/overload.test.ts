@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { waitFor } from '../support/processes';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
- * Load shedding: an API process runs at most KEEL_MAX_INFLIGHT_TASKS tasks at once; the next one
- * is refused at once with a 503 problem and Retry-After, instead of queueing into a timeout.
+ * Load shedding: at most KEEL_MAX_INFLIGHT_TASKS tasks run at once, whether their callers wait or
+ * got a 202; the next one is refused at once with a 503 problem and Retry-After, instead of
+ * queueing into a timeout.
  */
 let mock: MockUpstream;
 let stack: Stack;
@@ -18,19 +20,29 @@ afterAll(async () => {
   await mock?.close();
 });
 
-const post = (n: number) =>
+const post = (n: number, options: { maxSyncMs?: number } = {}) =>
   stack.call('/v1/tasks/classify-ticket', {
     method: 'POST',
     body: JSON.stringify({
       input: { subject: 'Refund', body: `charged twice, order ${n}` },
-      options: { route: ['openai:ok'] },
+      options: { route: ['openai:ok'], ...options },
     }),
   });
+
+const completed = (jobId: string) =>
+  waitFor(
+    `${jobId} completed`,
+    async () => {
+      const job = (await (await stack.call(`/v1/jobs/${jobId}`)).json()) as { status: string };
+      return job.status === 'completed';
+    },
+    { timeoutMs: 30_000 },
+  );
 
 describe('KEEL_MAX_INFLIGHT_TASKS', () => {
   it('refuses what is over the limit at once, runs the rest, and admits again after', async () => {
     const started = performance.now();
-    const responses = await Promise.all([0, 1, 2, 3, 4].map(post));
+    const responses = await Promise.all([0, 1, 2, 3, 4].map((n) => post(n)));
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 503, 503, 503]);
     const refused = responses.find((r) => r.status === 503)!;
@@ -41,5 +53,36 @@ describe('KEEL_MAX_INFLIGHT_TASKS', () => {
     // Only the admitted tasks reached the upstream.
     expect(mock.attempts()).toHaveLength(2);
     expect((await post(5)).status).toBe(200);
+  });
+
+  it('counts tasks answered 202 (maxSyncMs: 0): an async flood is refused beyond the limit, and slots come back when tasks finish', async () => {
+    const before = mock.attempts().length;
+    const responses = await Promise.all([10, 11, 12, 13, 14].map((n) => post(n, { maxSyncMs: 0 })));
+    expect(responses.map((r) => r.status).sort()).toEqual([202, 202, 503, 503, 503]);
+    const refused = responses.find((r) => r.status === 503)!;
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({
+      type: expect.stringContaining('overloaded'),
+      status: 503,
+      limit: 2,
+    });
+    const accepted = responses.filter((r) => r.status === 202);
+    const jobIds = await Promise.all(
+      accepted.map(async (r) => ((await r.json()) as { jobId: string }).jobId),
+    );
+
+    // While both run, a retry is refused too: nothing queues behind them.
+    expect((await post(15, { maxSyncMs: 0 })).status).toBe(503);
+    await Promise.all(jobIds.map(completed));
+
+    // Both finished: a slot is free again (each refusal meanwhile started nothing).
+    let again: Response | undefined;
+    await waitFor(
+      'a slot free again',
+      async () => (again = await post(16, { maxSyncMs: 0 })).status === 202,
+      { timeoutMs: 20_000 },
+    );
+    await completed(((await again!.json()) as { jobId: string }).jobId);
+    expect(mock.attempts().length - before).toBe(3);
   });
 });
