@@ -159,6 +159,14 @@ export class ReviewsService {
           return this.alreadyDecided(jobId);
         case FailureType.ReviewNotPending:
           return this.notFound(jobId);
+        case FailureType.ReviewClosed:
+          return new ProblemError(
+            409,
+            'review-closed',
+            'Review closed',
+            'The review deadline has passed; the task no longer takes decisions.',
+            { jobId },
+          );
         case FailureType.ReviewEditInvalid:
           return new ProblemError(
             422,

@@ -20,6 +20,8 @@ export const FailureType = {
   ReviewExpired: 'ReviewExpired',
   /** A decision for a task already decided. 409. */
   ReviewAlreadyDecided: 'ReviewAlreadyDecided',
+  /** A decision after the review's last deadline passed: the review is closed. 409. */
+  ReviewClosed: 'ReviewClosed',
   /** A decision for a task not waiting for one (or another tenant's). 404. */
   ReviewNotPending: 'ReviewNotPending',
   /** An edited output that fails the schema or a rule. 422; the task keeps waiting. */

@@ -141,7 +141,7 @@ export async function awaitReview(args: {
         if (closed)
           throw ApplicationFailure.nonRetryable(
             'The review deadline has passed',
-            FailureType.ReviewNotPending,
+            FailureType.ReviewClosed,
           );
       },
     },

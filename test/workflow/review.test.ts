@@ -367,9 +367,9 @@ describe('human review in the workflow', () => {
       } finally {
         closing.release();
       }
-      // The type the API answers with 404 review-not-found: nothing is pending any more.
+      // The type the API answers with 409 review-closed: the deadline won.
       expect(late).toBeInstanceOf(WorkflowUpdateFailedError);
-      expect(failureType(late)).toBe(FailureType.ReviewNotPending);
+      expect(failureType(late)).toBe(FailureType.ReviewClosed);
       const failed = await handle.result().catch((e: unknown) => e);
       expect(((failed as WorkflowFailedError).cause as ApplicationFailure).type).toBe(
         FailureType.ReviewExpired,
