@@ -6,13 +6,14 @@ import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { AppModule, type AppDeps } from './app.module';
 import { DOCS_ASSETS } from './docs.controller';
 import { jsonBody, requestId } from './http-middleware';
+import { nestLogger } from './nest-logger';
 import { ProblemFilter } from './problem';
 
 /** The NestJS app, wired but not listening. Tests and `server/main.ts` both use this. */
 export async function createApp(deps: AppDeps): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(deps), {
     bodyParser: false,
-    logger: ['error', 'warn'],
+    logger: nestLogger(deps.logger),
   });
   app.disable('x-powered-by');
   app.set('etag', false);
