@@ -71,7 +71,8 @@ const MODEL_CALL_RETRY: RetryPolicy = {
 function modelCaller(timeoutMs: number): Activities['callModel'] {
   return proxyActivities<Activities>({
     startToCloseTimeout: timeoutMs,
-    // callModel heartbeats every second: a dead worker is noticed in 5 s, not at the timeout,
+    // callModel heartbeats every second (the SDK sends at most one per 4 s, 0.8 × this timeout):
+    // a dead worker is noticed in 5 s, not at the timeout,
     // and cancellation reaches the HTTP call.
     heartbeatTimeout: '5 seconds',
     retry: MODEL_CALL_RETRY,

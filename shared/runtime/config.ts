@@ -117,7 +117,10 @@ export interface KeelConfig {
   cacheMaxEntries: number;
   /** KEEL_EMBEDDED_WORKER: the API process runs a worker and starts workflows eagerly. */
   embeddedWorker: boolean;
-  /** KEEL_MAX_INFLIGHT_TASKS: load shedding per API process (0 = none). */
+  /**
+   * KEEL_MAX_INFLIGHT_TASKS: load shedding; tasks running on the task queue across all API
+   * processes, counted from visibility (server/running-tasks.ts). 0 = none. @default 128
+   */
   maxInflightTasks: number;
   dataDir: string;
   devServer: { port: number; uiPort: number };
