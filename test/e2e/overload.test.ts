@@ -41,7 +41,6 @@ const completed = (jobId: string) =>
 
 describe('KEEL_MAX_INFLIGHT_TASKS', () => {
   it('refuses what is over the limit at once, runs the rest, and admits again after', async () => {
-    const started = performance.now();
     const responses = await Promise.all([0, 1, 2, 3, 4].map((n) => post(n)));
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 503, 503, 503]);
@@ -49,7 +48,6 @@ describe('KEEL_MAX_INFLIGHT_TASKS', () => {
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await refused.json()).toMatchObject({ status: 503, limit: 2 });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(1_500);
     // Only the admitted tasks reached the upstream.
     expect(mock.attempts()).toHaveLength(2);
     expect((await post(5)).status).toBe(200);
