@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { countTokens } from 'gpt-tokenizer';
 import { canonicalJson } from '../shared/canonical-json';
 import { FailureType, toFieldErrors } from '../shared/errors';
-import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/job';
+import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/contracts/job';
 import { resolveRoute, type PlannedCandidate } from '../shared/routing';
 import { adaptiveTimeoutMs } from '../shared/breaker';
 import {

@@ -4,7 +4,7 @@
  * What it found is reported by type and count only; values never leave the workflow.
  */
 import type { FieldError } from '../shared/errors';
-import type { ModerationMeta } from '../shared/job';
+import type { ModerationMeta } from '../shared/contracts/job';
 import type { ResolvedPolicy } from '../shared/guards/policy';
 import { detectPii } from '../shared/guards/pii';
 import { detectInjection } from '../shared/guards/injection';

@@ -9,7 +9,7 @@ import {
   type ValidationAction,
   type Violation,
 } from '../shared/tasks';
-import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../shared/job';
+import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../shared/contracts/job';
 import { toFieldErrors } from '../shared/errors';
 import { parseModelJson } from '../shared/parse-model-json';
 import type { ResolvedPolicy } from '../shared/guards/policy';

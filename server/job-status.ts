@@ -6,7 +6,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import { FailureType } from '../shared/errors';
-import { JobStatus } from '../shared/job';
+import { JobStatus } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/messages';
 import { ProblemError, type Problem } from './problem';
 

@@ -16,7 +16,7 @@ import {
   type JobStep,
   type RunTaskRequest,
   type RunTaskResult,
-} from '../shared/job';
+} from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
 import { resolvePolicy } from '../shared/guards/policy';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ReviewAudit, ReviewDecisionBody } from '../shared/review';
 import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
-import { JobStatus, JobStep, ResultMeta, TaskOptions } from '../shared/job';
+import { JobStatus, JobStep, ResultMeta, TaskOptions } from '../shared/contracts/job';
 import { TASKS } from '../shared/tasks';
 
 type Json = Record<string, unknown>;

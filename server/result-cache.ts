@@ -1,4 +1,4 @@
-import type { ResultMeta } from '../shared/job';
+import type { ResultMeta } from '../shared/contracts/job';
 import { canonicalHash } from '../shared/runtime/canonical-hash';
 
 /** Longest `options.cacheTtlMs` a caller may ask for (one day). */

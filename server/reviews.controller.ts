@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { z } from 'zod';
 import { toFieldErrors } from '../shared/errors';
-import type { ReviewAudit } from '../shared/job';
+import type { ReviewAudit } from '../shared/contracts/job';
 import type { ReviewItem } from '../shared/review';
 import { Roles, type AuthedRequest } from './auth.guard';
 import { invalidRequest } from './problem';

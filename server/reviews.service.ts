@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, toFieldErrors } from '../shared/errors';
-import { JobStatus, type ReviewAudit } from '../shared/job';
+import { JobStatus, type ReviewAudit } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/messages';
 import {
   ReviewDecisionBody,

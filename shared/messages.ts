@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BreakerStateName, CallOutcome, Transition, WindowStats } from './breaker';
-import type { JobState } from './job';
+import type { JobState } from './contracts/job';
 
 /** Default task queue; override with KEEL_TASK_QUEUE. */
 export const DEFAULT_TASK_QUEUE = 'keel-tasks';

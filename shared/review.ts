@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReviewAudit, ReviewDecisionKind } from './job';
+import { ReviewAudit, ReviewDecisionKind } from './contracts/job';
 
 export { ReviewAudit, ReviewDecisionKind };
 export * from './review-messages';

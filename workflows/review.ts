@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, TaskPlan, ValidationResult } from '../activities';
 import { FailureType } from '../shared/errors';
-import type { JobState, JobStep, ReviewAudit, RunTaskRequest } from '../shared/job';
+import type { JobState, JobStep, ReviewAudit, RunTaskRequest } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/messages';
 import {
   getReviewQuery,

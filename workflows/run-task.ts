@@ -32,11 +32,11 @@ import type {
   ResultPath,
   RunTaskRequest,
   RunTaskResult,
-} from '../shared/job';
+} from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
 import { attemptsOf, billedUsageOf, describeFailure, providerMsOf } from './failure-info';
 import { awaitReview } from './review';
-import type { ReviewAudit } from '../shared/job';
+import type { ReviewAudit } from '../shared/contracts/job';
 
 /**
  * Admission, validation and recording are fast, CPU-only steps: they run as local activities (in

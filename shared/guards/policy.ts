@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { PII_TYPES, type PiiType } from './types';
 import {
+  DOWNGRADES,
   VALIDATION_ACTIONS,
   type Downgrade,
   type ValidationAction,
-} from '../tasks/task-definition';
+} from '../contracts/actions';
 import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../review';
 
 /**
@@ -79,7 +80,7 @@ export const PolicyPatch = z
     minConfidence: z.number().min(0).max(1).optional(),
     /** The downgrades, in order, replacing the task's (e.g. `["last-good", "review"]`). */
     degrade: z
-      .array(z.enum(['last-good', 'fallback', 'review']))
+      .array(z.enum(DOWNGRADES))
       .max(3)
       .optional(),
     /** Review deadlines and what happens when both pass. */

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { RunTaskResult } from '../job';
+import type { RunTaskResult } from '../contracts/job';
 import type { Logger } from './logger';
 
 export interface LastGoodAnswer {

@@ -1,5 +1,5 @@
 import type { ResolvedPolicy } from '../guards/policy';
-import type { TaskOptions } from '../job';
+import type { TaskOptions } from '../contracts/job';
 import type { AnyTaskDefinition } from './task-definition';
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { PolicyPatch } from '../guards/policy';
+import type { Downgrade, ValidationAction } from '../contracts/actions';
 
 /**
  * How long a task may take. The server waits up to `maxSyncMs` for a synchronous answer, then
@@ -29,24 +30,8 @@ export interface PromptTemplate<I> {
   render(input: I): string;
 }
 
-/**
- * What happens when a validation layer rejects an answer:
- * - `clamp`: apply the rule's safe repair (e.g. a discount down to the tenant's maximum) and accept;
- * - `re-ask`: ask the same model once more with the failures named, then `next`;
- * - `next`: move on to the next route candidate (then the task's downgrades);
- * - `degrade`: skip the other candidates, go straight to the task's downgrades;
- * - `review`: hold the answer for a person (human review) instead of returning it;
- * - `reject`: fail the task with 422 and the violations.
- */
-export const VALIDATION_ACTIONS = [
-  'clamp',
-  're-ask',
-  'next',
-  'degrade',
-  'review',
-  'reject',
-] as const;
-export type ValidationAction = (typeof VALIDATION_ACTIONS)[number];
+/** The vocabulary lives with the contracts (results and policies name it too). */
+export { VALIDATION_ACTIONS, type Downgrade, type ValidationAction } from '../contracts/actions';
 
 /** A rule or grounding failure, with the output field it concerns (`lineItems.1.amount`). */
 export interface Violation {
@@ -75,12 +60,6 @@ export interface BusinessRule<I, O> {
   /** The safe repair for `clamp`: an output that satisfies this rule. */
   repair?(output: O, input: I, ctx: RuleContext): O;
 }
-
-/**
- * What a task falls back to when every candidate failed: the last good answer to the same
- * request, the deterministic fallback, or a person (human review, who must write the answer).
- */
-export type Downgrade = 'last-good' | 'fallback' | 'review';
 
 /** `provider:model`, e.g. `local:keel-local-1` or `openai:gpt-4o-mini`. */
 export type ModelRef = `${string}:${string}`;

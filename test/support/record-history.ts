@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
-import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
+import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import {
   SearchAttr,
   getJobStateQuery,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResultMeta } from '../../shared/job';
+import type { ResultMeta } from '../../shared/contracts/job';
 import { ResultCache } from '../../server/result-cache';
 
 const meta = (path: ResultMeta['path']) => ({ path }) as ResultMeta;

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { FailureType } from '../../shared/errors';
-import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
+import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import type { runTask } from '../../workflows';
 import { getReviewQuery, reviewDecisionUpdate, type ReviewDecision } from '../../shared/review';

@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider } from '../../activities/providers/model-provider';
-import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
+import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { waitFor } from '../support/processes';

@@ -4,7 +4,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider, ModelRequest } from '../../activities/providers/model-provider';
-import type { RunTaskRequest, RunTaskResult } from '../../shared/job';
+import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr } from '../../shared/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';

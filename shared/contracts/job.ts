@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VALIDATION_ACTIONS } from './tasks/task-definition';
+import { VALIDATION_ACTIONS } from './actions';
 
 export const JobStatus = {
   running: 'running',
