@@ -24,13 +24,13 @@ export interface AuthedRequest extends Request {
 }
 
 const unauthorized = (detail: string): ProblemError =>
-  new ProblemError(
-    401,
+  ProblemError.of(
     'unauthorized',
-    'Unauthorized',
     detail,
     {},
-    { 'www-authenticate': 'Bearer realm="keel"' },
+    {
+      headers: { 'www-authenticate': 'Bearer realm="keel"' },
+    },
   );
 
 /** `Authorization: Bearer <api key>` → the caller's tenant, on `req.tenant`. */
@@ -59,12 +59,7 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]) ?? [Role.caller];
     if (!roles.some((r) => tenant.roles.includes(r))) {
-      throw new ProblemError(
-        403,
-        'forbidden',
-        'Forbidden',
-        `This route needs the ${roles.join(' or ')} role.`,
-      );
+      throw ProblemError.of('forbidden', `This route needs the ${roles.join(' or ')} role.`);
     }
     req.tenant = tenant;
     return true;

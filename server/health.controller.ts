@@ -48,9 +48,7 @@ export class HealthController {
     const ready =
       Object.values(checks).every((v) => v === 'ok') && Object.keys(checks).length === 3;
     if (!ready) {
-      throw new ProblemError(503, 'not-ready', 'Not ready', 'Keel cannot serve tasks yet.', {
-        checks,
-      });
+      throw ProblemError.of('not-ready', undefined, { checks });
     }
     return { status: 'ready', checks, taskQueue: this.config.taskQueue, namespace };
   }

@@ -5,6 +5,7 @@ import express, {
   type RequestHandler,
   type Response,
 } from 'express';
+import { PROBLEMS } from '../shared/contracts/problems';
 import { ProblemError, sendProblem } from './problem';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -47,16 +48,7 @@ export function jsonBody(limitBytes: number): RequestHandler {
       Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
     if (!hasBody || req.method === 'GET' || req.method === 'HEAD') return next();
     if (!req.is('application/json') && !req.is('application/*+json')) {
-      return sendProblem(
-        res,
-        req,
-        new ProblemError(
-          415,
-          'unsupported-media-type',
-          'Unsupported media type',
-          'Send the body as application/json.',
-        ),
-      );
+      return sendProblem(res, req, ProblemError.of('unsupported-media-type'));
     }
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
@@ -65,10 +57,8 @@ export function jsonBody(limitBytes: number): RequestHandler {
         return sendProblem(
           res,
           req,
-          new ProblemError(
-            413,
+          ProblemError.of(
             'payload-too-large',
-            'Payload too large',
             `The body exceeds the limit of ${limitBytes} bytes.`,
             { limitBytes },
           ),
@@ -78,7 +68,7 @@ export function jsonBody(limitBytes: number): RequestHandler {
         return sendProblem(
           res,
           req,
-          new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON.', {
+          ProblemError.of('malformed-json', undefined, {
             errors: [{ field: '(body)', message: 'not valid JSON' }],
           }),
         );
@@ -86,10 +76,11 @@ export function jsonBody(limitBytes: number): RequestHandler {
       return sendProblem(
         res,
         req,
+        // The parser's own 4xx (415 for an unknown charset or encoding), typed invalid-request.
         new ProblemError(
           e.status && e.status < 500 ? e.status : 400,
           'invalid-request',
-          'Invalid request',
+          PROBLEMS['invalid-request'].title,
           'The body could not be read.',
         ),
       );

@@ -1,9 +1,15 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import {
+  GENERIC_PROBLEMS,
+  PROBLEM_BASE,
+  PROBLEMS,
+  type ProblemSlug,
+} from '../shared/contracts/problems';
 import type { FieldError } from '../shared/errors';
 import type { Logger } from '../shared/runtime/logger';
 
-export const PROBLEM_BASE = 'https://keel.dev/problems/';
+export { PROBLEM_BASE };
 
 /** RFC 9457 problem details, plus Keel's `errors[]` naming offending fields. */
 export interface Problem {
@@ -31,6 +37,29 @@ export class ProblemError extends Error {
     super(detail ?? title, options);
   }
 
+  /**
+   * The problem `slug` names in the contract table (status and title from there). `detail`
+   * defaults to the table's; `extras` are extension members, `headers` response headers, and
+   * `cause` what the operator's log shows for a 5xx.
+   */
+  static of(
+    slug: ProblemSlug,
+    detail?: string,
+    extras: Partial<Problem> = {},
+    init: { headers?: Record<string, string>; cause?: unknown } = {},
+  ): ProblemError {
+    const spec = PROBLEMS[slug];
+    return new ProblemError(
+      spec.status,
+      slug,
+      spec.title,
+      detail ?? spec.detail,
+      extras,
+      init.headers,
+      'cause' in init ? { cause: init.cause } : undefined,
+    );
+  }
+
   toProblem(instance?: string): Problem {
     return {
       type: `${PROBLEM_BASE}${this.slug}`,
@@ -44,7 +73,7 @@ export class ProblemError extends Error {
 }
 
 export const invalidRequest = (detail: string, errors: FieldError[]): ProblemError =>
-  new ProblemError(400, 'invalid-request', 'Invalid request', detail, { errors });
+  ProblemError.of('invalid-request', detail, { errors });
 
 export function sendProblem(res: Response, req: Request, error: ProblemError): void {
   for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
@@ -53,16 +82,6 @@ export function sendProblem(res: Response, req: Request, error: ProblemError): v
     .type('application/problem+json')
     .send(JSON.stringify(error.toProblem(req.originalUrl)));
 }
-
-const SLUG_BY_STATUS: Record<number, [string, string]> = {
-  400: ['invalid-request', 'Invalid request'],
-  401: ['unauthorized', 'Unauthorized'],
-  403: ['forbidden', 'Forbidden'],
-  404: ['not-found', 'Not found'],
-  405: ['method-not-allowed', 'Method not allowed'],
-  413: ['payload-too-large', 'Payload too large'],
-  415: ['unsupported-media-type', 'Unsupported media type'],
-};
 
 /** Maps every error to problem+json. Unknown errors become a 500 that reveals nothing. */
 @Catch()
@@ -89,19 +108,17 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const [slug, title] = SLUG_BY_STATUS[status] ?? ['http-error', exception.message];
+      const slug = GENERIC_PROBLEMS[status];
       const detail = status === 404 ? `No route for ${req.method} ${req.path}` : exception.message;
-      return new ProblemError(status, slug, title, detail);
+      // A status the contract does not name keeps Nest's message as its title.
+      return slug
+        ? ProblemError.of(slug, detail)
+        : new ProblemError(status, 'http-error', exception.message, detail);
     }
     this.logger.error(
       { err: exception, requestId: req.headers['x-request-id'], path: req.path },
       'unhandled error',
     );
-    return new ProblemError(
-      500,
-      'internal',
-      'Internal error',
-      'An unexpected error occurred; quote the x-request-id header when reporting it.',
-    );
+    return ProblemError.of('internal');
   }
 }

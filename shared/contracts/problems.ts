@@ -1,0 +1,226 @@
+import { FailureType } from '../errors';
+
+/** Every problem's `type` is this base plus its slug (RFC 9457 problem details). */
+export const PROBLEM_BASE = 'https://keel.dev/problems/';
+
+/** One problem the HTTP API can answer: its status, its title, and when it is answered. */
+export interface ProblemSpec {
+  status: number;
+  title: string;
+  /** When the API answers it (documentation: the OpenAPI document and docs/http-contract.md). */
+  when: string;
+  /** The `detail` when the caller is not told anything more specific. */
+  detail?: string;
+}
+
+/**
+ * Every problem the HTTP API answers, keyed by its slug (the stable part of `type`). The server
+ * builds its problems from this table and the OpenAPI generator documents them from it: a new
+ * problem is added here, once.
+ */
+const TABLE = {
+  'invalid-request': {
+    status: 400,
+    title: 'Invalid request',
+    when: 'The body, a query parameter or a header is invalid; `errors[]` names the fields.',
+  },
+  'malformed-json': {
+    status: 400,
+    title: 'Malformed JSON',
+    when: 'The body is not valid JSON.',
+    detail: 'The body is not valid JSON.',
+  },
+  'invalid-route': {
+    status: 400,
+    title: 'Invalid route',
+    when: '`options.route` names a provider or model this deployment does not have.',
+  },
+  unauthorized: {
+    status: 401,
+    title: 'Unauthorized',
+    when: 'The API key is missing or not valid (with `WWW-Authenticate: Bearer`).',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    when: 'The API key lacks the role the route needs (`caller` or `reviewer`).',
+  },
+  'not-found': { status: 404, title: 'Not found', when: 'No route for this method and path.' },
+  'unknown-task': { status: 404, title: 'Unknown task', when: 'No task has this name.' },
+  'job-not-found': {
+    status: 404,
+    title: 'Job not found',
+    when: 'No job with this id for this tenant (another tenant’s job is not found either).',
+  },
+  'review-not-found': {
+    status: 404,
+    title: 'Review not found',
+    when: 'No review with this id waits for a decision for this tenant.',
+  },
+  'method-not-allowed': {
+    status: 405,
+    title: 'Method not allowed',
+    when: 'The route does not take this method.',
+  },
+  'task-cancelled': {
+    status: 409,
+    title: 'Task cancelled',
+    when: 'The task was cancelled or terminated before it finished.',
+    detail: 'The task was cancelled before it finished.',
+  },
+  'already-decided': {
+    status: 409,
+    title: 'Already decided',
+    when: 'The review was already decided.',
+    detail: 'This review was already decided.',
+  },
+  'review-closed': {
+    status: 409,
+    title: 'Review closed',
+    when: 'The review’s last deadline passed; the task no longer takes decisions.',
+    detail: 'The review deadline has passed; the task no longer takes decisions.',
+  },
+  'payload-too-large': {
+    status: 413,
+    title: 'Payload too large',
+    when: 'The body is over the deployment’s limit (`limitBytes`).',
+  },
+  'unsupported-media-type': {
+    status: 415,
+    title: 'Unsupported media type',
+    when: 'The body is not sent as application/json.',
+    detail: 'Send the body as application/json.',
+  },
+  'input-rejected': {
+    status: 422,
+    title: 'Input refused by policy',
+    when: 'Moderation refused the input (injection, PII, toxicity); `errors[]` says why.',
+  },
+  'output-rejected': {
+    status: 422,
+    title: 'The answer broke a rule',
+    when: 'The answer broke a rule whose action is reject; `errors[]` lists the violations.',
+    detail: 'The model’s answer broke a business rule whose action is reject.',
+  },
+  'review-rejected': {
+    status: 422,
+    title: 'Rejected by a reviewer',
+    when: 'A reviewer rejected the answer (`reviewer`, `comment`).',
+    detail: 'A reviewer rejected the answer.',
+  },
+  'review-expired': {
+    status: 422,
+    title: 'Review deadline passed',
+    when: 'No reviewer decided before the deadlines, and the policy rejects the task.',
+    detail: 'No reviewer decided before the deadlines, and the policy rejects the task.',
+  },
+  'invalid-edit': {
+    status: 422,
+    title: 'The edited output is not valid',
+    when: 'An edited output fails the schema or a rule; `errors[]` lists them. The task keeps waiting.',
+    detail: 'Fix the fields listed in errors[]; the task is still waiting for a decision.',
+  },
+  'idempotency-key-reused': {
+    status: 422,
+    title: 'Idempotency-Key reused',
+    when: 'The Idempotency-Key was used before for a different request.',
+    detail: 'This Idempotency-Key was used for a different request.',
+  },
+  internal: {
+    status: 500,
+    title: 'Internal error',
+    when: 'An unexpected error; the response reveals nothing, the log has the cause.',
+    detail: 'An unexpected error occurred; quote the x-request-id header when reporting it.',
+  },
+  'task-failed': {
+    status: 500,
+    title: 'Task failed',
+    when: 'The task failed for a reason no other problem names.',
+  },
+  'review-failed': {
+    status: 500,
+    title: 'Review failed',
+    when: 'The decision could not be recorded; retrying is safe.',
+    detail: 'The decision could not be recorded; retry.',
+  },
+  'all-candidates-failed': {
+    status: 502,
+    title: 'No model produced a valid answer',
+    when: 'Every route candidate failed and no degraded answer was allowed (`reasons`).',
+  },
+  overloaded: {
+    status: 503,
+    title: 'Too many tasks in flight',
+    when: 'The deployment runs KEEL_MAX_INFLIGHT_TASKS tasks already (`limit`, `Retry-After: 1`).',
+  },
+  'temporal-unavailable': {
+    status: 503,
+    title: 'Service unavailable',
+    when: 'Temporal did not take the task; nothing was started (`Retry-After: 5`).',
+    detail: 'The task could not be started; retry shortly.',
+  },
+  'not-ready': {
+    status: 503,
+    title: 'Not ready',
+    when: 'Temporal is unreachable or no worker polls the task queue (`checks`).',
+    detail: 'Keel cannot serve tasks yet.',
+  },
+  'task-timed-out': {
+    status: 504,
+    title: 'Task timed out',
+    when: 'The task exceeded its hard timeout.',
+    detail: 'The task exceeded its hard timeout.',
+  },
+} as const satisfies Record<string, ProblemSpec>;
+export type ProblemSlug = keyof typeof TABLE;
+/** The table, typed for lookups by slug. */
+export const PROBLEMS: Readonly<Record<ProblemSlug, ProblemSpec>> = TABLE;
+
+/**
+ * The problem a failure becomes when it reaches a caller (a failed job, a refused review
+ * decision). Vendor call failures are retried and fall back inside the task; one that still ends
+ * it is a `task-failed`, and a task whose every candidate failed is `all-candidates-failed`.
+ */
+export const FAILURE_PROBLEMS = {
+  [FailureType.InvalidInput]: 'invalid-request',
+  [FailureType.UnknownTask]: 'task-failed',
+  [FailureType.UnknownProvider]: 'invalid-route',
+  [FailureType.UnknownModel]: 'invalid-route',
+  [FailureType.InputRejected]: 'input-rejected',
+  [FailureType.OutputRejected]: 'output-rejected',
+  [FailureType.ReviewRejected]: 'review-rejected',
+  [FailureType.ReviewExpired]: 'review-expired',
+  [FailureType.ReviewAlreadyDecided]: 'already-decided',
+  [FailureType.ReviewClosed]: 'review-closed',
+  [FailureType.ReviewNotPending]: 'review-not-found',
+  [FailureType.ReviewEditInvalid]: 'invalid-edit',
+  [FailureType.AllCandidatesFailed]: 'all-candidates-failed',
+  [FailureType.RateLimit]: 'task-failed',
+  [FailureType.Overloaded]: 'task-failed',
+  [FailureType.ServerError]: 'task-failed',
+  [FailureType.Timeout]: 'task-failed',
+  [FailureType.Connection]: 'task-failed',
+  [FailureType.BadRequest]: 'task-failed',
+  [FailureType.ContextLength]: 'task-failed',
+  [FailureType.Auth]: 'task-failed',
+  [FailureType.NotFound]: 'task-failed',
+  [FailureType.ContentFilter]: 'task-failed',
+  [FailureType.QuotaExceeded]: 'task-failed',
+  [FailureType.CircuitOpen]: 'task-failed',
+} as const satisfies Record<FailureType, ProblemSlug>;
+
+/** The problem for an `ApplicationFailure.type`; `task-failed` for a type Keel does not know. */
+export function problemSlugForFailure(type: string | undefined | null): ProblemSlug {
+  return (FAILURE_PROBLEMS as Record<string, ProblemSlug>)[type ?? ''] ?? 'task-failed';
+}
+
+/** The slug of a status Nest answered by itself (no route, a bad body before Keel saw it). */
+export const GENERIC_PROBLEMS: Readonly<Record<number, ProblemSlug>> = {
+  400: 'invalid-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+};
