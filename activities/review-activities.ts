@@ -6,7 +6,7 @@ import type { ResolvedPolicy } from '../shared/guards/policy';
 import { detectPii, maskPii } from '../shared/guards/pii';
 import { transformStrings } from '../shared/guards/json-strings';
 import type { ReviewAudit } from '../shared/contracts/job';
-import type { ReviewQueueEvent } from '../shared/review';
+import type { ReviewQueueEvent } from '../shared/contracts/review-messages';
 import type { ReviewQueue } from '../shared/runtime/review-queue';
 
 /** Longest string of the input a reviewer sees, in characters. */

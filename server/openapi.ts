@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReviewAudit, ReviewDecisionBody } from '../shared/review';
+import { ReviewAudit, ReviewDecisionBody } from '../shared/contracts/review';
 import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
 import { JobStatus, JobStep, ResultMeta, TaskOptions } from '../shared/contracts/job';
 import { TASKS } from '../shared/tasks';

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from
 import { z } from 'zod';
 import { toFieldErrors } from '../shared/errors';
 import type { ReviewAudit } from '../shared/contracts/job';
-import type { ReviewItem } from '../shared/review';
+import type { ReviewItem } from '../shared/contracts/review-messages';
 import { Roles, type AuthedRequest } from './auth.guard';
 import { invalidRequest } from './problem';
 import { MAX_REVIEWS_PER_PAGE, ReviewsService, type ReviewListItem } from './reviews.service';

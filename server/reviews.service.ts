@@ -9,8 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, toFieldErrors } from '../shared/errors';
 import { JobStatus, type ReviewAudit } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/messages';
+import { ReviewDecisionBody } from '../shared/contracts/review';
 import {
-  ReviewDecisionBody,
   getReviewQuery,
   listReviewsQuery,
   reviewQueueWorkflowId,
@@ -18,7 +18,7 @@ import {
   reviewDecisionUpdate,
   type ReviewItem,
   type ReviewSummary,
-} from '../shared/review';
+} from '../shared/contracts/review-messages';
 import { findTask } from '../shared/tasks';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import { statusOf } from './job-status';

@@ -19,7 +19,7 @@ import {
   type ReviewDecision,
   type ReviewItem,
   type ReviewSummary,
-} from '../shared/review-messages';
+} from '../shared/contracts/review-messages';
 
 const { prepareReview, auditReview, publishReview } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',

@@ -6,7 +6,7 @@ import {
   type Downgrade,
   type ValidationAction,
 } from '../contracts/actions';
-import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../review';
+import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../contracts/review';
 
 /**
  * Moderation and rule limits are data, per task and per tenant. The worker resolves them once per

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { reviewQueueSignal, reviewQueueWorkflowId, type ReviewQueueEvent } from '../review';
+import { reviewQueueSignal, reviewQueueWorkflowId, type ReviewQueueEvent } from '../contracts/review-messages';
 import type { Logger } from './logger';
 import type { reviewQueue } from '../../workflows/review-queue';
 

@@ -30,7 +30,7 @@ import {
   getReviewQuery,
   reviewDecisionUpdate,
   reviewQueueWorkflowId,
-} from '../../shared/review-messages';
+} from '../../shared/contracts/review-messages';
 import { loadConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
 import { installTemporalRuntime } from '../../shared/runtime/temporal-logger';

@@ -11,7 +11,7 @@ describe('the workflow bundle', () => {
 
   it('holds the workflow code', () => {
     expect(code).toMatch(/workflows[\\/]run-task\.ts/);
-    expect(code).toMatch(/shared[\\/]review-messages\.ts/);
+    expect(code).toMatch(/shared[\\/]contracts[\\/]review-messages\.ts/);
   });
 
   it('does not pull in zod or the task definitions', () => {

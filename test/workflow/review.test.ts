@@ -8,7 +8,7 @@ import { FailureType } from '../../shared/errors';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import type { runTask } from '../../workflows';
-import { getReviewQuery, reviewDecisionUpdate, type ReviewDecision } from '../../shared/review';
+import { getReviewQuery, reviewDecisionUpdate, type ReviewDecision } from '../../shared/contracts/review-messages';
 import type { Activities } from '../../activities';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import type { ModelProvider } from '../../activities/providers/model-provider';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { ReviewAudit, ReviewDecisionKind } from './contracts/job';
+import { ReviewAudit, ReviewDecisionKind } from './job';
 
 export { ReviewAudit, ReviewDecisionKind };
-export * from './review-messages';
 
 /**
  * Human review: a task whose answer a person must see waits, durably, for a decision sent as a

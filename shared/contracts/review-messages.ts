@@ -3,7 +3,7 @@
  * and every module a workflow imports is evaluated again for each workflow run.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Issue, ReviewAudit } from './contracts/job';
+import type { Issue, ReviewAudit } from './job';
 import type { ReviewDecisionBody } from './review';
 
 /** What reaches the workflow: the body plus who decided (the server authenticates them). */
