@@ -21,7 +21,7 @@ import {
   type Downgrade,
 } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
-import { resolvePolicy, type ResolvedPolicy } from '../shared/guards/policy';
+import { resolvePolicy, type ResolvedPolicy } from '../shared/policy/resolve-policy';
 import { screenInput, type InputScreening } from './screen-input';
 import { validateAnswer, type ValidateArgs, type Validation } from './validation';
 

@@ -5,7 +5,7 @@
  */
 import type { FieldError } from '../shared/errors';
 import type { ModerationMeta } from '../shared/contracts/job';
-import type { ResolvedPolicy } from '../shared/guards/policy';
+import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
 import { detectPii } from '../shared/guards/pii';
 import { detectInjection } from '../shared/guards/injection';
 import { detectToxicity } from '../shared/guards/toxicity';

@@ -12,7 +12,7 @@ import {
 import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../shared/contracts/job';
 import { toFieldErrors } from '../shared/errors';
 import { parseModelJson } from '../shared/parse-model-json';
-import type { ResolvedPolicy } from '../shared/guards/policy';
+import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
 import { detectPii, maskPii } from '../shared/guards/pii';
 import { piiFingerprint } from './pii-fingerprint';
 import { detectToxicity } from '../shared/guards/toxicity';

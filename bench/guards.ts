@@ -17,7 +17,7 @@ import { scorePii, type PiiCorpusCase } from '../shared/guards/corpus-score';
 import { detectInjection } from '../shared/guards/injection';
 import { stringsOf } from '../shared/guards/json-strings';
 import { detectPii } from '../shared/guards/pii';
-import { BUILT_IN_POLICY } from '../shared/guards/policy';
+import { BUILT_IN_POLICY } from '../shared/policy/resolve-policy';
 import { detectToxicity } from '../shared/guards/toxicity';
 import { PII_TYPES, type InjectionKind } from '../shared/guards/types';
 import { countWords, summarize } from '../shared/tasks/summarize';

@@ -18,7 +18,7 @@ import {
   type RunTaskResult,
 } from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/messages';
-import { resolvePolicy } from '../shared/guards/policy';
+import { resolvePolicy } from '../shared/policy/resolve-policy';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import { mayNeedReview } from '../shared/tasks/review-triggers';
 import { resolveRoute } from '../shared/routing';

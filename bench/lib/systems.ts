@@ -7,7 +7,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { buildMessages } from '../../activities/call-model';
 import { schemaName } from '../../activities/providers/model-provider';
 import { validateAnswer } from '../../activities/validation';
-import { resolvePolicy } from '../../shared/guards/policy';
+import { resolvePolicy } from '../../shared/policy/resolve-policy';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import type { Peer, PeerPolicy } from '../peers/types';
 import type { SystemName } from '../results-schema';

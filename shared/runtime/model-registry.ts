@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_BREAKER } from '../breaker';
-import { PoliciesConfig } from '../guards/policy';
+import { PoliciesConfig } from '../policy/resolve-policy';
 
 /**
  * Keel's config file (KEEL_CONFIG, JSON): providers and the model registry with prices. Parsed

@@ -1,4 +1,4 @@
-import type { ResolvedPolicy } from '../guards/policy';
+import type { ResolvedPolicy } from '../policy/resolve-policy';
 import type { TaskOptions } from '../contracts/job';
 import type { AnyTaskDefinition } from './task-definition';
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { PolicyPatch } from '../guards/policy';
+import type { PolicyPatch } from '../policy/resolve-policy';
 import type { Downgrade, ValidationAction } from '../contracts/actions';
 
 /**

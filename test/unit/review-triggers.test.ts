@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolvePolicy, type PolicyPatch } from '../../shared/guards/policy';
+import { resolvePolicy, type PolicyPatch } from '../../shared/policy/resolve-policy';
 import { findTask } from '../../shared/tasks';
 import { mayNeedReview } from '../../shared/tasks/review-triggers';
 

@@ -7,7 +7,7 @@ import { createLocalProvider } from '../../activities/providers/local-provider';
 import { createOpenAIProvider } from '../../activities/providers/openai-provider';
 import { parseFileConfig } from '../../shared/runtime/model-registry';
 import { createLogger } from '../../shared/runtime/logger';
-import { BUILT_IN_POLICY } from '../../shared/guards/policy';
+import { BUILT_IN_POLICY } from '../../shared/policy/resolve-policy';
 import type { ValidationLayer } from '../../shared/contracts/job';
 import { INJECTED, SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PII_TYPES, type PiiType } from './types';
+import { PII_TYPES, type PiiType } from '../guards/types';
 import {
   DOWNGRADES,
   VALIDATION_ACTIONS,
