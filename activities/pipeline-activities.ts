@@ -4,7 +4,7 @@ import { countTokens } from 'gpt-tokenizer';
 import { canonicalJson } from '../shared/canonical-json';
 import { FailureType, toFieldErrors } from '../shared/errors';
 import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/contracts/job';
-import { resolveRoute, type PlannedCandidate } from '../shared/routing';
+import { resolveRoute, type PlannedCandidate } from '../shared/policy/routing';
 import { adaptiveTimeoutMs } from '../shared/breaker';
 import {
   BUILT_IN_PROVIDER,

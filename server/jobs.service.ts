@@ -21,7 +21,7 @@ import { SearchAttr, getJobStateQuery } from '../shared/messages';
 import { resolvePolicy } from '../shared/policy/resolve-policy';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import { mayNeedReview } from '../shared/tasks/review-triggers';
-import { resolveRoute } from '../shared/routing';
+import { resolveRoute } from '../shared/policy/routing';
 import { findModel } from '../shared/runtime/model-registry';
 import { enabledProviderNames } from '../shared/runtime/provider-settings';
 import type { KeelConfig } from '../shared/runtime/config';

@@ -20,7 +20,7 @@ import type {
   InputScreening,
   ValidationResult,
 } from '../activities';
-import type { PlannedCandidate } from '../shared/routing';
+import type { PlannedCandidate } from '../shared/policy/routing';
 import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/errors';
 import type {
   Issue,
