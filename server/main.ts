@@ -8,6 +8,7 @@ import {
 import { resolveDemoApiKey } from '../shared/runtime/demo-key';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { createLogger, type Logger } from '../shared/runtime/logger';
+import { assertSupportedNode } from '../shared/runtime/node-version';
 import { installTemporalRuntime } from '../shared/runtime/temporal-logger';
 import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
 import { ProviderHealth } from '../shared/runtime/provider-health';
@@ -66,6 +67,7 @@ function demoKey(config: KeelConfig, logger: Logger): string | undefined {
 
 /** `npm run server`: one stateless API process. Run N behind a load balancer to scale out. */
 async function main(): Promise<void> {
+  assertSupportedNode();
   const config = loadConfig();
   const logger = createLogger({ name: 'server', level: config.logLevel });
   if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error

@@ -8,6 +8,7 @@ import {
   type KeelConfig,
 } from '../shared/runtime/config';
 import { resolveDemoApiKey } from '../shared/runtime/demo-key';
+import { assertSupportedNode } from '../shared/runtime/node-version';
 import { resolveSecret } from '../shared/runtime/secret-file';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
 import { startDevServer, stopProcess, waitForTemporal, type DevServer } from './dev-server';
@@ -101,6 +102,7 @@ function demoLines(config: KeelConfig, demo: ReturnType<typeof resolveDemoApiKey
 }
 
 async function main(): Promise<void> {
+  assertSupportedNode();
   const config = loadConfig(process.env, { defaults: EMBEDDED_DEFAULTS });
   const temporal = await startTemporal(config);
   // Whatever ends this process (a crash included), the dev server we started goes with it.

@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/runtime/config';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
+import { assertSupportedNode } from '../shared/runtime/node-version';
 import { createLogger } from '../shared/runtime/logger';
 import { installTemporalRuntime } from '../shared/runtime/temporal-logger';
 import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
@@ -8,6 +9,7 @@ import { buildKeelWorker, registerSearchAttributes } from './keel-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
 async function main(): Promise<void> {
+  assertSupportedNode();
   const config = loadConfig();
   requireInputKeySecret(config); // a boot error before connecting, not after
   const logger = createLogger({ name: 'worker', level: config.logLevel });
