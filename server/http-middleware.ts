@@ -5,7 +5,6 @@ import express, {
   type RequestHandler,
   type Response,
 } from 'express';
-import { PROBLEMS } from '../shared/contracts/problems';
 import { ProblemError, sendProblem } from './problem';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -76,11 +75,9 @@ export function jsonBody(limitBytes: number): RequestHandler {
       return sendProblem(
         res,
         req,
-        // The parser's own 4xx (415 for an unknown charset or encoding), typed invalid-request.
-        new ProblemError(
-          e.status && e.status < 500 ? e.status : 400,
-          'invalid-request',
-          PROBLEMS['invalid-request'].title,
+        // 415: a charset or Content-Encoding the parser does not know; else the body was cut short.
+        ProblemError.of(
+          e.status === 415 ? 'unsupported-media-type' : 'invalid-request',
           'The body could not be read.',
         ),
       );

@@ -5,6 +5,7 @@ import {
   TerminatedFailure,
   TimeoutFailure,
 } from '@temporalio/common';
+import { PROBLEMS, problemSlugForFailure } from '../shared/contracts/problems';
 import { FailureType } from '../shared/errors';
 import { JobStatus } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/messages';
@@ -14,89 +15,42 @@ import { ProblemError, type Problem } from './problem';
 export function problemForFailure(err: unknown, jobId: string): ProblemError {
   const cause = err instanceof WorkflowFailedError ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    const details = cause.details ?? [];
-    switch (cause.type) {
-      case FailureType.InvalidInput:
-        return new ProblemError(400, 'invalid-request', 'Invalid request', cause.message, {
-          jobId,
-          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
-        });
-      case FailureType.UnknownProvider:
-      case FailureType.UnknownModel:
-        return new ProblemError(400, 'invalid-route', 'Invalid route', cause.message, {
-          jobId,
-          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
-        });
-      case FailureType.InputRejected:
-        return new ProblemError(422, 'input-rejected', 'Input refused by policy', cause.message, {
-          jobId,
-          errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [],
-        });
-      case FailureType.OutputRejected:
-        return new ProblemError(
-          422,
-          'output-rejected',
-          'The answer broke a rule',
-          'The model’s answer broke a business rule whose action is reject.',
-          { jobId, errors: Array.isArray(details[0]) ? (details[0] as Problem['errors']) : [] },
-        );
-      case FailureType.ReviewRejected: {
-        const audit = details[0] as { reviewer?: string; comment?: string } | undefined;
-        return new ProblemError(
-          422,
-          'review-rejected',
-          'Rejected by a reviewer',
-          'A reviewer rejected the answer.',
-          { jobId, reviewer: audit?.reviewer, comment: audit?.comment },
-        );
-      }
-      case FailureType.ReviewExpired:
-        return new ProblemError(
-          422,
-          'review-expired',
-          'Review deadline passed',
-          'No reviewer decided before the deadlines, and the policy rejects the task.',
-          { jobId },
-        );
-      case FailureType.AllCandidatesFailed: {
-        const reasons = (details[0] as { reasons?: string[] } | undefined)?.reasons ?? [];
-        return new ProblemError(
-          502,
-          'all-candidates-failed',
-          'No model produced a valid answer',
-          cause.message,
-          { jobId, reasons },
-        );
-      }
-      default:
-        return new ProblemError(500, 'task-failed', 'Task failed', cause.message, { jobId });
-    }
+    const slug = problemSlugForFailure(cause.type);
+    // A problem with a fixed detail in the table says that; the others quote Keel's failure.
+    const detail = PROBLEMS[slug].detail ?? cause.message;
+    return ProblemError.of(slug, detail, { jobId, ...failureExtras(cause) });
   }
-  if (cause instanceof TimeoutFailure) {
-    return new ProblemError(
-      504,
-      'task-timed-out',
-      'Task timed out',
-      'The task exceeded its hard timeout.',
-      { jobId },
-    );
-  }
+  if (cause instanceof TimeoutFailure)
+    return ProblemError.of('task-timed-out', undefined, { jobId });
   if (cause instanceof CancelledFailure || cause instanceof TerminatedFailure) {
-    return new ProblemError(
-      409,
-      'task-cancelled',
-      'Task cancelled',
-      'The task was cancelled before it finished.',
-      { jobId },
-    );
+    return ProblemError.of('task-cancelled', undefined, { jobId });
   }
-  return new ProblemError(
-    500,
-    'task-failed',
-    'Task failed',
-    'The task failed; see the job in the Temporal Web UI.',
-    { jobId },
-  );
+  return ProblemError.of('task-failed', 'The task failed; see the job in the Temporal Web UI.', {
+    jobId,
+  });
+}
+
+/** The extension members a failure carries in its details (field errors, reviewer, reasons). */
+function failureExtras(cause: ApplicationFailure): Partial<Problem> {
+  const first: unknown = (cause.details ?? [])[0];
+  const errors = (): Problem['errors'] =>
+    Array.isArray(first) ? (first as Problem['errors']) : [];
+  switch (cause.type) {
+    case FailureType.InvalidInput:
+    case FailureType.UnknownProvider:
+    case FailureType.UnknownModel:
+    case FailureType.InputRejected:
+    case FailureType.OutputRejected:
+      return { errors: errors() };
+    case FailureType.ReviewRejected: {
+      const audit = first as { reviewer?: string; comment?: string } | undefined;
+      return { reviewer: audit?.reviewer, comment: audit?.comment };
+    }
+    case FailureType.AllCandidatesFailed:
+      return { reasons: (first as { reasons?: string[] } | undefined)?.reasons ?? [] };
+    default:
+      return {};
+  }
 }
 
 export function statusOf(desc: WorkflowExecutionDescription): JobStatus {

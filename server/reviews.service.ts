@@ -160,57 +160,27 @@ export class ReviewsService {
         case FailureType.ReviewNotPending:
           return this.notFound(jobId);
         case FailureType.ReviewClosed:
-          return new ProblemError(
-            409,
-            'review-closed',
-            'Review closed',
-            'The review deadline has passed; the task no longer takes decisions.',
-            { jobId },
-          );
+          return ProblemError.of('review-closed', undefined, { jobId });
         case FailureType.ReviewEditInvalid:
-          return new ProblemError(
-            422,
-            'invalid-edit',
-            'The edited output is not valid',
-            'Fix the fields listed in errors[]; the task is still waiting for a decision.',
-            { jobId, errors: (cause.details?.[0] ?? []) as Problem['errors'] },
-          );
+          return ProblemError.of('invalid-edit', undefined, {
+            jobId,
+            errors: (cause.details?.[0] ?? []) as Problem['errors'],
+          });
         default:
           break;
       }
     }
     // The workflow finished between our describe and the update: someone decided first.
     if (err instanceof WorkflowNotFoundError) return this.alreadyDecided(jobId);
-    return new ProblemError(
-      500,
-      'review-failed',
-      'Review failed',
-      'The decision could not be recorded; retry.',
-      { jobId },
-      {},
-      { cause: err },
-    );
+    return ProblemError.of('review-failed', undefined, { jobId }, { cause: err });
   }
 
   private alreadyDecided(jobId: string): ProblemError {
-    return new ProblemError(
-      409,
-      'already-decided',
-      'Already decided',
-      'This review was already decided.',
-      {
-        jobId,
-      },
-    );
+    return ProblemError.of('already-decided', undefined, { jobId });
   }
 
   private notFound(jobId: string): ProblemError {
-    return new ProblemError(
-      404,
-      'review-not-found',
-      'Review not found',
-      `There is no pending review for "${jobId}".`,
-    );
+    return ProblemError.of('review-not-found', `There is no pending review for "${jobId}".`);
   }
 
   /** A task filter must name a real task: it goes into a visibility query. */

@@ -57,11 +57,6 @@ const TABLE = {
     title: 'Review not found',
     when: 'No review with this id waits for a decision for this tenant.',
   },
-  'method-not-allowed': {
-    status: 405,
-    title: 'Method not allowed',
-    when: 'The route does not take this method.',
-  },
   'task-cancelled': {
     status: 409,
     title: 'Task cancelled',
@@ -146,7 +141,7 @@ const TABLE = {
   'all-candidates-failed': {
     status: 502,
     title: 'No model produced a valid answer',
-    when: 'Every route candidate failed and no degraded answer was allowed (`reasons`).',
+    when: 'Every route candidate failed, and no degraded answer was allowed or available (`reasons`).',
   },
   overloaded: {
     status: 503,
@@ -220,7 +215,6 @@ export const GENERIC_PROBLEMS: Readonly<Record<number, ProblemSlug>> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not-found',
-  405: 'method-not-allowed',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
 };
