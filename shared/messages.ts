@@ -1,6 +1,13 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BreakerStateName, CallOutcome, Transition, WindowStats } from './breaker';
+import type {
+  BreakerSettings,
+  BreakerState,
+  BreakerStateName,
+  CallOutcome,
+  Transition,
+  WindowStats,
+} from './breaker';
 import type { JobState } from './contracts/job';
 
 /** Default task queue; override with KEEL_TASK_QUEUE. */
@@ -42,6 +49,16 @@ export interface ProviderHealthView {
  * Entity workflow `providerHealth`: one per provider/model, shared by every worker. Call outcomes
  * arrive batched, one signal per flush of a worker's reports.
  */
+export interface ProviderHealthArgs {
+  provider: string;
+  model: string;
+  settings: BreakerSettings;
+  /** Carried over continue-as-new. */
+  state?: BreakerState;
+}
+/** The workflow's type, for clients that start it by name without importing workflow code. */
+export type ProviderHealthWorkflow = (args: ProviderHealthArgs) => Promise<void>;
+
 export const reportOutcomesSignal = defineSignal<[CallOutcome[]]>('reportOutcomes');
 /** Half-open probing needs a decision that changes state: an update, answered once. */
 export const acquirePermitUpdate = defineUpdate<

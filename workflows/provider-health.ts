@@ -5,27 +5,13 @@ import {
   setHandler,
   upsertMemo,
 } from '@temporalio/workflow';
-import {
-  acquire,
-  initialBreaker,
-  recordOutcome,
-  windowStats,
-  type BreakerSettings,
-  type BreakerState,
-} from '../shared/breaker';
+import { acquire, initialBreaker, recordOutcome, windowStats } from '../shared/breaker';
 import {
   acquirePermitUpdate,
   reportOutcomesSignal,
+  type ProviderHealthArgs,
   type PublishedHealth,
 } from '../shared/messages';
-
-export interface ProviderHealthArgs {
-  provider: string;
-  model: string;
-  settings: BreakerSettings;
-  /** Carried over continue-as-new. */
-  state?: BreakerState;
-}
 
 /** Events before continuing as new: keeps the history small however long it lives. */
 const EVENTS_PER_RUN = 500;

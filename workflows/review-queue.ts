@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temp
 import {
   listReviewsQuery,
   reviewQueueSignal,
-  type ReviewQueueEntry,
+  type ReviewQueueArgs,
 } from '../shared/contracts/review-messages';
 
 /** Events before continuing as new: keeps the history small however long the queue lives. */
@@ -13,7 +13,7 @@ const EVENTS_PER_RUN = 2_000;
  * start and stop waiting). Reviewers list them with one query; the per-item detail and the
  * decision still go to the task's own workflow, which stays the source of truth.
  */
-export async function reviewQueue(args: { entries?: ReviewQueueEntry[] }): Promise<void> {
+export async function reviewQueue(args: ReviewQueueArgs): Promise<void> {
   const entries = new Map((args.entries ?? []).map((e) => [e.jobId, e] as const));
   let events = 0;
   setHandler(reviewQueueSignal, (event) => {

@@ -11,9 +11,9 @@ import {
   providerHealthWorkflowId,
   reportOutcomesSignal,
   type ProviderHealthView,
+  type ProviderHealthWorkflow,
   type PublishedHealth,
 } from '../messages';
-import type { providerHealth } from '../../workflows/provider-health';
 import type { Logger } from './logger';
 
 export interface ProviderHealthOptions {
@@ -171,7 +171,7 @@ export class ProviderHealth {
   private async send(provider: string, model: string, outcomes: CallOutcome[]): Promise<void> {
     for (let i = 0; i < outcomes.length; i += MAX_BATCH) {
       try {
-        await this.client.workflow.signalWithStart<typeof providerHealth, [CallOutcome[]]>(
+        await this.client.workflow.signalWithStart<ProviderHealthWorkflow, [CallOutcome[]]>(
           'providerHealth',
           {
             workflowId: providerHealthWorkflowId(this.taskQueue, provider, model),

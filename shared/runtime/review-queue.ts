@@ -1,7 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { reviewQueueSignal, reviewQueueWorkflowId, type ReviewQueueEvent } from '../contracts/review-messages';
+import {
+  reviewQueueSignal,
+  reviewQueueWorkflowId,
+  type ReviewQueueEvent,
+  type ReviewQueueWorkflow,
+} from '../contracts/review-messages';
 import type { Logger } from './logger';
-import type { reviewQueue } from '../../workflows/review-queue';
 
 /** Tells a tenant's review queue entity that a review opened or closed (signal-with-start). */
 export class ReviewQueue {
@@ -12,7 +16,7 @@ export class ReviewQueue {
   ) {}
 
   async publish(tenantId: string, event: ReviewQueueEvent): Promise<void> {
-    await this.client.workflow.signalWithStart<typeof reviewQueue, [ReviewQueueEvent]>(
+    await this.client.workflow.signalWithStart<ReviewQueueWorkflow, [ReviewQueueEvent]>(
       'reviewQueue',
       {
         workflowId: reviewQueueWorkflowId(this.taskQueue, tenantId),
