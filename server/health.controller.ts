@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import type { LivenessBody, ReadinessBody } from '../shared/contracts/http';
 import type { KeelConfig } from '../shared/runtime/config';
 import { Public } from './auth.guard';
 import { ProblemError } from './problem';
@@ -18,13 +19,13 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('healthz')
-  health(): { status: 'ok' } {
+  health(): LivenessBody {
     return { status: 'ok' };
   }
 
   /** Readiness: Temporal answers and at least one worker polls Keel's task queue. */
   @Get('readyz')
-  async ready(): Promise<object> {
+  async ready(): Promise<ReadinessBody> {
     const service = this.client.workflowService;
     const namespace = this.config.temporal.namespace;
     const checks: Record<string, string> = {};

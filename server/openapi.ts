@@ -1,7 +1,20 @@
 import { z } from 'zod';
-import { ReviewAudit, ReviewDecisionBody } from '../shared/contracts/review';
+import {
+  JobBody,
+  LivenessBody,
+  ProblemBody,
+  ProvidersBody,
+  ReadinessBody,
+  ReviewDecisionResultBody,
+  ReviewItemBody,
+  ReviewListBody,
+  TaskAcceptedBody,
+  taskCompletedBody,
+} from '../shared/contracts/http';
+import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/problems';
+import { ReviewDecisionBody } from '../shared/contracts/review';
 import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
-import { JobStatus, JobStep, ResultMeta, TaskOptions } from '../shared/contracts/job';
+import { ResultMeta, TaskOptions } from '../shared/contracts/job';
 import { TASKS } from '../shared/tasks';
 
 type Json = Record<string, unknown>;
@@ -9,21 +22,121 @@ type Json = Record<string, unknown>;
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Json =>
   z.toJSONSchema(s, { io, unrepresentable: 'any' });
 
-const problem = (description: string): Json => ({
+const ref = (id: string): Json => ({ $ref: `#/components/schemas/${id}` });
+
+/** A body's schema with the named properties pointing at shared components. */
+function bodySchema(s: z.ZodType, refs: Record<string, string> = {}): Json {
+  const json = schema(s);
+  const properties = json.properties as Json;
+  for (const [name, id] of Object.entries(refs)) properties[name] = ref(id);
+  return json;
+}
+
+const json = (description: string, body: Json, extra: Json = {}): Json => ({
   description,
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  ...extra,
+  content: { 'application/json': { schema: body } },
 });
 
-const ProblemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string().optional(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});
+/** The response headers a problem carries, documented once here. */
+const PROBLEM_HEADERS: Partial<Record<ProblemSlug, [string, string]>> = {
+  unauthorized: ['www-authenticate', 'Always `Bearer realm="keel"`.'],
+  overloaded: ['retry-after', 'Seconds to wait before retrying.'],
+  'temporal-unavailable': ['retry-after', 'Seconds to wait before retrying.'],
+};
 
-/** The OpenAPI document, generated from the same zod schemas the server and workflows use. */
+/**
+ * The problem+json responses of an operation, one per status, from the problem table: each
+ * status lists the problem types it can carry and what each means.
+ */
+function problemResponses(slugs: readonly ProblemSlug[]): Json {
+  const byStatus = new Map<number, ProblemSlug[]>();
+  for (const slug of slugs) {
+    const { status } = PROBLEMS[slug];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), slug]);
+  }
+  const responses: Json = {};
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const headers = Object.fromEntries(
+      group.flatMap((slug) => {
+        const header = PROBLEM_HEADERS[slug];
+        return header ? [[header[0], { description: header[1], schema: { type: 'string' } }]] : [];
+      }),
+    );
+    responses[status] = {
+      description: group.map((slug) => `\`${slug}\`: ${PROBLEMS[slug].when}`).join('\n\n'),
+      ...(Object.keys(headers).length ? { headers } : {}),
+      content: {
+        'application/problem+json': {
+          schema: {
+            allOf: [
+              ref('Problem'),
+              {
+                type: 'object',
+                properties: {
+                  type: { enum: group.map((slug) => `${PROBLEM_BASE}${slug}`) },
+                  status: { const: status },
+                },
+              },
+            ],
+          },
+        },
+      },
+    };
+  }
+  return responses;
+}
+
+/** What every authenticated route can answer. */
+const AUTHED: readonly ProblemSlug[] = ['unauthorized', 'forbidden', 'internal'];
+/** What every route with a JSON body can answer before it runs. */
+const BODY: readonly ProblemSlug[] = [
+  'invalid-request',
+  'malformed-json',
+  'payload-too-large',
+  'unsupported-media-type',
+];
+
+/** The problems each operation can answer (the generator and docs/http-contract.md read this). */
+export const OPERATION_PROBLEMS = {
+  'POST /v1/tasks/{task}': [
+    ...BODY,
+    ...AUTHED,
+    'invalid-route',
+    'unknown-task',
+    'task-cancelled',
+    'input-rejected',
+    'output-rejected',
+    'review-rejected',
+    'review-expired',
+    'idempotency-key-reused',
+    'task-failed',
+    'all-candidates-failed',
+    'overloaded',
+    'temporal-unavailable',
+    'task-timed-out',
+  ],
+  'GET /v1/jobs/{id}': [...AUTHED, 'job-not-found'],
+  'GET /v1/reviews': [...AUTHED, 'invalid-request'],
+  'GET /v1/reviews/{jobId}': [...AUTHED, 'review-not-found'],
+  'POST /v1/reviews/{jobId}': [
+    ...BODY,
+    ...AUTHED,
+    'review-not-found',
+    'already-decided',
+    'review-closed',
+    'invalid-edit',
+    'review-failed',
+  ],
+  'GET /v1/providers': AUTHED,
+  'GET /healthz': [],
+  'GET /readyz': ['not-ready', 'internal'],
+} as const satisfies Record<string, readonly ProblemSlug[]>;
+type Operation = keyof typeof OPERATION_PROBLEMS;
+
+const problems = (op: Operation): Json => problemResponses(OPERATION_PROBLEMS[op]);
+
+/** The OpenAPI document, generated from the same zod schemas and problem table the server uses. */
 export function buildOpenApi(options: { maxBodyBytes: number }): Json {
   const paths: Json = {};
   for (const task of Object.values(TASKS)) {
@@ -55,53 +168,29 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
           },
         },
         responses: {
-          200: {
-            description: 'Completed within the sync budget.',
-            headers: {
-              'x-keel-overhead-ms': {
-                description:
-                  "Keel's own share of the response time: from the request's arrival to the answer, minus meta.providerMs.",
-                schema: { type: 'string', pattern: '^[0-9]+\\.[0-9]{2}$' },
-              },
-              'server-timing': {
-                description: 'The same split as `provider;dur=…, keel;dur=…`.',
-                schema: { type: 'string' },
-              },
-            },
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    jobId: { type: 'string' },
-                    status: { const: 'completed' },
-                    output: schema(task.output),
-                    meta: { $ref: '#/components/schemas/ResultMeta' },
-                  },
+          200: json(
+            'Completed within the sync budget.',
+            bodySchema(taskCompletedBody(task.output), { meta: 'ResultMeta' }),
+            {
+              headers: {
+                'x-keel-overhead-ms': {
+                  description:
+                    "Keel's own share of the response time: from the request's arrival to the answer, minus meta.providerMs.",
+                  schema: { type: 'string', pattern: '^[0-9]+\\.[0-9]{2}$' },
+                },
+                'server-timing': {
+                  description: 'The same split as `provider;dur=…, keel;dur=…`.',
+                  schema: { type: 'string' },
                 },
               },
             },
-          },
-          202: {
-            description: 'Still running; poll the Location.',
-            headers: { Location: { schema: { type: 'string' } } },
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { jobId: { type: 'string' }, status: { const: 'running' } },
-                },
-              },
-            },
-          },
-          400: problem('Invalid or malformed body; `errors[]` names the fields.'),
-          401: problem('Missing or invalid API key.'),
-          404: problem('Unknown task.'),
-          413: problem('Body over the limit.'),
-          422: problem(
-            'Refused: the input by moderation policy (`input-rejected`), the answer by a rule whose action is reject (`output-rejected`), or an Idempotency-Key reused for a different request. `errors[]` names the fields.',
           ),
-          502: problem('No model produced a valid answer.'),
+          202: json(
+            'Still running (`running`), or waiting for a reviewer (`awaiting_review`); poll the Location.',
+            ref('TaskAccepted'),
+            { headers: { Location: { schema: { type: 'string' } } } },
+          ),
+          ...problems('POST /v1/tasks/{task}'),
         },
       },
     };
@@ -112,27 +201,8 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       tags: ['jobs'],
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {
-        200: {
-          description: 'The job.',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                properties: {
-                  jobId: { type: 'string' },
-                  task: { type: 'string' },
-                  status: { enum: Object.values(JobStatus) },
-                  output: {},
-                  meta: { $ref: '#/components/schemas/ResultMeta' },
-                  error: { $ref: '#/components/schemas/Problem' },
-                  steps: { type: 'array', items: schema(JobStep) },
-                },
-              },
-            },
-          },
-        },
-        401: problem('Missing or invalid API key.'),
-        404: problem('No such job for this tenant.'),
+        200: json('The job.', bodySchema(JobBody, { meta: 'ResultMeta', error: 'Problem' })),
+        ...problems('GET /v1/jobs/{id}'),
       },
     },
   };
@@ -151,12 +221,8 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         },
       ],
       responses: {
-        200: {
-          description: '`{items: [{jobId, task, reasons, requestedAt, deadlineAt, group, ageMs}]}`',
-        },
-        400: problem('Invalid query parameter.'),
-        401: problem('Missing or invalid API key.'),
-        403: problem('The key lacks the reviewer role.'),
+        200: json('The pending reviews.', schema(ReviewListBody)),
+        ...problems('GET /v1/reviews'),
       },
     },
   };
@@ -166,10 +232,8 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       tags: ['reviews'],
       parameters: [jobIdParam],
       responses: {
-        200: { description: 'The item.' },
-        401: problem('Missing or invalid API key.'),
-        403: problem('The key lacks the reviewer role.'),
-        404: problem('No pending review with this id for this tenant.'),
+        200: json('The item.', schema(ReviewItemBody)),
+        ...problems('GET /v1/reviews/{jobId}'),
       },
     },
     post: {
@@ -181,18 +245,8 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         content: { 'application/json': { schema: schema(ReviewDecisionBody, 'input') } },
       },
       responses: {
-        200: {
-          description: 'Accepted; the audit record.',
-          content: { 'application/json': { schema: schema(ReviewAudit) } },
-        },
-        400: problem('Malformed decision; `errors[]` names the fields.'),
-        401: problem('Missing or invalid API key.'),
-        403: problem('The key lacks the reviewer role.'),
-        404: problem('No pending review with this id for this tenant.'),
-        409: problem('Already decided.'),
-        422: problem(
-          'The edited output fails the schema or a rule; `errors[]` lists them. The task keeps waiting.',
-        ),
+        200: json('Accepted; the audit record.', schema(ReviewDecisionResultBody)),
+        ...problems('POST /v1/reviews/{jobId}'),
       },
     },
   };
@@ -202,8 +256,8 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         'Per provider/model: circuit state and transitions, error rate, latency percentiles, current call timeouts.',
       tags: ['ops'],
       responses: {
-        200: { description: 'Health of every configured provider/model.' },
-        401: problem('Missing or invalid API key.'),
+        200: json('Health of every configured provider/model.', schema(ProvidersBody)),
+        ...problems('GET /v1/providers'),
       },
     },
   };
@@ -212,7 +266,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       summary: 'Liveness',
       tags: ['ops'],
       security: [],
-      responses: { 200: { description: 'alive' } },
+      responses: { 200: json('alive', schema(LivenessBody)), ...problems('GET /healthz') },
     },
   };
   paths['/readyz'] = {
@@ -220,7 +274,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       summary: 'Readiness: Temporal reachable and a worker polling',
       tags: ['ops'],
       security: [],
-      responses: { 200: { description: 'ready' }, 503: problem('not ready') },
+      responses: { 200: json('ready', schema(ReadinessBody)), ...problems('GET /readyz') },
     },
   };
   return {
@@ -228,7 +282,8 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
     info: {
       title: 'Keel API',
       version: '1.0.0',
-      description: 'Reliable AI tasks. Every call is a Temporal workflow.',
+      description:
+        'Reliable AI tasks. Every call is a Temporal workflow. Errors are RFC 9457 problem details (application/problem+json); a path no route serves answers 404 `not-found`.',
     },
     security: [{ bearer: [] }],
     paths,
@@ -250,7 +305,11 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
           schema: { type: 'string', minLength: 1, maxLength: 255 },
         },
       },
-      schemas: { Problem: schema(ProblemSchema), ResultMeta: schema(ResultMeta) },
+      schemas: {
+        Problem: schema(ProblemBody),
+        ResultMeta: schema(ResultMeta),
+        TaskAccepted: schema(TaskAcceptedBody),
+      },
     },
   };
 }

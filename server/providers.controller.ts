@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { adaptiveTimeoutMs } from '../shared/breaker';
+import type { ProvidersBody } from '../shared/contracts/http';
 import type { ProviderHealthView } from '../shared/messages';
 import type { KeelConfig } from '../shared/runtime/config';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
@@ -29,7 +30,7 @@ export class ProvidersController {
 
   /** Per configured provider/model: breaker state and transitions, error rate, latency percentiles. */
   @Get()
-  async list(): Promise<{ providers: ProviderEntryView[] }> {
+  async list(): Promise<ProvidersBody> {
     const now = Date.now();
     const models = this.config.models.models.filter(
       (m) => this.enabled.has(m.provider) && !isInProcess(this.config.models, m.provider),

@@ -1,11 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { z } from 'zod';
 import { toFieldErrors } from '../shared/errors';
-import type { ReviewAudit } from '../shared/contracts/job';
-import type { ReviewItem } from '../shared/contracts/review-messages';
+import type {
+  ReviewDecisionResultBody,
+  ReviewItemBody,
+  ReviewListBody,
+} from '../shared/contracts/http';
 import { Roles, type AuthedRequest } from './auth.guard';
 import { invalidRequest } from './problem';
-import { MAX_REVIEWS_PER_PAGE, ReviewsService, type ReviewListItem } from './reviews.service';
+import { MAX_REVIEWS_PER_PAGE, ReviewsService } from './reviews.service';
 import { Role } from './tenants';
 
 const ListQuery = z
@@ -23,7 +26,7 @@ export class ReviewsController {
   constructor(@Inject(ReviewsService) private readonly reviews: ReviewsService) {}
 
   @Get()
-  list(@Query() query: unknown, @Req() req: AuthedRequest): Promise<{ items: ReviewListItem[] }> {
+  list(@Query() query: unknown, @Req() req: AuthedRequest): Promise<ReviewListBody> {
     const q = ListQuery.safeParse(query);
     if (!q.success)
       throw invalidRequest('Invalid query parameters.', toFieldErrors(q.error.issues, 'query'));
@@ -37,7 +40,7 @@ export class ReviewsController {
   }
 
   @Get(':jobId')
-  get(@Param('jobId') jobId: string, @Req() req: AuthedRequest): Promise<ReviewItem> {
+  get(@Param('jobId') jobId: string, @Req() req: AuthedRequest): Promise<ReviewItemBody> {
     return this.reviews.get(req.tenant, jobId);
   }
 
@@ -47,7 +50,7 @@ export class ReviewsController {
     @Param('jobId') jobId: string,
     @Body() body: unknown,
     @Req() req: AuthedRequest,
-  ): Promise<ReviewAudit> {
+  ): Promise<ReviewDecisionResultBody> {
     return this.reviews.decide(req.tenant, jobId, body);
   }
 }
