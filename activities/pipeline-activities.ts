@@ -2,26 +2,17 @@ import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { countTokens } from 'gpt-tokenizer';
 import { canonicalJson } from '../shared/canonical-json';
-import { FailureType, toFieldErrors } from '../shared/errors';
-import { TaskOptions, type ResultMeta, type RunTaskRequest } from '../shared/contracts/job';
-import { resolveRoute, type PlannedCandidate } from '../shared/policy/routing';
+import { FailureType } from '../shared/errors';
+import type { ResultMeta, RunTaskRequest } from '../shared/contracts/job';
+import type { PlannedCandidate } from '../shared/policy/routing';
 import { adaptiveTimeoutMs } from '../shared/breaker';
-import {
-  BUILT_IN_PROVIDER,
-  findModel,
-  isInProcess,
-  type KeelFileConfig,
-} from '../shared/runtime/model-registry';
+import { findModel, isInProcess, type KeelFileConfig } from '../shared/runtime/model-registry';
 import type { ProviderHealth } from '../shared/runtime/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../shared/runtime/last-good';
-import {
-  callTimeoutBoundsMs,
-  findTask,
-  type AnyTaskDefinition,
-  type Downgrade,
-} from '../shared/tasks';
+import { findTask, type AnyTaskDefinition, type Downgrade } from '../shared/tasks';
 import type { Logger } from '../shared/runtime/logger';
-import { resolvePolicy, type ResolvedPolicy } from '../shared/policy/resolve-policy';
+import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
+import { admit } from '../shared/policy/admission';
 import { screenInput, type InputScreening } from './screen-input';
 import { validateAnswer, type ValidateArgs, type Validation } from './validation';
 
@@ -63,12 +54,6 @@ export interface TaskPlan {
 
 export type ValidationResult = Validation;
 
-/** The deterministic downgrade: the task's own fallback, run by the local provider. */
-const LOCAL_FALLBACK = {
-  provider: BUILT_IN_PROVIDER,
-  model: 'keel-local-1',
-  inProcess: true,
-} as const;
 const BOOKKEEPING_TIMEOUT_MS = 10_000;
 
 /** Every string value Unicode-normalised (NFC), whitespace collapsed and trimmed; keys kept. */
@@ -109,56 +94,41 @@ export function requireTask(name: string): AnyTaskDefinition {
 
 export function createPipelineActivities(deps: PipelineDeps) {
   const activities = {
-    /** Admit: validate the input against the task schema and fix the route. No model call yet. */
+    /**
+     * Admit: the one admission decision (`admit`, pure), recorded as this activity's result with
+     * what only the worker knows at this moment: each candidate's timeout and circuit state from
+     * provider health, the prompt's token count, the input key. No model call yet.
+     */
     async admitRequest(request: RunTaskRequest): Promise<TaskPlan> {
-      const task = requireTask(request.task);
-      const input = task.input.safeParse(request.input);
-      if (!input.success) {
-        throw ApplicationFailure.nonRetryable(
-          'Input does not match the task schema',
-          FailureType.InvalidInput,
-          toFieldErrors(input.error.issues, 'input'),
-        );
-      }
-      const options = TaskOptions.parse(request.options ?? {});
-      const route = resolveRoute({
-        refs: options.route ?? task.route,
-        explicit: !!options.route,
-        enabledProviders: deps.providers,
-        hasModel: (p, m) => !!findModel(deps.registry, p, m),
-      });
-      if (route.errors.length > 0 || route.candidates.length === 0) {
-        throw ApplicationFailure.nonRetryable(
-          'The route names no model this deployment can call',
-          FailureType.UnknownModel,
-          route.errors.length
-            ? route.errors
-            : [{ field: 'options.route', message: 'no usable candidate' }],
-        );
-      }
-      const policy = resolvePolicy({
-        config: deps.registry.policies,
-        tenantId: request.tenantId,
-        task: task.name,
-        taskDefaults: task.policy,
-      });
-      const prompt = `${task.prompt.system}\n${task.prompt.render(input.data)}`;
-      const estimatedInputTokens = countTokens(prompt);
-      const bounds = callTimeoutBoundsMs(task.envelope);
       const now = deps.now();
+      const result = admit({
+        request,
+        findTask,
+        registry: {
+          hasModel: (provider, model) => !!findModel(deps.registry, provider, model),
+          isInProcess: (provider) => isInProcess(deps.registry, provider),
+          policies: deps.registry.policies,
+        },
+        enabledProviders: deps.providers,
+        now,
+      });
+      if (!result.ok) {
+        const { type, message, errors } = result.refusal;
+        throw ApplicationFailure.nonRetryable(message, type, ...(errors.length ? [errors] : []));
+      }
+      const { task, input, limits } = result.admission;
+      const prompt = `${task.prompt.system}\n${task.prompt.render(input)}`;
+      const estimatedInputTokens = countTokens(prompt);
       const candidates = await Promise.all(
-        route.candidates.map(async (c): Promise<PlannedCandidate> => {
-          // In-process or external is the provider's type, never its name.
-          const inProcess = isInProcess(deps.registry, c.provider);
-          if (!deps.health || inProcess) return { ...c, inProcess, timeoutMs: bounds.maxMs };
+        result.admission.candidates.map(async (c): Promise<PlannedCandidate> => {
+          if (!deps.health || c.inProcess) return { ...c, timeoutMs: limits.callTimeoutMs.maxMs };
           const health = await deps.health.view(c.provider, c.model, now);
           const open =
             health.state === 'open' && now - (health.openedAt ?? now) < deps.health.settings.openMs;
           return {
             ...c,
-            inProcess,
             timeoutMs: adaptiveTimeoutMs(health.stats, {
-              ...bounds,
+              ...limits.callTimeoutMs,
               minRequests: deps.health.settings.minRequests,
               estimatedInputTokens,
             }),
@@ -166,29 +136,23 @@ export function createPipelineActivities(deps: PipelineDeps) {
           };
         }),
       );
+      const { fallback, degrade, policy } = result.admission;
       return {
         candidates,
-        fallback:
-          options.allowDegraded === false
-            ? undefined
-            : { ...LOCAL_FALLBACK, timeoutMs: BOOKKEEPING_TIMEOUT_MS },
-        // A sync caller waits maxSyncMs at most: waiting longer on one vendor is worse than the next.
-        retryAfterBudgetMs: task.envelope.maxSyncMs,
+        fallback: fallback ? { ...fallback, timeoutMs: BOOKKEEPING_TIMEOUT_MS } : undefined,
+        retryAfterBudgetMs: limits.retryAfterBudgetMs,
         promptVersion: task.prompt.version,
-        hardTimeoutMs: task.envelope.hardTimeoutMs,
-        admittedAt: now,
-        input: input.data,
+        hardTimeoutMs: limits.hardTimeoutMs,
+        admittedAt: result.admission.admittedAt,
+        input,
         estimatedInputTokens,
         inputKey: inputKeyOf({
           secret: deps.inputKeySecret,
           task: task.name,
           promptVersion: task.prompt.version,
-          input: input.data,
+          input,
         }),
-        degrade:
-          options.allowDegraded === false
-            ? []
-            : [...(policy.degrade ?? task.degrade ?? ['last-good', 'fallback'])],
+        degrade,
         policy,
       };
     },
