@@ -8,6 +8,9 @@ import { DocsController } from './docs.controller';
 import { HealthController } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { JobReader } from './job-reader';
+import { TaskCache } from './task-cache';
+import { TaskStarter } from './task-starter';
 import { TasksController } from './tasks.controller';
 import type { TenantDirectory } from './tenants';
 import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANTS } from './tokens';
@@ -47,6 +50,9 @@ export class AppModule {
         { provide: PROVIDER_HEALTH, useValue: deps.health },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         JobsService,
+        TaskStarter,
+        TaskCache,
+        JobReader,
         ReviewsService,
       ],
     };

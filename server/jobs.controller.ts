@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Param, Req } from '@nestjs/common';
 import type { AuthedRequest } from './auth.guard';
-import { JobsService, type JobView } from './jobs.service';
+import { JobReader, type JobView } from './job-reader';
 
 @Controller('v1/jobs')
 export class JobsController {
-  constructor(@Inject(JobsService) private readonly jobs: JobsService) {}
+  constructor(@Inject(JobReader) private readonly jobs: JobReader) {}
 
   @Get(':id')
   get(@Param('id') id: string, @Req() req: AuthedRequest): Promise<JobView> {

@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { JobStatus, type JobStep, type RunTaskResult } from '../shared/contracts/job';
+import { SearchAttr, getJobStateQuery } from '../shared/messages';
+import { problemForFailure, statusOf } from './job-status';
+import { ProblemError, type Problem } from './problem';
+import type { Tenant } from './tenants';
+import { TEMPORAL_CLIENT } from './tokens';
+
+/** `GET /v1/jobs/{id}`: a job as its tenant sees it. */
+export interface JobView {
+  jobId: string;
+  task: string;
+  status: JobStatus;
+  output?: unknown;
+  meta?: RunTaskResult['meta'];
+  error?: Problem;
+  steps?: JobStep[];
+}
+
+const JOB_ID =
+  /^([a-z0-9]+(?:-[a-z0-9]+)*)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** Reads jobs back: `describe` for the status, the result or failure, the job-state query. */
+@Injectable()
+export class JobReader {
+  constructor(@Inject(TEMPORAL_CLIENT) private readonly client: Client) {}
+
+  /** Another tenant's job is a 404, the same as a missing one. */
+  async get(args: { tenant: Tenant; jobId: string }): Promise<JobView> {
+    const notFound = ProblemError.of('job-not-found', `There is no job "${args.jobId}".`);
+    const match = JOB_ID.exec(args.jobId);
+    if (!match) throw notFound;
+    const handle = this.client.workflow.getHandle(args.jobId);
+    let desc: WorkflowExecutionDescription;
+    try {
+      desc = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound;
+      throw err;
+    }
+    if (desc.typedSearchAttributes.get(SearchAttr.tenant) !== args.tenant.id) throw notFound;
+
+    const view: JobView = { jobId: args.jobId, task: match[1] ?? '', status: statusOf(desc) };
+    if (view.status === JobStatus.completed) {
+      const result = (await handle.result()) as RunTaskResult;
+      view.output = result.output;
+      view.meta = result.meta;
+      view.steps = result.steps;
+    } else if (view.status !== JobStatus.running && view.status !== JobStatus.awaitingReview) {
+      try {
+        await handle.result();
+      } catch (err) {
+        view.error = problemForFailure(err, args.jobId).toProblem();
+      }
+    }
+    if (!view.steps) {
+      try {
+        view.steps = (await handle.query(getJobStateQuery)).steps;
+      } catch {
+        // Steps of an unfinished job need a worker to answer the query; the status does not.
+      }
+    }
+    return view;
+  }
+}

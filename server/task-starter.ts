@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { JobStatus, type RunTaskRequest } from '../shared/contracts/job';
+import { SearchAttr } from '../shared/messages';
+import type { KeelConfig } from '../shared/runtime/config';
+import type { runTask } from '../workflows';
+import { requestFingerprint, sameRequest } from './idempotency';
+import { ProblemError } from './problem';
+import { CONFIG, TEMPORAL_CLIENT } from './tokens';
+
+/**
+ * Starts task workflows. With an idempotency key, a duplicate (running or finished) is not
+ * started again: the existing job is returned, provided it was asked the same thing (the
+ * request's fingerprint is kept in the memo).
+ */
+@Injectable()
+export class TaskStarter {
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(CONFIG) private readonly config: KeelConfig,
+  ) {}
+
+  async start(
+    jobId: string,
+    request: RunTaskRequest,
+    idempotent: boolean,
+  ): Promise<WorkflowHandle<typeof runTask>> {
+    let handle;
+    try {
+      handle = await this.client.workflow.start<typeof runTask>('runTask', {
+        taskQueue: this.config.taskQueue,
+        workflowId: jobId,
+        args: [request],
+        memo: { requestFingerprint: requestFingerprint(request) },
+        // With a worker in this process on the same connection, the server hands it the first
+        // workflow task in the start response (no task-queue round trip).
+        ...(this.config.embeddedWorker ? { requestEagerStart: true } : {}),
+        typedSearchAttributes: [
+          { key: SearchAttr.tenant, value: request.tenantId },
+          { key: SearchAttr.task, value: request.task },
+          { key: SearchAttr.status, value: JobStatus.running },
+        ],
+        ...(idempotent
+          ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' }
+          : {}),
+      });
+    } catch (err) {
+      if (!idempotent || !(err instanceof WorkflowExecutionAlreadyStartedError)) {
+        // Nothing was started: the caller may retry safely.
+        throw ProblemError.of(
+          'temporal-unavailable',
+          undefined,
+          {},
+          {
+            headers: { 'retry-after': '5' },
+            cause: err,
+          },
+        );
+      }
+      handle = this.client.workflow.getHandle<typeof runTask>(jobId);
+    }
+    if (idempotent) {
+      const memo = (await handle.describe()).memo as { requestFingerprint?: string } | undefined;
+      if (!sameRequest(memo?.requestFingerprint, request)) {
+        throw ProblemError.of('idempotency-key-reused', undefined, {
+          jobId,
+          errors: [
+            { field: 'header.idempotency-key', message: 'already used for a different request' },
+          ],
+        });
+      }
+    }
+    return handle;
+  }
+}
