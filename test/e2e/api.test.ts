@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRACT_FILES } from '../../server/contract-files';
+import { loadConfig } from '../../shared/runtime/config';
 import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/processes';
 
@@ -146,6 +149,19 @@ describe('POST /v1/tasks/{task}', () => {
     await problem(res);
   });
 
+  it('answers a JSON body in a charset it cannot read with 415 unsupported-media-type', async () => {
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: JSON.stringify({ input: { body: 'x' } }),
+      headers: { 'content-type': 'application/json; charset=klingon' },
+    });
+    expect(res.status).toBe(415);
+    expect(await problem(res)).toMatchObject({
+      type: 'https://keel.dev/problems/unsupported-media-type',
+      detail: 'The body could not be read.',
+    });
+  });
+
   it('answers an unknown task with 404', async () => {
     const res = await post('write-poem', { input: {} });
     expect(res.status).toBe(404);
@@ -222,6 +238,14 @@ describe('operations endpoints', () => {
 
   it('serves an OpenAPI document generated from the task schemas, and the docs page', async () => {
     const doc = (await (await stack.call('/openapi.json', { auth: false })).json()) as any;
+    // The committed openapi.json, but for this deployment's body limit.
+    const committed = readFileSync(CONTRACT_FILES.openapi, 'utf8').replaceAll(
+      `Body limit: ${loadConfig({}).maxBodyBytes} bytes.`,
+      `Body limit: ${MAX_BODY} bytes.`,
+    );
+    expect(doc, `${CONTRACT_FILES.openapi} is stale: run \`npm run openapi\``).toEqual(
+      JSON.parse(committed),
+    );
     expect(doc.openapi).toBe('3.1.0');
     const op = doc.paths['/v1/tasks/classify-ticket'].post;
     expect(op.requestBody.content['application/json'].schema.properties.input.required).toEqual([
