@@ -4,6 +4,8 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 import { builtinModules } from 'node:module';
+import path from 'node:path';
+import madge from 'madge';
 
 /** Node built-ins and SDK clients: never reachable from workflow code (it runs in a sandbox and must replay). */
 const workflowBanned = [
@@ -17,6 +19,21 @@ const workflowBanned = [
   'pino',
   '@nestjs/*',
 ];
+
+/**
+ * The shared modules the workflow bundle holds: what workflows/index.ts reaches through value
+ * imports (type-only imports are erased before bundling). Computed, so the workflow-safety rules
+ * below follow the workflows' imports; test/workflow/bundle.test.ts checks it against the bundle.
+ */
+const workflowSharedModules = Object.keys(
+  (
+    await madge(path.join(import.meta.dirname, 'workflows/index.ts'), {
+      baseDir: import.meta.dirname,
+      fileExtensions: ['ts'],
+      detectiveOptions: { ts: { skipTypeImports: true } },
+    })
+  ).obj(),
+).filter((file) => file.startsWith('shared/'));
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.keel/**', 'coverage/**', 'bench/results/**'] },
@@ -43,10 +60,8 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code and the contract layer it imports: deterministic, sandbox-safe.
-    // shared/runtime/ is the Node-only part of shared/ (config, logger, connections).
-    files: ['workflows/**/*.ts', 'shared/**/*.ts'],
-    ignores: ['shared/runtime/**'],
+    // Workflow code and exactly the shared modules it imports: deterministic, sandbox-safe.
+    files: ['workflows/**/*.ts', ...workflowSharedModules],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -55,7 +70,8 @@ export default tseslint.config(
             .filter((m) => !m.includes('*'))
             .map((name) => ({
               name,
-              message: 'Not allowed in workflow-safe code (workflows/, shared/).',
+              message:
+                'Not allowed in workflow code (workflows/ and the shared modules it imports).',
             })),
           patterns: [
             { group: ['@nestjs/*'], message: 'Workflow-safe code cannot import NestJS.' },

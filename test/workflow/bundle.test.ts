@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ESLint } from 'eslint';
 import { describe, expect, inject, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '../..');
 
 /**
  * Every module a workflow imports is evaluated again for each workflow run (the SDK gives each
@@ -18,5 +22,28 @@ describe('the workflow bundle', () => {
     expect(code).not.toMatch(/node_modules[\\/]zod[\\/]/);
     expect(code).not.toMatch(/shared[\\/]tasks[\\/](?!task-definition)/);
     expect(code).not.toMatch(/shared[\\/]guards[\\/]/);
+  });
+
+  it('is exactly what the workflow-safety lint covers', async () => {
+    const bundled = [...code.matchAll(/"\.\/((?:workflows|shared)\/[\w./-]+\.ts)"/g)].map(
+      (m) => m[1]!,
+    );
+    expect(bundled).toContain('workflows/run-task.ts');
+    expect(bundled).toContain('shared/messages.ts');
+
+    const eslint = new ESLint({ cwd: ROOT });
+    const sources = ['workflows', 'shared'].flatMap((dir) =>
+      readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => `${dir}/${f.split(path.sep).join('/')}`),
+    );
+    const linted: string[] = [];
+    for (const file of sources) {
+      const config = (await eslint.calculateConfigForFile(file)) as {
+        rules?: Record<string, unknown[]>;
+      };
+      if (config.rules?.['@typescript-eslint/no-restricted-imports']?.[0] === 2) linted.push(file);
+    }
+    expect(linted.sort()).toEqual([...new Set(bundled)].sort());
   });
 });
