@@ -5,8 +5,9 @@ import type { ProviderHealth } from '../shared/runtime/provider-health';
 import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
-import type { ChatMessage, ModelProvider, ModelUsage } from './providers/model-provider';
+import type { ModelProvider, ModelUsage } from './providers/model-provider';
 import { requireTask } from './pipeline-activities';
+import { renderTaskRequest, type Reask } from './render-request';
 
 /** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -19,34 +20,7 @@ export interface CallModelArgs {
   /** A Retry-After longer than this is not waited for: the failure becomes non-retryable. */
   maxRetryDelayMs?: number;
   /** A second chance: the model's previous answer and why it was rejected. */
-  reask?: { previous: string; problems: string[] };
-}
-
-/** Longest previous answer echoed back in a re-ask, in characters. */
-const REASK_MAX_PREVIOUS_CHARS = 16_000;
-
-/** The conversation: system, the task's prompt, and for a re-ask the rejected answer and why. */
-export function buildMessages(
-  task: ReturnType<typeof requireTask>,
-  input: unknown,
-  reask?: CallModelArgs['reask'],
-): ChatMessage[] {
-  const messages: ChatMessage[] = [
-    { role: 'system', content: task.prompt.system },
-    { role: 'user', content: task.prompt.render(input) },
-  ];
-  if (!reask) return messages;
-  return [
-    ...messages,
-    { role: 'assistant', content: reask.previous.slice(0, REASK_MAX_PREVIOUS_CHARS) },
-    {
-      role: 'user',
-      content:
-        'Your answer was rejected by validation:\n' +
-        reask.problems.map((p) => `- ${p}`).join('\n') +
-        '\nAnswer again with only the corrected JSON, fixing every problem listed.',
-    },
-  ];
+  reask?: Reask;
 }
 
 export interface CallModelResult {
@@ -103,10 +77,8 @@ export function createCallModelActivity(deps: CallModelDeps) {
         : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const response = await provider.generate({
-          task,
-          input: args.input,
+          ...renderTaskRequest({ task, input: args.input, reask: args.reask }),
           model: entry,
-          messages: buildMessages(task, args.input, args.reask),
           maxOutputTokens: entry.capabilities.maxOutputTokens,
           timeoutMs: ctx.info.startToCloseTimeoutMs,
           signal: ctx.cancellationSignal,

@@ -1,13 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { z } from 'zod';
 import { FailureType } from '../../shared/errors';
 import { ProviderFailure } from './classify-error';
-import {
-  schemaName,
-  type ModelProvider,
-  type ModelRequest,
-  type ModelResponse,
+import type {
+  FinishReason,
+  ModelProvider,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamPart,
+  ModelUsage,
 } from './model-provider';
+import { callOptions, streamEndedEarly } from './request-options';
 
 export interface AnthropicProviderSettings {
   name: string;
@@ -17,7 +19,7 @@ export interface AnthropicProviderSettings {
   fetch?: typeof fetch;
 }
 
-const FINISH: Record<string, ModelResponse['finishReason']> = {
+const FINISH: Record<string, FinishReason> = {
   end_turn: 'stop',
   stop_sequence: 'stop',
   tool_use: 'tool',
@@ -26,8 +28,57 @@ const FINISH: Record<string, ModelResponse['finishReason']> = {
 };
 
 /**
+ * The Messages body for a request: the system prompt apart from the turns, and a JSON response
+ * format as a forced tool whose input schema is the format's schema.
+ */
+function params(req: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
+  const format = req.responseFormat;
+  return {
+    model: req.model.id ?? req.model.name,
+    max_tokens: req.maxOutputTokens,
+    system: req.messages
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n'),
+    messages: req.messages.flatMap((m) =>
+      m.role === 'system' ? [] : [{ role: m.role, content: m.content }],
+    ),
+    ...(format.type === 'json'
+      ? {
+          tools: [
+            {
+              name: format.name,
+              description: format.description,
+              input_schema: format.schema as Anthropic.Tool.InputSchema,
+            },
+          ],
+          tool_choice: { type: 'tool', name: format.name },
+        }
+      : {}),
+  };
+}
+
+/** Anthropic counts cache reads and writes apart from input_tokens; Keel's input is all three. */
+function usageOf(usage: {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+}): ModelUsage {
+  const cached = usage.cache_read_input_tokens ?? 0;
+  return {
+    inputTokens: (usage.input_tokens ?? 0) + cached + (usage.cache_creation_input_tokens ?? 0),
+    outputTokens: usage.output_tokens ?? 0,
+    cachedInputTokens: cached,
+  };
+}
+
+const refused = (usage: ModelUsage, requestId: string | undefined): ProviderFailure =>
+  new ProviderFailure(FailureType.ContentFilter, 'refused', { billedUsage: usage, requestId });
+
+/**
  * Anthropic through the official SDK. Structured output by forcing a tool whose input schema is
- * the task's output schema; a model that answers with text instead is parsed like any text.
+ * the requested JSON schema; a model that answers with text instead is parsed like any text.
  */
 export function createAnthropicProvider(settings: AnthropicProviderSettings): ModelProvider {
   const client = new Anthropic({
@@ -42,49 +93,11 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Mo
     slug: settings.name,
     type: 'anthropic',
     async generate(req: ModelRequest): Promise<ModelResponse> {
-      const tool = schemaName(req.task);
-      const message = await client.messages.create(
-        {
-          model: req.model.id ?? req.model.name,
-          max_tokens: req.maxOutputTokens,
-          // Anthropic takes the system prompt apart from the turns.
-          system: req.messages
-            .filter((m) => m.role === 'system')
-            .map((m) => m.content)
-            .join('\n\n'),
-          messages: req.messages.flatMap((m) =>
-            m.role === 'system' ? [] : [{ role: m.role, content: m.content }],
-          ),
-          tools: [
-            {
-              name: tool,
-              description: req.task.description,
-              input_schema: z.toJSONSchema(req.task.output) as Anthropic.Tool.InputSchema,
-            },
-          ],
-          tool_choice: { type: 'tool', name: tool },
-        },
-        // The SDK's timeout covers the wait for headers only; the combined signal also ends a body
-        // that stalls half-way, so no call outlives its deadline.
-        {
-          signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]),
-          timeout: req.timeoutMs,
-        },
-      );
-      const cached = message.usage.cache_read_input_tokens ?? 0;
-      const usage = {
-        inputTokens:
-          message.usage.input_tokens + cached + (message.usage.cache_creation_input_tokens ?? 0),
-        outputTokens: message.usage.output_tokens,
-        cachedInputTokens: cached,
-      };
+      const message = await client.messages.create(params(req), callOptions(req));
+      const usage = usageOf(message.usage);
       const requestId = message._request_id ?? undefined;
-      if (message.stop_reason === 'refusal') {
-        throw new ProviderFailure(FailureType.ContentFilter, 'refused', {
-          billedUsage: usage,
-          requestId,
-        });
-      }
+      if (message.stop_reason === 'refusal') throw refused(usage, requestId);
+      const tool = req.responseFormat.type === 'json' ? req.responseFormat.name : undefined;
       const toolUse = message.content.find((b) => b.type === 'tool_use' && b.name === tool);
       const text = message.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('');
       return {
@@ -92,6 +105,49 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Mo
         model: message.model,
         usage,
         finishReason: FINISH[message.stop_reason ?? ''] ?? 'other',
+        requestId,
+      };
+    },
+
+    /** Text deltas and, for a JSON format, the forced tool's input JSON as it arrives. */
+    async *stream(req: ModelRequest): AsyncGenerator<ModelStreamPart> {
+      const options = callOptions(req);
+      const { data: events, request_id } = await client.messages
+        .create({ ...params(req), stream: true }, options)
+        .withResponse();
+      const requestId = request_id ?? undefined;
+      let model = req.model.id ?? req.model.name;
+      let usage = usageOf({});
+      let stopReason: string | undefined;
+      for await (const event of events) {
+        switch (event.type) {
+          case 'message_start':
+            model = event.message.model;
+            usage = usageOf(event.message.usage);
+            break;
+          case 'content_block_delta':
+            if (event.delta.type === 'text_delta')
+              yield { type: 'text-delta', delta: event.delta.text };
+            else if (event.delta.type === 'input_json_delta')
+              yield { type: 'text-delta', delta: event.delta.partial_json };
+            break;
+          case 'message_delta':
+            // The final output count; input and cache counts stay as message_start gave them.
+            usage = { ...usage, outputTokens: event.usage.output_tokens };
+            stopReason = event.delta.stop_reason ?? stopReason;
+            break;
+          default:
+            break;
+        }
+      }
+      // A stream cut or aborted before message_delta carries no stop reason: no complete answer.
+      if (stopReason === undefined) throw streamEndedEarly(options.signal);
+      if (stopReason === 'refusal') throw refused(usage, requestId);
+      yield {
+        type: 'finish',
+        finishReason: FINISH[stopReason] ?? 'other',
+        usage,
+        model,
         requestId,
       };
     },

@@ -1,25 +1,48 @@
-import type { AnyTaskDefinition } from '../../shared/tasks';
 import type { ModelEntry, ProviderType } from '../../shared/runtime/model-registry';
+
+/**
+ * The one model interface, in the shape of the Vercel AI SDK's language model: a request is
+ * messages plus how the answer should come back; it knows nothing about Keel's tasks. Rendering a
+ * task into a request is the pipeline's job (activities/render-request.ts).
+ */
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
 }
 
-/** One model call. Providers get the task so they can ask for its output schema. */
+/** A JSON Schema object (draft-07, as vendors' structured-output APIs take it). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** How the answer comes back: free text, or one JSON value matching `schema`. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | {
+      type: 'json';
+      schema: JsonSchema;
+      /** [A-Za-z0-9_]: OpenAI's json_schema name, Anthropic's forced tool name. */
+      name: string;
+      /** What the answer is, for vendors that take a description (Anthropic's tool). */
+      description?: string;
+    };
+
+/** One model call. */
 export interface ModelRequest {
-  task: AnyTaskDefinition;
-  /** Validated task input. */
-  input: unknown;
   /** The registry entry: vendor id, capabilities, prices. */
   model: ModelEntry;
   /** The conversation: a system message, then user (and, for a re-ask, assistant) turns. */
   messages: ChatMessage[];
+  responseFormat: ResponseFormat;
   maxOutputTokens: number;
   /** The call's own deadline (the activity's remaining time). */
   timeoutMs: number;
   /** Aborted when the activity is cancelled or times out. */
   signal: AbortSignal;
+  /**
+   * What one provider needs beyond the messages, keyed by provider type (the AI SDK's
+   * `providerOptions`); every other provider ignores it. `local` reads its `LocalProviderOptions`.
+   */
+  providerOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface ModelUsage {
@@ -29,6 +52,8 @@ export interface ModelUsage {
   cachedInputTokens: number;
 }
 
+export type FinishReason = 'stop' | 'length' | 'content-filter' | 'tool' | 'other';
+
 export interface ModelResponse {
   /** A parsed object when the provider returned structured output (tool input, local answer). */
   output?: unknown;
@@ -37,10 +62,25 @@ export interface ModelResponse {
   /** The model that actually answered (may differ from the requested alias). */
   model: string;
   usage: ModelUsage;
-  finishReason: 'stop' | 'length' | 'content-filter' | 'tool' | 'other';
+  finishReason: FinishReason;
   /** The vendor's request id, for support tickets. */
   requestId?: string;
 }
+
+/**
+ * What a stream yields: text as it arrives (for a JSON response format, the JSON text), then one
+ * `finish`. A stream that cannot finish (transport cut, abort, content filter) throws from the
+ * iteration instead, with the same errors `generate` throws.
+ */
+export type ModelStreamPart =
+  | { type: 'text-delta'; delta: string }
+  | {
+      type: 'finish';
+      finishReason: FinishReason;
+      usage: ModelUsage;
+      model: string;
+      requestId?: string;
+    };
 
 /** The one interface every provider implements. */
 export interface ModelProvider {
@@ -49,8 +89,23 @@ export interface ModelProvider {
   /** What it is; `local` (the built-in, in-process) is the only one that never leaves the process. */
   readonly type: ProviderType;
   generate(request: ModelRequest): Promise<ModelResponse>;
+  /** The same call, streamed. May throw `StreamNotSupportedError` on first iteration. */
+  stream(request: ModelRequest): AsyncIterable<ModelStreamPart>;
 }
 
-/** `classify-ticket` → `classify_ticket`: vendors want [A-Za-z0-9_] in schema and tool names. */
-export const schemaName = (task: AnyTaskDefinition): string =>
-  task.name.replace(/[^A-Za-z0-9_]/g, '_');
+/** A provider that cannot stream. Recognise it by `name`, not `instanceof`. */
+export class StreamNotSupportedError extends Error {
+  override readonly name = 'StreamNotSupportedError';
+  constructor(readonly provider: string) {
+    super(`provider "${provider}" does not stream`);
+  }
+}
+
+/** The `stream` of a provider that cannot stream: its first iteration throws. */
+export function streamNotSupported(provider: string): AsyncIterable<ModelStreamPart> {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => Promise.reject(new StreamNotSupportedError(provider)),
+    }),
+  };
+}

@@ -1,14 +1,15 @@
 import OpenAI from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
-import { z } from 'zod';
 import { FailureType } from '../../shared/errors';
 import { ProviderFailure } from './classify-error';
-import {
-  schemaName,
-  type ModelProvider,
-  type ModelRequest,
-  type ModelResponse,
+import type {
+  FinishReason,
+  ModelProvider,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamPart,
+  ModelUsage,
 } from './model-provider';
+import { callOptions, streamEndedEarly } from './request-options';
 
 export interface OpenAIProviderSettings {
   /** Route prefix (`openai`, or `ollama` for an OpenAI-compatible server). */
@@ -22,17 +23,66 @@ export interface OpenAIProviderSettings {
   fetch?: typeof fetch;
 }
 
-const FINISH: Record<string, ModelResponse['finishReason']> = {
+const FINISH: Record<string, FinishReason> = {
   stop: 'stop',
   length: 'length',
   content_filter: 'content-filter',
   tool_calls: 'tool',
 };
 
+type Params = Pick<
+  OpenAI.Chat.ChatCompletionCreateParams,
+  'model' | 'messages' | 'response_format' | 'max_completion_tokens'
+>;
+
+/**
+ * The Chat Completions body for a request. A JSON response format becomes a strict json_schema
+ * when the model supports it, JSON mode with the schema spelled out in the system turn otherwise.
+ */
+function params(req: ModelRequest): Params {
+  const format = req.responseFormat;
+  const native = format.type === 'json' && req.model.capabilities.structuredOutput;
+  const hint =
+    format.type === 'json' && !native
+      ? `\nThe JSON must match this JSON Schema: ${JSON.stringify(format.schema)}`
+      : '';
+  return {
+    model: req.model.id ?? req.model.name,
+    messages: req.messages.map((m, i) =>
+      hint && i === 0 && m.role === 'system' ? { ...m, content: m.content + hint } : m,
+    ),
+    ...(format.type === 'json'
+      ? {
+          response_format: native
+            ? {
+                type: 'json_schema',
+                json_schema: { name: format.name, strict: true, schema: { ...format.schema } },
+              }
+            : { type: 'json_object' },
+        }
+      : {}),
+    max_completion_tokens: req.maxOutputTokens,
+  };
+}
+
+function usageOf(usage: OpenAI.CompletionUsage | null | undefined): ModelUsage {
+  return {
+    inputTokens: usage?.prompt_tokens ?? 0,
+    outputTokens: usage?.completion_tokens ?? 0,
+    cachedInputTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+  };
+}
+
+/** Billed, and not worth retrying against the same model. */
+const contentFiltered = (usage: ModelUsage, requestId: string | undefined): ProviderFailure =>
+  new ProviderFailure(FailureType.ContentFilter, 'content filtered', {
+    billedUsage: usage,
+    requestId,
+  });
+
 /**
  * OpenAI and OpenAI-compatible servers (vLLM, Ollama, LM Studio) through the official SDK.
- * Structured output via the SDK's zod helper when the model supports json_schema, JSON mode
- * with the schema in the system prompt otherwise. `maxRetries: 0`: Temporal owns retries.
+ * `maxRetries: 0`: Temporal owns retries.
  */
 export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelProvider {
   const client = new OpenAI({
@@ -47,47 +97,51 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelPro
     slug: settings.name,
     type: settings.type ?? 'openai',
     async generate(req: ModelRequest): Promise<ModelResponse> {
-      const structured = req.model.capabilities.structuredOutput;
-      // Without native structured output, JSON mode plus the schema spelled out in the system turn.
-      const hint = `\nThe JSON must match this JSON Schema: ${JSON.stringify(z.toJSONSchema(req.task.output))}`;
-      const messages = req.messages.map((m, i) =>
-        !structured && i === 0 && m.role === 'system' ? { ...m, content: m.content + hint } : m,
-      );
-      const completion = await client.chat.completions.create(
-        {
-          model: req.model.id ?? req.model.name,
-          messages,
-          response_format: structured
-            ? zodResponseFormat(req.task.output, schemaName(req.task))
-            : { type: 'json_object' },
-          max_completion_tokens: req.maxOutputTokens,
-        },
-        // The SDK's timeout covers the wait for headers only; the combined signal also ends a body
-        // that stalls half-way, so no call outlives its deadline.
-        {
-          signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]),
-          timeout: req.timeoutMs,
-        },
-      );
+      const completion = await client.chat.completions.create(params(req), callOptions(req));
       const choice = completion.choices[0];
-      const usage = {
-        inputTokens: completion.usage?.prompt_tokens ?? 0,
-        outputTokens: completion.usage?.completion_tokens ?? 0,
-        cachedInputTokens: completion.usage?.prompt_tokens_details?.cached_tokens ?? 0,
-      };
+      const usage = usageOf(completion.usage);
       const requestId = completion._request_id ?? undefined;
       if (choice?.finish_reason === 'content_filter' || choice?.message.refusal) {
-        // Billed, and not worth retrying against the same model.
-        throw new ProviderFailure(FailureType.ContentFilter, 'content filtered', {
-          billedUsage: usage,
-          requestId,
-        });
+        throw contentFiltered(usage, requestId);
       }
       return {
         text: choice?.message.content ?? '',
         model: completion.model,
         usage,
         finishReason: FINISH[choice?.finish_reason ?? ''] ?? 'other',
+        requestId,
+      };
+    },
+
+    async *stream(req: ModelRequest): AsyncGenerator<ModelStreamPart> {
+      const options = callOptions(req);
+      const { data: chunks, request_id } = await client.chat.completions
+        .create({ ...params(req), stream: true, stream_options: { include_usage: true } }, options)
+        .withResponse();
+      const requestId = request_id ?? undefined;
+      let finish: string | undefined;
+      let refused = false;
+      let model = req.model.id ?? req.model.name;
+      let usage: ModelUsage | undefined;
+      for await (const chunk of chunks) {
+        model = chunk.model || model;
+        if (chunk.usage) usage = usageOf(chunk.usage);
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        if (choice.delta.refusal) refused = true;
+        if (choice.delta.content && !refused)
+          yield { type: 'text-delta', delta: choice.delta.content };
+        finish = choice.finish_reason ?? finish;
+      }
+      // The SDK ends a stream silently when its transport is aborted: no finish, no answer.
+      if (finish === undefined) throw streamEndedEarly(options.signal);
+      if (refused || finish === 'content_filter')
+        throw contentFiltered(usage ?? usageOf(null), requestId);
+      yield {
+        type: 'finish',
+        finishReason: FINISH[finish] ?? 'other',
+        usage: usage ?? usageOf(null),
+        model,
         requestId,
       };
     },

@@ -4,8 +4,7 @@
  */
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
-import { buildMessages } from '../../activities/call-model';
-import { schemaName } from '../../activities/providers/model-provider';
+import { buildMessages, schemaName } from '../../activities/render-request';
 import { validateAnswer } from '../../activities/validation';
 import { resolvePolicy } from '../../shared/policy/resolve-policy';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';

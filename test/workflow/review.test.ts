@@ -8,10 +8,14 @@ import { FailureType } from '../../shared/errors';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import type { runTask } from '../../workflows';
-import { getReviewQuery, reviewDecisionUpdate, type ReviewDecision } from '../../shared/contracts/review-messages';
+import {
+  getReviewQuery,
+  reviewDecisionUpdate,
+  type ReviewDecision,
+} from '../../shared/contracts/review-messages';
 import type { Activities } from '../../activities';
 import { createLocalProvider } from '../../activities/providers/local-provider';
-import type { ModelProvider } from '../../activities/providers/model-provider';
+import { streamNotSupported, type ModelProvider } from '../../activities/providers/model-provider';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
@@ -58,6 +62,7 @@ const down: ModelProvider = {
   slug: 'down',
   type: 'openai-compatible',
   generate: () => Promise.reject(Object.assign(new Error('boom'), { status: 503 })),
+  stream: () => streamNotSupported('down'),
 };
 
 async function startReview(

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
-import type { ModelProvider } from '../../activities/providers/model-provider';
+import { streamNotSupported, type ModelProvider } from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
@@ -110,6 +110,7 @@ function scripted(
         finishReason: 'stop' as const,
       });
     },
+    stream: () => streamNotSupported(slug),
   };
   return provider;
 }
@@ -331,6 +332,7 @@ describe('runTask workflow on a real dev server', () => {
             reject(new Error('aborted'));
           }),
         ),
+      stream: () => streamNotSupported('flaky'),
     };
     await withWorker(
       {

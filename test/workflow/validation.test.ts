@@ -3,7 +3,11 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
-import type { ModelProvider, ModelRequest } from '../../activities/providers/model-provider';
+import {
+  streamNotSupported,
+  type ModelProvider,
+  type ModelRequest,
+} from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr } from '../../shared/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
@@ -53,6 +57,7 @@ function scripted(answer: (call: number, req: ModelRequest) => unknown) {
         finishReason: 'stop' as const,
       });
     },
+    stream: () => streamNotSupported('ext'),
   };
   return { provider, requests };
 }
@@ -182,7 +187,7 @@ describe('validation layers in the workflow', () => {
   it('sends external models the redacted input and restores the values in the output', async () => {
     // The model echoes what it saw, placeholders included: the caller must get the real values.
     const ext = scripted((_, req) => {
-      const body = String((req.input as { body: string }).body);
+      const body = req.messages.find((m) => m.role === 'user')?.content ?? '';
       return { ...good, rationale: `Refund request from ${/\[EMAIL_\d+\]/.exec(body)?.[0]}.` };
     });
     await withWorker(
@@ -194,7 +199,8 @@ describe('validation layers in the workflow', () => {
           input: { subject: 'Refund', body },
         });
         const result: RunTaskResult = await h.result();
-        const sent = JSON.stringify(ext.requests[0]!.messages);
+        // Everything the provider got (messages, response format, provider options).
+        const sent = JSON.stringify(ext.requests[0]);
         expect(sent).not.toContain('4111');
         expect(sent).not.toContain('sam.lee@example.org');
         expect(sent).toMatch(/\[CARD_1\].*\[EMAIL_1\]/);
