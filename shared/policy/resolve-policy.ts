@@ -79,10 +79,7 @@ export const PolicyPatch = z
     maxDiscountPercent: z.number().min(0).max(100).optional(),
     minConfidence: z.number().min(0).max(1).optional(),
     /** The downgrades, in order, replacing the task's (e.g. `["last-good", "review"]`). */
-    degrade: z
-      .array(z.enum(DOWNGRADES))
-      .max(3)
-      .optional(),
+    degrade: z.array(z.enum(DOWNGRADES)).max(3).optional(),
     /** Review deadlines and what happens when both pass. */
     review: ReviewPolicy.partial().optional(),
     moderation: z
