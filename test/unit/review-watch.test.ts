@@ -3,8 +3,8 @@ import { ReviewWatch } from '../../server/review-watch';
 
 const logger = {
   warnings: [] as string[],
-  warn(_o: object, msg: string) {
-    this.warnings.push(msg);
+  warn(...args: unknown[]) {
+    this.warnings.push(String(args[1] ?? args[0]));
   },
 };
 
