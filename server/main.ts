@@ -1,4 +1,4 @@
-import { Client, type ConnectionLike } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import {
   ConfigError,
   loadConfig,
@@ -9,10 +9,12 @@ import { resolveDemoApiKey } from '../shared/runtime/demo-key';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { createLogger, type Logger } from '../shared/runtime/logger';
 import { assertSupportedNode } from '../shared/runtime/node-version';
-import { installTemporalRuntime } from '../shared/runtime/temporal-logger';
-import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
+import {
+  createTemporalConnector,
+  installTemporalRuntime,
+} from '../shared/runtime/temporal-connection';
 import { ProviderHealth } from '../shared/runtime/provider-health';
-import { buildKeelWorker, registerSearchAttributes } from '../worker/keel-worker';
+import { createKeelWorker, registerSearchAttributes } from '../worker/keel-worker';
 import { createApp } from './create-app';
 import { TenantDirectory } from './tenants';
 
@@ -24,23 +26,15 @@ interface Temporal {
 
 /** The API's Temporal client: on its own connection, or shared with an embedded worker. */
 async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
-  if (!config.embeddedWorker) {
-    const connection = await connectClient(config.temporal);
-    return {
-      client: new Client({ connection, namespace: config.temporal.namespace }),
-      close: () => connection.close(),
-    };
-  }
+  const temporal = createTemporalConnector(config.temporal);
+  if (!config.embeddedWorker) return temporal.openClient();
   // The process handles its own signals (below): the SDK must not install handlers.
   installTemporalRuntime({ logger, level: config.logLevel, shutdownSignals: [] });
-  await registerSearchAttributes(config, logger);
-  const connection = await connectWorker(config.temporal);
+  await registerSearchAttributes(temporal, logger);
+  const connection = await temporal.connectNative();
   // One native connection for the client and the worker: what eager workflow start requires.
-  const client = new Client({
-    connection: connection as unknown as ConnectionLike,
-    namespace: config.temporal.namespace,
-  });
-  const keel = await buildKeelWorker(config, logger, connection, client);
+  const client = temporal.clientOn(connection);
+  const keel = await createKeelWorker({ config, logger, temporal, connection, client });
   const running = keel.run().catch((err: unknown) => {
     logger.error({ err }, 'embedded worker stopped');
     process.exit(1);

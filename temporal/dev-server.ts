@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { pingTemporal } from '../shared/runtime/temporal-connection';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -36,13 +36,8 @@ export async function waitForTemporal(
     const dead = isDead();
     if (dead) throw new Error(dead);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return;
-      } finally {
-        await connection.close();
-      }
+      await pingTemporal(address, 1_000);
+      return;
     } catch (err) {
       lastError = (err as Error).message;
       await new Promise((r) => setTimeout(r, 250));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { connectClient } from '../shared/runtime/temporal-connection';
+import { createTemporalConnector } from '../shared/runtime/temporal-connection';
 import {
   ConfigError,
   EMBEDDED_DEFAULTS,
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     if (temporal && temporal.process.exitCode === null) temporal.process.kill('SIGTERM');
   });
   try {
-    const connection = await connectClient(config.temporal);
+    const connection = await createTemporalConnector(config.temporal).connect();
     const added = await ensureSearchAttributes(connection, config.temporal.namespace).finally(() =>
       connection.close(),
     );

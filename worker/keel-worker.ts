@@ -1,14 +1,18 @@
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
 import { createProviders } from '../activities/providers/create-providers';
 import { requireInputKeySecret, type KeelConfig } from '../shared/runtime/config';
 import { LastGoodAnswers } from '../shared/runtime/last-good';
 import type { Logger } from '../shared/runtime/logger';
 import { ProviderHealth } from '../shared/runtime/provider-health';
 import { ReviewQueue } from '../shared/runtime/review-queue';
+import type { TemporalConnector } from '../shared/runtime/temporal-connection';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { connectClient } from '../shared/runtime/temporal-connection';
-import { createKeelWorker } from './create-worker';
+
+/** The bundle entry (a folder: webpack resolves index.ts in source, index.js when built). */
+export const WORKFLOWS_PATH = path.join(__dirname, '../workflows');
 
 export interface KeelWorker {
   worker: Worker;
@@ -16,23 +20,34 @@ export interface KeelWorker {
   run(): Promise<void>;
 }
 
+export interface CreateKeelWorkerOptions {
+  config: KeelConfig;
+  logger: Logger;
+  /** Where connections, clients and the worker's converter and interceptors come from. */
+  temporal: TemporalConnector;
+  /** The worker's own connection, from `temporal.connectNative()`. */
+  connection: NativeConnection;
+  /** What activities use to reach Temporal (breakers, review queue, last good answers). */
+  client: Client;
+  /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled now. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
 /**
- * A worker wired to this deployment's providers and shared state: used by `npm run worker` and,
+ * The worker wired to this deployment's providers and shared state: used by `npm run worker` and,
  * with `KEEL_EMBEDDED_WORKER=true`, inside the API process (shared connection, eager starts).
- * `client` is what activities use to reach Temporal (breakers, review queue, last good answers).
  */
-export async function buildKeelWorker(
-  config: KeelConfig,
-  logger: Logger,
-  connection: NativeConnection,
-  client: Client,
-): Promise<KeelWorker> {
+export async function createKeelWorker(options: CreateKeelWorkerOptions): Promise<KeelWorker> {
+  const { config, logger, client } = options;
   const health = new ProviderHealth(client, config.taskQueue, logger, config.models.breaker);
-  const worker = await createKeelWorker({
-    connection,
-    namespace: config.temporal.namespace,
+  const worker = await Worker.create({
+    ...options.temporal.workerOptions(),
+    connection: options.connection,
     taskQueue: config.taskQueue,
-    activityDeps: {
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({
       logger,
       providers: createProviders(config),
       registry: config.models,
@@ -40,8 +55,11 @@ export async function buildKeelWorker(
       inputKeySecret: requireInputKeySecret(config),
       health,
       reviewQueue: new ReviewQueue(client, config.taskQueue, logger),
-    },
-    shutdownGraceMs: config.shutdownGraceMs,
+    }),
+    shutdownGraceTime: config.shutdownGraceMs,
+    // When a worker dies, its cached workflows move to another worker after this long instead of
+    // the default 10 s: tasks and the shared breakers (updates) recover quickly.
+    stickyQueueScheduleToStartTimeout: '2 seconds',
   });
   return {
     worker,
@@ -58,10 +76,13 @@ export async function buildKeelWorker(
  * would fail. Register them at boot (idempotent); where the operator API is not allowed (Temporal
  * Cloud API keys usually are not), say what to create by hand.
  */
-export async function registerSearchAttributes(config: KeelConfig, logger: Logger): Promise<void> {
-  const connection = await connectClient(config.temporal);
+export async function registerSearchAttributes(
+  temporal: TemporalConnector,
+  logger: Logger,
+): Promise<void> {
+  const connection = await temporal.connect();
   try {
-    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
+    const added = await ensureSearchAttributes(connection, temporal.settings.namespace);
     if (added.length) logger.info({ added }, 'registered search attributes');
   } catch (err) {
     logger.warn(

@@ -1,11 +1,12 @@
-import { Client } from '@temporalio/client';
 import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/runtime/config';
 import { exitWithParent } from '../shared/runtime/exit-with-parent';
 import { assertSupportedNode } from '../shared/runtime/node-version';
 import { createLogger } from '../shared/runtime/logger';
-import { installTemporalRuntime } from '../shared/runtime/temporal-logger';
-import { connectClient, connectWorker } from '../shared/runtime/temporal-connection';
-import { buildKeelWorker, registerSearchAttributes } from './keel-worker';
+import {
+  createTemporalConnector,
+  installTemporalRuntime,
+} from '../shared/runtime/temporal-connection';
+import { createKeelWorker, registerSearchAttributes } from './keel-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
 async function main(): Promise<void> {
@@ -19,16 +20,19 @@ async function main(): Promise<void> {
     level: config.logLevel,
     shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'],
   });
-  await registerSearchAttributes(config, logger);
-  const connection = await connectWorker(config.temporal);
+  const temporal = createTemporalConnector(config.temporal);
+  await registerSearchAttributes(temporal, logger);
+  const connection = await temporal.connectNative();
   // Activities talk to Temporal too (the shared breakers): a client connection of their own.
-  const clientConnection = await connectClient(config.temporal);
-  const activityClient = new Client({
-    connection: clientConnection,
-    namespace: config.temporal.namespace,
-  });
+  const activityClient = await temporal.openClient();
   try {
-    const keel = await buildKeelWorker(config, logger, connection, activityClient);
+    const keel = await createKeelWorker({
+      config,
+      logger,
+      temporal,
+      connection,
+      client: activityClient.client,
+    });
     exitWithParent(config.parentPid, () => keel.worker.shutdown());
     logger.info(
       {
@@ -41,7 +45,7 @@ async function main(): Promise<void> {
     await keel.run();
     logger.info('worker drained and stopped');
   } finally {
-    await clientConnection.close();
+    await activityClient.close();
     await connection.close();
   }
 }

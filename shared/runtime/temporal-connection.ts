@@ -1,7 +1,59 @@
 import { readFileSync } from 'node:fs';
-import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import {
+  Client,
+  Connection,
+  type ClientInterceptors,
+  type ConnectionOptions,
+} from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import {
+  NativeConnection,
+  Runtime,
+  type NativeConnectionOptions,
+  type WorkerInterceptors,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { TemporalSettings } from './config';
+import type { Logger } from './logger';
+import { sdkLogLevel, temporalLogger } from './temporal-logger';
+
+/**
+ * The one place Keel's product code reaches Temporal: it builds every `Connection` and
+ * `NativeConnection`, every `Client`, the worker's data converter and interceptors, and installs
+ * the process's `Runtime`. TLS and API keys come from `TemporalSettings`; what later work adds
+ * (an encrypting payload codec, OpenTelemetry tracing) goes into `TemporalHooks` here, and reaches
+ * the API's client, the worker's activity client and the worker alike.
+ */
+export interface TemporalHooks {
+  /**
+   * How payloads are converted and encoded, for clients and workers alike. The payload-codec work
+   * sets `payloadCodecs` here (an encrypting codec), so Temporal never stores inputs in clear.
+   * A worker needs the same converter as every client that starts its workflows.
+   * @default undefined (the SDK's default converter, no codec)
+   */
+  dataConverter?: DataConverter;
+  /**
+   * The tracing work adds OpenTelemetry interceptors here: `client` for starts, signals, updates
+   * and queries; `worker` for workflow (by module path) and activity execution.
+   * @default no interceptors
+   */
+  interceptors?: { client?: ClientInterceptors; worker?: WorkerInterceptors };
+}
+
+export interface TemporalConnector {
+  readonly settings: TemporalSettings;
+  readonly hooks: TemporalHooks;
+  /** A bare client connection, for the operator service (search attributes) and health checks. */
+  connect(): Promise<Connection>;
+  /** A client on its own connection; `close` closes that connection. */
+  openClient(): Promise<{ client: Client; close: () => Promise<void> }>;
+  /** A client on an existing connection (e.g. the worker's native one, for eager starts). */
+  clientOn(connection: Connection | NativeConnection): Client;
+  /** The worker's connection (Rust core). */
+  connectNative(): Promise<NativeConnection>;
+  /** What every worker of this process takes from here: namespace, converter, interceptors. */
+  workerOptions(): Pick<WorkerOptions, 'namespace' | 'dataConverter' | 'interceptors'>;
+}
 
 function tlsOptions(settings: TemporalSettings): ConnectionOptions['tls'] {
   const tls = settings.tls;
@@ -20,21 +72,82 @@ function tlsOptions(settings: TemporalSettings): ConnectionOptions['tls'] {
   };
 }
 
-/** Client connection (server, scripts, tests). */
-export async function connectClient(settings: TemporalSettings): Promise<Connection> {
-  return Connection.connect({
-    address: settings.address,
-    tls: tlsOptions(settings),
-    apiKey: settings.apiKey,
-  });
+/** Connections, clients and worker options for one deployment's Temporal, with `hooks` applied. */
+export function createTemporalConnector(
+  settings: TemporalSettings,
+  hooks: TemporalHooks = {},
+): TemporalConnector {
+  const connect = (): Promise<Connection> =>
+    Connection.connect({
+      address: settings.address,
+      tls: tlsOptions(settings),
+      apiKey: settings.apiKey,
+    });
+  const clientOn = (connection: Connection | NativeConnection): Client =>
+    new Client({
+      // A NativeConnection serves the client API too; sharing it is what eager start needs.
+      connection,
+      namespace: settings.namespace,
+      dataConverter: hooks.dataConverter,
+      interceptors: hooks.interceptors?.client,
+    });
+  return {
+    settings,
+    hooks,
+    connect,
+    clientOn,
+    async openClient() {
+      const connection = await connect();
+      return { client: clientOn(connection), close: () => connection.close() };
+    },
+    connectNative() {
+      const options: NativeConnectionOptions = {
+        address: settings.address,
+        tls: tlsOptions(settings),
+        apiKey: settings.apiKey,
+      };
+      return NativeConnection.connect(options);
+    },
+    workerOptions() {
+      return {
+        namespace: settings.namespace,
+        ...(hooks.dataConverter ? { dataConverter: hooks.dataConverter } : {}),
+        ...(hooks.interceptors?.worker ? { interceptors: hooks.interceptors.worker } : {}),
+      };
+    },
+  };
 }
 
-/** Worker connection (Rust core). */
-export async function connectWorker(settings: TemporalSettings): Promise<NativeConnection> {
-  const options: NativeConnectionOptions = {
-    address: settings.address,
-    tls: tlsOptions(settings),
-    apiKey: settings.apiKey,
-  };
-  return NativeConnection.connect(options);
+/**
+ * One readiness probe of a plain (no TLS, no key) frontend such as the local dev server: connects,
+ * asks for its system info, closes. Throws when nothing answers within `connectTimeoutMs`.
+ */
+export async function pingTemporal(address: string, connectTimeoutMs: number): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: connectTimeoutMs });
+  try {
+    await connection.workflowService.getSystemInfo({});
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * Installs this process's Temporal runtime with every SDK log (the TypeScript side and Core's
+ * native logs, forwarded) going through `logger`. Once per process, before the first
+ * `NativeConnection` or `Worker`; a client-only process (the API without an embedded worker)
+ * needs none.
+ */
+export function installTemporalRuntime(options: {
+  logger: Logger;
+  /** Keel's log level (`LOG_LEVEL`). */
+  level: string;
+  /** Signals on which the SDK shuts its workers down. `[]` when the process handles them. */
+  shutdownSignals?: NodeJS.Signals[];
+}): void {
+  const level = sdkLogLevel(options.level);
+  Runtime.install({
+    logger: temporalLogger(options.logger, level),
+    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
+    ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
+  });
 }

@@ -1,9 +1,4 @@
-import {
-  Runtime,
-  type LogLevel,
-  type LogMetadata,
-  type Logger as SdkLogger,
-} from '@temporalio/worker';
+import type { LogLevel, LogMetadata, Logger as SdkLogger } from '@temporalio/worker';
 import type { Logger } from './logger';
 
 const SDK_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -40,24 +35,4 @@ export function temporalLogger(logger: Logger, minLevel: LogLevel = 'TRACE'): Sd
 /** The SDK's threshold for a Keel log level: WARN, or DEBUG when Keel itself logs at debug. */
 export function sdkLogLevel(keelLevel: string): LogLevel {
   return keelLevel === 'debug' || keelLevel === 'trace' ? 'DEBUG' : 'WARN';
-}
-
-/**
- * Installs this process's Temporal runtime with every SDK log (the TypeScript side and Core's
- * native logs, forwarded) going through `logger`. Once per process, before the first
- * `NativeConnection` or `Worker`.
- */
-export function installTemporalRuntime(options: {
-  logger: Logger;
-  /** Keel's log level (`LOG_LEVEL`). */
-  level: string;
-  /** Signals on which the SDK shuts its workers down. `[]` when the process handles them. */
-  shutdownSignals?: NodeJS.Signals[];
-}): void {
-  const level = sdkLogLevel(options.level);
-  Runtime.install({
-    logger: temporalLogger(options.logger, level),
-    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
-    ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
-  });
 }

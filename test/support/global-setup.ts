@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
-import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { WORKFLOWS_PATH } from '../../worker/keel-worker';
 import { freePort } from './free-port';
 
 declare module 'vitest' {

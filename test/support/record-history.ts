@@ -16,9 +16,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection } from '@temporalio/worker';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import {
   SearchAttr,
@@ -33,11 +32,14 @@ import {
 } from '../../shared/contracts/review-messages';
 import { loadConfig } from '../../shared/runtime/config';
 import { createLogger } from '../../shared/runtime/logger';
-import { installTemporalRuntime } from '../../shared/runtime/temporal-logger';
+import {
+  createTemporalConnector,
+  installTemporalRuntime,
+} from '../../shared/runtime/temporal-connection';
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
-import { buildKeelWorker } from '../../worker/keel-worker';
+import { createKeelWorker } from '../../worker/keel-worker';
 import type { runTask } from '../../workflows';
 import { startMockUpstream } from '../mock-upstream';
 import { freePort } from './free-port';
@@ -278,14 +280,22 @@ async function main(): Promise<void> {
     KEEL_DATA_DIR: dataDir,
     KEEL_INPUT_KEY_SECRET: 'fixture-input-key-secret-not-real',
   });
-  const connection = await Connection.connect({ address });
-  const nativeConnection = await NativeConnection.connect({ address });
-  const client = new Client({ connection });
+  // The product's own connector and worker: the histories are what a deployed worker writes.
+  const temporal = createTemporalConnector(config.temporal);
+  const connection = await temporal.connect();
+  const nativeConnection = await temporal.connectNative();
+  const client = temporal.clientOn(connection);
   mkdirSync(values.out, { recursive: true });
   try {
     await ensureSearchAttributes(connection, 'default');
     const logger = createLogger({ name: 'record', level: 'warn' });
-    const keel = await buildKeelWorker(config, logger, nativeConnection, client);
+    const keel = await createKeelWorker({
+      config,
+      logger,
+      temporal,
+      connection: nativeConnection,
+      client,
+    });
     const running = keel.run();
     try {
       await record({

@@ -12,7 +12,7 @@ function withOverrides(
 }
 import type { ModelProvider } from '../../activities/providers/model-provider';
 import { createLogger } from '../../shared/runtime/logger';
-import { installTemporalRuntime } from '../../shared/runtime/temporal-logger';
+import { installTemporalRuntime } from '../../shared/runtime/temporal-connection';
 import type { RunTaskRequest } from '../../shared/contracts/job';
 import { SearchAttr } from '../../shared/messages';
 import type { runTask } from '../../workflows';
