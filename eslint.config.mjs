@@ -76,8 +76,8 @@ export default tseslint.config(
           patterns: [
             { group: ['@nestjs/*'], message: 'Workflow-safe code cannot import NestJS.' },
             {
-              group: ['**/shared/runtime/**', '**/runtime/*'],
-              message: 'shared/runtime is Node-only.',
+              group: ['**/shared/platform/**', '**/platform/*'],
+              message: 'shared/platform is Node-only.',
             },
             {
               group: ['**/activities', '**/activities/**', '**/worker/**', '**/server/**'],

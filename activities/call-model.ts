@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, PROVIDER_FAULTS } from '../shared/errors';
-import type { ProviderHealth } from '../shared/runtime/provider-health';
-import { findModel, type KeelFileConfig } from '../shared/runtime/model-registry';
+import type { ProviderHealth } from '../shared/platform/provider-health';
+import { findModel, type KeelFileConfig } from '../shared/platform/model-registry';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
 import type { ModelProvider, ModelUsage } from './providers/model-provider';

@@ -2,11 +2,11 @@ import {
   DEFAULT_FILE_CONFIG,
   parseFileConfig,
   type KeelFileConfig,
-} from '../shared/runtime/model-registry';
-import type { Logger } from '../shared/runtime/logger';
-import type { ProviderHealth } from '../shared/runtime/provider-health';
-import type { LastGoodAnswers } from '../shared/runtime/last-good';
-import type { ReviewQueue } from '../shared/runtime/review-queue';
+} from '../shared/platform/model-registry';
+import type { Logger } from '../shared/platform/logger';
+import type { ProviderHealth } from '../shared/platform/provider-health';
+import type { LastGoodAnswers } from '../shared/platform/last-good';
+import type { ReviewQueue } from '../shared/platform/review-queue';
 import { createCallModelActivity } from './call-model';
 import { createPipelineActivities } from './pipeline-activities';
 import { createReviewActivities } from './review-activities';
@@ -57,4 +57,4 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { TaskPlan, ValidationResult } from './pipeline-activities';
 export type { InputScreening } from './screen-input';
 export type { CallModelArgs, CallModelResult } from './call-model';
-export type { LastGoodAnswer } from '../shared/runtime/last-good';
+export type { LastGoodAnswer } from '../shared/platform/last-good';

@@ -7,7 +7,7 @@ import { detectPii, maskPii } from '../shared/guards/pii';
 import { transformStrings } from '../shared/guards/json-strings';
 import type { ReviewAudit } from '../shared/contracts/job';
 import type { ReviewQueueEvent } from '../shared/contracts/review-messages';
-import type { ReviewQueue } from '../shared/runtime/review-queue';
+import type { ReviewQueue } from '../shared/platform/review-queue';
 
 /** Longest string of the input a reviewer sees, in characters. */
 const EXCERPT_CHARS = 2_000;

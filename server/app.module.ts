@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { Client } from '@temporalio/client';
-import type { KeelConfig } from '../shared/runtime/config';
-import type { Logger } from '../shared/runtime/logger';
+import type { KeelConfig } from '../shared/platform/config';
+import type { Logger } from '../shared/platform/logger';
 import { ApiKeyGuard } from './auth.guard';
 import { DocsController } from './docs.controller';
 import { HealthController } from './health.controller';
@@ -18,7 +18,7 @@ import { ProvidersController } from './providers.controller';
 import { ReviewsController } from './reviews.controller';
 import { ReviewPageController } from './review-page.controller';
 import { ReviewsService } from './reviews.service';
-import type { ProviderHealth } from '../shared/runtime/provider-health';
+import type { ProviderHealth } from '../shared/platform/provider-health';
 
 export interface AppDeps {
   config: KeelConfig;

@@ -6,7 +6,7 @@ import {
   PROBLEMS,
   type ProblemSlug,
 } from '../shared/contracts/problems';
-import { loadConfig } from '../shared/runtime/config';
+import { loadConfig } from '../shared/platform/config';
 import { buildOpenApi, OPERATION_PROBLEMS } from './openapi';
 
 /** The committed contract files, relative to the repository root; `npm run openapi` writes them. */

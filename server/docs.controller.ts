@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
-import type { KeelConfig } from '../shared/runtime/config';
+import type { KeelConfig } from '../shared/platform/config';
 import { Public } from './auth.guard';
 import { buildOpenApi } from './openapi';
 import { CONFIG } from './tokens';

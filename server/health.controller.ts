@@ -2,7 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { LivenessBody, ReadinessBody } from '../shared/contracts/http';
-import type { KeelConfig } from '../shared/runtime/config';
+import type { KeelConfig } from '../shared/platform/config';
 import { Public } from './auth.guard';
 import { ProblemError } from './problem';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';

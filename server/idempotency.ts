@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalHash } from '../shared/runtime/canonical-hash';
+import { canonicalHash } from '../shared/platform/canonical-hash';
 import { invalidRequest } from './problem';
 
 /** Visible ASCII, 1–255 characters (Stripe's and the IETF draft's practical limit). */

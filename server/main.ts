@@ -4,16 +4,16 @@ import {
   loadConfig,
   requireInputKeySecret,
   type KeelConfig,
-} from '../shared/runtime/config';
-import { resolveDemoApiKey } from '../shared/runtime/demo-key';
-import { exitWithParent } from '../shared/runtime/exit-with-parent';
-import { createLogger, type Logger } from '../shared/runtime/logger';
-import { assertSupportedNode } from '../shared/runtime/node-version';
+} from '../shared/platform/config';
+import { resolveDemoApiKey } from '../shared/platform/demo-key';
+import { exitWithParent } from '../shared/platform/exit-with-parent';
+import { createLogger, type Logger } from '../shared/platform/logger';
+import { assertSupportedNode } from '../shared/platform/node-version';
 import {
   createTemporalConnector,
   installTemporalRuntime,
-} from '../shared/runtime/temporal-connection';
-import { ProviderHealth } from '../shared/runtime/provider-health';
+} from '../shared/platform/temporal-connection';
+import { ProviderHealth } from '../shared/platform/provider-health';
 import { createKeelWorker, registerSearchAttributes } from '../worker/keel-worker';
 import { createApp } from './create-app';
 import { TenantDirectory } from './tenants';

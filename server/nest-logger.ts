@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from '../shared/runtime/logger';
+import type { Logger } from '../shared/platform/logger';
 
 /**
  * NestJS's own messages (bootstrap errors, an exception thrown outside a request) through Keel's

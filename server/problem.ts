@@ -7,7 +7,7 @@ import {
   type ProblemSlug,
 } from '../shared/contracts/problems';
 import type { FieldError } from '../shared/errors';
-import type { Logger } from '../shared/runtime/logger';
+import type { Logger } from '../shared/platform/logger';
 
 export { PROBLEM_BASE };
 

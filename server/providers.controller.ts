@@ -2,11 +2,11 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { adaptiveTimeoutMs } from '../shared/breaker';
 import type { ProvidersBody } from '../shared/contracts/http';
 import type { ProviderHealthView } from '../shared/messages';
-import type { KeelConfig } from '../shared/runtime/config';
-import type { ProviderHealth } from '../shared/runtime/provider-health';
+import type { KeelConfig } from '../shared/platform/config';
+import type { ProviderHealth } from '../shared/platform/provider-health';
 import { TASKS, callTimeoutBoundsMs } from '../shared/tasks';
-import { enabledProviderNames } from '../shared/runtime/provider-settings';
-import { isInProcess } from '../shared/runtime/model-registry';
+import { enabledProviderNames } from '../shared/platform/provider-settings';
+import { isInProcess } from '../shared/platform/model-registry';
 import { CONFIG, PROVIDER_HEALTH } from './tokens';
 
 /** Nominal prompt size for the timeouts shown here (the real ones scale with each prompt). */

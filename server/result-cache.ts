@@ -1,5 +1,5 @@
 import type { ResultMeta } from '../shared/contracts/job';
-import { canonicalHash } from '../shared/runtime/canonical-hash';
+import { canonicalHash } from '../shared/platform/canonical-hash';
 
 /** Longest `options.cacheTtlMs` a caller may ask for (one day). */
 export const MAX_CACHE_TTL_MS = 86_400_000;

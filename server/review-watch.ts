@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { JobStatus } from '../shared/contracts/job';
-import type { Logger } from '../shared/runtime/logger';
+import type { Logger } from '../shared/platform/logger';
 
 export interface ReviewWatchOptions {
   /**

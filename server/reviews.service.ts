@@ -24,7 +24,7 @@ import { invalidRequest, ProblemError, type Problem } from './problem';
 import { statusOf } from './job-status';
 import type { Tenant } from './tenants';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
-import type { KeelConfig } from '../shared/runtime/config';
+import type { KeelConfig } from '../shared/platform/config';
 
 /** Most items one `GET /v1/reviews` returns. */
 export const MAX_REVIEWS_PER_PAGE = 1_000;

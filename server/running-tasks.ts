@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { Logger } from '../shared/runtime/logger';
+import type { Logger } from '../shared/platform/logger';
 
 export interface RunningTasksOptions {
   /** KEEL_MAX_INFLIGHT_TASKS; 0 = no limit (nothing is listed or tracked). */

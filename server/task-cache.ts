@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ResultPath, type RunTaskRequest, type RunTaskResult } from '../shared/contracts/job';
-import type { KeelConfig } from '../shared/runtime/config';
+import type { KeelConfig } from '../shared/platform/config';
 import type { AnyTaskDefinition } from '../shared/tasks';
 import { ResultCache, type CacheHit } from './result-cache';
 import { CONFIG } from './tokens';

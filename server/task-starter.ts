@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import { JobStatus, type RunTaskRequest } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/messages';
-import type { KeelConfig } from '../shared/runtime/config';
+import type { KeelConfig } from '../shared/platform/config';
 import type { runTask } from '../workflows';
 import { requestFingerprint, sameRequest } from './idempotency';
 import { ProblemError } from './problem';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { pingTemporal } from '../shared/runtime/temporal-connection';
+import { pingTemporal } from '../shared/platform/temporal-connection';
 
 export interface DevServerOptions {
   cliPath: string;

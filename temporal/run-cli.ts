@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { ConfigError, loadConfig } from '../shared/runtime/config';
+import { ConfigError, loadConfig } from '../shared/platform/config';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
 
 /**

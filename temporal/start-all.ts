@@ -1,15 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { createTemporalConnector } from '../shared/runtime/temporal-connection';
+import { createTemporalConnector } from '../shared/platform/temporal-connection';
 import {
   ConfigError,
   EMBEDDED_DEFAULTS,
   loadConfig,
   type KeelConfig,
-} from '../shared/runtime/config';
-import { resolveDemoApiKey } from '../shared/runtime/demo-key';
-import { assertSupportedNode } from '../shared/runtime/node-version';
-import { resolveSecret } from '../shared/runtime/secret-file';
+} from '../shared/platform/config';
+import { resolveDemoApiKey } from '../shared/platform/demo-key';
+import { assertSupportedNode } from '../shared/platform/node-version';
+import { resolveSecret } from '../shared/platform/secret-file';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
 import { startDevServer, stopProcess, waitForTemporal, type DevServer } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';

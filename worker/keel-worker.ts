@@ -3,12 +3,12 @@ import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createProviders } from '../activities/providers/create-providers';
-import { requireInputKeySecret, type KeelConfig } from '../shared/runtime/config';
-import { LastGoodAnswers } from '../shared/runtime/last-good';
-import type { Logger } from '../shared/runtime/logger';
-import { ProviderHealth } from '../shared/runtime/provider-health';
-import { ReviewQueue } from '../shared/runtime/review-queue';
-import type { TemporalConnector } from '../shared/runtime/temporal-connection';
+import { requireInputKeySecret, type KeelConfig } from '../shared/platform/config';
+import { LastGoodAnswers } from '../shared/platform/last-good';
+import type { Logger } from '../shared/platform/logger';
+import { ProviderHealth } from '../shared/platform/provider-health';
+import { ReviewQueue } from '../shared/platform/review-queue';
+import type { TemporalConnector } from '../shared/platform/temporal-connection';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 
 /** The bundle entry (a folder: webpack resolves index.ts in source, index.js when built). */

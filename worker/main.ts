@@ -1,11 +1,11 @@
-import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/runtime/config';
-import { exitWithParent } from '../shared/runtime/exit-with-parent';
-import { assertSupportedNode } from '../shared/runtime/node-version';
-import { createLogger } from '../shared/runtime/logger';
+import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/platform/config';
+import { exitWithParent } from '../shared/platform/exit-with-parent';
+import { assertSupportedNode } from '../shared/platform/node-version';
+import { createLogger } from '../shared/platform/logger';
 import {
   createTemporalConnector,
   installTemporalRuntime,
-} from '../shared/runtime/temporal-connection';
+} from '../shared/platform/temporal-connection';
 import { createKeelWorker, registerSearchAttributes } from './keel-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */

@@ -1,4 +1,4 @@
-import { BUILT_IN_PROVIDER } from '../../shared/runtime/model-registry';
+import { BUILT_IN_PROVIDER } from '../../shared/platform/model-registry';
 import { findTask } from '../../shared/tasks';
 import {
   streamNotSupported,

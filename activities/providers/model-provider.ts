@@ -1,4 +1,4 @@
-import type { ModelEntry, ProviderType } from '../../shared/runtime/model-registry';
+import type { ModelEntry, ProviderType } from '../../shared/platform/model-registry';
 
 /**
  * The one model interface, in the shape of the Vercel AI SDK's language model: a request is

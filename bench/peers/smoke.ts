@@ -35,7 +35,7 @@ const TIMED_REQUESTS = 200;
 const WARMUP = 20;
 /** Well above the worst route (two 2 s timeouts, backoff, then the fallback). */
 const CLIENT_TIMEOUT_MS = 30_000;
-/** Keel's default for a model without an explicit limit (shared/runtime/model-registry.ts). */
+/** Keel's default for a model without an explicit limit (shared/platform/model-registry.ts). */
 const MAX_OUTPUT_TOKENS = 4_096;
 
 const TICKETS = [

@@ -17,7 +17,7 @@ export interface AdmissionFacts {
   request: AdmissionRequest;
   /** The task registry (`findTask` in production). */
   findTask: (name: string) => AnyTaskDefinition | undefined;
-  /** The model registry as configured (`shared/runtime/model-registry`), as lookups. */
+  /** The model registry as configured (`shared/platform/model-registry`), as lookups. */
   registry: AdmissionRegistry;
   /** Provider slugs this worker can call (`local` always among them). */
   enabledProviders: ReadonlySet<string>;

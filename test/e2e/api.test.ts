@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACT_FILES } from '../../server/contract-files';
-import { loadConfig } from '../../shared/runtime/config';
+import { loadConfig } from '../../shared/platform/config';
 import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/processes';
 

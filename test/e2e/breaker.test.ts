@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_HEALTH_OPTIONS } from '../../shared/runtime/provider-health';
+import { DEFAULT_HEALTH_OPTIONS } from '../../shared/platform/provider-health';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitForWorkerPolling, workerIdentity } from '../support/pollers';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';

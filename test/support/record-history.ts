@@ -30,12 +30,12 @@ import {
   reviewDecisionUpdate,
   reviewQueueWorkflowId,
 } from '../../shared/contracts/review-messages';
-import { loadConfig } from '../../shared/runtime/config';
-import { createLogger } from '../../shared/runtime/logger';
+import { loadConfig } from '../../shared/platform/config';
+import { createLogger } from '../../shared/platform/logger';
 import {
   createTemporalConnector,
   installTemporalRuntime,
-} from '../../shared/runtime/temporal-connection';
+} from '../../shared/platform/temporal-connection';
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';

@@ -11,8 +11,8 @@ function withOverrides(
   return { ...real, ...overrides?.(real) };
 }
 import type { ModelProvider } from '../../activities/providers/model-provider';
-import { createLogger } from '../../shared/runtime/logger';
-import { installTemporalRuntime } from '../../shared/runtime/temporal-connection';
+import { createLogger } from '../../shared/platform/logger';
+import { installTemporalRuntime } from '../../shared/platform/temporal-connection';
 import type { RunTaskRequest } from '../../shared/contracts/job';
 import { SearchAttr } from '../../shared/messages';
 import type { runTask } from '../../workflows';

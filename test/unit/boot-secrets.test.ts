@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../activities';
-import { createLogger } from '../../shared/runtime/logger';
+import { createLogger } from '../../shared/platform/logger';
 import { DEMO_TENANT, TenantDirectory } from '../../server/tenants';
 
 const logger = createLogger({ name: 'test', level: 'silent' });

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../shared/canonical-json';
-import { canonicalHash } from '../../shared/runtime/canonical-hash';
+import { canonicalHash } from '../../shared/platform/canonical-hash';
 import { requestFingerprint, sameRequest } from '../../server/idempotency';
 import { ResultCache } from '../../server/result-cache';
 import { inputKeyOf } from '../../activities/pipeline-activities';

@@ -4,7 +4,7 @@ import {
   EMBEDDED_DEFAULTS,
   loadConfig,
   requireInputKeySecret,
-} from '../../shared/runtime/config';
+} from '../../shared/platform/config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded dev server and documented limits', () => {

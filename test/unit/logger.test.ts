@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/runtime/logger';
+import { createLogger } from '../../shared/platform/logger';
 
 function capture(): { lines: Array<Record<string, unknown>>; write: (s: string) => void } {
   const lines: Array<Record<string, unknown>> = [];

@@ -4,7 +4,7 @@ import {
   isInProcess,
   parseFileConfig,
   providerTypeOf,
-} from '../../shared/runtime/model-registry';
+} from '../../shared/platform/model-registry';
 
 const PRICE = { input: 0, output: 0 };
 

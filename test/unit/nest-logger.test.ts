@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nestLogger } from '../../server/nest-logger';
-import { createLogger } from '../../shared/runtime/logger';
+import { createLogger } from '../../shared/platform/logger';
 
 function capture(): { lines: Array<Record<string, any>>; nest: ReturnType<typeof nestLogger> } {
   const lines: Array<Record<string, any>> = [];

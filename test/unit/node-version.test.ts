@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REQUIRED_NODE, unsupportedNodeReason } from '../../shared/runtime/node-version';
+import { REQUIRED_NODE, unsupportedNodeReason } from '../../shared/platform/node-version';
 
 const ROOT = path.resolve(__dirname, '../..');
 const readJson = (file: string): Record<string, unknown> =>

@@ -1,7 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { ProblemError, ProblemFilter } from '../../server/problem';
-import { createLogger } from '../../shared/runtime/logger';
+import { createLogger } from '../../shared/platform/logger';
 
 /** The filter as Nest calls it, with a request and a response that record what they were given. */
 function handle(exception: unknown): { lines: Array<Record<string, any>>; status?: number } {

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { ProviderHealth } from '../../shared/runtime/provider-health';
-import type { Logger } from '../../shared/runtime/logger';
+import { ProviderHealth } from '../../shared/platform/provider-health';
+import type { Logger } from '../../shared/platform/logger';
 
 /** The batching and read reuse of the breaker client, with a recording stand-in for the client. */
 function recorder() {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { createTemporalConnector } from '../../shared/runtime/temporal-connection';
+import { createTemporalConnector } from '../../shared/platform/temporal-connection';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PRODUCT = ['workflows', 'activities', 'worker', 'server', 'shared', 'temporal'];
@@ -29,7 +29,7 @@ describe('the Temporal connection factory', () => {
     const offenders = PRODUCT.flatMap(sources).filter((file) =>
       pattern.test(readFileSync(path.join(ROOT, file), 'utf8')),
     );
-    expect(offenders).toEqual([path.join('shared', 'runtime', 'temporal-connection.ts')]);
+    expect(offenders).toEqual([path.join('shared', 'platform', 'temporal-connection.ts')]);
   });
 
   it('without hooks: the namespace only, the SDK default converter and no interceptors', async () => {

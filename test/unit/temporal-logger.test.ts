@@ -1,7 +1,7 @@
 import { LogTimestamp } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/runtime/logger';
-import { sdkLogLevel, temporalLogger } from '../../shared/runtime/temporal-logger';
+import { createLogger } from '../../shared/platform/logger';
+import { sdkLogLevel, temporalLogger } from '../../shared/platform/temporal-logger';
 
 function capture(): { raw: string[]; write: (s: string) => void } {
   const raw: string[] = [];

@@ -5,8 +5,8 @@ import { createActivities, type CallModelResult, type ValidationResult } from '.
 import { createAnthropicProvider } from '../../activities/providers/anthropic-provider';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import { createOpenAIProvider } from '../../activities/providers/openai-provider';
-import { parseFileConfig } from '../../shared/runtime/model-registry';
-import { createLogger } from '../../shared/runtime/logger';
+import { parseFileConfig } from '../../shared/platform/model-registry';
+import { createLogger } from '../../shared/platform/logger';
 import { BUILT_IN_POLICY } from '../../shared/policy/resolve-policy';
 import type { ValidationLayer } from '../../shared/contracts/job';
 import { INJECTED, SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';

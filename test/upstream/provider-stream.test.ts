@@ -18,7 +18,7 @@ import {
   DEFAULT_FILE_CONFIG,
   findModel,
   parseFileConfig,
-} from '../../shared/runtime/model-registry';
+} from '../../shared/platform/model-registry';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { rejection, TICKET } from './helpers';

@@ -16,7 +16,7 @@ import {
 import type { Activities } from '../../activities';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import { streamNotSupported, type ModelProvider } from '../../activities/providers/model-provider';
-import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
 

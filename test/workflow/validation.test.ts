@@ -10,7 +10,7 @@ import {
 } from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr } from '../../shared/messages';
-import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/runtime/model-registry';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
 
 /**
