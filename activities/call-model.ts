@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, PROVIDER_FAULTS } from '../shared/errors';
+import { FailureType, PROVIDER_FAULTS } from '../shared/contracts/errors';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import { findModel, type KeelFileConfig } from '../shared/platform/model-registry';
 import { costUsd } from './cost';

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { countTokens } from 'gpt-tokenizer';
-import { canonicalJson } from '../shared/canonical-json';
-import { FailureType } from '../shared/errors';
+import { canonicalJson } from '../shared/contracts/canonical-json';
+import { FailureType } from '../shared/contracts/errors';
 import type { ResultMeta, RunTaskRequest } from '../shared/contracts/job';
 import type { PlannedCandidate } from '../shared/policy/routing';
-import { adaptiveTimeoutMs } from '../shared/breaker';
+import { adaptiveTimeoutMs } from '../shared/policy/breaker';
 import { findModel, isInProcess, type KeelFileConfig } from '../shared/platform/model-registry';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../shared/platform/last-good';

@@ -6,7 +6,7 @@ import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
 import { detectPii, maskPii } from '../shared/guards/pii';
 import { transformStrings } from '../shared/guards/json-strings';
 import type { ReviewAudit } from '../shared/contracts/job';
-import type { ReviewQueueEvent } from '../shared/contracts/review-messages';
+import type { ReviewQueueEvent } from '../shared/contracts/messages';
 import type { ReviewQueue } from '../shared/platform/review-queue';
 
 /** Longest string of the input a reviewer sees, in characters. */

@@ -3,7 +3,7 @@
  * refused), prompt injection and toxicity (flagged or refused), per the resolved policy. Pure.
  * What it found is reported by type and count only; values never leave the workflow.
  */
-import type { FieldError } from '../shared/errors';
+import type { FieldError } from '../shared/contracts/errors';
 import type { ModerationMeta } from '../shared/contracts/job';
 import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
 import { detectPii } from '../shared/guards/pii';

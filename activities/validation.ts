@@ -10,8 +10,8 @@ import {
   type Violation,
 } from '../shared/tasks';
 import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../shared/contracts/job';
-import { toFieldErrors } from '../shared/errors';
-import { parseModelJson } from '../shared/parse-model-json';
+import { toFieldErrors } from '../shared/contracts/errors';
+import { parseModelJson } from '../shared/guards/parse-model-json';
 import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
 import { detectPii, maskPii } from '../shared/guards/pii';
 import { piiFingerprint } from './pii-fingerprint';

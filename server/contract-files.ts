@@ -103,7 +103,7 @@ ${problemRows.join('\n')}
 
 ## Failures
 
-A task's failure (\`ApplicationFailure.type\`, see \`shared/errors.ts\`) becomes this problem when it
+A task's failure (\`ApplicationFailure.type\`, see \`shared/contracts/errors.ts\`) becomes this problem when it
 reaches a caller, as a failed job (\`POST /v1/tasks/{task}\`, \`GET /v1/jobs/{id}\`'s \`error\`) or a
 refused review decision. Vendor call failures are retried and fall back inside the task; the caller
 sees them only as \`all-candidates-failed\` (or \`task-failed\` if one still ends the task). A task

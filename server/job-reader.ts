@@ -5,7 +5,7 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { JobStatus, type JobStep, type RunTaskResult } from '../shared/contracts/job';
-import { SearchAttr, getJobStateQuery } from '../shared/messages';
+import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
 import { problemForFailure, statusOf } from './job-status';
 import { ProblemError, type Problem } from './problem';
 import type { Tenant } from './tenants';

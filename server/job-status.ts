@@ -6,9 +6,9 @@ import {
   TimeoutFailure,
 } from '@temporalio/common';
 import { PROBLEMS, problemSlugForFailure } from '../shared/contracts/problems';
-import { FailureType } from '../shared/errors';
+import { FailureType } from '../shared/contracts/errors';
 import { JobStatus } from '../shared/contracts/job';
-import { SearchAttr } from '../shared/messages';
+import { SearchAttr } from '../shared/contracts/messages';
 import { ProblemError, type Problem } from './problem';
 
 /** Maps a failed workflow to the caller's problem. Messages are Keel's own, never model text. */

@@ -6,7 +6,7 @@ import {
   PROBLEMS,
   type ProblemSlug,
 } from '../shared/contracts/problems';
-import type { FieldError } from '../shared/errors';
+import type { FieldError } from '../shared/contracts/errors';
 import type { Logger } from '../shared/platform/logger';
 
 export { PROBLEM_BASE };

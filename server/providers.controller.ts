@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { adaptiveTimeoutMs } from '../shared/breaker';
+import { adaptiveTimeoutMs } from '../shared/policy/breaker';
 import type { ProvidersBody } from '../shared/contracts/http';
-import type { ProviderHealthView } from '../shared/messages';
+import type { ProviderHealthView } from '../shared/contracts/messages';
 import type { KeelConfig } from '../shared/platform/config';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import { TASKS, callTimeoutBoundsMs } from '../shared/tasks';

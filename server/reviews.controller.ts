@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { z } from 'zod';
-import { toFieldErrors } from '../shared/errors';
+import { toFieldErrors } from '../shared/contracts/errors';
 import type {
   ReviewDecisionResultBody,
   ReviewItemBody,

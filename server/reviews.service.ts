@@ -6,11 +6,10 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, toFieldErrors } from '../shared/errors';
+import { FailureType, toFieldErrors } from '../shared/contracts/errors';
 import { JobStatus, type ReviewAudit } from '../shared/contracts/job';
-import { SearchAttr } from '../shared/messages';
-import { ReviewDecisionBody } from '../shared/contracts/review';
 import {
+  SearchAttr,
   getReviewQuery,
   listReviewsQuery,
   reviewQueueWorkflowId,
@@ -18,7 +17,8 @@ import {
   reviewDecisionUpdate,
   type ReviewItem,
   type ReviewSummary,
-} from '../shared/contracts/review-messages';
+} from '../shared/contracts/messages';
+import { ReviewDecisionBody } from '../shared/contracts/review';
 import { findTask } from '../shared/tasks';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import { statusOf } from './job-status';

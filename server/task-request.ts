@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TaskOptions, type RunTaskRequest } from '../shared/contracts/job';
-import { toFieldErrors } from '../shared/errors';
+import { toFieldErrors } from '../shared/contracts/errors';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
 import { invalidRequest, ProblemError } from './problem';
 import type { Tenant } from './tenants';

@@ -5,7 +5,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { JobStatus, type RunTaskRequest } from '../shared/contracts/job';
-import { SearchAttr } from '../shared/messages';
+import { SearchAttr } from '../shared/contracts/messages';
 import type { KeelConfig } from '../shared/platform/config';
 import type { runTask } from '../workflows';
 import { requestFingerprint, sameRequest } from './idempotency';

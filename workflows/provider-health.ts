@@ -5,13 +5,13 @@ import {
   setHandler,
   upsertMemo,
 } from '@temporalio/workflow';
-import { acquire, initialBreaker, recordOutcome, windowStats } from '../shared/breaker';
+import { acquire, initialBreaker, recordOutcome, windowStats } from '../shared/policy/breaker';
 import {
   acquirePermitUpdate,
   reportOutcomesSignal,
   type ProviderHealthArgs,
   type PublishedHealth,
-} from '../shared/messages';
+} from '../shared/contracts/messages';
 
 /** Events before continuing as new: keeps the history small however long it lives. */
 const EVENTS_PER_RUN = 500;

@@ -3,7 +3,7 @@ import {
   listReviewsQuery,
   reviewQueueSignal,
   type ReviewQueueArgs,
-} from '../shared/contracts/review-messages';
+} from '../shared/contracts/messages';
 
 /** Events before continuing as new: keeps the history small however long the queue lives. */
 const EVENTS_PER_RUN = 2_000;

@@ -10,16 +10,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, TaskPlan, ValidationResult } from '../activities';
-import { FailureType } from '../shared/errors';
+import { FailureType } from '../shared/contracts/errors';
 import type { JobState, JobStep, ReviewAudit, RunTaskRequest } from '../shared/contracts/job';
-import { SearchAttr } from '../shared/messages';
 import {
+  SearchAttr,
   getReviewQuery,
   reviewDecisionUpdate,
   type ReviewDecision,
   type ReviewItem,
   type ReviewSummary,
-} from '../shared/contracts/review-messages';
+} from '../shared/contracts/messages';
 
 const { prepareReview, auditReview, publishReview } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',

@@ -21,7 +21,7 @@ import type {
   ValidationResult,
 } from '../activities';
 import type { PlannedCandidate } from '../shared/policy/routing';
-import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/errors';
+import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/contracts/errors';
 import type {
   Issue,
   JobState,
@@ -33,7 +33,7 @@ import type {
   RunTaskRequest,
   RunTaskResult,
 } from '../shared/contracts/job';
-import { SearchAttr, getJobStateQuery } from '../shared/messages';
+import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
 import { attemptsOf, billedUsageOf, describeFailure, providerMsOf } from './failure-info';
 import { awaitReview } from './review';
 import type { ReviewAudit } from '../shared/contracts/job';

@@ -1,4 +1,4 @@
-import { FailureType } from '../errors';
+import { FailureType } from './errors';
 
 /** Every problem's `type` is this base plus its slug (RFC 9457 problem details). */
 export const PROBLEM_BASE = 'https://keel.dev/problems/';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../canonical-json';
+import { canonicalJson } from '../contracts/canonical-json';
 
 /**
  * SHA-256 (hex) of a value's canonical JSON: equal as JSON, equal hash, whatever the key order.

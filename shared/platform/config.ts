@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from '../messages';
+import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
 import { loadFileConfig, type KeelFileConfig } from './model-registry';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_BREAKER } from '../breaker';
+import { DEFAULT_BREAKER } from '../policy/breaker';
 import { PoliciesConfig } from '../policy/resolve-policy';
 
 /**
@@ -72,7 +72,7 @@ export const KeelFileConfig = z
     models: z.array(ModelEntry).default([]),
     /** Longest Retry-After Keel waits on before moving on. @default 30000 */
     maxRetryAfterMs: z.number().int().min(0).max(600_000).default(30_000),
-    /** Circuit breakers, per provider/model, shared by every worker (shared/breaker.ts). */
+    /** Circuit breakers, per provider/model, shared by every worker (shared/policy/breaker.ts). */
     breaker: z
       .object({
         windowMs: z.number().int().min(1_000).max(3_600_000),

@@ -5,7 +5,7 @@ import {
   windowStats,
   type BreakerSettings,
   type CallOutcome,
-} from '../breaker';
+} from '../policy/breaker';
 import {
   acquirePermitUpdate,
   providerHealthWorkflowId,
@@ -13,7 +13,7 @@ import {
   type ProviderHealthView,
   type ProviderHealthWorkflow,
   type PublishedHealth,
-} from '../messages';
+} from '../contracts/messages';
 import type { Logger } from './logger';
 
 export interface ProviderHealthOptions {

@@ -4,7 +4,7 @@ import {
   reviewQueueWorkflowId,
   type ReviewQueueEvent,
   type ReviewQueueWorkflow,
-} from '../contracts/review-messages';
+} from '../contracts/messages';
 import type { Logger } from './logger';
 
 /** Tells a tenant's review queue entity that a review opened or closed (signal-with-start). */

@@ -1,5 +1,5 @@
 import { TaskOptions } from '../contracts/job';
-import { FailureType, toFieldErrors, type FieldError } from '../errors';
+import { FailureType, toFieldErrors, type FieldError } from '../contracts/errors';
 import { resolvePolicy, type PoliciesConfig, type ResolvedPolicy } from './resolve-policy';
 import { resolveRoute, type RouteCandidate } from './routing';
 import { callTimeoutBoundsMs, type AnyTaskDefinition, type Downgrade } from '../tasks';

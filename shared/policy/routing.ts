@@ -1,4 +1,4 @@
-import type { FieldError } from '../errors';
+import type { FieldError } from '../contracts/errors';
 
 export interface RouteCandidate {
   provider: string;

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_BREAKER } from '../../shared/breaker';
+import { DEFAULT_BREAKER } from '../../shared/policy/breaker';
 import { DEFAULT_HEALTH_OPTIONS } from '../../shared/platform/provider-health';
 import { callTimeoutBoundsMs } from '../../shared/tasks';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';

@@ -24,12 +24,10 @@ import {
   getJobStateQuery,
   providerHealthWorkflowId,
   type PublishedHealth,
-} from '../../shared/messages';
-import {
   getReviewQuery,
   reviewDecisionUpdate,
   reviewQueueWorkflowId,
-} from '../../shared/contracts/review-messages';
+} from '../../shared/contracts/messages';
 import { loadConfig } from '../../shared/platform/config';
 import { createLogger } from '../../shared/platform/logger';
 import {

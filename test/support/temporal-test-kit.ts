@@ -14,7 +14,7 @@ import type { ModelProvider } from '../../activities/providers/model-provider';
 import { createLogger } from '../../shared/platform/logger';
 import { installTemporalRuntime } from '../../shared/platform/temporal-connection';
 import type { RunTaskRequest } from '../../shared/contracts/job';
-import { SearchAttr } from '../../shared/messages';
+import { SearchAttr } from '../../shared/contracts/messages';
 import type { runTask } from '../../workflows';
 
 try {

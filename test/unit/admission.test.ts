@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FailureType } from '../../shared/errors';
+import { FailureType } from '../../shared/contracts/errors';
 import { admit, type AdmissionFacts, type AdmissionRegistry } from '../../shared/policy/admission';
 import type { PoliciesConfig } from '../../shared/policy/resolve-policy';
 import { findTask } from '../../shared/tasks';

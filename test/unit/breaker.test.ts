@@ -7,7 +7,7 @@ import {
   recordOutcome,
   windowStats,
   type BreakerState,
-} from '../../shared/breaker';
+} from '../../shared/policy/breaker';
 
 const settings = {
   ...DEFAULT_BREAKER,

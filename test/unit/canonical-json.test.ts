@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../shared/canonical-json';
+import { canonicalJson } from '../../shared/contracts/canonical-json';
 import { canonicalHash } from '../../shared/platform/canonical-hash';
 import { requestFingerprint, sameRequest } from '../../server/idempotency';
 import { ResultCache } from '../../server/result-cache';

@@ -7,7 +7,7 @@ import {
   PROBLEMS,
   type ProblemSlug,
 } from '../../shared/contracts/problems';
-import { FailureType } from '../../shared/errors';
+import { FailureType } from '../../shared/contracts/errors';
 import {
   CONTRACT_FILES,
   defaultOpenApi,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseModelJson } from '../../shared/parse-model-json';
-import { parseRetryAfter } from '../../shared/retry-after';
+import { parseModelJson } from '../../shared/guards/parse-model-json';
+import { parseRetryAfter } from '../../shared/policy/retry-after';
 
 describe('parseModelJson', () => {
   it('parses plain, fenced and prose-prefixed JSON and says which repair it used', () => {

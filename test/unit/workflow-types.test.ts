@@ -1,6 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import type { ProviderHealthWorkflow } from '../../shared/messages';
-import type { ReviewQueueWorkflow } from '../../shared/contracts/review-messages';
+import type { ProviderHealthWorkflow, ReviewQueueWorkflow } from '../../shared/contracts/messages';
 import type { providerHealth, reviewQueue } from '../../workflows';
 
 /**

@@ -15,7 +15,7 @@ describe('the workflow bundle', () => {
 
   it('holds the workflow code', () => {
     expect(code).toMatch(/workflows[\\/]run-task\.ts/);
-    expect(code).toMatch(/shared[\\/]contracts[\\/]review-messages\.ts/);
+    expect(code).toMatch(/shared[\\/]contracts[\\/]messages\.ts/);
   });
 
   it('does not pull in zod or the task definitions', () => {
@@ -29,7 +29,7 @@ describe('the workflow bundle', () => {
       (m) => m[1]!,
     );
     expect(bundled).toContain('workflows/run-task.ts');
-    expect(bundled).toContain('shared/messages.ts');
+    expect(bundled).toContain('shared/contracts/messages.ts');
 
     const eslint = new ESLint({ cwd: ROOT });
     const sources = ['workflows', 'shared'].flatMap((dir) =>

@@ -4,15 +4,16 @@ import { WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@te
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { FailureType } from '../../shared/errors';
+import { FailureType } from '../../shared/contracts/errors';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
-import { SearchAttr, getJobStateQuery } from '../../shared/messages';
-import type { runTask } from '../../workflows';
 import {
+  SearchAttr,
+  getJobStateQuery,
   getReviewQuery,
   reviewDecisionUpdate,
   type ReviewDecision,
-} from '../../shared/contracts/review-messages';
+} from '../../shared/contracts/messages';
+import type { runTask } from '../../workflows';
 import type { Activities } from '../../activities';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import { streamNotSupported, type ModelProvider } from '../../activities/providers/model-provider';

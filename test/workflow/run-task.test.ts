@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../activities/providers/local-provider';
 import { streamNotSupported, type ModelProvider } from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
-import { SearchAttr, getJobStateQuery } from '../../shared/messages';
+import { SearchAttr, getJobStateQuery } from '../../shared/contracts/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';

@@ -9,7 +9,7 @@ import {
   type ModelRequest,
 } from '../../activities/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
-import { SearchAttr } from '../../shared/messages';
+import { SearchAttr } from '../../shared/contracts/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
 
