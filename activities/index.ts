@@ -7,11 +7,11 @@ import type { Logger } from '../shared/platform/logger';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import type { LastGoodAnswers } from '../shared/platform/last-good';
 import type { ReviewQueue } from '../shared/platform/review-queue';
-import { createCallModelActivity } from './call-model';
-import { createPipelineActivities } from './pipeline-activities';
-import { createReviewActivities } from './review-activities';
-import { createLocalProvider } from './providers/local-provider';
-import type { ModelProvider } from './providers/model-provider';
+import { createCallModelActivity } from './models/call-model';
+import { createPipelineActivities } from './pipeline/pipeline-activities';
+import { createReviewActivities } from './review/review-activities';
+import { createLocalProvider } from './models/providers/local-provider';
+import type { ModelProvider } from './models/providers/model-provider';
 
 export interface ActivityDeps {
   logger: Logger;
@@ -54,7 +54,7 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { TaskPlan, ValidationResult } from './pipeline-activities';
-export type { InputScreening } from './screen-input';
-export type { CallModelArgs, CallModelResult } from './call-model';
+export type { TaskPlan, ValidationResult } from './pipeline/pipeline-activities';
+export type { InputScreening } from './guards/screen-input';
+export type { CallModelArgs, CallModelResult } from './models/call-model';
 export type { LastGoodAnswer } from '../shared/platform/last-good';

@@ -11,8 +11,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { validateAnswer } from '../activities/validation';
-import { screenInput } from '../activities/screen-input';
+import { validateAnswer } from '../activities/guards/validation';
+import { screenInput } from '../activities/guards/screen-input';
 import { scorePii, type PiiCorpusCase } from '../shared/guards/corpus-score';
 import { detectInjection } from '../shared/guards/injection';
 import { stringsOf } from '../shared/guards/json-strings';

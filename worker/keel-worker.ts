@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createProviders } from '../activities/providers/create-providers';
+import { createProviders } from '../activities/models/providers/create-providers';
 import { requireInputKeySecret, type KeelConfig } from '../shared/platform/config';
 import { LastGoodAnswers } from '../shared/platform/last-good';
 import type { Logger } from '../shared/platform/logger';

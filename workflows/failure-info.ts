@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { ModelUsage } from '../activities/providers/model-provider';
+import type { ModelUsage } from '../activities/models/providers/model-provider';
 
-/** What callModel leaves in a failure's details (see activities/providers/classify-error.ts). */
+/** What callModel leaves in a failure's details (see activities/models/providers/classify-error.ts). */
 interface CallDetails {
   attempt?: number;
   billedUsage?: ModelUsage;

@@ -4,8 +4,8 @@
  */
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
-import { buildMessages, schemaName } from '../../activities/render-request';
-import { validateAnswer } from '../../activities/validation';
+import { buildMessages, schemaName } from '../../activities/models/render-request';
+import { validateAnswer } from '../../activities/guards/validation';
 import { resolvePolicy } from '../../shared/policy/resolve-policy';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import type { Peer, PeerPolicy } from '../peers/types';

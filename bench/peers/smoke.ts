@@ -8,7 +8,7 @@
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { buildMessages, schemaName } from '../../activities/render-request';
+import { buildMessages, schemaName } from '../../activities/models/render-request';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import type { AnyTaskDefinition } from '../../shared/tasks';
 import { startMockUpstream, type Attempt, type MockUpstream } from '../../test/mock-upstream';

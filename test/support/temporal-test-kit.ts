@@ -10,7 +10,7 @@ function withOverrides(
 ): Activities {
   return { ...real, ...overrides?.(real) };
 }
-import type { ModelProvider } from '../../activities/providers/model-provider';
+import type { ModelProvider } from '../../activities/models/providers/model-provider';
 import { createLogger } from '../../shared/platform/logger';
 import { installTemporalRuntime } from '../../shared/platform/temporal-connection';
 import type { RunTaskRequest } from '../../shared/contracts/job';

@@ -4,7 +4,7 @@ import { canonicalJson } from '../../shared/contracts/canonical-json';
 import { canonicalHash } from '../../shared/platform/canonical-hash';
 import { requestFingerprint, sameRequest } from '../../server/idempotency';
 import { ResultCache } from '../../server/result-cache';
-import { inputKeyOf } from '../../activities/pipeline-activities';
+import { inputKeyOf } from '../../activities/pipeline/pipeline-activities';
 
 const ticket = { subject: 'Refund', body: 'charged twice', tags: [{ b: 1, a: 2 }] };
 const reordered = { tags: [{ a: 2, b: 1 }], body: 'charged twice', subject: 'Refund' };
@@ -64,7 +64,7 @@ describe('hashes of a request', () => {
   });
 
   it('KeelInputKey keeps the bytes it had, so earlier last good answers are still found', () => {
-    // The formula before canonical JSON moved to shared/ (activities/pipeline-activities.ts).
+    // The formula before canonical JSON moved to shared/ (activities/pipeline/pipeline-activities.ts).
     const before = (value: unknown): string => {
       if (typeof value === 'string')
         return JSON.stringify(value.normalize('NFC').replace(/\s+/g, ' ').trim());

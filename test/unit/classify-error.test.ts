@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { costUsd } from '../../activities/cost';
-import { ProviderFailure, toCallFailure } from '../../activities/providers/classify-error';
+import { costUsd } from '../../activities/models/cost';
+import { ProviderFailure, toCallFailure } from '../../activities/models/providers/classify-error';
 
 const ctx = {
   provider: 'openai',

@@ -1,6 +1,6 @@
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { describe, expect, it } from 'vitest';
-import { renderTaskRequest, taskResponseFormat } from '../../activities/render-request';
+import { renderTaskRequest, taskResponseFormat } from '../../activities/models/render-request';
 import { TASKS } from '../../shared/tasks';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 

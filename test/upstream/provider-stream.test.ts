@@ -4,16 +4,16 @@
  * ends in, classified the way `callModel` classifies a failed `generate`.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAnthropicProvider } from '../../activities/providers/anthropic-provider';
-import { toCallFailure } from '../../activities/providers/classify-error';
-import { createLocalProvider } from '../../activities/providers/local-provider';
+import { createAnthropicProvider } from '../../activities/models/providers/anthropic-provider';
+import { toCallFailure } from '../../activities/models/providers/classify-error';
+import { createLocalProvider } from '../../activities/models/providers/local-provider';
 import type {
   ModelProvider,
   ModelRequest,
   ModelStreamPart,
-} from '../../activities/providers/model-provider';
-import { createOpenAIProvider } from '../../activities/providers/openai-provider';
-import { renderTaskRequest } from '../../activities/render-request';
+} from '../../activities/models/providers/model-provider';
+import { createOpenAIProvider } from '../../activities/models/providers/openai-provider';
+import { renderTaskRequest } from '../../activities/models/render-request';
 import {
   DEFAULT_FILE_CONFIG,
   findModel,

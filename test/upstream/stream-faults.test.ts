@@ -152,7 +152,7 @@ describe('stream scenarios without stream: true', () => {
 
   it('stream-stall: both SDK timeouts stop at the headers; only the caller signal ends the body', async () => {
     // openai@6 (the newest major for Node 20) times out the headers only, as Anthropic does: Keel
-    // passes both SDKs a signal combined with the deadline (activities/providers/request-options).
+    // passes both SDKs a signal combined with the deadline (activities/models/providers/request-options).
     for (const call of [
       (signal: AbortSignal) =>
         openai(mock.url, 300).chat.completions.create(openaiParams('stream-stall'), { signal }),

@@ -15,8 +15,11 @@ import {
 } from '../../shared/contracts/messages';
 import type { runTask } from '../../workflows';
 import type { Activities } from '../../activities';
-import { createLocalProvider } from '../../activities/providers/local-provider';
-import { streamNotSupported, type ModelProvider } from '../../activities/providers/model-provider';
+import { createLocalProvider } from '../../activities/models/providers/local-provider';
+import {
+  streamNotSupported,
+  type ModelProvider,
+} from '../../activities/models/providers/model-provider';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';

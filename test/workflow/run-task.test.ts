@@ -3,8 +3,11 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { createLocalProvider } from '../../activities/providers/local-provider';
-import { streamNotSupported, type ModelProvider } from '../../activities/providers/model-provider';
+import { createLocalProvider } from '../../activities/models/providers/local-provider';
+import {
+  streamNotSupported,
+  type ModelProvider,
+} from '../../activities/models/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/contracts/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { createLocalProvider } from '../../activities/providers/local-provider';
+import { createLocalProvider } from '../../activities/models/providers/local-provider';
 import {
   streamNotSupported,
   type ModelProvider,
   type ModelRequest,
-} from '../../activities/providers/model-provider';
+} from '../../activities/models/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr } from '../../shared/contracts/messages';
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { normalisePiiValue } from '../shared/guards/pii';
-import type { PiiSpan } from '../shared/guards/types';
+import { normalisePiiValue } from '../../shared/guards/pii';
+import type { PiiSpan } from '../../shared/guards/types';
 
 /**
  * A PII value's fingerprint: the same for the same value however it is written, and not the

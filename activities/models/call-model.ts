@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, PROVIDER_FAULTS } from '../shared/contracts/errors';
-import type { ProviderHealth } from '../shared/platform/provider-health';
-import { findModel, type KeelFileConfig } from '../shared/platform/model-registry';
+import { FailureType, PROVIDER_FAULTS } from '../../shared/contracts/errors';
+import type { ProviderHealth } from '../../shared/platform/provider-health';
+import { findModel, type KeelFileConfig } from '../../shared/platform/model-registry';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
 import type { ModelProvider, ModelUsage } from './providers/model-provider';
-import { requireTask } from './pipeline-activities';
+import { requireTask } from '../pipeline/pipeline-activities';
 import { renderTaskRequest, type Reask } from './render-request';
 
 /** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */

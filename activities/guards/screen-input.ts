@@ -3,15 +3,15 @@
  * refused), prompt injection and toxicity (flagged or refused), per the resolved policy. Pure.
  * What it found is reported by type and count only; values never leave the workflow.
  */
-import type { FieldError } from '../shared/contracts/errors';
-import type { ModerationMeta } from '../shared/contracts/job';
-import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
-import { detectPii } from '../shared/guards/pii';
-import { detectInjection } from '../shared/guards/injection';
-import { detectToxicity } from '../shared/guards/toxicity';
-import { createRedactor } from '../shared/guards/redact';
-import type { PiiSpan } from '../shared/guards/types';
-import { countBy, stringsOf, transformStrings } from '../shared/guards/json-strings';
+import type { FieldError } from '../../shared/contracts/errors';
+import type { ModerationMeta } from '../../shared/contracts/job';
+import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
+import { detectPii } from '../../shared/guards/pii';
+import { detectInjection } from '../../shared/guards/injection';
+import { detectToxicity } from '../../shared/guards/toxicity';
+import { createRedactor } from '../../shared/guards/redact';
+import type { PiiSpan } from '../../shared/guards/types';
+import { countBy, stringsOf, transformStrings } from '../../shared/guards/json-strings';
 import { piiFingerprint } from './pii-fingerprint';
 
 export interface InputScreening {

@@ -1,5 +1,5 @@
-import { BUILT_IN_PROVIDER } from '../../shared/platform/model-registry';
-import { findTask } from '../../shared/tasks';
+import { BUILT_IN_PROVIDER } from '../../../shared/platform/model-registry';
+import { findTask } from '../../../shared/tasks';
 import {
   streamNotSupported,
   type ModelProvider,

@@ -1,4 +1,4 @@
-import type { ModelEntry } from '../shared/platform/model-registry';
+import type { ModelEntry } from '../../shared/platform/model-registry';
 import type { ModelUsage } from './providers/model-provider';
 
 /** USD for one call: cached input at the cached price (or the input price), per million tokens. */

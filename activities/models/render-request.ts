@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AnyTaskDefinition } from '../shared/tasks';
+import type { AnyTaskDefinition } from '../../shared/tasks';
 import type { LocalProviderOptions } from './providers/local-provider';
 import type { ChatMessage, ModelRequest, ResponseFormat } from './providers/model-provider';
 

@@ -2,12 +2,12 @@
  * The two non-deterministic pieces of a review: what the reviewer may see of the input (PII
  * masked as the policy says) and the audit record (the clock and the diff of the output).
  */
-import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
-import { detectPii, maskPii } from '../shared/guards/pii';
-import { transformStrings } from '../shared/guards/json-strings';
-import type { ReviewAudit } from '../shared/contracts/job';
-import type { ReviewQueueEvent } from '../shared/contracts/messages';
-import type { ReviewQueue } from '../shared/platform/review-queue';
+import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
+import { detectPii, maskPii } from '../../shared/guards/pii';
+import { transformStrings } from '../../shared/guards/json-strings';
+import type { ReviewAudit } from '../../shared/contracts/job';
+import type { ReviewQueueEvent } from '../../shared/contracts/messages';
+import type { ReviewQueue } from '../../shared/platform/review-queue';
 
 /** Longest string of the input a reviewer sees, in characters. */
 const EXCERPT_CHARS = 2_000;

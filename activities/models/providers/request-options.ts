@@ -1,4 +1,4 @@
-import { FailureType } from '../../shared/contracts/errors';
+import { FailureType } from '../../../shared/contracts/errors';
 import { ProviderFailure } from './classify-error';
 import type { ModelRequest } from './model-provider';
 

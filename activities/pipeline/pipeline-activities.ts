@@ -1,20 +1,20 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { countTokens } from 'gpt-tokenizer';
-import { canonicalJson } from '../shared/contracts/canonical-json';
-import { FailureType } from '../shared/contracts/errors';
-import type { ResultMeta, RunTaskRequest } from '../shared/contracts/job';
-import type { PlannedCandidate } from '../shared/policy/routing';
-import { adaptiveTimeoutMs } from '../shared/policy/breaker';
-import { findModel, isInProcess, type KeelFileConfig } from '../shared/platform/model-registry';
-import type { ProviderHealth } from '../shared/platform/provider-health';
-import type { LastGoodAnswer, LastGoodAnswers } from '../shared/platform/last-good';
-import { findTask, type AnyTaskDefinition, type Downgrade } from '../shared/tasks';
-import type { Logger } from '../shared/platform/logger';
-import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
-import { admit } from '../shared/policy/admission';
-import { screenInput, type InputScreening } from './screen-input';
-import { validateAnswer, type ValidateArgs, type Validation } from './validation';
+import { canonicalJson } from '../../shared/contracts/canonical-json';
+import { FailureType } from '../../shared/contracts/errors';
+import type { ResultMeta, RunTaskRequest } from '../../shared/contracts/job';
+import type { PlannedCandidate } from '../../shared/policy/routing';
+import { adaptiveTimeoutMs } from '../../shared/policy/breaker';
+import { findModel, isInProcess, type KeelFileConfig } from '../../shared/platform/model-registry';
+import type { ProviderHealth } from '../../shared/platform/provider-health';
+import type { LastGoodAnswer, LastGoodAnswers } from '../../shared/platform/last-good';
+import { findTask, type AnyTaskDefinition, type Downgrade } from '../../shared/tasks';
+import type { Logger } from '../../shared/platform/logger';
+import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
+import { admit } from '../../shared/policy/admission';
+import { screenInput, type InputScreening } from '../guards/screen-input';
+import { validateAnswer, type ValidateArgs, type Validation } from '../guards/validation';
 
 export interface PipelineDeps {
   logger: Logger;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, NON_RETRYABLE_FAILURES } from '../../shared/contracts/errors';
-import { parseRetryAfter, type HeaderBag } from '../../shared/policy/retry-after';
+import { FailureType, NON_RETRYABLE_FAILURES } from '../../../shared/contracts/errors';
+import { parseRetryAfter, type HeaderBag } from '../../../shared/policy/retry-after';
 import type { ModelUsage } from './model-provider';
 
 /** What a failed call leaves behind, in the failure's details (no vendor text: it may echo input). */

@@ -1,5 +1,5 @@
-import type { KeelConfig } from '../../shared/platform/config';
-import { enabledProviders } from '../../shared/platform/provider-settings';
+import type { KeelConfig } from '../../../shared/platform/config';
+import { enabledProviders } from '../../../shared/platform/provider-settings';
 import { createAnthropicProvider } from './anthropic-provider';
 import { createLocalProvider } from './local-provider';
 import type { ModelProvider } from './model-provider';

@@ -1,9 +1,9 @@
-import type { ModelEntry, ProviderType } from '../../shared/platform/model-registry';
+import type { ModelEntry, ProviderType } from '../../../shared/platform/model-registry';
 
 /**
  * The one model interface, in the shape of the Vercel AI SDK's language model: a request is
  * messages plus how the answer should come back; it knows nothing about Keel's tasks. Rendering a
- * task into a request is the pipeline's job (activities/render-request.ts).
+ * task into a request is the pipeline's job (activities/models/render-request.ts).
  */
 
 export interface ChatMessage {

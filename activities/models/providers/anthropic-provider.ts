@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { FailureType } from '../../shared/contracts/errors';
+import { FailureType } from '../../../shared/contracts/errors';
 import { ProviderFailure } from './classify-error';
 import type {
   FinishReason,

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { FailureType } from '../../shared/contracts/errors';
+import { FailureType } from '../../../shared/contracts/errors';
 import { ProviderFailure } from './classify-error';
 import type {
   FinishReason,

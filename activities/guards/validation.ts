@@ -8,17 +8,22 @@ import {
   type AnyTaskDefinition,
   type ValidationAction,
   type Violation,
-} from '../shared/tasks';
-import type { Issue, LayerOutcome, ModerationMeta, ValidationLayer } from '../shared/contracts/job';
-import { toFieldErrors } from '../shared/contracts/errors';
-import { parseModelJson } from '../shared/guards/parse-model-json';
-import type { ResolvedPolicy } from '../shared/policy/resolve-policy';
-import { detectPii, maskPii } from '../shared/guards/pii';
+} from '../../shared/tasks';
+import type {
+  Issue,
+  LayerOutcome,
+  ModerationMeta,
+  ValidationLayer,
+} from '../../shared/contracts/job';
+import { toFieldErrors } from '../../shared/contracts/errors';
+import { parseModelJson } from '../../shared/guards/parse-model-json';
+import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
+import { detectPii, maskPii } from '../../shared/guards/pii';
 import { piiFingerprint } from './pii-fingerprint';
-import { detectToxicity } from '../shared/guards/toxicity';
-import { restoreDeep } from '../shared/guards/redact';
-import type { PiiSpan } from '../shared/guards/types';
-import { countBy, stringsOf, transformStrings } from '../shared/guards/json-strings';
+import { detectToxicity } from '../../shared/guards/toxicity';
+import { restoreDeep } from '../../shared/guards/redact';
+import type { PiiSpan } from '../../shared/guards/types';
+import { countBy, stringsOf, transformStrings } from '../../shared/guards/json-strings';
 
 export interface ValidateArgs {
   output?: unknown;
