@@ -1,0 +1,148 @@
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import type {
+  CallModelArgs,
+  CallModelResult,
+  InputScreening,
+  TaskPlan,
+  ValidationResult,
+} from '../../activities';
+import { FailureType } from '../../shared/contracts/errors';
+import type { Issue, ResultPath, RunTaskRequest } from '../../shared/contracts/job';
+import type { PlannedCandidate } from '../../shared/policy/routing';
+import { attemptsOf, billedUsageOf, describeFailure, providerMsOf } from '../failure-info';
+import { localModelCaller, modelCaller, validateOutput } from './proxies';
+import type { Job } from './job';
+import type { Tally } from './tally';
+
+/** An answer the route produced, with where it came from. */
+export interface Answer {
+  output: unknown;
+  provider: string;
+  model: string;
+  path: ResultPath;
+  validation?: ValidationResult;
+  lastGood?: { jobId: string; ageMs: number };
+  /** Set when a validation layer's action is `review`: why a person must look. */
+  review?: string[];
+}
+
+/** What one candidate came to: an answer, or where to go next. */
+export type Outcome =
+  { answer: Answer } | { next: 'next' | 'degrade' | 'reject'; issues?: Issue[] };
+
+export interface AttemptContext {
+  request: RunTaskRequest;
+  plan: TaskPlan;
+  screening: InputScreening;
+  job: Job;
+  tally: Tally;
+}
+
+/** One candidate: the call (with its retries), validation, and at most one re-ask. */
+export async function attemptCandidate(
+  ctx: AttemptContext,
+  candidate: PlannedCandidate,
+  path: ResultPath,
+): Promise<Outcome> {
+  const { request, plan, screening, job, tally } = ctx;
+  const ref = `${candidate.provider}:${candidate.model}`;
+  // Admission decides in-process from the provider's type. Plans recorded before it said so
+  // only ever had the built-in under the name `local` (the config now refuses that name).
+  const inProcess = candidate.inProcess ?? candidate.provider === 'local';
+  // Everything but the in-process model sees the redacted input.
+  const redact = !inProcess && screening.redactedInput !== undefined;
+  let reask: CallModelArgs['reask'];
+  for (;;) {
+    let call: CallModelResult;
+    try {
+      call = await (inProcess && job.newPath ? localModelCaller : modelCaller)(candidate.timeoutMs)(
+        {
+          task: request.task,
+          input: redact ? screening.redactedInput : plan.input,
+          ...candidate,
+          maxRetryDelayMs: plan.retryAfterBudgetMs,
+          ...(reask ? { reask } : {}),
+        },
+      );
+      tally.attempts += call.attempt;
+      tally.usage.providerMs += call.providerMs;
+      tally.bill(call.usage, call.costUsd);
+      job.step({
+        name: reask ? 're-ask' : 'call',
+        outcome: 'ok',
+        detail: `${candidate.provider}:${call.model}`,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err; // the hard timeout: stop trying candidates
+      tally.attempts += attemptsOf(err);
+      tally.usage.providerMs += providerMsOf(err);
+      const billed = billedUsageOf(err);
+      if (billed) tally.bill(billed.usage, billed.costUsd);
+      tally.reasons.push(`${ref} ${describeFailure(err)}`);
+      job.step({
+        name: reask ? 're-ask' : 'call',
+        outcome: 'failed',
+        detail: tally.reasons.at(-1),
+      });
+      return { next: 'next' };
+    }
+    const validation = await validateOutput({
+      task: request.task,
+      output: call.output,
+      text: call.text,
+      input: plan.input,
+      ...(redact ? { placeholders: screening.placeholders } : {}),
+      ...(screening.piiFingerprints ? { inputPii: screening.piiFingerprints } : {}),
+      policy: plan.policy,
+      lastResort: path === 'degraded',
+    });
+    job.step({
+      name: 'validate',
+      outcome: validation.ok ? 'ok' : 'failed',
+      detail: describeLayers(validation),
+    });
+    const answer = { output: validation.output, provider: call.provider, model: call.model, path };
+    if (validation.ok) return { answer: { ...answer, validation } };
+    const failed = validation.failed!;
+    // Re-ask once, with the failures named; a deterministic local model would only repeat itself.
+    const again = failed.action === 're-ask' && !reask && !inProcess;
+    const action = again ? 're-ask' : failed.action === 're-ask' ? 'next' : failed.action;
+    const issues = failed.issues.map((e) => `${e.field} ${e.message}`).join('; ');
+    tally.rejected.push({ candidate: ref, layer: failed.layer, action, issues: failed.issues });
+    tally.reasons.push(`${ref} failed ${failed.layer}: ${issues} → ${action}`);
+    if (action === 'review') {
+      return {
+        answer: {
+          ...answer,
+          output: validation.proposed,
+          validation,
+          review: [`${failed.layer}: ${issues}`],
+        },
+      };
+    }
+    if (!again) {
+      return {
+        next: action === 'clamp' || action === 're-ask' ? 'next' : action,
+        issues: failed.issues,
+      };
+    }
+    reask = {
+      previous: call.text ?? JSON.stringify(call.output),
+      problems: failed.issues.map((e) => `${e.field}: ${e.message}`),
+    };
+  }
+}
+
+export function rejectionOf(issues: Issue[] | undefined): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    'The answer broke a rule whose action is reject',
+    FailureType.OutputRejected,
+    issues ?? [],
+  );
+}
+
+function describeLayers(v: ValidationResult): string {
+  return (['schema', 'rules', 'grounding', 'moderation'] as const)
+    .map((layer) => `${layer} ${v.layers[layer].status}`)
+    .join(' · ');
+}

@@ -1,0 +1,75 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  patched,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { JobState, JobStep, ResultPath } from '../../shared/contracts/job';
+import { SearchAttr } from '../../shared/contracts/messages';
+
+/**
+ * Histories recorded before this patch replay along the old path. One id for both changes: each
+ * patch costs a marker and an upsert of TemporalChangeVersion in every new history.
+ */
+const FEWER_ROUND_TRIPS = 'fewer-round-trips-v1';
+
+/**
+ * Histories recorded before it closed a run that a failure outside the steps' own handling ended
+ * (recording the result, the review's bookkeeping) with its status still `running` or
+ * `awaiting_review`, and closed runs while an update handler was still running (issue 21). Only
+ * runs that take one of those branches record the marker.
+ */
+export const CLOSE_CLEANLY = 'close-cleanly-v1';
+
+/** The job as callers see it: the state its query returns and the search attributes that follow. */
+export interface Job {
+  state: JobState;
+  /** Whether this history takes the `fewer-round-trips-v1` path. */
+  newPath: boolean;
+  /** The input's HMAC, once admitted; written with the final status. */
+  inputKey?: string;
+  step: (s: JobStep) => void;
+  finish: (status: 'completed' | 'failed', path?: ResultPath) => void;
+  /** Marks the job failed and throws the failure as the workflow's own. */
+  fail: (err: unknown) => never;
+}
+
+export function openJob(): Job {
+  const job: Job = {
+    state: { status: 'running', steps: [] },
+    // Every upsert is a history event and a visibility write on the server: one, at the end.
+    newPath: patched(FEWER_ROUND_TRIPS),
+    step: (s) => void job.state.steps.push(s),
+    finish: (status, path) => {
+      job.state.status = status;
+      if (!job.newPath) {
+        if (path) upsertSearchAttributes([{ key: SearchAttr.path, value: path }]);
+        upsertSearchAttributes([{ key: SearchAttr.status, value: status }]);
+        return;
+      }
+      upsertSearchAttributes([
+        { key: SearchAttr.status, value: status },
+        ...(path ? [{ key: SearchAttr.path, value: path }] : []),
+        ...(job.inputKey ? [{ key: SearchAttr.inputKey, value: job.inputKey }] : []),
+      ]);
+    },
+    fail: (err) => {
+      job.finish('failed');
+      throw surface(err);
+    },
+  };
+  return job;
+}
+
+/** An activity's typed failure (e.g. InvalidInput) becomes the workflow's own. */
+function surface(err: unknown): unknown {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.cause.message,
+      type: err.cause.type ?? undefined,
+      details: err.cause.details ?? undefined,
+      nonRetryable: true,
+    });
+  }
+  return err;
+}

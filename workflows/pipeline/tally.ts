@@ -1,0 +1,36 @@
+import type { CallModelResult } from '../../activities';
+import type { ValidationMeta } from '../../shared/contracts/job';
+
+/** What the route has cost and said so far: it becomes the result's meta. */
+export interface Tally {
+  /** Why the answer is not the first candidate's (each failure, skip and downgrade). */
+  reasons: string[];
+  /** Every rejected answer with its layer, issues and the action taken. */
+  rejected: ValidationMeta['rejected'];
+  /** Model calls across candidates and retries. */
+  attempts: number;
+  usage: {
+    input: number;
+    output: number;
+    cachedInput: number;
+    costUsd: number;
+    providerMs: number;
+  };
+  bill: (u: CallModelResult['usage'], cost: number) => void;
+}
+
+export function openTally(): Tally {
+  const tally: Tally = {
+    reasons: [],
+    rejected: [],
+    attempts: 0,
+    usage: { input: 0, output: 0, cachedInput: 0, costUsd: 0, providerMs: 0 },
+    bill: (u, cost) => {
+      tally.usage.input += u.inputTokens;
+      tally.usage.output += u.outputTokens;
+      tally.usage.cachedInput += u.cachedInputTokens;
+      tally.usage.costUsd += cost;
+    },
+  };
+  return tally;
+}
