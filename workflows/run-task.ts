@@ -30,7 +30,7 @@ import { degrade } from './pipeline/degrade';
 import { CLOSE_CLEANLY, openJob, type Job } from './pipeline/job';
 import { resultMeta } from './pipeline/record';
 import { openTally } from './pipeline/tally';
-import { awaitReview } from './review';
+import { awaitReview } from './pipeline/review';
 
 /**
  * The task pipeline: admit → screen the input → call (each route candidate in turn) → validate

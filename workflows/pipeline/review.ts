@@ -9,9 +9,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, TaskPlan, ValidationResult } from '../activities';
-import { FailureType } from '../shared/contracts/errors';
-import type { JobState, JobStep, ReviewAudit, RunTaskRequest } from '../shared/contracts/job';
+import type { Activities, TaskPlan, ValidationResult } from '../../activities';
+import { FailureType } from '../../shared/contracts/errors';
+import type { JobState, JobStep, ReviewAudit, RunTaskRequest } from '../../shared/contracts/job';
 import {
   SearchAttr,
   getReviewQuery,
@@ -19,7 +19,7 @@ import {
   type ReviewDecision,
   type ReviewItem,
   type ReviewSummary,
-} from '../shared/contracts/messages';
+} from '../../shared/contracts/messages';
 
 const { prepareReview, auditReview, publishReview } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
