@@ -2,7 +2,7 @@ import {
   DEFAULT_FILE_CONFIG,
   parseFileConfig,
   type KeelFileConfig,
-} from '../shared/platform/model-registry';
+} from '../shared/platform/config-file';
 import type { Logger } from '../shared/platform/logger';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import type { LastGoodAnswers } from '../shared/platform/last-good';

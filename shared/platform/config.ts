@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
-import { loadFileConfig, type KeelFileConfig } from './model-registry';
+import { loadFileConfig, type KeelFileConfig } from './config-file';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 

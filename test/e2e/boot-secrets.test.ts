@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_FILE_CONFIG } from '../../shared/platform/model-registry';
+import { DEFAULT_FILE_CONFIG } from '../../shared/platform/config-file';
 import { freePort } from '../support/free-port';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 import { startStack, type Stack } from '../support/stack';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseFileConfig } from '../../shared/platform/model-registry';
+import { parseFileConfig } from '../../shared/platform/config-file';
 import { SCENARIOS, startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { MOCK_UPSTREAM_CONFIG, startStack, upstreamEnv, type Stack } from '../support/stack';
 

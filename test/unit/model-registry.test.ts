@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_FILE_CONFIG,
-  isInProcess,
-  parseFileConfig,
-  providerTypeOf,
-} from '../../shared/platform/model-registry';
+import { isInProcess, providerTypeOf } from '../../shared/platform/model-registry';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/config-file';
 
 const PRICE = { input: 0, output: 0 };
 

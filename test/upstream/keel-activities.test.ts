@@ -5,7 +5,7 @@ import { createActivities, type CallModelResult, type ValidationResult } from '.
 import { createAnthropicProvider } from '../../activities/models/providers/anthropic-provider';
 import { createLocalProvider } from '../../activities/models/providers/local-provider';
 import { createOpenAIProvider } from '../../activities/models/providers/openai-provider';
-import { parseFileConfig } from '../../shared/platform/model-registry';
+import { parseFileConfig } from '../../shared/platform/config-file';
 import { createLogger } from '../../shared/platform/logger';
 import { BUILT_IN_POLICY } from '../../shared/policy/resolve-policy';
 import type { ValidationLayer } from '../../shared/contracts/job';

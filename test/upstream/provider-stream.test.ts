@@ -14,11 +14,8 @@ import type {
 } from '../../activities/models/providers/model-provider';
 import { createOpenAIProvider } from '../../activities/models/providers/openai-provider';
 import { renderTaskRequest } from '../../activities/models/render-request';
-import {
-  DEFAULT_FILE_CONFIG,
-  findModel,
-  parseFileConfig,
-} from '../../shared/platform/model-registry';
+import { findModel } from '../../shared/platform/model-registry';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/config-file';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { rejection, TICKET } from './helpers';

@@ -20,7 +20,7 @@ import {
   streamNotSupported,
   type ModelProvider,
 } from '../../activities/models/providers/model-provider';
-import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/config-file';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
 

@@ -10,7 +10,7 @@ import {
 } from '../../activities/models/providers/model-provider';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../../shared/contracts/messages';
-import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/model-registry';
+import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/config-file';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
 
