@@ -9,7 +9,7 @@ import type {
   ModelStreamPart,
   ModelUsage,
 } from './model-provider';
-import { callOptions, streamEndedEarly } from './request-options';
+import { callOptions, clientOptions, streamEndedEarly } from './request-options';
 
 export interface AnthropicProviderSettings {
   name: string;
@@ -81,14 +81,7 @@ const refused = (usage: ModelUsage, requestId: string | undefined): ProviderFail
  * the requested JSON schema; a model that answers with text instead is parsed like any text.
  */
 export function createAnthropicProvider(settings: AnthropicProviderSettings): ModelProvider {
-  const client = new Anthropic({
-    apiKey: settings.apiKey ?? 'not-needed',
-    baseURL: settings.baseURL,
-    maxRetries: 0,
-    fetch: settings.fetch,
-    // The SDK's own logging can print response bodies; Keel logs what it needs, masked.
-    logLevel: 'off',
-  });
+  const client = new Anthropic(clientOptions(settings));
   return {
     slug: settings.name,
     type: 'anthropic',

@@ -9,7 +9,7 @@ import type {
   ModelStreamPart,
   ModelUsage,
 } from './model-provider';
-import { callOptions, streamEndedEarly } from './request-options';
+import { callOptions, clientOptions, streamEndedEarly } from './request-options';
 
 export interface OpenAIProviderSettings {
   /** Route prefix (`openai`, or `ollama` for an OpenAI-compatible server). */
@@ -85,14 +85,7 @@ const contentFiltered = (usage: ModelUsage, requestId: string | undefined): Prov
  * `maxRetries: 0`: Temporal owns retries.
  */
 export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelProvider {
-  const client = new OpenAI({
-    apiKey: settings.apiKey ?? 'not-needed',
-    baseURL: settings.baseURL,
-    maxRetries: 0,
-    fetch: settings.fetch,
-    // The SDK's own logging can print response bodies; Keel logs what it needs, masked.
-    logLevel: 'off',
-  });
+  const client = new OpenAI(clientOptions(settings));
   return {
     slug: settings.name,
     type: settings.type ?? 'openai',

@@ -3,6 +3,30 @@ import { ProviderFailure } from './classify-error';
 import type { ModelRequest } from './model-provider';
 
 /**
+ * How both vendor SDK clients are built: `maxRetries: 0` (Temporal owns retries) and the SDK's
+ * own logging off (it can print response bodies; Keel logs what it needs, masked).
+ */
+export function clientOptions(settings: {
+  apiKey?: string;
+  baseURL?: string;
+  fetch?: typeof fetch;
+}): {
+  apiKey: string;
+  baseURL?: string;
+  maxRetries: 0;
+  fetch?: typeof fetch;
+  logLevel: 'off';
+} {
+  return {
+    apiKey: settings.apiKey ?? 'not-needed',
+    ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
+    maxRetries: 0,
+    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+    logLevel: 'off',
+  };
+}
+
+/**
  * The per-call options both vendor SDKs take. The SDKs' `timeout` covers the wait for headers
  * only; the combined signal also ends a body that stalls half-way, so no call outlives its deadline.
  */
