@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { JobStatus, type RunTaskRequest, type RunTaskResult } from '../shared/contracts/job';
+import type { TaskAcceptedBody } from '../shared/contracts/http';
 import type { AnyTaskDefinition } from '../shared/tasks';
 import type { KeelConfig } from '../shared/platform/config';
 import type { Logger } from '../shared/platform/logger';
@@ -19,7 +20,7 @@ import type { runTask } from '../workflows';
 
 export type RunOutcome =
   | { kind: 'completed'; jobId: string; result: RunTaskResult }
-  | { kind: 'accepted'; jobId: string; status: JobStatus };
+  | { kind: 'accepted'; jobId: string; status: TaskAcceptedBody['status'] };
 
 /**
  * `POST /v1/tasks/{task}`: checks the wire contract, answers from the cache when asked to, sheds
@@ -107,7 +108,7 @@ export class JobsService implements OnModuleDestroy {
     const waitMs = Math.min(request.options.maxSyncMs ?? maxSyncMs, maxSyncMs);
     if (waitMs <= 0) return { kind: 'accepted', jobId, status: JobStatus.running };
     const controller = new AbortController();
-    let status: JobStatus = JobStatus.running;
+    let status: TaskAcceptedBody['status'] = JobStatus.running;
     const timer = setTimeout(() => controller.abort(), waitMs);
     // A task waiting for a person will not finish within any sync budget: answer 202 at once.
     const unwatch = this.reviews.watch(jobId, () => {

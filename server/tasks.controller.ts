@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import type { TaskAcceptedBody, TaskCompletedBody } from '../shared/contracts/http';
 import type { AuthedRequest } from './auth.guard';
 import { elapsedMs } from './http-middleware';
 import { JobsService } from './jobs.service';
@@ -16,7 +17,7 @@ export class TasksController {
     @Body() body: unknown,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<object> {
+  ): Promise<TaskAcceptedBody | TaskCompletedBody> {
     const outcome = await this.jobs.run({
       tenant: req.tenant,
       taskName: task,

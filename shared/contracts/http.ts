@@ -44,6 +44,9 @@ export const taskCompletedBody = <T extends z.ZodType>(output: T) =>
     meta: ResultMeta,
   });
 
+/** The 200 body whatever the task (its output checked by the task's own schema). */
+export type TaskCompletedBody = z.infer<ReturnType<typeof taskCompletedBody<z.ZodUnknown>>>;
+
 /** `POST /v1/tasks/{task}` → 202: still running, or waiting for a reviewer; poll the Location. */
 export const TaskAcceptedBody = z.object({
   jobId: z.string(),
