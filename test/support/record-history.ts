@@ -6,18 +6,35 @@
  *   npm run record:histories                          own dev server; overwrites the files
  *   npm run record:histories -- --suffix <patch-id>   keeps them; writes <name>-<patch-id>.json
  *   npm run record:histories -- --address 127.0.0.1:7233 --out /tmp/histories
+ *   npm run record:histories -- --only <name>[,<name>]   only those fixtures (a new one, say)
  *
  * Re-record after a deliberate workflow change. A change behind `patched()` must keep the old
  * files (histories still in flight take the old path): record with `--suffix <patch-id>`.
  * Inputs are synthetic (no PII); the only secrets are fake ones, and none reaches a history.
+ *
+ * The patched branches that only a failing or slow step takes (`close-cleanly-v1`,
+ * `review-deadline-after-decision-v1`) are recorded by a second worker, on its own task queue:
+ * the same activities and options, with the one activity each scenario needs failing or held
+ * until the run is where the scenario needs it (checked in the history, not by sleeping).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { createActivities, type Activities } from '../../activities';
+import { createProviders } from '../../activities/models/providers/create-providers';
+import { FailureType } from '../../shared/contracts/errors';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import {
   SearchAttr,
@@ -28,8 +45,11 @@ import {
   reviewDecisionUpdate,
   reviewQueueWorkflowId,
 } from '../../shared/contracts/messages';
-import { loadConfig } from '../../shared/platform/config';
-import { createLogger } from '../../shared/platform/logger';
+import { loadConfig, requireInputKeySecret, type KeelConfig } from '../../shared/platform/config';
+import { LastGoodAnswers } from '../../shared/platform/last-good';
+import { createLogger, type Logger } from '../../shared/platform/logger';
+import { ProviderHealth } from '../../shared/platform/provider-health';
+import { ReviewQueue } from '../../shared/platform/review-queue';
 import {
   createTemporalConnector,
   installTemporalRuntime,
@@ -37,7 +57,7 @@ import {
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
-import { createKeelWorker } from '../../worker/keel-worker';
+import { WORKFLOWS_PATH, createKeelWorker } from '../../worker/keel-worker';
 import type { runTask } from '../../workflows';
 import { startMockUpstream } from '../mock-upstream';
 import { freePort } from './free-port';
@@ -45,10 +65,21 @@ import { freePort } from './free-port';
 const ROOT = path.resolve(__dirname, '../..');
 export const HISTORIES_DIR = path.join(ROOT, 'test/fixtures/histories');
 const TENANT = 'fixture-tenant';
+/** Its review deadline (4 s, no escalation, then reject) leaves time to accept a decision. */
+const BRISK_TENANT = 'fixture-brisk-tenant';
 const REVIEWER = 'reviewer-1';
 /** Short enough to record the expiry path in seconds; the breaker opens after a few failures. */
 const OPEN_MS = 1_000;
 const MIN_REQUESTS = 3;
+/** The patch ids (workflows/pipeline/job.ts, workflows/pipeline/review.ts) the markers carry. */
+const CLOSE_CLEANLY = 'close-cleanly-v1';
+const DEADLINE_AFTER_DECISION = 'review-deadline-after-decision-v1';
+/** The fixtures recordPatched writes: the rest come from record, the product worker's run. */
+const PATCHED_FIXTURES = [
+  'run-task-record-fails-close-cleanly-v1',
+  'run-task-review-decision-after-deadline-v1',
+  'run-task-losing-edit-close-cleanly-v1',
+];
 
 /** The provider is OpenAI-compatible (an external call), the mock upstream its server. */
 function fileConfig(mockUrl: string): unknown {
@@ -69,6 +100,9 @@ function fileConfig(mockUrl: string): unknown {
             },
           },
         },
+        [BRISK_TENANT]: {
+          review: { deadlineMs: 4_000, escalationDeadlineMs: 0, onExpiry: 'reject' },
+        },
       },
     },
   };
@@ -83,6 +117,8 @@ const ARTICLE = {
 interface Recorder {
   client: Client;
   taskQueue: string;
+  /** Whether `--only` (if given) names this fixture. */
+  wants(name: string): boolean;
   save(name: string, handle: { workflowId: string }): Promise<void>;
 }
 
@@ -91,14 +127,19 @@ function start(
   task: string,
   input: unknown,
   options: RunTaskRequest['options'],
+  run: { tenantId?: string; workflowTaskTimeout?: Duration } = {},
 ): Promise<WorkflowHandle<typeof runTask>> {
-  const request: RunTaskRequest = { task, tenantId: TENANT, requestId: 'fixture', input, options };
+  const tenantId = run.tenantId ?? TENANT;
+  const request: RunTaskRequest = { task, tenantId, requestId: 'fixture', input, options };
   return r.client.workflow.start<typeof runTask>('runTask', {
     taskQueue: r.taskQueue,
     workflowId: `${task}-${randomUUID()}`,
     args: [request],
+    // While a scenario holds a local activity, the worker heartbeats the workflow task every
+    // 0.8 × this: with 2 s, what the run did meanwhile reaches the history within 1.6 s.
+    ...(run.workflowTaskTimeout ? { workflowTaskTimeout: run.workflowTaskTimeout } : {}),
     typedSearchAttributes: [
-      { key: SearchAttr.tenant, value: TENANT },
+      { key: SearchAttr.tenant, value: tenantId },
       { key: SearchAttr.task, value: task },
       { key: SearchAttr.status, value: 'running' },
     ],
@@ -242,14 +283,260 @@ async function record(r: Recorder): Promise<void> {
   await r.save('review-queue', { workflowId: reviewQueueWorkflowId(r.taskQueue, TENANT) });
 }
 
+/** An activity a scenario holds: `reached` once it runs; it goes on once released. */
+function hold(): { reached: Promise<void>; release: () => void; wait: () => Promise<void> } {
+  let release!: () => void;
+  let reach!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  return {
+    reached,
+    release,
+    wait: () => {
+      reach();
+      return released;
+    },
+  };
+}
+
+const { EventType } = temporal.api.enums.v1;
+
+async function historyOf(r: Recorder, handle: { workflowId: string }) {
+  return (await r.client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? [];
+}
+
+/** Whether the history holds the marker `patched(patchId)` records. */
+async function hasPatchMarker(
+  r: Recorder,
+  handle: { workflowId: string },
+  patchId: string,
+): Promise<boolean> {
+  return (await historyOf(r, handle)).some((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (e.eventType !== EventType.EVENT_TYPE_MARKER_RECORDED || !marker) return false;
+    if (marker.markerName !== 'core_patch') return false;
+    // Core writes `patch-data`: {"id": <patch id>, "deprecated": false}.
+    const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+    if (!data) return false;
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: string }).id === patchId;
+  });
+}
+
+async function expectPatchMarker(
+  r: Recorder,
+  name: string,
+  handle: { workflowId: string },
+  patchId: string,
+) {
+  if (!(await hasPatchMarker(r, handle, patchId))) {
+    throw new Error(`${name}: the history has no ${patchId} marker`);
+  }
+}
+
+const failureTypeOf = (err: unknown): string | undefined =>
+  ((err as { cause?: unknown }).cause as ApplicationFailure | undefined)?.type ?? undefined;
+
+/** The scenarios' failing and held activities: one switch each, off unless a scenario sets it. */
+interface Faults {
+  recordFails: boolean;
+  auditing?: ReturnType<typeof hold>;
+  editValidating?: ReturnType<typeof hold>;
+}
+
+function withFaults(real: Activities, faults: Faults): Activities {
+  return {
+    ...real,
+    recordResult: (args) =>
+      faults.recordFails
+        ? Promise.reject(
+            ApplicationFailure.nonRetryable('the result store is down', 'RecordUnavailable'),
+          )
+        : real.recordResult(args),
+    auditReview: async (args) => {
+      await faults.auditing?.wait();
+      return real.auditReview(args);
+    },
+    validateOutput: async (args) => {
+      if (args.reviewerEdit) await faults.editValidating?.wait();
+      return real.validateOutput(args);
+    },
+  };
+}
+
+/** The patched branches: each scenario sets its fault, and clears it before the next one. */
+async function recordPatched(r: Recorder, faults: Faults): Promise<void> {
+  // close-cleanly-v1: recording the result fails (non-retryable), a failure no step caught: the
+  // run fails and its job is marked failed (KeelStatus = failed), not left `running`.
+  if (r.wants('run-task-record-fails-close-cleanly-v1')) {
+    faults.recordFails = true;
+    const run = await start(r, 'classify-ticket', TICKET, { route: ['compat:ok'] });
+    const err = await run.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    faults.recordFails = false;
+    const status = (await run.describe()).typedSearchAttributes.get(SearchAttr.status);
+    if (failureTypeOf(err) !== 'RecordUnavailable' || status !== 'failed') {
+      throw new Error(
+        `record-fails: expected RecordUnavailable and failed, got ${String(err)}, ${status}`,
+      );
+    }
+    await expectPatchMarker(r, 'record-fails', run, CLOSE_CLEANLY);
+    await r.save('run-task-record-fails-close-cleanly-v1', run);
+  }
+
+  // review-deadline-after-decision-v1: an approve accepted before the 4 s deadline is still
+  // being audited when the deadline fires; the decision is honoured (path review).
+  if (r.wants('run-task-review-decision-after-deadline-v1')) {
+    const auditing = (faults.auditing = hold());
+    const run = await start(
+      r,
+      'classify-ticket',
+      TICKET,
+      { route: ['compat:ok'], review: 'always' },
+      { tenantId: BRISK_TENANT, workflowTaskTimeout: '2 seconds' },
+    );
+    await awaitingReview(run);
+    try {
+      const update = await run.startUpdate(reviewDecisionUpdate, {
+        args: [
+          { decision: 'approve', comment: 'in time', reviewer: REVIEWER, tenantId: BRISK_TENANT },
+        ],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+      await auditing.reached;
+      await until('the review deadline fired', async () =>
+        (await historyOf(r, run)).some((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED),
+      );
+      // The run took the branch that waits for the decision (its marker is in the history).
+      await until('the run waiting for the audit', () =>
+        hasPatchMarker(r, run, DEADLINE_AFTER_DECISION),
+      );
+      auditing.release();
+      await update.result();
+    } finally {
+      auditing.release();
+      faults.auditing = undefined;
+    }
+    const result = await run.result();
+    expectPath(
+      'decision-after-deadline',
+      result,
+      'review',
+      result.meta.review?.comment === 'in time',
+    );
+    await expectPatchMarker(r, 'decision-after-deadline', run, DEADLINE_AFTER_DECISION);
+    await r.save('run-task-review-decision-after-deadline-v1', run);
+  }
+
+  // close-cleanly-v1: an edit still validating when an approve wins; the run has recorded its
+  // result and waits in its close for the edit's handler, which gets its 409 (already decided).
+  if (r.wants('run-task-losing-edit-close-cleanly-v1')) {
+    const validating = (faults.editValidating = hold());
+    const run = await start(
+      r,
+      'classify-ticket',
+      TICKET,
+      { route: ['compat:ok'], review: 'always' },
+      { workflowTaskTimeout: '2 seconds' },
+    );
+    await awaitingReview(run);
+    const proposed = (await run.query(getReviewQuery))?.proposed as Record<string, unknown>;
+    const edit = run
+      .executeUpdate(reviewDecisionUpdate, {
+        args: [
+          {
+            decision: 'edit',
+            output: { ...proposed, confidence: 0.5 },
+            reviewer: REVIEWER,
+            tenantId: TENANT,
+          },
+        ],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    try {
+      await validating.reached;
+      await run.executeUpdate(reviewDecisionUpdate, {
+        args: [{ decision: 'approve', reviewer: REVIEWER, tenantId: TENANT }],
+      });
+      // The run is closing: it took the branch that waits for the edit's handler.
+      await until('the run waiting for the losing edit', () =>
+        hasPatchMarker(r, run, CLOSE_CLEANLY),
+      );
+    } finally {
+      validating.release();
+      faults.editValidating = undefined;
+    }
+    const refused = await edit;
+    if (
+      !(refused instanceof WorkflowUpdateFailedError) ||
+      failureTypeOf(refused) !== FailureType.ReviewAlreadyDecided
+    ) {
+      throw new Error(`losing-edit: expected ReviewAlreadyDecided, got ${String(refused)}`);
+    }
+    const result = await run.result();
+    expectPath('losing-edit', result, 'review', result.meta.review?.decision === 'approve');
+    await r.save('run-task-losing-edit-close-cleanly-v1', run);
+  }
+}
+
+/** The product worker's activities (worker/keel-worker.ts), for the worker that injects faults. */
+function faultyWorker(options: {
+  config: KeelConfig;
+  logger: Logger;
+  client: Client;
+  connection: Awaited<ReturnType<ReturnType<typeof createTemporalConnector>['connectNative']>>;
+  workflowBundle: { code: string };
+  taskQueue: string;
+  faults: Faults;
+}) {
+  const { config, logger, client, taskQueue } = options;
+  const health = new ProviderHealth(client, taskQueue, logger, config.models.breaker);
+  return Worker.create({
+    connection: options.connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    workflowBundle: options.workflowBundle,
+    activities: withFaults(
+      createActivities({
+        logger,
+        providers: createProviders(config),
+        registry: config.models,
+        lastGood: new LastGoodAnswers(client, logger),
+        inputKeySecret: requireInputKeySecret(config),
+        health,
+        reviewQueue: new ReviewQueue(client, taskQueue, logger),
+      }),
+      options.faults,
+    ),
+    stickyQueueScheduleToStartTimeout: '2 seconds',
+  }).then((worker) => ({
+    worker,
+    run: async () => {
+      await worker.run();
+      await health.close();
+    },
+  }));
+}
+
+const noop = (): void => undefined;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       address: { type: 'string' },
       out: { type: 'string', default: HISTORIES_DIR },
       suffix: { type: 'string' },
+      only: { type: 'string' },
     },
   });
+  const only = values.only?.split(',').map((n) => n.trim().replace(/\.json$/, ''));
+  const wants = (name: string): boolean => !only || only.includes(name);
+  const runMain = !only || only.some((n) => !PATCHED_FIXTURES.includes(n));
+  const runPatched = PATCHED_FIXTURES.some(wants);
   // Failed calls are part of the scenarios: the SDK's warnings about them are expected noise.
   installTemporalRuntime({
     logger: createLogger({ name: 'record', level: 'error' }),
@@ -284,40 +571,53 @@ async function main(): Promise<void> {
   const nativeConnection = await temporal.connectNative();
   const client = temporal.clientOn(connection);
   mkdirSync(values.out, { recursive: true });
+  const patchedQueue = `record-patched-${randomUUID()}`;
+  const save = async (name: string, { workflowId }: { workflowId: string }): Promise<void> => {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const file = path.join(values.out, `${name}${values.suffix ? `-${values.suffix}` : ''}.json`);
+    writeFileSync(file, `${historyToJSON(history)}\n`);
+    console.log(`wrote ${path.relative(process.cwd(), file)} (${history.events?.length} events)`);
+  };
   try {
     await ensureSearchAttributes(connection, 'default');
     const logger = createLogger({ name: 'record', level: 'warn' });
+    // One bundle for both workers: the same workflow code writes every history.
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
+    });
     const keel = await createKeelWorker({
       config,
       logger,
       temporal,
       connection: nativeConnection,
       client,
+      workflowBundle,
     });
-    const running = keel.run();
+    const faults: Faults = { recordFails: false };
+    const faulty = await faultyWorker({
+      config,
+      logger,
+      client,
+      connection: nativeConnection,
+      workflowBundle,
+      taskQueue: patchedQueue,
+      faults,
+    });
+    const running = [keel.run(), faulty.run()];
     try {
-      await record({
-        client,
-        taskQueue,
-        save: async (name, { workflowId }) => {
-          const history = await client.workflow.getHandle(workflowId).fetchHistory();
-          const file = path.join(
-            values.out,
-            `${name}${values.suffix ? `-${values.suffix}` : ''}.json`,
-          );
-          writeFileSync(file, `${historyToJSON(history)}\n`);
-          console.log(
-            `wrote ${path.relative(process.cwd(), file)} (${history.events?.length} events)`,
-          );
-        },
-      });
+      if (runMain) await record({ client, taskQueue, wants, save });
+      if (runPatched) await recordPatched({ client, taskQueue: patchedQueue, wants, save }, faults);
     } finally {
       keel.worker.shutdown();
-      await running;
+      faulty.worker.shutdown();
+      await Promise.all(running);
       // The entities (breakers, review queue) run until terminated.
-      const query = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`;
-      for await (const wf of client.workflow.list({ query })) {
-        await client.workflow.getHandle(wf.workflowId).terminate('recording done');
+      for (const queue of [taskQueue, patchedQueue]) {
+        const query = `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'`;
+        for await (const wf of client.workflow.list({ query })) {
+          await client.workflow.getHandle(wf.workflowId).terminate('recording done');
+        }
       }
     }
   } finally {

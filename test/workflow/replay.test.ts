@@ -40,6 +40,9 @@ const REQUIRED = [
   'run-task-breaker-probe.json', // the half-open probe, then the next candidate
   'run-task-review-decision.json', // a refused edit, then an accepted one
   'run-task-review-expired.json', // escalation, then the deadline
+  'run-task-record-fails-close-cleanly-v1.json', // recordResult fails: KeelStatus failed
+  'run-task-review-decision-after-deadline-v1.json', // audited past the deadline: honoured
+  'run-task-losing-edit-close-cleanly-v1.json', // the run waits for the losing edit's 409
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
 ];
