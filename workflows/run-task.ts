@@ -52,7 +52,9 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     throw err;
   } finally {
     // A decision still in its update handler (a losing edit) gets its answer before the run ends.
-    if (!allHandlersFinished() && patched(CLOSE_CLEANLY)) {
+    // Only a run that opened a review has handlers; asking the patch whether or not one is still
+    // running keeps its marker in one place however replay orders a handler's last result.
+    if (job.reviewed && patched(CLOSE_CLEANLY) && !allHandlersFinished()) {
       await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     }
   }
@@ -140,6 +142,7 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
   ];
   let reviewAudit: ReviewAudit | undefined;
   if (reviewReasons.length > 0) {
+    job.reviewed = true;
     const reviewed = await awaitReview({
       request,
       plan,

@@ -26,6 +26,8 @@ export interface Job {
   state: JobState;
   /** Whether this history takes the `fewer-round-trips-v1` path. */
   newPath: boolean;
+  /** The run opened a review (the only steps with update handlers). */
+  reviewed?: boolean;
   /** The input's HMAC, once admitted; written with the final status. */
   inputKey?: string;
   step: (s: JobStep) => void;

@@ -28,8 +28,10 @@ const { prepareReview, auditReview, publishReview } = proxyLocalActivities<Activ
 
 /**
  * Histories recorded before it ended the wait on the deadline alone, even while a decision
- * accepted before the deadline was still being validated or audited (issue 21). Only runs where
- * that happens record the marker.
+ * accepted before the deadline was still being validated or audited (issue 21). Asked once, when
+ * the review opens: asked at the deadline, only when a decision was in flight, replay could meet
+ * the marker in a different place (a local activity's result and the deadline timer can arrive in
+ * one workflow task, and replay may apply them in the other order).
  */
 const DEADLINE_AFTER_DECISION = 'review-deadline-after-decision-v1';
 
@@ -53,6 +55,7 @@ export async function awaitReview(args: {
   validateEdit: (output: unknown) => Promise<ValidationResult>;
 }): Promise<ReviewOutcome> {
   const { request, plan, proposal, reasons, state, step } = args;
+  const honoursDecisionInFlight = patched(DEADLINE_AFTER_DECISION);
   const policy = plan.policy.review;
   const setStatus = (status: JobState['status']): void => {
     state.status = status;
@@ -171,7 +174,8 @@ export async function awaitReview(args: {
     // The deadline and a decision exclude each other: none is accepted from here on, and one
     // accepted before the deadline (still validating or auditing) is waited for and honoured.
     closed = true;
-    if ((decided !== undefined || !allHandlersFinished()) && patched(DEADLINE_AFTER_DECISION)) {
+    if (honoursDecisionInFlight) {
+      // Both orders converge: a decision whose result arrives with the timer is honoured too.
       await condition(allHandlersFinished);
       arrived = decided !== undefined;
     }
