@@ -62,10 +62,10 @@ function intFlag(name: string, value: string | undefined, fallback: number): num
 }
 const settings = {
   rounds: intFlag('rounds', values.rounds, values.quick ? 2 : 3),
-  sequential: intFlag('sequential', values.sequential, values.quick ? 20 : 60),
+  sequential: intFlag('sequential', values.sequential, values.quick ? 15 : 60),
   concurrency: intFlag('concurrency', values.concurrency, 16),
   seconds: intFlag('seconds', values.seconds, values.quick ? 2 : 5),
-  warmup: values.quick ? 8 : 30,
+  warmup: values.quick ? 5 : 30,
   sqlite: values.sqlite,
   upstreamLatencyMs: 0,
 };
