@@ -23,7 +23,7 @@ import { startDevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startMockUpstream } from '../test/mock-upstream';
 import { freePort } from '../test/support/free-port';
-import { ROOT, startTs, stop, waitFor, type RunningProcess } from '../test/support/processes';
+import { ROOT } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
 import { createFloorActivities } from './floor/activities';
 import {
@@ -41,6 +41,7 @@ import {
 } from './floor/shape';
 import type { floorWorkflow } from './floor/workflows';
 import { round2 } from './lib/stats';
+import { startBenchStack } from './stack';
 
 const { values } = parseArgs({
   options: {
@@ -129,46 +130,16 @@ async function startKeel(
   mockUrl: string,
   embedded: boolean,
 ): Promise<Omit<KeelStack, 'name' | 'route'>> {
-  const port = await freePort();
-  const apiKey = `bench_${randomUUID()}`;
-  const env: NodeJS.ProcessEnv = {
-    ...upstreamEnv(mockUrl),
-    TEMPORAL_ADDRESS: temporalAddress,
-    KEEL_DEMO_TENANT: 'true',
-    KEEL_DEMO_API_KEY: apiKey,
-    KEEL_INPUT_KEY_SECRET: `bench-input-key-${randomUUID()}`,
-    PORT: String(port),
-    KEEL_TASK_QUEUE: `bench-floor-${randomUUID()}`,
-    KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-floor-${process.pid}-${port}`),
-    LOG_LEVEL: 'warn',
-    ...(embedded ? { KEEL_EMBEDDED_WORKER: 'true' } : {}),
-  };
-  const worker: RunningProcess | undefined = embedded ? undefined : startTs('worker/main.ts', env);
-  const server = startTs('server/main.ts', env);
-  const base = `http://127.0.0.1:${port}`;
-  const stopAll = async (): Promise<void> => {
-    await stop(server);
-    if (worker) await stop(worker);
-    rmSync(env.KEEL_DATA_DIR!, { recursive: true, force: true });
-  };
-  try {
-    await waitFor('Keel ready', async () => (await fetch(`${base}/readyz`)).ok, {
-      timeoutMs: 120_000,
-      process: server,
-    });
-  } catch (err) {
-    await stopAll();
-    throw err;
-  }
+  const stack = await startBenchStack({
+    temporalAddress,
+    env: upstreamEnv(mockUrl),
+    embeddedWorker: embedded,
+  });
   return {
     embedded,
     call: (body) =>
-      fetch(`${base}/v1/tasks/classify-ticket`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }),
-    stop: stopAll,
+      stack.call('/v1/tasks/classify-ticket', { method: 'POST', body: JSON.stringify(body) }),
+    stop: () => stack.stop(),
   };
 }
 

@@ -19,6 +19,11 @@ export interface BenchStackOptions {
   cpuProfileDir?: string;
   /** One process: the API runs the worker too (KEEL_EMBEDDED_WORKER, eager workflow start). */
   embeddedWorker?: boolean;
+  /**
+   * A Temporal server the caller started and stops (several stacks on one server, the floor
+   * beside them); by default the stack starts its own dev server and stops it with itself.
+   */
+  temporalAddress?: string;
 }
 
 export interface BenchStack {
@@ -39,7 +44,9 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     searchPath: process.env.PATH,
     install: true,
   });
-  const temporal = await startDevServer({ cliPath: cli.path, port: await freePort() });
+  const temporal = options.temporalAddress
+    ? { address: options.temporalAddress, process: undefined, stop: () => Promise.resolve() }
+    : await startDevServer({ cliPath: cli.path, port: await freePort() });
   const connection = await Connection.connect({ address: temporal.address });
   await ensureSearchAttributes(connection, 'default');
   await connection.close();
@@ -53,7 +60,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     KEEL_INPUT_KEY_SECRET: `bench-input-key-${randomUUID()}`,
     PORT: String(port),
     KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
-    KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}`),
+    KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}-${port}`),
     LOG_LEVEL: 'warn',
     ...options.env,
   };
@@ -84,7 +91,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     temporalVersion: cli.version,
     temporalAddress: temporal.address,
     pids: () => ({
-      temporal: temporal.process.pid,
+      temporal: temporal.process?.pid,
       worker: (worker ?? server).child.pid,
       api: server.child.pid,
     }),
