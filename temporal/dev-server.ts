@@ -72,6 +72,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'warn',
   ];
   args.push('--namespace', options.namespace ?? 'default');
+  // The dev server runs one history shard, and each shard's transfer-queue reader (the loop that
+  // hands a persisted workflow/activity task to matching) is rate-limited to
+  // history.transferProcessorMaxPollRPS reads a second, default 20: at most one read per 50 ms
+  // for the whole server. Every non-eager hand-off then waits for the next 50 ms slot (bare
+  // workflow, plain start: p50 ~50 ms; WorkflowTaskScheduled→Started ~20–30 ms of it). The reader
+  // is still woken by new-task notifications, not a busy poll, and tasks are persisted before
+  // they are read, so raising the cap changes only how soon they are dispatched, not durability.
+  // See docs/benchmarks-floor.md, "The 50 ms hand-off".
+  args.push('--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000');
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFile) {
