@@ -33,6 +33,26 @@ export interface CreateKeelWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
+/** Keel's activities wired to this deployment's providers and shared state (breakers, review queue). */
+export function keelActivities(args: {
+  config: KeelConfig;
+  logger: Logger;
+  client: Client;
+  health: ProviderHealth;
+  taskQueue: string;
+}): ReturnType<typeof createActivities> {
+  const { config, logger, client } = args;
+  return createActivities({
+    logger,
+    providers: createProviders(config),
+    registry: config.models,
+    lastGood: new LastGoodAnswers(client, logger),
+    inputKeySecret: requireInputKeySecret(config),
+    health: args.health,
+    reviewQueue: new ReviewQueue(client, args.taskQueue, logger),
+  });
+}
+
 /**
  * The worker wired to this deployment's providers and shared state: used by `npm run worker` and,
  * with `KEEL_EMBEDDED_WORKER=true`, inside the API process (shared connection, eager starts).
@@ -47,15 +67,7 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({
-      logger,
-      providers: createProviders(config),
-      registry: config.models,
-      lastGood: new LastGoodAnswers(client, logger),
-      inputKeySecret: requireInputKeySecret(config),
-      health,
-      reviewQueue: new ReviewQueue(client, config.taskQueue, logger),
-    }),
+    activities: keelActivities({ config, logger, client, health, taskQueue: config.taskQueue }),
     shutdownGraceTime: config.shutdownGraceMs,
     // When a worker dies, its cached workflows move to another worker after this long instead of
     // the default 10 s: tasks and the shared breakers (updates) recover quickly.

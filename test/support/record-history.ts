@@ -32,8 +32,7 @@ import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { createActivities, type Activities } from '../../activities';
-import { createProviders } from '../../activities/models/providers/create-providers';
+import type { Activities } from '../../activities';
 import { FailureType } from '../../shared/contracts/errors';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import {
@@ -45,11 +44,9 @@ import {
   reviewDecisionUpdate,
   reviewQueueWorkflowId,
 } from '../../shared/contracts/messages';
-import { loadConfig, requireInputKeySecret, type KeelConfig } from '../../shared/platform/config';
-import { LastGoodAnswers } from '../../shared/platform/last-good';
+import { loadConfig, type KeelConfig } from '../../shared/platform/config';
 import { createLogger, type Logger } from '../../shared/platform/logger';
 import { ProviderHealth } from '../../shared/platform/provider-health';
-import { ReviewQueue } from '../../shared/platform/review-queue';
 import {
   createTemporalConnector,
   installTemporalRuntime,
@@ -57,10 +54,11 @@ import {
 import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
-import { WORKFLOWS_PATH, createKeelWorker } from '../../worker/keel-worker';
+import { WORKFLOWS_PATH, createKeelWorker, keelActivities } from '../../worker/keel-worker';
 import type { runTask } from '../../workflows';
 import { startMockUpstream } from '../mock-upstream';
 import { freePort } from './free-port';
+import { hold } from './hold';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const HISTORIES_DIR = path.join(ROOT, 'test/fixtures/histories');
@@ -283,22 +281,6 @@ async function record(r: Recorder): Promise<void> {
   await r.save('review-queue', { workflowId: reviewQueueWorkflowId(r.taskQueue, TENANT) });
 }
 
-/** An activity a scenario holds: `reached` once it runs; it goes on once released. */
-function hold(): { reached: Promise<void>; release: () => void; wait: () => Promise<void> } {
-  let release!: () => void;
-  let reach!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const reached = new Promise<void>((resolve) => (reach = resolve));
-  return {
-    reached,
-    release,
-    wait: () => {
-      reach();
-      return released;
-    },
-  };
-}
-
 const { EventType } = temporal.api.enums.v1;
 
 async function historyOf(r: Recorder, handle: { workflowId: string }) {
@@ -500,15 +482,7 @@ function faultyWorker(options: {
     taskQueue,
     workflowBundle: options.workflowBundle,
     activities: withFaults(
-      createActivities({
-        logger,
-        providers: createProviders(config),
-        registry: config.models,
-        lastGood: new LastGoodAnswers(client, logger),
-        inputKeySecret: requireInputKeySecret(config),
-        health,
-        reviewQueue: new ReviewQueue(client, taskQueue, logger),
-      }),
+      keelActivities({ config, logger, client, health, taskQueue }),
       options.faults,
     ),
     stickyQueueScheduleToStartTimeout: '2 seconds',

@@ -23,6 +23,7 @@ import {
 import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/config-file';
 import { waitFor } from '../support/processes';
 import { startRunTask, withWorker } from '../support/temporal-test-kit';
+import { hold } from '../support/hold';
 
 const { EventType } = temporal.api.enums.v1;
 
@@ -104,22 +105,6 @@ const decide = (d: {
 
 const failureType = (err: unknown): string | undefined =>
   ((err as WorkflowUpdateFailedError).cause as ApplicationFailure | undefined)?.type ?? undefined;
-
-/** An activity a test holds: `reached` once it runs, and it goes on once the test releases it. */
-function hold(): { reached: Promise<void>; release: () => void; wait: () => Promise<void> } {
-  let release!: () => void;
-  let reach!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const reached = new Promise<void>((resolve) => (reach = resolve));
-  return {
-    reached,
-    release,
-    wait: () => {
-      reach();
-      return released;
-    },
-  };
-}
 
 /**
  * Starts the task as the API does, with a 2 s workflow task timeout: while a test holds a local
