@@ -55,6 +55,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     slow: options.slow ?? { medianMs: 1_500, p99Ms: 4_000 },
     flapPeriodMs: options.flapPeriodMs ?? 2_000,
     ttftMs: options.ttftMs ?? 3_000,
+    trickleMs: options.trickleMs ?? 20_000,
     // Without a seed, jitter still needs to differ between runs.
     random: seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)),
     now,
@@ -88,6 +89,9 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     closing.signal.addEventListener('abort', abort, { once: true });
     res.on('close', () => {
       attempt.latencyMs = Date.now() - receivedMs;
+      // Closed before the response was complete: by the mock itself (close()), else the client.
+      if (!res.writableFinished)
+        attempt.closedBy ??= closing.signal.aborted ? 'upstream' : 'client';
       closing.signal.removeEventListener('abort', abort);
       abort();
     });

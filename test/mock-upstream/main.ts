@@ -26,6 +26,7 @@ function optionsFromArgv(argv: string[]): MockUpstreamOptions {
       'slow-p99-ms': { type: 'string' },
       'flap-period-ms': { type: 'string' },
       'ttft-ms': { type: 'string' },
+      'trickle-ms': { type: 'string' },
       seed: { type: 'string' },
     },
     strict: true,
@@ -39,10 +40,12 @@ function optionsFromArgv(argv: string[]): MockUpstreamOptions {
   const latencyMs = numberFlag(values, 'latency-ms');
   const flapPeriodMs = numberFlag(values, 'flap-period-ms');
   const ttftMs = numberFlag(values, 'ttft-ms');
+  const trickleMs = numberFlag(values, 'trickle-ms');
   const seed = numberFlag(values, 'seed');
   if (latencyMs !== undefined) options.latencyMs = latencyMs;
   if (flapPeriodMs !== undefined) options.flapPeriodMs = flapPeriodMs;
   if (ttftMs !== undefined) options.ttftMs = ttftMs;
+  if (trickleMs !== undefined) options.trickleMs = trickleMs;
   if (seed !== undefined) options.seed = seed;
   if (median !== undefined || p99 !== undefined) {
     const medianMs = median ?? 1_500;

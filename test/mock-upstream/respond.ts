@@ -18,6 +18,8 @@ export interface EngineState {
   slow: { medianMs: number; p99Ms: number };
   flapPeriodMs: number;
   ttftMs: number;
+  /** `trickle`: from the first bytes of the body to its last. */
+  trickleMs: number;
   random: () => number;
   now: () => number;
   startedMs: number;
@@ -40,7 +42,10 @@ export interface Exchange {
   signal: AbortSignal;
 }
 
-type Delivery = 'full' | 'cut' | 'stall' | 'malformed' | 'no-done';
+type Delivery = 'full' | 'cut' | 'stall' | 'malformed' | 'no-done' | 'trickle' | 'stall-midway';
+
+/** `trickle` sends its next few bytes this often. */
+const TRICKLE_TICK_MS = 200;
 
 /** Resolves after `ms` or as soon as `signal` aborts; never rejects, callers check the signal. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -62,7 +67,7 @@ function forever(signal: AbortSignal): Promise<void> {
 }
 
 /** Resolves once `chunk` is handed to the kernel, so a following destroy cannot drop it. */
-function write(res: ServerResponse, chunk: string): Promise<void> {
+function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
   return new Promise((resolve) => res.write(chunk, () => resolve()));
 }
 
@@ -82,7 +87,39 @@ function sendError(x: Exchange, kind: ErrorKind, headers: Record<string, string>
   x.res.end(payload);
 }
 
-async function sendReply(x: Exchange, reply: Reply, delivery: Delivery): Promise<void> {
+/**
+ * The body's bytes at a slow pace, after headers already sent at once. `trickle`: a first piece
+ * now, then a piece every TRICKLE_TICK_MS, the last one `trickleMs` later; the pieces split frames
+ * and UTF-8 sequences wherever they fall, as a slow link does. `stall-midway`: the first half,
+ * then nothing until the client hangs up. Either stops writing as soon as the client leaves.
+ */
+async function sendPaced(
+  x: Exchange,
+  bytes: Buffer,
+  delivery: 'trickle' | 'stall-midway',
+  trickleMs: number,
+): Promise<void> {
+  if (delivery === 'stall-midway') {
+    await write(x.res, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    return forever(x.signal);
+  }
+  const ticks = Math.max(1, Math.round(trickleMs / TRICKLE_TICK_MS));
+  const size = Math.max(1, Math.ceil(bytes.length / (ticks + 1)));
+  await write(x.res, bytes.subarray(0, size));
+  for (let sent = size; sent < bytes.length; sent += size) {
+    await sleep(TRICKLE_TICK_MS, x.signal);
+    if (x.signal.aborted) return;
+    await write(x.res, bytes.subarray(sent, sent + size));
+  }
+  x.res.end();
+}
+
+async function sendReply(
+  x: Exchange,
+  reply: Reply,
+  delivery: Delivery,
+  trickleMs = 0,
+): Promise<void> {
   const { res, parsed, attempt, wire } = x;
   const usage: Usage = {
     inputTokens: parsed.inputTokens,
@@ -104,11 +141,16 @@ async function sendReply(x: Exchange, reply: Reply, delivery: Delivery): Promise
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(sent)),
     });
+    if (delivery === 'stall-midway') attempt.outputTokens = Math.ceil(usage.outputTokens / 2);
+    if (delivery === 'trickle' || delivery === 'stall-midway')
+      return sendPaced(x, Buffer.from(sent), delivery, trickleMs);
     if (delivery === 'cut' || delivery === 'stall') {
       attempt.outputTokens = Math.ceil(usage.outputTokens / 2);
       await write(res, half);
-      if (delivery === 'cut') res.destroy();
-      else await forever(x.signal);
+      if (delivery === 'cut') {
+        attempt.closedBy = 'upstream';
+        res.destroy();
+      } else await forever(x.signal);
       return;
     }
     res.end(sent);
@@ -120,13 +162,19 @@ async function sendReply(x: Exchange, reply: Reply, delivery: Delivery): Promise
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
   });
+  if (delivery === 'trickle' || delivery === 'stall-midway') {
+    if (delivery === 'stall-midway') attempt.outputTokens = Math.ceil(usage.outputTokens / 2);
+    return sendPaced(x, Buffer.from([...sse.frames, sse.done].join('')), delivery, trickleMs);
+  }
   if (delivery === 'cut' || delivery === 'stall') {
     const keep = Math.max(1, Math.floor(sse.frames.length / 2));
     attempt.outputTokens = Math.ceil((usage.outputTokens * keep) / sse.frames.length);
     await write(res, sse.frames.slice(0, keep).join(''));
     // Destroying without the terminating chunk is what a dropped upstream connection looks like.
-    if (delivery === 'cut') res.destroy();
-    else await forever(x.signal);
+    if (delivery === 'cut') {
+      attempt.closedBy = 'upstream';
+      res.destroy();
+    } else await forever(x.signal);
     return;
   }
   const frames = [...sse.frames];
@@ -186,6 +234,7 @@ export async function respond(x: Exchange, state: EngineState): Promise<void> {
         : sendReply(x, replyFor(x), 'full');
     case 'reset':
       // RST instead of FIN: the client sees ECONNRESET, as with a crashed load balancer.
+      x.attempt.closedBy = 'upstream';
       x.res.socket?.resetAndDestroy();
       return;
     case 'hang':
@@ -200,5 +249,9 @@ export async function respond(x: Exchange, state: EngineState): Promise<void> {
       return sendReply(x, replyFor(x), 'malformed');
     case 'no-done':
       return sendReply(x, replyFor(x), 'no-done');
+    case 'trickle':
+      return sendReply(x, replyFor(x), 'trickle', state.trickleMs);
+    case 'stall-midway':
+      return sendReply(x, replyFor(x), 'stall-midway');
   }
 }

@@ -32,6 +32,8 @@ export const SCENARIO_NAMES = [
   'pii-output',
   'toxic-output',
   'flap',
+  'trickle',
+  'stall-midway',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -76,6 +78,10 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
   'pii-output': 'Plants jane.doe@example.com and +1 415 555 0100 in the main text field.',
   'toxic-output': 'Plants "this is damn stupid crap" in the main text field.',
   flap: 'Alternates per options.flapPeriodMs: 503 in the first half of each period, ok in the second.',
+  trickle:
+    'Status, headers and the first bytes at once, then the rest of the body (JSON or SSE) a few bytes every 200 ms, the last ones options.trickleMs (default 20000) later.',
+  'stall-midway':
+    'Status, headers and the first half of the body bytes (JSON or SSE, usually cut inside a frame), then silence with the socket open until the client hangs up.',
 };
 
 export const SCENARIOS: ReadonlyArray<{ name: string; description: string }> = Object.freeze(

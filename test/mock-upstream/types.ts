@@ -19,6 +19,8 @@ export interface MockUpstreamOptions {
   seed?: number;
   /** Time to first byte of the `slow-ttft` scenario; default 3000 ms. */
   ttftMs?: number;
+  /** How long a `trickle` body takes from its first bytes to its last; default 20000 ms. */
+  trickleMs?: number;
   /** Clock for `flap` (and attempt timestamps), injectable so tests need not sleep. */
   now?: () => number;
 }
@@ -35,6 +37,12 @@ export interface Attempt {
   stream: boolean;
   /** From arrival to the end of the exchange (response end, reset, or client abort). */
   latencyMs: number;
+  /**
+   * Who closed the connection before the response was complete: `client` (it hung up, e.g. at
+   * its deadline) or `upstream` (a reset, a cut, or the mock closing). Absent while the exchange
+   * is open and when the response completed.
+   */
+  closedBy?: 'client' | 'upstream';
   inputTokens: number;
   outputTokens: number;
   /** Whether a real vendor would charge for this attempt. */

@@ -40,6 +40,8 @@ const REQUIRED = [
   'pii-output',
   'toxic-output',
   'flap',
+  'trickle',
+  'stall-midway',
 ];
 
 let mock: MockUpstream;
