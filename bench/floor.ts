@@ -1,23 +1,22 @@
 /**
- * `npm run bench:floor [-- --quick] [--rounds N] [--sqlite]`: what Temporal itself costs, next to
+ * `npm run bench:floor [-- --quick] [--rounds N] [--sqlite] [--topology 2x2,2x2e]`: what Temporal itself costs, next to
  * what Keel costs, on one dev server in one run. The floor: minimal workflows (bench/floor/) of
  * the shapes in issue 14 — bare with plain and eager start, one and three local activities, one
  * regular activity — client and worker in this process; plus the exact shape Keel runs, counted
  * from the history of a completed job. Keel: `classify-ticket` on the local model and on
  * `openai:ok` (the mock upstream at 0 ms), in the default two-process deployment and with
  * KEEL_EMBEDDED_WORKER=true. Each system, each round: N sequential runs, then C concurrent
- * callers for T seconds; rounds rotate the order. Prints the table with Keel ÷ floor ratios and
+ * callers for T seconds; rounds rotate the order. `--topology 2x2` adds Keel with 2 API processes
+ * and 2 worker processes (`2x2e`: the APIs embed workers too) on the same server, and compares
+ * its throughput and latency with the single API's in the same rounds. Prints the table with Keel ÷ floor ratios and
  * writes bench/results/floor-<timestamp>.json and floor-latest.json.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Client } from '@temporalio/client';
-import type { NativeConnection } from '@temporalio/worker';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { createTemporalConnector } from '../shared/platform/temporal-connection';
+import { Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -25,13 +24,13 @@ import { startMockUpstream } from '../test/mock-upstream';
 import { freePort } from '../test/support/free-port';
 import { ROOT } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
-import { createFloorActivities } from './floor/activities';
+import { startFloorRunner, type FloorRunner } from './floor/runner';
 import {
+  describeShape,
   describeSteps,
   ratio,
   rotate,
   shapeKey,
-  shapeOfHistory,
   STANDARD_SHAPES,
   summarizeRounds,
   type FloorShape,
@@ -39,7 +38,16 @@ import {
   type SystemSummary,
   type WorkflowShape,
 } from './floor/shape';
-import type { floorWorkflow } from './floor/workflows';
+import {
+  BASE_TOPOLOGIES,
+  baselineOf,
+  compareTopology,
+  describeTopology,
+  parseTopologies,
+  topologyKey,
+  type Topology,
+  type TopologyComparison,
+} from './floor/topology';
 import { round2 } from './lib/stats';
 import { startBenchStack } from './stack';
 
@@ -51,6 +59,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string' },
     sqlite: { type: 'boolean', default: false },
+    /** More deployments beside the two base ones, e.g. `2x2` (2 APIs + 2 workers), `2x2e`. */
+    topology: { type: 'string' },
   },
   strict: true,
 });
@@ -69,6 +79,10 @@ const settings = {
   warmup: values.quick ? 5 : 30,
   sqlite: values.sqlite,
   upstreamLatencyMs: 0,
+  /** Beyond the base deployments (a repeated base one is dropped). */
+  topologies: parseTopologies(values.topology).filter(
+    (t) => !BASE_TOPOLOGIES.some((b) => topologyKey(b) === topologyKey(t)),
+  ),
 };
 
 /** One measured system: a single operation that throws on failure. */
@@ -121,6 +135,7 @@ interface KeelStack {
   name: string;
   route: string;
   embedded: boolean;
+  topology: Topology;
   call(body: unknown): Promise<Response>;
   stop(): Promise<void>;
 }
@@ -128,15 +143,18 @@ interface KeelStack {
 async function startKeel(
   temporalAddress: string,
   mockUrl: string,
-  embedded: boolean,
+  topology: Topology,
 ): Promise<Omit<KeelStack, 'name' | 'route'>> {
   const stack = await startBenchStack({
     temporalAddress,
     env: upstreamEnv(mockUrl),
-    embeddedWorker: embedded,
+    embeddedWorker: topology.embedded,
+    apis: topology.apis,
+    workers: topology.workers,
   });
   return {
-    embedded,
+    embedded: topology.embedded,
+    topology,
     call: (body) =>
       stack.call('/v1/tasks/classify-ticket', { method: 'POST', body: JSON.stringify(body) }),
     stop: () => stack.stop(),
@@ -158,23 +176,11 @@ function keelSystem(stack: KeelStack, lastJob: { id?: string }): BenchSystem {
   };
 }
 
-function floorSystem(
-  shape: FloorShape,
-  clients: { eager: Client; plain: Client },
-  taskQueue: string,
-): BenchSystem {
+function floorSystem(shape: FloorShape, runner: FloorRunner, last: { id?: string }): BenchSystem {
   return {
     name: shape.name,
     async once() {
-      await (shape.eager ? clients.eager : clients.plain).workflow.execute<typeof floorWorkflow>(
-        'floorWorkflow',
-        {
-          taskQueue,
-          workflowId: `floor-${randomUUID()}`,
-          args: [shape.steps],
-          ...(shape.eager ? { requestEagerStart: true } : {}),
-        },
-      );
+      last.id = await runner.run(shape);
     },
   };
 }
@@ -185,6 +191,8 @@ interface KeelResult {
   name: string;
   route: string;
   embedded: boolean;
+  /** `1x1`, `1x0e`, `2x2`...: API processes x worker processes, `e` = embedded worker. */
+  topology: string;
   jobId: string;
   shape: WorkflowShape;
   floorShape: string;
@@ -240,57 +248,36 @@ async function main(): Promise<void> {
     log(
       `Temporal dev server at ${server.address} (${settings.sqlite ? 'SQLite file' : 'in-memory'})`,
     );
-    const connector = createTemporalConnector({
-      address: server.address,
-      namespace: 'default',
-      embedded: false,
-    });
-    const admin = await connector.connect();
-    cleanups.push(() => admin.close());
+    const admin = await Connection.connect({ address: server.address });
     await ensureSearchAttributes(admin, 'default');
+    await admin.close();
     const mock = await startMockUpstream({ port: 0, latencyMs: settings.upstreamLatencyMs });
     cleanups.push(() => mock.close());
-
     // The floor's worker: in this process, sharing its NativeConnection with the eager client.
-    const native: NativeConnection = await connector.connectNative();
-    cleanups.push(() => native.close());
-    const taskQueue = `floor-${randomUUID()}`;
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('./floor/workflows'),
-      logger: new DefaultLogger('WARN'),
-    });
-    const worker = await Worker.create({
-      connection: native,
-      ...connector.workerOptions(),
-      taskQueue,
-      workflowBundle: { code: bundle.code },
-      activities: createFloorActivities(),
-    });
-    const running = worker.run();
-    cleanups.push(async () => {
-      worker.shutdown();
-      await running;
-    });
-    const plain = await connector.openClient();
-    cleanups.push(() => plain.close());
-    const clients = { eager: connector.clientOn(native), plain: plain.client };
+    const runner = await startFloorRunner(server.address);
+    cleanups.push(() => runner.close());
 
-    // Keel: both deployments on this server, each with its own task queue.
-    log('starting Keel (two-process and embedded worker)');
-    const [twoProcess, embedded] = await Promise.all([
-      startKeel(server.address, mock.url, false),
-      startKeel(server.address, mock.url, true),
-    ]);
-    cleanups.push(
-      () => twoProcess.stop(),
-      () => embedded.stop(),
+    // Keel: every deployment on this server, each with its own task queue.
+    const topologies = [...BASE_TOPOLOGIES, ...settings.topologies];
+    log(`starting Keel: ${topologies.map(describeTopology).join('; ')}`);
+    const deployments = await Promise.all(
+      topologies.map(async (t) => {
+        const d = await startKeel(server.address, mock.url, t);
+        cleanups.push(() => d.stop());
+        return d;
+      }),
     );
-    const keelStacks: KeelStack[] = [
-      { ...twoProcess, name: 'Keel, local model, two processes', route: 'local:keel-local-1' },
-      { ...embedded, name: 'Keel, local model, embedded worker', route: 'local:keel-local-1' },
-      { ...twoProcess, name: 'Keel, openai:ok 0 ms, two processes', route: 'openai:ok' },
-      { ...embedded, name: 'Keel, openai:ok 0 ms, embedded worker', route: 'openai:ok' },
+    const routes = [
+      { route: 'local:keel-local-1', label: 'local model' },
+      { route: 'openai:ok', label: 'openai:ok 0 ms' },
     ];
+    const keelStacks: KeelStack[] = routes.flatMap(({ route, label }) =>
+      deployments.map((d) => ({
+        ...d,
+        name: `Keel, ${label}, ${describeTopology(d.topology)}`,
+        route,
+      })),
+    );
 
     // Warm Keel up, then count the shape it runs from one completed job's history.
     const keel: Array<{
@@ -306,7 +293,7 @@ async function main(): Promise<void> {
       const system = keelSystem(stack, lastJob);
       for (let i = 0; i < settings.warmup; i++) await system.once(i);
       const jobId = lastJob.id!;
-      const shape = shapeOfHistory(await clients.plain.workflow.getHandle(jobId).fetchHistory());
+      const shape = await runner.shapeOf(jobId);
       const wanted = { steps: shape.steps, eager: stack.embedded };
       let floor = floorShapes.find((s) => shapeKey(s) === shapeKey(wanted));
       if (!floor) {
@@ -314,17 +301,18 @@ async function main(): Promise<void> {
         floorShapes.push(floor);
       }
       keel.push({ stack, system, jobId, shape, floor });
-      log(
-        `${stack.name}: ${shape.workflowTasks} workflow tasks, ${shape.localActivities} local ` +
-          `and ${shape.activities} regular activities, ${shape.events} events, ` +
-          `${shape.historyBytes} B (job ${jobId})`,
-      );
+      log(`${stack.name}: ${describeShape(shape)} (job ${jobId})`);
     }
-    const floors = floorShapes.map((shape) => ({
-      shape,
-      system: floorSystem(shape, clients, taskQueue),
-    }));
-    for (const f of floors) for (let i = 0; i < settings.warmup; i++) await f.system.once(i);
+    const floors = floorShapes.map((shape) => {
+      const last: { id?: string } = {};
+      return { shape, last, system: floorSystem(shape, runner, last) };
+    });
+    // The floor's own histories, counted the same way: what Keel's payloads add per task.
+    const floorCounted = new Map<string, WorkflowShape>();
+    for (const f of floors) {
+      for (let i = 0; i < settings.warmup; i++) await f.system.once(i);
+      floorCounted.set(f.shape.name, await runner.shapeOf(f.last.id!));
+    }
 
     // Rounds: every system once per round, the order rotated so none is always first.
     const systems: BenchSystem[] = [...floors.map((f) => f.system), ...keel.map((k) => k.system)];
@@ -350,6 +338,7 @@ async function main(): Promise<void> {
         name: k.stack.name,
         route: k.stack.route,
         embedded: k.stack.embedded,
+        topology: topologyKey(k.stack.topology),
         jobId: k.jobId,
         shape: k.shape,
         floorShape: k.floor.name,
@@ -369,7 +358,24 @@ async function main(): Promise<void> {
       };
     });
 
-    report(floorShapes, summary, keelResults);
+    // Scale-out: each extra topology against the single API of the same worker placement.
+    const topologyResults = keel
+      .filter((k) => !BASE_TOPOLOGIES.includes(k.stack.topology))
+      .map((k) => {
+        const baseKey = topologyKey(baselineOf(k.stack.topology));
+        const base = keel.find(
+          (b) => b.stack.route === k.stack.route && topologyKey(b.stack.topology) === baseKey,
+        )!;
+        return compareTopology(
+          k.stack.route,
+          k.stack.topology,
+          summary.get(k.stack.name)!,
+          summary.get(base.stack.name)!,
+        );
+      });
+
+    report(floorShapes, summary, keelResults, floorCounted);
+    reportTopologies(topologyResults);
     const sdkVersion = (
       JSON.parse(
         readFileSync(path.join(ROOT, 'node_modules/@temporalio/worker/package.json'), 'utf8'),
@@ -391,9 +397,11 @@ async function main(): Promise<void> {
       floor: floorShapes.map((s) => ({
         ...s,
         description: describeSteps(s.steps, s.eager),
+        counted: floorCounted.get(s.name),
         ...summary.get(s.name)!,
       })),
       keel: keelResults,
+      topologies: topologyResults,
     };
     const dir = path.join(ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
@@ -410,6 +418,7 @@ function report(
   floorShapes: FloorShape[],
   summary: Map<string, SystemSummary>,
   keel: KeelResult[],
+  counted: Map<string, WorkflowShape>,
 ): void {
   const pad = (s: string, n: number): string => s.padEnd(n);
   const num = (n: number | null): string => (n === null ? '–' : n.toFixed(n >= 100 ? 0 : 1));
@@ -418,12 +427,14 @@ function report(
     `\nFloor (${settings.rounds} rounds × ${settings.sequential} sequential, then ` +
       `${settings.concurrency} callers × ${settings.seconds} s; p50 = median of round medians):`,
   );
-  console.log(`${pad('shape', 58)} p50 ms  p99 ms  runs/s  errors`);
+  console.log(`${pad('shape', 58)} p50 ms  p99 ms  runs/s  errors  events  bytes`);
   for (const s of floorShapes) {
     const m = summary.get(s.name)!;
+    const c = counted.get(s.name);
     console.log(
       `${pad(s.name, 58)} ${num(m.sequential.p50).padStart(6)}  ${num(m.sequential.p99).padStart(6)}  ` +
-        `${num(m.throughput).padStart(6)}  ${m.errors}`,
+        `${num(m.throughput).padStart(6)}  ${String(m.errors).padStart(6)}  ` +
+        `${String(c?.events ?? '–').padStart(6)}  ${String(c?.historyBytes ?? '–').padStart(5)}`,
     );
   }
   console.log(`\nKeel (classify-ticket, HTTP included) ÷ the floor of the shape it runs:`);
@@ -439,10 +450,34 @@ function report(
         `${x(k.ratios.p50).padStart(9)} ${x(k.ratios.p99).padStart(6)} ${x(k.ratios.throughput).padStart(6)}`,
     );
     console.log(
-      `  shape: ${describeSteps(k.shape.steps, k.embedded)} (${k.shape.events} events, ` +
-        `${k.shape.historyBytes} B); vs "${k.nearestStandard.name}": ` +
+      `  per task: ${describeShape(k.shape)}; vs "${k.nearestStandard.name}": ` +
         `${x(k.nearestStandard.p50)} / ${x(k.nearestStandard.p99)} / ${x(k.nearestStandard.throughput)}`,
     );
+  }
+}
+
+function reportTopologies(rows: TopologyComparison[]): void {
+  if (!rows.length) return;
+  const num = (n: number): string => n.toFixed(n >= 100 ? 0 : 1);
+  const lat = (p: { p50: number; p99: number }): string => `${num(p.p50)} / ${num(p.p99)}`;
+  console.log(
+    `\nScale-out on one Temporal server (${settings.concurrency} callers round-robin over the APIs; ` +
+      `latency p50 / p99 ms):`,
+  );
+  console.log(
+    `${'route'.padEnd(20)} ${'deployment'.padEnd(10)} tasks/s  under load      one at a time │ vs baseline`,
+  );
+  for (const r of rows) {
+    for (const [label, key] of [
+      [r.topology, 'topology'],
+      [r.baseline, 'baseline'],
+    ] as const) {
+      console.log(
+        `${r.route.padEnd(20)} ${label.padEnd(10)} ${num(r.throughput[key]).padStart(7)}  ` +
+          `${lat(r.concurrent[key]).padEnd(14)}  ${lat(r.sequential[key]).padEnd(13)} │` +
+          (key === 'topology' ? ` throughput ${r.throughput.ratio ?? '–'}×` : ''),
+      );
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The benchmarks' own stack on loopback: a headless in-memory Temporal dev server from the real
- * CLI, one worker process, one API process, with a fresh demo key and task queue.
+ * CLI (or a server the caller runs), one worker process and one API process by default (any
+ * number of each, or workers embedded in the APIs), with a fresh demo key and task queue.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -24,15 +25,29 @@ export interface BenchStackOptions {
    * beside them); by default the stack starts its own dev server and stops it with itself.
    */
   temporalAddress?: string;
+  /**
+   * API processes, each on its own port, all on one task queue; `call` goes round-robin over
+   * them (the load generator's own balancing, no proxy). @default 1
+   */
+  apis?: number;
+  /**
+   * Separate worker processes on the task queue, besides any embedded in the APIs.
+   * @default 1, or 0 with `embeddedWorker`
+   */
+  workers?: number;
 }
 
 export interface BenchStack {
+  /** The first API process's base URL. */
   base: string;
+  /** Every API process's base URL. */
+  bases: string[];
   apiKey: string;
   temporalVersion: string;
   temporalAddress: string;
-  /** OS processes by role, for RSS sampling. */
+  /** OS processes by role (the first of each), for RSS sampling. */
   pids(): Record<'temporal' | 'worker' | 'api', number | undefined>;
+  /** A request to the next API process in turn, with the demo key. */
   call(p: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
 }
@@ -51,52 +66,82 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   await ensureSearchAttributes(connection, 'default');
   await connection.close();
 
-  const port = await freePort();
+  const apis = options.apis ?? 1;
+  const workers = options.workers ?? (options.embeddedWorker ? 0 : 1);
+  if (apis < 1 || workers < 0 || (workers === 0 && !options.embeddedWorker)) {
+    throw new Error(`bench stack: ${apis} APIs and ${workers} workers run no tasks`);
+  }
+  const ports: number[] = [];
+  while (ports.length < apis) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
   const apiKey = `bench_${randomUUID()}`;
   const env: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: temporal.address,
     KEEL_DEMO_TENANT: 'true',
     KEEL_DEMO_API_KEY: apiKey,
     KEEL_INPUT_KEY_SECRET: `bench-input-key-${randomUUID()}`,
-    PORT: String(port),
     KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
-    KEEL_DATA_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}-${port}`),
     LOG_LEVEL: 'warn',
     ...options.env,
   };
   const nodeArgs = options.cpuProfileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`]
     : [];
-  if (options.embeddedWorker) env.KEEL_EMBEDDED_WORKER = 'true';
-  const worker = options.embeddedWorker ? undefined : startTs('worker/main.ts', env, [], nodeArgs);
-  const server = startTs('server/main.ts', env, [], nodeArgs);
-  const base = `http://127.0.0.1:${port}`;
+  // Explicit either way, whatever the product's default is.
+  env.KEEL_EMBEDDED_WORKER = options.embeddedWorker ? 'true' : 'false';
+  const dataDir = (name: string): string =>
+    path.join(os.tmpdir(), `keel-bench-${process.pid}-${name}`);
+  const workerProcs = Array.from({ length: workers }, (_, i) =>
+    startTs(
+      'worker/main.ts',
+      { ...env, KEEL_DATA_DIR: dataDir(`worker-${ports[0]}-${i}`) },
+      [],
+      nodeArgs,
+    ),
+  );
+  const servers = ports.map((port) =>
+    startTs(
+      'server/main.ts',
+      { ...env, PORT: String(port), KEEL_DATA_DIR: dataDir(String(port)) },
+      [],
+      nodeArgs,
+    ),
+  );
+  const bases = ports.map((port) => `http://127.0.0.1:${port}`);
   const stopAll = async (): Promise<void> => {
-    await stop(server);
-    if (worker) await stop(worker);
+    await Promise.all(servers.map((server) => stop(server)));
+    await Promise.all(workerProcs.map((worker) => stop(worker)));
     await temporal.stop();
   };
   try {
-    await waitFor('stack ready', async () => (await fetch(`${base}/readyz`)).ok, {
-      timeoutMs: 120_000,
-      process: server,
-    });
+    await Promise.all(
+      servers.map((server, i) =>
+        waitFor('stack ready', async () => (await fetch(`${bases[i]}/readyz`)).ok, {
+          timeoutMs: 120_000,
+          process: server,
+        }),
+      ),
+    );
   } catch (err) {
     await stopAll();
     throw err;
   }
+  let next = 0;
   return {
-    base,
+    base: bases[0]!,
+    bases,
     apiKey,
     temporalVersion: cli.version,
     temporalAddress: temporal.address,
     pids: () => ({
       temporal: temporal.process?.pid,
-      worker: (worker ?? server).child.pid,
-      api: server.child.pid,
+      worker: (workerProcs[0] ?? servers[0]!).child.pid,
+      api: servers[0]!.child.pid,
     }),
     call: (p, init = {}) =>
-      fetch(`${base}${p}`, {
+      fetch(`${bases[next++ % bases.length]!}${p}`, {
         ...init,
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       }),

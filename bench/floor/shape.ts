@@ -23,6 +23,13 @@ export interface WorkflowShape {
   events: number;
   /** The history's encoded size, payloads included. */
   historyBytes: number;
+  /**
+   * Encoded bytes of every payload in the history (inputs, results, markers' data, memo, search
+   * attributes, failures' details): the part Keel's own data adds to what Temporal stores.
+   */
+  payloadBytes: number;
+  /** How many payloads those bytes are spread over. */
+  payloads: number;
   /** Local and regular activities in history order: what the floor workflow replays. */
   steps: FloorStep[];
 }
@@ -37,8 +44,14 @@ export function shapeOfHistory(history: temporal.api.history.v1.IHistory): Workf
     searchAttributeUpserts: 0,
     events: history.events?.length ?? 0,
     historyBytes: temporal.api.history.v1.History.encode(history).finish().length,
+    payloadBytes: 0,
+    payloads: 0,
     steps: [],
   };
+  for (const payload of payloadsIn(history.events ?? [])) {
+    shape.payloads++;
+    shape.payloadBytes += temporal.api.common.v1.Payload.encode(payload).finish().length;
+  }
   for (const event of history.events ?? []) {
     switch (event.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
@@ -65,6 +78,37 @@ export function shapeOfHistory(history: temporal.api.history.v1.IHistory): Workf
     }
   }
   return shape;
+}
+
+const isPayload = (v: object): v is temporal.api.common.v1.IPayload =>
+  'data' in v && v.data instanceof Uint8Array && 'metadata' in v && typeof v.metadata === 'object';
+
+/**
+ * Every `Payload` reachable from the events, found by its shape (bytes `data` beside a `metadata`
+ * map), so no event type's payload fields need listing: inputs, results, local-activity markers,
+ * memo and search attributes, failure details alike.
+ */
+export function* payloadsIn(value: unknown): Generator<temporal.api.common.v1.IPayload> {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return;
+  if (Array.isArray(value)) {
+    for (const item of value) yield* payloadsIn(item);
+    return;
+  }
+  if (isPayload(value)) {
+    yield value;
+    return;
+  }
+  for (const item of Object.values(value)) yield* payloadsIn(item);
+}
+
+/** "1 WFT, 4 LA, 0 act · 12 events · 6.9 KB history, 5.1 KB in 14 payloads". */
+export function describeShape(shape: WorkflowShape): string {
+  const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
+  return (
+    `${shape.workflowTasks} WFT, ${shape.localActivities} LA, ${shape.activities} act · ` +
+    `${shape.events} events · ${kb(shape.historyBytes)} history, ` +
+    `${kb(shape.payloadBytes)} in ${shape.payloads} payloads`
+  );
 }
 
 /** A floor shape: its steps and whether the start is eager. */

@@ -1,14 +1,22 @@
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import {
+  describeShape,
   describeSteps,
   LOCAL_ACTIVITY_MARKER,
+  payloadsIn,
   ratio,
   rotate,
   shapeKey,
   shapeOfHistory,
   summarizeRounds,
 } from '../../bench/floor/shape';
+import {
+  compareTopology,
+  describeTopology,
+  parseTopologies,
+  topologyKey,
+} from '../../bench/floor/topology';
 
 const { EventType } = temporal.api.enums.v1;
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -56,6 +64,125 @@ describe('shapeOfHistory', () => {
 
   it('an empty history is the bare shape', () => {
     expect(shapeOfHistory({})).toMatchObject({ workflowTasks: 0, events: 0, steps: [] });
+  });
+});
+
+describe('payload bytes', () => {
+  const json = (value: unknown): temporal.api.common.v1.IPayload => ({
+    metadata: { encoding: new TextEncoder().encode('json/plain') },
+    data: new TextEncoder().encode(JSON.stringify(value)),
+  });
+  const size = (p: temporal.api.common.v1.IPayload): number =>
+    temporal.api.common.v1.Payload.encode(p).finish().length;
+
+  it('finds every payload of a decoded history: input, marker data, memo, result', () => {
+    const input = json({ subject: 'Refund', body: 'charged twice' });
+    const markerData = json({ ok: true });
+    const memo = json({ tenant: 't1' });
+    const result = json({ category: 'billing' });
+    const encoded = temporal.api.history.v1.History.encode({
+      events: [
+        ev(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, {
+          workflowExecutionStartedEventAttributes: {
+            input: { payloads: [input] },
+            memo: { fields: { tenant: memo } },
+          },
+        }),
+        ...wft(),
+        ev(EventType.EVENT_TYPE_MARKER_RECORDED, {
+          markerRecordedEventAttributes: {
+            markerName: LOCAL_ACTIVITY_MARKER,
+            details: { data: { payloads: [markerData] } },
+          },
+        }),
+        ev(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, {
+          workflowExecutionCompletedEventAttributes: { result: { payloads: [result] } },
+        }),
+      ],
+    }).finish();
+    // As the client hands it over: decoded protobuf messages, not plain objects.
+    const history = temporal.api.history.v1.History.decode(encoded);
+    const shape = shapeOfHistory(history);
+    expect(shape.payloads).toBe(4);
+    expect(shape.payloadBytes).toBe(size(input) + size(markerData) + size(memo) + size(result));
+    expect(shape.payloadBytes).toBeLessThan(shape.historyBytes);
+    expect(shape.localActivities).toBe(1);
+  });
+
+  it('a history without payloads has none', () => {
+    expect([...payloadsIn({ events: [ev(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)] })]).toEqual(
+      [],
+    );
+  });
+
+  it('describes a task by its counts and bytes', () => {
+    expect(
+      describeShape({
+        workflowTasks: 2,
+        localActivities: 3,
+        activities: 1,
+        timers: 0,
+        searchAttributeUpserts: 0,
+        events: 19,
+        historyBytes: 8090,
+        payloadBytes: 5120,
+        payloads: 14,
+        steps: [],
+      }),
+    ).toBe('2 WFT, 3 LA, 1 act · 19 events · 7.9 KB history, 5.0 KB in 14 payloads');
+  });
+});
+
+describe('topologies', () => {
+  it('parses APIs x workers, e for embedded workers', () => {
+    expect(parseTopologies('2x2, 2x2e,3x0e')).toEqual([
+      { apis: 2, workers: 2, embedded: false },
+      { apis: 2, workers: 2, embedded: true },
+      { apis: 3, workers: 0, embedded: true },
+    ]);
+    expect(parseTopologies(undefined)).toEqual([]);
+  });
+
+  it('refuses a deployment that runs no tasks, or a typo', () => {
+    expect(() => parseTopologies('2x0')).toThrow(/at least one API and one worker/);
+    expect(() => parseTopologies('0x2')).toThrow(/at least one API/);
+    expect(() => parseTopologies('2by2')).toThrow(/<apis>x<workers>/);
+  });
+
+  it('names deployments as the report prints them', () => {
+    expect(describeTopology({ apis: 1, workers: 1, embedded: false })).toBe('two processes');
+    expect(describeTopology({ apis: 1, workers: 0, embedded: true })).toBe('embedded worker');
+    expect(describeTopology({ apis: 2, workers: 2, embedded: false })).toBe('2 APIs + 2 workers');
+    expect(describeTopology({ apis: 2, workers: 1, embedded: true })).toBe(
+      '2 APIs (embedded worker) + 1 worker',
+    );
+  });
+
+  it('compares a topology with the single API of the same worker placement', () => {
+    const summary = (throughput: number, p50: number, p99: number) =>
+      summarizeRounds([
+        {
+          sequential: [p50, p50, p99],
+          concurrent: [p50, p99],
+          completed: throughput,
+          errors: 0,
+          elapsedMs: 1000,
+        },
+      ]);
+    const c = compareTopology(
+      'openai:ok',
+      { apis: 2, workers: 2, embedded: true },
+      summary(30, 60, 120),
+      summary(20, 50, 100),
+    );
+    expect(c).toMatchObject({
+      route: 'openai:ok',
+      topology: '2x2e',
+      baseline: topologyKey({ apis: 1, workers: 0, embedded: true }),
+      throughput: { topology: 30, baseline: 20, ratio: 1.5 },
+      concurrent: { topology: { p50: 60, p99: 120 }, baseline: { p50: 50, p99: 100 } },
+      sequential: { topology: { p50: 60, p99: 120 }, baseline: { p50: 50, p99: 100 } },
+    });
   });
 });
 
