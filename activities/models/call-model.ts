@@ -4,6 +4,7 @@ import { FailureType, PROVIDER_FAULTS } from '../../shared/contracts/errors';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
 import { findModel } from '../../shared/platform/model-registry';
 import type { KeelFileConfig } from '../../shared/platform/config-file';
+import { attemptDeadline, deadlineFailure } from './attempt-deadline';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
 import type { ModelProvider, ModelUsage } from './providers/model-provider';
@@ -22,6 +23,16 @@ export interface CallModelArgs {
   maxRetryDelayMs?: number;
   /** A second chance: the model's previous answer and why it was rejected. */
   reask?: Reask;
+  /**
+   * The candidate's timeout for one attempt, in ms: connect, first byte and the whole body.
+   * @default the activity's startToCloseTimeout
+   */
+  timeoutMs?: number;
+  /**
+   * Epoch ms by which the task's envelope needs this candidate done: no attempt runs past it,
+   * and a Timeout it causes is final for the candidate (non-retryable) so the route moves on.
+   */
+  deadlineAt?: number;
 }
 
 export interface CallModelResult {
@@ -49,7 +60,7 @@ export interface CallModelDeps {
 
 export function createCallModelActivity(deps: CallModelDeps) {
   return {
-    /** Call: one model call. Retries, timeouts and cancellation belong to Temporal. */
+    /** Call: one model call, ended at its deadline. Retries and cancellation belong to Temporal. */
     async callModel(args: CallModelArgs): Promise<CallModelResult> {
       const task = requireTask(args.task);
       const provider = deps.providers.get(args.provider);
@@ -70,9 +81,28 @@ export function createCallModelActivity(deps: CallModelDeps) {
       }
       const startedAt = deps.now();
       const ctx = Context.current();
+      const deadline = attemptDeadline({
+        startedAt,
+        timeoutMs: args.timeoutMs,
+        deadlineAt: args.deadlineAt,
+        startToCloseMs: ctx.info.startToCloseTimeoutMs,
+      });
+      const expired = (called: boolean): ApplicationFailure =>
+        deadlineFailure(deadline, {
+          provider: args.provider,
+          model: args.model,
+          attempt: ctx.info.attempt,
+          called,
+        });
+      // The task's budget is spent: no call, and nothing for the breaker to learn.
+      if (deadline.ms <= 0) throw expired(false);
+      // One total deadline for the attempt, on a timer of its own: it ends the HTTP call while the
+      // body or stream is still arriving (the SDKs' `timeout` stops at the headers), and needs no
+      // heartbeat, so a local activity stops at it just the same.
+      const timer = AbortSignal.timeout(deadline.ms);
       // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
       // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
-      // A local activity (the in-process model) has no heartbeats to send.
+      // A local activity cannot heartbeat: the worker cancels it itself, through the same signal.
       const beat = ctx.info.isLocal
         ? undefined
         : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
@@ -81,8 +111,8 @@ export function createCallModelActivity(deps: CallModelDeps) {
           ...renderTaskRequest({ task, input: args.input, reask: args.reask }),
           model: entry,
           maxOutputTokens: entry.capabilities.maxOutputTokens,
-          timeoutMs: ctx.info.startToCloseTimeoutMs,
-          signal: ctx.cancellationSignal,
+          timeoutMs: deadline.ms,
+          signal: AbortSignal.any([ctx.cancellationSignal, timer]),
         });
         await guarded?.report(args.provider, args.model, {
           at: deps.now(),
@@ -103,14 +133,18 @@ export function createCallModelActivity(deps: CallModelDeps) {
           providerMs: Math.max(0, deps.now() - startedAt),
         };
       } catch (err) {
-        const failure = toCallFailure(err, {
-          provider: args.provider,
-          model: args.model,
-          maxRetryAfterMs: deps.registry.maxRetryAfterMs,
-          retryAfterBudgetMs: args.maxRetryDelayMs,
-          attempt: ctx.info.attempt,
-          now: deps.now(),
-        });
+        // Past the deadline, whatever the SDK made of its aborted transport is a Timeout.
+        const late = timer.aborted && !ctx.cancellationSignal.aborted;
+        const failure = late
+          ? expired(true)
+          : toCallFailure(err, {
+              provider: args.provider,
+              model: args.model,
+              maxRetryAfterMs: deps.registry.maxRetryAfterMs,
+              retryAfterBudgetMs: args.maxRetryDelayMs,
+              attempt: ctx.info.attempt,
+              now: deps.now(),
+            });
         if (guarded && PROVIDER_FAULTS.includes(failure.type as FailureType)) {
           await guarded.report(args.provider, args.model, {
             at: deps.now(),

@@ -34,9 +34,9 @@ export interface ModelRequest {
   messages: ChatMessage[];
   responseFormat: ResponseFormat;
   maxOutputTokens: number;
-  /** The call's own deadline (the activity's remaining time). */
+  /** ms left until the attempt's total deadline: connect, first byte and the whole body. */
   timeoutMs: number;
-  /** Aborted when the activity is cancelled or times out. */
+  /** Aborted when the activity is cancelled or its deadline passes; ends a body half-read too. */
   signal: AbortSignal;
   /**
    * What one provider needs beyond the messages, keyed by provider type (the AI SDK's
