@@ -129,6 +129,9 @@ const EXPECT: Record<string, Expect | { openai: Expect; anthropic: Expect }> = {
   'malformed-chunk': { failure: 'Connection', retryable: true },
   hang: { failure: 'Timeout', retryable: true },
   'stream-stall': { failure: 'Timeout', retryable: true },
+  // The body starts at once, then crawls or stops: the attempt's deadline covers it too.
+  trickle: { failure: 'Timeout', retryable: true },
+  'stall-midway': { failure: 'Timeout', retryable: true },
 };
 
 const cases = SCENARIOS.flatMap((s) =>

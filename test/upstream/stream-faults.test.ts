@@ -5,7 +5,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { MockUpstream } from '../mock-upstream/index';
+import type { Attempt, MockUpstream } from '../mock-upstream/index';
 import { startMockUpstream } from '../mock-upstream/index';
 import { anthropic, anthropicParams, openai, openaiParams, rejection } from './helpers';
 
@@ -22,8 +22,9 @@ beforeEach(() => mock.clearAttempts());
 async function drainOpenAI(
   model: string,
   signal?: AbortSignal,
+  url = mock.url,
 ): Promise<{ text: string; finish: string | null; error?: unknown }> {
-  const stream = await openai(mock.url).chat.completions.create(
+  const stream = await openai(url).chat.completions.create(
     { ...openaiParams(model), stream: true },
     { signal },
   );
@@ -173,5 +174,59 @@ describe('stream scenarios without stream: true', () => {
     expect(JSON.parse(slow.choices[0]?.message.content ?? '').category).toBe('BILLING');
     const done = await anthropic(mock.url).messages.create(anthropicParams('no-done'));
     expect(done.stop_reason).toBe('tool_use');
+  });
+});
+
+describe('slow bodies: trickle and stall-midway', () => {
+  let slow: MockUpstream;
+  beforeAll(async () => {
+    slow = await startMockUpstream({ trickleMs: 600 });
+  });
+  afterAll(() => slow.close());
+  beforeEach(() => slow.clearAttempts());
+
+  /** The exchange's log entry once the upstream has seen it end (a close arrives just after). */
+  async function ended(): Promise<Attempt> {
+    for (let i = 0; i < 100; i++) {
+      const attempt = slow.attempts()[0];
+      if (attempt && attempt.latencyMs > 0) return attempt;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('the exchange never ended');
+  }
+
+  it('trickle: both SDKs get the headers while the body is still arriving, then the whole answer', async () => {
+    const started = await openai(slow.url)
+      .chat.completions.create(openaiParams('trickle'), {})
+      .asResponse();
+    // The SDK has the response while the upstream is still sending: the exchange is open.
+    expect(started.status).toBe(200);
+    expect(slow.attempts()[0]).toMatchObject({ scenario: 'trickle', latencyMs: 0 });
+    expect(JSON.parse(await started.text()).choices[0].message.content).toContain('BILLING');
+    const message = await anthropic(slow.url).messages.create(anthropicParams('trickle'));
+    expect(message.content[0]).toMatchObject({ type: 'tool_use', input: { category: 'BILLING' } });
+    const streamed = await drainOpenAI('trickle', undefined, slow.url);
+    expect(streamed.error).toBeUndefined();
+    expect(JSON.parse(streamed.text).category).toBe('BILLING');
+    expect(slow.attempts().map((a) => [a.status, a.stream, a.closedBy])).toEqual([
+      [200, false, undefined],
+      [200, false, undefined],
+      [200, true, undefined],
+    ]);
+  });
+
+  it('stall-midway: only the caller signal ends it; the upstream sees the client hang up', async () => {
+    const error = await rejection(
+      anthropic(slow.url, 300).messages.create(anthropicParams('stall-midway'), {
+        signal: AbortSignal.timeout(500),
+      }),
+    );
+    expect(error.name).toBe('AbortError');
+    expect(await ended()).toMatchObject({ status: 200, billed: true, closedBy: 'client' });
+    slow.clearAttempts();
+    const streamed = await drainOpenAI('stall-midway', AbortSignal.timeout(500), slow.url);
+    // Cut inside a frame: the SDK holds the partial line and, aborted, ends without a finish.
+    expect(streamed.finish).toBeNull();
+    expect(await ended()).toMatchObject({ stream: true, closedBy: 'client' });
   });
 });
