@@ -8,7 +8,7 @@
  * text (schema, rules, grounding, output moderation), split by layer. Pure CPU, no I/O in the
  * loop; takes a few seconds. Writes bench/results/guards-latest.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validateAnswer } from '../activities/guards/validation';
@@ -19,32 +19,19 @@ import { stringsOf } from '../shared/guards/json-strings';
 import { detectPii } from '../shared/guards/pii';
 import { BUILT_IN_POLICY } from '../shared/policy/resolve-policy';
 import { detectToxicity } from '../shared/guards/toxicity';
-import { PII_TYPES, type InjectionKind } from '../shared/guards/types';
-import { countWords, summarize } from '../shared/tasks/summarize';
+import { PII_TYPES } from '../shared/guards/types';
+import { summarize } from '../shared/tasks/summarize';
+import {
+  loadCorpus as load,
+  mixedText,
+  summarizeCase,
+  type InjectionCase,
+  type ToxicityCase,
+} from './lib/summarize-case';
 
 const ROOT = path.resolve(__dirname, '..');
-const TEXT_CHARS = 10 * 1024;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
-
-interface InjectionCase {
-  id: string;
-  text: string;
-  injection: boolean;
-  kind?: InjectionKind;
-}
-interface ToxicityCase {
-  id: string;
-  text: string;
-  toxic: boolean;
-}
-
-const load = <T>(file: string): T[] =>
-  (
-    JSON.parse(readFileSync(path.join(ROOT, 'test/fixtures/guards', file), 'utf8')) as {
-      cases: T[];
-    }
-  ).cases;
 
 interface Row {
   detector: string;
@@ -83,26 +70,6 @@ function binaryRow(detector: string, labels: boolean[], flagged: boolean[]): Row
   };
 }
 
-/** Whole corpus texts, interleaved (mostly ordinary traffic, some attacks), cut to 10 KB. */
-function mixedText(pii: PiiCorpusCase[], inj: InjectionCase[], tox: ToxicityCase[]): string {
-  const benign = inj.filter((c) => !c.injection);
-  const attacks = inj.filter((c) => c.injection);
-  const parts: string[] = [];
-  let length = 0;
-  for (let i = 0; length < TEXT_CHARS; i += 1) {
-    const next = [pii[i % pii.length], benign[i % benign.length], tox[i % tox.length]];
-    if (i % 4 === 3) next.push(attacks[(i * 7) % attacks.length]);
-    for (const c of next) {
-      if (!c) continue;
-      parts.push(c.text);
-      length += c.text.length + 2;
-    }
-  }
-  let text = parts.join('\n\n').slice(0, TEXT_CHARS);
-  if (/[\ud800-\udbff]$/.test(text)) text = text.slice(0, -1);
-  return text;
-}
-
 const round = (n: number, digits = 3): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
@@ -116,42 +83,6 @@ const TIMING_TARGETS_MS: Record<string, number> = {
   allThree: 4.5,
   'validateAnswer (summarize, 10 KB output)': 5,
 };
-
-/**
- * A summarize call on the 10 KB text whose output is that text itself, sentence by sentence, with
- * three of its sentences as key points, so that every layer runs and passes: every PII value and
- * profanity in the output was in the input. A sentence the grounding check rejects although it is
- * copied from the source is left out and reported (`dropped`): that is a grounding false positive.
- * `maxWords` is the summary's length: validateAnswer does not re-parse the input (the schema
- * caps it at 500 for callers).
- */
-function summarizeCase(text: string): {
-  input: { text: string; maxWords: number };
-  output: { summary: string; keyPoints: string[] };
-  dropped: string[];
-} {
-  const grounded = (summary: string): string[] =>
-    (summarize.grounding?.({ summary, keyPoints: ['-'] }, { text, maxWords: 1e6 }) ?? []).map(
-      (v) => v.message,
-    );
-  // Whole sentences with the whitespace after them; the last, unterminated piece is left out.
-  const sentences = text.match(/[^]*?[.!?](?:\s+|$)/g) ?? [];
-  let summary = '';
-  const dropped: string[] = [];
-  for (const sentence of sentences) {
-    const issues = grounded(summary + sentence);
-    if (issues.length === 0) summary += sentence;
-    else dropped.push(...issues);
-  }
-  summary = summary.trim();
-  const whole = summary.split(/(?<=[.!?])\s+/).filter((s) => s.length > 20);
-  const keyPoints = [0, Math.floor(whole.length / 2), whole.length - 1].map((i) => whole[i]!);
-  return {
-    input: { text, maxWords: countWords(summary) },
-    output: { summary, keyPoints },
-    dropped,
-  };
-}
 
 function time(fn: () => unknown): { medianMs: number; p95Ms: number; n: number } {
   for (let i = 0; i < WARMUP; i += 1) fn();
