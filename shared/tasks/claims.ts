@@ -63,9 +63,16 @@ function addValue(out: Set<string>, text: string): void {
   if (Number.isFinite(n)) out.add(String(n));
 }
 
+const SEPARATOR = /[.,'\u00a0\u202f]/;
+
 // Hot path (every number of the source and the summary): plain loops, no closures per call.
 export function numberReadings(written: string): string[] {
   const token = written.replace(/[^\d.,'\u00a0\u202f]/g, '');
+  // No separator (most numbers): one group, one reading, as the general case below gives.
+  if (!SEPARATOR.test(token)) {
+    const n = Number(token);
+    return Number.isFinite(n) ? [String(n)] : [];
+  }
   const groups = token.split(/[.,'\u00a0\u202f]/);
   const separators = token.match(/[.,'\u00a0\u202f]/g) ?? [];
   const out = new Set<string>();
@@ -94,25 +101,34 @@ function mask(text: string, spans: ReadonlyArray<{ index: number; end: number }>
   return out;
 }
 
+/** A gap holding one of these ends a sentence; a gap of only these continues a name. */
+const GAP_TERMINAL = /[!?:;\n.]/;
+const GAP_BLANK = /^[ \t]+$/;
+
 /** Whether the word just before `gap` ended a sentence. */
 function endsSentence(previousWord: string | undefined, gap: string): boolean {
-  if (previousWord === undefined || /[!?:;\n]/.test(gap)) return true;
-  if (/\./.test(gap)) return true;
+  if (previousWord === undefined || GAP_TERMINAL.test(gap)) return true;
   if (!previousWord.endsWith('.')) return false;
   const bare = previousWord.slice(0, -1).toLowerCase();
   // "Dr. Smith", "J. Smith", "U.S. Energy": the period belongs to the word.
   return !(ABBREVIATIONS.has(bare) || bare.length === 1 || bare.includes('.'));
 }
 
-const isCapitalised = (word: string): boolean => /^\p{Lu}/u.test(word);
+const UPPER_START = /^\p{Lu}/u;
+/** ASCII answered from the first code unit; anything else by the Unicode property. */
+function isCapitalised(word: string): boolean {
+  const c = word.charCodeAt(0);
+  if (c < 0x80) return c >= 0x41 && c <= 0x5a;
+  return UPPER_START.test(word);
+}
 const bareWord = (word: string): string => word.replace(/['’]s$/u, '').replace(/\.$/, '');
 const isCommon = (word: string): boolean => COMMON_CAPITALISED.has(bareWord(word).toLowerCase());
 
 function nameClaims(text: string): Claim[] {
-  const words = [...text.matchAll(WORD)].map((m) => ({ word: m[0], index: m.index ?? 0 }));
   const claims: Claim[] = [];
   let run: Array<{ word: string; initial: boolean }> = [];
   const flush = (): void => {
+    if (run.length === 0) return;
     // Drop words capitalised by convention at the edges: "The Energy Department" -> one name.
     const names = run.filter((w) => !isCommon(w.word));
     const lone = names.length === 1 && run.length === 1;
@@ -128,13 +144,18 @@ function nameClaims(text: string): Claim[] {
   };
   let previousEnd = 0;
   let previousWord: string | undefined;
-  for (const { word, index } of words) {
-    const gap = text.slice(previousEnd, index);
-    const initial = endsSentence(previousWord, gap);
-    // A run continues across plain spaces only: "Okafor, Lee" are two names.
-    if (run.length > 0 && (initial || !/^[ \t]+$/.test(gap))) flush();
-    if (isCapitalised(word)) run.push({ word, initial });
-    else flush();
+  WORD.lastIndex = 0;
+  for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
+    const word = m[0];
+    const index = m.index;
+    // Only a capitalised word needs the gap before it read: any other word ends the run anyway.
+    if (isCapitalised(word)) {
+      const gap = text.slice(previousEnd, index);
+      const initial = endsSentence(previousWord, gap);
+      // A run continues across plain spaces only: "Okafor, Lee" are two names.
+      if (run.length > 0 && (initial || !GAP_BLANK.test(gap))) flush();
+      run.push({ word, initial });
+    } else flush();
     previousEnd = index + word.length;
     previousWord = word;
   }

@@ -21,7 +21,17 @@ const DASHES = /[‐‑‒–—―−]/g;
 const MARKS = /\p{M}+/gu;
 const NOT_WORD = /[^\p{L}\p{N}]+/gu;
 
-const NON_ASCII_RUN = /[^\t\n\r\x20-\x7e]+/g;
+/** Code units outside printable ASCII (and tab, newline, return): folded a run at a time. */
+const isRunUnit = (c: number): boolean =>
+  c > 0x7e || (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d);
+/** ASCII letters, digits and the apostrophes step 5 removes: the pieces of an ASCII word. */
+const isAsciiWordUnit = (c: number): boolean =>
+  (c >= 0x61 && c <= 0x7a) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x30 && c <= 0x39) ||
+  c === 0x27 ||
+  c === 0x60;
+const APOSTROPHES = /['`]/g;
 
 /** Unicode folding of one non-ASCII run: compatibility forms, quotes, dashes, case, accents. */
 const foldRun = (run: string): string =>
@@ -38,15 +48,58 @@ const foldRun = (run: string): string =>
  * The comparison form described above: lower-case words and digits separated by single spaces.
  * Only the non-ASCII runs need Unicode folding (the same result as folding the whole text, since
  * marks that would compose with a neighbouring ASCII letter are dropped either way), so mostly
- * ASCII text costs little.
+ * ASCII text costs little: one pass, ASCII words sliced whole, a separator written only between
+ * two words (the same as replacing every non-word run by a space and trimming).
  */
 export function normaliseForGrounding(text: string): string {
-  return text
-    .replace(NON_ASCII_RUN, foldRun)
-    .toLowerCase()
-    .replace(/['`]/g, '')
-    .replace(NOT_WORD, ' ')
-    .trim();
+  /** The words so far; a piece that follows the last one without a separator joins it. */
+  const words: string[] = [];
+  /** A separator was seen since the last piece. */
+  let gap = true;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    let j = i + 1;
+    let piece = '';
+    if (isAsciiWordUnit(c)) {
+      // Lower-casing and removing apostrophes only where there is something to change.
+      let upper = c <= 0x5a && c >= 0x41;
+      let apostrophe = c === 0x27 || c === 0x60;
+      for (; j < n; j += 1) {
+        const d = text.charCodeAt(j);
+        if (!isAsciiWordUnit(d)) break;
+        if (d <= 0x5a && d >= 0x41) upper = true;
+        else if (d === 0x27 || d === 0x60) apostrophe = true;
+      }
+      piece = text.slice(i, j);
+      if (upper) piece = piece.toLowerCase();
+      if (apostrophe) piece = piece.replace(APOSTROPHES, '');
+    } else if (isRunUnit(c)) {
+      while (j < n && isRunUnit(text.charCodeAt(j))) j += 1;
+      const folded = foldRun(text.slice(i, j))
+        .toLowerCase()
+        .replace(APOSTROPHES, '')
+        .replace(NOT_WORD, ' ');
+      if (folded.startsWith(' ')) gap = true;
+      piece = folded.trim();
+      if (piece !== '' && gap) words.push(piece);
+      else if (piece !== '') words[words.length - 1] += piece;
+      if (piece !== '') gap = false;
+      if (folded.length > 1 && folded.endsWith(' ')) gap = true;
+      i = j;
+      continue;
+    } else {
+      gap = true;
+    }
+    if (piece !== '') {
+      if (gap || words.length === 0) words.push(piece);
+      else words[words.length - 1] += piece;
+      gap = false;
+    }
+    i = j;
+  }
+  return words.join(' ');
 }
 
 /** True when `needle` occurs in `haystack`, both already normalised, on word boundaries. */
