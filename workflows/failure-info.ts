@@ -9,8 +9,16 @@ interface CallDetails {
   providerMs?: number;
 }
 
+/**
+ * What failed: a regular activity's failure wraps it in an ActivityFailure; a local activity's
+ * reaches the workflow as the failure itself.
+ */
+export function failureCause(err: unknown): unknown {
+  return err instanceof ActivityFailure ? err.cause : err;
+}
+
 function callDetails(err: unknown): CallDetails | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const cause = failureCause(err);
   return cause instanceof ApplicationFailure
     ? (cause.details?.[0] as CallDetails | undefined)
     : undefined;

@@ -179,6 +179,39 @@ describe('runTask workflow on a real dev server', () => {
     });
   });
 
+  it('runs an external call that fits a workflow task as a local activity: one workflow task', async () => {
+    const vendor = scripted('flaky', () => ({
+      category: 'BILLING',
+      confidence: 0.9,
+      rationale: 'charged twice',
+    }));
+    await withWorker(
+      { providers: [vendor], activityDeps: { registry } },
+      async ({ client, taskQueue }) => {
+        const handle = await start(client, taskQueue, request({ options: { route: ['flaky:x'] } }));
+        const result: RunTaskResult = await handle.result();
+        expect(result.meta).toMatchObject({ provider: 'flaky', attempts: 1, path: 'primary' });
+        expect(
+          (await activityStory(client, handle.workflowId)).map(
+            (s) => `${s.type}${s.local ? ' (local)' : ''}`,
+          ),
+        ).toEqual([
+          'prepareTask (local)',
+          'callModel (local)',
+          'validateOutput (local)',
+          'recordResult (local)',
+        ]);
+        const events = (await handle.fetchHistory()).events ?? [];
+        const count = (type: temporal.api.enums.v1.EventType) =>
+          events.filter((e) => e.eventType === type).length;
+        expect(count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toBe(1);
+        expect(count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(0);
+        // One patch marker (vendor-calls-local-v1) beside the four local activities' markers.
+        expect(count(EventType.EVENT_TYPE_MARKER_RECORDED)).toBe(5);
+      },
+    );
+  });
+
   it('refuses invalid input at admission without calling a model', async () => {
     await withWorker({}, async ({ client, taskQueue }) => {
       const handle = await start(client, taskQueue, request({ input: { subject: 'x' } }));
@@ -270,8 +303,12 @@ describe('runTask workflow on a real dev server', () => {
         const calls = (await activityStory(client, handle.workflowId)).filter(
           (s) => s.type === 'callModel',
         );
-        // Temporal records only the last attempt's start event; it must be the second.
-        expect(calls).toEqual([{ type: 'callModel', attempt: 2, local: false }]);
+        // The first attempt runs in the workflow task (a local activity's marker); the retry
+        // continues as a regular activity, whose own first attempt it is.
+        expect(calls).toEqual([
+          { type: 'callModel', attempt: 1, local: true },
+          { type: 'callModel', attempt: 1, local: false },
+        ]);
       },
     );
   });

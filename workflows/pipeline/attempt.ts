@@ -10,7 +10,8 @@ import { FailureType } from '../../shared/contracts/errors';
 import type { Issue, ResultPath, RunTaskRequest } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
 import { attemptsOf, billedUsageOf, describeFailure, providerMsOf } from '../failure-info';
-import { localModelCaller, modelCaller, validateOutput } from './proxies';
+import { callCandidate, callModeOf } from './call';
+import { validateOutput } from './proxies';
 import type { Job } from './job';
 import type { Tally } from './tally';
 
@@ -51,11 +52,23 @@ export async function attemptCandidate(
   const inProcess = candidate.inProcess ?? candidate.provider === 'local';
   // Everything but the in-process model sees the redacted input.
   const redact = !inProcess && screening.redactedInput !== undefined;
+  const mode = callModeOf({
+    inProcess,
+    timeoutMs: candidate.timeoutMs,
+    newPath: job.newPath,
+    vendorCallsLocal: job.vendorCallsLocal,
+  });
+  const account = (err: unknown): void => {
+    tally.attempts += attemptsOf(err);
+    tally.usage.providerMs += providerMsOf(err);
+    const billed = billedUsageOf(err);
+    if (billed) tally.bill(billed.usage, billed.costUsd);
+  };
   let reask: CallModelArgs['reask'];
   for (;;) {
     let call: CallModelResult;
     try {
-      call = await (inProcess && job.newPath ? localModelCaller : modelCaller)(candidate.timeoutMs)(
+      call = await callCandidate(
         {
           task: request.task,
           input: redact ? screening.redactedInput : plan.input,
@@ -63,6 +76,7 @@ export async function attemptCandidate(
           maxRetryDelayMs: plan.retryAfterBudgetMs,
           ...(reask ? { reask } : {}),
         },
+        { mode, timeoutMs: candidate.timeoutMs, onRetried: account },
       );
       tally.attempts += call.attempt;
       tally.usage.providerMs += call.providerMs;
@@ -74,10 +88,7 @@ export async function attemptCandidate(
       });
     } catch (err) {
       if (isCancellation(err)) throw err; // the hard timeout: stop trying candidates
-      tally.attempts += attemptsOf(err);
-      tally.usage.providerMs += providerMsOf(err);
-      const billed = billedUsageOf(err);
-      if (billed) tally.bill(billed.usage, billed.costUsd);
+      account(err);
       tally.reasons.push(`${ref} ${describeFailure(err)}`);
       job.step({
         name: reask ? 're-ask' : 'call',

@@ -21,11 +21,21 @@ const FEWER_ROUND_TRIPS = 'fewer-round-trips-v1';
  */
 export const CLOSE_CLEANLY = 'close-cleanly-v1';
 
+/**
+ * Histories from before it called external models as regular activities only. With it, a call
+ * that fits a workflow task runs as a local activity first (see `pipeline/call.ts`), so the happy
+ * path completes in one workflow task. It implies `fewer-round-trips-v1`: a history that has it
+ * never asks the older patch, so new histories still carry one patch marker.
+ */
+export const VENDOR_CALLS_LOCAL = 'vendor-calls-local-v1';
+
 /** The job as callers see it: the state its query returns and the search attributes that follow. */
 export interface Job {
   state: JobState;
   /** Whether this history takes the `fewer-round-trips-v1` path. */
   newPath: boolean;
+  /** Whether this history may call external models as local activities (`vendor-calls-local-v1`). */
+  vendorCallsLocal: boolean;
   /** The run opened a review (the only steps with update handlers). */
   reviewed?: boolean;
   /** The input's HMAC, once admitted; written with the final status. */
@@ -37,10 +47,14 @@ export interface Job {
 }
 
 export function openJob(): Job {
+  // Asked in this order, and the second only when the first is absent: replay asks exactly what
+  // the original run asked, and a new history records one marker.
+  const vendorCallsLocal = patched(VENDOR_CALLS_LOCAL);
   const job: Job = {
     state: { status: 'running', steps: [] },
     // Every upsert is a history event and a visibility write on the server: one, at the end.
-    newPath: patched(FEWER_ROUND_TRIPS),
+    newPath: vendorCallsLocal || patched(FEWER_ROUND_TRIPS),
+    vendorCallsLocal,
     step: (s) => void job.state.steps.push(s),
     finish: (status, path) => {
       job.state.status = status;

@@ -5,8 +5,8 @@ import { NON_RETRYABLE_FAILURES } from '../../shared/contracts/errors';
 /**
  * Admission, validation and recording are fast, CPU-only steps: they run as local activities (in
  * the worker that runs the workflow, recorded as markers in the history, no task-queue round
- * trip). Model calls stay regular activities: they need their own timeouts, retries across
- * workers, and cancellation.
+ * trip). Model calls run locally while they fit a workflow task and continue as regular
+ * activities when they must retry (`pipeline/call.ts` has the rule).
  */
 const BOOKKEEPING_TIMEOUT = '10 seconds';
 const BOOKKEEPING_RETRY = {
@@ -15,7 +15,7 @@ const BOOKKEEPING_RETRY = {
 };
 
 /** Attempts per route candidate before moving on to the next one. */
-const MAX_ATTEMPTS_PER_CANDIDATE = 2;
+export const MAX_ATTEMPTS_PER_CANDIDATE = 2;
 
 export const {
   admitRequest,
@@ -38,25 +38,35 @@ const MODEL_CALL_RETRY: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
 };
 
-/** An external model call: a regular activity with the candidate's adaptive timeout. */
-export function modelCaller(timeoutMs: number): Activities['callModel'] {
+/**
+ * An external model call as a regular activity with the candidate's timeout: the whole of an old
+ * history's call, or what is left of a new one's after its local first attempt (`attempts`).
+ */
+export function modelCaller(
+  timeoutMs: number,
+  attempts = MAX_ATTEMPTS_PER_CANDIDATE,
+): Activities['callModel'] {
   return proxyActivities<Activities>({
     startToCloseTimeout: timeoutMs,
     // callModel heartbeats every second (the SDK sends at most one per 4 s, 0.8 × this timeout):
     // a dead worker is noticed in 5 s, not at the timeout, and cancellation reaches the HTTP call.
     heartbeatTimeout: '5 seconds',
-    retry: MODEL_CALL_RETRY,
+    retry: { ...MODEL_CALL_RETRY, maximumAttempts: attempts },
   }).callModel;
 }
 
 /**
- * The in-process `local` model runs as a local activity: no task-queue round trip and no second
- * workflow task, the whole task completes in one workflow task. External providers stay regular
- * activities (heartbeats carry cancellation to the HTTP call; retries survive a worker's death).
+ * A model call as a local activity: in the worker running the workflow, no task-queue round
+ * trip, so the happy path completes in one workflow task. The in-process `local` model always
+ * runs this way (with its retries); an external call runs this way once (`attempts: 1`) when it
+ * fits a workflow task, and a retry continues as a regular activity (see `pipeline/call.ts`).
  */
-export function localModelCaller(timeoutMs: number): Activities['callModel'] {
+export function localModelCaller(
+  timeoutMs: number,
+  attempts = MAX_ATTEMPTS_PER_CANDIDATE,
+): Activities['callModel'] {
   return proxyLocalActivities<Activities>({
     startToCloseTimeout: timeoutMs,
-    retry: MODEL_CALL_RETRY,
+    retry: { ...MODEL_CALL_RETRY, maximumAttempts: attempts },
   }).callModel;
 }
