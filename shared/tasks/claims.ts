@@ -13,7 +13,7 @@
  *   words anywhere (`Margaret Okafor said…`), minus a short list of words capitalised only by
  *   position or convention (`The`, `I`, `Mr`). Each word must occur in the source, ignoring case.
  */
-import { normaliseForGrounding } from './grounding';
+import { groundingWords, normaliseForGrounding } from './grounding';
 import { findDates, formatDate, type DateMention } from './local/dates';
 
 export type ClaimKind = 'number' | 'date' | 'name';
@@ -189,8 +189,10 @@ export interface SourceIndex {
 export function indexSource(source: string): SourceIndex {
   const numbers = new Set<string>();
   for (const m of source.matchAll(NUMBER)) for (const v of numberReadings(m[0])) numbers.add(v);
-  const normalised = normaliseForGrounding(source);
-  const wordSet = new Set(normalised.split(' '));
+  const words = groundingWords(source);
+  const normalised = words.join(' ');
+  // As `normalised.split(' ')` reads it: one empty word when there is none.
+  const wordSet = new Set(words.length > 0 ? words : ['']);
   for (const w of wordSet) {
     // Own keys only: a source word like "constructor" is not a number.
     if (Object.hasOwn(NUMBER_WORDS, w)) numbers.add(String(NUMBER_WORDS[w]));

@@ -52,6 +52,11 @@ const foldRun = (run: string): string =>
  * two words (the same as replacing every non-word run by a space and trimming).
  */
 export function normaliseForGrounding(text: string): string {
+  return groundingWords(text).join(' ');
+}
+
+/** The words of `normaliseForGrounding(text)`, for callers that index them: no split needed. */
+export function groundingWords(text: string): string[] {
   /** The words so far; a piece that follows the last one without a separator joins it. */
   const words: string[] = [];
   /** A separator was seen since the last piece. */
@@ -81,12 +86,16 @@ export function normaliseForGrounding(text: string): string {
         .toLowerCase()
         .replace(APOSTROPHES, '')
         .replace(NOT_WORD, ' ');
-      if (folded.startsWith(' ')) gap = true;
-      piece = folded.trim();
-      if (piece !== '' && gap) words.push(piece);
-      else if (piece !== '') words[words.length - 1] += piece;
-      if (piece !== '') gap = false;
-      if (folded.length > 1 && folded.endsWith(' ')) gap = true;
+      // Its words; an empty part at either end is a separator there.
+      const parts = folded.split(' ');
+      for (let p = 0; p < parts.length; p += 1) {
+        if (p > 0) gap = true;
+        const part = parts[p]!;
+        if (part === '') continue;
+        if (gap || words.length === 0) words.push(part);
+        else words[words.length - 1] += part;
+        gap = false;
+      }
       i = j;
       continue;
     } else {
@@ -99,7 +108,7 @@ export function normaliseForGrounding(text: string): string {
     }
     i = j;
   }
-  return words.join(' ');
+  return words;
 }
 
 /** True when `needle` occurs in `haystack`, both already normalised, on word boundaries. */
