@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { parseSqlitePragmas } from '../shared/platform/sqlite-pragmas';
 import { pingTemporal } from '../shared/platform/temporal-connection';
 
 export interface DevServerOptions {
@@ -11,10 +12,24 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file; omit for an in-memory server (tests). */
   dbFile?: string;
+  /**
+   * `PRAGMA=VALUE` settings for the SQLite file (`--sqlite-pragma`; only with `dbFile`). `[]`
+   * leaves SQLite's own defaults (journal_mode=delete, synchronous=full).
+   * @default DEFAULT_SQLITE_PRAGMAS
+   */
+  sqlitePragmas?: readonly string[];
   namespace?: string;
   /** How long to wait for the frontend to answer. @default 60000 */
   readyTimeoutMs?: number;
 }
+
+/**
+ * WAL with synchronous=normal: a commit is an append to the write-ahead log, synced only at
+ * checkpoints. Nothing the OS has received is lost when the server process dies (kill -9 included,
+ * test/e2e/sqlite-durability.test.ts); a power loss or OS crash may drop the last commits, never
+ * corrupt the file. Measured against the alternatives in docs/sqlite-durability.md.
+ */
+export const DEFAULT_SQLITE_PRAGMAS: readonly string[] = ['journal_mode=wal', 'synchronous=normal'];
 
 export interface DevServer {
   address: string;
@@ -86,6 +101,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
+    for (const pragma of parseSqlitePragmas(options.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS)) {
+      args.push('--sqlite-pragma', pragma);
+    }
   }
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
