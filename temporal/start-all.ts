@@ -79,6 +79,7 @@ async function startTemporal(config: KeelConfig): Promise<DevServer | undefined>
     port: config.devServer.port,
     uiPort: config.devServer.uiPort,
     dbFile: path.join(config.dataDir, 'temporal.db'),
+    sqlitePragmas: config.devServer.sqlitePragmas,
     namespace: config.temporal.namespace,
   });
 }

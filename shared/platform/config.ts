@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
 import { loadFileConfig, type KeelFileConfig } from './config-file';
+import { parseSqlitePragmas } from './sqlite-pragmas';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
@@ -69,6 +70,23 @@ const EnvSchema = z.object({
   /** Embedded dev server ports. @default 7233 and 8233 */
   KEEL_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   KEEL_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /**
+   * The embedded dev server's SQLite settings, comma-separated `PRAGMA=VALUE` (journal_mode,
+   * synchronous), e.g. `journal_mode=wal,synchronous=full` to survive a power loss with every
+   * commit. What each setting costs and risks: docs/sqlite-durability.md.
+   * @default journal_mode=wal,synchronous=normal (DEFAULT_SQLITE_PRAGMAS, temporal/dev-server.ts)
+   */
+  KEEL_SQLITE_PRAGMAS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return parseSqlitePragmas(v.split(','));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   /** How long a stopping worker waits for in-flight activities. @default 30000 */
   KEEL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
@@ -123,7 +141,8 @@ export interface KeelConfig {
    */
   maxInflightTasks: number;
   dataDir: string;
-  devServer: { port: number; uiPort: number };
+  /** sqlitePragmas: KEEL_SQLITE_PRAGMAS; unset = the dev server's default. */
+  devServer: { port: number; uiPort: number; sqlitePragmas?: string[] };
   shutdownGraceMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   parentPid?: number;
@@ -221,7 +240,11 @@ export function loadConfig(
     embeddedWorker: e.KEEL_EMBEDDED_WORKER,
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
     dataDir,
-    devServer: { port: e.KEEL_TEMPORAL_PORT, uiPort: e.KEEL_TEMPORAL_UI_PORT },
+    devServer: {
+      port: e.KEEL_TEMPORAL_PORT,
+      uiPort: e.KEEL_TEMPORAL_UI_PORT,
+      sqlitePragmas: e.KEEL_SQLITE_PRAGMAS,
+    },
     shutdownGraceMs: e.KEEL_SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     parentPid: e.KEEL_PARENT_PID,

@@ -47,6 +47,20 @@ describe('loadConfig', () => {
   it('treats empty strings as unset', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: '', PORT: '' }).temporal.embedded).toBe(true);
   });
+
+  it("KEEL_SQLITE_PRAGMAS: unset leaves the dev server's default; a typo stops the boot", () => {
+    expect(loadConfig({}).devServer.sqlitePragmas).toBeUndefined();
+    expect(
+      loadConfig({ KEEL_SQLITE_PRAGMAS: 'journal_mode=WAL, synchronous=full' }).devServer
+        .sqlitePragmas,
+    ).toEqual(['journal_mode=wal', 'synchronous=full']);
+    // The CLI would pass these through and SQLite would silently ignore them.
+    for (const bad of ['synchronus=normal', 'synchronous=fast', 'journal_mode']) {
+      expect(() => loadConfig({ KEEL_SQLITE_PRAGMAS: bad })).toThrow(
+        /KEEL_SQLITE_PRAGMAS.*SQLite pragma/,
+      );
+    }
+  });
 });
 
 describe('boot-time secrets', () => {
