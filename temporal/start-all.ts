@@ -16,8 +16,9 @@ import { ensureSearchAttributes } from './search-attributes';
 
 /**
  * `npm start`: the whole service on one machine. Embedded Temporal dev server (SQLite under
- * `.keel/`, Web UI on :8233) unless TEMPORAL_ADDRESS is set, then a worker process and the API
- * process. Ctrl-C / SIGTERM stops the API, lets the worker drain, then stops Temporal.
+ * `.keel/`, Web UI on :8233) unless TEMPORAL_ADDRESS is set, then the API process with its worker
+ * inside (KEEL_EMBEDDED_WORKER, on by default here; `false` runs the worker as a process of its
+ * own). Ctrl-C / SIGTERM stops the API, lets the worker drain, then stops Temporal.
  * It turns the demo tenant on (EMBEDDED_DEFAULTS) and hands its processes the demo key and the
  * input-key secret: the operator's when set (never printed), else generated and kept under
  * `.keel/`.
@@ -142,17 +143,25 @@ async function main(): Promise<void> {
   };
   if (demo) env.KEEL_DEMO_API_KEY = demo.key;
   else delete env.KEEL_DEMO_API_KEY;
-  const worker = spawnPart('worker/main.ts', env);
+  // The API runs the worker in its own process by default (KEEL_EMBEDDED_WORKER): one
+  // connection, eager starts. With KEEL_EMBEDDED_WORKER=false the worker is a process of its own.
+  env.KEEL_EMBEDDED_WORKER = String(config.embeddedWorker);
+  const worker = config.embeddedWorker ? undefined : spawnPart('worker/main.ts', env);
   const server = spawnPart('server/main.ts', env);
-  const parts = [server, worker];
+  const parts = worker ? [server, worker] : [server];
 
   let stopping = false;
   const stop = async (code: number): Promise<never> => {
     if (stopping) return new Promise(() => undefined);
     stopping = true;
-    say('stopping: API first, then the worker (draining in-flight tasks), then Temporal');
-    await stopProcess(server, 10_000);
-    await stopProcess(worker, config.shutdownGraceMs + 5_000);
+    if (worker) {
+      say('stopping: API first, then the worker (draining in-flight tasks), then Temporal');
+      await stopProcess(server, 10_000);
+      await stopProcess(worker, config.shutdownGraceMs + 5_000);
+    } else {
+      say('stopping: the API and its worker (draining in-flight tasks), then Temporal');
+      await stopProcess(server, config.shutdownGraceMs + 10_000);
+    }
     await temporal?.stop(10_000);
     say('stopped');
     process.exit(code);

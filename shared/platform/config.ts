@@ -167,7 +167,11 @@ export class ConfigError extends Error {
  * What `npm start` (the embedded default, one machine, no setup) asks for beyond the defaults
  * every process has. The operator's environment still wins.
  */
-export const EMBEDDED_DEFAULTS: Readonly<NodeJS.ProcessEnv> = { KEEL_DEMO_TENANT: 'true' };
+export const EMBEDDED_DEFAULTS: Readonly<NodeJS.ProcessEnv> = {
+  KEEL_DEMO_TENANT: 'true',
+  // The fast deployment: the API runs the worker on its own connection and starts eagerly.
+  KEEL_EMBEDDED_WORKER: 'true',
+};
 
 /**
  * Parses the environment once. A bad value throws a ConfigError naming the variable. `defaults`

@@ -31,6 +31,10 @@ function childPids(pid: number): number[] {
     .filter((n) => n > 0);
 }
 
+function commandOf(pid: number): string {
+  return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+}
+
 /** `npm start` as a newcomer runs it: embedded dev server with SQLite under the data dir. */
 async function npmStart(ports: {
   api: number;
@@ -99,9 +103,12 @@ describe('npm start (embedded default)', () => {
     expect(await list.exited).toBe(0);
     expect(list.output()).toContain(jobId);
 
-    // SIGTERM stops everything: API, worker, Temporal. Nothing is left running.
+    // The fast default: the worker runs inside the API process; no child is a worker process.
     const children = childPids(first.child.pid!);
-    expect(children.length).toBeGreaterThanOrEqual(3);
+    const commands = children.map(commandOf);
+    expect(commands.filter((c) => c.includes('server/main.ts'))).toHaveLength(1);
+    expect(commands.filter((c) => c.includes('worker/main.ts'))).toEqual([]);
+    // SIGTERM stops everything: the API with its worker, and Temporal. Nothing is left running.
     expect(await stop(first, 'SIGTERM')).toBe(0);
     await waitFor('children gone', () => children.every((pid) => !alive(pid)), {
       timeoutMs: 15_000,
@@ -122,5 +129,6 @@ describe('npm start (embedded default)', () => {
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
     await waitFor('children gone', () => again.every((pid) => !alive(pid)), { timeoutMs: 15_000 });
-  });
+    // Two cold starts, each bounded by npmStart's own 120 s wait.
+  }, 300_000);
 });
