@@ -11,7 +11,9 @@ import path from 'node:path';
 import { SYSTEMS } from './results-schema';
 import type {
   BenchResults,
+  CapacityPass,
   FaultMixPass,
+  FloorPass,
   LatencyStats,
   LoadPass,
   MemoryPass,
@@ -517,7 +519,89 @@ function overheadSection(passes: OverheadPass[], cacheHit: LatencyStats | undefi
   return parts.join('\n');
 }
 
-function loadSection(passes: LoadPass[]): string {
+const fmtX = (v: unknown): string => (isNum(v) ? `${fmt(v, 2)}×` : DASH);
+
+function floorSection(fl: FloorPass | undefined): string {
+  if (!fl) return '';
+  const row = (label: string, p50: unknown, p99: unknown, tput: unknown, x = false): string => {
+    const f = x ? fmtX : (v: unknown) => fmt(v);
+    return `<tr><th scope="row">${esc(label)}</th><td>${f(p50)}</td><td>${f(p99)}</td><td>${f(tput)}</td></tr>`;
+  };
+  const rows = [
+    row(
+      'Temporal floor of that shape',
+      fl.floor.latency.p50,
+      fl.floor.latency.p99,
+      fl.floor.throughputPerSec,
+    ),
+    row(
+      'Keel, added over direct',
+      fl.keel.addedMs.p50,
+      fl.keel.addedMs.p99,
+      fl.keel.throughputPerSec,
+    ),
+    ...(fl.portkey
+      ? [
+          row(
+            'Portkey, added over direct',
+            fl.portkey.addedMs.p50,
+            fl.portkey.addedMs.p99,
+            undefined,
+          ),
+        ]
+      : []),
+    row(
+      'Keel ÷ floor',
+      fl.ratios.addedP50VsFloor,
+      fl.ratios.addedP99VsFloor,
+      fl.ratios.throughputVsFloor,
+      true,
+    ),
+    ...(fl.portkey
+      ? [
+          row(
+            'Keel ÷ Portkey',
+            fl.ratios.addedP50VsPortkey,
+            fl.ratios.addedP99VsPortkey,
+            undefined,
+            true,
+          ),
+        ]
+      : []),
+  ].join('');
+  return [
+    "<section><h2>Temporal's floor</h2>",
+    `<p class="note">On Keel's own Temporal server, the floor workflow of the shape Keel runs (${esc(fl.keelShape.description)}), one request at a time interleaved with Keel (${esc(fl.deployment)}), direct and Portkey, upstream ${fmtMs(fl.upstreamLatencyMs)}; ${fmtInt(fl.settings.rounds)} rounds × ${fmtInt(fl.settings.perRound)}. Throughput: ${fmtInt(fl.settings.concurrency)} closed-loop callers. Targets: added p50 ≤ 1.3× the floor, p99 ≤ 1.5×, throughput ≥ 0.8×.</p>`,
+    `<table class="num"><thead><tr><th></th><th>p50 ms</th><th>p99 ms</th><th>tasks/s</th></tr></thead><tbody>${rows}</tbody></table>`,
+    '</section>',
+  ].join('\n');
+}
+
+/** Keel's open loop against its closed-loop capacity, and how it refused the excess. */
+function keelGoodputTable(sorted: LoadPass[], capacity: CapacityPass | undefined): string {
+  const rows = sorted
+    .map((p) => ({ p, k: p.systems?.keel }))
+    .filter((r): r is { p: LoadPass; k: NonNullable<LoadPass['systems']['keel']> } => !!r.k)
+    .map(({ p, k }) => {
+      const ref = k.refusals;
+      const low = isNum(k.goodput?.vsExpected) && k.goodput.vsExpected < 0.8;
+      return (
+        `<tr><th scope="row">${fmt(p.ratePerSec)}/s</th><td>${fmt(k.achievedPerSec)}</td>` +
+        `<td class="${low ? 'warn' : ''}">${fmtX(k.goodput?.vsExpected)}</td><td>${fmtInt(ref?.errors)}</td>` +
+        `<td>${ref?.errors ? fmtPct(ref.share, 0) : DASH}</td><td>${ref?.errors ? fmtMs(ref.latency.p50) : DASH}</td>` +
+        `<td>${fmt(k.latency?.p99)}</td></tr>`
+      );
+    })
+    .join('');
+  if (!rows) return '';
+  const cap = capacity?.systems?.keel;
+  return (
+    `<p class="note">Keel: closed-loop capacity ${cap ? `${fmt(cap.perSec)}/s (${fmtInt(capacity?.concurrency)} callers)` : DASH}, measured in the same run. Goodput ÷ min(offered, capacity) should stay ≥ 0.8×; the excess should be refused at once with 503 and <code>Retry-After</code>.</p>` +
+    `<table class="num"><thead><tr><th>Offered</th><th>answered/s</th><th>goodput ÷ possible</th><th>errors</th><th>503 + Retry-After</th><th>p50 to refuse</th><th>accepted p99 ms</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+function loadSection(passes: LoadPass[], capacity?: CapacityPass): string {
   const parts: string[] = ['<section><h2>Throughput under load</h2>'];
   const sorted = [...(passes ?? [])].sort((a, b) => (a.ratePerSec ?? 0) - (b.ratePerSec ?? 0));
   const names = SYSTEMS.filter((n) => sorted.some((p) => p.systems?.[n] != null));
@@ -613,6 +697,7 @@ function loadSection(passes: LoadPass[]): string {
   parts.push(
     `<table class="num"><thead><tr><th rowspan="2">Offered</th>${head}</tr><tr>${sub}</tr></thead><tbody>${rows}</tbody></table>`,
   );
+  parts.push(keelGoodputTable(sorted, capacity));
   parts.push('</section>');
   return parts.join('\n');
 }
@@ -888,7 +973,8 @@ export function renderBenchChart(results: BenchResults): string {
     header(r),
     targetsSection(r.targets ?? []),
     overheadSection(r.overhead ?? [], r.cacheHit),
-    loadSection(r.load ?? []),
+    floorSection(r.floor),
+    loadSection(r.load ?? [], r.capacity),
     faultMixSection(r.faultMix),
     memorySection(r.memory),
   ]

@@ -1,10 +1,13 @@
 /**
- * `npm run bench [-- --quick] [--passes overhead,load,faults,memory] [--long-minutes N]`
+ * `npm run bench [-- --quick] [--passes overhead,floor,load,faults,memory] [--long-minutes N]
+ * [--embedded]`
  *
  * Keel side by side with the same request sent directly with the openai SDK, through Portkey's
  * gateway (npm) and through the LiteLLM proxy (PyPI, in a venv this script creates), all against
  * the fault-injecting upstream on loopback (one upstream process per system, so attempt logs and
- * stateful scenarios stay apart). Systems take turns round by round so machine drift hits all
+ * stateful scenarios stay apart). The floor pass runs Temporal's floor of the shape Keel runs on
+ * Keel's own Temporal server, interleaved with Keel (bench/floor/pass.ts); the load pass
+ * measures each system's closed-loop capacity before the open-loop rates. Systems take turns round by round so machine drift hits all
  * alike; p50s are medians of round medians. Bounded in count and time; never part of `npm test`.
  *
  * Writes bench/results/<timestamp>.json, bench/results/latest.json and bench/results/latest.html.
@@ -14,13 +17,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { classifyTicket } from '../shared/tasks/classify-ticket';
 import { SCENARIOS, seededRandom } from '../test/mock-upstream/scenarios';
 import { freePort } from '../test/support/free-port';
 import { ROOT, startTs, stop, waitFor, type RunningProcess } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
 import { writeBenchChart } from './chart';
+import { floorPass } from './floor/pass';
+import { startFloorRunner } from './floor/runner';
 import { closedLoop, openLoop } from './lib/load';
 import { RssSampler } from './lib/proc-stats';
+import { goodput, refusals } from './lib/ratios';
 import { latencyStats, median, quantiles, round2 } from './lib/stats';
 import {
   TICKETS,
@@ -37,6 +45,7 @@ import { startPortkey } from './peers/portkey';
 import type { Peer, PeerPolicy } from './peers/types';
 import type {
   BenchResults,
+  CapacityPass,
   FaultMixPass,
   FaultMixSystem,
   LoadPass,
@@ -50,7 +59,9 @@ import { startBenchStack, type BenchStack } from './stack';
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    passes: { type: 'string', default: 'overhead,load,faults,memory' },
+    passes: { type: 'string', default: 'overhead,floor,load,faults,memory' },
+    /** Keel with its worker in the API process (KEEL_EMBEDDED_WORKER=true, eager start). */
+    embedded: { type: 'boolean', default: false },
     'long-minutes': { type: 'string' },
     seed: { type: 'string', default: '20261129' },
     /** While working on one system: e.g. `--systems direct,keel` (direct is the reference). */
@@ -71,6 +82,18 @@ const SETTINGS = {
     perRound: QUICK ? 12 : 40,
   },
   cacheHits: QUICK ? 100 : 500,
+  /** Interleaved one by one (direct, Keel, Portkey, the floor) at 0 ms upstream; then C callers. */
+  floor: {
+    rounds: QUICK ? 3 : 10,
+    perRound: QUICK ? 6 : 20,
+    concurrency: 16,
+    seconds: QUICK ? 2 : 5,
+    throughputRounds: QUICK ? 1 : 3,
+  },
+  /** Closed-loop capacity of each system (C callers for T s), the open loop's yardstick. */
+  capacity: { concurrency: 16, seconds: QUICK ? 3 : 10 },
+  /** classify-ticket's maxSyncMs: accepted requests' p99 should stay within it. */
+  envelopeMs: classifyTicket.envelope.maxSyncMs,
   load: {
     ratesPerSec: QUICK ? [50, 200] : [50, 100, 200, 400],
     durationS: QUICK ? 4 : 30,
@@ -258,11 +281,42 @@ async function drainKeel(temporal: Client): Promise<void> {
   log('keel backlog still running after 180 s; moving on');
 }
 
+/** Each system's closed-loop capacity: C callers for T s, answers per second. */
+async function capacityPass(systems: BenchSystem[], temporal: Client): Promise<CapacityPass> {
+  const { concurrency, seconds } = SETTINGS.capacity;
+  const pass: CapacityPass = { concurrency, seconds, systems: {} };
+  for (const system of systems) {
+    const started = performance.now();
+    const ms: number[] = [];
+    let errors = 0;
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() - started < seconds * 1000) {
+          const o = await system.send(okRequest(i++));
+          if (o.ok) ms.push(o.ms);
+          else errors++;
+        }
+      }),
+    );
+    const elapsed = performance.now() - started;
+    if (system.name === 'keel') await drainKeel(temporal);
+    pass.systems[system.name] = {
+      perSec: round2((ms.length / elapsed) * 1000),
+      errors,
+      latency: latencyStats(ms),
+    };
+    log(`capacity ${system.name}: ${pass.systems[system.name]!.perSec}/s closed loop`);
+  }
+  return pass;
+}
+
 async function loadPass(
   systems: BenchSystem[],
   rate: number,
   temporal: Client,
   round: number,
+  capacity: CapacityPass,
 ): Promise<LoadPass> {
   const { durationS, maxInFlight } = SETTINGS.load;
   const pass: LoadPass = { ratePerSec: rate, durationS, systems: {} };
@@ -281,10 +335,24 @@ async function loadPass(
       errorRate: round2(errors / (r.sent + r.dropped)),
       latency: latencyStats(ms),
       quantiles: quantiles(ms),
+      refusals: refusals(r.outcomes, r.dropped),
     };
+    const cap = capacity.systems[system.name]?.perSec;
+    let achieved = '';
+    if (cap) {
+      result.goodput = goodput(result.achievedPerSec, rate, cap);
+      achieved = ` (${result.goodput.vsExpected}× of min(offered, capacity ${cap}/s))`;
+    }
     pass.systems[system.name] = result;
+    const ref = result.refusals!;
     log(
-      `load ${rate}/s ${system.name}: ${result.achievedPerSec}/s achieved, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${errors}`,
+      `load ${rate}/s ${system.name}: ${result.achievedPerSec}/s achieved${achieved}, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${errors}` +
+        (errors
+          ? `, ${ref.refused503WithRetryAfter} of them 503 + Retry-After (p50 ${ref.latency.p50} ms); ` +
+            Object.entries(ref.byKind)
+              .map(([kind, n]) => `${kind}: ${n}`)
+              .join(', ')
+          : ''),
     );
   }
   return pass;
@@ -468,6 +536,56 @@ function targets(r: BenchResults, longRunFailures: number | undefined): TargetCh
       met: r.cacheHitHeader.p50 <= 1,
     });
   }
+  const fl = r.floor;
+  if (fl) {
+    const x = (v: number | null): string => (v === null ? '—' : `${v}×`);
+    checks.push({
+      name: "added p50 vs the floor of Keel's shape",
+      target: "≤ 1.3 × the floor's p50",
+      value: `${fl.keel.addedMs.p50} ms vs ${fl.floor.latency.p50} ms (${x(fl.ratios.addedP50VsFloor)})`,
+      met: fl.ratios.addedP50VsFloor !== null && fl.ratios.addedP50VsFloor <= 1.3,
+    });
+    checks.push({
+      name: "added p99 vs the floor of Keel's shape",
+      target: "≤ 1.5 × the floor's p99",
+      value: `${fl.keel.addedMs.p99} ms vs ${fl.floor.latency.p99} ms (${x(fl.ratios.addedP99VsFloor)})`,
+      met: fl.ratios.addedP99VsFloor !== null && fl.ratios.addedP99VsFloor <= 1.5,
+    });
+    checks.push({
+      name: 'closed-loop throughput vs the floor',
+      target: "≥ 0.8 × the floor's runs/s",
+      value: `${fl.keel.throughputPerSec}/s vs ${fl.floor.throughputPerSec}/s (${x(fl.ratios.throughputVsFloor)})`,
+      met: fl.ratios.throughputVsFloor !== null && fl.ratios.throughputVsFloor >= 0.8,
+    });
+  }
+  const keelOpen = r.load
+    .map((p) => ({ rate: p.ratePerSec, s: p.systems.keel }))
+    .filter((p): p is { rate: number; s: LoadSystem } => !!p.s);
+  for (const { rate, s } of keelOpen) {
+    if (s.goodput) {
+      checks.push({
+        name: `open loop ${rate}/s: goodput`,
+        target: `≥ 0.8 × min(offered, closed-loop capacity ${s.goodput.capacityPerSec}/s)`,
+        value: `${s.achievedPerSec}/s (${s.goodput.vsExpected}×)`,
+        met: s.goodput.vsExpected !== null && s.goodput.vsExpected >= 0.8,
+      });
+    }
+    const ref = s.refusals;
+    if (ref && ref.errors > 0) {
+      checks.push({
+        name: `open loop ${rate}/s: excess refused at once`,
+        target: 'every error a 503 with Retry-After',
+        value: `${ref.refused503WithRetryAfter}/${ref.errors} (p50 ${ref.latency.p50} ms to refuse)`,
+        met: ref.refused503WithRetryAfter === ref.errors,
+      });
+    }
+    checks.push({
+      name: `open loop ${rate}/s: accepted p99`,
+      target: `within the envelope (${SETTINGS.envelopeMs} ms)`,
+      value: `${s.latency.p99} ms`,
+      met: s.latency.n > 0 && s.latency.p99 <= SETTINGS.envelopeMs,
+    });
+  }
   const keelLoad = r.load
     .map((p) => p.systems.keel)
     .filter((s): s is LoadSystem => !!s && s.errorRate <= 0.01);
@@ -526,8 +644,41 @@ function printSummary(r: BenchResults): void {
     const h = pass.systems.keel?.keelHeaderMs;
     if (h) lines.push(`x-keel-overhead-ms: p50 ${h.p50}, p90 ${h.p90}, p99 ${h.p99}`);
   }
+  const fl = r.floor;
+  if (fl) {
+    const x = (v: number | null): string => (v === null ? '—' : `${v}×`);
+    lines.push(
+      `\nFloor (Keel ${fl.deployment}; ${fl.settings.rounds} rounds × ${fl.settings.perRound} interleaved, upstream ${fl.upstreamLatencyMs} ms):`,
+      `Keel's shape per task: ${fl.keelShape.description}`,
+      '| | p50 ms | p99 ms | tasks/s |',
+      '|---|---|---|---|',
+      `| Temporal floor of that shape | ${fl.floor.latency.p50} | ${fl.floor.latency.p99} | ${fl.floor.throughputPerSec} |`,
+      `| Keel added (over direct) | ${fl.keel.addedMs.p50} | ${fl.keel.addedMs.p99} | ${fl.keel.throughputPerSec} |`,
+      ...(fl.portkey
+        ? [
+            `| Portkey added (over direct) | ${fl.portkey.addedMs.p50} | ${fl.portkey.addedMs.p99} | |`,
+          ]
+        : []),
+      `| Keel ÷ floor | ${x(fl.ratios.addedP50VsFloor)} | ${x(fl.ratios.addedP99VsFloor)} | ${x(fl.ratios.throughputVsFloor)} |`,
+      ...(fl.portkey
+        ? [
+            `| Keel ÷ Portkey | ${x(fl.ratios.addedP50VsPortkey)} | ${x(fl.ratios.addedP99VsPortkey)} | |`,
+          ]
+        : []),
+    );
+  }
+  if (r.capacity) {
+    lines.push(
+      `\nClosed-loop capacity (${r.capacity.concurrency} callers): ` +
+        Object.entries(r.capacity.systems)
+          .map(([n, c]) => `${n} ${c.perSec}/s`)
+          .join(' | '),
+    );
+  }
   if (r.load.length) {
-    lines.push('\nLoad (open loop): achieved/s · p50 · p99 · errors');
+    lines.push(
+      '\nLoad (open loop): achieved/s · p50 · p99 · errors; Keel: goodput ÷ min(offered, capacity), 503+Retry-After share of errors, p50 to refuse',
+    );
     for (const pass of r.load) {
       lines.push(
         `${pass.ratePerSec}/s: ` +
@@ -538,6 +689,16 @@ function printSummary(r: BenchResults): void {
             )
             .join(' | '),
       );
+      const k = pass.systems.keel;
+      if (k) {
+        const ref = k.refusals;
+        lines.push(
+          `  keel: goodput ${k.goodput?.vsExpected ?? '—'}× · ` +
+            (ref && ref.errors
+              ? `${ref.refused503WithRetryAfter}/${ref.errors} refused 503 + Retry-After, p50 ${ref.latency.p50} ms`
+              : 'no errors'),
+        );
+      }
     }
   }
   if (r.faultMix) {
@@ -573,7 +734,12 @@ async function main(): Promise<void> {
       cleanups.push(async () => void (await stop(u.proc)));
       sampler.track(`upstream (${name})`, () => [u.proc.child.pid]);
     }
-    const stack = await startBenchStack({ env: upstreamEnv(upstreams.get('keel')!.url) });
+    const stack = await startBenchStack({
+      env: upstreamEnv(upstreams.get('keel')!.url),
+      embeddedWorker: flags.embedded,
+    });
+    // The floor pass's worker runs in this process; one quiet Runtime for it.
+    if (PASSES.has('floor')) Runtime.install({ logger: new DefaultLogger('WARN') });
     cleanups.push(() => stack.stop());
     sampler.track('keel worker', () => [stack.pids().worker]);
     sampler.track('keel api', () => [stack.pids().api]);
@@ -640,7 +806,11 @@ async function main(): Promise<void> {
       load: [],
       memory: { processes: [] },
       targets: [],
-      settings: { ...SETTINGS, seed: SEED },
+      settings: {
+        ...SETTINGS,
+        seed: SEED,
+        keelDeployment: flags.embedded ? 'embedded worker' : 'two processes',
+      },
     };
     if (PASSES.has('overhead')) {
       for (const latency of SETTINGS.overhead.upstreamLatenciesMs) {
@@ -652,10 +822,32 @@ async function main(): Promise<void> {
       results.cacheHit = latencyStats(hits.client);
       results.cacheHitHeader = latencyStats(hits.header);
     }
+    if (PASSES.has('floor')) {
+      log("floor pass: Temporal floor of Keel's shape, interleaved with Keel, direct and Portkey");
+      for (const u of upstreams.values()) await setLatency(u, 0);
+      const runner = await startFloorRunner(stack.temporalAddress);
+      try {
+        results.floor = await floorPass({
+          systems: systems.filter((s) => s.name !== 'litellm'),
+          request: okRequest,
+          runner,
+          embedded: flags.embedded,
+          upstreamLatencyMs: 0,
+          settings: SETTINGS.floor,
+          log,
+        });
+      } finally {
+        await runner.close();
+      }
+    }
     if (PASSES.has('load')) {
+      log(
+        `closed-loop capacity, ${SETTINGS.capacity.concurrency} callers × ${SETTINGS.capacity.seconds} s per system`,
+      );
+      results.capacity = await capacityPass(systems, temporal);
       for (const [i, rate] of SETTINGS.load.ratesPerSec.entries()) {
         log(`load pass, ${rate} req/s for ${SETTINGS.load.durationS} s per system`);
-        results.load.push(await loadPass(systems, rate, temporal, i));
+        results.load.push(await loadPass(systems, rate, temporal, i, results.capacity));
       }
     }
     if (PASSES.has('faults')) {

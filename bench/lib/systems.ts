@@ -35,6 +35,11 @@ export interface Outcome {
   /** Keel: `x-keel-overhead-ms` and meta.path. */
   keelOverheadMs?: number;
   keelPath?: string;
+  /** Keel: the job, for reading its history. */
+  jobId?: string;
+  /** A refusal or error answered over HTTP: its status and `Retry-After`, if any. */
+  status?: number;
+  retryAfter?: string;
   error?: string;
 }
 
@@ -89,11 +94,21 @@ function sdkSystem(
           text: completion.choices[0]?.message.content ?? '',
         };
       } catch (err) {
-        return { ok: false, ms: performance.now() - started, error: describe(err) };
+        return {
+          ok: false,
+          ms: performance.now() - started,
+          error: describe(err),
+          ...(err instanceof OpenAI.APIError && err.status !== undefined
+            ? { status: err.status, ...retryAfterOf(err.headers?.get('retry-after')) }
+            : {}),
+        };
       }
     },
   };
 }
+
+const retryAfterOf = (value: string | null | undefined): { retryAfter?: string } =>
+  value ? { retryAfter: value } : {};
 
 /**
  * Direct: the SDK straight at the upstream. Its own retries (policy.attemptsPerTarget − 1, on
@@ -174,7 +189,13 @@ export function keelSystem(base: string, apiKey: string, timeoutMs: number): Ben
         if (res.status === 202 && body.jobId) {
           body = await pollJob(`${base}/v1/jobs/${body.jobId}`, headers, deadline, signal);
         } else if (res.status !== 200) {
-          return { ok: false, ms: performance.now() - started, error: `${res.status}` };
+          return {
+            ok: false,
+            ms: performance.now() - started,
+            error: `${res.status}`,
+            status: res.status,
+            ...retryAfterOf(res.headers.get('retry-after')),
+          };
         }
         const ms = performance.now() - started;
         if (body.status !== 'completed') {
@@ -186,6 +207,7 @@ export function keelSystem(base: string, apiKey: string, timeoutMs: number): Ben
           ms,
           output: body.output,
           keelPath: body.meta?.path,
+          ...(body.jobId ? { jobId: body.jobId } : {}),
           ...(Number.isFinite(overhead) ? { keelOverheadMs: overhead } : {}),
         };
       } catch (err) {

@@ -242,6 +242,69 @@ describe('renderBenchChart', () => {
     expect(html).toContain('97.0% valid');
   });
 
+  it("shows Keel next to Temporal's floor, and its open-loop goodput and refusals", () => {
+    const r = fullResults();
+    r.floor = {
+      upstreamLatencyMs: 0,
+      settings: { rounds: 3, perRound: 6, concurrency: 16, seconds: 2, throughputRounds: 1 },
+      deployment: 'embedded worker',
+      keelShape: {
+        jobId: 'classify-ticket-1',
+        description: 'eager start, 1 WFT: 4 LA; 1 WFT, 4 LA, 0 act · 12 events',
+        workflowTasks: 1,
+        localActivities: 4,
+        activities: 0,
+        events: 12,
+        historyBytes: 6900,
+        payloadBytes: 5600,
+        payloads: 19,
+      },
+      direct: { latency: stats(quantiles(2, 1)) },
+      floor: { latency: { n: 18, p50: 20, p90: 30, p99: 40, max: 45 }, throughputPerSec: 50 },
+      keel: {
+        latency: { n: 18, p50: 32, p90: 50, p99: 70, max: 80 },
+        addedMs: { p50: 30, p99: 68 },
+        throughputPerSec: 35,
+      },
+      portkey: { latency: stats(quantiles(3, 1)), addedMs: { p50: 1.5, p99: 3 } },
+      ratios: {
+        addedP50VsFloor: 1.5,
+        addedP99VsFloor: 1.7,
+        throughputVsFloor: 0.7,
+        addedP50VsPortkey: 20,
+        addedP99VsPortkey: 22.67,
+      },
+      errors: { direct: 0, keel: 0, portkey: 0, floor: 0 },
+    };
+    r.capacity = {
+      concurrency: 16,
+      seconds: 3,
+      systems: { keel: { perSec: 40, errors: 0, latency: stats(quantiles(300, 50)) } },
+    };
+    r.load[1]!.systems.keel = {
+      ...loadSystem('keel', 200),
+      achievedPerSec: 36,
+      errors: 500,
+      goodput: { capacityPerSec: 40, vsCapacity: 0.9, vsExpected: 0.9 },
+      refusals: {
+        errors: 500,
+        refused503WithRetryAfter: 495,
+        share: 0.99,
+        latency: { n: 495, p50: 4.2, p90: 6, p99: 9, max: 12 },
+        byKind: { '503 + Retry-After': 495, TimeoutError: 5 },
+      },
+    };
+    const html = renderBenchChart(r);
+    expectClean(html);
+    expect(html).toContain("Temporal's floor");
+    expect(html).toContain(esc('eager start, 1 WFT: 4 LA'));
+    expect(html).toMatch(/Keel ÷ floor<\/th><td>1\.50×<\/td><td>1\.70×<\/td><td>0\.70×<\/td>/);
+    expect(html).toContain('Keel ÷ Portkey');
+    expect(html).toContain('closed-loop capacity 40.0/s (16 callers)');
+    expect(html).toMatch(/<th scope="row">200\/s<\/th><td>36\.0<\/td><td class="">0\.90×<\/td>/);
+    expect(html).toContain('<td>99%</td><td>4.20 ms</td>');
+  });
+
   it('handles two systems, no fault mix, no long run, single samples and NaN', () => {
     const html = renderBenchChart(partialResults());
     expectClean(html);
