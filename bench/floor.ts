@@ -1,5 +1,5 @@
 /**
- * `npm run bench:floor [-- --quick] [--rounds N] [--sqlite] [--topology 2x2,2x2e]`: what Temporal itself costs, next to
+ * `npm run bench:floor [-- --quick] [--rounds N] [--sqlite] [--sqlite-pragma P=V]… [--topology 2x2,2x2e]`: what Temporal itself costs, next to
  * what Keel costs, on one dev server in one run. The floor: minimal workflows (bench/floor/) of
  * the shapes in issue 14 — bare with plain and eager start, one and three local activities, one
  * regular activity — client and worker in this process; plus the exact shape Keel runs, counted
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalCli } from '../temporal/cli';
-import { startDevServer } from '../temporal/dev-server';
+import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startMockUpstream } from '../test/mock-upstream';
 import { freePort } from '../test/support/free-port';
@@ -59,6 +59,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string' },
     sqlite: { type: 'boolean', default: false },
+    /** `--sqlite-pragma journal_mode=wal` (repeatable; implies --sqlite): the dev server's SQLite settings. */
+    'sqlite-pragma': { type: 'string', multiple: true },
     /** More deployments beside the two base ones, e.g. `2x2` (2 APIs + 2 workers), `2x2e`. */
     topology: { type: 'string' },
   },
@@ -77,7 +79,9 @@ const settings = {
   concurrency: intFlag('concurrency', values.concurrency, 16),
   seconds: intFlag('seconds', values.seconds, values.quick ? 2 : 5),
   warmup: values.quick ? 5 : 30,
-  sqlite: values.sqlite,
+  sqlite: values.sqlite || values['sqlite-pragma'] !== undefined,
+  /** undefined: the dev server's default (DEFAULT_SQLITE_PRAGMAS). */
+  sqlitePragmas: values['sqlite-pragma'],
   upstreamLatencyMs: 0,
   /** Beyond the base deployments (a repeated base one is dropped). */
   topologies: parseTopologies(values.topology).filter(
@@ -232,7 +236,9 @@ async function main(): Promise<void> {
   const server = await startDevServer({
     cliPath: cli.path,
     port: await freePort(),
-    ...(settings.sqlite ? { dbFile: path.join(dbDir, 'temporal.db') } : {}),
+    ...(settings.sqlite
+      ? { dbFile: path.join(dbDir, 'temporal.db'), sqlitePragmas: settings.sqlitePragmas }
+      : {}),
   });
   const cleanups: Array<() => Promise<unknown>> = [
     async () => {
@@ -246,7 +252,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
     log(
-      `Temporal dev server at ${server.address} (${settings.sqlite ? 'SQLite file' : 'in-memory'})`,
+      `Temporal dev server at ${server.address} (${settings.sqlite ? `SQLite file, ${(settings.sqlitePragmas ?? DEFAULT_SQLITE_PRAGMAS).join(', ') || 'SQLite defaults'}` : 'in-memory'})`,
     );
     const admin = await Connection.connect({ address: server.address });
     await ensureSearchAttributes(admin, 'default');

@@ -4,8 +4,10 @@
  * would silently keep the default; Keel checks them first (KEEL_SQLITE_PRAGMAS, dev-server.ts).
  * What each value risks: docs/sqlite-durability.md.
  */
+// journal_mode=memory and =off are left out: without a journal on disk, a process killed in the
+// middle of a transaction can leave the file half-written, which is what Keel must never trade.
 const ALLOWED: ReadonlyMap<string, readonly string[]> = new Map([
-  ['journal_mode', ['delete', 'truncate', 'persist', 'memory', 'wal', 'off']],
+  ['journal_mode', ['delete', 'truncate', 'persist', 'wal']],
   ['synchronous', ['off', 'normal', 'full', 'extra']],
 ]);
 
