@@ -18,6 +18,7 @@ import type {
 import { toFieldErrors } from '../../shared/contracts/errors';
 import { parseModelJson } from '../../shared/guards/parse-model-json';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
+import { failureKindOf, reaskAction, type FailureKind } from '../../shared/policy/reask';
 import { detectPii, maskPii } from '../../shared/guards/pii';
 import { piiFingerprint } from './pii-fingerprint';
 import { detectToxicity } from '../../shared/guards/toxicity';
@@ -45,6 +46,8 @@ export interface ValidateArgs {
    * (a person should see the limit, not have their value silently changed).
    */
   reviewerEdit?: boolean;
+  /** The call's finish reason: `length` makes a parse failure a truncation. */
+  finishReason?: string;
 }
 
 export interface Validation {
@@ -52,8 +55,11 @@ export interface Validation {
   output?: unknown;
   layers: Record<ValidationLayer, LayerOutcome>;
   parse: 'object' | 'none' | 'fence' | 'extracted';
-  /** The first failing layer and the action for it. */
-  failed?: { layer: ValidationLayer; action: ValidationAction; issues: Issue[] };
+  /**
+   * The first failing layer, what kind of failure it is, and the action for it: the layer's
+   * declared action, with a `re-ask` decided per kind by shared/policy/reask.ts.
+   */
+  failed?: { layer: ValidationLayer; kind: FailureKind; action: ValidationAction; issues: Issue[] };
   /** The schema-valid output a later layer failed: what a reviewer sees when the action is review. */
   proposed?: unknown;
   moderation: NonNullable<ModerationMeta['output']>;
@@ -96,11 +102,12 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
     parse: Validation['parse'],
   ): Validation => {
     layers[layer] = { status: 'failed', issues };
+    const kind = failureKindOf(layer, issues, args.finishReason);
     return {
       ok: false,
       layers,
       parse,
-      failed: { layer, action, issues },
+      failed: { layer, kind, action: reaskAction(kind, action), issues },
       moderation,
       ...(layer === 'schema' ? {} : { proposed: output }),
     };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseModelJson } from '../../shared/guards/parse-model-json';
+import { REASK_POLICY, type FailureKind } from '../../shared/policy/reask';
 import type { AnyTaskDefinition } from '../../shared/tasks';
 import type { LocalProviderOptions } from './providers/local-provider';
 import type { ChatMessage, ModelRequest, ResponseFormat } from './providers/model-provider';
@@ -6,17 +8,61 @@ import type { ChatMessage, ModelRequest, ResponseFormat } from './providers/mode
 /** A second chance: the model's previous answer and why it was rejected. */
 export interface Reask {
   previous: string;
+  /** `field: message`, one per problem (`output.category: Invalid option…`). */
   problems: string[];
+  /** Validation's `failed.kind`; when absent, an unreadable `previous` counts as `parse`. */
+  failure?: FailureKind;
 }
 
-/** Longest previous answer echoed back in a re-ask, in characters. */
-const REASK_MAX_PREVIOUS_CHARS = 16_000;
+/** Longest offending value quoted back in a re-ask, in characters of JSON. */
+const REASK_MAX_VALUE_CHARS = 200;
+
+/** The value at a problem's field (`output.lineItems.1.amount`, or `rationale`), if any. */
+function valueAt(answer: unknown, field: string): unknown {
+  let value = answer;
+  for (const key of field
+    .replace(/^output(\.|$)/, '')
+    .split('.')
+    .filter(Boolean)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value === answer ? undefined : value;
+}
+
+/** ` (you answered "SHIPPING")`, cut to REASK_MAX_VALUE_CHARS; empty when there is none. */
+function quoted(answer: unknown, problem: string): string {
+  const colon = problem.indexOf(': ');
+  const value = colon > 0 ? valueAt(answer, problem.slice(0, colon)) : undefined;
+  if (value === undefined) return '';
+  const json = JSON.stringify(value);
+  const cut =
+    json.length > REASK_MAX_VALUE_CHARS ? `${json.slice(0, REASK_MAX_VALUE_CHARS)}…` : json;
+  return ` (you answered ${cut})`;
+}
+
+/**
+ * The correction turn of a re-ask: the problems named and, where the table says so, only the
+ * offending values of the rejected answer, never the whole of it. The task's own turns stay
+ * byte-identical, so a vendor's prompt cache still applies to them.
+ */
+export function reaskTurn(reask: Reask): string {
+  const parsed = parseModelJson(reask.previous);
+  const kind = reask.failure ?? (parsed.ok ? undefined : 'parse');
+  const echo = kind === undefined || REASK_POLICY[kind].echo === 'fields';
+  const answer = parsed.ok && echo ? parsed : undefined;
+  return (
+    'Your previous answer was rejected by validation:\n' +
+    reask.problems.map((p) => `- ${p}${answer ? quoted(answer.value, p) : ''}`).join('\n') +
+    '\nAnswer again with only the corrected JSON.'
+  );
+}
 
 /** `classify-ticket` → `classify_ticket`: vendors want [A-Za-z0-9_] in schema and tool names. */
 export const schemaName = (task: AnyTaskDefinition): string =>
   task.name.replace(/[^A-Za-z0-9_]/g, '_');
 
-/** The conversation: system, the task's prompt, and for a re-ask the rejected answer and why. */
+/** The conversation: system, the task's prompt, and for a re-ask a correction turn. */
 export function buildMessages(
   task: AnyTaskDefinition,
   input: unknown,
@@ -26,18 +72,7 @@ export function buildMessages(
     { role: 'system', content: task.prompt.system },
     { role: 'user', content: task.prompt.render(input) },
   ];
-  if (!reask) return messages;
-  return [
-    ...messages,
-    { role: 'assistant', content: reask.previous.slice(0, REASK_MAX_PREVIOUS_CHARS) },
-    {
-      role: 'user',
-      content:
-        'Your answer was rejected by validation:\n' +
-        reask.problems.map((p) => `- ${p}`).join('\n') +
-        '\nAnswer again with only the corrected JSON, fixing every problem listed.',
-    },
-  ];
+  return reask ? [...messages, { role: 'user', content: reaskTurn(reask) }] : messages;
 }
 
 /**

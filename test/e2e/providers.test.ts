@@ -98,10 +98,11 @@ describe('real SDKs against the upstream, through the HTTP API', () => {
     ]);
     const [bad, fixed] = mock.attempts();
     expect(bad).toMatchObject({ model: 'invalid-json', billed: true });
-    // The re-ask carries the rejected answer and the failure, named.
+    // The re-ask is a fresh ask with the parse failure named: the broken text is not sent back.
     const turns = fixed!.request.messages as Array<{ role: string; content: string }>;
-    expect(turns.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    expect(turns[3]!.content).toMatch(/rejected by validation:\n- \(output\): (truncated|invalid)/);
+    expect(turns.map((m) => m.role)).toEqual(['system', 'user', 'user']);
+    expect(turns[2]!.content).toMatch(/rejected by validation:\n- \(output\): (truncated|invalid)/);
+    expect(fixed!.inputTokens).toBeLessThan(bad!.inputTokens + bad!.outputTokens);
     const expected =
       cost(bad!.inputTokens, bad!.outputTokens, PRICE.openai) +
       cost(fixed!.inputTokens, fixed!.outputTokens, PRICE.openai);

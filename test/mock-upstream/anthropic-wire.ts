@@ -51,7 +51,8 @@ function parse(body: unknown): ParsedRequest | string {
     messages,
     ...(system === undefined ? {} : { system }),
     lastUserText: contentText(lastUser?.['content']),
-    reask: records.some((m) => m['role'] === 'assistant'),
+    // A re-ask follows the turn with the input: a correction, with or without the rejected answer.
+    reask: lastUser !== undefined && records.indexOf(lastUser) < records.length - 1,
     ...(schemaName === undefined ? {} : { schemaName }),
     includeUsage: false,
     inputTokens: estimateTokens(allText.join('\n')),

@@ -59,7 +59,8 @@ function parse(body: unknown): ParsedRequest | string {
     stream: body['stream'] === true,
     messages,
     lastUserText: contentText(lastUser?.['content']),
-    reask: records.some((m) => m['role'] === 'assistant'),
+    // A re-ask follows the turn with the input: a correction, with or without the rejected answer.
+    reask: lastUser !== undefined && records.indexOf(lastUser) < records.length - 1,
     ...(schemaName === undefined ? {} : { schemaName }),
     includeUsage: isRecord(options) && options['include_usage'] === true,
     inputTokens: estimateTokens(allText),

@@ -16,7 +16,7 @@ export interface ParsedRequest {
   system?: unknown;
   /** Text of the last user message: where Keel renders `<input>{…}</input>`. */
   lastUserText: string;
-  /** The conversation carries an earlier answer: Keel is re-asking after a failed validation. */
+  /** A turn follows the one with the input: Keel is re-asking after a failed validation. */
   reask: boolean;
   /** Structured-output name (OpenAI json_schema name / Anthropic forced tool), if any. */
   schemaName?: string;

@@ -1,6 +1,10 @@
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { describe, expect, it } from 'vitest';
-import { renderTaskRequest, taskResponseFormat } from '../../activities/models/render-request';
+import {
+  reaskTurn,
+  renderTaskRequest,
+  taskResponseFormat,
+} from '../../activities/models/render-request';
 import { TASKS } from '../../shared/tasks';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 
@@ -27,14 +31,68 @@ describe('rendering a task into a model request', () => {
     expect(req.providerOptions).toEqual({ local: { task: 'classify-ticket', input } });
   });
 
-  it('a re-ask appends the rejected answer and the problems', () => {
+  it('a re-ask keeps the task turns as they were and adds one correction turn', () => {
+    const input = { subject: 's', body: 'b' };
+    const first = renderTaskRequest({ task: classifyTicket, input });
     const req = renderTaskRequest({
       task: classifyTicket,
-      input: { subject: 's', body: 'b' },
-      reask: { previous: '{"category":"NOPE"}', problems: ['category: invalid enum'] },
+      input,
+      reask: { previous: '{"category":"NOPE"}', problems: ['output.category: invalid enum'] },
     });
-    expect(req.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-    expect(req.messages[2]?.content).toBe('{"category":"NOPE"}');
-    expect(req.messages[3]?.content).toContain('- category: invalid enum');
+    expect(req.messages.map((m) => m.role)).toEqual(['system', 'user', 'user']);
+    expect(req.messages.slice(0, 2)).toEqual(first.messages);
+    expect(req.messages[2]?.content).toContain('- output.category: invalid enum');
+  });
+});
+
+describe('the correction turn of a re-ask', () => {
+  const answer = {
+    category: 'SHIPPING',
+    confidence: 2,
+    rationale: `The customer cites "clause 14.3". ${'Long reasoning. '.repeat(40)}`,
+  };
+
+  it('quotes only the offending values of a readable answer, never the whole of it', () => {
+    const turn = reaskTurn({
+      previous: JSON.stringify(answer),
+      problems: ['output.category: Invalid option', 'output.confidence: Too big: expected <=1'],
+    });
+    expect(turn).toBe(
+      'Your previous answer was rejected by validation:\n' +
+        '- output.category: Invalid option (you answered "SHIPPING")\n' +
+        '- output.confidence: Too big: expected <=1 (you answered 2)\n' +
+        'Answer again with only the corrected JSON.',
+    );
+    expect(turn).not.toContain('Long reasoning');
+  });
+
+  it('cuts a long offending value and leaves out what names no field', () => {
+    const turn = reaskTurn({
+      previous: JSON.stringify(answer),
+      problems: ['rationale: the quoted phrase "clause 14.3" is not found', '(output): odd'],
+    });
+    expect(turn).toContain('(you answered "The customer cites \\"clause 14.3\\". Long reasoning.');
+    expect(turn).toMatch(/…\)\n- \(output\): odd\n/);
+    expect(turn.length).toBeLessThan(JSON.stringify(answer).length);
+  });
+
+  it('sends nothing of an unreadable answer: a fresh ask with the parse problem named', () => {
+    const broken = JSON.stringify(answer).slice(0, 60);
+    const turn = reaskTurn({
+      previous: broken,
+      problems: ['(output): truncated: the JSON in the model text is cut off'],
+    });
+    expect(turn).toBe(
+      'Your previous answer was rejected by validation:\n' +
+        '- (output): truncated: the JSON in the model text is cut off\n' +
+        'Answer again with only the corrected JSON.',
+    );
+  });
+
+  it("follows the table's echo for a kind validation names (truncated: problems only)", () => {
+    const problems = ['output.rationale: contains profanity'];
+    const previous = JSON.stringify({ ...answer, rationale: 'damn' });
+    expect(reaskTurn({ previous, problems, failure: 'moderation' })).toContain('"damn"');
+    expect(reaskTurn({ previous, problems, failure: 'truncated' })).not.toContain('damn');
   });
 });

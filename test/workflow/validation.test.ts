@@ -91,10 +91,13 @@ describe('validation layers in the workflow', () => {
         expect(result.meta.validation.rejected).toMatchObject([
           { candidate: 'ext:m', layer: 'schema', action: 're-ask' },
         ]);
+        // The task's turns again, then the problems with only the offending values quoted.
         const reask = ext.requests[1]!.messages;
-        expect(reask.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-        expect(reask[2]!.content).toContain('SHIPPING');
-        expect(reask[3]!.content).toMatch(/output\.category: .*\n- output\.confidence: /);
+        expect(reask.map((m) => m.role)).toEqual(['system', 'user', 'user']);
+        expect(reask.slice(0, 2)).toEqual(ext.requests[0]!.messages);
+        expect(reask[2]!.content).toMatch(
+          /output\.category: .*\(you answered "SHIPPING"\)\n- output\.confidence: .*\(you answered 2\)/,
+        );
         expect(result.steps!.map((s) => `${s.name}:${s.outcome}`)).toEqual([
           'admit:ok',
           'screen:ok',
