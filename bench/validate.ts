@@ -7,6 +7,8 @@
  * `--baseline <dir>` (a checkout of another commit, e.g. `git worktree add /tmp/keel-old <rev>`
  * with node_modules linked in) times that tree's validateAnswer in the same run, in alternating
  * blocks so both see the same load, checks both return the same result, and prints the ratio.
+ * Beside wall time it reports CPU time per call (process CPU over each block of calls): on a
+ * shared, loaded machine wall time includes waiting for a core, CPU time does not.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -75,20 +77,30 @@ async function main(): Promise<void> {
 
   for (const v of variants) for (let i = 0; i < WARMUP; i += 1) v.validate(v.task, args);
   const samples = variants.map((): number[] => []);
+  /** CPU time per call, block by block: what the call costs, whatever else the machine runs. */
+  const cpuPerCall = variants.map((): number[] => []);
   for (let done = 0, block = 0; done < ITERATIONS; done += BLOCK, block += 1) {
     // Alternate which variant goes first, so neither always follows the other's garbage.
     const order = block % 2 === 0 ? variants.map((_, i) => i) : variants.map((_, i) => i).reverse();
     for (const i of order) {
       const v = variants[i]!;
-      for (let k = 0; k < BLOCK && done + k < ITERATIONS; k += 1) {
+      const cpu0 = process.cpuUsage();
+      let calls = 0;
+      for (let k = 0; k < BLOCK && done + k < ITERATIONS; k += 1, calls += 1) {
         const t0 = performance.now();
         v.validate(v.task, args);
         samples[i]!.push(performance.now() - t0);
       }
+      const cpu = process.cpuUsage(cpu0);
+      cpuPerCall[i]!.push((cpu.user + cpu.system) / 1000 / calls);
     }
   }
 
-  const results = variants.map((v, i) => ({ name: v.name, ...summary(samples[i]!) }));
+  const results = variants.map((v, i) => ({
+    name: v.name,
+    ...summary(samples[i]!),
+    cpuMedianMs: summary(cpuPerCall[i]!).medianMs,
+  }));
   const current = results[results.length - 1]!;
   const report = {
     date: new Date().toISOString(),
@@ -109,7 +121,10 @@ async function main(): Promise<void> {
     met: current.medianMs <= TARGET_MS,
     results,
     ...(results.length === 2
-      ? { medianRatio: round(current.medianMs / results[0]!.medianMs) }
+      ? {
+          medianRatio: round(current.medianMs / results[0]!.medianMs),
+          cpuRatio: round(current.cpuMedianMs / results[0]!.cpuMedianMs),
+        }
       : {}),
   };
   const dir = path.join(ROOT, 'bench/results');
@@ -121,10 +136,15 @@ async function main(): Promise<void> {
     `validateAnswer, summarize, ${report.case.outputChars}-char output, ${text.length}-char input, ` +
       `every layer; ${ITERATIONS} calls after ${WARMUP} warm-up; load ${report.machine.loadavg.join(' ')}`,
   );
-  console.log('\n| code | median ms | p90 ms | p99 ms |\n| --- | --- | --- | --- |');
-  for (const r of results) console.log(`| ${r.name} | ${r.medianMs} | ${r.p90Ms} | ${r.p99Ms} |`);
+  console.log(
+    '\n| code | median ms | p90 ms | p99 ms | CPU ms per call |\n| --- | --- | --- | --- | --- |',
+  );
+  for (const r of results)
+    console.log(`| ${r.name} | ${r.medianMs} | ${r.p90Ms} | ${r.p99Ms} | ${r.cpuMedianMs} |`);
   if (report.medianRatio !== undefined)
-    console.log(`\nmedian, current / baseline: ${report.medianRatio}`);
+    console.log(
+      `\ncurrent / baseline: median ${report.medianRatio}, CPU per call ${report.cpuRatio}`,
+    );
   console.log(`target ≤ ${TARGET_MS} ms median: ${report.met ? 'met' : 'NOT MET'}`);
   console.log(`Written to ${path.relative(ROOT, file)}`);
 }
