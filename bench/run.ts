@@ -823,7 +823,12 @@ async function main(): Promise<void> {
       results.cacheHitHeader = latencyStats(hits.header);
     }
     if (PASSES.has('floor')) {
-      log("floor pass: Temporal floor of Keel's shape, interleaved with Keel, direct and Portkey");
+      log(
+        `floor pass: Temporal's floor of Keel's shape, interleaved with ${systems
+          .filter((s) => s.name !== 'litellm')
+          .map((s) => s.name)
+          .join(', ')}`,
+      );
       for (const u of upstreams.values()) await setLatency(u, 0);
       const runner = await startFloorRunner(stack.temporalAddress);
       try {
