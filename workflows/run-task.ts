@@ -26,6 +26,7 @@ import {
   type Answer,
   type AttemptContext,
 } from './pipeline/attempt';
+import { candidateDeadlines } from './pipeline/budget';
 import { degrade } from './pipeline/degrade';
 import { CLOSE_CLEANLY, openJob, type Job } from './pipeline/job';
 import { resultMeta } from './pipeline/record';
@@ -99,6 +100,8 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
   try {
     // The hard timeout bounds the whole route; a timer in history, so replay agrees.
     answer = await CancellationScope.withTimeout(plan.hardTimeoutMs, async () => {
+      const deadlineOf = candidateDeadlines(plan, request.options);
+      let called = 0;
       for (const [index, candidate] of plan.candidates.entries()) {
         if (candidate.skip) {
           tally.reasons.push(`${candidate.provider}:${candidate.model} ${candidate.skip}`);
@@ -109,6 +112,7 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
           ctx,
           candidate,
           index === 0 ? 'primary' : 'fallback',
+          deadlineOf(called++),
         );
         if ('answer' in outcome) return outcome.answer;
         if (outcome.next === 'reject') throw rejectionOf(outcome.issues);

@@ -23,7 +23,7 @@ export interface AttemptDeadline {
 
 /**
  * The attempt's deadline: the earliest of its start + the candidate's `timeoutMs`, the task's
- * `deadlineAt`, and the activity's own startToClose less a margin.
+ * `deadlineAt` (while it is still ahead), and the activity's own startToClose less a margin.
  */
 export function attemptDeadline(args: {
   startedAt: number;
@@ -35,7 +35,10 @@ export function attemptDeadline(args: {
   const candidate =
     args.timeoutMs !== undefined && args.timeoutMs > 0 ? args.startedAt + args.timeoutMs : own;
   const timeoutAt = Math.min(own, candidate);
-  const byBudget = args.deadlineAt !== undefined && args.deadlineAt < timeoutAt;
+  // A budget already spent means the sync caller has had its 202: the work goes on, bounded by
+  // the candidate's own timeout (and the task's hard timeout), not by a wait nobody is in.
+  const live = args.deadlineAt !== undefined && args.deadlineAt > args.startedAt;
+  const byBudget = live && args.deadlineAt! < timeoutAt;
   const at = byBudget ? args.deadlineAt! : timeoutAt;
   return { at, ms: at - args.startedAt, byBudget };
 }

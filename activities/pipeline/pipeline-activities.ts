@@ -38,6 +38,8 @@ export interface TaskPlan {
   /** A Retry-After longer than this moves on to the next candidate instead of waiting. */
   retryAfterBudgetMs: number;
   promptVersion: string;
+  /** The task's sync envelope, divided between the candidates. Absent in older histories. */
+  maxSyncMs?: number;
   hardTimeoutMs: number;
   /** Epoch ms when the request was admitted; the clock comes from here, not from workflow code. */
   admittedAt: number;
@@ -143,6 +145,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
         fallback: fallback ? { ...fallback, timeoutMs: BOOKKEEPING_TIMEOUT_MS } : undefined,
         retryAfterBudgetMs: limits.retryAfterBudgetMs,
         promptVersion: task.prompt.version,
+        maxSyncMs: limits.maxSyncMs,
         hardTimeoutMs: limits.hardTimeoutMs,
         admittedAt: result.admission.admittedAt,
         input,

@@ -55,6 +55,8 @@ export interface Admission {
   limits: {
     /** A Retry-After longer than this moves on to the next candidate instead of waiting. */
     retryAfterBudgetMs: number;
+    /** How long a synchronous caller waits (the task's envelope): the route's deadline budget. */
+    maxSyncMs: number;
     hardTimeoutMs: number;
     /** Bounds of one call's adaptive timeout. */
     callTimeoutMs: { minMs: number; maxMs: number };
@@ -153,6 +155,7 @@ export function admit(facts: AdmissionFacts): AdmissionResult {
       limits: {
         // A sync caller waits maxSyncMs at most: waiting longer on one vendor is worse than the next.
         retryAfterBudgetMs: task.envelope.maxSyncMs,
+        maxSyncMs: task.envelope.maxSyncMs,
         hardTimeoutMs: task.envelope.hardTimeoutMs,
         callTimeoutMs: callTimeoutBoundsMs(task.envelope),
       },

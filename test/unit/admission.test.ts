@@ -44,6 +44,7 @@ describe('admit', () => {
     expect(admission.degrade).toEqual(['last-good', 'fallback']);
     expect(admission.limits).toEqual({
       retryAfterBudgetMs: 8_000,
+      maxSyncMs: 8_000,
       hardTimeoutMs: 30_000,
       callTimeoutMs: { minMs: 1_500, maxMs: 7_500 },
     });

@@ -30,10 +30,11 @@ describe('attemptDeadline', () => {
     expect(attemptDeadline({ ...base, timeoutMs: 60_000 }).ms).toBe(10_000 - ACTIVITY_MARGIN_MS);
   });
 
-  it('a deadlineAt already passed leaves nothing (ms ≤ 0)', () => {
-    expect(attemptDeadline({ ...base, deadlineAt: 500 })).toMatchObject({
-      ms: -500,
-      byBudget: true,
+  it("a deadlineAt already passed is ignored: the sync caller has its 202, the candidate's timeout applies", () => {
+    expect(attemptDeadline({ ...base, timeoutMs: 3_000, deadlineAt: 500 })).toEqual({
+      at: 4_000,
+      ms: 3_000,
+      byBudget: false,
     });
   });
 });

@@ -44,6 +44,8 @@ export async function attemptCandidate(
   ctx: AttemptContext,
   candidate: PlannedCandidate,
   path: ResultPath,
+  /** When this candidate's share of the sync envelope ends (`pipeline/budget.ts`). */
+  deadlineAt?: number,
 ): Promise<Outcome> {
   const { request, plan, screening, job, tally } = ctx;
   const ref = `${candidate.provider}:${candidate.model}`;
@@ -74,6 +76,7 @@ export async function attemptCandidate(
           input: redact ? screening.redactedInput : plan.input,
           ...candidate,
           maxRetryDelayMs: plan.retryAfterBudgetMs,
+          ...(deadlineAt !== undefined ? { deadlineAt } : {}),
           ...(reask ? { reask } : {}),
         },
         { mode, timeoutMs: candidate.timeoutMs, onRetried: account },
