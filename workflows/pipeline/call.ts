@@ -1,9 +1,4 @@
-import {
-  ApplicationFailure,
-  isCancellation,
-  sleep,
-  TimeoutFailure,
-} from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { CallModelArgs, CallModelResult } from '../../activities';
 import { NON_RETRYABLE_FAILURES } from '../../shared/contracts/errors';
 import { failureCause } from '../failure-info';
