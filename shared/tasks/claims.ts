@@ -15,6 +15,7 @@
  */
 import { groundingWords, normaliseForGrounding } from './grounding';
 import { findDates, formatDate, type DateMention } from './local/dates';
+import { scanWords } from './word-scan';
 
 export type ClaimKind = 'number' | 'date' | 'name';
 
@@ -48,7 +49,6 @@ const NUMBER_WORDS: Record<string, number> = {
 
 /** Digits with optional `,` `.` `'` or narrow-space group separators; not glued to a word. */
 const NUMBER = /(?<![\p{L}\p{N}])(?:[$€£¥₹]\s?)?\d+(?:[.,'\u00a0\u202f]\d+)*%?/gu;
-const WORD = /\p{L}[\p{L}\p{M}\p{N}]*(?:['’.-]\p{L}[\p{L}\p{M}\p{N}]*)*\.?/gu;
 const LIST_MARKER = /^\s*(?:[-*•]|\d{1,2}[.)])\s+/;
 
 /** Every value a written number may stand for, as canonical strings (`1200.5`). */
@@ -144,10 +144,7 @@ function nameClaims(text: string): Claim[] {
   };
   let previousEnd = 0;
   let previousWord: string | undefined;
-  WORD.lastIndex = 0;
-  for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
-    const word = m[0];
-    const index = m.index;
+  scanWords(text, (word, index) => {
     // Only a capitalised word needs the gap before it read: any other word ends the run anyway.
     if (isCapitalised(word)) {
       const gap = text.slice(previousEnd, index);
@@ -158,7 +155,7 @@ function nameClaims(text: string): Claim[] {
     } else flush();
     previousEnd = index + word.length;
     previousWord = word;
-  }
+  });
   flush();
   return claims;
 }
