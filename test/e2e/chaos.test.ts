@@ -8,7 +8,7 @@ import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { freePort } from '../support/free-port';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
-import { startStack, upstreamEnv, type Stack } from '../support/stack';
+import { startEmbeddedStack, startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
  * Durability under failure, with real processes: kill -9 the worker with tasks in flight, and
@@ -46,7 +46,7 @@ const callsFor = (i: number) =>
 async function allCompleted(
   jobIds: string[],
   timeoutMs: number,
-  via: Stack = stack,
+  via: Pick<Stack, 'call'> = stack,
 ): Promise<any[]> {
   let jobs: any[] = [];
   await waitFor(
@@ -62,17 +62,18 @@ async function allCompleted(
 
 /**
  * From Temporal itself: how many runTask executions each job id has on this task queue, and per
- * job how many callModel activities completed.
+ * job how many callModel calls completed (regular activities and local activities' markers).
  */
 async function inTemporal(
   ids: string[],
+  taskQueue = stack.taskQueue,
 ): Promise<{ executions: Map<string, number>; completedCalls: number[] }> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const client = new Client({ connection });
   try {
     const executions = new Map<string, number>();
     for await (const w of client.workflow.list({
-      query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'runTask'`,
+      query: `TaskQueue = '${taskQueue}' AND WorkflowType = 'runTask'`,
     }))
       executions.set(w.workflowId, (executions.get(w.workflowId) ?? 0) + 1);
     const completedCalls = await Promise.all(
@@ -85,9 +86,20 @@ async function inTemporal(
             )
             .map((e) => String(e.eventId)),
         );
-        return events.filter((e) =>
+        const activities = events.filter((e) =>
           calls.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
         ).length;
+        // A call that ran as a local activity: its marker, recorded once it succeeded.
+        const local = events.filter((e) => {
+          const marker = e.markerRecordedEventAttributes;
+          if (marker?.markerName !== 'core_local_activity' || marker.failure) return false;
+          const data = marker.details?.data?.payloads?.[0]?.data;
+          const info = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
+            activity_type?: string;
+          };
+          return info.activity_type === 'callModel';
+        }).length;
+        return activities + local;
       }),
     );
     return { executions, completedCalls };
@@ -154,6 +166,67 @@ describe('chaos', () => {
     });
     const jobs = await allCompleted(ids, 60_000);
     expect(jobs.map((j) => j.status)).toEqual(Array(10).fill('completed'));
+  });
+});
+
+describe('chaos, the default deployment (worker inside the API process)', () => {
+  it('kill -9 of the API with its embedded worker mid-call: a worker process and the restarted API finish every task once', async () => {
+    const embedded = await startEmbeddedStack(upstreamEnv(mock.url));
+    // Scale-out beside the embedded worker: a worker process on the same task queue.
+    const helper = startTs('worker/main.ts', embedded.env);
+    extra.push(helper);
+    let restarted: RunningProcess | undefined;
+    try {
+      const submitTo = async (i: number): Promise<string> => {
+        const res = await embedded.call('/v1/tasks/classify-ticket', {
+          method: 'POST',
+          body: JSON.stringify({
+            input: { subject: 'Refund', body: `${marker(i)}: I was charged twice` },
+            options: { route: ['openai:slow'], maxSyncMs: 0 },
+          }),
+        });
+        expect(res.status).toBe(202);
+        return ((await res.json()) as { jobId: string }).jobId;
+      };
+      const n = 20;
+      const ids = await Promise.all(Array.from({ length: n }, (_, i) => submitTo(5000 + i)));
+      await waitFor(
+        'calls in flight',
+        () =>
+          Array.from({ length: n }, (_, i) => callsFor(5000 + i))
+            .flat()
+            .filter((a) => a.status === 0).length >= 5,
+        { timeoutMs: 30_000 },
+      );
+      embedded.server.child.kill('SIGKILL');
+      await embedded.server.exited;
+      const atKill = new Map(
+        Array.from({ length: n }, (_, i) => [i, callsFor(5000 + i).map((a) => a.status)]),
+      );
+      restarted = startTs('server/main.ts', embedded.env);
+      extra.push(restarted);
+      await waitFor('API back', async () => (await fetch(`${embedded.baseUrl}/readyz`)).ok, {
+        timeoutMs: 90_000,
+        process: restarted,
+      });
+      const jobs = await allCompleted(ids, 150_000, embedded);
+      for (const j of jobs)
+        expect(j.meta, j.jobId).toMatchObject({ path: 'primary', provider: 'openai', reasons: [] });
+
+      // One execution and one accepted model call per job; only calls the kill cut off repeat.
+      const { executions, completedCalls } = await inTemporal(ids, embedded.taskQueue);
+      expect(ids.map((id) => executions.get(id) ?? 0)).toEqual(Array(n).fill(1));
+      expect(completedCalls).toEqual(Array(n).fill(1));
+      for (let i = 0; i < n; i += 1) {
+        const calls = callsFor(5000 + i);
+        expect(calls.length, `task ${i}`).toBeLessThanOrEqual(2);
+        if ((atKill.get(i) ?? []).length === 0) expect(calls.length, `task ${i}`).toBe(1);
+      }
+    } finally {
+      await stop(helper);
+      if (restarted) await stop(restarted);
+      await embedded.stop().catch(() => undefined);
+    }
   });
 });
 

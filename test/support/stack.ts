@@ -25,6 +25,20 @@ export interface Stack {
  * server, on a task queue and port of its own.
  */
 export async function startStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
+  return (await startParts({ KEEL_EMBEDDED_WORKER: 'false', ...extraEnv }, true)) as Stack;
+}
+
+/** The service as `npm start` runs it: one API process with the worker inside (eager starts). */
+export type EmbeddedStack = Omit<Stack, 'worker'>;
+
+export async function startEmbeddedStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<EmbeddedStack> {
+  return startParts({ ...extraEnv, KEEL_EMBEDDED_WORKER: 'true' }, false);
+}
+
+async function startParts(
+  extraEnv: NodeJS.ProcessEnv,
+  withWorker: boolean,
+): Promise<EmbeddedStack & { worker?: RunningProcess }> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keel-e2e-'));
   const apiKey = `test_${randomUUID()}`;
@@ -39,7 +53,7 @@ export async function startStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<Stac
     PORT: String(port),
     ...extraEnv,
   };
-  const worker = startTs('worker/main.ts', env);
+  const worker = withWorker ? startTs('worker/main.ts', env) : undefined;
   const server = startTs('server/main.ts', env);
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitFor('worker and API ready', async () => (await fetch(`${baseUrl}/readyz`)).ok, {
@@ -51,7 +65,7 @@ export async function startStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<Stac
     apiKey,
     taskQueue,
     env,
-    worker,
+    ...(worker ? { worker } : {}),
     server,
     call: (p, init = {}) => {
       const headers = new Headers(init.headers);
@@ -62,7 +76,7 @@ export async function startStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<Stac
     },
     stop: async () => {
       await stop(server);
-      await stop(worker);
+      if (worker) await stop(worker);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
