@@ -14,8 +14,12 @@ export interface Reask {
   failure?: FailureKind;
 }
 
-/** Longest offending value quoted back in a re-ask, in characters of JSON. */
-const REASK_MAX_VALUE_CHARS = 200;
+/**
+ * Longest offending value quoted back in a re-ask, in characters of JSON: an enum value, a number
+ * or a date fits whole; of a long text only its start, which points at it (the problem names what
+ * is wrong). 200 characters cost ~30 tokens more per re-ask in bench/reask.ts for nothing.
+ */
+const REASK_MAX_VALUE_CHARS = 80;
 
 /** The value at a problem's field (`output.lineItems.1.amount`, or `rationale`), if any. */
 function valueAt(answer: unknown, field: string): unknown {
