@@ -61,6 +61,8 @@ const { values } = parseArgs({
     sqlite: { type: 'boolean', default: false },
     /** `--sqlite-pragma journal_mode=wal` (repeatable; implies --sqlite): the dev server's SQLite settings. */
     'sqlite-pragma': { type: 'string', multiple: true },
+    /** The upstream's latency (ms); the floor's model-call steps wait as long. */
+    'upstream-ms': { type: 'string', default: '0' },
     /** More deployments beside the two base ones, e.g. `2x2` (2 APIs + 2 workers), `2x2e`. */
     topology: { type: 'string' },
   },
@@ -82,7 +84,12 @@ const settings = {
   sqlite: values.sqlite || values['sqlite-pragma'] !== undefined,
   /** undefined: the dev server's default (DEFAULT_SQLITE_PRAGMAS). */
   sqlitePragmas: values['sqlite-pragma'],
-  upstreamLatencyMs: 0,
+  upstreamLatencyMs:
+    Number.isInteger(Number(values['upstream-ms'])) && Number(values['upstream-ms']) >= 0
+      ? Number(values['upstream-ms'])
+      : (() => {
+          throw new Error(`--upstream-ms: a whole number of ms ≥ 0, got ${values['upstream-ms']}`);
+        })(),
   /** Beyond the base deployments (a repeated base one is dropped). */
   topologies: parseTopologies(values.topology).filter(
     (t) => !BASE_TOPOLOGIES.some((b) => topologyKey(b) === topologyKey(t)),
@@ -275,7 +282,7 @@ async function main(): Promise<void> {
     );
     const routes = [
       { route: 'local:keel-local-1', label: 'local model' },
-      { route: 'openai:ok', label: 'openai:ok 0 ms' },
+      { route: 'openai:ok', label: `openai:ok ${settings.upstreamLatencyMs} ms` },
     ];
     const keelStacks: KeelStack[] = routes.flatMap(({ route, label }) =>
       deployments.map((d) => ({
@@ -300,10 +307,21 @@ async function main(): Promise<void> {
       for (let i = 0; i < settings.warmup; i++) await system.once(i);
       const jobId = lastJob.id!;
       const shape = await runner.shapeOf(jobId);
-      const wanted = { steps: shape.steps, eager: stack.embedded };
+      // The upstream's latency sits at the model calls, for the routes that reach it.
+      const upstreamMs = stack.route.startsWith('local:') ? 0 : settings.upstreamLatencyMs;
+      const wanted = {
+        steps: shape.steps,
+        eager: stack.embedded,
+        ...(upstreamMs > 0
+          ? { waits: shape.steps.map((_, i) => (shape.callSteps.includes(i) ? upstreamMs : 0)) }
+          : {}),
+      };
       let floor = floorShapes.find((s) => shapeKey(s) === shapeKey(wanted));
       if (!floor) {
-        floor = { ...wanted, name: `Keel's shape: ${describeSteps(shape.steps, stack.embedded)}` };
+        floor = {
+          ...wanted,
+          name: `Keel's shape: ${describeSteps(shape.steps, stack.embedded)}${upstreamMs > 0 ? `, calls wait ${upstreamMs} ms` : ''}`,
+        };
         floorShapes.push(floor);
       }
       keel.push({ stack, system, jobId, shape, floor });

@@ -14,7 +14,7 @@ import type { floorWorkflow } from './workflows';
 
 export interface FloorRunner {
   /** Runs one floor workflow of `shape` to completion; resolves with its workflow id. */
-  run(shape: Pick<FloorShape, 'steps' | 'eager'>): Promise<string>;
+  run(shape: Pick<FloorShape, 'steps' | 'eager' | 'waits'>): Promise<string>;
   /** The shape of a completed workflow on this server, counted from its history. */
   shapeOf(workflowId: string): Promise<WorkflowShape>;
   /** The plain client (its own connection), e.g. for visibility queries. */
@@ -64,7 +64,7 @@ export async function startFloorRunner(address: string): Promise<FloorRunner> {
           {
             taskQueue,
             workflowId,
-            args: [shape.steps],
+            args: [shape.steps, shape.waits ?? []],
             ...(shape.eager ? { requestEagerStart: true } : {}),
           },
         );

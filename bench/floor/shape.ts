@@ -32,6 +32,22 @@ export interface WorkflowShape {
   payloads: number;
   /** Local and regular activities in history order: what the floor workflow replays. */
   steps: FloorStep[];
+  /** Indexes into `steps` of the model calls (`callModel`): where an upstream's latency goes. */
+  callSteps: number[];
+}
+
+/** The activity type a local activity's marker records (in its `data` payload, as JSON). */
+function localActivityType(
+  marker: temporal.api.history.v1.IMarkerRecordedEventAttributes,
+): string | undefined {
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string })
+      .activity_type;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Counts what a completed workflow ran, from its history. */
@@ -47,6 +63,7 @@ export function shapeOfHistory(history: temporal.api.history.v1.IHistory): Workf
     payloadBytes: 0,
     payloads: 0,
     steps: [],
+    callSteps: [],
   };
   for (const payload of payloadsIn(history.events ?? [])) {
     shape.payloads++;
@@ -60,11 +77,15 @@ export function shapeOfHistory(history: temporal.api.history.v1.IHistory): Workf
       case EventType.EVENT_TYPE_MARKER_RECORDED:
         if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
           shape.localActivities++;
+          if (localActivityType(event.markerRecordedEventAttributes) === 'callModel')
+            shape.callSteps.push(shape.steps.length);
           shape.steps.push('local');
         }
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
         shape.activities++;
+        if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel')
+          shape.callSteps.push(shape.steps.length);
         shape.steps.push('activity');
         break;
       case EventType.EVENT_TYPE_TIMER_STARTED:
@@ -116,10 +137,12 @@ export interface FloorShape {
   name: string;
   steps: FloorStep[];
   eager: boolean;
+  /** ms each step waits (an upstream's latency at the model calls); absent: none. */
+  waits?: number[];
 }
 
-export const shapeKey = (s: Pick<FloorShape, 'steps' | 'eager'>): string =>
-  `${s.eager ? 'eager' : 'plain'}:${s.steps.join(',')}`;
+export const shapeKey = (s: Pick<FloorShape, 'steps' | 'eager' | 'waits'>): string =>
+  `${s.eager ? 'eager' : 'plain'}:${s.steps.join(',')}${s.waits?.some((w) => w > 0) ? `:${s.waits.join(',')}` : ''}`;
 
 /** "plain start, 1 WFT: 2 LA" / "eager start, 2 WFT: 1 LA, 1 act, 2 LA". */
 export function describeSteps(steps: readonly FloorStep[], eager: boolean): string {

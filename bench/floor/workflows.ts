@@ -12,8 +12,11 @@ export type FloorStep = 'local' | 'activity';
 const local = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '10 seconds' });
 const regular = proxyActivities<FloorActivities>({ startToCloseTimeout: '10 seconds' });
 
-export async function floorWorkflow(steps: FloorStep[]): Promise<number> {
+/** `waits[i]`: ms step i's activity waits, standing in for an upstream call of that latency. */
+export async function floorWorkflow(steps: FloorStep[], waits: number[] = []): Promise<number> {
   let n = 0;
-  for (const step of steps) n = await (step === 'local' ? local : regular).step(n);
+  for (const [i, step] of steps.entries()) {
+    n = await (step === 'local' ? local : regular).step(n, waits[i] ?? 0);
+  }
   return n;
 }

@@ -62,6 +62,37 @@ describe('shapeOfHistory', () => {
     expect(shape.historyBytes).toBeGreaterThan(0);
   });
 
+  it('finds the model calls among the steps: local markers by their activity type, and activities', () => {
+    const laMarker = (type: string): Event =>
+      ev(EventType.EVENT_TYPE_MARKER_RECORDED, {
+        markerRecordedEventAttributes: {
+          markerName: LOCAL_ACTIVITY_MARKER,
+          details: {
+            data: {
+              payloads: [
+                { data: Buffer.from(JSON.stringify({ activity_type: type, attempt: 1 })) },
+              ],
+            },
+          },
+        },
+      });
+    const shape = shapeOfHistory({
+      events: [
+        laMarker('prepareTask'),
+        laMarker('callModel'),
+        ev(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, {
+          activityTaskScheduledEventAttributes: { activityType: { name: 'callModel' } },
+        }),
+        laMarker('validateOutput'),
+      ],
+    });
+    expect(shape.steps).toEqual(['local', 'local', 'activity', 'local']);
+    expect(shape.callSteps).toEqual([1, 2]);
+    expect(shapeKey({ steps: shape.steps, eager: true, waits: [0, 50, 50, 0] })).not.toBe(
+      shapeKey({ steps: shape.steps, eager: true }),
+    );
+  });
+
   it('an empty history is the bare shape', () => {
     expect(shapeOfHistory({})).toMatchObject({ workflowTasks: 0, events: 0, steps: [] });
   });
@@ -128,6 +159,7 @@ describe('payload bytes', () => {
         payloadBytes: 5120,
         payloads: 14,
         steps: [],
+        callSteps: [],
       }),
     ).toBe('2 WFT, 3 LA, 1 act · 19 events · 7.9 KB history, 5.0 KB in 14 payloads');
   });
