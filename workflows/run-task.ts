@@ -25,7 +25,9 @@ import {
   rejectionOf,
   type Answer,
   type AttemptContext,
+  type Outcome,
 } from './pipeline/attempt';
+import { attemptHedged, hedgePartner, HEDGED_CALLS } from './pipeline/hedge';
 import { candidateDeadlines } from './pipeline/budget';
 import { degrade } from './pipeline/degrade';
 import { CLOSE_CLEANLY, openJob, type Job } from './pipeline/job';
@@ -102,18 +104,30 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     answer = await CancellationScope.withTimeout(plan.hardTimeoutMs, async () => {
       const deadlineOf = candidateDeadlines(plan, request.options);
       let called = 0;
-      for (const [index, candidate] of plan.candidates.entries()) {
+      for (let index = 0; index < plan.candidates.length; index++) {
+        const candidate = plan.candidates[index]!;
         if (candidate.skip) {
           tally.reasons.push(`${candidate.provider}:${candidate.model} ${candidate.skip}`);
           step({ name: 'call', outcome: 'failed', detail: tally.reasons.at(-1) });
           continue;
         }
-        const outcome = await attemptCandidate(
-          ctx,
-          candidate,
-          index === 0 ? 'primary' : 'fallback',
-          deadlineOf(called++),
-        );
+        const path = index === 0 ? 'primary' : 'fallback';
+        const partner = hedgePartner(plan.candidates, index);
+        let outcome: Outcome;
+        // Only plans with a hedge ask the patch: other histories keep their shape and markers.
+        if (partner && patched(HEDGED_CALLS)) {
+          const hedge = await attemptHedged(
+            ctx,
+            { candidate, path, deadlineAt: deadlineOf(called) },
+            { candidate: partner, path: 'fallback', deadlineAt: deadlineOf(called + 1) },
+          );
+          outcome = hedge.outcome;
+          called += hedge.hedged ? 2 : 1;
+          // The partner has had its turn beside this one.
+          if (hedge.hedged) index += 1;
+        } else {
+          outcome = await attemptCandidate(ctx, candidate, path, deadlineOf(called++));
+        }
         if ('answer' in outcome) return outcome.answer;
         if (outcome.next === 'reject') throw rejectionOf(outcome.issues);
         if (outcome.next === 'degrade') break;

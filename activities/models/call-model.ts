@@ -145,7 +145,16 @@ export function createCallModelActivity(deps: CallModelDeps) {
               attempt: ctx.info.attempt,
               now: deps.now(),
             });
-        if (guarded && PROVIDER_FAULTS.includes(failure.type as FailureType)) {
+        if (guarded && ctx.cancellationSignal.aborted) {
+          // Cancelled (a hedge's loser, the hard timeout): no fault, but the call was at least
+          // this slow. Dropping it would leave the p95 only the calls that won, and the hedge
+          // delay taken from it would creep down and hedge ever more often.
+          await guarded.report(args.provider, args.model, {
+            at: deps.now(),
+            ok: true,
+            latencyMs: deps.now() - startedAt,
+          });
+        } else if (guarded && PROVIDER_FAULTS.includes(failure.type as FailureType)) {
           await guarded.report(args.provider, args.model, {
             at: deps.now(),
             ok: false,

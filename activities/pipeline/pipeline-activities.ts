@@ -6,6 +6,7 @@ import { FailureType } from '../../shared/contracts/errors';
 import type { ResultMeta, RunTaskRequest } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
 import { adaptiveTimeoutMs } from '../../shared/policy/breaker';
+import { hedgeDelayMs, planHedges } from '../../shared/policy/hedge';
 import { findModel, isInProcess } from '../../shared/platform/model-registry';
 import type { KeelFileConfig } from '../../shared/platform/config-file';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
@@ -122,24 +123,34 @@ export function createPipelineActivities(deps: PipelineDeps) {
       const { task, input, limits } = result.admission;
       const prompt = `${task.prompt.system}\n${task.prompt.render(input)}`;
       const estimatedInputTokens = countTokens(prompt);
-      const candidates = await Promise.all(
+      const delays = new Map<PlannedCandidate, number | undefined>();
+      const timed = await Promise.all(
         result.admission.candidates.map(async (c): Promise<PlannedCandidate> => {
           if (!deps.health || c.inProcess) return { ...c, timeoutMs: limits.callTimeoutMs.maxMs };
           const health = await deps.health.view(c.provider, c.model, now);
           const open =
             health.state === 'open' && now - (health.openedAt ?? now) < deps.health.settings.openMs;
-          return {
-            ...c,
-            timeoutMs: adaptiveTimeoutMs(health.stats, {
-              ...limits.callTimeoutMs,
-              minRequests: deps.health.settings.minRequests,
-              estimatedInputTokens,
-            }),
-            ...(open ? { skip: 'circuit open' } : {}),
-          };
+          const timeoutMs = adaptiveTimeoutMs(health.stats, {
+            ...limits.callTimeoutMs,
+            minRequests: deps.health.settings.minRequests,
+            estimatedInputTokens,
+          });
+          const planned = { ...c, timeoutMs, ...(open ? { skip: 'circuit open' } : {}) };
+          const minRequests = deps.health.settings.minRequests;
+          delays.set(
+            planned,
+            hedgeDelayMs(health.stats, { minRequests, estimatedInputTokens, timeoutMs }),
+          );
+          return planned;
         }),
       );
       const { fallback, degrade, policy } = result.admission;
+      // Hedges only where the tenant's policy for the task turns them on (off by default).
+      const candidates = planHedges(timed, {
+        policy: policy.hedge,
+        outputPriceOf: (c) => findModel(deps.registry, c.provider, c.model)?.price.output ?? 0,
+        delayOf: (c) => delays.get(c),
+      });
       return {
         candidates,
         fallback: fallback ? { ...fallback, timeoutMs: BOOKKEEPING_TIMEOUT_MS } : undefined,

@@ -7,6 +7,7 @@ import {
   type ValidationAction,
 } from '../contracts/actions';
 import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../contracts/review';
+import { DEFAULT_HEDGE, HedgePatch, type HedgePolicy } from './hedge';
 
 /**
  * Moderation and rule limits are data, per task and per tenant. The worker resolves them once per
@@ -82,6 +83,8 @@ export const PolicyPatch = z
     degrade: z.array(z.enum(DOWNGRADES)).max(3).optional(),
     /** Review deadlines and what happens when both pass. */
     review: ReviewPolicy.partial().optional(),
+    /** Hedged calls (`policy/hedge.ts`): off unless a policy turns them on. */
+    hedge: HedgePatch.optional(),
     moderation: z
       .object({
         input: ModerationPolicy.shape.input.unwrap().partial().optional(),
@@ -117,6 +120,8 @@ export interface ResolvedPolicy {
   review: ReviewPolicy;
   /** Set when a policy overrides the task's downgrades. */
   degrade?: Downgrade[];
+  /** Set when a policy names hedging (absent: no hedge, and nothing more in the plan). */
+  hedge?: HedgePolicy;
 }
 
 export const BUILT_IN_POLICY: ResolvedPolicy = {
@@ -136,6 +141,9 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
     minConfidence: patch.minConfidence ?? base.minConfidence,
     review: { ...base.review, ...patch.review },
     ...(patch.degrade ? { degrade: patch.degrade } : base.degrade ? { degrade: base.degrade } : {}),
+    ...(patch.hedge || base.hedge
+      ? { hedge: { ...DEFAULT_HEDGE, ...base.hedge, ...patch.hedge } }
+      : {}),
     moderation: {
       input: { ...base.moderation.input, ...m?.input },
       output: { ...base.moderation.output, ...m?.output },

@@ -16,6 +16,11 @@ export interface PlannedCandidate extends RouteCandidate {
   inProcess?: boolean;
   /** Why this candidate is skipped without a call (its circuit is open). */
   skip?: string;
+  /**
+   * Hedge: when this candidate has not answered after this many ms (its p95), the next one
+   * starts beside it and the first valid answer wins (`policy/hedge.ts`). Absent: no hedge.
+   */
+  hedgeAfterMs?: number;
 }
 
 export interface RouteResolution {

@@ -46,6 +46,11 @@ export async function attemptCandidate(
   path: ResultPath,
   /** When this candidate's share of the sync envelope ends (`pipeline/budget.ts`). */
   deadlineAt?: number,
+  /**
+   * Set when this attempt is one side of a hedge: whether a model call is in flight now (a hedge
+   * that cancels this attempt counts that call).
+   */
+  track?: { calling: boolean },
 ): Promise<Outcome> {
   const { request, plan, screening, job, tally } = ctx;
   const ref = `${candidate.provider}:${candidate.model}`;
@@ -59,6 +64,7 @@ export async function attemptCandidate(
     timeoutMs: candidate.timeoutMs,
     newPath: job.newPath,
     vendorCallsLocal: job.vendorCallsLocal,
+    hedged: track !== undefined,
   });
   const account = (err: unknown): void => {
     tally.attempts += attemptsOf(err);
@@ -69,6 +75,7 @@ export async function attemptCandidate(
   let reask: CallModelArgs['reask'];
   for (;;) {
     let call: CallModelResult;
+    if (track) track.calling = true;
     try {
       call = await callCandidate(
         {
@@ -81,6 +88,7 @@ export async function attemptCandidate(
         },
         { mode, timeoutMs: candidate.timeoutMs, onRetried: account },
       );
+      if (track) track.calling = false;
       tally.attempts += call.attempt;
       tally.usage.providerMs += call.providerMs;
       tally.bill(call.usage, call.costUsd);
@@ -90,7 +98,8 @@ export async function attemptCandidate(
         detail: `${candidate.provider}:${call.model}`,
       });
     } catch (err) {
-      if (isCancellation(err)) throw err; // the hard timeout: stop trying candidates
+      if (isCancellation(err)) throw err; // the hard timeout, or a hedge's winner: stop
+      if (track) track.calling = false;
       account(err);
       tally.reasons.push(`${ref} ${describeFailure(err)}`);
       job.step({

@@ -35,9 +35,15 @@ export function callModeOf(args: {
   newPath: boolean;
   /** The history has `vendor-calls-local-v1`. */
   vendorCallsLocal: boolean;
+  /**
+   * The call is one side of a hedge (`pipeline/hedge.ts`). A local activity holds the workflow
+   * task open until it ends, so neither the hedge timer nor the other call's answer could reach
+   * the workflow before it: an external call in a hedge is a regular activity.
+   */
+  hedged?: boolean;
 }): CallMode {
   if (args.inProcess) return args.newPath ? 'local' : 'activity';
-  return args.vendorCallsLocal && args.timeoutMs <= LOCAL_CALL_LIMIT_MS
+  return !args.hedged && args.vendorCallsLocal && args.timeoutMs <= LOCAL_CALL_LIMIT_MS
     ? 'local-then-activity'
     : 'activity';
 }
