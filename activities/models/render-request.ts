@@ -15,9 +15,9 @@ export interface Reask {
 }
 
 /**
- * Longest offending value quoted back in a re-ask, in characters of JSON: an enum value, a number
- * or a date fits whole; of a long text only its start, which points at it (the problem names what
- * is wrong). 200 characters cost ~30 tokens more per re-ask in bench/reask.ts for nothing.
+ * Longest offending value quoted back in a re-ask, in characters of JSON: an enum value, a number,
+ * a date. A longer text is named, not quoted: its problem already says what is wrong in it, and
+ * quoting it cost ~50 tokens per re-ask in bench/reask.ts for nothing the mock model needed.
  */
 const REASK_MAX_VALUE_CHARS = 80;
 
@@ -34,15 +34,14 @@ function valueAt(answer: unknown, field: string): unknown {
   return value === answer ? undefined : value;
 }
 
-/** ` (you answered "SHIPPING")`, cut to REASK_MAX_VALUE_CHARS; empty when there is none. */
+/** ` (you answered "SHIPPING")`; empty when the field has no value or a long one. */
 function quoted(answer: unknown, problem: string): string {
   const colon = problem.indexOf(': ');
   const value = colon > 0 ? valueAt(answer, problem.slice(0, colon)) : undefined;
-  if (value === undefined) return '';
-  const json = JSON.stringify(value);
-  const cut =
-    json.length > REASK_MAX_VALUE_CHARS ? `${json.slice(0, REASK_MAX_VALUE_CHARS)}…` : json;
-  return ` (you answered ${cut})`;
+  const json = value === undefined ? undefined : JSON.stringify(value);
+  return json !== undefined && json.length <= REASK_MAX_VALUE_CHARS
+    ? ` (you answered ${json})`
+    : '';
 }
 
 /**
