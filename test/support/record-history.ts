@@ -72,12 +72,16 @@ const MIN_REQUESTS = 3;
 /** The patch ids (workflows/pipeline/job.ts, workflows/pipeline/review.ts) the markers carry. */
 const CLOSE_CLEANLY = 'close-cleanly-v1';
 const DEADLINE_AFTER_DECISION = 'review-deadline-after-decision-v1';
+const HEDGED_CALLS = 'hedged-calls-v1';
 /** The fixtures recordPatched writes: the rest come from record, the product worker's run. */
 const PATCHED_FIXTURES = [
   'run-task-record-fails-close-cleanly-v1',
   'run-task-review-decision-after-deadline-v1',
   'run-task-losing-edit-close-cleanly-v1',
 ];
+/** Its policy turns hedged calls on for classify-ticket (`hedged-calls-v1`). */
+const HEDGE_TENANT = 'fixture-hedge-tenant';
+const HEDGED_FIXTURE = 'run-task-hedged-calls-v1';
 
 /** The provider is OpenAI-compatible (an external call), the mock upstream its server. */
 function fileConfig(mockUrl: string): unknown {
@@ -100,6 +104,10 @@ function fileConfig(mockUrl: string): unknown {
         },
         [BRISK_TENANT]: {
           review: { deadlineMs: 4_000, escalationDeadlineMs: 0, onExpiry: 'reject' },
+        },
+        // compat's price ($8 per M output tokens) makes it expensive: hedged only when asked.
+        [HEDGE_TENANT]: {
+          tasks: { 'classify-ticket': { hedge: { enabled: true, expensiveModels: true } } },
         },
       },
     },
@@ -279,6 +287,41 @@ async function record(r: Recorder): Promise<void> {
   await r.save('run-task-review-expired', expiry);
 
   await r.save('review-queue', { workflowId: reviewQueueWorkflowId(r.taskQueue, TENANT) });
+}
+
+/**
+ * hedged-calls-v1: fast calls give compat:ok a p95 of a few ms; then every upstream answer takes
+ * 1.5 s, so the next call has not answered by its hedge delay, the in-process model starts beside
+ * it and wins, and the compat call is cancelled.
+ */
+async function recordHedged(r: Recorder, mockUrl: string): Promise<void> {
+  const run = (options: RunTaskRequest['options']) =>
+    start(r, 'classify-ticket', TICKET, options, { tenantId: HEDGE_TENANT });
+  for (let n = 0; n < MIN_REQUESTS; n++) {
+    expectPath('hedge warm-up', await (await run({ route: ['compat:ok'] })).result(), 'primary');
+  }
+  await until(
+    'compat:ok latency stats',
+    async () => ((await health(r, 'ok'))?.stats.requests ?? 0) >= MIN_REQUESTS,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1_100)); // the health read cache (1 s)
+  const latency = (latencyMs: number) =>
+    fetch(`${mockUrl}/_mock/latency`, { method: 'PUT', body: JSON.stringify({ latencyMs }) });
+  await latency(1_500);
+  try {
+    const hedged = await run({ route: ['compat:ok', 'local:keel-local-1'] });
+    const result = await hedged.result();
+    expectPath(
+      'hedged',
+      result,
+      'fallback',
+      result.meta.provider === 'local' && result.meta.reasons.some((x) => x.startsWith('hedged')),
+    );
+    await expectPatchMarker(r, 'hedged', hedged, HEDGED_CALLS);
+    await r.save(HEDGED_FIXTURE, hedged);
+  } finally {
+    await latency(0);
+  }
 }
 
 const { EventType } = temporal.api.enums.v1;
@@ -508,7 +551,7 @@ async function main(): Promise<void> {
   });
   const only = values.only?.split(',').map((n) => n.trim().replace(/\.json$/, ''));
   const wants = (name: string): boolean => !only || only.includes(name);
-  const runMain = !only || only.some((n) => !PATCHED_FIXTURES.includes(n));
+  const runMain = !only || only.some((n) => !PATCHED_FIXTURES.includes(n) && n !== HEDGED_FIXTURE);
   const runPatched = PATCHED_FIXTURES.some(wants);
   // Failed calls are part of the scenarios: the SDK's warnings about them are expected noise.
   installTemporalRuntime({
@@ -581,6 +624,7 @@ async function main(): Promise<void> {
     try {
       if (runMain) await record({ client, taskQueue, wants, save });
       if (runPatched) await recordPatched({ client, taskQueue: patchedQueue, wants, save }, faults);
+      if (wants(HEDGED_FIXTURE)) await recordHedged({ client, taskQueue, wants, save }, mock.url);
     } finally {
       keel.worker.shutdown();
       faulty.worker.shutdown();

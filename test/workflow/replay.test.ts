@@ -43,6 +43,7 @@ const REQUIRED = [
   'run-task-record-fails-close-cleanly-v1.json', // recordResult fails: KeelStatus failed
   'run-task-review-decision-after-deadline-v1.json', // audited past the deadline: honoured
   'run-task-losing-edit-close-cleanly-v1.json', // the run waits for the losing edit's 409
+  'run-task-hedged-calls-v1.json', // a hedge: the in-process model wins, the slow call cancelled
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
 ];
