@@ -71,6 +71,17 @@ async function entryAfter(provider: string, requests: number): Promise<ProviderE
   return entry!;
 }
 
+function localActivityType(marker: {
+  markerName?: string | null;
+  details?: { [k: string]: { payloads?: Array<{ data?: Uint8Array | null }> | null } } | null;
+}): string | undefined {
+  if (marker.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  return data
+    ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type
+    : undefined;
+}
+
 /** Runs one task synchronously; returns the call timeout in its history and the prompt size. */
 async function runTask(
   provider: string,
@@ -87,12 +98,23 @@ async function runTask(
   expect(res.status, JSON.stringify(body)).toBe(200);
   expect(body.meta).toMatchObject({ provider, model: 'ok', path: 'primary', attempts: 1 });
   const history = await client.workflow.getHandle(body.jobId).fetchHistory();
-  const calls = (history.events ?? [])
+  const events = history.events ?? [];
+  // The call runs as a local activity (its timeout is the plan's, recorded by prepareTask's
+  // marker) or, in older shapes, as an activity whose scheduled event carries it.
+  const calls = events
     .map((e) => e.activityTaskScheduledEventAttributes)
     .filter((s) => s?.activityType?.name === 'callModel');
-  expect(calls).toHaveLength(1);
+  const markers = events.map((e) => e.markerRecordedEventAttributes).filter(Boolean);
+  const localCalls = markers.filter((m) => localActivityType(m!) === 'callModel');
+  expect(calls.length + localCalls.length).toBe(1);
+  const prepared = markers.find((m) => localActivityType(m!) === 'prepareTask');
+  const plan = JSON.parse(
+    Buffer.from(prepared!.details!.result!.payloads![0]!.data!).toString('utf8'),
+  ) as { plan: { candidates: Array<{ timeoutMs: number }> } };
   return {
-    callTimeoutMs: tsToMs(calls[0]!.startToCloseTimeout),
+    callTimeoutMs: calls[0]
+      ? tsToMs(calls[0].startToCloseTimeout)
+      : plan.plan.candidates[0]!.timeoutMs,
     estimatedInput: body.meta.tokens.estimatedInput as number,
   };
 }

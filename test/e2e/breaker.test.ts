@@ -80,10 +80,33 @@ async function workersThatCalled(jobId: string, provider: string, model: string)
         })
         .map((e) => String(e.eventId)),
     );
-    return events.flatMap((e) => {
+    const regular = events.flatMap((e) => {
       const started = e.activityTaskStartedEventAttributes;
       return started && calls.has(String(started.scheduledEventId)) ? [started.identity ?? ''] : [];
     });
+    // A call run as a local activity: its marker is recorded by the worker whose workflow task
+    // ran it (the identity on that task's completion). Its failure names the provider and model.
+    const local: string[] = [];
+    let completedBy = '';
+    for (const e of events) {
+      const done = e.workflowTaskCompletedEventAttributes;
+      if (done) completedBy = done.identity ?? '';
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName !== 'core_local_activity') continue;
+      const data = marker.details?.data?.payloads?.[0]?.data;
+      const info = JSON.parse(Buffer.from(data ?? []).toString()) as { activity_type?: string };
+      if (info.activity_type !== 'callModel') continue;
+      const failure = marker.failure;
+      const details = (failure?.applicationFailureInfo?.details?.payloads ?? []).flatMap(
+        (p) => JSON.parse(Buffer.from(p.data ?? []).toString()) as unknown,
+      ) as Array<{ provider?: string; model?: string } | null>;
+      if (
+        failure?.message?.includes(`${provider}:${model}`) ||
+        details.some((d) => d?.provider === provider && d?.model === model)
+      )
+        local.push(completedBy);
+    }
+    return [...regular, ...local];
   } finally {
     await connection.close();
   }
