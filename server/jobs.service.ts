@@ -10,7 +10,7 @@ import { idempotentJobId, readIdempotencyKey } from './idempotency';
 import { problemForFailure } from './job-status';
 import { ProblemError } from './problem';
 import { listAwaitingReview, ReviewWatch } from './review-watch';
-import { listRunningTasks, RunningTasks } from './running-tasks';
+import { listRunningTasks, RunningTasks, type Admission } from './running-tasks';
 import { TaskCache, type CacheSlot } from './task-cache';
 import { parseTaskRequest } from './task-request';
 import { TaskStarter } from './task-starter';
@@ -45,11 +45,13 @@ export class JobsService implements OnModuleDestroy {
       limit: config.maxInflightTasks,
       list: listRunningTasks(client, config.taskQueue),
       logger,
+      adaptive: { waitFraction: config.shedWaitFraction },
     });
     this.reviews = new ReviewWatch({ list: listAwaitingReview(client, config.taskQueue), logger });
   }
 
   onModuleDestroy(): void {
+    this.running.stop();
     this.reviews.stop();
   }
 
@@ -70,16 +72,10 @@ export class JobsService implements OnModuleDestroy {
     const jobId = key
       ? idempotentJobId(args.tenant.id, task.name, key)
       : `${task.name}-${randomUUID()}`;
-    if (!(await this.running.admit(jobId))) {
-      // Shed load before starting anything: a queue the caller would time out in helps nobody.
-      const limit = this.config.maxInflightTasks;
-      throw ProblemError.of(
-        'overloaded',
-        `This deployment is already running ${limit} tasks; retry shortly.`,
-        { limit },
-        { headers: { 'retry-after': '1' } },
-      );
-    }
+    // Shed load before starting anything: a queue the caller would time out in helps nobody.
+    const waits = request.options.maxSyncMs !== 0;
+    const admission = this.running.admit(jobId, waits ? task.envelope : undefined);
+    if (!admission.admitted) throw overloaded(admission);
     let handle: WorkflowHandle<typeof runTask>;
     try {
       handle = await this.starter.start(jobId, request, key !== undefined);
@@ -127,4 +123,22 @@ export class JobsService implements OnModuleDestroy {
       unwatch();
     }
   }
+}
+
+/** 503 `overloaded` for a refusal, with Retry-After from the queue's drain rate. */
+function overloaded(refusal: Extract<Admission, { admitted: false }>): ProblemError {
+  const { limit, retryAfterS } = refusal;
+  const detail =
+    refusal.reason === 'ceiling'
+      ? `This deployment is already running ${limit} tasks; retry in ${retryAfterS} s.`
+      : `The ${refusal.inFlight} tasks running here would keep this one about ` +
+        `${Math.ceil((refusal.expectedWaitMs ?? 0) / 1_000)} s, past its sync budget; retry in ${retryAfterS} s.`;
+  return ProblemError.of(
+    'overloaded',
+    detail,
+    { limit },
+    {
+      headers: { 'retry-after': String(retryAfterS) },
+    },
+  );
 }

@@ -146,7 +146,7 @@ const TABLE = {
   overloaded: {
     status: 503,
     title: 'Too many tasks in flight',
-    when: 'The deployment runs KEEL_MAX_INFLIGHT_TASKS tasks already (`limit`, `Retry-After: 1`).',
+    when: 'The deployment runs KEEL_MAX_INFLIGHT_TASKS tasks already, or those running would keep a sync request past most of its maxSyncMs (`limit`; `Retry-After` from the measured drain rate); nothing started.',
   },
   'temporal-unavailable': {
     status: 503,

@@ -63,6 +63,12 @@ const EnvSchema = z.object({
    * instead of queueing behind a backlog they would time out in. 0 = no limit.
    */
   KEEL_MAX_INFLIGHT_TASKS: z.coerce.number().int().min(0).max(1_000_000).default(128),
+  /**
+   * Adaptive load shedding under the ceiling: a sync request is refused (503, Retry-After) when
+   * the tasks in flight, at the completion rate measured over the last 10 s, would keep it past
+   * this fraction of its task's maxSyncMs (server/admission-limiter.ts). 0 = the ceiling alone.
+   */
+  KEEL_SHED_WAIT_FRACTION: z.coerce.number().min(0).max(1).default(0.8),
   /** Entries of the per-process result cache (options.cacheTtlMs); 0 turns it off. */
   KEEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Where the embedded dev server keeps its SQLite file, the cached CLI and `npm start`'s keys. */
@@ -140,6 +146,11 @@ export interface KeelConfig {
    * processes, counted from visibility (server/running-tasks.ts). 0 = none. @default 128
    */
   maxInflightTasks: number;
+  /**
+   * KEEL_SHED_WAIT_FRACTION: refuse a sync request whose expected wait (in flight ÷ measured
+   * completion rate) is past this fraction of its task's maxSyncMs; 0 = off. @default 0.8
+   */
+  shedWaitFraction: number;
   dataDir: string;
   /** sqlitePragmas: KEEL_SQLITE_PRAGMAS; unset = the dev server's default. */
   devServer: { port: number; uiPort: number; sqlitePragmas?: string[] };
@@ -243,6 +254,7 @@ export function loadConfig(
     cacheMaxEntries: e.KEEL_CACHE_MAX_ENTRIES,
     embeddedWorker: e.KEEL_EMBEDDED_WORKER,
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
+    shedWaitFraction: e.KEEL_SHED_WAIT_FRACTION,
     dataDir,
     devServer: {
       port: e.KEEL_TEMPORAL_PORT,
