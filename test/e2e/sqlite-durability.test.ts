@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -39,10 +39,12 @@ describe('SQLite durability', () => {
     const options = {
       cliPath: inject('temporalCliPath'),
       port: await freePort(),
+      // No sqlitePragmas: the default `npm start` gets (DEFAULT_SQLITE_PRAGMAS).
       dbFile: path.join(dir, 'temporal.db'),
-      sqlitePragmas: DEFAULT_SQLITE_PRAGMAS,
     };
     let server: DevServer = await startDevServer(options);
+    // The pragmas reached SQLite (the CLI would not say if they had not): WAL mode keeps a -wal file.
+    expect(existsSync(`${options.dbFile}-wal`)).toBe(true);
     cleanups.push(() => server.stop());
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
