@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --quick] [--passes overhead,floor,load,faults,memory] [--long-minutes N]
- * [--embedded]`
+ * [--two-process]` (Keel runs as `npm start` runs it, its worker in the API process, unless
+ * `--two-process`)
  *
  * Keel side by side with the same request sent directly with the openai SDK, through Portkey's
  * gateway (npm) and through the LiteLLM proxy (PyPI, in a venv this script creates), all against
@@ -60,8 +61,12 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     passes: { type: 'string', default: 'overhead,floor,load,faults,memory' },
-    /** Keel with its worker in the API process (KEEL_EMBEDDED_WORKER=true, eager start). */
-    embedded: { type: 'boolean', default: false },
+    /**
+     * Keel as `npm start` runs it: the worker in the API process (KEEL_EMBEDDED_WORKER=true,
+     * eager start). The default; `--two-process` runs a worker process beside the API instead.
+     */
+    embedded: { type: 'boolean', default: true },
+    'two-process': { type: 'boolean', default: false },
     'long-minutes': { type: 'string' },
     seed: { type: 'string', default: '20261129' },
     /** While working on one system: e.g. `--systems direct,keel` (direct is the reference). */
@@ -70,6 +75,7 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 const QUICK = flags.quick;
+const EMBEDDED = flags.embedded && !flags['two-process'];
 const PASSES = new Set(flags.passes.split(','));
 const SEED = Number(flags.seed);
 const ONLY = new Set(flags.systems.split(','));
@@ -736,7 +742,7 @@ async function main(): Promise<void> {
     }
     const stack = await startBenchStack({
       env: upstreamEnv(upstreams.get('keel')!.url),
-      embeddedWorker: flags.embedded,
+      embeddedWorker: EMBEDDED,
     });
     // The floor pass's worker runs in this process; one quiet Runtime for it.
     if (PASSES.has('floor')) Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -809,7 +815,7 @@ async function main(): Promise<void> {
       settings: {
         ...SETTINGS,
         seed: SEED,
-        keelDeployment: flags.embedded ? 'embedded worker' : 'two processes',
+        keelDeployment: EMBEDDED ? 'embedded worker' : 'two processes',
       },
     };
     if (PASSES.has('overhead')) {
@@ -836,7 +842,7 @@ async function main(): Promise<void> {
           systems: systems.filter((s) => s.name !== 'litellm'),
           request: okRequest,
           runner,
-          embedded: flags.embedded,
+          embedded: EMBEDDED,
           upstreamLatencyMs: 0,
           settings: SETTINGS.floor,
           log,
