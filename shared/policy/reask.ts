@@ -30,12 +30,13 @@ export interface ReaskChoice {
 
 /**
  * Measured with `npx tsx bench/reask.ts` (every mock-upstream scenario to Keel, route scenario →
- * `ok`, 4 requests each; 2026-12-06), tokens per recovery on classify-ticket against 122 for a
- * fresh ask: re-ask success 4/4 for parse (invalid-json), truncated, grounding
- * (fabricated-citation) and moderation (toxic-output); refusal is re-asked 0/4 successfully (the
- * same prompt is refused again) and the next candidate answers 4/4. The old re-ask echoed the
- * whole rejected answer: 210–235 tokens per recovery. Naming the problems without the broken
- * text: ~140. See docs/reask-policy.md for what each choice buys.
+ * `ok`, 4 requests each, classify-ticket; 2026-12-06). Re-ask success: parse (invalid-json) 4/4,
+ * truncated 4/4, grounding (fabricated-citation) 4/4, moderation (toxic-output) 4/4; a refusal
+ * re-asked is refused again (the mock refuses 0/4), the next candidate answers 4/4. Billed tokens
+ * per valid answer, echoing the whole answer → this table: 340 → 290, 295 → 268, 381 → 316,
+ * 350 → 292 (a fresh ask: 126); the whole mix 1.51× → 1.45× the fault-free run. The mock model
+ * corrects itself whenever told, so these rates show a slim re-ask suffices, not how often a real
+ * model recovers. docs/reask-policy.md says what each choice buys.
  *
  * A task's own non-`re-ask` action (a rule declared `next`, `review`, `reject`) always wins.
  */
