@@ -32,7 +32,7 @@ export interface ReaskChoice {
  * Measured with `npx tsx bench/reask.ts` (every mock-upstream scenario to Keel, route scenario →
  * `ok`, 4 requests each, classify-ticket; 2026-12-06). Re-ask success: parse (invalid-json) 4/4,
  * truncated 4/4, grounding (fabricated-citation) 4/4, moderation (toxic-output) 4/4; a refusal
- * re-asked is refused again (the mock refuses 0/4), the next candidate answers 4/4. Billed tokens
+ * is never re-asked (the mock refuses any re-ask by construction); the next candidate answers 4/4. Billed tokens
  * per valid answer, echoing the whole answer → this table: 340 → 290, 295 → 268, 381 → 316,
  * 350 → 292 (a fresh ask: 126); the whole mix 1.51× → 1.45× the fault-free run. The mock model
  * corrects itself whenever told, so these rates show a slim re-ask suffices, not how often a real
