@@ -5,12 +5,24 @@ export interface TcpProxy {
   address: string;
   /** Drops every open connection and refuses new ones: the target looks gone. */
   cut(): Promise<void>;
+  /** Holds every byte in both directions, connections left open: the target looks hung. */
+  stall(): void;
+  /** Delivers what was held, in order, and relays again. */
+  resume(): void;
 }
 
 /** A loopback TCP relay to `target` (`host:port`), so a test can take a dependency away. */
 export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const [host = '127.0.0.1', port = ''] = target.split(/:(?=\d+$)/);
   const sockets = new Set<net.Socket>();
+  /** While stalled: the writes held back, in arrival order. */
+  let held: Array<() => void> | undefined;
+  const relay = (from: net.Socket, to: net.Socket): void => {
+    from.on('data', (chunk: Buffer) => {
+      if (held) held.push(() => to.write(chunk));
+      else to.write(chunk);
+    });
+  };
   const track = (s: net.Socket): void => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -20,7 +32,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     const upstream = net.connect(Number(port), host);
     track(client);
     track(upstream);
-    client.pipe(upstream).pipe(client);
+    relay(client, upstream);
+    relay(upstream, client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -35,6 +48,14 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
+    },
+    stall: () => {
+      held ??= [];
+    },
+    resume: () => {
+      const writes = held ?? [];
+      held = undefined;
+      for (const write of writes) write();
     },
   };
 }
