@@ -118,6 +118,8 @@ export async function attemptCandidate(
       ...(screening.piiFingerprints ? { inputPii: screening.piiFingerprints } : {}),
       policy: plan.policy,
       lastResort: path === 'degraded',
+      // `length`: a cut answer is `truncated`, not unreadable (shared/policy/reask.ts).
+      finishReason: call.finishReason,
     });
     job.step({
       name: 'validate',
@@ -152,6 +154,7 @@ export async function attemptCandidate(
     reask = {
       previous: call.text ?? JSON.stringify(call.output),
       problems: failed.issues.map((e) => `${e.field}: ${e.message}`),
+      failure: failed.kind,
     };
   }
 }
