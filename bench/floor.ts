@@ -24,6 +24,7 @@ import { startMockUpstream } from '../test/mock-upstream';
 import { freePort } from '../test/support/free-port';
 import { ROOT } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
+import { measureRound, roundSettings } from './floor/round';
 import { startFloorRunner, type FloorRunner } from './floor/runner';
 import {
   describeShape,
@@ -69,17 +70,8 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function intFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive integer, got ${value}`);
-  return n;
-}
 const settings = {
-  rounds: intFlag('rounds', values.rounds, values.quick ? 2 : 3),
-  sequential: intFlag('sequential', values.sequential, values.quick ? 15 : 60),
-  concurrency: intFlag('concurrency', values.concurrency, 16),
-  seconds: intFlag('seconds', values.seconds, values.quick ? 2 : 5),
+  ...roundSettings(values),
   warmup: values.quick ? 5 : 30,
   sqlite: values.sqlite || values['sqlite-pragma'] !== undefined,
   /** undefined: the dev server's default (DEFAULT_SQLITE_PRAGMAS). */
@@ -100,44 +92,6 @@ const settings = {
 interface BenchSystem {
   name: string;
   once(i: number): Promise<void>;
-}
-
-async function measureRound(system: BenchSystem): Promise<RoundSample> {
-  const sample: RoundSample = {
-    sequential: [],
-    concurrent: [],
-    completed: 0,
-    errors: 0,
-    elapsedMs: 0,
-  };
-  let i = 0;
-  for (let k = 0; k < settings.sequential; k++) {
-    const t0 = performance.now();
-    try {
-      await system.once(i++);
-      sample.sequential.push(performance.now() - t0);
-    } catch {
-      sample.errors++;
-    }
-  }
-  const durationMs = settings.seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: settings.concurrency }, async () => {
-      while (performance.now() - started < durationMs) {
-        const t0 = performance.now();
-        try {
-          await system.once(i++);
-          sample.concurrent.push(performance.now() - t0);
-          sample.completed++;
-        } catch {
-          sample.errors++;
-        }
-      }
-    }),
-  );
-  sample.elapsedMs = performance.now() - started;
-  return sample;
 }
 
 // ---- Keel's processes on the floor's dev server (bench/stack.ts starts its own server) ----
@@ -345,7 +299,7 @@ async function main(): Promise<void> {
     const roundLoadAvg: number[] = [];
     for (let r = 0; r < settings.rounds; r++) {
       for (const system of rotate(systems, r * 3)) {
-        const sample = await measureRound(system);
+        const sample = await measureRound((i) => system.once(i), settings);
         samples.get(system.name)!.push(sample);
       }
       roundLoadAvg.push(round2(os.loadavg()[0]!));

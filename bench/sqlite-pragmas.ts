@@ -19,6 +19,7 @@ import { findTemporalCli } from '../temporal/cli';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { freePort } from '../test/support/free-port';
 import { ROOT } from '../test/support/processes';
+import { measureRound, roundSettings } from './floor/round';
 import { startFloorRunner, type FloorRunner } from './floor/runner';
 import {
   ratio,
@@ -46,17 +47,8 @@ const { values } = parseArgs({
   strict: true,
 });
 
-function intFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive integer, got ${value}`);
-  return n;
-}
 const settings = {
-  rounds: intFlag('rounds', values.rounds, values.quick ? 2 : 3),
-  sequential: intFlag('sequential', values.sequential, values.quick ? 15 : 60),
-  concurrency: intFlag('concurrency', values.concurrency, 16),
-  seconds: intFlag('seconds', values.seconds, values.quick ? 2 : 5),
+  ...roundSettings(values),
   warmup: values.quick ? 5 : 20,
   syncRuns: values.quick ? 20 : 100,
 };
@@ -92,42 +84,6 @@ const SHAPES: FloorShape[] = [
   ...STANDARD_SHAPES.filter((s) => s.name !== 'three local activities, eager'),
   { name: "Keel's shape: eager, 4 LA", steps: ['local', 'local', 'local', 'local'], eager: true },
 ];
-
-async function measureRound(once: () => Promise<unknown>): Promise<RoundSample> {
-  const sample: RoundSample = {
-    sequential: [],
-    concurrent: [],
-    completed: 0,
-    errors: 0,
-    elapsedMs: 0,
-  };
-  for (let k = 0; k < settings.sequential; k++) {
-    const t0 = performance.now();
-    try {
-      await once();
-      sample.sequential.push(performance.now() - t0);
-    } catch {
-      sample.errors++;
-    }
-  }
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: settings.concurrency }, async () => {
-      while (performance.now() - started < settings.seconds * 1000) {
-        const t0 = performance.now();
-        try {
-          await once();
-          sample.concurrent.push(performance.now() - t0);
-          sample.completed++;
-        } catch {
-          sample.errors++;
-        }
-      }
-    }),
-  );
-  sample.elapsedMs = performance.now() - started;
-  return sample;
-}
 
 /** `write_bytes` of a process: bytes it caused to be sent to the storage layer (Linux /proc). */
 function writeBytes(pid: number): number {
@@ -231,7 +187,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < settings.rounds; r++) {
       // Rotate by a step prime to the shape count, so each setting's cells move through the order.
       for (const cell of rotate(cells, r * (SHAPES.length + 1))) {
-        samples.get(cell.key)!.push(await measureRound(cell.run));
+        samples.get(cell.key)!.push(await measureRound(cell.run, settings));
       }
       roundLoadAvg.push(round2(os.loadavg()[0]!));
       log(`round ${r + 1}/${settings.rounds} done (load average ${roundLoadAvg.at(-1)})`);
