@@ -118,6 +118,13 @@ function scripted(
   return provider;
 }
 
+/** The activity story as `callModel (local)` labels. */
+async function labelledStory(client: Client, workflowId: string): Promise<string[]> {
+  return (await activityStory(client, workflowId)).map(
+    (s) => `${s.type}${s.local ? ' (local)' : ''}`,
+  );
+}
+
 describe('runTask workflow on a real dev server', () => {
   it('runs admit → call → validate → record and returns a validated result with meta', async () => {
     await withWorker({}, async ({ client, taskQueue }) => {
@@ -144,11 +151,7 @@ describe('runTask workflow on a real dev server', () => {
         },
       });
       expect(result.meta.latencyMs).toBeGreaterThanOrEqual(0);
-      expect(
-        (await activityStory(client, handle.workflowId)).map(
-          (s) => `${s.type}${s.local ? ' (local)' : ''}`,
-        ),
-      ).toEqual([
+      expect(await labelledStory(client, handle.workflowId)).toEqual([
         // Admission and screening share one local activity.
         'prepareTask (local)',
         // The in-process model is a local activity too: the task is one workflow task.
@@ -191,11 +194,7 @@ describe('runTask workflow on a real dev server', () => {
         const handle = await start(client, taskQueue, request({ options: { route: ['flaky:x'] } }));
         const result: RunTaskResult = await handle.result();
         expect(result.meta).toMatchObject({ provider: 'flaky', attempts: 1, path: 'primary' });
-        expect(
-          (await activityStory(client, handle.workflowId)).map(
-            (s) => `${s.type}${s.local ? ' (local)' : ''}`,
-          ),
-        ).toEqual([
+        expect(await labelledStory(client, handle.workflowId)).toEqual([
           'prepareTask (local)',
           'callModel (local)',
           'validateOutput (local)',
