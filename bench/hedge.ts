@@ -14,6 +14,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { freePort } from '../test/support/free-port';
 import { startTs, stop, waitFor } from '../test/support/processes';
 import { MOCK_UPSTREAM_CONFIG, upstreamEnv } from '../test/support/upstream-env';
@@ -25,11 +27,13 @@ import { startBenchStack } from './stack';
 const { values: flags } = parseArgs({
   options: {
     /** Measured requests per scenario and tenant. */
-    requests: { type: 'string', default: '40' },
+    requests: { type: 'string', default: '100' },
     scenarios: { type: 'string', default: 'ok,slow,flap,slow-ttft' },
     /** The upstream's base latency (ms), added to every scenario's own. */
     'upstream-ms': { type: 'string', default: '50' },
     out: { type: 'string' },
+    /** Print the workflow history (event types, ms from start) of any request slower than this. */
+    'explain-over-ms': { type: 'string' },
   },
   strict: true,
 });
@@ -66,16 +70,40 @@ function side(samples: Sample[]): Side {
   };
 }
 
+/** A slow request's story: each history event, ms after the run started. */
+async function explain(address: string, jobId: string, title: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(jobId).fetchHistory();
+    const at = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+      Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+    const t0 = at(history.events?.[0]?.eventTime);
+    console.log(`slow request: ${title} (${jobId})`);
+    for (const e of history.events ?? []) {
+      const type = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '?').replace(
+        'EVENT_TYPE_',
+        '',
+      );
+      const failed = e.workflowTaskFailedEventAttributes;
+      const why = failed ? ` ${String(failed.cause)} ${failed.failure?.message ?? ''}` : '';
+      console.log(`  ${Math.round(at(e.eventTime) - t0)} ms ${type}${why}`);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 async function main(): Promise<void> {
   const port = await freePort();
   const upstream = startTs('test/mock-upstream/main.ts', {}, [
     `--port=${port}`,
     '--seed=1',
     `--latency-ms=${flags['upstream-ms']}`,
-    // A shorter `slow` than the default (1.5 s / 4 s) keeps the run within a few minutes.
-    '--slow-median-ms=400',
-    '--slow-p99-ms=2000',
-    '--ttft-ms=1000',
+    // A shorter `slow` than the default (1.5 s / 4 s) keeps the run within a few minutes; its
+    // tail is heavier (p99 10× the median, not 2.7×), as real providers' tails are.
+    '--slow-median-ms=300',
+    '--slow-p99-ms=3000',
+    '--ttft-ms=300',
   ]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor('mock upstream', async () => (await fetch(`${url}/_mock/scenarios`)).ok, {
@@ -128,8 +156,11 @@ async function main(): Promise<void> {
         options: { route: [`openai:${scenario}`, 'openai:ok'] },
       }),
     });
-    const body = (await res.json()) as { meta?: { reasons?: string[] } };
+    const body = (await res.json()) as { jobId?: string; meta?: { reasons?: string[] } };
     const ms = performance.now() - started;
+    if (flags['explain-over-ms'] && ms > Number(flags['explain-over-ms']) && body.jobId) {
+      await explain(stack.temporalAddress, body.jobId, `${scenario} ${Math.round(ms)} ms`);
+    }
     const log = (await (await fetch(`${url}/_mock/attempts`)).json()) as { attempts: unknown[] };
     return {
       ms,

@@ -48,9 +48,9 @@ export async function attemptCandidate(
   deadlineAt?: number,
   /**
    * Set when this attempt is one side of a hedge: whether a model call is in flight now (a hedge
-   * that cancels this attempt counts that call).
+   * that cancels this attempt counts that call), and `stop` once the other side has won.
    */
-  track?: { calling: boolean },
+  track?: { calling: boolean; stop?: boolean },
 ): Promise<Outcome> {
   const { request, plan, screening, job, tally } = ctx;
   const ref = `${candidate.provider}:${candidate.model}`;
@@ -145,7 +145,7 @@ export async function attemptCandidate(
         },
       };
     }
-    if (!again) {
+    if (!again || track?.stop) {
       return {
         next: action === 'clamp' || action === 're-ask' ? 'next' : action,
         issues: failed.issues,

@@ -30,7 +30,7 @@ type Settled = { outcome: Outcome } | { error: unknown };
 interface Running {
   racer: Racer;
   scope: CancellationScope;
-  track: { calling: boolean };
+  track: { calling: boolean; stop?: boolean };
   startedAt: number;
   done: Promise<Settled & { racer: Racer }>;
 }
@@ -43,7 +43,8 @@ interface Running {
  *
  * What a cancelled call costs: its attempt and its time so far are counted; its tokens are not
  * known (an aborted call returns no usage; the vendor may still bill the prompt it received).
- * A call that had finished before the cancel was already counted in full by `attemptCandidate`.
+ * A loser whose call had already answered is not cancelled: `attemptCandidate` counted that call
+ * in full, its validation ends, and it asks nothing more (no re-ask).
  */
 export async function attemptHedged(
   ctx: AttemptContext,
@@ -85,22 +86,32 @@ export async function attemptHedged(
       continue;
     }
     const winner = refOf(settled.racer);
+    const losers: string[] = [];
     for (const loser of pending) {
-      loser.scope.cancel();
-      const inFlight = loser.track.calling;
-      if (inFlight) {
+      const ref = refOf(loser.racer);
+      if (loser.track.calling) {
+        // Its model call is in flight: cancelled (the worker aborts the HTTP call), and counted.
+        loser.scope.cancel();
         tally.attempts += 1;
         tally.usage.providerMs += Math.max(0, Date.now() - loser.startedAt);
+        losers.push(`${ref} cancelled`);
+        job.step({
+          name: 'call',
+          outcome: 'failed',
+          detail: `${ref} cancelled: ${winner} answered first (hedge)`,
+        });
+      } else {
+        // Its call has answered (and was counted) and its validation, a local activity, is
+        // running: let it end rather than cancel it, and let it ask nothing more. Cancelling a
+        // local activity whose result is already on its way fails the workflow task.
+        loser.track.stop = true;
+        await loser.done;
+        losers.push(`${ref} answered later, not used`);
       }
-      job.step({
-        name: 'call',
-        outcome: 'failed',
-        detail: `${refOf(loser.racer)} cancelled: ${winner} answered first (hedge)`,
-      });
     }
     tally.reasons.push(
       `hedged: started ${refOf(second)} after ${hedgeAfterMs} ms without an answer from ${refOf(first)}; ${winner} won` +
-        (pending.length > 0 ? `, ${pending.map((l) => refOf(l.racer)).join(', ')} cancelled` : ''),
+        (losers.length > 0 ? `, ${losers.join(', ')}` : ''),
     );
     return { outcome: result.outcome, hedged: true };
   }
