@@ -12,6 +12,7 @@ import { assertSupportedNode } from '../shared/platform/node-version';
 import { resolveSecret } from '../shared/platform/secret-file';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
 import { startDevServer, stopProcess, waitForTemporal, type DevServer } from './dev-server';
+import { DEFAULT_RESTART_POLICY, nextRestart } from './restart-policy';
 import { ensureSearchAttributes } from './search-attributes';
 
 /**
@@ -29,20 +30,43 @@ const say = (line: string): void => console.log(`[keel] ${line}`);
 const displayPath = (file: string): string =>
   file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file;
 
-function spawnPart(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  // One node process per part (no tsx wrapper), so signals reach it directly.
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env,
-    stdio: 'inherit',
-    detached: true, // own process group: Ctrl-C reaches only us, and we stop parts in order
-  });
+/** A supervised process: the current child, and its last output lines for a crash report. */
+interface Part {
+  name: string;
+  child: ChildProcess;
+  lastLines: string[];
 }
 
-async function waitForHttp(url: string, timeoutMs: number, parts: ChildProcess[]): Promise<void> {
+const KEEP_LINES = 20;
+
+function spawnPart(name: string, entry: string, env: NodeJS.ProcessEnv): Part {
+  // One node process per part (no tsx wrapper), so signals reach it directly.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // own process group: Ctrl-C reaches only us, and we stop parts in order
+  });
+  const part: Part = { name, child, lastLines: [] };
+  const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
+    out.write(chunk);
+    part.lastLines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim()),
+    );
+    part.lastLines.splice(0, Math.max(0, part.lastLines.length - KEEP_LINES));
+  };
+  child.stdout?.on('data', keep(process.stdout));
+  child.stderr?.on('data', keep(process.stderr));
+  return part;
+}
+
+async function waitForHttp(url: string, timeoutMs: number, parts: Part[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (parts.some((p) => p.exitCode !== null))
+    if (parts.some((p) => p.child.exitCode !== null))
       throw new Error('a Keel process exited during start-up');
     try {
       const res = await fetch(url);
@@ -106,7 +130,7 @@ function demoLines(config: KeelConfig, demo: ReturnType<typeof resolveDemoApiKey
 async function main(): Promise<void> {
   assertSupportedNode();
   const config = loadConfig(process.env, { defaults: EMBEDDED_DEFAULTS });
-  const temporal = await startTemporal(config);
+  let temporal = await startTemporal(config);
   // Whatever ends this process (a crash included), the dev server we started goes with it.
   process.on('exit', () => {
     if (temporal && temporal.process.exitCode === null) temporal.process.kill('SIGTERM');
@@ -146,21 +170,30 @@ async function main(): Promise<void> {
   // The API runs the worker in its own process by default (KEEL_EMBEDDED_WORKER): one
   // connection, eager starts. With KEEL_EMBEDDED_WORKER=false the worker is a process of its own.
   env.KEEL_EMBEDDED_WORKER = String(config.embeddedWorker);
-  const worker = config.embeddedWorker ? undefined : spawnPart('worker/main.ts', env);
-  const server = spawnPart('server/main.ts', env);
-  const parts = worker ? [server, worker] : [server];
+  const spawnWorker = (): Part => spawnPart('the worker', 'worker/main.ts', env);
+  const spawnApi = (): Part =>
+    spawnPart(
+      config.embeddedWorker ? 'the API (with its worker)' : 'the API',
+      'server/main.ts',
+      env,
+    );
+  let worker = config.embeddedWorker ? undefined : spawnWorker();
+  let server = spawnApi();
+  const parts = (): Part[] => (worker ? [server, worker] : [server]);
 
   let stopping = false;
+  /** Ready once: from then on a crash is restarted; before it, it stops the start-up. */
+  let running = false;
   const stop = async (code: number): Promise<never> => {
     if (stopping) return new Promise(() => undefined);
     stopping = true;
     if (worker) {
       say('stopping: API first, then the worker (draining in-flight tasks), then Temporal');
-      await stopProcess(server, 10_000);
-      await stopProcess(worker, config.shutdownGraceMs + 5_000);
+      await stopProcess(server.child, 10_000);
+      await stopProcess(worker.child, config.shutdownGraceMs + 5_000);
     } else {
       say('stopping: the API and its worker (draining in-flight tasks), then Temporal');
-      await stopProcess(server, config.shutdownGraceMs + 10_000);
+      await stopProcess(server.child, config.shutdownGraceMs + 10_000);
     }
     await temporal?.stop(10_000);
     say('stopped');
@@ -169,24 +202,86 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void stop(0));
   }
-  for (const part of parts) {
-    part.on('exit', (code, signal) => {
-      if (stopping) return;
-      say(
-        `a Keel process exited unexpectedly (code ${code}, signal ${signal}); stopping everything`,
-      );
-      void stop(1);
-    });
-  }
-  temporal?.process.on('exit', () => {
-    if (!stopping) {
-      say('the Temporal dev server exited unexpectedly; stopping everything');
-      void stop(1);
+
+  // A process that dies after start-up is restarted with backoff (temporal/restart-policy.ts);
+  // a crash loop stops everything, naming the process and its last lines.
+  const restarts = new Map<string, number[]>();
+  const onCrash = async (
+    name: string,
+    detail: string,
+    lastLines: readonly string[],
+    restart: () => Promise<void>,
+  ): Promise<void> => {
+    if (stopping) return;
+    if (!running) {
+      say(`${name} exited during start-up (${detail}); stopping everything`);
+      return void stop(1);
     }
-  });
+    const history = restarts.get(name) ?? [];
+    const decision = nextRestart(history, Date.now());
+    if (!decision.restart) {
+      say(
+        `${name} crashed again (${detail}), ${decision.recent} restarts within ${DEFAULT_RESTART_POLICY.windowMs / 1000} s: ` +
+          `a crash loop; stopping everything. Its last lines:\n${lastLines.map((l) => `    ${l}`).join('\n')}`,
+      );
+      return void stop(1);
+    }
+    history.push(Date.now());
+    restarts.set(name, history);
+    say(
+      `${name} exited unexpectedly (${detail}); restarting in ${decision.delayMs} ms ` +
+        `(restart ${decision.recent + 1} of at most ${DEFAULT_RESTART_POLICY.limit} within ${DEFAULT_RESTART_POLICY.windowMs / 1000} s)`,
+    );
+    await new Promise((r) => setTimeout(r, decision.delayMs));
+    if (stopping) return;
+    try {
+      await restart();
+      say(`${name} restarted`);
+    } catch (err) {
+      await onCrash(
+        name,
+        `restart failed: ${err instanceof Error ? err.message : String(err)}`,
+        lastLines,
+        restart,
+      );
+    }
+  };
+  const watch = (get: () => Part, set: (p: Part) => void, respawn: () => Part): void => {
+    const part = get();
+    part.child.on('exit', (code, signal) => {
+      void onCrash(part.name, `code ${code}, signal ${signal}`, part.lastLines, () => {
+        set(respawn());
+        watch(get, set, respawn);
+        return Promise.resolve();
+      });
+    });
+  };
+  watch(
+    () => server,
+    (p) => (server = p),
+    spawnApi,
+  );
+  if (worker) {
+    watch(
+      () => worker!,
+      (p) => (worker = p),
+      spawnWorker,
+    );
+  }
+  const watchTemporal = (): void => {
+    const current = temporal;
+    current?.process.on('exit', (code, signal) => {
+      void onCrash('the Temporal dev server', `code ${code}, signal ${signal}`, [], async () => {
+        temporal = await startTemporal(config);
+        watchTemporal();
+      });
+    });
+  };
+  watchTemporal();
 
   const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-  await waitForHttp(`${api}/readyz`, 120_000, parts);
+  await waitForHttp(`${api}/readyz`, 120_000, parts());
+  running = true;
   const ui = temporal?.uiUrl ?? "(your cluster's Web UI)";
   const { line, bearer } = demoLines(config, demo);
   console.log(

@@ -108,9 +108,64 @@ describe('npm start (embedded default)', () => {
     const commands = children.map(commandOf);
     expect(commands.filter((c) => c.includes('server/main.ts'))).toHaveLength(1);
     expect(commands.filter((c) => c.includes('worker/main.ts'))).toEqual([]);
+
+    // Self-healing: kill -9 the API (its worker inside), then the dev server. The supervisor
+    // restarts each with backoff and says so; tasks run again; nothing else is stopped.
+    const classify = async (): Promise<Response> =>
+      fetch(`http://127.0.0.1:${ports.api}/v1/tasks/classify-ticket`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          input: { subject: 'Refund', body: 'I was charged twice for my subscription' },
+        }),
+      });
+    const apiPid = children[commands.findIndex((c) => c.includes('server/main.ts'))]!;
+    process.kill(apiPid, 'SIGKILL');
+    await waitFor(
+      'the API restarted',
+      () => /the API \(with its worker\) restarted/.test(first.output()),
+      {
+        timeoutMs: 90_000,
+        process: first,
+      },
+    );
+    expect(first.output()).toMatch(
+      /the API \(with its worker\) exited unexpectedly \(code null, signal SIGKILL\); restarting in 500 ms/,
+    );
+    await waitFor(
+      'ready again',
+      async () => (await fetch(`http://127.0.0.1:${ports.api}/readyz`)).ok,
+      {
+        timeoutMs: 90_000,
+      },
+    );
+    expect((await classify()).status).toBe(200);
+
+    const temporalPid = children[commands.findIndex((c) => c.includes('start-dev'))]!;
+    process.kill(temporalPid, 'SIGKILL');
+    await waitFor(
+      'Temporal restarted',
+      () => /the Temporal dev server restarted/.test(first.output()),
+      {
+        timeoutMs: 90_000,
+        process: first,
+      },
+    );
+    await waitFor(
+      'a task runs on the restarted server',
+      async () => (await classify().catch(() => undefined))?.status === 200,
+      { timeoutMs: 90_000 },
+    );
+    // The job from before the kills is still there (the SQLite file).
+    const before = await fetch(`http://127.0.0.1:${ports.api}/v1/jobs/${jobId}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(before.status).toBe(200);
+
     // SIGTERM stops everything: the API with its worker, and Temporal. Nothing is left running.
+    const afterRestarts = childPids(first.child.pid!);
     expect(await stop(first, 'SIGTERM')).toBe(0);
-    await waitFor('children gone', () => children.every((pid) => !alive(pid)), {
+    await waitFor('children gone', () => afterRestarts.every((pid) => !alive(pid)), {
       timeoutMs: 15_000,
     });
 
