@@ -69,7 +69,9 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
 
   // New histories admit and screen in one local activity; old ones replay the two.
   const prepared = newPath ? await prepareTask(request).catch(fail) : undefined;
-  const plan = prepared?.plan ?? (await admitRequest(request).catch(fail));
+  const admitted = prepared?.plan ?? (await admitRequest(request).catch(fail));
+  // prepareTask leaves out an input equal to the request's (the start event holds it).
+  const plan = { ...admitted, input: admitted.input ?? request.input };
   // An HMAC, not the input: lets a later degraded run find this one's answer.
   if (newPath) job.inputKey = plan.inputKey;
   else upsertSearchAttributes([{ key: SearchAttr.inputKey, value: plan.inputKey }]);

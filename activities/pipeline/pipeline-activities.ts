@@ -44,7 +44,10 @@ export interface TaskPlan {
   hardTimeoutMs: number;
   /** Epoch ms when the request was admitted; the clock comes from here, not from workflow code. */
   admittedAt: number;
-  /** The input after the schema applied defaults and trimming. */
+  /**
+   * The input after the schema applied defaults and trimming. From `prepareTask`, absent
+   * (undefined) when it equals the request's input: the workflow takes that one.
+   */
   input: unknown;
   /** Prompt tokens counted before any call (o200k tokenizer), for budgets. */
   estimatedInputTokens: number;
@@ -232,7 +235,11 @@ export function createPipelineActivities(deps: PipelineDeps) {
       request: RunTaskRequest,
     ): Promise<{ plan: TaskPlan; screening: InputScreening }> {
       const plan = await activities.admitRequest(request);
-      return { plan, screening: screenInput(plan.input, plan.policy) };
+      const screening = screenInput(plan.input, plan.policy);
+      // The start event already holds the request's input: the plan repeats it only when the
+      // schema changed it (defaults, trimming), so a history carries the input once.
+      const unchanged = canonicalJson(plan.input) === canonicalJson(request.input);
+      return { plan: unchanged ? { ...plan, input: undefined } : plan, screening };
     },
   };
   return activities;

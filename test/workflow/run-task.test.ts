@@ -207,6 +207,18 @@ describe('runTask workflow on a real dev server', () => {
         expect(count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(0);
         // One patch marker (vendor-calls-local-v1) beside the four local activities' markers.
         expect(count(EventType.EVENT_TYPE_MARKER_RECORDED)).toBe(5);
+        // The input travels once: in the start event, not again in the plan's marker.
+        const payloads = JSON.stringify(
+          events
+            .flatMap((e) => [
+              ...(e.workflowExecutionStartedEventAttributes?.input?.payloads ?? []),
+              ...Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap(
+                (p) => p.payloads ?? [],
+              ),
+            ])
+            .map((p) => Buffer.from(p.data ?? []).toString('utf8')),
+        );
+        expect(payloads.split(ticket.body).length - 1).toBe(1);
       },
     );
   });
