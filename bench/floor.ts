@@ -24,7 +24,7 @@ import { startMockUpstream } from '../test/mock-upstream';
 import { freePort } from '../test/support/free-port';
 import { ROOT } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
-import { measureRound, roundSettings } from './floor/round';
+import { measureRound, ROUND_FLAGS, roundSettings } from './floor/round';
 import { startFloorRunner, type FloorRunner } from './floor/runner';
 import {
   describeShape,
@@ -54,11 +54,7 @@ import { startBenchStack } from './stack';
 
 const { values } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
-    sequential: { type: 'string' },
-    concurrency: { type: 'string', default: '16' },
-    seconds: { type: 'string' },
+    ...ROUND_FLAGS,
     sqlite: { type: 'boolean', default: false },
     /** `--sqlite-pragma journal_mode=wal` (repeatable; implies --sqlite): the dev server's SQLite settings. */
     'sqlite-pragma': { type: 'string', multiple: true },

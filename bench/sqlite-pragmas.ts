@@ -19,7 +19,7 @@ import { findTemporalCli } from '../temporal/cli';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { freePort } from '../test/support/free-port';
 import { ROOT } from '../test/support/processes';
-import { measureRound, roundSettings } from './floor/round';
+import { measureRound, ROUND_FLAGS, roundSettings } from './floor/round';
 import { startFloorRunner, type FloorRunner } from './floor/runner';
 import {
   ratio,
@@ -34,11 +34,7 @@ import { round2 } from './lib/stats';
 
 const { values } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    rounds: { type: 'string' },
-    sequential: { type: 'string' },
-    concurrency: { type: 'string', default: '16' },
-    seconds: { type: 'string' },
+    ...ROUND_FLAGS,
     /** Only these settings, by id (e.g. `wal-normal,wal-off`); ratios are then ÷ the first. */
     settings: { type: 'string' },
     /** Also count syncs and bytes written per workflow (strace -f -c on each server). */

@@ -11,6 +11,15 @@ export interface RoundSettings {
   seconds: number;
 }
 
+/** The round flags both benches take (`parseArgs` options). */
+export const ROUND_FLAGS = {
+  quick: { type: 'boolean', default: false },
+  rounds: { type: 'string' },
+  sequential: { type: 'string' },
+  concurrency: { type: 'string', default: '16' },
+  seconds: { type: 'string' },
+} as const;
+
 /** A positive whole-number flag, or the fallback when absent. */
 export function intFlag(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

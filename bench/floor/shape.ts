@@ -6,11 +6,11 @@ import { temporal } from '@temporalio/proto';
 import type { LatencyStats } from '../results-schema';
 import { latencyStats, median, round2 } from '../lib/stats';
 import type { FloorStep } from './workflows';
+import { LOCAL_ACTIVITY_MARKER, localActivityOf } from '../../test/support/local-activity';
 
 const { EventType } = temporal.api.enums.v1;
 
-/** The marker the SDK's core records for every completed local activity. */
-export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+export { LOCAL_ACTIVITY_MARKER };
 
 export interface WorkflowShape {
   /** Completed workflow tasks. */
@@ -34,20 +34,6 @@ export interface WorkflowShape {
   steps: FloorStep[];
   /** Indexes into `steps` of the model calls (`callModel`): where an upstream's latency goes. */
   callSteps: number[];
-}
-
-/** The activity type a local activity's marker records (in its `data` payload, as JSON). */
-function localActivityType(
-  marker: temporal.api.history.v1.IMarkerRecordedEventAttributes,
-): string | undefined {
-  const data = marker.details?.data?.payloads?.[0]?.data;
-  if (!data) return undefined;
-  try {
-    return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string })
-      .activity_type;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Counts what a completed workflow ran, from its history. */
@@ -77,7 +63,7 @@ export function shapeOfHistory(history: temporal.api.history.v1.IHistory): Workf
       case EventType.EVENT_TYPE_MARKER_RECORDED:
         if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
           shape.localActivities++;
-          if (localActivityType(event.markerRecordedEventAttributes) === 'callModel')
+          if (localActivityOf(event.markerRecordedEventAttributes)?.type === 'callModel')
             shape.callSteps.push(shape.steps.length);
           shape.steps.push('local');
         }

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localActivityOf } from '../support/local-activity';
 import { DEFAULT_BREAKER } from '../../shared/policy/breaker';
 import { DEFAULT_HEALTH_OPTIONS } from '../../shared/platform/provider-health';
 import { callTimeoutBoundsMs } from '../../shared/tasks';
@@ -71,17 +72,6 @@ async function entryAfter(provider: string, requests: number): Promise<ProviderE
   return entry!;
 }
 
-function localActivityType(marker: {
-  markerName?: string | null;
-  details?: { [k: string]: { payloads?: Array<{ data?: Uint8Array | null }> | null } } | null;
-}): string | undefined {
-  if (marker.markerName !== 'core_local_activity') return undefined;
-  const data = marker.details?.data?.payloads?.[0]?.data;
-  return data
-    ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type
-    : undefined;
-}
-
 /** Runs one task synchronously; returns the call timeout in its history and the prompt size. */
 async function runTask(
   provider: string,
@@ -105,9 +95,9 @@ async function runTask(
     .map((e) => e.activityTaskScheduledEventAttributes)
     .filter((s) => s?.activityType?.name === 'callModel');
   const markers = events.map((e) => e.markerRecordedEventAttributes).filter(Boolean);
-  const localCalls = markers.filter((m) => localActivityType(m!) === 'callModel');
+  const localCalls = markers.filter((m) => localActivityOf(m)?.type === 'callModel');
   expect(calls.length + localCalls.length).toBe(1);
-  const prepared = markers.find((m) => localActivityType(m!) === 'prepareTask');
+  const prepared = markers.find((m) => localActivityOf(m)?.type === 'prepareTask');
   const plan = JSON.parse(
     Buffer.from(prepared!.details!.result!.payloads![0]!.data!).toString('utf8'),
   ) as { plan: { candidates: Array<{ timeoutMs: number }> } };

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localActivityOf } from '../support/local-activity';
 import { DEFAULT_HEALTH_OPTIONS } from '../../shared/platform/provider-health';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitForWorkerPolling, workerIdentity } from '../support/pollers';
@@ -92,10 +93,7 @@ async function workersThatCalled(jobId: string, provider: string, model: string)
       const done = e.workflowTaskCompletedEventAttributes;
       if (done) completedBy = done.identity ?? '';
       const marker = e.markerRecordedEventAttributes;
-      if (marker?.markerName !== 'core_local_activity') continue;
-      const data = marker.details?.data?.payloads?.[0]?.data;
-      const info = JSON.parse(Buffer.from(data ?? []).toString()) as { activity_type?: string };
-      if (info.activity_type !== 'callModel') continue;
+      if (!marker || localActivityOf(marker)?.type !== 'callModel') continue;
       const failure = marker.failure;
       const details = (failure?.applicationFailureInfo?.details?.payloads ?? []).flatMap(
         (p) => JSON.parse(Buffer.from(p.data ?? []).toString()) as unknown,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { localActivityOf } from '../support/local-activity';
 import { startDevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { freePort } from '../support/free-port';
@@ -92,12 +93,7 @@ async function inTemporal(
         // A call that ran as a local activity: its marker, recorded once it succeeded.
         const local = events.filter((e) => {
           const marker = e.markerRecordedEventAttributes;
-          if (marker?.markerName !== 'core_local_activity' || marker.failure) return false;
-          const data = marker.details?.data?.payloads?.[0]?.data;
-          const info = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
-            activity_type?: string;
-          };
-          return info.activity_type === 'callModel';
+          return !marker?.failure && localActivityOf(marker)?.type === 'callModel';
         }).length;
         return activities + local;
       }),

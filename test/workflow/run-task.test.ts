@@ -3,6 +3,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
+import { localActivityOf } from '../support/local-activity';
 import { createLocalProvider } from '../../activities/models/providers/local-provider';
 import {
   streamNotSupported,
@@ -53,15 +54,8 @@ async function activityStory(
         local: false,
       });
     }
-    const marker = event.markerRecordedEventAttributes;
-    if (marker?.markerName === 'core_local_activity') {
-      const data = marker.details?.data?.payloads?.[0]?.data;
-      const info = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
-        activity_type: string;
-        attempt: number;
-      };
-      story.push({ type: info.activity_type, attempt: info.attempt, local: true });
-    }
+    const local = localActivityOf(event.markerRecordedEventAttributes);
+    if (local) story.push({ ...local, local: true });
   }
   return story;
 }
