@@ -21,6 +21,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** How long to wait for the frontend to answer. @default 60000 */
   readyTimeoutMs?: number;
+  /** Called with the process as soon as it is spawned (a supervisor keeps its stderr lines). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /**
@@ -106,6 +108,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
   }
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  options.onSpawn?.(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);

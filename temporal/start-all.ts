@@ -11,15 +11,17 @@ import { resolveDemoApiKey } from '../shared/platform/demo-key';
 import { assertSupportedNode } from '../shared/platform/node-version';
 import { resolveSecret } from '../shared/platform/secret-file';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
-import { startDevServer, stopProcess, waitForTemporal, type DevServer } from './dev-server';
-import { DEFAULT_RESTART_POLICY, nextRestart } from './restart-policy';
+import { startDevServer, stopProcess, waitForTemporal } from './dev-server';
 import { ensureSearchAttributes } from './search-attributes';
+import { Supervisor, type PartSpec } from './supervisor';
 
 /**
  * `npm start`: the whole service on one machine. Embedded Temporal dev server (SQLite under
  * `.keel/`, Web UI on :8233) unless TEMPORAL_ADDRESS is set, then the API process with its worker
  * inside (KEEL_EMBEDDED_WORKER, on by default here; `false` runs the worker as a process of its
- * own). Ctrl-C / SIGTERM stops the API, lets the worker drain, then stops Temporal.
+ * own). Each runs under the Supervisor (supervisor.ts): restarted with backoff when it dies, its
+ * pid in `.keel/supervisor.json`. Ctrl-C / SIGTERM stops the API, lets the worker drain, then
+ * stops Temporal; a second one forces.
  * It turns the demo tenant on (EMBEDDED_DEFAULTS) and hands its processes the demo key and the
  * input-key secret: the operator's when set (never printed), else generated and kept under
  * `.keel/`.
@@ -30,16 +32,7 @@ const say = (line: string): void => console.log(`[keel] ${line}`);
 const displayPath = (file: string): string =>
   file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file;
 
-/** A supervised process: the current child, and its last output lines for a crash report. */
-interface Part {
-  name: string;
-  child: ChildProcess;
-  lastLines: string[];
-}
-
-const KEEP_LINES = 20;
-
-function spawnPart(name: string, entry: string, env: NodeJS.ProcessEnv): Part {
+function spawnPart(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
   // One node process per part (no tsx wrapper), so signals reach it directly.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
     cwd: ROOT,
@@ -47,39 +40,39 @@ function spawnPart(name: string, entry: string, env: NodeJS.ProcessEnv): Part {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group: Ctrl-C reaches only us, and we stop parts in order
   });
-  const part: Part = { name, child, lastLines: [] };
-  const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
-    out.write(chunk);
-    part.lastLines.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l.trim()),
-    );
-    part.lastLines.splice(0, Math.max(0, part.lastLines.length - KEEP_LINES));
-  };
-  child.stdout?.on('data', keep(process.stdout));
-  child.stderr?.on('data', keep(process.stderr));
-  return part;
+  child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  return child;
 }
 
-async function waitForHttp(url: string, timeoutMs: number, parts: Part[]): Promise<void> {
+/** Resolves once `url` answers 2xx; rejects (and stops the child) if it dies or times out. */
+async function readyOver(
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<ChildProcess> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (parts.some((p) => p.child.exitCode !== null))
-      throw new Error('a Keel process exited during start-up');
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(
+        `exited before it was ready (code ${child.exitCode}, signal ${child.signalCode})`,
+      );
     try {
-      const res = await fetch(url);
-      if (res.ok) return;
+      if ((await fetch(url)).ok) return child;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+  await stopProcess(child, 5_000);
   throw new Error(`${url} was not ready within ${timeoutMs} ms`);
 }
 
-async function startTemporal(config: KeelConfig): Promise<DevServer | undefined> {
+/**
+ * The embedded dev server as a supervised part (search attributes registered on every start),
+ * or nothing when Keel uses a Temporal it did not start.
+ */
+async function temporalPart(config: KeelConfig): Promise<PartSpec | undefined> {
   if (!config.temporal.embedded) {
     say(`using Temporal at ${config.temporal.address} (TEMPORAL_ADDRESS)`);
     return undefined;
@@ -99,14 +92,37 @@ async function startTemporal(config: KeelConfig): Promise<DevServer | undefined>
     log: say,
   });
   say(`temporal CLI: ${cli.path} (${cli.source})`);
-  return startDevServer({
-    cliPath: cli.path,
-    port: config.devServer.port,
-    uiPort: config.devServer.uiPort,
-    dbFile: path.join(config.dataDir, 'temporal.db'),
-    sqlitePragmas: config.devServer.sqlitePragmas,
-    namespace: config.temporal.namespace,
-  });
+  return {
+    name: 'temporal',
+    label: 'the Temporal dev server',
+    stopGraceMs: 10_000,
+    start: async (spawned) => {
+      const server = await startDevServer({
+        onSpawn: spawned,
+        cliPath: cli.path,
+        port: config.devServer.port,
+        uiPort: config.devServer.uiPort,
+        dbFile: path.join(config.dataDir, 'temporal.db'),
+        sqlitePragmas: config.devServer.sqlitePragmas,
+        namespace: config.temporal.namespace,
+      });
+      try {
+        await registerSearchAttributes(config);
+      } catch (err) {
+        await server.stop(); // never leave our dev server behind
+        throw err;
+      }
+      return server.process;
+    },
+  };
+}
+
+async function registerSearchAttributes(config: KeelConfig): Promise<void> {
+  const connection = await createTemporalConnector(config.temporal).connect();
+  const added = await ensureSearchAttributes(connection, config.temporal.namespace).finally(() =>
+    connection.close(),
+  );
+  if (added.length) say(`registered search attributes ${added.join(', ')}`);
 }
 
 /** The demo key line and the key to put in the curl example; an operator's key is never printed. */
@@ -130,21 +146,8 @@ function demoLines(config: KeelConfig, demo: ReturnType<typeof resolveDemoApiKey
 async function main(): Promise<void> {
   assertSupportedNode();
   const config = loadConfig(process.env, { defaults: EMBEDDED_DEFAULTS });
-  let temporal = await startTemporal(config);
-  // Whatever ends this process (a crash included), the dev server we started goes with it.
-  process.on('exit', () => {
-    if (temporal && temporal.process.exitCode === null) temporal.process.kill('SIGTERM');
-  });
-  try {
-    const connection = await createTemporalConnector(config.temporal).connect();
-    const added = await ensureSearchAttributes(connection, config.temporal.namespace).finally(() =>
-      connection.close(),
-    );
-    if (added.length) say(`registered search attributes ${added.join(', ')}`);
-  } catch (err) {
-    await temporal?.stop(); // never leave our dev server behind
-    throw err;
-  }
+  const temporal = await temporalPart(config);
+  if (!temporal) await registerSearchAttributes(config);
 
   const demo = config.demoTenant
     ? resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir })
@@ -170,119 +173,40 @@ async function main(): Promise<void> {
   // The API runs the worker in its own process by default (KEEL_EMBEDDED_WORKER): one
   // connection, eager starts. With KEEL_EMBEDDED_WORKER=false the worker is a process of its own.
   env.KEEL_EMBEDDED_WORKER = String(config.embeddedWorker);
-  const spawnWorker = (): Part => spawnPart('the worker', 'worker/main.ts', env);
-  const spawnApi = (): Part =>
-    spawnPart(
-      config.embeddedWorker ? 'the API (with its worker)' : 'the API',
-      'server/main.ts',
-      env,
-    );
-  let worker = config.embeddedWorker ? undefined : spawnWorker();
-  let server = spawnApi();
-  const parts = (): Part[] => (worker ? [server, worker] : [server]);
-
-  let stopping = false;
-  /** Ready once: from then on a crash is restarted; before it, it stops the start-up. */
-  let running = false;
-  const stop = async (code: number): Promise<never> => {
-    if (stopping) return new Promise(() => undefined);
-    stopping = true;
-    if (worker) {
-      say('stopping: API first, then the worker (draining in-flight tasks), then Temporal');
-      await stopProcess(server.child, 10_000);
-      await stopProcess(worker.child, config.shutdownGraceMs + 5_000);
-    } else {
-      say('stopping: the API and its worker (draining in-flight tasks), then Temporal');
-      await stopProcess(server.child, config.shutdownGraceMs + 10_000);
-    }
-    await temporal?.stop(10_000);
-    say('stopped');
-    process.exit(code);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void stop(0));
-  }
-
-  // A process that dies after start-up is restarted with backoff (temporal/restart-policy.ts);
-  // a crash loop stops everything, naming the process and its last lines.
-  const restarts = new Map<string, number[]>();
-  const onCrash = async (
-    name: string,
-    detail: string,
-    lastLines: readonly string[],
-    restart: () => Promise<void>,
-  ): Promise<void> => {
-    if (stopping) return;
-    if (!running) {
-      say(`${name} exited during start-up (${detail}); stopping everything`);
-      return void stop(1);
-    }
-    const history = restarts.get(name) ?? [];
-    const decision = nextRestart(history, Date.now());
-    if (!decision.restart) {
-      say(
-        `${name} crashed again (${detail}), ${decision.recent} restarts within ${DEFAULT_RESTART_POLICY.windowMs / 1000} s: ` +
-          `a crash loop; stopping everything. Its last lines:\n${lastLines.map((l) => `    ${l}`).join('\n')}`,
-      );
-      return void stop(1);
-    }
-    history.push(Date.now());
-    restarts.set(name, history);
-    say(
-      `${name} exited unexpectedly (${detail}); restarting in ${decision.delayMs} ms ` +
-        `(restart ${decision.recent + 1} of at most ${DEFAULT_RESTART_POLICY.limit} within ${DEFAULT_RESTART_POLICY.windowMs / 1000} s)`,
-    );
-    await new Promise((r) => setTimeout(r, decision.delayMs));
-    if (stopping) return;
-    try {
-      await restart();
-      say(`${name} restarted`);
-    } catch (err) {
-      await onCrash(
-        name,
-        `restart failed: ${err instanceof Error ? err.message : String(err)}`,
-        lastLines,
-        restart,
-      );
-    }
-  };
-  const watch = (get: () => Part, set: (p: Part) => void, respawn: () => Part): void => {
-    const part = get();
-    part.child.on('exit', (code, signal) => {
-      void onCrash(part.name, `code ${code}, signal ${signal}`, part.lastLines, () => {
-        set(respawn());
-        watch(get, set, respawn);
-        return Promise.resolve();
-      });
-    });
-  };
-  watch(
-    () => server,
-    (p) => (server = p),
-    spawnApi,
-  );
-  if (worker) {
-    watch(
-      () => worker!,
-      (p) => (worker = p),
-      spawnWorker,
-    );
-  }
-  const watchTemporal = (): void => {
-    const current = temporal;
-    current?.process.on('exit', (code, signal) => {
-      void onCrash('the Temporal dev server', `code ${code}, signal ${signal}`, [], async () => {
-        temporal = await startTemporal(config);
-        watchTemporal();
-      });
-    });
-  };
-  watchTemporal();
-
   const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-  await waitForHttp(`${api}/readyz`, 120_000, parts());
-  running = true;
-  const ui = temporal?.uiUrl ?? "(your cluster's Web UI)";
+
+  // Start order Temporal → worker → API; Ctrl-C stops in reverse: the API first, then the worker
+  // (draining in-flight tasks), then Temporal. A part that dies later is restarted with backoff.
+  const parts: PartSpec[] = [];
+  if (temporal) parts.push(temporal);
+  if (!config.embeddedWorker) {
+    parts.push({
+      name: 'worker',
+      label: 'the worker',
+      stopGraceMs: config.shutdownGraceMs + 5_000,
+      start: (spawned) => {
+        const child = spawnPart('worker/main.ts', env);
+        spawned(child);
+        return Promise.resolve(child);
+      },
+    });
+  }
+  parts.push({
+    name: 'api',
+    label: config.embeddedWorker ? 'the API (with its worker)' : 'the API',
+    // With the worker inside, stopping the API drains its in-flight tasks too.
+    stopGraceMs: config.embeddedWorker ? config.shutdownGraceMs + 10_000 : 10_000,
+    start: (spawned) => {
+      const child = spawnPart('server/main.ts', env);
+      spawned(child);
+      return readyOver(`${api}/readyz`, child, 120_000);
+    },
+  });
+  const supervisor = new Supervisor({ log: say, dataDir: config.dataDir });
+  supervisor.installSignals();
+  await supervisor.startAll(parts);
+
+  const ui = temporal ? `http://127.0.0.1:${config.devServer.uiPort}` : "(your cluster's Web UI)";
   const { line, bearer } = demoLines(config, demo);
   console.log(
     [
@@ -299,7 +223,7 @@ async function main(): Promise<void> {
       `      -d '{"input":{"subject":"Refund","body":"I was charged twice for my subscription"}}' \\`,
       `      ${api}/v1/tasks/classify-ticket`,
       '',
-      '  Ctrl-C stops everything.',
+      '  Ctrl-C stops everything (twice: at once, without draining).',
       '',
     ].join('\n'),
   );

@@ -180,9 +180,19 @@ describe('npm start (embedded default)', () => {
       })
     ).json()) as any;
     expect(job).toMatchObject({ jobId, status: 'completed', output: { category: 'BILLING' } });
+    // The supervisor's state file names each part's current pid (what `npm run chaos` kills).
     const again = childPids(second.child.pid!);
+    const state = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8'));
+    expect(Object.keys(state.parts)).toEqual(['temporal', 'api']);
+    expect(again.sort()).toEqual([state.parts.temporal.pid, state.parts.api.pid].sort());
+    // Ctrl-C twice: the second one does not wait for the drain. The API is frozen (SIGSTOP) so
+    // its graceful stop would hang for the whole grace time; the second Ctrl-C kills it at once.
+    process.kill(state.parts.api.pid, 'SIGSTOP');
     second.child.kill('SIGINT');
-    expect(await second.exited).toBe(0);
+    await waitFor('stopping', () => second.output().includes('stopping'), { timeoutMs: 10_000 });
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain('SIGINT again: forcing');
     await waitFor('children gone', () => again.every((pid) => !alive(pid)), { timeoutMs: 15_000 });
     // Two cold starts, each bounded by npmStart's own 120 s wait.
   }, 300_000);
