@@ -184,6 +184,7 @@ async function main(): Promise<void> {
       name: 'worker',
       label: 'the worker',
       stopGraceMs: config.shutdownGraceMs + 5_000,
+      dependsOn: ['temporal'],
       start: (spawned) => {
         const child = spawnPart('worker/main.ts', env);
         spawned(child);
@@ -196,6 +197,7 @@ async function main(): Promise<void> {
     label: config.embeddedWorker ? 'the API (with its worker)' : 'the API',
     // With the worker inside, stopping the API drains its in-flight tasks too.
     stopGraceMs: config.embeddedWorker ? config.shutdownGraceMs + 10_000 : 10_000,
+    dependsOn: ['temporal'],
     start: (spawned) => {
       const child = spawnPart('server/main.ts', env);
       spawned(child);

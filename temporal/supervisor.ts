@@ -26,6 +26,11 @@ export interface PartSpec {
   start(spawned: (child: ChildProcess) => void): Promise<ChildProcess>;
   /** How long a graceful stop (SIGTERM) may take before SIGKILL. */
   stopGraceMs: number;
+  /**
+   * Parts this one cannot start without (`['temporal']`): a restart waits until they run again,
+   * so a worker does not crash-loop on a refused connection while Temporal itself restarts.
+   */
+  dependsOn?: readonly string[];
 }
 
 export interface SupervisorState {
@@ -218,6 +223,7 @@ export class Supervisor {
         `(restart ${decision.recent + 1} of at most ${this.policy.limit} within ${this.policy.windowMs / 1000} s)`,
     );
     await new Promise((r) => setTimeout(r, decision.delayMs));
+    await this.dependenciesRunning(part);
     if (this.stopping) return;
     try {
       await this.launch(part);
@@ -228,6 +234,12 @@ export class Supervisor {
         `restart failed: ${err instanceof Error ? err.message : String(err)}`,
       );
     }
+  }
+
+  private async dependenciesRunning(part: Part): Promise<void> {
+    const deps = this.parts.filter((p) => part.spec.dependsOn?.includes(p.spec.name));
+    while (!this.stopping && deps.some((d) => d.state !== 'running'))
+      await new Promise((r) => setTimeout(r, 100));
   }
 
   private writeState(): void {

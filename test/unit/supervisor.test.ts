@@ -132,4 +132,28 @@ describe('Supervisor', () => {
     expect(await s.exited).toBe(0);
     expect(gone).toEqual([api!.pid, db!.pid]);
   });
+
+  it('a restart waits for the parts it depends on to run again', async () => {
+    const s = setup({ initialMs: 20, maxMs: 1_000, limit: 5, windowMs: 60_000 });
+    let dbStarts = 0;
+    const slowDb = {
+      ...s.start('db'),
+      start: async (spawned: (c: ChildProcess) => void) => {
+        dbStarts += 1;
+        if (dbStarts > 1) await new Promise((r) => setTimeout(r, 300)); // a slow restart
+        return s.start('db').start(spawned);
+      },
+    };
+    await s.supervisor.startAll([slowDb, { ...s.start('api'), dependsOn: ['db'] }]);
+    const { db, api } = s.state().parts;
+    process.kill(db!.pid!, 'SIGKILL');
+    process.kill(api!.pid!, 'SIGKILL');
+    await s.until(() => s.lines.filter((l) => l.endsWith('restarted')).length === 2);
+    expect(s.lines.filter((l) => l.endsWith('restarted'))).toEqual([
+      'the db restarted',
+      'the api restarted',
+    ]);
+    void s.supervisor.stop(0);
+    expect(await s.exited).toBe(0);
+  });
 });
