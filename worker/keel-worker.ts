@@ -18,6 +18,10 @@ export interface KeelWorker {
   worker: Worker;
   /** Runs until shutdown; then sends the breakers' queued outcomes. */
   run(): Promise<void>;
+  /** Stops polling; activities in flight get `shutdownGraceMs`, then the SDK cancels them. */
+  stop(): void;
+  /** What runs now, for shutdown logs. */
+  inFlight(): Record<string, number>;
 }
 
 export interface CreateKeelWorkerOptions {
@@ -79,6 +83,17 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
       await worker.run();
       // Outcomes still queued for the breakers go out before the connection closes.
       await health.close();
+    },
+    stop: () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+    inFlight: () => {
+      const status = worker.getStatus();
+      return {
+        activities: status.numInFlightNonLocalActivities,
+        localActivities: status.numInFlightLocalActivities,
+        workflowActivations: status.numInFlightWorkflowActivations,
+      };
     },
   };
 }

@@ -6,6 +6,7 @@ import {
   createTemporalConnector,
   installTemporalRuntime,
 } from '../shared/platform/temporal-connection';
+import { gracefulShutdown } from '../shared/platform/shutdown';
 import { createKeelWorker, registerSearchAttributes } from './keel-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
@@ -14,40 +15,50 @@ async function main(): Promise<void> {
   const config = loadConfig();
   requireInputKeySecret(config); // a boot error before connecting, not after
   const logger = createLogger({ name: 'worker', level: config.logLevel });
-  // SIGINT/SIGTERM: stop polling, let in-flight activities finish (up to the grace time), exit.
-  installTemporalRuntime({
-    logger,
-    level: config.logLevel,
-    shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGUSR2'],
-  });
+  // The process handles its signals (gracefulShutdown, below): the SDK must not install handlers.
+  installTemporalRuntime({ logger, level: config.logLevel, shutdownSignals: [] });
   const temporal = createTemporalConnector(config.temporal);
   await registerSearchAttributes(temporal, logger);
   const connection = await temporal.connectNative();
   // Activities talk to Temporal too (the shared breakers): a client connection of their own.
   const activityClient = await temporal.openClient();
-  try {
-    const keel = await createKeelWorker({
-      config,
-      logger,
-      temporal,
-      connection,
-      client: activityClient.client,
-    });
-    exitWithParent(config.parentPid, () => keel.worker.shutdown());
-    logger.info(
-      {
-        taskQueue: config.taskQueue,
-        namespace: config.temporal.namespace,
-        address: config.temporal.address,
-      },
-      'worker polling',
-    );
-    await keel.run();
-    logger.info('worker drained and stopped');
-  } finally {
+  const closeConnections = async (): Promise<void> => {
     await activityClient.close();
     await connection.close();
-  }
+  };
+  const keel = await createKeelWorker({
+    config,
+    logger,
+    temporal,
+    connection,
+    client: activityClient.client,
+  }).catch(async (err: unknown) => {
+    await closeConnections();
+    throw err;
+  });
+  const running = keel.run().finally(closeConnections);
+  // First signal: stop polling, let in-flight activities finish (up to the grace), exit 0.
+  // A second: exit at once.
+  const shutdown = gracefulShutdown({
+    logger,
+    graceMs: config.shutdownGraceMs,
+    inFlight: () => keel.inFlight(),
+    drain: async () => {
+      keel.stop();
+      await running;
+    },
+  });
+  exitWithParent(config.parentPid, () => shutdown.begin('supervisor gone'));
+  logger.info(
+    {
+      taskQueue: config.taskQueue,
+      namespace: config.temporal.namespace,
+      address: config.temporal.address,
+    },
+    'worker polling',
+  );
+  // Settles on its own only when the worker fails (exit 1, below); a shutdown exits before.
+  await running;
 }
 
 main().catch((err: unknown) => {
