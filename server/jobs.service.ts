@@ -33,6 +33,9 @@ export class JobsService implements OnModuleDestroy {
   private readonly running: RunningTasks;
   /** Ends a sync wait when the task turns to wait for a person. */
   private readonly reviews: ReviewWatch;
+  /** Sync waits in progress: a shutdown ends them (`endWaits`), and any later one at once. */
+  private readonly waits = new Set<AbortController>();
+  private waitsEnded = false;
 
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
@@ -48,6 +51,12 @@ export class JobsService implements OnModuleDestroy {
       adaptive: { waitFraction: config.shedWaitFraction },
     });
     this.reviews = new ReviewWatch({ list: listAwaitingReview(client, config.taskQueue), logger });
+  }
+
+  /** At shutdown: every caller still waiting for a sync answer gets 202 and its job id now. */
+  endWaits(): void {
+    this.waitsEnded = true;
+    for (const wait of this.waits) wait.abort();
   }
 
   onModuleDestroy(): void {
@@ -102,8 +111,10 @@ export class JobsService implements OnModuleDestroy {
     const { workflowId: jobId } = handle;
     const { maxSyncMs } = task.envelope;
     const waitMs = Math.min(request.options.maxSyncMs ?? maxSyncMs, maxSyncMs);
-    if (waitMs <= 0) return { kind: 'accepted', jobId, status: JobStatus.running };
+    if (waitMs <= 0 || this.waitsEnded)
+      return { kind: 'accepted', jobId, status: JobStatus.running };
     const controller = new AbortController();
+    this.waits.add(controller);
     let status: TaskAcceptedBody['status'] = JobStatus.running;
     const timer = setTimeout(() => controller.abort(), waitMs);
     // A task waiting for a person will not finish within any sync budget: answer 202 at once.
@@ -111,8 +122,18 @@ export class JobsService implements OnModuleDestroy {
       status = JobStatus.awaitingReview;
       controller.abort();
     });
+    // The embedded worker's NativeConnection ignores abort signals (SDK 1.24): the race ends the
+    // wait all the same (its long poll ends on its own).
+    const aborted = new Promise<never>((_, reject) =>
+      controller.signal.addEventListener('abort', () => reject(new Error('sync wait ended')), {
+        once: true,
+      }),
+    );
     try {
-      const result = await this.client.withAbortSignal(controller.signal, () => handle.result());
+      const result = await Promise.race([
+        this.client.withAbortSignal(controller.signal, () => handle.result()),
+        aborted,
+      ]);
       if (cacheSlot) this.cache.store(cacheSlot, jobId, result);
       return { kind: 'completed', jobId, result };
     } catch (err) {
@@ -121,6 +142,7 @@ export class JobsService implements OnModuleDestroy {
     } finally {
       clearTimeout(timer);
       unwatch();
+      this.waits.delete(controller);
     }
   }
 }

@@ -14,13 +14,18 @@ import {
   installTemporalRuntime,
 } from '../shared/platform/temporal-connection';
 import { ProviderHealth } from '../shared/platform/provider-health';
-import { createKeelWorker, registerSearchAttributes } from '../worker/keel-worker';
+import { gracefulShutdown } from '../shared/platform/shutdown';
+import { createKeelWorker, registerSearchAttributes, type KeelWorker } from '../worker/keel-worker';
 import { createApp } from './create-app';
+import { Draining } from './draining';
+import { JobsService } from './jobs.service';
 import { TenantDirectory } from './tenants';
 
 interface Temporal {
   client: Client;
-  /** Stops the embedded worker (if any), then closes the connection. */
+  /** The worker in this process (KEEL_EMBEDDED_WORKER), if any. */
+  worker?: KeelWorker;
+  /** Waits for the embedded worker (if any) to stop, then closes the connection. */
   close(): Promise<void>;
 }
 
@@ -42,8 +47,9 @@ async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
   logger.info({ taskQueue: config.taskQueue }, 'embedded worker polling');
   return {
     client,
+    worker: keel,
     close: async () => {
-      keel.worker.shutdown();
+      keel.stop();
       await running;
       await connection.close();
     },
@@ -80,23 +86,33 @@ async function main(): Promise<void> {
     logger,
     health: new ProviderHealth(client, config.taskQueue, logger, config.models.breaker),
   });
+  const draining = new Draining();
+  app.use(draining.middleware());
   await app.listen(config.port, config.host);
   logger.info(
     { port: config.port, host: config.host, temporal: config.temporal.address },
     'API listening',
   );
 
-  let closing = false;
-  const close = async (): Promise<void> => {
-    if (closing) return;
-    closing = true;
-    await app.close();
-    await temporal.close();
-    logger.info('API stopped');
-    process.exit(0);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void close());
-  exitWithParent(config.parentPid, () => void close());
+  // First signal: stop listening (/readyz 503 on open connections), stop the embedded worker's
+  // polling, answer the requests in flight (a sync caller still waiting at the grace gets 202 and
+  // its job id), let in-flight activities finish (up to the grace), exit 0. A second: exit at once.
+  const shutdown = gracefulShutdown({
+    logger,
+    graceMs: config.shutdownGraceMs,
+    inFlight: () => ({ requests: draining.inFlight, ...temporal.worker?.inFlight() }),
+    drain: async (graceOver) => {
+      draining.begin();
+      const server = app.getHttpServer();
+      const answered = new Promise<void>((resolve) => server.close(() => resolve()));
+      temporal.worker?.stop();
+      graceOver.addEventListener('abort', () => app.get(JobsService).endWaits(), { once: true });
+      await answered;
+      await app.close();
+      await temporal.close();
+    },
+  });
+  exitWithParent(config.parentPid, () => shutdown.begin('supervisor gone'));
 }
 
 main().catch((err: unknown) => {
