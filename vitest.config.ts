@@ -29,7 +29,11 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/workflow/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: [
+            'test/workflow/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+            'test/chaos/**/*.test.ts',
+          ],
           environment: 'node',
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 60_000,
