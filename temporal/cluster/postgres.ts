@@ -106,6 +106,17 @@ const give = (file: string, runAs: OsAccount | undefined): void => {
  * ran. The parent folders must be traversable by `runAs` (callers chmod the cluster dir 0755).
  */
 export function initPostgres(settings: PostgresSettings): boolean {
+  const parent = path.dirname(settings.dataDir);
+  if (
+    settings.runAs &&
+    spawnSync('test', ['-x', parent, '-a', '-r', parent], ids(settings.runAs)).status !== 0
+  ) {
+    throw new Error(
+      `PostgreSQL runs as the OS account "${settings.runAs.name}" (this process is root), and that ` +
+        `account cannot reach ${parent}: make it and the folders above it traversable (chmod o+x), ` +
+        `or put the cluster elsewhere with KEEL_CLUSTER_DIR.`,
+    );
+  }
   if (existsSync(path.join(settings.dataDir, 'PG_VERSION'))) return false;
   rmSync(settings.dataDir, { recursive: true, force: true }); // a half-made one from a failed run
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
@@ -197,8 +208,9 @@ export function postgresReady(settings: Pick<PostgresSettings, 'binDir' | 'port'
  */
 export async function startPostgres(
   settings: PostgresSettings,
-  readyTimeoutMs = 60_000,
+  options: { readyTimeoutMs?: number; spawned?: (child: ChildProcess) => void } = {},
 ): Promise<ChildProcess> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   await clearStalePostmaster(settings.dataDir);
   const child = spawn(
     path.join(settings.binDir, 'postgres'),
@@ -218,6 +230,7 @@ export async function startPostgres(
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], ...ids(settings.runAs), detached: true },
   );
+  options.spawned?.(child);
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2_000)));
   const deadline = Date.now() + readyTimeoutMs;
