@@ -10,6 +10,7 @@ import { ProviderHealth } from '../shared/platform/provider-health';
 import { ReviewQueue } from '../shared/platform/review-queue';
 import type { TemporalConnector } from '../shared/platform/temporal-connection';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { workflowBundle } from './workflow-bundle';
 
 /** The bundle entry (a folder: webpack resolves index.ts in source, index.js when built). */
 export const WORKFLOWS_PATH = path.join(__dirname, '../workflows');
@@ -33,7 +34,10 @@ export interface CreateKeelWorkerOptions {
   connection: NativeConnection;
   /** What activities use to reach Temporal (breakers, review queue, last good answers). */
   client: Client;
-  /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled now. */
+  /**
+   * A prebuilt bundle (tests build one and share it); otherwise the cached bundle for this version
+   * of the code (worker/workflow-bundle.ts), built now if there is none.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
@@ -68,9 +72,14 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
     ...options.temporal.workerOptions(),
     connection: options.connection,
     taskQueue: config.taskQueue,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle:
+      options.workflowBundle ??
+      (await workflowBundle({
+        workflowsPath: WORKFLOWS_PATH,
+        cacheDir: path.join(config.dataDir, 'cache'),
+        workflowInterceptorModules: options.temporal.workerOptions().interceptors?.workflowModules,
+        logger,
+      })),
     activities: keelActivities({ config, logger, client, health, taskQueue: config.taskQueue }),
     shutdownGraceTime: config.shutdownGraceMs,
     // When a worker dies, its cached workflows move to another worker after this long instead of
