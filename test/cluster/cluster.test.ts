@@ -26,10 +26,20 @@ let mock: MockUpstream;
 let cluster: Cluster;
 let connection: Connection;
 let client: Client;
+let env: NodeJS.ProcessEnv;
+
+const start = (): Promise<Cluster> =>
+  startCluster({
+    env,
+    clusterDir: path.join(dataDir, 'cluster'),
+    binariesDataDir: path.join(ROOT, '.keel'), // built once by `npm run cluster:install`
+    log: (line) => supervisorLines.push(line),
+    exit: () => undefined,
+  });
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0, slow: { medianMs: 3_000, p99Ms: 5_000 }, seed: 11 });
-  const env: NodeJS.ProcessEnv = {
+  env = {
     ...process.env,
     ...upstreamEnv(mock.url),
     KEEL_DATA_DIR: dataDir,
@@ -40,13 +50,7 @@ beforeAll(async () => {
   };
   delete env.TEMPORAL_ADDRESS;
   delete env.KEEL_CLUSTER_DIR;
-  cluster = await startCluster({
-    env,
-    clusterDir: path.join(dataDir, 'cluster'),
-    binariesDataDir: path.join(ROOT, '.keel'), // built once by `npm run cluster:install`
-    log: (line) => supervisorLines.push(line),
-    exit: () => undefined,
-  });
+  cluster = await start();
   connection = await Connection.connect({ address: cluster.temporalAddress });
   client = new Client({ connection, namespace: cluster.namespace });
 });
@@ -231,5 +235,21 @@ describe('npm run cluster: Temporal server on PostgreSQL, 2 workers, 2 APIs', ()
         { timeoutMs: 60_000 },
       );
     }
+  });
+
+  it('stops every process, and a second start on the same data finds the jobs of the first', async () => {
+    const [jobId] = await submitSlow(1, 'second-start');
+    await expectAllCompleted([jobId!], 60_000);
+    const pids = Object.values(cluster.pids());
+    await connection.close();
+    await cluster.stop();
+    for (const pid of pids) expect(alive(pid!), `pid ${pid} still running`).toBe(false);
+    expect(Object.values(state().parts).map((p) => p.state)).toEqual(Array(6).fill('stopped'));
+
+    // Schema, namespace and search attributes are set up again without error; the job is there.
+    cluster = await start();
+    connection = await Connection.connect({ address: cluster.temporalAddress });
+    const job = (await (await call(cluster.apiUrls[0]!, `/v1/jobs/${jobId}`)).json()) as object;
+    expect(job).toMatchObject({ jobId, status: 'completed', output: { category: 'BILLING' } });
   });
 });
