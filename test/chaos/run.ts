@@ -5,25 +5,31 @@ import { findTemporalCli } from '../../temporal/cli';
 import { startMockUpstream } from '../mock-upstream';
 import { ROOT } from '../support/processes';
 import { runChaos, type ChaosReport, type RoundReport } from './suite';
-import { startDevServerTarget, type ChaosTarget, type Topology } from './targets';
+import {
+  startClusterTarget,
+  startDevServerTarget,
+  type ChaosTarget,
+  type Topology,
+} from './targets';
 
 /**
  * `npm run chaos`: the chaos suite with its figures. Each fault `--rounds` times (default 5) under
- * a steady load, on `npm start` with a worker process and on the default (worker inside the API);
- * medians per fault, the ledger (lost, duplicates, left running, re-runs), a markdown table, and
- * bench/results/chaos-<timestamp>.json + chaos-latest.json.
+ * a steady load, on `npm start` with a worker process (`separate`), on its default with the worker
+ * inside the API (`embedded`), and on `npm run cluster` (Temporal's server on PostgreSQL, 2 + 2
+ * Keel processes); medians per fault, the ledger (lost, duplicates, left running, re-runs), a
+ * markdown table, and bench/results/chaos-<timestamp>.json + chaos-latest.json.
  *
- *   npm run chaos                          # both topologies, 5 rounds
+ *   npm run chaos                          # all three topologies, 5 rounds
  *   npm run chaos -- --rounds 1 --faults worker,api
- *   npm run chaos -- --topology embedded
+ *   npm run chaos -- --topology cluster
  */
-const USAGE = `usage: npm run chaos -- [--rounds N] [--topology separate|embedded|both] [--faults a,b]`;
+const USAGE = `usage: npm run chaos -- [--rounds N] [--topology separate,embedded,cluster] [--faults a,b]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '5' },
-      topology: { type: 'string', default: 'both' },
+      topology: { type: 'string', default: 'separate,embedded,cluster' },
       faults: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -32,14 +38,13 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50)
     throw new Error(`--rounds: expected an integer 1..50, got "${values.rounds}"\n${USAGE}`);
-  const topologies: Topology[] =
-    values.topology === 'both'
-      ? ['separate', 'embedded']
-      : values.topology === 'separate' || values.topology === 'embedded'
-        ? [values.topology]
-        : [];
-  if (!topologies.length)
-    throw new Error(`--topology: expected separate, embedded or both, got "${values.topology}"`);
+  const topologies = (values.topology ?? '').split(',').map((t) => t.trim()) as Topology[];
+  const known: Topology[] = ['separate', 'embedded', 'cluster'];
+  const bad = topologies.filter((t) => !known.includes(t));
+  if (bad.length || !topologies.length)
+    throw new Error(
+      `--topology: expected a list of ${known.join(', ')}, got "${values.topology}"\n${USAGE}`,
+    );
   const faults = values.faults?.split(',').map((f) => f.trim());
 
   const cli = await findTemporalCli({
@@ -53,14 +58,19 @@ async function main(): Promise<void> {
   const reports: ChaosReport[] = [];
   try {
     for (const topology of topologies) {
-      console.log(`\n== ${topology}: starting npm start's supervisor`);
+      console.log(
+        `\n== ${topology}: starting ${topology === 'cluster' ? 'npm run cluster' : 'npm start'}`,
+      );
       let target: ChaosTarget | undefined;
       try {
-        target = await startDevServerTarget({
-          topology,
-          mockUrl: mock.url,
-          temporalCliPath: cli.path,
-        });
+        target =
+          topology === 'cluster'
+            ? await startClusterTarget({ mockUrl: mock.url })
+            : await startDevServerTarget({
+                topology,
+                mockUrl: mock.url,
+                temporalCliPath: cli.path,
+              });
         const wanted = faults?.filter((f) => target!.faults.some((x) => x.name === f));
         if (faults && !wanted?.length) continue;
         reports.push(

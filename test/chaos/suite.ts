@@ -34,7 +34,7 @@ export interface RoundReport {
   /** From the kill (or the SIGCONT) to the end of the first 2 s window at ≥ 80 % of the baseline. */
   fullMs: number | null;
   baselinePerSecond: number;
-  /** Model calls in flight at the fault, and how many of those tasks called the model again. */
+  /** Model calls in flight when the fault struck (±0.5 s), and how many were made again. */
   inFlightCalls: number;
   rerunCalls: number;
   restarts: Record<string, number>;
@@ -216,8 +216,15 @@ async function recover(
 
 const attemptEnd = (a: Attempt): number =>
   a.status === 0 && a.closedBy === undefined ? Infinity : Date.parse(a.at) + a.latencyMs;
-const inFlightDuring = (a: Attempt, w: FaultWindow): boolean =>
-  Date.parse(a.at) <= w.to && attemptEnd(a) >= w.from;
+/**
+ * A call the fault could cut off: open at the moment it struck, give or take SLACK_MS. The mock's
+ * timestamps come from a busy event loop (a request a dying worker sent arrives stamped a few
+ * tens of ms late), and a local activity's answer is lost with the worker until the workflow task
+ * that carries it completes, a moment after the call ended.
+ */
+const SLACK_MS = 500;
+const inFlightAt = (a: Attempt, w: FaultWindow): boolean =>
+  Date.parse(a.at) <= w.from + SLACK_MS && attemptEnd(a) >= w.from - SLACK_MS;
 
 async function ledger(
   target: ChaosTarget,
@@ -286,7 +293,7 @@ async function ledger(
   for (const [marker, calls] of byMarker) {
     if (calls.length <= 1) continue;
     rerunCalls += calls.length - 1;
-    const cut = calls.filter((a) => windows.some((w) => inFlightDuring(a, w))).length;
+    const cut = calls.filter((a) => windows.some((w) => inFlightAt(a, w))).length;
     const extra = Math.max(0, calls.length - 1 - cut);
     unexplainedReruns += extra;
     if (extra && unexplained.length < 5) {
@@ -307,7 +314,7 @@ async function ledger(
   for (const report of rounds) {
     const w = windows.find((x) => x.fault === report.fault && x.round === report.round)!;
     for (const calls of byMarker.values()) {
-      const cut = calls.filter((a) => inFlightDuring(a, w)).length;
+      const cut = calls.filter((a) => inFlightAt(a, w)).length;
       report.inFlightCalls += cut;
       if (cut > 0 && calls.length > 1) report.rerunCalls += Math.min(cut, calls.length - 1);
     }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startCluster } from '../../temporal/cluster/cluster';
 import { SUPERVISOR_STATE_FILE, type SupervisorState } from '../../temporal/supervisor';
 import { freePort } from '../support/free-port';
-import { startTs, stop, waitFor } from '../support/processes';
+import { ROOT, startTs, stop, waitFor } from '../support/processes';
 import { upstreamEnv } from '../support/upstream-env';
 
 /** A deployment under a supervisor, as the chaos suite sees it. */
@@ -32,12 +33,13 @@ export interface Fault {
   holdMs?: number;
 }
 
-export type Topology = 'separate' | 'embedded';
+export type Topology = DevServerTopology | 'cluster';
+export type DevServerTopology = 'separate' | 'embedded';
 
 /** The activity heartbeat timeout of callModel (workflows/pipeline/proxies.ts). */
 export const HEARTBEAT_TIMEOUT_MS = 5_000;
 
-export const DEV_SERVER_FAULTS: Record<Topology, Fault[]> = {
+export const FAULTS: Record<Topology, Fault[]> = {
   separate: [
     { name: 'worker', parts: ['worker'], signal: 'SIGKILL' },
     { name: 'api', parts: ['api'], signal: 'SIGKILL' },
@@ -55,6 +57,19 @@ export const DEV_SERVER_FAULTS: Record<Topology, Fault[]> = {
     { name: 'temporal', parts: ['temporal'], signal: 'SIGKILL' },
     { name: 'all', parts: ['api', 'temporal'], signal: 'SIGKILL' },
   ],
+  // One Keel process of each kind (its twin carries on), the Temporal server, PostgreSQL.
+  cluster: [
+    { name: 'one worker', parts: ['worker-1'], signal: 'SIGKILL' },
+    { name: 'one API', parts: ['api-1'], signal: 'SIGKILL' },
+    { name: 'temporal server', parts: ['temporal'], signal: 'SIGKILL' },
+    { name: 'postgres', parts: ['postgres'], signal: 'SIGKILL' },
+    {
+      name: 'one worker frozen',
+      parts: ['worker-1'],
+      signal: 'SIGSTOP',
+      holdMs: HEARTBEAT_TIMEOUT_MS + 3_000,
+    },
+  ],
 };
 
 /**
@@ -63,7 +78,7 @@ export const DEV_SERVER_FAULTS: Record<Topology, Fault[]> = {
  * its own, its providers pointed at the mock upstream.
  */
 export async function startDevServerTarget(options: {
-  topology: Topology;
+  topology: DevServerTopology;
   mockUrl: string;
   temporalCliPath: string;
 }): Promise<ChaosTarget> {
@@ -97,10 +112,55 @@ export async function startDevServerTarget(options: {
     temporalAddress: `127.0.0.1:${ports.temporal}`,
     taskQueue,
     state: () => JSON.parse(readFileSync(stateFile, 'utf8')) as SupervisorState,
-    faults: DEV_SERVER_FAULTS[options.topology],
+    faults: FAULTS[options.topology],
     output: () => supervisor.output(),
     stop: async () => {
       await stop(supervisor, 'SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `npm run cluster`'s topology (temporal/cluster/): Temporal's own server on PostgreSQL, two
+ * workers and two APIs as processes, under a supervisor in this process. Needs the binaries from
+ * `npm run cluster:install`.
+ */
+export async function startClusterTarget(options: { mockUrl: string }): Promise<ChaosTarget> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keel-chaos-cluster-'));
+  chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as `postgres`, which must reach its files
+  const apiKey = `keel_demo_chaos_${randomUUID().replaceAll('-', '')}`;
+  const lines: string[] = [];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...upstreamEnv(options.mockUrl),
+    KEEL_DATA_DIR: dataDir,
+    KEEL_DEMO_TENANT: 'true',
+    KEEL_DEMO_API_KEY: apiKey,
+    KEEL_INPUT_KEY_SECRET: `chaos-input-key-${randomUUID()}`,
+    KEEL_TASK_QUEUE: `chaos-${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: 'warn',
+  };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.KEEL_CLUSTER_DIR;
+  const cluster = await startCluster({
+    env,
+    clusterDir: path.join(dataDir, 'cluster'),
+    binariesDataDir: path.join(ROOT, '.keel'),
+    log: (line) => lines.push(`${new Date().toISOString()} ${line}`),
+    exit: () => undefined,
+  });
+  return {
+    name: 'npm run cluster: Temporal server on PostgreSQL, 2 workers, 2 APIs',
+    apis: cluster.apiUrls,
+    apiKey,
+    temporalAddress: cluster.temporalAddress,
+    taskQueue: cluster.taskQueue,
+    state: () => JSON.parse(readFileSync(cluster.stateFile, 'utf8')) as SupervisorState,
+    faults: FAULTS.cluster,
+    output: () => lines.join('\n'),
+    stop: async () => {
+      await cluster.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
