@@ -21,6 +21,7 @@ import {
 import { ensureClusterBinaries } from './install';
 import { spawnKeel, waitForHttpOk, waitForWorkerPolling } from './keel-process';
 import { freePortBelow, freePorts } from './ports';
+import { startReaper } from './reaper';
 import {
   findPostgresBinDir,
   initPostgres,
@@ -264,6 +265,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   const supervisor = new Supervisor({ log, dataDir: clusterDir, exit: options.exit });
   if (options.installSignals) supervisor.installSignals();
+  // If this process dies without stopping its parts (kill -9), the reaper stops them.
+  const stateFile = path.join(clusterDir, SUPERVISOR_STATE_FILE);
+  startReaper({ supervisorPid: process.pid, stateFile, clusterDir });
   const closeLogs = (): void => {
     for (const stream of logs.values()) stream.end();
   };
@@ -274,7 +278,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     throw err;
   }
   const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
-  const stateFile = path.join(clusterDir, SUPERVISOR_STATE_FILE);
   const endpoints = {
     temporalAddress,
     namespace: config.temporal.namespace,

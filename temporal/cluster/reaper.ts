@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SupervisorState } from '../supervisor';
+
+/**
+ * The cluster's last line of defence: a small detached process that watches the supervisor and,
+ * if it dies without stopping its parts (kill -9 of `npm run cluster`, a crashed test runner),
+ * stops what `supervisor.json` still lists as running, in reverse start order: APIs, workers,
+ * the Temporal server (SIGTERM), then PostgreSQL (SIGINT, its fast shutdown). A pid is only
+ * signalled if it still is that part: its command line names the cluster dir (PostgreSQL,
+ * Temporal) or its environment names the dead supervisor (KEEL_PARENT_PID, Keel's processes).
+ * After a clean stop (every part `stopped`) it just exits.
+ */
+const POLL_MS = 1_000;
+const GRACE_MS = 30_000;
+
+/** Starts the reaper for `supervisorPid`; it outlives the supervisor by design. */
+export function startReaper(options: {
+  supervisorPid: number;
+  stateFile: string;
+  clusterDir: string;
+}): void {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      __filename,
+      String(options.supervisorPid),
+      options.stateFile,
+      options.clusterDir,
+    ],
+    {
+      detached: true,
+      stdio: [
+        'ignore',
+        openSync(path.join(options.clusterDir, 'logs', 'reaper.log'), 'a'),
+        'inherit',
+      ],
+    },
+  );
+  child.unref();
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const read = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+};
+
+/** True when `pid` is still the process the supervisor started for a part. */
+function isOurs(pid: number, supervisorPid: number, clusterDir: string): boolean {
+  return (
+    read(`/proc/${pid}/cmdline`).includes(clusterDir) ||
+    read(`/proc/${pid}/environ`).includes(`KEEL_PARENT_PID=${supervisorPid} `)
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function reap(supervisorPid: number, stateFile: string, clusterDir: string): Promise<void> {
+  while (alive(supervisorPid)) await sleep(POLL_MS);
+  if (!existsSync(stateFile)) return;
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as SupervisorState;
+  if (state.pid !== supervisorPid) return; // a new supervisor took over the data dir
+  const left = Object.entries(state.parts)
+    .filter(([, p]) => p.state !== 'stopped' && p.pid && alive(p.pid))
+    .filter(([, p]) => isOurs(p.pid!, supervisorPid, clusterDir))
+    .reverse();
+  // Keel's processes together, then the Temporal server, then PostgreSQL.
+  const tiers = [
+    left.filter(([name]) => name !== 'temporal' && name !== 'postgres'),
+    left.filter(([name]) => name === 'temporal'),
+    left.filter(([name]) => name === 'postgres'),
+  ];
+  for (const tier of tiers) {
+    if (!tier.length) continue;
+    console.log(
+      `${new Date().toISOString()} supervisor ${supervisorPid} is gone; stopping ${tier.map(([n, p]) => `${n} (${p.pid})`).join(', ')}`,
+    );
+    for (const [name, part] of tier) signal(part.pid!, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+    const deadline = Date.now() + GRACE_MS;
+    while (tier.some(([, p]) => alive(p.pid!)) && Date.now() < deadline) await sleep(200);
+    for (const [, part] of tier) if (alive(part.pid!)) signal(part.pid!, 'SIGKILL');
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone meanwhile
+  }
+}
+
+if (require.main === module) {
+  const [pid, stateFile, clusterDir] = process.argv.slice(2);
+  reap(Number(pid), stateFile!, clusterDir!)
+    .catch((err: unknown) => console.error(err))
+    .finally(() => process.exit(0));
+}
