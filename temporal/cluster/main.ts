@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       '',
       '  The Keel cluster is running.',
       ...cluster.apiUrls.map((url, i) => `    API ${i + 1}        ${url}   (docs: ${url}/docs)`),
-      `    Temporal     ${cluster.temporalAddress} (namespace ${cluster.namespace}; no Web UI: \`temporal --address ${cluster.temporalAddress} workflow list\`)`,
+      `    Temporal     ${cluster.temporalAddress} (namespace ${cluster.namespace}; no Web UI: \`TEMPORAL_ADDRESS=${cluster.temporalAddress} npm run temporal -- workflow list\`)`,
       `    PostgreSQL   127.0.0.1:${cluster.postgres.port} (data in ${shown(cluster.postgres.dataDir)})`,
       `    Workers      2 processes on task queue ${cluster.taskQueue}`,
       `    Logs         ${shown(path.join(cluster.clusterDir, 'logs'))}/<part>.log; pids in ${shown(cluster.stateFile)}`,
