@@ -26,6 +26,7 @@ import {
   findPostgresBinDir,
   initPostgres,
   postgresAccount,
+  runSql,
   startPostgres,
   type PostgresSettings,
 } from './postgres';
@@ -209,7 +210,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             address: temporalAddress,
             pidFile: path.join(clusterDir, 'temporal', 'server.pid'),
           },
-          { spawned: logged('temporal', spawned) },
+          {
+            // One node, and no other server of ours on this database by now: every membership
+            // row is a previous instance's. Left there, the new server tries to join those dead
+            // ports for 30 s (maxJoinDuration) before it serves task queues.
+            beforeSpawn: () => runSql(pg, 'temporal', 'DELETE FROM cluster_membership;'),
+            spawned: logged('temporal', spawned),
+          },
         );
         if (!namespaceReady) {
           await prepareNamespace({

@@ -24,7 +24,7 @@ export interface OsAccount {
 }
 
 export interface PostgresSettings {
-  /** Holds initdb, postgres, pg_isready. */
+  /** Holds initdb, postgres, pg_isready, psql. */
   binDir: string;
   /** PGDATA. */
   dataDir: string;
@@ -41,7 +41,7 @@ export class PostgresNotFoundError extends Error {
   constructor(tried: string[]) {
     super(
       [
-        'Could not find the PostgreSQL server binaries (initdb, postgres, pg_isready). Tried:',
+        'Could not find the PostgreSQL server binaries (initdb, postgres, pg_isready, psql). Tried:',
         ...tried.map((t, i) => `  ${i + 1}. ${t}`),
         'Fix one of:',
         '  - install them: `sudo apt-get install postgresql` (Debian/Ubuntu),',
@@ -52,7 +52,7 @@ export class PostgresNotFoundError extends Error {
 }
 
 const hasServer = (dir: string): boolean =>
-  ['initdb', 'postgres', 'pg_isready'].every((b) => existsSync(path.join(dir, b)));
+  ['initdb', 'postgres', 'pg_isready', 'psql'].every((b) => existsSync(path.join(dir, b)));
 
 /** KEEL_PG_BIN_DIR → the newest /usr/lib/postgresql/<major>/bin → `pg_config --bindir` on PATH. */
 export function findPostgresBinDir(explicit?: string): string {
@@ -244,4 +244,28 @@ export async function startPostgres(
     await sleep(200);
   }
   return child;
+}
+
+/** Runs one SQL statement with `psql` as the cluster's role; throws with psql's message. */
+export function runSql(settings: PostgresSettings, database: string, sql: string): void {
+  const out = spawnSync(
+    path.join(settings.binDir, 'psql'),
+    ['--host', '127.0.0.1', '--port', String(settings.port), '--username', settings.user],
+    {
+      encoding: 'utf8',
+      input: sql,
+      timeout: 30_000,
+      env: {
+        ...process.env,
+        PGPASSWORD: settings.password,
+        PGDATABASE: database,
+        PGOPTIONS: '-c statement_timeout=20000',
+      },
+    },
+  );
+  if (out.status !== 0 || /ERROR/.test(out.stderr ?? '')) {
+    throw new Error(
+      `psql on ${database} failed: ${(out.stderr || out.error?.message || '').trim()}`,
+    );
+  }
 }

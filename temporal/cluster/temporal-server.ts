@@ -36,10 +36,16 @@ function stopLeftover(settings: TemporalServerSettings): void {
 /** Starts the server's four services in one process; resolves once the frontend answers. */
 export async function startTemporalServer(
   settings: TemporalServerSettings,
-  options: { readyTimeoutMs?: number; spawned?: (child: ChildProcess) => void } = {},
+  options: {
+    readyTimeoutMs?: number;
+    /** Runs once no other server of ours is running, just before this one is spawned. */
+    beforeSpawn?: () => void;
+    spawned?: (child: ChildProcess) => void;
+  } = {},
 ): Promise<ChildProcess> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
   stopLeftover(settings);
+  options.beforeSpawn?.();
   const child = spawn(
     settings.serverBin,
     ['--config-file', settings.configFile, '--allow-no-auth', 'start'],
