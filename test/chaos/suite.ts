@@ -59,7 +59,13 @@ export interface ChaosReport {
     errors: string[];
     modelCalls: number;
     rerunCalls: number;
-    /** Re-runs not explained by an attempt in flight at a fault: must be 0. */
+    /**
+     * Why each re-run happened: the earlier call was open when a fault struck (±0.5 s); it ran
+     * between a fault and full recovery (restarted parts, workflow tasks timing out); or Keel's
+     * own deadline cut it (closed by the client) and the retry policy made it again.
+     */
+    reruns: { atFault: number; inRecovery: number; afterTimeout: number };
+    /** Re-runs with none of those causes: must be 0. */
     unexplainedReruns: number;
     /** Up to 5 of them: each call's start and end relative to the nearest fault, for a person. */
     unexplained: string[];
@@ -73,6 +79,8 @@ interface FaultWindow {
   round: number;
   from: number;
   to: number;
+  /** When full throughput was back (or the cap): until then, a re-run is the fault's doing. */
+  healedAt: number;
 }
 
 export async function runChaos(
@@ -111,8 +119,13 @@ export async function runChaos(
         const baselinePerSecond = (load.completions(now - baselineMs, now) * 1_000) / baselineMs;
         const before = target.state();
         const window = await inject(target, fault);
-        windows.push({ fault: fault.name, round, ...window });
         const recovery = await recover(load, window.to, baselinePerSecond, capMs);
+        windows.push({
+          fault: fault.name,
+          round,
+          ...window,
+          healedAt: window.to + (recovery.fullMs ?? capMs),
+        });
         await allRunning(target, capMs);
         const after = target.state();
         const restarts = Object.fromEntries(
@@ -287,28 +300,31 @@ async function ledger(
     if (!m) continue;
     byMarker.set(m[0], [...(byMarker.get(m[0]) ?? []), a]);
   }
-  let rerunCalls = 0;
-  let unexplainedReruns = 0;
+  // Each call that was made again (all but a task's last) gets its cause, first match wins.
+  const causes = { atFault: 0, inRecovery: 0, afterTimeout: 0, unexplained: 0 };
   const unexplained: string[] = [];
   for (const [marker, calls] of byMarker) {
-    if (calls.length <= 1) continue;
-    rerunCalls += calls.length - 1;
-    const cut = calls.filter((a) => windows.some((w) => inFlightAt(a, w))).length;
-    const extra = Math.max(0, calls.length - 1 - cut);
-    unexplainedReruns += extra;
-    if (extra && unexplained.length < 5) {
-      const start = Date.parse(calls[0]!.at);
-      const w = windows.reduce((a, b) =>
-        Math.abs(b.from - start) < Math.abs(a.from - start) ? b : a,
-      );
-      unexplained.push(
-        `${marker.trim()}: ${calls
-          .map(
-            (a) =>
-              `[${Date.parse(a.at) - w.from}..${attemptEnd(a) - w.from} ms, ${a.status}${a.closedBy ? ` closed by ${a.closedBy}` : ''}]`,
-          )
-          .join(' ')} relative to ${w.fault} (round ${w.round}, lasted ${w.to - w.from} ms)`,
-      );
+    for (const a of calls.slice(0, -1)) {
+      const start = Date.parse(a.at);
+      if (windows.some((w) => inFlightAt(a, w))) causes.atFault += 1;
+      else if (windows.some((w) => start <= w.healedAt && attemptEnd(a) >= w.from - SLACK_MS))
+        causes.inRecovery += 1;
+      else if (a.closedBy === 'client') causes.afterTimeout += 1;
+      else {
+        causes.unexplained += 1;
+        if (unexplained.length >= 5) continue;
+        const w = windows.reduce((x, y) =>
+          Math.abs(y.from - start) < Math.abs(x.from - start) ? y : x,
+        );
+        unexplained.push(
+          `${marker.trim()}: ${calls
+            .map(
+              (c) =>
+                `[${Date.parse(c.at) - w.from}..${attemptEnd(c) - w.from} ms, ${c.status}${c.closedBy ? ` closed by ${c.closedBy}` : ''}]`,
+            )
+            .join(' ')} relative to ${w.fault} (round ${w.round}, lasted ${w.to - w.from} ms)`,
+        );
+      }
     }
   }
   for (const report of rounds) {
@@ -329,8 +345,13 @@ async function ledger(
     leftRunning,
     errors: records.flatMap((r) => r.errors.map((e) => `${r.key}: ${e}`)),
     modelCalls: [...byMarker.values()].reduce((n, c) => n + c.length, 0),
-    rerunCalls,
-    unexplainedReruns,
+    rerunCalls: causes.atFault + causes.inRecovery + causes.afterTimeout + causes.unexplained,
+    reruns: {
+      atFault: causes.atFault,
+      inRecovery: causes.inRecovery,
+      afterTimeout: causes.afterTimeout,
+    },
+    unexplainedReruns: causes.unexplained,
     unexplained,
     accountedCalls,
   };
