@@ -36,7 +36,6 @@ export class TaskStarter {
         workflowId: jobId,
         args: [request],
         memo: { requestFingerprint: requestFingerprint(request) },
-        workflowTaskTimeout: this.config.workflowTaskTimeoutMs,
         // With a worker in this process on the same connection, the server hands it the first
         // workflow task in the start response (no task-queue round trip).
         ...(this.config.embeddedWorker ? { requestEagerStart: true } : {}),

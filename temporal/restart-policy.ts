@@ -9,6 +9,11 @@ export interface RestartPolicy {
   /** Restarts allowed inside `windowMs`; one more crash stops everything. */
   limit: number;
   windowMs: number;
+  /**
+   * A process that ran this long before it died was stable: it restarts after `initialMs`, not
+   * after a delay doubled by earlier restarts (PM2's rule; Kubernetes resets after 10 min).
+   */
+  stableMs: number;
 }
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = {
@@ -16,6 +21,7 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   maxMs: 30_000,
   limit: 5,
   windowMs: 60_000,
+  stableMs: 10_000,
 };
 
 export type RestartDecision =
@@ -24,17 +30,21 @@ export type RestartDecision =
 /**
  * `restarts`: when this process was restarted before (epoch ms). Restarts older than the window
  * are forgotten, so a process that crashes once a day is always restarted after `initialMs`.
+ * `ranForMs`: how long the process that just died had been up; a stable run resets the backoff
+ * (the crash-loop limit still counts every restart in the window).
  */
 export function nextRestart(
   restarts: readonly number[],
   now: number,
   policy: RestartPolicy = DEFAULT_RESTART_POLICY,
+  ranForMs = 0,
 ): RestartDecision {
   const recent = restarts.filter((at) => now - at < policy.windowMs).length;
   if (recent >= policy.limit) return { restart: false, recent };
+  const doublings = ranForMs >= policy.stableMs ? 0 : recent;
   return {
     restart: true,
-    delayMs: Math.min(policy.maxMs, policy.initialMs * 2 ** recent),
+    delayMs: Math.min(policy.maxMs, policy.initialMs * 2 ** doublings),
     recent,
   };
 }

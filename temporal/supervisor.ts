@@ -199,12 +199,13 @@ export class Supervisor {
       void this.stop(1);
       return;
     }
-    await this.restartAfter(part, detail);
+    await this.restartAfter(part, detail, Date.now() - Date.parse(part.startedAt));
   }
 
-  private async restartAfter(part: Part, detail: string): Promise<void> {
+  /** `ranForMs`: how long it was up before it died (0 for a restart that failed to start). */
+  private async restartAfter(part: Part, detail: string, ranForMs: number): Promise<void> {
     const { label } = part.spec;
-    const decision = nextRestart(part.restartTimes, Date.now(), this.policy);
+    const decision = nextRestart(part.restartTimes, Date.now(), this.policy, ranForMs);
     if (!decision.restart) {
       this.options.log(
         `${label} crashed again (${detail}), ${decision.recent} restarts within ${this.policy.windowMs / 1000} s: ` +
@@ -232,6 +233,7 @@ export class Supervisor {
       await this.restartAfter(
         part,
         `restart failed: ${err instanceof Error ? err.message : String(err)}`,
+        0,
       );
     }
   }

@@ -95,12 +95,6 @@ const EnvSchema = z.object({
     .optional(),
   /** How long a stopping worker waits for in-flight activities. @default 30000 */
   KEEL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
-  /**
-   * Each task's workflow task timeout: how long Temporal waits before it gives a workflow task
-   * held by a dead worker to another (local-activity calls heartbeat past 80 % of it). Temporal's
-   * default 10 s; measured by `npm run chaos`. @default 10000
-   */
-  KEEL_WORKFLOW_TASK_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(10_000),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
   KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
   /** JSON config file with providers and the model registry (prices). @default built-in */
@@ -161,8 +155,6 @@ export interface KeelConfig {
   /** sqlitePragmas: KEEL_SQLITE_PRAGMAS; unset = the dev server's default. */
   devServer: { port: number; uiPort: number; sqlitePragmas?: string[] };
   shutdownGraceMs: number;
-  /** KEEL_WORKFLOW_TASK_TIMEOUT_MS. */
-  workflowTaskTimeoutMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   parentPid?: number;
   /** Providers, models and prices (KEEL_CONFIG or the built-in default). */
@@ -270,7 +262,6 @@ export function loadConfig(
       sqlitePragmas: e.KEEL_SQLITE_PRAGMAS,
     },
     shutdownGraceMs: e.KEEL_SHUTDOWN_GRACE_MS,
-    workflowTaskTimeoutMs: e.KEEL_WORKFLOW_TASK_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     parentPid: e.KEEL_PARENT_PID,
     models,

@@ -25,7 +25,9 @@ afterEach(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(policy = { initialMs: 20, maxMs: 1_000, limit: 2, windowMs: 60_000 }) {
+function setup(
+  policy = { initialMs: 20, maxMs: 1_000, limit: 2, windowMs: 60_000, stableMs: 60_000 },
+) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keel-supervisor-'));
   dirs.push(dataDir);
   const lines: string[] = [];
@@ -134,7 +136,7 @@ describe('Supervisor', () => {
   });
 
   it('a restart waits for the parts it depends on to run again', async () => {
-    const s = setup({ initialMs: 20, maxMs: 1_000, limit: 5, windowMs: 60_000 });
+    const s = setup({ initialMs: 20, maxMs: 1_000, limit: 5, windowMs: 60_000, stableMs: 60_000 });
     let dbStarts = 0;
     const slowDb = {
       ...s.start('db'),
