@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` (pure code, parallel) and `integration` (a real Temporal dev server started
- * once by the global setup from the real CLI binary; files run one at a time on 2 cores).
+ * Projects: `unit` (pure code), `upstream` (the mock upstream and the vendor SDKs), `cluster`
+ * (Temporal's server on PostgreSQL) and `integration` (a real Temporal dev server started once by
+ * the global setup from the real CLI binary). Files run one at a time on 2 cores.
  */
 export default defineConfig({
   test: {
@@ -24,6 +25,18 @@ export default defineConfig({
           include: ['test/upstream/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          // The production topology (`npm run cluster`: Temporal's own server on PostgreSQL, 2
+          // workers, 2 APIs), started by each file. Needs the server binaries (`npm run
+          // cluster:install`, Go; built on first use otherwise) and PostgreSQL.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
         },
       },
       {
