@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createTemporalConnector } from '../shared/platform/temporal-connection';
 import {
@@ -7,11 +7,12 @@ import {
   loadConfig,
   type KeelConfig,
 } from '../shared/platform/config';
-import { resolveDemoApiKey } from '../shared/platform/demo-key';
+import type { resolveDemoApiKey } from '../shared/platform/demo-key';
 import { assertSupportedNode } from '../shared/platform/node-version';
-import { resolveSecret } from '../shared/platform/secret-file';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
-import { startDevServer, stopProcess, waitForTemporal } from './dev-server';
+import { startDevServer, waitForTemporal } from './dev-server';
+import { keelProcessEnv } from './keel-env';
+import { spawnKeel, waitForHttpOk } from './keel-process';
 import { ensureSearchAttributes } from './search-attributes';
 import { Supervisor, type PartSpec } from './supervisor';
 
@@ -32,40 +33,12 @@ const say = (line: string): void => console.log(`[keel] ${line}`);
 const displayPath = (file: string): string =>
   file.startsWith(ROOT + path.sep) ? path.relative(ROOT, file) : file;
 
+/** A Keel process of `npm start`: its output goes to the terminal as it comes. */
 function spawnPart(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  // One node process per part (no tsx wrapper), so signals reach it directly.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // own process group: Ctrl-C reaches only us, and we stop parts in order
-  });
+  const child = spawnKeel(entry, env);
   child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   return child;
-}
-
-/** Resolves once `url` answers 2xx; rejects (and stops the child) if it dies or times out. */
-async function readyOver(
-  url: string,
-  child: ChildProcess,
-  timeoutMs: number,
-): Promise<ChildProcess> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(
-        `exited before it was ready (code ${child.exitCode}, signal ${child.signalCode})`,
-      );
-    try {
-      if ((await fetch(url)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  await stopProcess(child, 5_000);
-  throw new Error(`${url} was not ready within ${timeoutMs} ms`);
 }
 
 /**
@@ -149,30 +122,15 @@ async function main(): Promise<void> {
   const temporal = await temporalPart(config);
   if (!temporal) await registerSearchAttributes(config);
 
-  const demo = config.demoTenant
-    ? resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir })
-    : undefined;
-  const inputKey = resolveSecret({
-    configured: config.inputKeySecret,
-    dataDir: config.dataDir,
-    name: 'input-key-secret',
+  // The API runs the worker in its own process by default (KEEL_EMBEDDED_WORKER): one
+  // connection, eager starts. With KEEL_EMBEDDED_WORKER=false the worker is a process of its own.
+  const { env, demo, inputKey } = keelProcessEnv(config, process.env, {
+    KEEL_EMBEDDED_WORKER: String(config.embeddedWorker),
   });
   if (inputKey.source === 'generated')
     say(
       `generated an input-key secret, kept in ${displayPath(path.join(config.dataDir, 'input-key-secret'))}`,
     );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: config.temporal.address,
-    KEEL_DEMO_TENANT: String(config.demoTenant),
-    KEEL_INPUT_KEY_SECRET: inputKey.value,
-    KEEL_PARENT_PID: String(process.pid),
-  };
-  if (demo) env.KEEL_DEMO_API_KEY = demo.key;
-  else delete env.KEEL_DEMO_API_KEY;
-  // The API runs the worker in its own process by default (KEEL_EMBEDDED_WORKER): one
-  // connection, eager starts. With KEEL_EMBEDDED_WORKER=false the worker is a process of its own.
-  env.KEEL_EMBEDDED_WORKER = String(config.embeddedWorker);
   const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
 
   // Start order Temporal → worker → API; Ctrl-C stops in reverse: the API first, then the worker
@@ -198,10 +156,11 @@ async function main(): Promise<void> {
     // With the worker inside, stopping the API drains its in-flight tasks too.
     stopGraceMs: config.embeddedWorker ? config.shutdownGraceMs + 10_000 : 10_000,
     dependsOn: ['temporal'],
-    start: (spawned) => {
+    start: async (spawned) => {
       const child = spawnPart('server/main.ts', env);
       spawned(child);
-      return readyOver(`${api}/readyz`, child, 120_000);
+      await waitForHttpOk(child, `${api}/readyz`, 120_000);
+      return child;
     },
   });
   const supervisor = new Supervisor({ log: say, dataDir: config.dataDir });

@@ -167,12 +167,20 @@ export class Supervisor {
       );
       part.lastLines.splice(0, Math.max(0, part.lastLines.length - KEEP_LINES));
     };
-    const child = await part.spec.start((spawned) => {
-      part.child = spawned;
-      spawned.stdout?.on('data', keep);
-      spawned.stderr?.on('data', keep);
-      this.writeState();
-    });
+    let child: ChildProcess;
+    try {
+      child = await part.spec.start((spawned) => {
+        part.child = spawned;
+        spawned.stdout?.on('data', keep);
+        spawned.stderr?.on('data', keep);
+        this.writeState();
+      });
+    } catch (err) {
+      // Not ready in time, or dead: what it spawned must not outlive the attempt.
+      if (part.child) await stopProcess(part.child, 5_000);
+      part.child = undefined;
+      throw err;
+    }
     if (part.child !== child) {
       part.child = child;
       child.stdout?.on('data', keep);

@@ -10,16 +10,16 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../shared/platform/config';
-import { resolveDemoApiKey } from '../../shared/platform/demo-key';
-import { resolveSecret } from '../../shared/platform/secret-file';
 import {
   SUPERVISOR_STATE_FILE,
   Supervisor,
   type PartSpec,
   type SupervisorState,
 } from '../supervisor';
+import { resolveSecret } from '../../shared/platform/secret-file';
+import { keelProcessEnv } from '../keel-env';
 import { ensureClusterBinaries } from './install';
-import { spawnKeel, waitForHttpOk, waitForWorkerPolling } from './keel-process';
+import { spawnKeel, waitForHttpOk, waitForWorkerPolling } from '../keel-process';
 import { freePortBelow, freePorts } from './ports';
 import { startReaper } from './reaper';
 import {
@@ -136,27 +136,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ports: servicePorts,
   });
 
-  const demo = config.demoTenant
-    ? resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir })
-    : undefined;
-  const inputKey = resolveSecret({
-    configured: config.inputKeySecret,
-    dataDir: config.dataDir,
-    name: 'input-key-secret',
-  });
-  const keelEnv: NodeJS.ProcessEnv = {
-    ...baseEnv,
+  const { env: keelEnv, demo } = keelProcessEnv(config, baseEnv, {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: config.temporal.namespace,
     KEEL_TASK_QUEUE: config.taskQueue,
-    KEEL_DEMO_TENANT: String(config.demoTenant),
-    KEEL_INPUT_KEY_SECRET: inputKey.value,
-    KEEL_PARENT_PID: String(process.pid),
     // The production shape: workers and APIs are separate processes.
     KEEL_EMBEDDED_WORKER: 'false',
-  };
-  if (demo) keelEnv.KEEL_DEMO_API_KEY = demo.key;
-  else delete keelEnv.KEEL_DEMO_API_KEY;
+  });
 
   const logs = new Map<string, WriteStream>();
   const logFile = (name: string): WriteStream => {

@@ -1,18 +1,2 @@
-import net from 'node:net';
-
-/** A port the OS just handed out on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+/** A free loopback port for a test's server (the cluster picks its ports the same way). */
+export { freePort } from '../../temporal/cluster/ports';

@@ -158,4 +158,39 @@ describe('Supervisor', () => {
     void s.supervisor.stop(0);
     expect(await s.exited).toBe(0);
   });
+
+  it('a part that is not ready in time is stopped before the next attempt (no orphan)', async () => {
+    const s = setup({ initialMs: 20, maxMs: 1_000, limit: 5, windowMs: 60_000, stableMs: 60_000 });
+    let attempts = 0;
+    const spawnedPids: number[] = [];
+    const flaky = {
+      ...s.start('api'),
+      start: async (spawned: (c: ChildProcess) => void) => {
+        attempts += 1;
+        const c = sleeper('api says hello');
+        children.push(c);
+        spawned(c);
+        spawnedPids.push(c.pid!);
+        if (attempts === 2) throw new Error('/readyz was not ready within 100 ms');
+        return printed(c);
+      },
+    };
+    await s.supervisor.startAll([flaky]);
+    process.kill(s.state().parts.api!.pid!, 'SIGKILL');
+    await s.until(() => s.lines.some((l) => l === 'the api restarted'));
+    expect(attempts).toBe(3);
+    expect(s.lines.some((l) => l.includes('restart failed: /readyz was not ready'))).toBe(true);
+    // The attempt that was not ready is gone; only the third runs.
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(spawnedPids.map(alive)).toEqual([false, false, true]);
+    void s.supervisor.stop(0);
+    expect(await s.exited).toBe(0);
+  });
 });
