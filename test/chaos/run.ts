@@ -147,7 +147,7 @@ export function table(reports: readonly ChaosReport[]): string {
   const ledger = reports.map(
     (r) =>
       `${r.target}: ${r.totals.requests} requests, ${r.totals.accepted} accepted, ${r.totals.notAccepted} never accepted, ${r.totals.errors.length} errors; ` +
-      `${r.totals.modelCalls} model calls, ${r.totals.rerunCalls} made again (${r.totals.reruns.atFault} open at a fault, ${r.totals.reruns.inRecovery} during a recovery, ${r.totals.reruns.afterTimeout} after Keel's own timeout, ${r.totals.unexplainedReruns} unexplained), ${r.totals.accountedCalls} in the jobs' meta.attempts`,
+      `${r.totals.modelCalls} model calls, ${r.totals.rerunCalls} made again (${r.totals.reruns.atFault} open at a fault, ${r.totals.reruns.inRecovery} during a recovery, ${r.totals.reruns.afterTimeout} after Keel's own timeout, ${r.totals.unexplainedReruns} unexplained), ${r.totals.accountedCalls} in the jobs' meta.attempts; ${r.totals.billedNotAccounted} answered (billable) but in no job's usage`,
   );
   const odd = reports.flatMap((r) => r.totals.unexplained.map((u) => `  not explained: ${u}`));
   return [...lines, '', ...ledger, ...odd].join('\n');

@@ -71,6 +71,11 @@ export interface ChaosReport {
     unexplained: string[];
     /** Model calls the jobs' meta.attempts account for (calls cut off by a kill are not). */
     accountedCalls: number;
+    /**
+     * Calls the upstream answered (a vendor bills them) that no job's meta counts: the answer
+     * reached a worker that died before its workflow recorded it.
+     */
+    billedNotAccounted: number;
   };
 }
 
@@ -336,6 +341,14 @@ async function ledger(
     }
   }
   const accountedCalls = [...jobs.values()].reduce((n, j) => n + (j.attempts ?? 0), 0);
+  // Calls a vendor would bill (the mock answered them) beyond what the job's meta counts: answers
+  // that reached a worker that died before its workflow recorded them.
+  let billedNotAccounted = 0;
+  for (const r of accepted) {
+    const billed = (byMarker.get(r.marker) ?? []).filter((a) => a.billed).length;
+    const attempts = jobs.get([...r.jobIds][0] ?? '')?.attempts ?? 0;
+    billedNotAccounted += Math.max(0, billed - attempts);
+  }
   return {
     requests: records.length,
     accepted: accepted.length,
@@ -354,5 +367,6 @@ async function ledger(
     unexplainedReruns: causes.unexplained,
     unexplained,
     accountedCalls,
+    billedNotAccounted,
   };
 }
