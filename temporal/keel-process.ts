@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { createTemporalConnector } from '../shared/platform/temporal-connection';
 
 const ROOT = path.resolve(__dirname, '..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +53,11 @@ export async function waitForWorkerPolling(
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   const prefix = `${child.pid}@`;
-  const connection = await Connection.connect({ address: options.address });
+  const connection = await createTemporalConnector({
+    address: options.address,
+    namespace: options.namespace,
+    embedded: false,
+  }).connect();
   const types = [
     temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,

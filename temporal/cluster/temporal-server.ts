@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import { createTemporalConnector } from '../../shared/platform/temporal-connection';
 import { waitForTemporal } from '../dev-server';
 import { ensureSearchAttributes } from '../search-attributes';
 
@@ -86,8 +87,13 @@ export async function prepareNamespace(options: {
 }): Promise<void> {
   const log = options.log ?? (() => undefined);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const connection = await Connection.connect({ address: options.address });
   const { namespace } = options;
+  // Plain local server (no TLS, no key), through the one connection factory.
+  const connection = await createTemporalConnector({
+    address: options.address,
+    namespace,
+    embedded: false,
+  }).connect();
   try {
     let lastError = '';
     let registered = false;
