@@ -14,7 +14,8 @@ import { startDevServer, waitForTemporal } from './dev-server';
 import { keelProcessEnv } from './keel-env';
 import { spawnKeel, waitForHttpOk } from './keel-process';
 import { ensureSearchAttributes } from './search-attributes';
-import { Supervisor, type PartSpec } from './supervisor';
+import { startReaper } from './reaper';
+import { SUPERVISOR_STATE_FILE, Supervisor, type PartSpec } from './supervisor';
 
 /**
  * `npm start`: the whole service on one machine. Embedded Temporal dev server (SQLite under
@@ -165,6 +166,14 @@ async function main(): Promise<void> {
   });
   const supervisor = new Supervisor({ log: say, dataDir: config.dataDir });
   supervisor.installSignals();
+  // If this process dies without stopping its parts (kill -9), the reaper stops them: the API and
+  // worker stop by themselves (KEEL_PARENT_PID), the dev server would not.
+  startReaper({
+    supervisorPid: process.pid,
+    stateFile: path.join(config.dataDir, SUPERVISOR_STATE_FILE),
+    dataDir: config.dataDir,
+    logFile: path.join(config.dataDir, 'reaper.log'),
+  });
   await supervisor.startAll(parts);
 
   const ui = temporal ? `http://127.0.0.1:${config.devServer.uiPort}` : "(your cluster's Web UI)";

@@ -21,7 +21,7 @@ import { keelProcessEnv } from '../keel-env';
 import { ensureClusterBinaries } from './install';
 import { spawnKeel, waitForHttpOk, waitForWorkerPolling } from '../keel-process';
 import { freePortBelow, freePorts } from './ports';
-import { startReaper } from './reaper';
+import { startReaper } from '../reaper';
 import {
   findPostgresBinDir,
   initPostgres,
@@ -260,7 +260,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   if (options.installSignals) supervisor.installSignals();
   // If this process dies without stopping its parts (kill -9), the reaper stops them.
   const stateFile = path.join(clusterDir, SUPERVISOR_STATE_FILE);
-  startReaper({ supervisorPid: process.pid, stateFile, clusterDir });
+  startReaper({
+    supervisorPid: process.pid,
+    stateFile,
+    dataDir: clusterDir,
+    logFile: path.join(clusterDir, 'logs', 'reaper.log'),
+  });
   const closeLogs = (): void => {
     for (const stream of logs.values()) stream.end();
   };

@@ -184,7 +184,12 @@ describe('npm start (embedded default)', () => {
     const again = childPids(second.child.pid!);
     const state = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8'));
     expect(Object.keys(state.parts)).toEqual(['temporal', 'api']);
-    expect(again.sort()).toEqual([state.parts.temporal.pid, state.parts.api.pid].sort());
+    // Besides the parts, npm start's reaper (temporal/reaper.ts), which outlives a kill -9 of it.
+    const reaper = again.filter((pid) => commandOf(pid).includes('reaper.ts'));
+    expect(reaper).toHaveLength(1);
+    expect(again.filter((pid) => !reaper.includes(pid)).sort()).toEqual(
+      [state.parts.temporal.pid, state.parts.api.pid].sort(),
+    );
     // Ctrl-C twice: the second one does not wait for the drain. The API is frozen (SIGSTOP) so
     // its graceful stop would hang for the whole grace time; the second Ctrl-C kills it at once.
     process.kill(state.parts.api.pid, 'SIGSTOP');
@@ -194,6 +199,23 @@ describe('npm start (embedded default)', () => {
     expect(await second.exited).toBe(1);
     expect(second.output()).toContain('SIGINT again: forcing');
     await waitFor('children gone', () => again.every((pid) => !alive(pid)), { timeoutMs: 15_000 });
-    // Two cold starts, each bounded by npmStart's own 120 s wait.
-  }, 300_000);
+
+    // kill -9 of npm start itself: no handler runs; the reaper it left behind stops the dev
+    // server (the API stops by itself when its parent is gone).
+    const third = await npmStart(ports);
+    const parts = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8')).parts;
+    const pids = [parts.temporal.pid, parts.api.pid] as number[];
+    third.child.kill('SIGKILL');
+    await waitFor(
+      'every part gone after kill -9 of npm start',
+      () => pids.every((pid) => !alive(pid)),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(readFileSync(path.join(dataDir, 'reaper.log'), 'utf8')).toContain(
+      `temporal (${parts.temporal.pid})`,
+    );
+    // Three cold starts, each bounded by npmStart's own 120 s wait.
+  }, 420_000);
 });

@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SupervisorState } from '../supervisor';
+import type { SupervisorState } from './supervisor';
 
 /**
- * The cluster's last line of defence: a small detached process that watches the supervisor and,
- * if it dies without stopping its parts (kill -9 of `npm run cluster`, a crashed test runner),
+ * A supervisor's last line of defence (`npm start`, `npm run cluster`): a small detached process
+ * that watches the supervisor and, if it dies without stopping its parts (kill -9, a crashed test
+ * runner),
  * stops what `supervisor.json` still lists as running, in reverse start order: APIs, workers,
  * the Temporal server (SIGTERM), then PostgreSQL (SIGINT, its fast shutdown). A pid is only
- * signalled if it still is that part: its command line names the cluster dir (PostgreSQL,
- * Temporal) or its environment names the dead supervisor (KEEL_PARENT_PID, Keel's processes).
+ * signalled if it still is that part: its command line names the data dir (PostgreSQL,
+ * Temporal's server, the dev server's SQLite file) or its environment names the dead supervisor (KEEL_PARENT_PID, Keel's processes).
  * After a clean stop (every part `stopped`) it just exits.
  */
 const POLL_MS = 1_000;
@@ -19,8 +20,12 @@ const GRACE_MS = 30_000;
 export function startReaper(options: {
   supervisorPid: number;
   stateFile: string;
-  clusterDir: string;
+  /** The parts' data dir: a part's command line names it. */
+  dataDir: string;
+  /** Where the reaper writes what it did. */
+  logFile: string;
 }): void {
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
   const child = spawn(
     process.execPath,
     [
@@ -29,15 +34,11 @@ export function startReaper(options: {
       __filename,
       String(options.supervisorPid),
       options.stateFile,
-      options.clusterDir,
+      options.dataDir,
     ],
     {
       detached: true,
-      stdio: [
-        'ignore',
-        openSync(path.join(options.clusterDir, 'logs', 'reaper.log'), 'a'),
-        'inherit',
-      ],
+      stdio: ['ignore', openSync(options.logFile, 'a'), 'inherit'],
     },
   );
   child.unref();
