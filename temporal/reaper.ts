@@ -14,6 +14,16 @@ import type { SupervisorState } from './supervisor';
  * After a clean stop (every part `stopped`) it just exits.
  */
 const POLL_MS = 1_000;
+
+/** Whether a process with this pid exists (signal 0 probes without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 const GRACE_MS = 30_000;
 
 /** Starts the reaper for `supervisorPid`; it outlives the supervisor by design. */
@@ -44,15 +54,6 @@ export function startReaper(options: {
   child.unref();
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 const read = (file: string): string => {
   try {
     return readFileSync(file, 'utf8').replaceAll('\0', ' ');
@@ -72,12 +73,12 @@ function isOurs(pid: number, supervisorPid: number, clusterDir: string): boolean
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function reap(supervisorPid: number, stateFile: string, clusterDir: string): Promise<void> {
-  while (alive(supervisorPid)) await sleep(POLL_MS);
+  while (isAlive(supervisorPid)) await sleep(POLL_MS);
   if (!existsSync(stateFile)) return;
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as SupervisorState;
   if (state.pid !== supervisorPid) return; // a new supervisor took over the data dir
   const left = Object.entries(state.parts)
-    .filter(([, p]) => p.state !== 'stopped' && p.pid && alive(p.pid))
+    .filter(([, p]) => p.state !== 'stopped' && p.pid && isAlive(p.pid))
     .filter(([, p]) => isOurs(p.pid!, supervisorPid, clusterDir))
     .reverse();
   // Keel's processes together, then the Temporal server, then PostgreSQL.
@@ -93,8 +94,8 @@ async function reap(supervisorPid: number, stateFile: string, clusterDir: string
     );
     for (const [name, part] of tier) signal(part.pid!, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
     const deadline = Date.now() + GRACE_MS;
-    while (tier.some(([, p]) => alive(p.pid!)) && Date.now() < deadline) await sleep(200);
-    for (const [, part] of tier) if (alive(part.pid!)) signal(part.pid!, 'SIGKILL');
+    while (tier.some(([, p]) => isAlive(p.pid!)) && Date.now() < deadline) await sleep(200);
+    for (const [, part] of tier) if (isAlive(part.pid!)) signal(part.pid!, 'SIGKILL');
   }
 }
 

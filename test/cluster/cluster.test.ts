@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { isAlive as alive } from '../../temporal/reaper';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../../temporal/cluster/cluster';
 import type { SupervisorState } from '../../temporal/supervisor';
@@ -64,15 +65,6 @@ afterAll(async () => {
   for (const pid of pids) if (pid) expect(alive(pid), `pid ${pid} still running`).toBe(false);
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const call = (api: string, p: string, body?: unknown): Promise<Response> =>
   fetch(`${api}${p}`, {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive as alive } from '../../temporal/reaper';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../support/free-port';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
@@ -13,15 +14,6 @@ afterAll(async () => {
   await Promise.all(started.map((p) => stop(p, 'SIGTERM')));
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function childPids(pid: number): number[] {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../../temporal/reaper';
 import { Supervisor, SUPERVISOR_STATE_FILE, type SupervisorState } from '../../temporal/supervisor';
 
 /** Real processes: `node -e` sleepers that print a line, so the supervisor keeps last lines. */
@@ -181,15 +182,7 @@ describe('Supervisor', () => {
     expect(attempts).toBe(3);
     expect(s.lines.some((l) => l.includes('restart failed: /readyz was not ready'))).toBe(true);
     // The attempt that was not ready is gone; only the third runs.
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    expect(spawnedPids.map(alive)).toEqual([false, false, true]);
+    expect(spawnedPids.map(isAlive)).toEqual([false, false, true]);
     void s.supervisor.stop(0);
     expect(await s.exited).toBe(0);
   });
