@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { median as medianOf } from '../../bench/lib/stats';
 import { findTemporalCli } from '../../temporal/cli';
 import { startMockUpstream } from '../mock-upstream';
 import { ROOT } from '../support/processes';
@@ -117,12 +118,8 @@ export function clean(r: ChaosReport): boolean {
   );
 }
 
-const median = (xs: number[]): number | null => {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
+/** The project's median (nearest rank, bench/lib/stats.ts); null when no round had a value. */
+const median = (xs: number[]): number | null => (xs.length ? medianOf(xs) : null);
 const seconds = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
 
 /** One row per fault: medians over its rounds, then the run's ledger. */
