@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Projects: `unit` (pure code), `upstream` (the mock upstream and the vendor SDKs), `cluster`
+ * Projects: `unit` (pure code), `upstream` (the mock upstream and the vendor SDKs), `stores` (real
+ * Redis, PostgreSQL and SQLite), `cluster`
  * (Temporal's server on PostgreSQL) and `integration` (a real Temporal dev server started once by
  * the global setup from the real CLI binary). Files run one at a time on 2 cores.
  */
@@ -25,6 +26,17 @@ export default defineConfig({
           include: ['test/upstream/**/*.test.ts'],
           environment: 'node',
           testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          // The stores against real servers: Redis and PostgreSQL started by each file from the
+          // Debian binaries on free ports, SQLite files in a temporary directory. No Temporal.
+          name: 'stores',
+          include: ['test/stores/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {
