@@ -1,0 +1,23 @@
+/** The tenant store: Node-side (SQLite or PostgreSQL), used by the API and the workers. */
+export { TenantStore, TenantStoreOpenError } from './tenant-store';
+export type { OpenTenantStore, TableShape } from './tenant-store';
+export { NO_VALUE } from './usage';
+export { DuplicateError, ROLES, TENANT_STATUSES, USAGE_GROUPS, monthPeriod, utcDay } from './types';
+export type {
+  ApiKeyRecord,
+  BudgetState,
+  JobOutcome,
+  LedgerEntry,
+  NewTenant,
+  PlanRecord,
+  ReserveBudget,
+  ReserveResult,
+  Role,
+  SettleBudget,
+  TenantPatch,
+  TenantRecord,
+  TenantStatus,
+  UsageGroup,
+  UsageQuery,
+  UsageRow,
+} from './types';

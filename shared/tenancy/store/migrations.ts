@@ -1,0 +1,134 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+/**
+ * The tenant store's migrations, in code so they ship inside the build. Names sort in the order
+ * they apply; a migration once released is never edited, a change is a new one.
+ */
+// Kysely<any> is the documented type for migrations: they must not depend on today's schema types.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const migrations: Record<string, Migration> = {
+  '0001_tenancy': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('tenants')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('plan_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('overrides', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('plans')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('definition', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('env', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      // The lookup of every request: one probe of a unique index, whatever the number of keys.
+      await db.schema.createIndex('api_keys_hash').on('api_keys').column('hash').unique().execute();
+      await db.schema
+        .createIndex('api_keys_tenant')
+        .on('api_keys')
+        .columns(['tenant_id', 'created_at'])
+        .execute();
+
+      await db.schema
+        .createTable('budget_periods')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('period', 'text', (c) => c.notNull())
+        .addColumn('spent_micros', 'bigint', (c) => c.notNull())
+        .addColumn('reserved_micros', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('budget_periods_pk', ['tenant_id', 'period'])
+        .execute();
+
+      await db.schema
+        .createTable('budget_reservations')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('period', 'text', (c) => c.notNull())
+        .addColumn('amount_micros', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('budget_reservations_expires')
+        .on('budget_reservations')
+        .column('expires_at')
+        .execute();
+
+      await db.schema
+        .createTable('usage_ledger')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text')
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('prompt_version', 'text', (c) => c.notNull())
+        .addColumn('input_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('output_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('cached_input_tokens', 'bigint', (c) => c.notNull())
+        .addColumn('cost_micros', 'bigint', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('usage_ledger_tenant_at')
+        .on('usage_ledger')
+        .columns(['tenant_id', 'at'])
+        .execute();
+      // The operator's report over all tenants ranges over `at` alone.
+      await db.schema.createIndex('usage_ledger_at').on('usage_ledger').column('at').execute();
+
+      await db.schema
+        .createTable('job_outcomes')
+        .addColumn('job_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text')
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text')
+        .addColumn('model', 'text')
+        .addColumn('valid', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('completed_at', 'bigint', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('job_outcomes_tenant_completed')
+        .on('job_outcomes')
+        .columns(['tenant_id', 'completed_at'])
+        .execute();
+      await db.schema
+        .createIndex('job_outcomes_completed')
+        .on('job_outcomes')
+        .column('completed_at')
+        .execute();
+    },
+  },
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
+
+/** Table names of the Migrator's own bookkeeping, kept apart from other Kysely users of the database. */
+export const MIGRATION_TABLE = 'keel_tenancy_migration';
+export const MIGRATION_LOCK_TABLE = 'keel_tenancy_migration_lock';

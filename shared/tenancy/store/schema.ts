@@ -1,0 +1,97 @@
+/**
+ * The tenant store's tables as Kysely sees them. The same columns on SQLite and PostgreSQL:
+ * times are epoch milliseconds in BIGINT columns, money is integer micro-USD, JSON is TEXT and
+ * booleans are 0/1 integers, so neither dialect needs a type the other lacks.
+ */
+export interface TenantsTable {
+  id: string;
+  name: string;
+  plan_id: string;
+  status: string;
+  /** JSON object. */
+  overrides: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PlansTable {
+  id: string;
+  /** JSON object. */
+  definition: string;
+  updated_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  /** JSON array of roles. */
+  roles: string;
+  env: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+/** One row per tenant and budget period: what was billed and what is held by calls in flight. */
+export interface BudgetPeriodsTable {
+  tenant_id: string;
+  period: string;
+  spent_micros: number;
+  reserved_micros: number;
+}
+
+/** A model call's worst-case cost, held from before the call until it is settled or released. */
+export interface BudgetReservationsTable {
+  id: string;
+  tenant_id: string;
+  period: string;
+  amount_micros: number;
+  expires_at: number;
+}
+
+export interface UsageLedgerTable {
+  /** The reservation id of a settled call (so a retried settle counts once), else a fresh id. */
+  id: string;
+  at: number;
+  /** UTC date of `at`, 'YYYY-MM-DD', written at insert so both dialects group by the same day. */
+  day: string;
+  tenant_id: string;
+  key_id: string | null;
+  job_id: string;
+  task: string;
+  provider: string;
+  model: string;
+  prompt_version: string;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cost_micros: number;
+  outcome: string;
+}
+
+export interface JobOutcomesTable {
+  job_id: string;
+  tenant_id: string;
+  key_id: string | null;
+  task: string;
+  provider: string | null;
+  model: string | null;
+  /** 1 when a validated answer was returned. */
+  valid: number;
+  status: string;
+  completed_at: number;
+  day: string;
+}
+
+export interface StoreSchema {
+  tenants: TenantsTable;
+  plans: PlansTable;
+  api_keys: ApiKeysTable;
+  budget_periods: BudgetPeriodsTable;
+  budget_reservations: BudgetReservationsTable;
+  usage_ledger: UsageLedgerTable;
+  job_outcomes: JobOutcomesTable;
+}

@@ -1,0 +1,152 @@
+/** What the tenant store holds, as its callers see it. Times are epoch milliseconds. */
+
+export const ROLES = ['caller', 'reviewer', 'admin', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const TENANT_STATUSES = ['active', 'suspended'] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+export interface TenantRecord {
+  id: string;
+  name: string;
+  planId: string;
+  status: TenantStatus;
+  /** Limit, budget and policy overrides; the API validates them, the store keeps them as JSON. */
+  overrides: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewTenant = Omit<TenantRecord, 'createdAt' | 'updatedAt'>;
+export type TenantPatch = Partial<Pick<TenantRecord, 'name' | 'planId' | 'status' | 'overrides'>>;
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  name: string;
+  /** The start of the key, shown in lists, e.g. `keel_live_AbCd`. */
+  prefix: string;
+  /** sha256 hex of the full key. */
+  hash: string;
+  roles: Role[];
+  env: 'live' | 'test';
+  createdAt: number;
+  /** Set when the key is rotated (the overlap window); the key is invalid at and after it. */
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface PlanRecord {
+  id: string;
+  definition: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface LedgerEntry {
+  at: number;
+  tenantId: string;
+  keyId: string | null;
+  jobId: string;
+  task: string;
+  provider: string;
+  model: string;
+  promptVersion: string;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  /** Integer micro-USD. */
+  costMicros: number;
+  outcome: 'ok' | 'failed' | 'interrupted';
+}
+
+export interface JobOutcome {
+  jobId: string;
+  tenantId: string;
+  keyId: string | null;
+  task: string;
+  /** What answered; null when nothing did. */
+  provider: string | null;
+  model: string | null;
+  /** A validated answer was returned (completed, not degraded-failed). */
+  valid: boolean;
+  status: string;
+  completedAt: number;
+}
+
+export interface ReserveBudget {
+  /** Chosen by the caller, unique per model call; a repeated reserve with the same id is a no-op. */
+  reservationId: string;
+  tenantId: string;
+  /** The budget period, e.g. '2026-12' (see `monthPeriod`). */
+  period: string;
+  amountMicros: number;
+  /** null: no limit (the reservation is still recorded, so spend stays exact). */
+  limitMicros: number | null;
+  /** After this the reservation is presumed orphaned (its process died) and may be swept. */
+  expiresAt: number;
+}
+
+export interface BudgetState {
+  spentMicros: number;
+  reservedMicros: number;
+}
+
+export interface ReserveResult extends BudgetState {
+  ok: boolean;
+}
+
+export interface SettleBudget {
+  reservationId: string;
+  entry: LedgerEntry;
+  /**
+   * The period to bill when the reservation is gone (swept before the call returned). Default:
+   * the reservation's own period, else `monthPeriod(entry.at)`.
+   */
+  period?: string;
+}
+
+export const USAGE_GROUPS = ['tenant', 'task', 'model', 'day', 'key'] as const;
+export type UsageGroup = (typeof USAGE_GROUPS)[number];
+
+export interface UsageQuery {
+  /** Omitted: every tenant (the platform operator's view). */
+  tenantId?: string;
+  /** Epoch ms, inclusive. */
+  from: number;
+  /** Epoch ms, exclusive. */
+  to: number;
+  groupBy: UsageGroup[];
+}
+
+export interface UsageRow {
+  /** `model` is `provider:model`; a missing key or model (a job nothing answered) is 'none'. */
+  group: Partial<Record<UsageGroup, string>>;
+  calls: number;
+  failedCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costMicros: number;
+  jobs: number;
+  validAnswers: number;
+}
+
+/** A unique value taken already: `field` names it ('id', 'hash'). */
+export class DuplicateError extends Error {
+  override readonly name = 'DuplicateError';
+  constructor(
+    readonly field: string,
+    readonly entity: 'tenant' | 'key',
+  ) {
+    super(`a ${entity} with this ${field} exists already`);
+  }
+}
+
+/** The UTC calendar month of an instant, 'YYYY-MM': the default budget period. */
+export function monthPeriod(at: number): string {
+  return new Date(at).toISOString().slice(0, 7);
+}
+
+/** The UTC date of an instant, 'YYYY-MM-DD', as the usage report groups days. */
+export function utcDay(at: number): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
