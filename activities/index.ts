@@ -7,6 +7,8 @@ import type { Logger } from '../shared/platform/logger';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import type { LastGoodAnswers } from '../shared/platform/last-good';
 import type { ReviewQueue } from '../shared/platform/review-queue';
+import type { Limiter } from '../shared/tenancy/limits';
+import type { TenantStore } from '../shared/tenancy/store';
 import { createCallModelActivity } from './models/call-model';
 import { createPipelineActivities } from './pipeline/pipeline-activities';
 import { createReviewActivities } from './review/review-activities';
@@ -28,6 +30,10 @@ export interface ActivityDeps {
   /** HMAC key for KeelInputKey (KEEL_INPUT_KEY_SECRET). No default: a fixed one would be public. */
   inputKeySecret: string;
   now?: () => number;
+  /** The tenant store (budgets, usage ledger); without it nothing is billed. */
+  store?: TenantStore;
+  /** The tenants' limits (token settlement, concurrency slots). */
+  limiter?: Limiter;
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
@@ -47,8 +53,17 @@ export function createActivities(deps: ActivityDeps) {
       health: deps.health,
       lastGood: deps.lastGood,
       inputKeySecret: deps.inputKeySecret,
+      store: deps.store,
+      limiter: deps.limiter,
     }),
-    ...createCallModelActivity({ providers, registry, now, health: deps.health }),
+    ...createCallModelActivity({
+      providers,
+      registry,
+      now,
+      health: deps.health,
+      store: deps.store,
+      limiter: deps.limiter,
+    }),
     ...createReviewActivities({ now, queue: deps.reviewQueue }),
   };
 }

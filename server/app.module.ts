@@ -13,7 +13,9 @@ import { TaskCache } from './task-cache';
 import { TaskStarter } from './task-starter';
 import { TasksController } from './tasks.controller';
 import type { TenantDirectory } from './tenants';
-import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANTS } from './tokens';
+import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANCY, TENANTS } from './tokens';
+import { TenancyGate } from './tenancy-gate';
+import type { Tenancy } from '../shared/tenancy/open';
 import { ProvidersController } from './providers.controller';
 import { ReviewsController } from './reviews.controller';
 import { ReviewPageController } from './review-page.controller';
@@ -24,6 +26,7 @@ export interface AppDeps {
   config: KeelConfig;
   client: Client;
   tenants: TenantDirectory;
+  tenancy: Tenancy;
   logger: Logger;
   health: ProviderHealth;
 }
@@ -46,10 +49,12 @@ export class AppModule {
         { provide: CONFIG, useValue: deps.config },
         { provide: TEMPORAL_CLIENT, useValue: deps.client },
         { provide: TENANTS, useValue: deps.tenants },
+        { provide: TENANCY, useValue: deps.tenancy },
         { provide: LOGGER, useValue: deps.logger },
         { provide: PROVIDER_HEALTH, useValue: deps.health },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         JobsService,
+        TenancyGate,
         TaskStarter,
         TaskCache,
         JobReader,

@@ -41,7 +41,7 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(TENANTS) private readonly tenants: TenantDirectory,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC, [
       context.getHandler(),
       context.getClass(),
@@ -52,13 +52,24 @@ export class ApiKeyGuard implements CanActivate {
     if (!header) throw unauthorized('Send `Authorization: Bearer <api key>`.');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw unauthorized('The Authorization header must be `Bearer <api key>`.');
-    const tenant = this.tenants.authenticate(match[1]);
-    if (!tenant) throw unauthorized('The API key is not valid.');
+    const auth = await this.tenants.authenticate(match[1]);
+    if (!auth.ok) {
+      if (auth.refusal === 'suspended') throw ProblemError.of('tenant-suspended');
+      throw unauthorized(
+        auth.refusal === 'revoked'
+          ? 'The API key was revoked.'
+          : auth.refusal === 'expired'
+            ? 'The API key expired (it was rotated; use its successor).'
+            : 'The API key is not valid.',
+      );
+    }
+    const { tenant } = auth;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [
       context.getHandler(),
       context.getClass(),
     ]) ?? [Role.caller];
-    if (!roles.some((r) => tenant.roles.includes(r))) {
+    // The platform operator acts for every tenant, in every role.
+    if (!tenant.roles.includes(Role.operator) && !roles.some((r) => tenant.roles.includes(r))) {
       throw ProblemError.of('forbidden', `This route needs the ${roles.join(' or ')} role.`);
     }
     req.tenant = tenant;

@@ -14,13 +14,18 @@ import { listRunningTasks, RunningTasks, type Admission } from './running-tasks'
 import { TaskCache, type CacheSlot } from './task-cache';
 import { parseTaskRequest } from './task-request';
 import { TaskStarter } from './task-starter';
+import { TenancyGate } from './tenancy-gate';
 import type { Tenant } from './tenants';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 import type { runTask } from '../workflows';
 
-export type RunOutcome =
+export type RunOutcome = (
   | { kind: 'completed'; jobId: string; result: RunTaskResult }
-  | { kind: 'accepted'; jobId: string; status: TaskAcceptedBody['status'] };
+  | { kind: 'accepted'; jobId: string; status: TaskAcceptedBody['status'] }
+) & {
+  /** The tenant's RateLimit headers, when its plan has limits. */
+  headers?: Record<string, string>;
+};
 
 /**
  * `POST /v1/tasks/{task}`: checks the wire contract, answers from the cache when asked to, sheds
@@ -43,6 +48,7 @@ export class JobsService implements OnModuleDestroy {
     @Inject(LOGGER) logger: Logger,
     @Inject(TaskStarter) private readonly starter: TaskStarter,
     @Inject(TaskCache) private readonly cache: TaskCache,
+    @Inject(TenancyGate) private readonly gate: TenancyGate,
   ) {
     this.running = new RunningTasks({
       limit: config.maxInflightTasks,
@@ -74,31 +80,49 @@ export class JobsService implements OnModuleDestroy {
     idempotencyKey?: string;
   }): Promise<RunOutcome> {
     const key = readIdempotencyKey(args.idempotencyKey);
-    const { task, request } = parseTaskRequest(args);
-    const cacheSlot = this.cache.slotFor(task, request);
+    const parsed = parseTaskRequest(args);
+    const { task } = parsed;
+    const cacheSlot = this.cache.slotFor(task, parsed.request);
     const hit = cacheSlot && this.cache.lookup(cacheSlot);
     if (hit) return { kind: 'completed', ...hit };
     const jobId = key
       ? idempotentJobId(args.tenant.id, task.name, key)
       : `${task.name}-${randomUUID()}`;
+    // The tenant's plan: the task, the budget, the limits. A refusal starts nothing.
+    const pass = await this.gate.admit({
+      tenant: args.tenant,
+      task,
+      request: parsed.request,
+      jobId,
+      now: Date.now(),
+    });
+    const request = pass.tenancy ? { ...parsed.request, tenancy: pass.tenancy } : parsed.request;
     // Shed load before starting anything: a queue the caller would time out in helps nobody.
     const waits = request.options.maxSyncMs !== 0;
     const admission = this.running.admit(jobId, waits ? task.envelope : undefined);
-    if (!admission.admitted) throw overloaded(admission);
+    if (!admission.admitted) {
+      if (pass.holdsSlot) await this.gate.release(jobId);
+      throw overloaded(admission);
+    }
     let handle: WorkflowHandle<typeof runTask>;
     try {
       handle = await this.starter.start(jobId, request, key !== undefined);
     } catch (err) {
       this.running.release(jobId);
+      if (pass.holdsSlot) await this.gate.release(jobId);
       throw err;
     }
     let outcome: RunOutcome | undefined;
     try {
       outcome = await this.awaitResult(handle, { task, request, cacheSlot });
-      return outcome;
+      return { ...outcome, headers: pass.headers };
     } finally {
       // Seen to end: the slot is free now. A 202'd task keeps it until visibility stops listing it.
-      if (outcome?.kind !== 'accepted') this.running.finished(jobId);
+      if (outcome?.kind !== 'accepted') {
+        this.running.finished(jobId);
+        // A 202'd job's workflow frees its tenant slot when it ends (`closeTenancy`).
+        if (pass.holdsSlot) await this.gate.release(jobId);
+      }
     }
   }
 

@@ -20,6 +20,8 @@ import { createApp } from './create-app';
 import { Draining } from './draining';
 import { JobsService } from './jobs.service';
 import { TenantDirectory } from './tenants';
+import { openTenancy, RESERVATION_SWEEP_MS, type Tenancy } from '../shared/tenancy/open';
+import { seedTenantStore } from '../shared/tenancy/seed';
 
 interface Temporal {
   client: Client;
@@ -30,7 +32,7 @@ interface Temporal {
 }
 
 /** The API's Temporal client: on its own connection, or shared with an embedded worker. */
-async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
+async function connect(config: KeelConfig, logger: Logger, tenancy: Tenancy): Promise<Temporal> {
   const temporal = createTemporalConnector(config.temporal);
   if (!config.embeddedWorker) return temporal.openClient();
   // The process handles its own signals (below): the SDK must not install handlers.
@@ -39,7 +41,7 @@ async function connect(config: KeelConfig, logger: Logger): Promise<Temporal> {
   const connection = await temporal.connectNative();
   // One native connection for the client and the worker: what eager workflow start requires.
   const client = temporal.clientOn(connection);
-  const keel = await createKeelWorker({ config, logger, temporal, connection, client });
+  const keel = await createKeelWorker({ config, logger, temporal, connection, client, tenancy });
   const running = keel.run().catch((err: unknown) => {
     logger.error({ err }, 'embedded worker stopped');
     process.exit(1);
@@ -71,18 +73,38 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'server', level: config.logLevel });
   if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error
-  const tenants = TenantDirectory.fromConfig(demoKey(config, logger), config.models.tenants);
-  if (tenants.size === 0)
+  // The tenant store (migrations applied) with the shipped plans, the config file's tenants and
+  // the demo tenant; the limits in Redis or in this process. An embedded worker sweeps too.
+  const tenancy = await openTenancy(config, {
+    sweepEveryMs: config.embeddedWorker ? RESERVATION_SWEEP_MS : 0,
+    onSweepError: (err) => logger.warn({ err }, 'budget reservation sweep failed'),
+  });
+  const demo = demoKey(config, logger);
+  await seedTenantStore(tenancy.store, {
+    tenants: config.models.tenants,
+    ...(demo ? { demoKey: demo } : {}),
+    now: Date.now(),
+  });
+  const tenants = new TenantDirectory(tenancy.store);
+  if (!demo && config.models.tenants.length === 0)
     logger.warn(
-      'no tenants: KEEL_DEMO_TENANT is off and KEEL_CONFIG lists none; every call is 401',
+      'KEEL_DEMO_TENANT is off and KEEL_CONFIG lists no tenant: only keys made with the admin API work',
     );
+  logger.info(
+    {
+      store: tenancy.store.dialect,
+      limits: config.redisUrl ? 'redis' : 'memory',
+    },
+    'tenant store open',
+  );
 
-  const temporal = await connect(config, logger);
+  const temporal = await connect(config, logger, tenancy);
   const { client } = temporal;
   const app = await createApp({
     config,
     client,
     tenants,
+    tenancy,
     logger,
     health: new ProviderHealth(client, config.taskQueue, logger, config.models.breaker),
   });
@@ -110,6 +132,7 @@ async function main(): Promise<void> {
       await answered;
       await app.close();
       await temporal.close();
+      await tenancy.close();
     },
   });
   exitWithParent(config.parentPid, () => shutdown.begin('supervisor gone'));

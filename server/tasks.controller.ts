@@ -25,6 +25,7 @@ export class TasksController {
       requestId: String(req.headers['x-request-id']),
       idempotencyKey: req.header('idempotency-key'),
     });
+    for (const [name, value] of Object.entries(outcome.headers ?? {})) res.setHeader(name, value);
     if (outcome.kind === 'accepted') {
       res.status(202).location(`/v1/jobs/${outcome.jobId}`);
       return { jobId: outcome.jobId, status: outcome.status };

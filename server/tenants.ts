@@ -1,6 +1,19 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import type { TenantStore } from '../shared/tenancy/store';
+import { hashKey } from '../shared/tenancy/keys';
+import {
+  PlanDefinition,
+  TenantOverrides,
+  tenantTerms,
+  type TenantTerms,
+} from '../shared/tenancy/plans';
 
-export const Role = { caller: 'caller', reviewer: 'reviewer', admin: 'admin' } as const;
+export const Role = {
+  caller: 'caller',
+  reviewer: 'reviewer',
+  admin: 'admin',
+  /** The platform operator: above tenants (every tenant, plans, all usage). */
+  operator: 'operator',
+} as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
 export interface Tenant {
@@ -8,68 +21,108 @@ export interface Tenant {
   roles: readonly Role[];
   /** The key's name: who acted (a reviewer's identity in the audit). */
   keyName: string;
+  /** The key's id (the usage ledger's `key`). */
+  keyId?: string;
+  /** The tenant's plan with its overrides. */
+  terms?: TenantTerms;
 }
 
-interface TenantKey {
-  tenant: Tenant;
-  keyHash: Buffer;
+/** Why a key that exists does not authenticate. */
+export type Refusal = 'revoked' | 'expired' | 'suspended';
+
+export type Authentication = { ok: true; tenant: Tenant } | { ok: false; refusal?: Refusal };
+
+interface Cached {
+  at: number;
+  value: Authentication;
 }
 
-/** A key from the config file: only its SHA-256 digest is known. */
-export interface HashedKey {
-  sha256: string;
-  tenant: Tenant;
+export interface TenantDirectoryOptions {
+  /**
+   * How long an answer is reused before the store is asked again: a revoked key, a suspended
+   * tenant or a changed plan takes effect on every API process within this. @default 1000
+   */
+  cacheMs?: number;
+  /** Most keys remembered (unknown keys included, so a flood of bad keys stays cheap). */
+  maxEntries?: number;
+  now?: () => number;
 }
 
-const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
-
-/** API key → tenant. Keys are kept only as hashes and compared in constant time. */
+/**
+ * API key → tenant, from the tenant store: the key's SHA-256 is looked up by its unique index
+ * (one query, whatever the number of keys). Answers are cached for `cacheMs`, so every replica
+ * sees a revocation within that.
+ */
 export class TenantDirectory {
-  private readonly keys: TenantKey[];
+  private readonly cache = new Map<string, Cached>();
+  private readonly plans = new Map<string, { at: number; plan: PlanDefinition | undefined }>();
+  private readonly cacheMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
 
-  constructor(entries: Array<{ apiKey: string; tenant: Tenant }>, hashed: HashedKey[] = []) {
-    this.keys = [
-      ...entries.map((e) => ({ tenant: e.tenant, keyHash: sha256(e.apiKey) })),
-      ...hashed.map((h) => ({ tenant: h.tenant, keyHash: Buffer.from(h.sha256, 'hex') })),
-    ];
+  constructor(
+    readonly store: TenantStore,
+    options: TenantDirectoryOptions = {},
+  ) {
+    this.cacheMs = options.cacheMs ?? 1_000;
+    this.maxEntries = options.maxEntries ?? 100_000;
+    this.now = options.now ?? Date.now;
   }
 
-  /** The config file's tenants, plus the demo tenant when it has a key (KEEL_DEMO_TENANT). */
-  static fromConfig(
-    demoKey: string | undefined,
-    tenants: ReadonlyArray<{
-      id: string;
-      keys: ReadonlyArray<{ name: string; sha256: string; roles: readonly Role[] }>;
-    }>,
-  ): TenantDirectory {
-    return new TenantDirectory(
-      demoKey ? [{ apiKey: demoKey, tenant: DEMO_TENANT }] : [],
-      tenants.flatMap((t) =>
-        t.keys.map((k) => ({
-          sha256: k.sha256,
-          tenant: { id: t.id, roles: k.roles, keyName: k.name },
-        })),
-      ),
-    );
+  async authenticate(apiKey: string): Promise<Authentication> {
+    const hash = hashKey(apiKey);
+    const now = this.now();
+    const hit = this.cache.get(hash);
+    if (hit && now - hit.at < this.cacheMs) return hit.value;
+    const value = await this.lookup(hash, now);
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(hash, { at: now, value });
+    return value;
   }
 
-  /** How many keys are known. */
-  get size(): number {
-    return this.keys.length;
+  /** The plan of this id (cached like keys). */
+  async plan(id: string): Promise<PlanDefinition | undefined> {
+    const now = this.now();
+    const hit = this.plans.get(id);
+    if (hit && now - hit.at < this.cacheMs) return hit.plan;
+    const record = await this.store.getPlan(id);
+    const parsed = record ? PlanDefinition.safeParse(record.definition) : undefined;
+    const plan = parsed?.success ? parsed.data : undefined;
+    this.plans.set(id, { at: now, plan });
+    return plan;
   }
 
-  authenticate(apiKey: string): Tenant | undefined {
-    const hash = sha256(apiKey);
-    let found: Tenant | undefined;
-    for (const entry of this.keys) {
-      if (timingSafeEqual(entry.keyHash, hash)) found = entry.tenant;
-    }
-    return found;
+  /** Forget cached answers (this process changed a key, a tenant or a plan). */
+  invalidate(): void {
+    this.cache.clear();
+    this.plans.clear();
+  }
+
+  /** A tenant's terms: its plan with its overrides (an unknown plan gives no terms). */
+  async termsOf(planId: string, overrides: unknown): Promise<TenantTerms | undefined> {
+    const plan = await this.plan(planId);
+    if (!plan) return undefined;
+    const parsed = TenantOverrides.safeParse(overrides ?? {});
+    return tenantTerms(plan, parsed.success ? parsed.data : {});
+  }
+
+  private async lookup(hash: string, now: number): Promise<Authentication> {
+    const found = await this.store.findKeyByHash(hash);
+    if (!found) return { ok: false };
+    const { key, tenant } = found;
+    if (key.revokedAt !== null && key.revokedAt <= now) return { ok: false, refusal: 'revoked' };
+    if (key.expiresAt !== null && key.expiresAt <= now) return { ok: false, refusal: 'expired' };
+    if (tenant.status === 'suspended') return { ok: false, refusal: 'suspended' };
+    const terms = await this.termsOf(tenant.planId, tenant.overrides);
+    return {
+      ok: true,
+      tenant: {
+        id: tenant.id,
+        roles: key.roles,
+        keyName: key.name,
+        keyId: key.id,
+        ...(terms ? { terms } : {}),
+      },
+    };
   }
 }
-
-export const DEMO_TENANT: Tenant = {
-  id: 'demo',
-  roles: [Role.caller, Role.reviewer, Role.admin],
-  keyName: 'demo',
-};

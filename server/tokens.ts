@@ -4,3 +4,4 @@ export const TEMPORAL_CLIENT = Symbol('TemporalClient');
 export const TENANTS = Symbol('TenantDirectory');
 export const LOGGER = Symbol('Logger');
 export const PROVIDER_HEALTH = Symbol('ProviderHealth');
+export const TENANCY = Symbol('Tenancy');

@@ -9,6 +9,7 @@ import type { Logger } from '../shared/platform/logger';
 import { ProviderHealth } from '../shared/platform/provider-health';
 import { ReviewQueue } from '../shared/platform/review-queue';
 import type { TemporalConnector } from '../shared/platform/temporal-connection';
+import type { Tenancy } from '../shared/tenancy/open';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { workflowBundle } from './workflow-bundle';
 
@@ -39,6 +40,8 @@ export interface CreateKeelWorkerOptions {
    * of the code (worker/workflow-bundle.ts), built now if there is none.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The tenant store and limiter (the API's own when the worker runs inside it). */
+  tenancy?: Pick<Tenancy, 'store' | 'limiter'>;
 }
 
 /** Keel's activities wired to this deployment's providers and shared state (breakers, review queue). */
@@ -48,6 +51,7 @@ export function keelActivities(args: {
   client: Client;
   health: ProviderHealth;
   taskQueue: string;
+  tenancy?: Pick<Tenancy, 'store' | 'limiter'>;
 }): ReturnType<typeof createActivities> {
   const { config, logger, client } = args;
   return createActivities({
@@ -58,6 +62,7 @@ export function keelActivities(args: {
     inputKeySecret: requireInputKeySecret(config),
     health: args.health,
     reviewQueue: new ReviewQueue(client, args.taskQueue, logger),
+    ...(args.tenancy ? { store: args.tenancy.store, limiter: args.tenancy.limiter } : {}),
   });
 }
 
@@ -80,7 +85,14 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
         workflowInterceptorModules: options.temporal.workerOptions().interceptors?.workflowModules,
         logger,
       })),
-    activities: keelActivities({ config, logger, client, health, taskQueue: config.taskQueue }),
+    activities: keelActivities({
+      config,
+      logger,
+      client,
+      health,
+      taskQueue: config.taskQueue,
+      tenancy: options.tenancy,
+    }),
     shutdownGraceTime: config.shutdownGraceMs,
     // When a worker dies, its cached workflows move to another worker after this long instead of
     // the default 10 s: tasks and the shared breakers (updates) recover quickly.

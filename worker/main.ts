@@ -7,6 +7,7 @@ import {
   installTemporalRuntime,
 } from '../shared/platform/temporal-connection';
 import { gracefulShutdown } from '../shared/platform/shutdown';
+import { openTenancy, RESERVATION_SWEEP_MS } from '../shared/tenancy/open';
 import { createKeelWorker, registerSearchAttributes } from './keel-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
@@ -26,17 +27,26 @@ async function main(): Promise<void> {
     await activityClient.close();
     await connection.close();
   };
+  const tenancy = await openTenancy(config, {
+    sweepEveryMs: RESERVATION_SWEEP_MS,
+    onSweepError: (err) => logger.warn({ err }, 'budget reservation sweep failed'),
+  });
   const keel = await createKeelWorker({
     config,
     logger,
     temporal,
     connection,
     client: activityClient.client,
+    tenancy,
   }).catch(async (err: unknown) => {
     await closeConnections();
+    await tenancy.close();
     throw err;
   });
-  const running = keel.run().finally(closeConnections);
+  const running = keel.run().finally(async () => {
+    await closeConnections();
+    await tenancy.close();
+  });
   // First signal: stop polling, let in-flight activities finish (up to the grace), exit 0.
   // A second: exit at once.
   const shutdown = gracefulShutdown({

@@ -15,6 +15,7 @@ import type { ReviewAudit, RunTaskRequest, RunTaskResult } from '../shared/contr
 import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
 import {
   admitRequest,
+  closeTenancy,
   prepareTask,
   recordResult,
   screenInput,
@@ -42,6 +43,9 @@ import { awaitReview } from './pipeline/review';
  * history reads like the story of the request. Workflow code only decides: all I/O, clocks,
  * detectors and statistics live in activities. The steps live in `pipeline/`.
  */
+/** Patch: a job holding a tenant's concurrency slot frees it in a last local activity. */
+export const TENANT_SLOT = 'tenant-slot-v1';
+
 export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
   const job = openJob();
   setHandler(getJobStateQuery, () => job.state);
@@ -54,6 +58,14 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     }
     throw err;
   } finally {
+    // A job that holds a tenant's concurrency slot frees it however it ended. Only such jobs
+    // ask the patch: every other history keeps its shape.
+    if (request.tenancy?.holdsSlot && patched(TENANT_SLOT)) {
+      // A release that fails leaves the slot to expire with its lease (the hard timeout).
+      await CancellationScope.nonCancellable(() =>
+        closeTenancy({ jobId: workflowInfo().workflowId }).catch(() => undefined),
+      );
+    }
     // A decision still in its update handler (a losing edit) gets its answer before the run ends.
     // Only a run that opened a review has handlers; asking the patch whether or not one is still
     // running keeps its marker in one place however replay orders a handler's last result.
@@ -205,6 +217,7 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     task: request.task,
     admittedAt: plan.admittedAt,
     meta: resultMeta({ plan, screening, accepted, tally, ...(reviewAudit ? { reviewAudit } : {}) }),
+    ...(request.tenancy ? { billed: { keyId: request.tenancy.keyId } } : {}),
   });
   step({ name: 'record', outcome: 'ok' });
   state.output = accepted.output;

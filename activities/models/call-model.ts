@@ -4,7 +4,10 @@ import { FailureType, PROVIDER_FAULTS } from '../../shared/contracts/errors';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
 import { findModel } from '../../shared/platform/model-registry';
 import type { KeelFileConfig } from '../../shared/platform/config-file';
+import type { Limiter } from '../../shared/tenancy/limits';
+import type { TenantStore } from '../../shared/tenancy/store';
 import { attemptDeadline, deadlineFailure } from './attempt-deadline';
+import { openBill, worstCaseInputTokens, type CallBill, type CallBilling } from './billing';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
 import type { ModelProvider, ModelUsage } from './providers/model-provider';
@@ -33,6 +36,8 @@ export interface CallModelArgs {
    * and a Timeout it causes is final for the candidate (non-retryable) so the route moves on.
    */
   deadlineAt?: number;
+  /** Who pays: with it, the call is reserved against the tenant's budget and put in the ledger. */
+  billing?: CallBilling;
 }
 
 export interface CallModelResult {
@@ -56,7 +61,14 @@ export interface CallModelDeps {
   registry: KeelFileConfig;
   now: () => number;
   health?: ProviderHealth;
+  /** The tenant store: budgets and the usage ledger. Without it, calls are not billed. */
+  store?: TenantStore;
+  /** The tenants' token windows: each billed call's usage replaces its share of the estimate. */
+  limiter?: Limiter;
 }
+
+/** How long past its deadline an unsettled reservation is kept before the sweep releases it. */
+const RESERVATION_GRACE_MS = 60_000;
 
 export function createCallModelActivity(deps: CallModelDeps) {
   return {
@@ -99,6 +111,38 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // One total deadline for the attempt, on a timer of its own: it ends the HTTP call while the
       // body or stream is still arriving (the SDKs' `timeout` stops at the headers), and needs no
       // heartbeat, so a local activity stops at it just the same.
+      const request = renderTaskRequest({ task, input: args.input, reask: args.reask });
+      const maxOutputTokens = entry.capabilities.maxOutputTokens;
+      let bill: CallBill | undefined;
+      if (deps.store && args.billing && provider.type !== 'local') {
+        const { activityId, attempt, workflowExecution: run } = ctx.info;
+        const jobId = run?.workflowId ?? 'unknown';
+        bill = await openBill({
+          store: deps.store,
+          billing: args.billing,
+          jobId,
+          callId: `${jobId}/${run?.runId ?? ''}/${activityId}/${attempt}`,
+          task: args.task,
+          provider: args.provider,
+          model: entry,
+          worstCase: {
+            inputTokens: worstCaseInputTokens(
+              request.messages,
+              request.responseFormat.type === 'json' ? request.responseFormat.schema : undefined,
+            ),
+            outputTokens: maxOutputTokens,
+            cachedInputTokens: 0,
+          },
+          now: deps.now,
+          holdMs: deadline.ms + RESERVATION_GRACE_MS,
+        });
+        if (!bill) {
+          throw ApplicationFailure.nonRetryable(
+            `a call to ${args.provider}:${args.model} could pass the tenant's monthly budget`,
+            FailureType.BudgetExceeded,
+          );
+        }
+      }
       const timer = AbortSignal.timeout(deadline.ms);
       // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
       // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
@@ -108,12 +152,19 @@ export function createCallModelActivity(deps: CallModelDeps) {
         : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const response = await provider.generate({
-          ...renderTaskRequest({ task, input: args.input, reask: args.reask }),
+          ...request,
           model: entry,
-          maxOutputTokens: entry.capabilities.maxOutputTokens,
+          maxOutputTokens,
           timeoutMs: deadline.ms,
           signal: AbortSignal.any([ctx.cancellationSignal, timer]),
         });
+        if (bill) {
+          await bill.settle(response.usage, 'ok');
+          await deps.limiter?.settle(
+            bill.jobId,
+            response.usage.inputTokens + response.usage.outputTokens,
+          );
+        }
         await guarded?.report(args.provider, args.model, {
           at: deps.now(),
           ok: true,
@@ -170,6 +221,16 @@ export function createCallModelActivity(deps: CallModelDeps) {
         if (details?.billedUsage) {
           // A failed call the vendor still bills for: the workflow adds it to the task's cost.
           details.billedCostUsd = costUsd(details.billedUsage, entry.price);
+        }
+        // Cancelled mid-call (a hedge's loser, the hard timeout): the vendor reports no usage.
+        if (bill) {
+          await bill.settle(
+            details?.billedUsage,
+            ctx.cancellationSignal.aborted ? 'interrupted' : 'failed',
+          );
+          const billed = details?.billedUsage;
+          if (billed)
+            await deps.limiter?.settle(bill.jobId, billed.inputTokens + billed.outputTokens);
         }
         throw failure;
       } finally {

@@ -13,6 +13,8 @@ import type { ProviderHealth } from '../../shared/platform/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../../shared/platform/last-good';
 import { findTask, type AnyTaskDefinition, type Downgrade } from '../../shared/tasks';
 import type { Logger } from '../../shared/platform/logger';
+import type { Limiter } from '../../shared/tenancy/limits';
+import type { TenantStore } from '../../shared/tenancy/store';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
 import { admit } from '../../shared/policy/admission';
 import { screenInput, type InputScreening } from '../guards/screen-input';
@@ -29,6 +31,10 @@ export interface PipelineDeps {
   lastGood?: LastGoodAnswers;
   /** HMAC key for KeelInputKey. */
   inputKeySecret: string;
+  /** The tenant store: each billed job's outcome (valid answers, for cost per success). */
+  store?: TenantStore;
+  /** The tenants' limits: a job's concurrency slot is freed when it ends. */
+  limiter?: Limiter;
 }
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
@@ -196,17 +202,33 @@ export function createPipelineActivities(deps: PipelineDeps) {
     },
 
     /** Record: stamp latency and write the audit line (ids and numbers only, never content). */
-    recordResult(args: {
+    async recordResult(args: {
       jobId: string;
       tenantId: string;
       task: string;
       admittedAt: number;
       meta: Omit<ResultMeta, 'latencyMs'>;
+      /** The job is billed to a tenant's plan: its outcome goes to the usage ledger. */
+      billed?: { keyId?: string };
     }): Promise<ResultMeta> {
       const meta: ResultMeta = {
         ...args.meta,
         latencyMs: Math.max(0, deps.now() - args.admittedAt),
       };
+      if (args.billed && deps.store) {
+        await deps.store.recordJobOutcome({
+          jobId: args.jobId,
+          tenantId: args.tenantId,
+          keyId: args.billed.keyId ?? null,
+          task: args.task,
+          provider: meta.provider,
+          model: meta.model,
+          // What the tenant paid for: a validated model answer, not a downgrade.
+          valid: meta.path !== 'degraded',
+          status: 'completed',
+          completedAt: deps.now(),
+        });
+      }
       deps.logger.info(
         {
           event: 'task.completed',
@@ -225,7 +247,12 @@ export function createPipelineActivities(deps: PipelineDeps) {
         },
         'task completed',
       );
-      return Promise.resolve(meta);
+      return meta;
+    },
+
+    /** The job ended (any way): its tenant's concurrency slot is free. */
+    async closeTenancy(args: { jobId: string }): Promise<void> {
+      await deps.limiter?.release(args.jobId);
     },
     /**
      * Admission and screening in one local activity: one round trip between the workflow and

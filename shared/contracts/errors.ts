@@ -56,6 +56,8 @@ export const FailureType = {
   QuotaExceeded: 'QuotaExceeded',
   /** The provider/model's circuit is open: no call was made. Non-retryable. */
   CircuitOpen: 'CircuitOpen',
+  /** The call would pass the tenant's monthly budget: no call was made. Non-retryable. */
+  BudgetExceeded: 'BudgetExceeded',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -73,6 +75,7 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.ContentFilter,
   FailureType.QuotaExceeded,
   FailureType.CircuitOpen,
+  FailureType.BudgetExceeded,
 ];
 
 /** Failures that say something about the provider's health (they feed the circuit breaker). */

@@ -28,6 +28,20 @@ export const ProblemBody = z.looseObject({
   comment: z.string().optional().describe('review-rejected: the reviewer’s comment.'),
   limit: z.number().int().optional().describe('overloaded: the deployment’s in-flight limit.'),
   limitBytes: z.number().int().optional().describe('payload-too-large: the body limit.'),
+  rateLimit: z
+    .string()
+    .optional()
+    .describe('rate-limited: the refusing policy, as in `RateLimit-Policy` (`tenant-requests`).'),
+  plan: z.string().optional().describe('task-not-in-plan, budget-exceeded: the tenant’s plan.'),
+  budget: z
+    .object({
+      period: z.string(),
+      limitUsd: z.number(),
+      spentUsd: z.number(),
+      reservedUsd: z.number(),
+    })
+    .optional()
+    .describe('budget-exceeded: the month’s budget and where it stands.'),
   checks: z
     .record(z.string(), z.string())
     .optional()

@@ -224,6 +224,24 @@ export interface RunTaskRequest {
   requestId: string;
   input: unknown;
   options: TaskOptions;
+  /** The tenant's terms for this job, fixed by the API at admission (absent: no plan applies). */
+  tenancy?: JobTenancy;
+}
+
+/** What the tenant's plan says for one job: its route, its budget, who is billed. */
+export interface JobTenancy {
+  /** The API key that asked: the usage ledger's `key`. */
+  keyId?: string;
+  planId: string;
+  /** The plan's route for this task, used when the caller names none. */
+  route?: string[];
+  /** The month's budget in micro-USD and what happens past it; absent: no budget. */
+  budget?: { limitMicros: number; overBudget: 'reject' | 'downgrade' | 'review' };
+  /**
+   * The job holds a concurrency slot until it ends: the workflow releases it in a last activity
+   * (`closeTenancy`). Absent: no slot to release.
+   */
+  holdsSlot?: boolean;
 }
 
 export interface RunTaskResult {

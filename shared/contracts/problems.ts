@@ -45,7 +45,39 @@ const TABLE = {
     title: 'Forbidden',
     when: 'The API key lacks the role the route needs (`caller` or `reviewer`).',
   },
+  'tenant-suspended': {
+    status: 403,
+    title: 'Tenant suspended',
+    when: 'The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.',
+    detail: 'This tenant is suspended.',
+  },
+  'task-not-in-plan': {
+    status: 403,
+    title: 'Task not in plan',
+    when: 'The tenant’s plan does not include this task (`plan`).',
+  },
+  'budget-exceeded': {
+    status: 402,
+    title: 'Budget exceeded',
+    when: 'The tenant’s monthly budget is spent and its plan rejects past it (`budget`); nothing started. In a job: a model call would have passed the budget.',
+  },
   'not-found': { status: 404, title: 'Not found', when: 'No route for this method and path.' },
+  'tenant-not-found': {
+    status: 404,
+    title: 'Tenant not found',
+    when: 'No tenant with this id that this key may see (another tenant is not found either).',
+  },
+  'key-not-found': {
+    status: 404,
+    title: 'Key not found',
+    when: 'No API key with this id in this tenant.',
+  },
+  'plan-not-found': { status: 404, title: 'Plan not found', when: 'No plan with this id.' },
+  'tenant-exists': {
+    status: 409,
+    title: 'Tenant exists',
+    when: 'A tenant with this id exists already (`errors[]` names `id`); nothing changed.',
+  },
   'unknown-task': { status: 404, title: 'Unknown task', when: 'No task has this name.' },
   'job-not-found': {
     status: 404,
@@ -143,6 +175,11 @@ const TABLE = {
     title: 'No model produced a valid answer',
     when: 'Every route candidate failed, and no degraded answer was allowed or available (`reasons`).',
   },
+  'rate-limited': {
+    status: 429,
+    title: 'Rate limited',
+    when: 'A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.',
+  },
   overloaded: {
     status: 503,
     title: 'Too many tasks in flight',
@@ -202,6 +239,7 @@ export const FAILURE_PROBLEMS = {
   [FailureType.ContentFilter]: 'task-failed',
   [FailureType.QuotaExceeded]: 'task-failed',
   [FailureType.CircuitOpen]: 'task-failed',
+  [FailureType.BudgetExceeded]: 'budget-exceeded',
 } as const satisfies Record<FailureType, ProblemSlug>;
 
 /** The problem for an `ApplicationFailure.type`; `task-failed` for a type Keel does not know. */

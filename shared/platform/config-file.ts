@@ -47,13 +47,15 @@ export const KeelFileConfig = z
         z
           .object({
             id: slug,
+            /** The tenant's plan when it is first seeded into the tenant store. @default unlimited */
+            plan: slug.optional(),
             keys: z
               .array(
                 z
                   .object({
                     name: z.string().min(1).max(100),
                     sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits'),
-                    roles: z.array(z.enum(['caller', 'reviewer', 'admin'])).min(1),
+                    roles: z.array(z.enum(['caller', 'reviewer', 'admin', 'operator'])).min(1),
                   })
                   .strict(),
               )

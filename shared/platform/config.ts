@@ -110,6 +110,22 @@ const EnvSchema = z.object({
    * in `<KEEL_DATA_DIR>/input-key-secret`.
    */
   KEEL_INPUT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The tenant store (tenants, keys, plans, budgets, usage ledger) in PostgreSQL,
+   * `postgres://user:password@host:5432/db`. Unset: a SQLite file, `<KEEL_DATA_DIR>/keel.db`.
+   */
+  KEEL_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/database')
+    .optional(),
+  /**
+   * Redis for the rate and concurrency limits shared by every API process and worker,
+   * `redis://host:6379`. Unset: limits held in the API process (one API process).
+   */
+  KEEL_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected redis://host:port')
+    .optional(),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -165,6 +181,10 @@ export interface KeelConfig {
   vendorBaseUrls: { openai?: string; anthropic?: string };
   /** KEEL_INPUT_KEY_SECRET, if set; a worker needs it (requireInputKeySecret). */
   inputKeySecret?: string;
+  /** KEEL_DATABASE_URL: the tenant store in PostgreSQL; unset = `<dataDir>/keel.db` (SQLite). */
+  databaseUrl?: string;
+  /** KEEL_REDIS_URL: limits in Redis; unset = in the API process. */
+  redisUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -268,6 +288,8 @@ export function loadConfig(
     secrets: Object.fromEntries(keyEnvs.map((name) => [name, cleaned[name]])),
     vendorBaseUrls: { openai: e.OPENAI_BASE_URL, anthropic: e.ANTHROPIC_BASE_URL },
     inputKeySecret: e.KEEL_INPUT_KEY_SECRET,
+    databaseUrl: e.KEEL_DATABASE_URL,
+    redisUrl: e.KEEL_REDIS_URL,
   };
 }
 

@@ -10,6 +10,8 @@ export interface AdmissionRequest {
   tenantId: string;
   input: unknown;
   options?: TaskOptions;
+  /** The tenant's plan for this job: its route replaces the task's when the caller names none. */
+  tenancy?: { route?: readonly string[] };
 }
 
 /** Everything admission decides from; no I/O behind any of it. */
@@ -117,7 +119,7 @@ export function admit(facts: AdmissionFacts): AdmissionResult {
   }
   const options = parsed.data;
   const route = resolveRoute({
-    refs: options.route ?? task.route,
+    refs: options.route ?? request.tenancy?.route ?? task.route,
     explicit: !!options.route,
     enabledProviders: facts.enabledProviders,
     hasModel: (p, m) => registry.hasModel(p, m),

@@ -9,7 +9,13 @@ import type {
 import { FailureType } from '../../shared/contracts/errors';
 import type { Issue, ResultPath, RunTaskRequest } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
-import { attemptsOf, billedUsageOf, describeFailure, providerMsOf } from '../failure-info';
+import {
+  attemptsOf,
+  billedUsageOf,
+  describeFailure,
+  failureCause,
+  providerMsOf,
+} from '../failure-info';
 import { callCandidate, callModeOf } from './call';
 import { validateOutput } from './proxies';
 import type { Job } from './job';
@@ -85,6 +91,7 @@ export async function attemptCandidate(
           maxRetryDelayMs: plan.retryAfterBudgetMs,
           ...(deadlineAt !== undefined ? { deadlineAt } : {}),
           ...(reask ? { reask } : {}),
+          ...(request.tenancy ? { billing: billingOf(request, plan.promptVersion) } : {}),
         },
         { mode, timeoutMs: candidate.timeoutMs, onRetried: account },
       );
@@ -100,6 +107,8 @@ export async function attemptCandidate(
     } catch (err) {
       if (isCancellation(err)) throw err; // the hard timeout, or a hedge's winner: stop
       if (track) track.calling = false;
+      // Past the budget, a plan that rejects ends the task here: no cheaper candidate, no downgrade.
+      if (overBudgetRejects(request, err)) throw failureCause(err);
       account(err);
       tally.reasons.push(`${ref} ${describeFailure(err)}`);
       job.step({
@@ -171,4 +180,25 @@ function describeLayers(v: ValidationResult): string {
   return (['schema', 'rules', 'grounding', 'moderation'] as const)
     .map((layer) => `${layer} ${v.layers[layer].status}`)
     .join(' · ');
+}
+
+/** Who pays for the job's calls (the tenant's plan fixed it at admission). */
+function billingOf(request: RunTaskRequest, promptVersion: string): CallModelArgs['billing'] {
+  const tenancy = request.tenancy;
+  return {
+    tenantId: request.tenantId,
+    ...(tenancy?.keyId ? { keyId: tenancy.keyId } : {}),
+    promptVersion,
+    ...(tenancy?.budget ? { limitMicros: tenancy.budget.limitMicros } : {}),
+  };
+}
+
+/** The call was refused by the budget, and the tenant's plan rejects past it. */
+function overBudgetRejects(request: RunTaskRequest, err: unknown): boolean {
+  const cause = failureCause(err);
+  return (
+    request.tenancy?.budget?.overBudget === 'reject' &&
+    cause instanceof ApplicationFailure &&
+    cause.type === FailureType.BudgetExceeded
+  );
 }

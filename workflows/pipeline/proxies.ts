@@ -24,6 +24,7 @@ export const {
   validateOutput,
   recordResult,
   findLastGood,
+  closeTenancy,
 } = proxyLocalActivities<Activities>({
   startToCloseTimeout: BOOKKEEPING_TIMEOUT,
   retry: BOOKKEEPING_RETRY,

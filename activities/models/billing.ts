@@ -1,0 +1,101 @@
+import { countTokens } from 'gpt-tokenizer';
+import type { ModelEntry } from '../../shared/platform/model-registry';
+import type { LedgerEntry, TenantStore } from '../../shared/tenancy/store';
+import { monthPeriod } from '../../shared/tenancy/store';
+import { toMicros } from '../../shared/tenancy/plans';
+import { costUsd } from './cost';
+import type { ChatMessage, ModelUsage } from './providers/model-provider';
+
+/** Who a model call is billed to, from the job's tenancy (`RunTaskRequest.tenancy`). */
+export interface CallBilling {
+  tenantId: string;
+  keyId?: string;
+  promptVersion: string;
+  /** The month's budget in micro-USD; absent: no budget (the call is only recorded). */
+  limitMicros?: number;
+}
+
+/** Tokens a vendor may count for what a request sends, at most (before its own tokenizer). */
+export function worstCaseInputTokens(messages: readonly ChatMessage[], schema: unknown): number {
+  const text = [...messages.map((m) => m.content), JSON.stringify(schema ?? '')].join('\n');
+  // Two estimates, the larger: o200k with a quarter more for other vendors' tokenizers, and a
+  // token per four characters (the mock upstream's count); plus each turn's framing.
+  return (
+    Math.max(Math.ceil(countTokens(text) * 1.25), Math.ceil(text.length / 4)) + 8 * messages.length
+  );
+}
+
+/** One model call's bill: reserved before the call, settled with the vendor's usage after. */
+export interface CallBill {
+  jobId: string;
+  /** The call was made; the vendor reported this usage (a failure may bill too). */
+  settle(usage: ModelUsage | undefined, outcome: LedgerEntry['outcome']): Promise<void>;
+  /** No call reached the vendor: give the reservation back. */
+  release(): Promise<void>;
+}
+
+/**
+ * Opens a call's bill. With a budget, the call's worst case (every input token it may be counted
+ * plus the most output it may return, at the model's price) is reserved first, in one atomic
+ * update: `undefined` means the reservation would pass the budget and the call must not be made.
+ * Without one, the call is only recorded after it.
+ */
+export async function openBill(args: {
+  store: TenantStore;
+  billing: CallBilling;
+  jobId: string;
+  /** Unique per call attempt (`<job>/<activity>/<attempt>`). */
+  callId: string;
+  task: string;
+  provider: string;
+  model: ModelEntry;
+  worstCase: ModelUsage;
+  now: () => number;
+  /** A reservation its process never settles is released by the sweep after this. */
+  holdMs: number;
+}): Promise<CallBill | undefined> {
+  const { store, billing } = args;
+  const period = monthPeriod(args.now());
+  const reserved = billing.limitMicros !== undefined;
+  if (reserved) {
+    const result = await store.reserveBudget({
+      reservationId: args.callId,
+      tenantId: billing.tenantId,
+      period,
+      amountMicros: toMicros(costUsd(args.worstCase, args.model.price)),
+      limitMicros: billing.limitMicros ?? null,
+      expiresAt: args.now() + args.holdMs,
+    });
+    if (!result.ok) return undefined;
+  }
+  const entryOf = (
+    usage: ModelUsage | undefined,
+    outcome: LedgerEntry['outcome'],
+    at: number,
+  ): LedgerEntry => ({
+    at,
+    tenantId: billing.tenantId,
+    keyId: billing.keyId ?? null,
+    jobId: args.jobId,
+    task: args.task,
+    provider: args.provider,
+    model: args.model.name,
+    promptVersion: billing.promptVersion,
+    inputTokens: usage?.inputTokens ?? 0,
+    outputTokens: usage?.outputTokens ?? 0,
+    cachedInputTokens: usage?.cachedInputTokens ?? 0,
+    costMicros: usage ? toMicros(costUsd(usage, args.model.price)) : 0,
+    outcome,
+  });
+  return {
+    jobId: args.jobId,
+    settle: async (usage, outcome) => {
+      const entry = entryOf(usage, outcome, args.now());
+      if (reserved) await store.settleBudget({ reservationId: args.callId, entry, period });
+      else await store.recordUsage(entry);
+    },
+    release: async () => {
+      if (reserved) await store.releaseBudget(args.callId);
+    },
+  };
+}

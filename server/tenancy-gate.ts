@@ -1,0 +1,140 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { countTokens } from 'gpt-tokenizer';
+import type { JobTenancy, RunTaskRequest } from '../shared/contracts/job';
+import type { KeelConfig } from '../shared/platform/config';
+import { findModel } from '../shared/platform/model-registry';
+import type { AnyTaskDefinition } from '../shared/tasks';
+import { rateLimitHeaders, type LimitScope } from '../shared/tenancy/limits';
+import { fromMicros, toMicros } from '../shared/tenancy/plans';
+import { monthPeriod } from '../shared/tenancy/store';
+import type { Tenancy } from '../shared/tenancy/open';
+import { ProblemError } from './problem';
+import type { Tenant } from './tenants';
+import { CONFIG, TENANCY } from './tokens';
+
+/** A job let through: its terms (for the workflow) and the RateLimit headers for the response. */
+export interface GatePass {
+  tenancy?: JobTenancy;
+  headers: Record<string, string>;
+  /** Whether the job holds a concurrency slot (released when it ends). */
+  holdsSlot: boolean;
+}
+
+/** How long past its hard timeout a job's slot is held if nobody releases it (a process died). */
+const LEASE_GRACE_MS = 30_000;
+
+/**
+ * The tenant's plan at the door of `POST /v1/tasks/{task}`, before anything starts: the task must
+ * be in the plan, a plan that rejects past its budget refuses once the month's budget is spent
+ * (402), and the request, token and concurrency limits of the tenant and the key must have room
+ * (429, all or nothing). What it lets through carries the plan's route and budget to the job.
+ */
+@Injectable()
+export class TenancyGate {
+  constructor(
+    @Inject(CONFIG) private readonly config: KeelConfig,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
+  ) {}
+
+  async admit(args: {
+    tenant: Tenant;
+    task: AnyTaskDefinition;
+    request: RunTaskRequest;
+    jobId: string;
+    now: number;
+  }): Promise<GatePass> {
+    const { tenant, task, request, jobId } = args;
+    const terms = tenant.terms;
+    if (!terms) return { headers: {}, holdsSlot: false };
+    if (terms.tasks && !terms.tasks.includes(task.name)) {
+      throw ProblemError.of(
+        'task-not-in-plan',
+        `The ${terms.planId} plan does not include ${task.name}.`,
+        { plan: terms.planId },
+      );
+    }
+    const route = terms.routes[task.name];
+    const limitMicros =
+      terms.monthlyBudgetUsd === null ? undefined : toMicros(terms.monthlyBudgetUsd);
+    if (limitMicros !== undefined && terms.overBudget === 'reject') {
+      const period = monthPeriod(args.now);
+      const state = await this.tenancy.store.budgetState(tenant.id, period);
+      if (state.spentMicros + state.reservedMicros >= limitMicros) {
+        throw ProblemError.of(
+          'budget-exceeded',
+          `The month’s budget of $${fromMicros(limitMicros)} is spent.`,
+          {
+            plan: terms.planId,
+            budget: {
+              period,
+              limitUsd: fromMicros(limitMicros),
+              spentUsd: fromMicros(state.spentMicros),
+              reservedUsd: fromMicros(state.reservedMicros),
+            },
+          },
+        );
+      }
+    }
+    const scopes: LimitScope[] = [];
+    if (Object.keys(terms.limits).length > 0)
+      scopes.push({ kind: 'tenant', id: tenant.id, spec: terms.limits });
+    if (tenant.keyId && Object.keys(terms.keyLimits).length > 0)
+      scopes.push({ kind: 'key', id: tenant.keyId, spec: terms.keyLimits });
+    let headers: Record<string, string> = {};
+    const holdsSlot = scopes.some((s) => s.spec.concurrentTasks !== undefined);
+    if (scopes.length > 0) {
+      const verdict = await this.tenancy.limiter.admit({
+        scopes,
+        tokens: this.estimateTokens(task, request, route),
+        leaseId: jobId,
+        leaseMs: task.envelope.hardTimeoutMs + LEASE_GRACE_MS,
+      });
+      headers = rateLimitHeaders(verdict);
+      if (!verdict.ok) {
+        const name = `${verdict.scope}-${verdict.limit}`;
+        throw ProblemError.of(
+          'rate-limited',
+          verdict.exceedsQuota
+            ? `The request alone is over the ${name} limit; it can never pass.`
+            : `The ${verdict.scope}’s ${verdict.limit} limit is reached; retry after ${verdict.retryAfterS} s.`,
+          { rateLimit: name },
+          { headers },
+        );
+      }
+    }
+    return {
+      tenancy: {
+        ...(tenant.keyId ? { keyId: tenant.keyId } : {}),
+        planId: terms.planId,
+        ...(route ? { route: [...route] } : {}),
+        ...(limitMicros !== undefined
+          ? { budget: { limitMicros, overBudget: terms.overBudget } }
+          : {}),
+        ...(holdsSlot ? { holdsSlot: true } : {}),
+      },
+      headers,
+      holdsSlot,
+    };
+  }
+
+  /** The job ended where this process saw it (a sync answer, a failed start): free its slot. */
+  async release(jobId: string): Promise<void> {
+    await this.tenancy.limiter.release(jobId);
+  }
+
+  /**
+   * Tokens reserved for the job: its prompt as the o200k tokenizer counts it plus the most the
+   * first candidate of its route may answer. Settled with the vendors' counts after each call.
+   */
+  private estimateTokens(
+    task: AnyTaskDefinition,
+    request: RunTaskRequest,
+    route: readonly string[] | undefined,
+  ): number {
+    const prompt = `${task.prompt.system}\n${task.prompt.render(request.input)}`;
+    const first = (request.options.route ?? route ?? task.route)[0] ?? '';
+    const at = first.indexOf(':');
+    const model = findModel(this.config.models, first.slice(0, at), first.slice(at + 1));
+    return countTokens(prompt) + (model?.capabilities.maxOutputTokens ?? 4_096);
+  }
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/** A plan or tenant id: lower-case letters, digits and dashes, 1–63 characters. */
+export const TenancyId = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes, 1–63');
+
+/** `provider:model`, as in a task's route. */
+const ModelRef = z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9._/-]+$/, 'expected provider:model');
+
+/** Requests and tokens per minute, concurrent tasks. Absent = unlimited. */
+export const LimitsSpec = z
+  .object({
+    requestsPerMinute: z.number().int().min(1).max(10_000_000),
+    tokensPerMinute: z.number().int().min(1).max(10_000_000_000),
+    concurrentTasks: z.number().int().min(1).max(1_000_000),
+  })
+  .partial()
+  .strict();
+export type LimitsSpec = z.infer<typeof LimitsSpec>;
+
+/** What happens when a model call would pass the month's budget. */
+export const OverBudget = z.enum(['reject', 'downgrade', 'review']);
+export type OverBudget = z.infer<typeof OverBudget>;
+
+/**
+ * A plan, as data: which tasks its tenants may run and on which route, their limits, the monthly
+ * budget and what happens past it, and the priority of their work.
+ */
+export const PlanDefinition = z
+  .object({
+    id: TenancyId,
+    name: z.string().min(1).max(100),
+    /** Tasks the plan allows; absent = every task. */
+    tasks: z.array(z.string().min(1).max(100)).max(100).optional(),
+    /** The route per task (replacing the task's own) when the caller gives none. */
+    routes: z.record(z.string().min(1).max(100), z.array(ModelRef).min(1).max(10)).default({}),
+    /** Per tenant. */
+    limits: LimitsSpec.default({}),
+    /** Per API key, inside the tenant's. */
+    keyLimits: LimitsSpec.default({}),
+    /** USD per calendar month (UTC); null = no budget. */
+    monthlyBudgetUsd: z.number().min(0).max(10_000_000).nullable().default(null),
+    overBudget: OverBudget.default('reject'),
+    /** 1 (lowest) … 5 (highest): which work goes first when capacity is short. */
+    priority: z.number().int().min(1).max(5).default(3),
+  })
+  .strict();
+export type PlanDefinition = z.infer<typeof PlanDefinition>;
+
+/** What an admin may override per tenant, on top of its plan. */
+export const TenantOverrides = z
+  .object({
+    limits: LimitsSpec,
+    keyLimits: LimitsSpec,
+    monthlyBudgetUsd: z.number().min(0).max(10_000_000).nullable(),
+    overBudget: OverBudget,
+    /** Moderation and rule policy overrides, as in KEEL_CONFIG's `policies.tenants`. */
+    policy: z.record(z.string(), z.unknown()),
+  })
+  .partial()
+  .strict();
+export type TenantOverrides = z.infer<typeof TenantOverrides>;
+
+/** The plans Keel ships; an operator adds or changes plans through the admin API. */
+export const SHIPPED_PLANS: readonly PlanDefinition[] = [
+  PlanDefinition.parse({
+    id: 'free',
+    name: 'Free',
+    tasks: ['classify-ticket', 'summarize'],
+    routes: {
+      'classify-ticket': ['openai:gpt-4o-mini', 'local:keel-local-1'],
+      summarize: ['openai:gpt-4o-mini', 'local:keel-local-1'],
+    },
+    limits: { requestsPerMinute: 20, tokensPerMinute: 20_000, concurrentTasks: 2 },
+    monthlyBudgetUsd: 1,
+    overBudget: 'reject',
+    priority: 1,
+  }),
+  PlanDefinition.parse({
+    id: 'pro',
+    name: 'Pro',
+    limits: { requestsPerMinute: 600, tokensPerMinute: 1_000_000, concurrentTasks: 20 },
+    keyLimits: { requestsPerMinute: 300 },
+    monthlyBudgetUsd: 200,
+    overBudget: 'downgrade',
+    priority: 3,
+  }),
+  PlanDefinition.parse({
+    id: 'enterprise',
+    name: 'Enterprise',
+    routes: {
+      'extract-invoice': [
+        'openai:gpt-4.1-mini',
+        'anthropic:claude-sonnet-4-5',
+        'openai:gpt-4o-mini',
+        'local:keel-local-1',
+      ],
+      summarize: ['anthropic:claude-sonnet-4-5', 'openai:gpt-4.1-mini', 'local:keel-local-1'],
+    },
+    limits: { requestsPerMinute: 6_000, tokensPerMinute: 20_000_000, concurrentTasks: 200 },
+    monthlyBudgetUsd: 10_000,
+    overBudget: 'review',
+    priority: 5,
+  }),
+  // The demo tenant's and the config file's tenants' plan unless they name one: what Keel did
+  // before plans existed (no limit, no budget).
+  PlanDefinition.parse({ id: 'unlimited', name: 'Unlimited', priority: 3 }),
+];
+
+export const DEFAULT_PLAN = 'unlimited';
+
+/** A tenant's terms: its plan with the tenant's overrides applied. */
+export interface TenantTerms {
+  planId: string;
+  tasks?: readonly string[];
+  routes: Readonly<Record<string, readonly string[]>>;
+  limits: LimitsSpec;
+  keyLimits: LimitsSpec;
+  monthlyBudgetUsd: number | null;
+  overBudget: OverBudget;
+  priority: number;
+}
+
+export function tenantTerms(plan: PlanDefinition, overrides: TenantOverrides): TenantTerms {
+  return {
+    planId: plan.id,
+    ...(plan.tasks ? { tasks: plan.tasks } : {}),
+    routes: plan.routes,
+    limits: { ...plan.limits, ...overrides.limits },
+    keyLimits: { ...plan.keyLimits, ...overrides.keyLimits },
+    monthlyBudgetUsd:
+      overrides.monthlyBudgetUsd !== undefined ? overrides.monthlyBudgetUsd : plan.monthlyBudgetUsd,
+    overBudget: overrides.overBudget ?? plan.overBudget,
+    priority: plan.priority,
+  };
+}
+
+/** USD → integer micro-USD (the ledger's unit). */
+export const toMicros = (usd: number): number => Math.round(usd * 1_000_000);
+export const fromMicros = (micros: number): number => micros / 1_000_000;
