@@ -62,6 +62,7 @@ export async function startRedis(): Promise<RedisServer> {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    client.on('error', () => {}); // refused while the server starts: retried below
     const pong = await client
       .connect()
       .then(() => client.ping())

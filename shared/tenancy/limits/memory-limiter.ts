@@ -20,11 +20,16 @@ interface Entry {
   id: string;
 }
 
+/** A token entry; removed lazily from the time-ordered list (live while `amounts` maps to it). */
+interface TokenEntry extends Entry {
+  amount: number;
+}
+
 /** One scope's windows; mirrors the Redis keys `:rq`, `:tk` + `:tka` + `:tks` and `:cc`. */
 interface ScopeLog {
   requests: Entry[];
-  tokens: Entry[];
-  amounts: Map<string, number>;
+  tokens: TokenEntry[];
+  amounts: Map<string, TokenEntry>;
   tokenSum: number;
   leases: Map<string, number>;
 }
@@ -66,17 +71,22 @@ export function createMemoryLimiter(opts: { windowMs: number }): Limiter {
     while (n < l.requests.length && l.requests[n]!.at <= cut) n++;
     if (n > 0) l.requests.splice(0, n);
     n = 0;
-    while (n < l.tokens.length && l.tokens[n]!.at <= cut) {
-      const id = l.tokens[n]!.id;
-      l.tokenSum -= l.amounts.get(id) ?? 0;
-      l.amounts.delete(id);
+    while (n < l.tokens.length && (l.tokens[n]!.at <= cut || !live(l, l.tokens[n]!))) {
+      const e = l.tokens[n]!;
+      if (live(l, e)) {
+        l.tokenSum -= e.amount;
+        l.amounts.delete(e.id);
+      }
       n++;
     }
     if (n > 0) l.tokens.splice(0, n);
     for (const [id, end] of l.leases) if (end <= now) l.leases.delete(id);
   }
 
+  const live = (l: ScopeLog, e: TokenEntry): boolean => l.amounts.get(e.id) === e;
+
   function snapshot(l: ScopeLog): ScopeSnapshot {
+    while (l.tokens.length > 0 && !live(l, l.tokens[0]!)) l.tokens.shift();
     let earliest = -1;
     for (const end of l.leases.values()) if (earliest < 0 || end < earliest) earliest = end;
     return {
@@ -121,7 +131,8 @@ export function createMemoryLimiter(opts: { windowMs: number }): Limiter {
         let freed = 0;
         let at = now;
         for (const e of l.tokens) {
-          freed += l.amounts.get(e.id) ?? 0;
+          if (!live(l, e)) continue;
+          freed += e.amount;
           if (freed >= need) {
             at = e.at;
             break;
@@ -151,31 +162,27 @@ export function createMemoryLimiter(opts: { windowMs: number }): Limiter {
     return refusal;
   }
 
-  function insert(list: Entry[], e: Entry): void {
+  function insert<E extends Entry>(list: E[], e: E): void {
     let i = list.length;
     while (i > 0 && list[i - 1]!.at > e.at) i--;
     list.splice(i, 0, e);
   }
 
   function addTokens(l: ScopeLog, id: string, amount: number, now: number): void {
-    insert(l.tokens, { at: now, id });
-    l.amounts.set(id, amount);
+    const e = { at: now, id, amount };
+    insert(l.tokens, e);
+    l.amounts.set(id, e);
     l.tokenSum += amount;
   }
 
   /** Takes up to `amount` off a token entry; removes it at 0. */
   function shrink(l: ScopeLog, id: string, amount: number | 'all'): void {
-    const held = l.amounts.get(id);
-    if (held === undefined) return;
-    const take = amount === 'all' ? held : Math.min(held, amount);
+    const e = l.amounts.get(id);
+    if (e === undefined) return;
+    const take = amount === 'all' ? e.amount : Math.min(e.amount, amount);
     l.tokenSum -= take;
-    if (held - take > 0) {
-      l.amounts.set(id, held - take);
-    } else {
-      l.amounts.delete(id);
-      const at = l.tokens.findIndex((e) => e.id === id);
-      if (at >= 0) l.tokens.splice(at, 1);
-    }
+    e.amount -= take;
+    if (e.amount <= 0) l.amounts.delete(id);
   }
 
   function releaseLease(leaseId: string, lease: LeaseRecord, now: number): void {
