@@ -129,7 +129,11 @@ export function sqliteDialect(file: string): SqliteDialect {
  * numbers, as on SQLite: every value the store keeps (epoch ms, micro-USD, tokens) is far below
  * 2^53. Set per pool, not on the process-wide `pg.types`.
  */
-export function postgresDialect(url: string, maxConnections = 10): PostgresDialect {
+export function postgresDialect(
+  url: string,
+  maxConnections = 10,
+  onIdleError: (err: Error) => void = () => undefined,
+): PostgresDialect {
   const pool = new Pool({
     connectionString: url,
     max: maxConnections,
@@ -140,5 +144,8 @@ export function postgresDialect(url: string, maxConnections = 10): PostgresDiale
           : (types.getTypeParser(oid, format) as unknown),
     },
   });
+  // An idle client's error (the server restarted, a connection was cut) is an 'error' event that
+  // would end the process unheard; the pool drops that client and the next query opens another.
+  pool.on('error', onIdleError);
   return new PostgresDialect({ pool });
 }

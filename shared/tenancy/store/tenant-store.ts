@@ -30,6 +30,8 @@ export interface OpenTenantStore {
   sqlitePath?: string;
   /** PostgreSQL pool size. @default 10 */
   maxConnections?: number;
+  /** Told when an idle PostgreSQL connection fails (the pool replaces it). @default ignored */
+  onConnectionError?: (err: Error) => void;
 }
 
 export interface TableShape {
@@ -64,7 +66,7 @@ export class TenantStore {
       );
     const db = new Kysely<StoreSchema>({
       dialect: opts.url
-        ? postgresDialect(opts.url, opts.maxConnections)
+        ? postgresDialect(opts.url, opts.maxConnections, opts.onConnectionError)
         : sqliteDialect(opts.sqlitePath!),
     });
     const migrator = new Migrator({
