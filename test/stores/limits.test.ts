@@ -340,3 +340,16 @@ describe('limits in redis across restarts and processes', () => {
     expect(await after.state(scope)).toEqual({ requests: 2, tokens: 120, concurrent: 1 });
   });
 });
+
+describe('limits when Redis goes away', () => {
+  it('admit rejects instead of waiting, so the caller can decide', async () => {
+    const own = await startRedis();
+    const errors: Error[] = [];
+    const l = track(createLimiter({ redisUrl: own.url, onError: (e) => errors.push(e) }));
+    const scopes = [tenant({ requestsPerMinute: 5 })];
+    expect((await l.admit({ scopes, tokens: 0, leaseId: lease(), leaseMs: S })).ok).toBe(true);
+    await own.stop();
+    await expect(l.admit({ scopes, tokens: 0, leaseId: lease(), leaseMs: S })).rejects.toThrow();
+    expect(errors.some((e) => /ECONNREFUSED/.test(e.message))).toBe(true);
+  });
+});

@@ -34,6 +34,7 @@ export function createLimiter(opts: LimiterOptions = {}): Limiter {
         redisUrl: opts.redisUrl,
         prefix: opts.prefix ?? DEFAULT_LIMITS_PREFIX,
         windowMs,
+        ...(opts.onError ? { onError: opts.onError } : {}),
       })
     : createMemoryLimiter({ windowMs });
 }

@@ -20,6 +20,7 @@ export function createRedisLimiter(opts: {
   redisUrl: string;
   prefix: string;
   windowMs: number;
+  onError?: (err: Error) => void;
 }): Limiter {
   const redis = new Redis(opts.redisUrl, {
     // A request fails within a few reconnection attempts instead of waiting for Redis forever:
@@ -27,6 +28,7 @@ export function createRedisLimiter(opts: {
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,
   });
+  redis.on('error', (err: Error) => opts.onError?.(err));
   const W = String(opts.windowMs);
   const base = (s: Pick<LimitScope, 'kind' | 'id'>): string => `${opts.prefix}:{${s.kind}:${s.id}}`;
   const leaseKey = (leaseId: string): string => `${opts.prefix}:lease:${leaseId}`;

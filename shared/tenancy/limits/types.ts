@@ -117,4 +117,9 @@ export interface LimiterOptions {
   prefix?: string;
   /** The window of the per-minute limits (smaller in tests). @default 60_000 */
   windowMs?: number;
+  /**
+   * Redis connection errors as they happen (for a log line or a metric); the calls made while
+   * Redis is unreachable reject as well. @default ignored
+   */
+  onError?: (err: Error) => void;
 }
