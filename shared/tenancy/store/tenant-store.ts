@@ -6,6 +6,7 @@ import { keyFromRow, keyToRow, planFromRow, tenantFromRow, tenantToRow } from '.
 import type { StoreSchema } from './schema';
 import {
   DuplicateError,
+  utcDay,
   type ApiKeyRecord,
   type BudgetState,
   type JobOutcome,
@@ -21,7 +22,6 @@ import {
   type UsageRow,
 } from './types';
 import { usage } from './usage';
-import { utcDay } from './types';
 
 export interface OpenTenantStore {
   /** A PostgreSQL URL (`postgres://user:pass@host:port/db`); wins over `sqlitePath`. */
