@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import type { Client } from '@temporalio/client';
 import type { KeelConfig } from '../shared/platform/config';
 import type { Logger } from '../shared/platform/logger';
+import { AdminController, UsageController } from './admin.controller';
+import { AdminService } from './admin.service';
 import { ApiKeyGuard } from './auth.guard';
 import { DocsController } from './docs.controller';
 import { HealthController } from './health.controller';
@@ -44,6 +46,8 @@ export class AppModule {
         DocsController,
         ReviewsController,
         ReviewPageController,
+        AdminController,
+        UsageController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -55,6 +59,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         JobsService,
         TenancyGate,
+        AdminService,
         TaskStarter,
         TaskCache,
         JobReader,

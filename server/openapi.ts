@@ -14,6 +14,21 @@ import {
 import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/problems';
 import { ReviewDecisionBody } from '../shared/contracts/review';
 import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
+import { MAX_TENANTS_PER_PAGE } from './admin.service';
+import {
+  CreatedKeyBody,
+  CreateKeyBody,
+  CreateTenantBody,
+  KeyBody,
+  KeyListBody,
+  PlanBody,
+  PlanListBody,
+  RotateKeyBody,
+  TenantBody,
+  TenantListBody,
+  UpdateTenantBody,
+  UsageBody,
+} from '../shared/contracts/admin';
 import { ResultMeta, TaskOptions } from '../shared/contracts/job';
 import { TASKS } from '../shared/tasks';
 
@@ -43,6 +58,7 @@ const PROBLEM_HEADERS: Partial<Record<ProblemSlug, [string, string]>> = {
   unauthorized: ['www-authenticate', 'Always `Bearer realm="keel"`.'],
   overloaded: ['retry-after', 'Seconds to wait before retrying.'],
   'temporal-unavailable': ['retry-after', 'Seconds to wait before retrying.'],
+  'rate-limited': ['retry-after', 'Seconds until the refusing limit has room.'],
 };
 
 /**
@@ -110,6 +126,10 @@ export const OPERATION_PROBLEMS = {
     'review-rejected',
     'review-expired',
     'idempotency-key-reused',
+    'tenant-suspended',
+    'task-not-in-plan',
+    'budget-exceeded',
+    'rate-limited',
     'task-failed',
     'all-candidates-failed',
     'overloaded',
@@ -129,6 +149,22 @@ export const OPERATION_PROBLEMS = {
     'review-failed',
   ],
   'GET /v1/providers': AUTHED,
+  'POST /v1/admin/tenants': [...BODY, ...AUTHED, 'tenant-exists'],
+  'GET /v1/admin/tenants': [...AUTHED, 'invalid-request'],
+  'GET /v1/admin/tenants/{id}': [...AUTHED, 'tenant-not-found'],
+  'PATCH /v1/admin/tenants/{id}': [...BODY, ...AUTHED, 'tenant-not-found'],
+  'POST /v1/admin/tenants/{id}/keys': [...BODY, ...AUTHED, 'tenant-not-found'],
+  'GET /v1/admin/tenants/{id}/keys': [...AUTHED, 'tenant-not-found'],
+  'POST /v1/admin/tenants/{id}/keys/{keyId}/rotate': [
+    ...BODY,
+    ...AUTHED,
+    'tenant-not-found',
+    'key-not-found',
+  ],
+  'DELETE /v1/admin/tenants/{id}/keys/{keyId}': [...AUTHED, 'tenant-not-found', 'key-not-found'],
+  'GET /v1/admin/plans': AUTHED,
+  'PUT /v1/admin/plans/{id}': [...BODY, ...AUTHED],
+  'GET /v1/usage': [...AUTHED, 'invalid-request'],
   'GET /healthz': [],
   'GET /readyz': ['not-ready', 'internal'],
 } as const satisfies Record<string, readonly ProblemSlug[]>;
@@ -258,6 +294,153 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       responses: {
         200: json('Health of every configured provider/model.', schema(ProvidersBody)),
         ...problems('GET /v1/providers'),
+      },
+    },
+  };
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const keyIdParam = { name: 'keyId', in: 'path', required: true, schema: { type: 'string' } };
+  const body = (s: z.ZodType): Json => ({
+    required: true,
+    content: { 'application/json': { schema: schema(s, 'input') } },
+  });
+  paths['/v1/admin/tenants'] = {
+    post: {
+      summary: 'Create a tenant on a plan (operator).',
+      tags: ['admin'],
+      requestBody: body(CreateTenantBody),
+      responses: {
+        201: json('Created.', schema(TenantBody)),
+        ...problems('POST /v1/admin/tenants'),
+      },
+    },
+    get: {
+      summary: 'Tenants by id, a page at a time (operator: all; a tenant admin: its own).',
+      tags: ['admin'],
+      parameters: [
+        {
+          name: 'limit',
+          in: 'query',
+          schema: { type: 'integer', minimum: 1, maximum: MAX_TENANTS_PER_PAGE, default: 100 },
+        },
+        { name: 'after', in: 'query', schema: { type: 'string' } },
+      ],
+      responses: {
+        200: json('A page; `next` is the `after` of the next one.', schema(TenantListBody)),
+        ...problems('GET /v1/admin/tenants'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}'] = {
+    get: {
+      summary: 'One tenant (another tenant’s is not found).',
+      tags: ['admin'],
+      parameters: [idParam],
+      responses: {
+        200: json('The tenant.', schema(TenantBody)),
+        ...problems('GET /v1/admin/tenants/{id}'),
+      },
+    },
+    patch: {
+      summary:
+        'Rename, change plan, suspend or reactivate, set overrides (plan, status, limits and budget: operator only).',
+      tags: ['admin'],
+      parameters: [idParam],
+      requestBody: body(UpdateTenantBody),
+      responses: {
+        200: json('The tenant as changed.', schema(TenantBody)),
+        ...problems('PATCH /v1/admin/tenants/{id}'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/keys'] = {
+    post: {
+      summary: 'Create an API key; the response carries `key` this once.',
+      tags: ['admin'],
+      parameters: [idParam],
+      requestBody: body(CreateKeyBody),
+      responses: {
+        201: json('Created.', schema(CreatedKeyBody)),
+        ...problems('POST /v1/admin/tenants/{id}/keys'),
+      },
+    },
+    get: {
+      summary: 'The tenant’s keys (never the keys themselves).',
+      tags: ['admin'],
+      parameters: [idParam],
+      responses: {
+        200: json('The keys.', schema(KeyListBody)),
+        ...problems('GET /v1/admin/tenants/{id}/keys'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/keys/{keyId}/rotate'] = {
+    post: {
+      summary:
+        'A successor key with the same name and roles; the old one works until `overlapSeconds` pass.',
+      tags: ['admin'],
+      parameters: [idParam, keyIdParam],
+      requestBody: body(RotateKeyBody),
+      responses: {
+        201: json(
+          'The new key (with `key`, once) and the old one as it now expires (`replaces`).',
+          schema(CreatedKeyBody.extend({ replaces: KeyBody })),
+        ),
+        ...problems('POST /v1/admin/tenants/{id}/keys/{keyId}/rotate'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/keys/{keyId}'] = {
+    delete: {
+      summary: 'Revoke a key: refused by every API process within 1 s.',
+      tags: ['admin'],
+      parameters: [idParam, keyIdParam],
+      responses: {
+        200: json('The revoked key.', schema(KeyBody)),
+        ...problems('DELETE /v1/admin/tenants/{id}/keys/{keyId}'),
+      },
+    },
+  };
+  paths['/v1/admin/plans'] = {
+    get: {
+      summary: 'The plans.',
+      tags: ['admin'],
+      responses: {
+        200: json('The plans.', schema(PlanListBody)),
+        ...problems('GET /v1/admin/plans'),
+      },
+    },
+  };
+  paths['/v1/admin/plans/{id}'] = {
+    put: {
+      summary: 'Create or replace a plan (operator).',
+      tags: ['admin'],
+      parameters: [idParam],
+      requestBody: body(PlanBody),
+      responses: {
+        200: json('The plan.', schema(PlanBody)),
+        ...problems('PUT /v1/admin/plans/{id}'),
+      },
+    },
+  };
+  paths['/v1/usage'] = {
+    get: {
+      summary:
+        'Calls, tokens, cost, valid answers and cost per successful interaction (admin: its tenant; operator: all).',
+      tags: ['admin'],
+      parameters: [
+        { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        {
+          name: 'groupBy',
+          in: 'query',
+          description: 'Comma-separated: tenant (operator), task, model, day, key.',
+          schema: { type: 'string' },
+        },
+        { name: 'tenant', in: 'query', description: 'Operator only.', schema: { type: 'string' } },
+      ],
+      responses: {
+        200: json('The usage.', schema(UsageBody)),
+        ...problems('GET /v1/usage'),
       },
     },
   };

@@ -92,7 +92,8 @@ export async function openBill(args: {
     settle: async (usage, outcome) => {
       const entry = entryOf(usage, outcome, args.now());
       if (reserved) await store.settleBudget({ reservationId: args.callId, entry, period });
-      else await store.recordUsage(entry);
+      // The call's id makes a retried settle count once.
+      else await store.recordUsage(entry, { id: args.callId, period });
     },
     release: async () => {
       if (reserved) await store.releaseBudget(args.callId);

@@ -72,7 +72,6 @@ const TABLE = {
     title: 'Key not found',
     when: 'No API key with this id in this tenant.',
   },
-  'plan-not-found': { status: 404, title: 'Plan not found', when: 'No plan with this id.' },
   'tenant-exists': {
     status: 409,
     title: 'Tenant exists',
