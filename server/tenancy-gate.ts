@@ -111,6 +111,7 @@ export class TenancyGate {
           ? { budget: { limitMicros, overBudget: terms.overBudget } }
           : {}),
         ...(holdsSlot ? { holdsSlot: true } : {}),
+        priority: terms.priority,
       },
       headers,
       holdsSlot,

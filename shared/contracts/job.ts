@@ -242,6 +242,8 @@ export interface JobTenancy {
    * (`closeTenancy`). Absent: no slot to release.
    */
   holdsSlot?: boolean;
+  /** The plan's priority, 1 (lowest) … 5 (highest): which work goes first when capacity is short. */
+  priority?: number;
 }
 
 export interface RunTaskResult {
