@@ -55,6 +55,7 @@ import { findTemporalCli } from '../../temporal/cli';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { WORKFLOWS_PATH, createKeelWorker, keelActivities } from '../../worker/keel-worker';
+import { openTenancy, type Tenancy } from '../../shared/tenancy/open';
 import type { runTask } from '../../workflows';
 import { startMockUpstream } from '../mock-upstream';
 import { freePort } from './free-port';
@@ -82,6 +83,9 @@ const PATCHED_FIXTURES = [
 /** Its policy turns hedged calls on for classify-ticket (`hedged-calls-v1`). */
 const HEDGE_TENANT = 'fixture-hedge-tenant';
 const HEDGED_FIXTURE = 'run-task-hedged-calls-v1';
+/** A job billed to a plan with a budget and a concurrency slot (`tenant-slot-v1`). */
+const TENANT_SLOT_FIXTURE = 'run-task-tenant-slot-v1';
+const TENANT_SLOT = 'tenant-slot-v1';
 
 /** The provider is OpenAI-compatible (an external call), the mock upstream its server. */
 function fileConfig(mockUrl: string): unknown {
@@ -133,10 +137,21 @@ function start(
   task: string,
   input: unknown,
   options: RunTaskRequest['options'],
-  run: { tenantId?: string; workflowTaskTimeout?: Duration } = {},
+  run: {
+    tenantId?: string;
+    workflowTaskTimeout?: Duration;
+    tenancy?: RunTaskRequest['tenancy'];
+  } = {},
 ): Promise<WorkflowHandle<typeof runTask>> {
   const tenantId = run.tenantId ?? TENANT;
-  const request: RunTaskRequest = { task, tenantId, requestId: 'fixture', input, options };
+  const request: RunTaskRequest = {
+    task,
+    tenantId,
+    requestId: 'fixture',
+    input,
+    options,
+    ...(run.tenancy ? { tenancy: run.tenancy } : {}),
+  };
   return r.client.workflow.start<typeof runTask>('runTask', {
     taskQueue: r.taskQueue,
     workflowId: `${task}-${randomUUID()}`,
@@ -322,6 +337,31 @@ async function recordHedged(r: Recorder, mockUrl: string): Promise<void> {
   } finally {
     await latency(0);
   }
+}
+
+/**
+ * tenant-slot-v1: a job on a plan with a budget and a concurrency limit. Its call is reserved and
+ * settled against the budget (the ledger), and the run frees its slot in a last local activity.
+ */
+async function recordTenantSlot(r: Recorder): Promise<void> {
+  const run = await start(
+    r,
+    'classify-ticket',
+    TICKET,
+    { route: ['compat:ok'] },
+    {
+      tenancy: {
+        keyId: 'key_fixture',
+        planId: 'pro',
+        budget: { limitMicros: 200_000_000, overBudget: 'downgrade' },
+        holdsSlot: true,
+        priority: 3,
+      },
+    },
+  );
+  expectPath('tenant-slot', await run.result(), 'primary');
+  await expectPatchMarker(r, 'tenant-slot', run, TENANT_SLOT);
+  await r.save(TENANT_SLOT_FIXTURE, run);
 }
 
 const { EventType } = temporal.api.enums.v1;
@@ -551,7 +591,11 @@ async function main(): Promise<void> {
   });
   const only = values.only?.split(',').map((n) => n.trim().replace(/\.json$/, ''));
   const wants = (name: string): boolean => !only || only.includes(name);
-  const runMain = !only || only.some((n) => !PATCHED_FIXTURES.includes(n) && n !== HEDGED_FIXTURE);
+  const runMain =
+    !only ||
+    only.some(
+      (n) => !PATCHED_FIXTURES.includes(n) && n !== HEDGED_FIXTURE && n !== TENANT_SLOT_FIXTURE,
+    );
   const runPatched = PATCHED_FIXTURES.some(wants);
   // Failed calls are part of the scenarios: the SDK's warnings about them are expected noise.
   installTemporalRuntime({
@@ -594,6 +638,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${historyToJSON(history)}\n`);
     console.log(`wrote ${path.relative(process.cwd(), file)} (${history.events?.length} events)`);
   };
+  let tenancy: Tenancy | undefined;
   try {
     await ensureSearchAttributes(connection, 'default');
     const logger = createLogger({ name: 'record', level: 'warn' });
@@ -602,6 +647,12 @@ async function main(): Promise<void> {
       workflowsPath: WORKFLOWS_PATH,
       logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
     });
+    // The tenant store and limiter a deployed worker bills with (SQLite in the data dir).
+    tenancy = await openTenancy(config);
+    await tenancy.store.upsertTenant(
+      { id: TENANT, name: TENANT, planId: 'pro', status: 'active', overrides: {} },
+      Date.now(),
+    );
     const keel = await createKeelWorker({
       config,
       logger,
@@ -609,6 +660,7 @@ async function main(): Promise<void> {
       connection: nativeConnection,
       client,
       workflowBundle,
+      tenancy,
     });
     const faults: Faults = { recordFails: false };
     const faulty = await faultyWorker({
@@ -625,6 +677,7 @@ async function main(): Promise<void> {
       if (runMain) await record({ client, taskQueue, wants, save });
       if (runPatched) await recordPatched({ client, taskQueue: patchedQueue, wants, save }, faults);
       if (wants(HEDGED_FIXTURE)) await recordHedged({ client, taskQueue, wants, save }, mock.url);
+      if (wants(TENANT_SLOT_FIXTURE)) await recordTenantSlot({ client, taskQueue, wants, save });
     } finally {
       keel.worker.shutdown();
       faulty.worker.shutdown();
@@ -641,6 +694,7 @@ async function main(): Promise<void> {
     await connection.close();
     await nativeConnection.close();
     await mock.close();
+    await tenancy?.close();
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -44,6 +44,7 @@ const REQUIRED = [
   'run-task-review-decision-after-deadline-v1.json', // audited past the deadline: honoured
   'run-task-losing-edit-close-cleanly-v1.json', // the run waits for the losing edit's 409
   'run-task-hedged-calls-v1.json', // a hedge: the in-process model wins, the slow call cancelled
+  'run-task-tenant-slot-v1.json', // billed to a plan; the run frees its concurrency slot
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
 ];
