@@ -83,7 +83,7 @@ export class JobsService implements OnModuleDestroy {
     const parsed = parseTaskRequest(args);
     const { task } = parsed;
     const cacheSlot = this.cache.slotFor(task, parsed.request);
-    const hit = cacheSlot && this.cache.lookup(cacheSlot);
+    const hit = cacheSlot && (await this.cache.lookup(cacheSlot));
     if (hit) return { kind: 'completed', ...hit };
     const jobId = key
       ? idempotentJobId(args.tenant.id, task.name, key)
@@ -158,7 +158,7 @@ export class JobsService implements OnModuleDestroy {
         this.client.withAbortSignal(controller.signal, () => handle.result()),
         aborted,
       ]);
-      if (cacheSlot) this.cache.store(cacheSlot, jobId, result);
+      if (cacheSlot) await this.cache.store(cacheSlot, jobId, result);
       return { kind: 'completed', jobId, result };
     } catch (err) {
       if (controller.signal.aborted) return { kind: 'accepted', jobId, status };

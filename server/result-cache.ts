@@ -1,15 +1,26 @@
 import type { ResultMeta } from '../shared/contracts/job';
 import { canonicalHash } from '../shared/platform/canonical-hash';
 
-/** Longest `options.cacheTtlMs` a caller may ask for (one day). */
+/** Longest `options.cacheTtlMs` a caller may ask for (one day); no entry is kept longer. */
 export const MAX_CACHE_TTL_MS = 86_400_000;
 
-interface Entry {
+/** Largest answer kept, as JSON (`{jobId, output, meta}`); a larger one is not cached. */
+export const MAX_CACHED_RESULT_BYTES = 65_536;
+
+/** What an entry holds: the answer as its job produced it. */
+export interface CachedAnswer {
   jobId: string;
   output: unknown;
   meta: ResultMeta;
+}
+
+interface Entry extends CachedAnswer {
   storedAt: number;
 }
+
+/** Only answers that passed validation on the route are worth repeating. */
+export const isCacheable = (meta: ResultMeta): boolean =>
+  meta.path === 'primary' || meta.path === 'fallback';
 
 export interface CacheHit {
   jobId: string;
@@ -24,9 +35,9 @@ export interface CacheHit {
  * workflow: about a millisecond instead of a round of Temporal tasks. Opt-in per request; the
  * answer still comes from a durable, recorded job (its id is in `meta.cache.jobId`).
  *
- * Bounded: at most `maxEntries`, least recently used first out. Memory only, per API process:
- * replicas do not share it and a restart empties it. Keys are SHA-256 digests; values are never
- * logged.
+ * Bounded: at most `maxEntries`, least recently used first out. Per API process: replicas do not
+ * share it and a restart empties it (with KEEL_REDIS_URL, `RedisResultCache` is used instead,
+ * same keys and rules). Keys are SHA-256 digests; values are never logged.
  */
 export class ResultCache {
   private readonly entries = new Map<string, Entry>();
@@ -72,10 +83,8 @@ export class ResultCache {
     return { jobId: entry.jobId, output: entry.output, meta: entry.meta, ageMs };
   }
 
-  /** Only answers that passed validation on the route are worth repeating. */
-  set(key: string, value: { jobId: string; output: unknown; meta: ResultMeta }): void {
-    if (this.maxEntries <= 0) return;
-    if (value.meta.path !== 'primary' && value.meta.path !== 'fallback') return;
+  set(key: string, value: CachedAnswer): void {
+    if (this.maxEntries <= 0 || !isCacheable(value.meta)) return;
     this.entries.delete(key);
     this.entries.set(key, { ...value, storedAt: this.now() });
     while (this.entries.size > this.maxEntries) {
