@@ -171,6 +171,10 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     ...(accepted.review ?? []),
     ...(screening.review ?? []),
     ...(request.options.review === 'always' ? ['requested by the caller (options.review)'] : []),
+    // The plan sends work past its budget to a person: the answer came without the paid models.
+    ...(tally.overBudget && request.tenancy?.budget?.overBudget === 'review'
+      ? ['the tenant’s monthly budget is spent: this answer comes from a cheaper path']
+      : []),
   ];
   let reviewAudit: ReviewAudit | undefined;
   if (reviewReasons.length > 0) {

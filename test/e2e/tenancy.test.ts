@@ -339,6 +339,26 @@ describe('plans at the door', () => {
   });
 });
 
+describe('a plan that sends work past its budget to review', () => {
+  it('holds the cheaper answer for a person, with the reason', async () => {
+    await admin('PUT', '/v1/admin/plans/watched', {
+      name: 'Watched',
+      monthlyBudgetUsd: 0.01,
+      overBudget: 'review',
+      routes: { 'classify-ticket': ['openai:ok'] },
+    });
+    const key = await newTenant('watched-co', 'watched');
+    mock.clearAttempts();
+    const res = await runTask(key);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('awaiting_review');
+    expect(mock.attempts()).toHaveLength(0);
+    const item = await admin('GET', `/v1/reviews/${res.body.jobId}`, undefined, key);
+    expect(item.status).toBe(200);
+    expect(JSON.stringify(item.body)).toContain('monthly budget is spent');
+  });
+});
+
 describe('the usage report', () => {
   it('adds up calls, failed ones included, and gives the cost per successful interaction', async () => {
     const key = await newTenant('metered', 'pro');

@@ -107,8 +107,11 @@ export async function attemptCandidate(
     } catch (err) {
       if (isCancellation(err)) throw err; // the hard timeout, or a hedge's winner: stop
       if (track) track.calling = false;
-      // Past the budget, a plan that rejects ends the task here: no cheaper candidate, no downgrade.
-      if (overBudgetRejects(request, err)) throw failureCause(err);
+      if (isBudgetRefusal(err)) {
+        tally.overBudget = true;
+        // A plan that rejects past its budget ends the task here: no cheaper candidate, no downgrade.
+        if (request.tenancy?.budget?.overBudget === 'reject') throw failureCause(err);
+      }
       account(err);
       tally.reasons.push(`${ref} ${describeFailure(err)}`);
       job.step({
@@ -193,12 +196,8 @@ function billingOf(request: RunTaskRequest, promptVersion: string): CallModelArg
   };
 }
 
-/** The call was refused by the budget, and the tenant's plan rejects past it. */
-function overBudgetRejects(request: RunTaskRequest, err: unknown): boolean {
+/** The call was not made: it could have passed the tenant's monthly budget. */
+function isBudgetRefusal(err: unknown): boolean {
   const cause = failureCause(err);
-  return (
-    request.tenancy?.budget?.overBudget === 'reject' &&
-    cause instanceof ApplicationFailure &&
-    cause.type === FailureType.BudgetExceeded
-  );
+  return cause instanceof ApplicationFailure && cause.type === FailureType.BudgetExceeded;
 }

@@ -9,6 +9,8 @@ export interface Tally {
   rejected: ValidationMeta['rejected'];
   /** Model calls across candidates and retries. */
   attempts: number;
+  /** A call was not made: it could have passed the tenant's monthly budget. */
+  overBudget: boolean;
   usage: {
     input: number;
     output: number;
@@ -24,6 +26,7 @@ export function openTally(): Tally {
     reasons: [],
     rejected: [],
     attempts: 0,
+    overBudget: false,
     usage: { input: 0, output: 0, cachedInput: 0, costUsd: 0, providerMs: 0 },
     bill: (u, cost) => {
       tally.usage.input += u.inputTokens;
