@@ -10,6 +10,7 @@ import type { KeelConfig } from '../shared/platform/config';
 import type { runTask } from '../workflows';
 import { requestFingerprint, sameRequest } from './idempotency';
 import { ProblemError } from './problem';
+import { taskPriority } from './task-priority';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
 
 /**
@@ -36,6 +37,9 @@ export class TaskStarter {
         workflowId: jobId,
         args: [request],
         memo: { requestFingerprint: requestFingerprint(request) },
+        // The plan's priority first, then tenant by tenant: one tenant's backlog does not hold up
+        // the others' tasks on the shared workers (docs/fairness.md).
+        priority: taskPriority(request),
         // With a worker in this process on the same connection, the server hands it the first
         // workflow task in the start response (no task-queue round trip).
         ...(this.config.embeddedWorker ? { requestEagerStart: true } : {}),

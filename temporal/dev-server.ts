@@ -21,6 +21,14 @@ export interface DevServerOptions {
   namespace?: string;
   /** How long to wait for the frontend to answer. @default 60000 */
   readyTimeoutMs?: number;
+  /**
+   * Task-queue fairness (`matching.enableFairness`): tasks of a backlog are dispatched in turn by
+   * fairness key (Keel's: the tenant), so one tenant's burst does not queue everyone else behind
+   * it. Priority keys are honoured either way (the server's priority matcher is on by default
+   * since 1.31). Off only to measure what fairness buys (bench/fairness.ts). See docs/fairness.md.
+   * @default true
+   */
+  fairness?: boolean;
   /** Called with the process as soon as it is spawned (a supervisor keeps its stderr lines). */
   onSpawn?: (child: ChildProcess) => void;
 }
@@ -98,6 +106,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // they are read, so raising the cap changes only how soon they are dispatched, not durability.
   // See docs/benchmarks-floor.md, "The 50 ms hand-off".
   args.push('--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000');
+  if (options.fairness !== false) {
+    args.push('--dynamic-config-value', 'matching.enableFairness=true');
+  }
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFile) {
