@@ -176,6 +176,9 @@ export class ProviderHealth {
           {
             workflowId: providerHealthWorkflowId(this.taskQueue, provider, model),
             taskQueue: this.taskQueue,
+            // The breaker answers permits under a deadline: it must not queue behind any plan's
+            // backlog (tasks run at their plan's priority, 1 the highest; docs/fairness.md).
+            priority: { priorityKey: 1 },
             args: [{ provider, model, settings: this.settings }],
             signal: reportOutcomesSignal,
             signalArgs: [outcomes.slice(i, i + MAX_BATCH)],
