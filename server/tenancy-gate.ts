@@ -54,6 +54,7 @@ export class TenancyGate {
       );
     }
     const route = terms.routes[task.name];
+    const routing = terms.routing?.tasks?.[task.name] ?? terms.routing?.default;
     const limitMicros =
       terms.monthlyBudgetUsd === null ? undefined : toMicros(terms.monthlyBudgetUsd);
     if (limitMicros !== undefined && terms.overBudget === 'reject') {
@@ -112,6 +113,7 @@ export class TenancyGate {
           : {}),
         ...(holdsSlot ? { holdsSlot: true } : {}),
         priority: terms.priority,
+        ...(routing ? { routing } : {}),
       },
       headers,
       holdsSlot,

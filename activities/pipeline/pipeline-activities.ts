@@ -5,7 +5,12 @@ import { canonicalJson } from '../../shared/contracts/canonical-json';
 import { FailureType } from '../../shared/contracts/errors';
 import type { ResultMeta, RunTaskRequest } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
-import { adaptiveTimeoutMs } from '../../shared/policy/breaker';
+import { adaptiveTimeoutMs, type WindowStats } from '../../shared/policy/breaker';
+import {
+  applyRouteStrategy,
+  estimatedCallUsd,
+  type RouteChoice,
+} from '../../shared/policy/route-strategy';
 import { hedgeDelayMs, planHedges } from '../../shared/policy/hedge';
 import { findModel, isInProcess } from '../../shared/platform/model-registry';
 import type { KeelFileConfig } from '../../shared/platform/config-file';
@@ -35,6 +40,8 @@ export interface PipelineDeps {
   store?: TenantStore;
   /** The tenants' limits: a job's concurrency slot is freed when it ends. */
   limiter?: Limiter;
+  /** [0, 1) for the `weighted` routing draw (recorded in the plan). @default Math.random */
+  random?: () => number;
 }
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
@@ -63,6 +70,8 @@ export interface TaskPlan {
   degrade: Downgrade[];
   /** Moderation and rule limits for this tenant and task, as resolved at admission. */
   policy: ResolvedPolicy;
+  /** How the candidates were ordered and why (docs/routing.md); absent when no strategy is set. */
+  routing?: RouteChoice;
 }
 
 export type ValidationResult = Validation;
@@ -133,6 +142,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
       const prompt = `${task.prompt.system}\n${task.prompt.render(input)}`;
       const estimatedInputTokens = countTokens(prompt);
       const delays = new Map<PlannedCandidate, number | undefined>();
+      const latency = new Map<PlannedCandidate, WindowStats>();
       const timed = await Promise.all(
         result.admission.candidates.map(async (c): Promise<PlannedCandidate> => {
           if (!deps.health || c.inProcess) return { ...c, timeoutMs: limits.callTimeoutMs.maxMs };
@@ -146,6 +156,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
           });
           const planned = { ...c, timeoutMs, ...(open ? { skip: 'circuit open' } : {}) };
           const minRequests = deps.health.settings.minRequests;
+          latency.set(planned, health.stats);
           delays.set(
             planned,
             hedgeDelayMs(health.stats, { minRequests, estimatedInputTokens, timeoutMs }),
@@ -154,8 +165,29 @@ export function createPipelineActivities(deps: PipelineDeps) {
         }),
       );
       const { fallback, degrade, policy } = result.admission;
+      // The caller's own route is tried as given; else the plan's strategy, else the policy's.
+      const routing = request.options.route
+        ? undefined
+        : (request.tenancy?.routing ?? policy.routing);
+      const routed = applyRouteStrategy(timed, routing, {
+        draw: (deps.random ?? Math.random)(),
+        minRequests: deps.health?.settings.minRequests ?? 1,
+        latencyOf: (c) => {
+          const stats = latency.get(c);
+          return stats && { requests: stats.requests, ...stats.latencyMs };
+        },
+        costOf: (c) => {
+          const entry = findModel(deps.registry, c.provider, c.model);
+          return entry
+            ? estimatedCallUsd(entry.price, {
+                input: estimatedInputTokens,
+                maxOutput: entry.capabilities.maxOutputTokens,
+              })
+            : undefined;
+        },
+      });
       // Hedges only where the tenant's policy for the task turns them on (off by default).
-      const candidates = planHedges(timed, {
+      const candidates = planHedges(routed.candidates, {
         policy: policy.hedge,
         outputPriceOf: (c) => findModel(deps.registry, c.provider, c.model)?.price.output ?? 0,
         delayOf: (c) => delays.get(c),
@@ -178,6 +210,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
         }),
         degrade,
         policy,
+        ...(routing ? { routing: routed.choice } : {}),
       };
     },
 

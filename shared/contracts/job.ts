@@ -217,6 +217,31 @@ export const TaskOptions = z
   .strict();
 export type TaskOptions = z.infer<typeof TaskOptions>;
 
+/**
+ * How a route's candidates are ordered for one job (`shared/policy/route-strategy.ts`,
+ * docs/routing.md): `ordered` as listed, `weighted` (a draw picks the first by weight, the rest
+ * follow as fallbacks), `lowest-latency` (observed p50), `lowest-cost` (registry prices).
+ */
+export const RouteStrategy = z.enum(['ordered', 'weighted', 'lowest-latency', 'lowest-cost']);
+export type RouteStrategy = z.infer<typeof RouteStrategy>;
+
+export const RoutingSpec = z
+  .object({
+    strategy: RouteStrategy,
+    /**
+     * `weighted` only: relative weight per `provider:model`. A candidate not named weighs 0 (a
+     * fallback, never first). Absent: equal weights.
+     */
+    weights: z
+      .record(
+        z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9._:/-]+$/, 'expected provider:model'),
+        z.number().min(0).max(1_000_000),
+      )
+      .optional(),
+  })
+  .strict();
+export type RoutingSpec = z.infer<typeof RoutingSpec>;
+
 /** The workflow's single argument. Small: ids, the validated input, options. */
 export interface RunTaskRequest {
   task: string;
@@ -244,6 +269,8 @@ export interface JobTenancy {
   holdsSlot?: boolean;
   /** The plan's priority, 1 (lowest) … 5 (highest): which work goes first when capacity is short. */
   priority?: number;
+  /** The plan's routing strategy for this task (absent: the policy's, else `ordered`). */
+  routing?: RoutingSpec;
 }
 
 export interface RunTaskResult {

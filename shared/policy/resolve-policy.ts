@@ -7,6 +7,7 @@ import {
   type ValidationAction,
 } from '../contracts/actions';
 import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../contracts/review';
+import { RoutingSpec } from '../contracts/job';
 import { DEFAULT_HEDGE, HedgePatch, type HedgePolicy } from './hedge';
 
 /**
@@ -85,6 +86,8 @@ export const PolicyPatch = z
     review: ReviewPolicy.partial().optional(),
     /** Hedged calls (`policy/hedge.ts`): off unless a policy turns them on. */
     hedge: HedgePatch.optional(),
+    /** How the route's candidates are ordered (docs/routing.md); a plan's routing comes first. */
+    routing: RoutingSpec.optional(),
     moderation: z
       .object({
         input: ModerationPolicy.shape.input.unwrap().partial().optional(),
@@ -122,6 +125,8 @@ export interface ResolvedPolicy {
   degrade?: Downgrade[];
   /** Set when a policy names hedging (absent: no hedge, and nothing more in the plan). */
   hedge?: HedgePolicy;
+  /** Set when a policy names a routing strategy (absent: the plan's, else `ordered`). */
+  routing?: RoutingSpec;
 }
 
 export const BUILT_IN_POLICY: ResolvedPolicy = {
@@ -144,6 +149,7 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
     ...(patch.hedge || base.hedge
       ? { hedge: { ...DEFAULT_HEDGE, ...base.hedge, ...patch.hedge } }
       : {}),
+    ...((patch.routing ?? base.routing) ? { routing: patch.routing ?? base.routing } : {}),
     moderation: {
       input: { ...base.moderation.input, ...m?.input },
       output: { ...base.moderation.output, ...m?.output },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RoutingSpec } from '../contracts/job';
 
 /** A plan or tenant id: lower-case letters, digits and dashes, 1–63 characters. */
 export const TenancyId = z
@@ -24,6 +25,18 @@ export const OverBudget = z.enum(['reject', 'downgrade', 'review']);
 export type OverBudget = z.infer<typeof OverBudget>;
 
 /**
+ * How the plan's routes are ordered (docs/routing.md): a strategy for every task (`default`) and
+ * per task (`tasks`, winning over `default`). Absent: the policy's, else the route's order.
+ */
+export const PlanRouting = z
+  .object({
+    default: RoutingSpec.optional(),
+    tasks: z.record(z.string().min(1).max(100), RoutingSpec).optional(),
+  })
+  .strict();
+export type PlanRouting = z.infer<typeof PlanRouting>;
+
+/**
  * A plan, as data: which tasks its tenants may run and on which route, their limits, the monthly
  * budget and what happens past it, and the priority of their work.
  */
@@ -44,6 +57,8 @@ export const PlanDefinition = z
     overBudget: OverBudget.default('reject'),
     /** 1 (lowest) … 5 (highest): which work goes first when capacity is short. */
     priority: z.number().int().min(1).max(5).default(3),
+    /** Routing strategies, plan-wide and per task. */
+    routing: PlanRouting.optional(),
   })
   .strict();
 export type PlanDefinition = z.infer<typeof PlanDefinition>;
@@ -120,6 +135,7 @@ export interface TenantTerms {
   monthlyBudgetUsd: number | null;
   overBudget: OverBudget;
   priority: number;
+  routing?: PlanRouting;
 }
 
 export function tenantTerms(plan: PlanDefinition, overrides: TenantOverrides): TenantTerms {
@@ -133,9 +149,18 @@ export function tenantTerms(plan: PlanDefinition, overrides: TenantOverrides): T
       overrides.monthlyBudgetUsd !== undefined ? overrides.monthlyBudgetUsd : plan.monthlyBudgetUsd,
     overBudget: overrides.overBudget ?? plan.overBudget,
     priority: plan.priority,
+    ...(plan.routing ? { routing: plan.routing } : {}),
   };
 }
 
 /** USD → integer micro-USD (the ledger's unit). */
 export const toMicros = (usd: number): number => Math.round(usd * 1_000_000);
 export const fromMicros = (micros: number): number => micros / 1_000_000;
+
+/** Shares of the monthly budget whose crossing raises an event (`budget.threshold`). */
+export const BUDGET_THRESHOLDS = [0.8, 1] as const;
+
+/** The thresholds a spend going from `before` to `after` crosses (micro-USD), lowest first. */
+export function crossedThresholds(before: number, after: number, limit: number): number[] {
+  return BUDGET_THRESHOLDS.filter((t) => before < t * limit && after >= t * limit);
+}
