@@ -63,6 +63,12 @@ export function createActivities(deps: ActivityDeps) {
       health: deps.health,
       store: deps.store,
       limiter: deps.limiter,
+      // An event for operators now; a webhook when the async issue brings them.
+      onBudgetThreshold: (event) =>
+        deps.logger.warn(
+          { event: 'budget.threshold', ...event },
+          `tenant ${event.tenantId} has spent ${Math.round(event.threshold * 100)} % of its monthly budget`,
+        ),
     }),
     ...createReviewActivities({ now, queue: deps.reviewQueue }),
   };

@@ -2,7 +2,7 @@ import { countTokens } from 'gpt-tokenizer';
 import type { ModelEntry } from '../../shared/platform/model-registry';
 import type { LedgerEntry, TenantStore } from '../../shared/tenancy/store';
 import { monthPeriod } from '../../shared/tenancy/store';
-import { toMicros } from '../../shared/tenancy/plans';
+import { crossedThresholds, fromMicros, toMicros } from '../../shared/tenancy/plans';
 import { costUsd } from './cost';
 import type { ChatMessage, ModelUsage } from './providers/model-provider';
 
@@ -25,6 +25,20 @@ export function worstCaseInputTokens(messages: readonly ChatMessage[], schema: u
   );
 }
 
+/** First and longest pause between tries of a reservation that waits for room (jittered). */
+const WAIT_FIRST_MS = 25;
+const WAIT_MAX_MS = 200;
+
+/** The month's spend of a tenant crossed a share of its budget. */
+export interface BudgetThresholdEvent {
+  tenantId: string;
+  period: string;
+  /** 0.8 or 1. */
+  threshold: number;
+  spentUsd: number;
+  limitUsd: number;
+}
+
 /** One model call's bill: reserved before the call, settled with the vendor's usage after. */
 export interface CallBill {
   jobId: string;
@@ -38,7 +52,8 @@ export interface CallBill {
  * Opens a call's bill. With a budget, the call's worst case (every input token it may be counted
  * plus the most output it may return, at the model's price) is reserved first, in one atomic
  * update: `undefined` means the reservation would pass the budget and the call must not be made.
- * Without one, the call is only recorded after it.
+ * A reservation refused only because calls in flight hold the rest of the budget is tried again
+ * until `waitUntil`. Without a budget, the call is only recorded after it.
  */
 export async function openBill(args: {
   store: TenantStore;
@@ -53,20 +68,47 @@ export async function openBill(args: {
   now: () => number;
   /** A reservation its process never settles is released by the sweep after this. */
   holdMs: number;
+  /**
+   * Epoch ms until which a reservation refused only for the room other calls in flight hold is
+   * tried again (they settle for their actual cost or give it back). @default no wait
+   */
+  waitUntil?: number;
+  /** Called between tries (a regular activity heartbeats). */
+  onWait?: () => void;
+  /** Stops the waiting (the call was cancelled). */
+  signal?: AbortSignal;
+  /** A settle took the month's spend past 80 % or 100 % of the budget (once per threshold). */
+  onThreshold?: (event: BudgetThresholdEvent) => void;
 }): Promise<CallBill | undefined> {
   const { store, billing } = args;
   const period = monthPeriod(args.now());
   const reserved = billing.limitMicros !== undefined;
   if (reserved) {
-    const result = await store.reserveBudget({
-      reservationId: args.callId,
-      tenantId: billing.tenantId,
-      period,
-      amountMicros: toMicros(costUsd(args.worstCase, args.model.price)),
-      limitMicros: billing.limitMicros ?? null,
-      expiresAt: args.now() + args.holdMs,
-    });
-    if (!result.ok) return undefined;
+    const amountMicros = toMicros(costUsd(args.worstCase, args.model.price));
+    for (let round = 0; ; round++) {
+      const result = await store.reserveBudget({
+        reservationId: args.callId,
+        tenantId: billing.tenantId,
+        period,
+        amountMicros,
+        limitMicros: billing.limitMicros ?? null,
+        expiresAt: args.now() + args.holdMs,
+      });
+      if (result.ok) break;
+      // Spend only grows: if the spent part alone leaves no room for this call, nothing will.
+      // Otherwise calls in flight hold the room with their worst cases and will settle for far
+      // less: wait for them rather than refuse a budget that is not spent.
+      const pause = Math.min(WAIT_FIRST_MS * 2 ** round, WAIT_MAX_MS) * (0.5 + Math.random() / 2);
+      if (
+        result.spentMicros + amountMicros > billing.limitMicros! ||
+        args.waitUntil === undefined ||
+        args.now() + pause > args.waitUntil ||
+        args.signal?.aborted
+      )
+        return undefined;
+      args.onWait?.();
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
   const entryOf = (
     usage: ModelUsage | undefined,
@@ -91,7 +133,22 @@ export async function openBill(args: {
     jobId: args.jobId,
     settle: async (usage, outcome) => {
       const entry = entryOf(usage, outcome, args.now());
-      if (reserved) await store.settleBudget({ reservationId: args.callId, entry, period });
+      if (reserved) {
+        const settled = await store.settleBudget({ reservationId: args.callId, entry, period });
+        const limit = billing.limitMicros ?? 0;
+        if (settled && args.onThreshold) {
+          const before = settled.spentMicros - entry.costMicros;
+          for (const threshold of crossedThresholds(before, settled.spentMicros, limit)) {
+            args.onThreshold({
+              tenantId: billing.tenantId,
+              period,
+              threshold,
+              spentUsd: fromMicros(settled.spentMicros),
+              limitUsd: fromMicros(limit),
+            });
+          }
+        }
+      }
       // The call's id makes a retried settle count once.
       else await store.recordUsage(entry, { id: args.callId, period });
     },

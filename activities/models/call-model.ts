@@ -7,7 +7,13 @@ import type { KeelFileConfig } from '../../shared/platform/config-file';
 import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
 import { attemptDeadline, deadlineFailure } from './attempt-deadline';
-import { openBill, worstCaseInputTokens, type CallBill, type CallBilling } from './billing';
+import {
+  openBill,
+  worstCaseInputTokens,
+  type BudgetThresholdEvent,
+  type CallBill,
+  type CallBilling,
+} from './billing';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
 import type { ModelProvider, ModelUsage } from './providers/model-provider';
@@ -65,6 +71,8 @@ export interface CallModelDeps {
   store?: TenantStore;
   /** The tenants' token windows: each billed call's usage replaces its share of the estimate. */
   limiter?: Limiter;
+  /** Where a budget threshold crossed is told (a log line now; webhooks later). */
+  onBudgetThreshold?: (event: BudgetThresholdEvent) => void;
 }
 
 /** How long past its deadline an unsettled reservation is kept before the sweep releases it. */
@@ -135,6 +143,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
           },
           now: deps.now,
           holdMs: deadline.ms + RESERVATION_GRACE_MS,
+          ...(deps.onBudgetThreshold ? { onThreshold: deps.onBudgetThreshold } : {}),
+          // Room held by other calls in flight is waited for, half the attempt's time at most.
+          waitUntil: startedAt + deadline.ms / 2,
+          ...(ctx.info.isLocal ? {} : { onWait: () => ctx.heartbeat() }),
+          signal: ctx.cancellationSignal,
         });
         if (!bill) {
           throw ApplicationFailure.nonRetryable(
@@ -143,7 +156,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
           );
         }
       }
-      const timer = AbortSignal.timeout(deadline.ms);
+      // What is left of the attempt after waiting for budget room; the wait is not the vendor's
+      // latency (the breaker, adaptive timeouts and hedges learn from it).
+      const calledAt = deps.now();
+      const callMs = bill ? Math.max(1, deadline.at - calledAt) : deadline.ms;
+      const timer = AbortSignal.timeout(callMs);
       // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
       // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
       // A local activity cannot heartbeat: the worker cancels it itself, through the same signal.
@@ -155,7 +172,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           ...request,
           model: entry,
           maxOutputTokens,
-          timeoutMs: deadline.ms,
+          timeoutMs: callMs,
           signal: AbortSignal.any([ctx.cancellationSignal, timer]),
         });
         if (bill) {
@@ -168,7 +185,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
         await guarded?.report(args.provider, args.model, {
           at: deps.now(),
           ok: true,
-          latencyMs: deps.now() - startedAt,
+          latencyMs: deps.now() - calledAt,
         });
         return {
           ...(response.output !== undefined
@@ -181,7 +198,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           finishReason: response.finishReason,
           requestId: response.requestId,
           attempt: ctx.info.attempt,
-          providerMs: Math.max(0, deps.now() - startedAt),
+          providerMs: Math.max(0, deps.now() - calledAt),
         };
       } catch (err) {
         // Past the deadline, whatever the SDK made of its aborted transport is a Timeout.
@@ -203,20 +220,20 @@ export function createCallModelActivity(deps: CallModelDeps) {
           await guarded.report(args.provider, args.model, {
             at: deps.now(),
             ok: true,
-            latencyMs: deps.now() - startedAt,
+            latencyMs: deps.now() - calledAt,
           });
         } else if (guarded && PROVIDER_FAULTS.includes(failure.type as FailureType)) {
           await guarded.report(args.provider, args.model, {
             at: deps.now(),
             ok: false,
-            latencyMs: deps.now() - startedAt,
+            latencyMs: deps.now() - calledAt,
             failure: failure.type ?? undefined,
           });
         }
         const details = failure.details?.[0] as CallFailureDetails | undefined;
         if (details) {
           details.attempt = ctx.info.attempt;
-          details.providerMs = Math.max(0, deps.now() - startedAt);
+          details.providerMs = Math.max(0, deps.now() - calledAt);
         }
         if (details?.billedUsage) {
           // A failed call the vendor still bills for: the workflow adds it to the task's cost.

@@ -48,8 +48,8 @@ async function addToPeriod(
   tenantId: string,
   period: string,
   delta: { spent: number; reserved: number },
-): Promise<void> {
-  await db
+): Promise<number> {
+  const row = await db
     .insertInto('budget_periods')
     .values({ tenant_id: tenantId, period, spent_micros: delta.spent, reserved_micros: 0 })
     .onConflict((oc) =>
@@ -58,7 +58,10 @@ async function addToPeriod(
         reserved_micros: eb('budget_periods.reserved_micros', '+', delta.reserved),
       })),
     )
-    .execute();
+    .returning('spent_micros')
+    .executeTakeFirstOrThrow();
+  // The period's spend after this change, read in the same statement (PostgreSQL: a string).
+  return Number(row.spent_micros);
 }
 
 export async function reserveBudget(
@@ -118,8 +121,16 @@ export async function reserveBudget(
   }
 }
 
-export async function settleBudget(db: Kysely<StoreSchema>, s: SettleBudget): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/**
+ * Returns the period's spend right after this settle (`undefined` when it had settled already):
+ * the settles of one period are serialised, so `spentMicros - entry.costMicros` is the spend
+ * just before it, and a threshold is crossed by exactly one settle.
+ */
+export async function settleBudget(
+  db: Kysely<StoreSchema>,
+  s: SettleBudget,
+): Promise<{ spentMicros: number } | undefined> {
+  return db.transaction().execute(async (trx) => {
     // The ledger row carries the reservation's id: a settle that ran already changes nothing.
     const first = await trx
       .insertInto('usage_ledger')
@@ -127,19 +138,20 @@ export async function settleBudget(db: Kysely<StoreSchema>, s: SettleBudget): Pr
       .onConflict((oc) => oc.column('id').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!first) return;
+    if (!first) return undefined;
     const held = await trx
       .deleteFrom('budget_reservations')
       .where('id', '=', s.reservationId)
       .returning(['tenant_id', 'period', 'amount_micros'])
       .executeTakeFirst();
     // Absent: swept while the call ran long. The vendor billed it all the same.
-    await addToPeriod(
+    const spentMicros = await addToPeriod(
       trx,
       held?.tenant_id ?? s.entry.tenantId,
       held?.period ?? s.period ?? monthPeriod(s.entry.at),
       { spent: s.entry.costMicros, reserved: -Number(held?.amount_micros ?? 0) },
     );
+    return { spentMicros };
   });
 }
 

@@ -306,7 +306,7 @@ export class TenantStore {
   }
 
   /** Bills a call: ledger entry, spent += cost, its reservation (if still held) released. Idempotent. */
-  settleBudget(s: SettleBudget): Promise<void> {
+  settleBudget(s: SettleBudget): Promise<{ spentMicros: number } | undefined> {
     return budget.settleBudget(this.db, s);
   }
 
