@@ -47,8 +47,8 @@ async function call(method: string, path: string, body?: unknown, key?: string) 
     ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
   });
   const text = await res.text();
-  const body: Json = text ? JSON.parse(text) : {};
-  return { status: res.status, body };
+  const parsed: Json = text ? JSON.parse(text) : {};
+  return { status: res.status, body: parsed };
 }
 
 /** A tenant on the `unlimited` plan and a caller key for it (the demo key is the operator). */
