@@ -24,7 +24,11 @@ export interface RedisResultCacheOptions {
   redisUrl: string;
   /** Key prefix; an entry is `<prefix>:<sha256 hex>`. @default 'keel:cache' */
   prefix?: string;
-  /** A command not answered within this is a miss (or a skipped store). @default 100 */
+  /**
+   * A command not answered within this is a miss (or a skipped store): a hung Redis costs a
+   * request at most this, twice (lookup, store). Generous, so a busy event loop is not a miss.
+   * @default 250
+   */
   commandTimeoutMs?: number;
   /** Connection and command errors; each one is also a miss. Values are never passed here. */
   onError?: (err: Error) => void;
@@ -48,7 +52,7 @@ export class RedisResultCache {
     this.redis = new Redis(opts.redisUrl, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: opts.commandTimeoutMs ?? 100,
+      commandTimeout: opts.commandTimeoutMs ?? 250,
       connectTimeout: 2_000,
     }) as CacheRedis;
     this.redis.defineCommand('keelCacheGet', { numberOfKeys: 1, lua: GET_WITH_PTTL });
