@@ -12,6 +12,9 @@ import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { JobReader } from './job-reader';
 import { TaskCache } from './task-cache';
+import { CallMarkers } from './single-flight/call-markers';
+import { Debounce } from './single-flight/debounce';
+import { SingleFlight } from './single-flight/single-flight';
 import { TaskStarter } from './task-starter';
 import { TasksController } from './tasks.controller';
 import type { TenantDirectory } from './tenants';
@@ -62,6 +65,9 @@ export class AppModule {
         AdminService,
         TaskStarter,
         TaskCache,
+        CallMarkers,
+        SingleFlight,
+        Debounce,
         JobReader,
         ReviewsService,
       ],

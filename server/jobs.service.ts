@@ -11,10 +11,17 @@ import { problemForFailure } from './job-status';
 import { ProblemError } from './problem';
 import { listAwaitingReview, ReviewWatch } from './review-watch';
 import { listRunningTasks, RunningTasks, type Admission } from './running-tasks';
+import { Debounce } from './single-flight/debounce';
+import {
+  isFlightLanded,
+  sharesCalls,
+  SingleFlight,
+  SINGLE_FLIGHT_HEADER,
+} from './single-flight/single-flight';
 import { TaskCache, type CacheSlot } from './task-cache';
 import { parseTaskRequest } from './task-request';
 import { TaskStarter } from './task-starter';
-import { TenancyGate } from './tenancy-gate';
+import { TenancyGate, type GatePass } from './tenancy-gate';
 import type { Tenant } from './tenants';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 import type { runTask } from '../workflows';
@@ -49,6 +56,8 @@ export class JobsService implements OnModuleDestroy {
     @Inject(TaskStarter) private readonly starter: TaskStarter,
     @Inject(TaskCache) private readonly cache: TaskCache,
     @Inject(TenancyGate) private readonly gate: TenancyGate,
+    @Inject(SingleFlight) private readonly flights: SingleFlight,
+    @Inject(Debounce) private readonly debounce: Debounce,
   ) {
     this.running = new RunningTasks({
       limit: config.maxInflightTasks,
@@ -82,46 +91,94 @@ export class JobsService implements OnModuleDestroy {
     const key = readIdempotencyKey(args.idempotencyKey);
     const parsed = parseTaskRequest(args);
     const { task } = parsed;
+    // First: a superseded request reads no cache and takes nothing from the tenant's limits.
+    const { debounce } = parsed.request.options;
+    if (debounce) await this.debounce.wait({ tenantId: args.tenant.id, debounce });
     const cacheSlot = this.cache.slotFor(task, parsed.request);
     const hit = cacheSlot && (await this.cache.lookup(cacheSlot));
     if (hit) return { kind: 'completed', ...hit };
-    const jobId = key
-      ? idempotentJobId(args.tenant.id, task.name, key)
-      : `${task.name}-${randomUUID()}`;
-    // The tenant's plan: the task, the budget, the limits. A refusal starts nothing.
-    const pass = await this.gate.admit({
-      tenant: args.tenant,
-      task,
-      request: parsed.request,
-      jobId,
-      now: Date.now(),
-    });
+    return this.admitAndRun({ tenant: args.tenant, parsed, key, cacheSlot, landed: 0 });
+  }
+
+  /**
+   * Admits the request and runs its job, or (single-flight) joins the identical job running.
+   * `landed`: how many flights this request found ended; after two it runs on its own.
+   */
+  private async admitAndRun(ctx: {
+    tenant: Tenant;
+    parsed: ReturnType<typeof parseTaskRequest>;
+    key: string | undefined;
+    cacheSlot: CacheSlot | undefined;
+    landed: number;
+  }): Promise<RunOutcome> {
+    const { tenant, parsed, key, cacheSlot } = ctx;
+    const { task } = parsed;
+    const flight =
+      sharesCalls(parsed.request, key) && ctx.landed < 2
+        ? await this.flights.claim({
+            task,
+            request: parsed.request,
+            planRoute: tenant.terms?.routes[task.name],
+          })
+        : undefined;
+    const joined = flight?.joined === true;
+    const jobId =
+      flight?.jobId ??
+      (key ? idempotentJobId(tenant.id, task.name, key) : `${task.name}-${randomUUID()}`);
+    // The tenant's plan: the task, the budget, the limits. A refusal starts nothing. A caller
+    // joining a running job is admitted under that job's lease: nothing is taken again.
+    let pass: GatePass;
+    try {
+      pass = await this.gate.admit({
+        tenant,
+        task,
+        request: parsed.request,
+        jobId,
+        now: Date.now(),
+      });
+    } catch (err) {
+      if (flight && !joined) await this.flights.land(flight);
+      throw err;
+    }
     const request = pass.tenancy ? { ...parsed.request, tenancy: pass.tenancy } : parsed.request;
-    // Shed load before starting anything: a queue the caller would time out in helps nobody.
+    // Shed load before starting anything: a queue the caller would time out in helps nobody. A
+    // joined caller starts nothing.
     const waits = request.options.maxSyncMs !== 0;
-    const admission = this.running.admit(jobId, waits ? task.envelope : undefined);
+    const admission = joined
+      ? { admitted: true as const }
+      : this.running.admit(jobId, waits ? task.envelope : undefined);
     if (!admission.admitted) {
       if (pass.holdsSlot) await this.gate.release(jobId);
+      if (flight) await this.flights.land(flight);
       throw overloaded(admission);
     }
     let handle: WorkflowHandle<typeof runTask>;
     try {
-      handle = await this.starter.start(jobId, request, key !== undefined);
+      handle = await this.starter.start(jobId, request, key !== undefined, flight !== undefined);
     } catch (err) {
-      this.running.release(jobId);
-      if (pass.holdsSlot) await this.gate.release(jobId);
+      const landed = isFlightLanded(err);
+      if (!joined) this.running.release(jobId);
+      // A joined caller's lease is the running job's: its own end frees it. An ended one's is free.
+      if (pass.holdsSlot && (!joined || landed)) await this.gate.release(jobId);
+      if (flight) await this.flights.land(flight);
+      if (landed) return this.admitAndRun({ ...ctx, landed: ctx.landed + 1 });
       throw err;
     }
+    const headers = flight
+      ? { ...pass.headers, [SINGLE_FLIGHT_HEADER]: joined ? 'joined' : 'leader' }
+      : pass.headers;
     let outcome: RunOutcome | undefined;
     try {
       outcome = await this.awaitResult(handle, { task, request, cacheSlot });
-      return { ...outcome, headers: pass.headers };
+      return { ...outcome, headers };
     } finally {
       // Seen to end: the slot is free now. A 202'd task keeps it until visibility stops listing it.
       if (outcome?.kind !== 'accepted') {
         this.running.finished(jobId);
         // A 202'd job's workflow frees its tenant slot when it ends (`closeTenancy`).
         if (pass.holdsSlot) await this.gate.release(jobId);
+        // The next identical request starts a new job: this is not a cache.
+        if (flight) await this.flights.land(flight);
       }
     }
   }

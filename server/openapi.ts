@@ -126,6 +126,7 @@ export const OPERATION_PROBLEMS = {
     'review-rejected',
     'review-expired',
     'idempotency-key-reused',
+    'superseded',
     'tenant-suspended',
     'task-not-in-plan',
     'budget-exceeded',
@@ -218,13 +219,26 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
                   description: 'The same split as `provider;dur=…, keel;dur=…`.',
                   schema: { type: 'string' },
                 },
+                'x-keel-single-flight': {
+                  description:
+                    'With `options.singleFlight`: `leader` when this request started the shared job, `joined` when it waited on an identical one already running (docs/single-flight.md).',
+                  schema: { type: 'string', enum: ['leader', 'joined'] },
+                },
               },
             },
           ),
           202: json(
             'Still running (`running`), or waiting for a reviewer (`awaiting_review`); poll the Location.',
             ref('TaskAccepted'),
-            { headers: { Location: { schema: { type: 'string' } } } },
+            {
+              headers: {
+                Location: { schema: { type: 'string' } },
+                'x-keel-single-flight': {
+                  description: 'As for 200.',
+                  schema: { type: 'string', enum: ['leader', 'joined'] },
+                },
+              },
+            },
           ),
           ...problems('POST /v1/tasks/{task}'),
         },

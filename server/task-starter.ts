@@ -10,6 +10,7 @@ import type { KeelConfig } from '../shared/platform/config';
 import type { runTask } from '../workflows';
 import { requestFingerprint, sameRequest } from './idempotency';
 import { ProblemError } from './problem';
+import { FlightLanded } from './single-flight/single-flight';
 import { taskPriority } from './task-priority';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
 
@@ -29,6 +30,8 @@ export class TaskStarter {
     jobId: string,
     request: RunTaskRequest,
     idempotent: boolean,
+    /** Single-flight: join the job if it runs; `FlightLanded` if it has ended. */
+    shared = false,
   ): Promise<WorkflowHandle<typeof runTask>> {
     let handle;
     try {
@@ -48,11 +51,14 @@ export class TaskStarter {
           { key: SearchAttr.task, value: request.task },
           { key: SearchAttr.status, value: JobStatus.running },
         ],
-        ...(idempotent
+        ...(idempotent || shared
           ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' }
           : {}),
       });
     } catch (err) {
+      // A finished job is not the answer to a request made now: single-flight is no cache.
+      if (shared && err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new FlightLanded(jobId);
       if (!idempotent || !(err instanceof WorkflowExecutionAlreadyStartedError)) {
         // Nothing was started: the caller may retry safely.
         throw ProblemError.of(

@@ -213,6 +213,22 @@ export const TaskOptions = z
       .describe(
         "When every candidate fails, answer with the task's deterministic fallback (meta.path degraded). Default true; false prefers an error.",
       ),
+    singleFlight: z
+      .boolean()
+      .optional()
+      .describe(
+        'Share one job (one model call) with identical requests of this tenant running at the same moment, on any replica with KEEL_REDIS_URL: same task, prompt version, input, route and allowDegraded. Every caller gets the same answer; header x-keel-single-flight says `leader` or `joined`. A joined caller is not billed or counted again. Ignored with Idempotency-Key or review. Default false.',
+      ),
+    debounce: z
+      .object({
+        key: z.string().min(1).max(200).describe("The caller's name for a stream of requests."),
+        ms: z.number().int().min(1).max(10_000).describe('The quiet window, 1–10,000 ms.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Keystroke-style callers: of the requests with this key (per tenant), one runs only when no later one arrives within `ms`; each earlier one is answered 409 `superseded` as soon as the next arrives. The last one waits `ms`, then runs.',
+      ),
   })
   .strict();
 export type TaskOptions = z.infer<typeof TaskOptions>;

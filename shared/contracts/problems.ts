@@ -94,6 +94,12 @@ const TABLE = {
     when: 'The task was cancelled or terminated before it finished.',
     detail: 'The task was cancelled before it finished.',
   },
+  superseded: {
+    status: 409,
+    title: 'Superseded',
+    when: 'A later request with the same `options.debounce.key` arrived within its window; only the latest runs. Nothing was started for this one.',
+    detail: 'A later request with the same debounce key replaced this one.',
+  },
   'already-decided': {
     status: 409,
     title: 'Already decided',
