@@ -298,6 +298,45 @@ describe.each<Kind>(['sqlite', 'postgres'])('tenant store on %s', (kind) => {
     }
   });
 
+  it('counts a call whose process died mid-call as interrupted; a late settle completes its row', async () => {
+    const store = await open(freshTarget(kind));
+    await store.createTenant(tenant('acme'), T0);
+    const call = entry('acme', { costMicros: 0, inputTokens: 0, outputTokens: 0 });
+    await store.reserveBudget({
+      reservationId: 'cut-off',
+      tenantId: 'acme',
+      period: '2026-01',
+      amountMicros: 800,
+      limitMicros: null,
+      expiresAt: T0 + 1_000,
+      entry: { ...call, outcome: 'interrupted' },
+    });
+    expect(await store.sweepExpiredReservations(T0 + 1_000)).toBe(1);
+    const range = { tenantId: 'acme', from: T0 - 1, to: T0 + 1, groupBy: [] };
+    expect(await store.usage(range)).toEqual([
+      expect.objectContaining({ calls: 1, failedCalls: 1, costMicros: 0, inputTokens: 0 }),
+    ]);
+    // The call did come back after all: its row gets the vendor's usage, billed once.
+    const late = {
+      ...call,
+      inputTokens: 100,
+      outputTokens: 20,
+      costMicros: 360,
+      outcome: 'ok' as const,
+    };
+    expect(await store.settleBudget({ reservationId: 'cut-off', entry: late })).toEqual({
+      spentMicros: 360,
+    });
+    expect(await store.settleBudget({ reservationId: 'cut-off', entry: late })).toBeUndefined();
+    expect(await store.usage(range)).toEqual([
+      expect.objectContaining({ calls: 1, failedCalls: 0, costMicros: 360, inputTokens: 100 }),
+    ]);
+    expect(await store.budgetState('acme', '2026-01')).toEqual({
+      spentMicros: 360,
+      reservedMicros: 0,
+    });
+  });
+
   it('sweeps a reservation whose process died; a late settle still bills it, once', async () => {
     const store = await open(freshTarget(kind));
     await store.createTenant(tenant('acme'), T0);

@@ -78,6 +78,7 @@ export async function reserveBudget(
           period: r.period,
           amount_micros: r.amountMicros,
           expires_at: r.expiresAt,
+          entry: r.entry ? JSON.stringify(r.entry) : null,
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
@@ -138,7 +139,32 @@ export async function settleBudget(
       .onConflict((oc) => oc.column('id').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!first) return undefined;
+    if (!first) {
+      // Swept while the call ran on past its hold: the sweep's `interrupted` row becomes the
+      // call's real one, and its cost is added now. Settled already: nothing changes.
+      const swept = await trx
+        .updateTable('usage_ledger')
+        .set({
+          input_tokens: s.entry.inputTokens,
+          output_tokens: s.entry.outputTokens,
+          cached_input_tokens: s.entry.cachedInputTokens,
+          cost_micros: s.entry.costMicros,
+          outcome: s.entry.outcome,
+        })
+        .where('id', '=', s.reservationId)
+        .where('outcome', '=', 'interrupted')
+        .where('cost_micros', '=', 0)
+        .returning(['tenant_id', 'at'])
+        .executeTakeFirst();
+      if (!swept) return undefined;
+      const spentMicros = await addToPeriod(
+        trx,
+        swept.tenant_id,
+        s.period ?? monthPeriod(Number(swept.at)),
+        { spent: s.entry.costMicros, reserved: 0 },
+      );
+      return { spentMicros };
+    }
     const held = await trx
       .deleteFrom('budget_reservations')
       .where('id', '=', s.reservationId)
@@ -178,8 +204,27 @@ export async function sweepExpiredReservations(
     const gone = await trx
       .deleteFrom('budget_reservations')
       .where('expires_at', '<=', now)
-      .returning(['tenant_id', 'period', 'amount_micros'])
+      .returning(['id', 'tenant_id', 'period', 'amount_micros', 'entry'])
       .execute();
+    // The calls whose process died mid-call: counted as interrupted, their usage unknown.
+    for (const g of gone) {
+      if (!g.entry) continue;
+      const entry = JSON.parse(g.entry) as LedgerEntry;
+      await trx
+        .insertInto('usage_ledger')
+        .values(
+          ledgerToRow(g.id, {
+            ...entry,
+            inputTokens: 0,
+            outputTokens: 0,
+            cachedInputTokens: 0,
+            costMicros: 0,
+            outcome: 'interrupted',
+          }),
+        )
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    }
     const perPeriod = new Map<string, { tenantId: string; period: string; amount: number }>();
     for (const g of gone) {
       const key = JSON.stringify([g.tenant_id, g.period]);

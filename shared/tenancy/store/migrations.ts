@@ -122,6 +122,13 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // A reservation carries the ledger row of its call, written by the sweep when the call's
+  // process died before settling it (outcome `interrupted`): such calls are counted, not lost.
+  '0002_reservation_entry': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('budget_reservations').addColumn('entry', 'text').execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

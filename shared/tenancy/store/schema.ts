@@ -50,6 +50,8 @@ export interface BudgetReservationsTable {
   period: string;
   amount_micros: number;
   expires_at: number;
+  /** The call's ledger row (JSON) for the sweep, if the caller gave one. */
+  entry: string | null;
 }
 
 export interface UsageLedgerTable {

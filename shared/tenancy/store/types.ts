@@ -84,6 +84,11 @@ export interface ReserveBudget {
   limitMicros: number | null;
   /** After this the reservation is presumed orphaned (its process died) and may be swept. */
   expiresAt: number;
+  /**
+   * The call's ledger row should it never be settled: the sweep writes it with outcome
+   * `interrupted` and no tokens (the vendor told Keel nothing), so the call is counted.
+   */
+  entry?: LedgerEntry;
 }
 
 export interface BudgetState {
