@@ -205,7 +205,7 @@ export const TaskOptions = z
       .max(86_400_000)
       .optional()
       .describe(
-        "Serve an identical earlier request's validated answer if it is at most this old (ms, ≤ 1 day): no model call, no workflow, meta.path `cache`. Per API process.",
+        "Serve an identical earlier request's validated answer if it is at most this old (ms, ≤ 1 day): no model call, no workflow, meta.path `cache`. Shared by every API process with KEEL_REDIS_URL, else per API process.",
       ),
     allowDegraded: z
       .boolean()
