@@ -119,8 +119,8 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/database')
     .optional(),
   /**
-   * Redis for the rate and concurrency limits shared by every API process and worker,
-   * `redis://host:6379`. Unset: limits held in the API process (one API process).
+   * Redis for what every API process and worker shares: the rate and concurrency limits and the
+   * result cache, `redis://host:6379`. Unset: both held in the API process (one API process).
    */
   KEEL_REDIS_URL: z
     .string()
@@ -246,7 +246,10 @@ export function loadConfig(
   const keyEnvs = [
     'OPENAI_API_KEY',
     'ANTHROPIC_API_KEY',
-    ...models.providers.flatMap((p) => (p.apiKeyEnv ? [p.apiKeyEnv] : [])),
+    ...models.providers.flatMap((p) => [
+      ...(p.apiKeyEnv ? [p.apiKeyEnv] : []),
+      ...(p.apiKeyEnvs ?? []),
+    ]),
   ];
   return {
     port: e.PORT,

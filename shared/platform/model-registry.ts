@@ -26,6 +26,16 @@ export const ProviderConfig = z
       .string()
       .regex(/^[A-Z][A-Z0-9_]*$/)
       .optional(),
+    /**
+     * A key pool: several variables, each holding one key of this provider. Calls spread over
+     * the keys set, and a key its vendor says is out is skipped until its limit resets
+     * (docs/routing.md). Replaces `apiKeyEnv` when given.
+     */
+    apiKeyEnvs: z
+      .array(z.string().regex(/^[A-Z][A-Z0-9_]*$/))
+      .min(1)
+      .max(32)
+      .optional(),
   })
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfig>;

@@ -5,7 +5,16 @@ export interface EnabledProvider {
   name: string;
   type: Exclude<ProviderType, 'local'>;
   apiKey?: string;
+  /** A key pool (`apiKeyEnvs`): every key set, in the config's order; `apiKey` is the first. */
+  apiKeys?: string[];
   baseURL?: string;
+}
+
+/** The keys set for a provider: its pool's, else its one variable's (or the vendor default). */
+function keysOf(config: KeelConfig, p: KeelConfig['models']['providers'][number], env: string) {
+  const names = p.apiKeyEnvs ?? [p.apiKeyEnv ?? env];
+  const keys = names.flatMap((name) => (config.secrets[name] ? [config.secrets[name]] : []));
+  return { apiKey: keys[0], ...(keys.length > 1 ? { apiKeys: keys } : {}) };
 }
 
 /**
@@ -21,20 +30,20 @@ export function enabledProviders(config: KeelConfig): EnabledProvider[] {
     switch (p.type) {
       case 'openai':
       case 'openai-compatible': {
-        const apiKey = config.secrets[p.apiKeyEnv ?? 'OPENAI_API_KEY'];
-        if (p.type === 'openai' && !apiKey) break;
+        const keys = keysOf(config, p, 'OPENAI_API_KEY');
+        if (p.type === 'openai' && !keys.apiKey) break;
         const baseURL =
           p.baseUrl ?? (p.type === 'openai' ? config.vendorBaseUrls.openai : undefined);
-        enabled.push({ name: p.name, type: p.type, apiKey, baseURL });
+        enabled.push({ name: p.name, type: p.type, ...keys, baseURL });
         break;
       }
       case 'anthropic': {
-        const apiKey = config.secrets[p.apiKeyEnv ?? 'ANTHROPIC_API_KEY'];
-        if (!apiKey) break;
+        const keys = keysOf(config, p, 'ANTHROPIC_API_KEY');
+        if (!keys.apiKey) break;
         enabled.push({
           name: p.name,
           type: p.type,
-          apiKey,
+          ...keys,
           baseURL: p.baseUrl ?? config.vendorBaseUrls.anthropic,
         });
         break;

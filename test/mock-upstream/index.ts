@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { anthropicWire } from './anthropic-wire';
+import { keyHash, keyQuotas, requestKey } from './key-quota';
 import { openaiWire } from './openai-wire';
 import type { EngineState } from './respond';
 import { respond } from './respond';
@@ -63,6 +64,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     seenBodies: new Set(),
   };
   let attempts: Attempt[] = [];
+  const quotas = keyQuotas(options.keyQuotas ?? {});
   const sockets = new Set<Socket>();
   const closing = new AbortController();
 
@@ -82,6 +84,8 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
       requestId: makeId('req_'),
       request: { messages: [] },
     };
+    const key = requestKey(req);
+    if (key) attempt.keyHash = keyHash(key);
     attempts.push(attempt);
     // Per-request abort: the client leaving or close() must end every wait of this request.
     const aborter = new AbortController();
@@ -97,11 +101,11 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     });
     const raw = await readBody(req);
     if (raw === undefined) return;
-    const fail = (kind: ErrorKind, model: string): void => {
+    const fail = (kind: ErrorKind, model: string, headers: Record<string, string> = {}): void => {
       const { status, body } = wire.error(kind, { model, requestId: attempt.requestId });
       attempt.status = status;
-      for (const [name, value] of Object.entries(wire.headers(attempt.requestId, 1, false)))
-        res.setHeader(name, value);
+      const sent = { ...wire.headers(attempt.requestId, 1, kind === 'rate-limit'), ...headers };
+      for (const [name, value] of Object.entries(sent)) res.setHeader(name, value);
       sendJson(res, status, body);
     };
     let body: unknown;
@@ -126,9 +130,23 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
       attempt.scenario = 'unknown-model';
       return fail('model-not-found', parsed.model);
     }
+    const quota = quotas.take(key, wire.api, now());
+    if (quota?.limited) {
+      attempt.scenario = 'key-quota';
+      return fail('rate-limit', parsed.model, quota.headers);
+    }
     attempt.scenario = scenario;
     const extraLatencyMs = headerMs(req);
-    const exchange = { wire, res, parsed, scenario, rawBody: raw, extraLatencyMs, attempt };
+    const exchange = {
+      wire,
+      res,
+      parsed,
+      scenario,
+      rawBody: raw,
+      extraLatencyMs,
+      attempt,
+      ...(quota ? { extraHeaders: quota.headers } : {}),
+    };
     await respond({ ...exchange, receivedMs, signal: aborter.signal }, state);
   }
 

@@ -40,6 +40,8 @@ export interface Exchange {
   receivedMs: number;
   /** Aborted when the client goes away or the mock closes: every wait must end then. */
   signal: AbortSignal;
+  /** Sent with the response whatever it is (a key's rate-limit counters, options.keyQuotas). */
+  extraHeaders?: Record<string, string>;
 }
 
 type Delivery = 'full' | 'cut' | 'stall' | 'malformed' | 'no-done' | 'trickle' | 'stall-midway';
@@ -80,6 +82,7 @@ function sendError(x: Exchange, kind: ErrorKind, headers: Record<string, string>
   const payload = JSON.stringify(body);
   x.res.writeHead(status, {
     ...x.wire.headers(x.attempt.requestId, 1, kind === 'rate-limit'),
+    ...x.extraHeaders,
     ...headers,
     'content-type': 'application/json',
     'content-length': String(Buffer.byteLength(payload)),
@@ -130,7 +133,10 @@ async function sendReply(
   attempt.status = 200;
   attempt.billed = true;
   attempt.outputTokens = usage.outputTokens;
-  const headers = wire.headers(attempt.requestId, Date.now() - x.receivedMs, false);
+  const headers = {
+    ...wire.headers(attempt.requestId, Date.now() - x.receivedMs, false),
+    ...x.extraHeaders,
+  };
   if (!parsed.stream) {
     const body = JSON.stringify(wire.completion(parsed, reply, usage));
     // A non-stream "cut" or "stall" still promises the full length, like a proxy mid-transfer.

@@ -2,6 +2,7 @@
  * Public types of the mock upstream. Kept apart from index.ts so the engine can use them without
  * an import cycle; index.ts re-exports them as the module's API.
  */
+import type { KeyQuota } from './key-quota';
 import type { Api } from './wire';
 
 export interface MockUpstreamOptions {
@@ -23,6 +24,12 @@ export interface MockUpstreamOptions {
   trickleMs?: number;
   /** Clock for `flap` (and attempt timestamps), injectable so tests need not sleep. */
   now?: () => number;
+  /**
+   * Per API key, the requests it may make per window, as a vendor's rate limit: the answers
+   * count down `x-ratelimit-remaining-requests` (OpenAI) / `anthropic-ratelimit-requests-remaining`,
+   * and past the quota the key gets a 429 (scenario `key-quota`) until the window resets.
+   */
+  keyQuotas?: Readonly<Record<string, KeyQuota>>;
 }
 
 export interface Attempt {
@@ -30,7 +37,10 @@ export interface Attempt {
   at: string;
   api: Api;
   model: string;
-  /** Scenario run, or `unknown-model` / `invalid-request` for requests that matched none. */
+  /**
+   * Scenario run, or `unknown-model` / `invalid-request` for requests that matched none, or
+   * `key-quota` for a request its key's quota refused (options.keyQuotas).
+   */
   scenario: string;
   /** HTTP status sent; 0 when the socket was reset or the request hung. */
   status: number;
@@ -48,6 +58,8 @@ export interface Attempt {
   /** Whether a real vendor would charge for this attempt. */
   billed: boolean;
   requestId: string;
+  /** First 8 hex digits of the SHA-256 of the API key sent (never the key); absent without one. */
+  keyHash?: string;
   /** What the mock received, so a test can prove exactly what left Keel. */
   request: { messages: unknown[]; system?: unknown };
 }

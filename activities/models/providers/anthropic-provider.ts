@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { FailureType } from '../../../shared/contracts/errors';
 import { ProviderFailure } from './classify-error';
+import { KeyPool } from './key-pool';
 import type {
   FinishReason,
   ModelProvider,
@@ -14,6 +15,8 @@ import { callOptions, clientOptions, streamEndedEarly } from './request-options'
 export interface AnthropicProviderSettings {
   name: string;
   apiKey?: string;
+  /** A key pool: calls spread over these keys, each skipped while its vendor says it is out. */
+  apiKeys?: readonly string[];
   /** e.g. ANTHROPIC_BASE_URL. */
   baseURL?: string;
   fetch?: typeof fetch;
@@ -81,14 +84,19 @@ const refused = (usage: ModelUsage, requestId: string | undefined): ProviderFail
  * the requested JSON schema; a model that answers with text instead is parsed like any text.
  */
 export function createAnthropicProvider(settings: AnthropicProviderSettings): ModelProvider {
-  const client = new Anthropic(clientOptions(settings));
+  const keys = settings.apiKeys?.length ? settings.apiKeys : [settings.apiKey];
+  const pool = new KeyPool(
+    keys.map((apiKey) => new Anthropic(clientOptions({ ...settings, apiKey }))),
+  );
   return {
     slug: settings.name,
     type: 'anthropic',
     async generate(req: ModelRequest): Promise<ModelResponse> {
-      const message = await client.messages.create(params(req), callOptions(req));
+      const { data: message, request_id } = await pool.call((client) =>
+        client.messages.create(params(req), callOptions(req)).withResponse(),
+      );
       const usage = usageOf(message.usage);
-      const requestId = message._request_id ?? undefined;
+      const requestId = request_id ?? undefined;
       if (message.stop_reason === 'refusal') throw refused(usage, requestId);
       const tool = req.responseFormat.type === 'json' ? req.responseFormat.name : undefined;
       const toolUse = message.content.find((b) => b.type === 'tool_use' && b.name === tool);
@@ -105,9 +113,9 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Mo
     /** Text deltas and, for a JSON format, the forced tool's input JSON as it arrives. */
     async *stream(req: ModelRequest): AsyncGenerator<ModelStreamPart> {
       const options = callOptions(req);
-      const { data: events, request_id } = await client.messages
-        .create({ ...params(req), stream: true }, options)
-        .withResponse();
+      const { data: events, request_id } = await pool.call((client) =>
+        client.messages.create({ ...params(req), stream: true }, options).withResponse(),
+      );
       const requestId = request_id ?? undefined;
       let model = req.model.id ?? req.model.name;
       let usage = usageOf({});

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { FailureType } from '../../../shared/contracts/errors';
 import { ProviderFailure } from './classify-error';
+import { KeyPool } from './key-pool';
 import type {
   FinishReason,
   ModelProvider,
@@ -17,6 +18,8 @@ export interface OpenAIProviderSettings {
   /** OpenAI itself or a compatible server; both are external. @default 'openai' */
   type?: 'openai' | 'openai-compatible';
   apiKey?: string;
+  /** A key pool: calls spread over these keys, each skipped while its vendor says it is out. */
+  apiKeys?: readonly string[];
   /** e.g. OPENAI_BASE_URL, or `http://127.0.0.1:11434/v1` for Ollama. */
   baseURL?: string;
   /** Injectable for tests; defaults to the global fetch. */
@@ -85,15 +88,20 @@ const contentFiltered = (usage: ModelUsage, requestId: string | undefined): Prov
  * `maxRetries: 0`: Temporal owns retries.
  */
 export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelProvider {
-  const client = new OpenAI(clientOptions(settings));
+  const keys = settings.apiKeys?.length ? settings.apiKeys : [settings.apiKey];
+  const pool = new KeyPool(
+    keys.map((apiKey) => new OpenAI(clientOptions({ ...settings, apiKey }))),
+  );
   return {
     slug: settings.name,
     type: settings.type ?? 'openai',
     async generate(req: ModelRequest): Promise<ModelResponse> {
-      const completion = await client.chat.completions.create(params(req), callOptions(req));
+      const { data: completion, request_id } = await pool.call((client) =>
+        client.chat.completions.create(params(req), callOptions(req)).withResponse(),
+      );
       const choice = completion.choices[0];
       const usage = usageOf(completion.usage);
-      const requestId = completion._request_id ?? undefined;
+      const requestId = request_id ?? undefined;
       if (choice?.finish_reason === 'content_filter' || choice?.message.refusal) {
         throw contentFiltered(usage, requestId);
       }
@@ -108,9 +116,14 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelPro
 
     async *stream(req: ModelRequest): AsyncGenerator<ModelStreamPart> {
       const options = callOptions(req);
-      const { data: chunks, request_id } = await client.chat.completions
-        .create({ ...params(req), stream: true, stream_options: { include_usage: true } }, options)
-        .withResponse();
+      const { data: chunks, request_id } = await pool.call((client) =>
+        client.chat.completions
+          .create(
+            { ...params(req), stream: true, stream_options: { include_usage: true } },
+            options,
+          )
+          .withResponse(),
+      );
       const requestId = request_id ?? undefined;
       let finish: string | undefined;
       let refused = false;
