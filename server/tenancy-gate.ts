@@ -138,6 +138,10 @@ export class TenancyGate {
     const first = (request.options.route ?? route ?? task.route)[0] ?? '';
     const at = first.indexOf(':');
     const model = findModel(this.config.models, first.slice(0, at), first.slice(at + 1));
-    return countTokens(prompt) + (model?.capabilities.maxOutputTokens ?? 4_096);
+    const maxOutput = Math.min(
+      model?.capabilities.maxOutputTokens ?? 4_096,
+      task.maxOutputTokens ?? Number.POSITIVE_INFINITY,
+    );
+    return countTokens(prompt) + maxOutput;
   }
 }

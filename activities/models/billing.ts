@@ -25,10 +25,6 @@ export function worstCaseInputTokens(messages: readonly ChatMessage[], schema: u
   );
 }
 
-/** First and longest pause between tries of a reservation that waits for room (jittered). */
-const WAIT_FIRST_MS = 25;
-const WAIT_MAX_MS = 200;
-
 /** The month's spend of a tenant crossed a share of its budget. */
 export interface BudgetThresholdEvent {
   tenantId: string;
@@ -49,11 +45,12 @@ export interface CallBill {
 }
 
 /**
- * Opens a call's bill. With a budget, the call's worst case (every input token it may be counted
- * plus the most output it may return, at the model's price) is reserved first, in one atomic
- * update: `undefined` means the reservation would pass the budget and the call must not be made.
- * A reservation refused only because calls in flight hold the rest of the budget is tried again
- * until `waitUntil`. Without a budget, the call is only recorded after it.
+ * Opens a call's bill: the call's worst case (every input token it may be counted plus the most
+ * output it may return, at the model's price) is reserved first, in one atomic update, with its
+ * ledger row. `undefined`: the reservation would pass the budget (spent plus what calls in flight
+ * hold), and the call must not be made. Without a budget the reservation always succeeds: it is
+ * the call's record until it settles, so a call whose process dies mid-call is still counted
+ * (`interrupted`, by the sweep).
  */
 export async function openBill(args: {
   store: TenantStore;
@@ -68,48 +65,11 @@ export async function openBill(args: {
   now: () => number;
   /** A reservation its process never settles is released by the sweep after this. */
   holdMs: number;
-  /**
-   * Epoch ms until which a reservation refused only for the room other calls in flight hold is
-   * tried again (they settle for their actual cost or give it back). @default no wait
-   */
-  waitUntil?: number;
-  /** Called between tries (a regular activity heartbeats). */
-  onWait?: () => void;
-  /** Stops the waiting (the call was cancelled). */
-  signal?: AbortSignal;
   /** A settle took the month's spend past 80 % or 100 % of the budget (once per threshold). */
   onThreshold?: (event: BudgetThresholdEvent) => void;
 }): Promise<CallBill | undefined> {
   const { store, billing } = args;
   const period = monthPeriod(args.now());
-  const reserved = billing.limitMicros !== undefined;
-  if (reserved) {
-    const amountMicros = toMicros(costUsd(args.worstCase, args.model.price));
-    for (let round = 0; ; round++) {
-      const result = await store.reserveBudget({
-        reservationId: args.callId,
-        tenantId: billing.tenantId,
-        period,
-        amountMicros,
-        limitMicros: billing.limitMicros ?? null,
-        expiresAt: args.now() + args.holdMs,
-      });
-      if (result.ok) break;
-      // Spend only grows: if the spent part alone leaves no room for this call, nothing will.
-      // Otherwise calls in flight hold the room with their worst cases and will settle for far
-      // less: wait for them rather than refuse a budget that is not spent.
-      const pause = Math.min(WAIT_FIRST_MS * 2 ** round, WAIT_MAX_MS) * (0.5 + Math.random() / 2);
-      if (
-        result.spentMicros + amountMicros > billing.limitMicros! ||
-        args.waitUntil === undefined ||
-        args.now() + pause > args.waitUntil ||
-        args.signal?.aborted
-      )
-        return undefined;
-      args.onWait?.();
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
   const entryOf = (
     usage: ModelUsage | undefined,
     outcome: LedgerEntry['outcome'],
@@ -129,31 +89,36 @@ export async function openBill(args: {
     costMicros: usage ? toMicros(costUsd(usage, args.model.price)) : 0,
     outcome,
   });
+  const reservation = await store.reserveBudget({
+    reservationId: args.callId,
+    tenantId: billing.tenantId,
+    period,
+    amountMicros: toMicros(costUsd(args.worstCase, args.model.price)),
+    limitMicros: billing.limitMicros ?? null,
+    expiresAt: args.now() + args.holdMs,
+    entry: entryOf(undefined, 'interrupted', args.now()),
+  });
+  if (!reservation.ok) return undefined;
   return {
     jobId: args.jobId,
     settle: async (usage, outcome) => {
       const entry = entryOf(usage, outcome, args.now());
-      if (reserved) {
-        const settled = await store.settleBudget({ reservationId: args.callId, entry, period });
-        const limit = billing.limitMicros ?? 0;
-        if (settled && args.onThreshold) {
-          const before = settled.spentMicros - entry.costMicros;
-          for (const threshold of crossedThresholds(before, settled.spentMicros, limit)) {
-            args.onThreshold({
-              tenantId: billing.tenantId,
-              period,
-              threshold,
-              spentUsd: fromMicros(settled.spentMicros),
-              limitUsd: fromMicros(limit),
-            });
-          }
-        }
+      const settled = await store.settleBudget({ reservationId: args.callId, entry, period });
+      const limit = billing.limitMicros;
+      if (!settled || limit === undefined || !args.onThreshold) return;
+      const before = settled.spentMicros - entry.costMicros;
+      for (const threshold of crossedThresholds(before, settled.spentMicros, limit)) {
+        args.onThreshold({
+          tenantId: billing.tenantId,
+          period,
+          threshold,
+          spentUsd: fromMicros(settled.spentMicros),
+          limitUsd: fromMicros(limit),
+        });
       }
-      // The call's id makes a retried settle count once.
-      else await store.recordUsage(entry, { id: args.callId, period });
     },
     release: async () => {
-      if (reserved) await store.releaseBudget(args.callId);
+      await store.releaseBudget(args.callId);
     },
   };
 }

@@ -120,7 +120,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // body or stream is still arriving (the SDKs' `timeout` stops at the headers), and needs no
       // heartbeat, so a local activity stops at it just the same.
       const request = renderTaskRequest({ task, input: args.input, reask: args.reask });
-      const maxOutputTokens = entry.capabilities.maxOutputTokens;
+      // The task's cap bounds what one call can cost (and so the budget's reservation).
+      const maxOutputTokens = Math.min(
+        entry.capabilities.maxOutputTokens,
+        task.maxOutputTokens ?? Number.POSITIVE_INFINITY,
+      );
       let bill: CallBill | undefined;
       if (deps.store && args.billing && provider.type !== 'local') {
         const { activityId, attempt, workflowExecution: run } = ctx.info;
@@ -144,20 +148,16 @@ export function createCallModelActivity(deps: CallModelDeps) {
           now: deps.now,
           holdMs: deadline.ms + RESERVATION_GRACE_MS,
           ...(deps.onBudgetThreshold ? { onThreshold: deps.onBudgetThreshold } : {}),
-          // Room held by other calls in flight is waited for, half the attempt's time at most.
-          waitUntil: startedAt + deadline.ms / 2,
-          ...(ctx.info.isLocal ? {} : { onWait: () => ctx.heartbeat() }),
-          signal: ctx.cancellationSignal,
         });
         if (!bill) {
           throw ApplicationFailure.nonRetryable(
-            `a call to ${args.provider}:${args.model} could pass the tenant's monthly budget`,
+            `a call to ${args.provider}:${args.model} could pass the tenant's monthly budget (spent, plus the worst case of the calls in flight)`,
             FailureType.BudgetExceeded,
           );
         }
       }
-      // What is left of the attempt after waiting for budget room; the wait is not the vendor's
-      // latency (the breaker, adaptive timeouts and hedges learn from it).
+      // What is left of the attempt after the reservation; its time is not the vendor's latency
+      // (the breaker, adaptive timeouts and hedges learn from it).
       const calledAt = deps.now();
       const callMs = bill ? Math.max(1, deadline.at - calledAt) : deadline.ms;
       const timer = AbortSignal.timeout(callMs);

@@ -128,6 +128,7 @@ export const answer = defineTask({
   },
   envelope: { fastMs: 3_000, maxSyncMs: 15_000, hardTimeoutMs: 60_000 },
   route: ['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5', 'local:keel-local-1'],
+  maxOutputTokens: 1024,
   fallback: (input) => answerFromDocuments(input),
   rules: [hasCitations],
   grounding: answerGrounding,

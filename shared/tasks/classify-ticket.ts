@@ -67,6 +67,7 @@ export const classifyTicket = defineTask({
   },
   envelope: { fastMs: 1_500, maxSyncMs: 8_000, hardTimeoutMs: 30_000 },
   route: ['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5', 'local:keel-local-1'],
+  maxOutputTokens: 512,
   fallback: (input) => classifyTicketLexicon(input),
   rules: [confidentEnough],
   grounding: classifyTicketGrounding,

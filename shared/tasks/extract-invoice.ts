@@ -161,6 +161,7 @@ export const extractInvoice = defineTask({
   },
   envelope: { fastMs: 3_000, maxSyncMs: 15_000, hardTimeoutMs: 60_000 },
   route: ['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5', 'local:keel-local-1'],
+  maxOutputTokens: 2048,
   fallback: (input) => extractInvoicePlainText(input),
   rules: INVOICE_RULES,
   grounding: extractInvoiceGrounding,

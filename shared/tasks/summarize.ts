@@ -114,6 +114,7 @@ export const summarize = defineTask({
   },
   envelope: { fastMs: 2_000, maxSyncMs: 10_000, hardTimeoutMs: 60_000 },
   route: ['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5', 'local:keel-local-1'],
+  maxOutputTokens: 1536,
   fallback: (input) => summarizeExtractive(input),
   rules: [withinMaxWords],
   grounding: summarizeGrounding,

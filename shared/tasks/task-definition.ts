@@ -85,6 +85,12 @@ export interface TaskDefinition<
    * skipped, so with no key at all every task runs on `local`.
    */
   readonly route: readonly ModelRef[];
+  /**
+   * The most output tokens one call for this task may return: sent as the vendor's `max_tokens`
+   * (the lower of this and the model's own limit). It bounds what a call can cost, so it is also
+   * the output side of the worst case a tenant's budget reserves per call. @default the model's
+   */
+  readonly maxOutputTokens?: number;
   /** Deterministic answer used by the `local` provider (and later as the degraded fallback). */
   readonly fallback: (input: z.output<IS>) => z.output<OS>;
   /**

@@ -282,11 +282,11 @@ describe('plans at the door', () => {
   });
 
   it('a plan that rejects past its budget: 402 budget-exceeded once spent, nothing started', async () => {
-    // The worst case of one openai:ok call (4,096 output tokens at $8/M, plus input) is about
-    // $0.034: a $0.05 budget lets one call reserve at a time.
+    // The worst case of one openai:ok call (classify-ticket's 512 output tokens at $8/M, plus
+    // the input) is about $0.005; an actual call costs about a tenth of that.
     await admin('PUT', '/v1/admin/plans/capped', {
       name: 'Capped',
-      monthlyBudgetUsd: 0.05,
+      monthlyBudgetUsd: 0.01,
       overBudget: 'reject',
       routes: { 'classify-ticket': ['openai:ok'] },
     });
@@ -306,7 +306,7 @@ describe('plans at the door', () => {
     expect(refused.body.type).toContain('budget-exceeded');
     expect(mock.attempts().length).toBe(callsBefore);
     const usage = await admin('GET', '/v1/usage', undefined, key);
-    expect(usage.body.totals.costUsd).toBeLessThanOrEqual(0.05);
+    expect(usage.body.totals.costUsd).toBeLessThanOrEqual(0.01);
     expect(usage.body.totals.validAnswers).toBe(answered);
     // Spent to within a call's worst case: the door refuses outright once nothing is left.
     await admin('PATCH', '/v1/admin/tenants/capped-co', {
@@ -324,14 +324,14 @@ describe('plans at the door', () => {
   it('a plan that downgrades past its budget answers from the deterministic fallback', async () => {
     await admin('PUT', '/v1/admin/plans/thrifty', {
       name: 'Thrifty',
-      monthlyBudgetUsd: 0.01,
+      monthlyBudgetUsd: 0.001,
       overBudget: 'downgrade',
       routes: { 'classify-ticket': ['openai:ok'] },
     });
     const key = await newTenant('thrifty-co', 'thrifty');
     mock.clearAttempts();
     const res = await runTask(key);
-    // The worst case of one call ($0.034) is over the whole budget: no call is made.
+    // The worst case of one call (about $0.005) is over the whole budget: no call is made.
     expect(res.status).toBe(200);
     expect(res.body.meta.path).toBe('degraded');
     expect(res.body.meta.reasons.join(' ')).toContain('BudgetExceeded');
@@ -343,7 +343,7 @@ describe('a plan that sends work past its budget to review', () => {
   it('holds the cheaper answer for a person, with the reason', async () => {
     await admin('PUT', '/v1/admin/plans/watched', {
       name: 'Watched',
-      monthlyBudgetUsd: 0.01,
+      monthlyBudgetUsd: 0.001,
       overBudget: 'review',
       routes: { 'classify-ticket': ['openai:ok'] },
     });
