@@ -146,6 +146,55 @@ describe('one API process (markers in memory)', () => {
     expect(((await read.json()) as any).output).toEqual(first.body.output);
   });
 
+  it('joined callers take no concurrency slot; the ledger holds the shared call once', async () => {
+    const admin = async (method: string, p: string, body?: unknown, key?: string) => {
+      const res = await stack.call(p, {
+        method,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    expect(
+      (
+        await admin('PUT', '/v1/admin/plans/sf-single', {
+          name: 'One at a time',
+          limits: { concurrentTasks: 1 },
+          routes: { 'classify-ticket': ['openai:slow'] },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await admin('POST', '/v1/admin/tenants', { id: 'sf-co', plan: 'sf-single' })).status,
+    ).toBe(201);
+    const made = await admin('POST', '/v1/admin/tenants/sf-co/keys', {
+      name: 'app',
+      roles: ['caller', 'admin'],
+    });
+    const asTenant = poster(made.body.key as string);
+    const same = { input: ticket('plan'), options: { singleFlight: true } };
+    const leader = asTenant(stack.baseUrl, same);
+    // The leader's slow call is under way (about 1.5 s): the others arrive mid-flight.
+    await sleep(300);
+    const [joined, other] = await Promise.all([
+      Promise.all([1, 2, 3].map(() => asTenant(stack.baseUrl, same))),
+      asTenant(stack.baseUrl, { input: ticket('plan-other'), options: { singleFlight: true } }),
+    ]);
+    const first = await leader;
+    expect(first.status).toBe(200);
+    for (const a of joined) {
+      expect(a.status, JSON.stringify(a.body)).toBe(200);
+      expect(a.singleFlight).toBe('joined');
+      expect(a.body.jobId).toBe(first.body.jobId);
+    }
+    // New work still needs the one slot.
+    expect(other.status).toBe(429);
+    expect(other.body.rateLimit).toBe('tenant-concurrency');
+    expect(mock.attempts()).toHaveLength(1);
+    const usage = await admin('GET', '/v1/usage', undefined, made.body.key as string);
+    expect(usage.body.totals.calls).toBe(1);
+  });
+
   it('debounce: of 5 rapid requests with one key, the first 4 get 409 superseded, the last runs', async () => {
     expectDebounced(await debounced(post, [stack.baseUrl], 'search-box'));
   });
