@@ -68,7 +68,7 @@ describe('the OpenAPI document', () => {
       `${PROBLEM_BASE}temporal-unavailable`,
     ]);
     expect(typesOf('504')).toEqual([`${PROBLEM_BASE}task-timed-out`]);
-    expect(typesOf('409')).toEqual([`${PROBLEM_BASE}task-cancelled`]);
+    expect(typesOf('409')).toEqual([`${PROBLEM_BASE}task-cancelled`, `${PROBLEM_BASE}superseded`]);
     const decide = doc.paths['/v1/reviews/{jobId}']!.post!;
     expect(
       decide.responses['409']!.content!['application/problem+json']!.schema.allOf[1].properties.type
