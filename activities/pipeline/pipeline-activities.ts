@@ -181,7 +181,11 @@ export function createPipelineActivities(deps: PipelineDeps) {
           return entry
             ? estimatedCallUsd(entry.price, {
                 input: estimatedInputTokens,
-                maxOutput: entry.capabilities.maxOutputTokens,
+                // The call's own output cap (callModel): the model's, lowered by the task's.
+                maxOutput: Math.min(
+                  entry.capabilities.maxOutputTokens,
+                  task.maxOutputTokens ?? Number.POSITIVE_INFINITY,
+                ),
               })
             : undefined;
         },
