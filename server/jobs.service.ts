@@ -17,6 +17,7 @@ import {
   sharesCalls,
   SingleFlight,
   SINGLE_FLIGHT_HEADER,
+  workflowOptions,
 } from './single-flight/single-flight';
 import { TaskCache, type CacheSlot } from './task-cache';
 import { parseTaskRequest } from './task-request';
@@ -140,7 +141,8 @@ export class JobsService implements OnModuleDestroy {
       if (flight && !joined) await this.flights.land(flight);
       throw err;
     }
-    const request = pass.tenancy ? { ...parsed.request, tenancy: pass.tenancy } : parsed.request;
+    const asked = { ...parsed.request, options: workflowOptions(parsed.request.options) };
+    const request = pass.tenancy ? { ...asked, tenancy: pass.tenancy } : asked;
     // Shed load before starting anything: a queue the caller would time out in helps nobody. A
     // joined caller starts nothing.
     const waits = request.options.maxSyncMs !== 0;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { RunTaskRequest } from '../../shared/contracts/job';
+import type { RunTaskRequest, TaskOptions } from '../../shared/contracts/job';
 import { canonicalHash } from '../../shared/platform/canonical-hash';
 import type { AnyTaskDefinition } from '../../shared/tasks';
 import { CallMarkers } from './call-markers';
@@ -56,6 +56,15 @@ export function sharesCalls(request: RunTaskRequest, idempotencyKey: string | un
     idempotencyKey === undefined &&
     request.options.review === undefined
   );
+}
+
+/**
+ * The options the workflow sees: `singleFlight` and `debounce` are this API's alone (decided
+ * before the start), and a worker of the previous release refuses options it does not know.
+ */
+export function workflowOptions(options: TaskOptions): TaskOptions {
+  const { singleFlight: _sf, debounce: _db, ...rest } = options;
+  return rest;
 }
 
 /** The flight's job ended before this caller reached it (its marker was stale): claim again. */

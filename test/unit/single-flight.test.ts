@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunTaskRequest, TaskOptions } from '../../shared/contracts/job';
 import { MemoryMarkers } from '../../server/single-flight/markers';
-import { flightKey, sharesCalls } from '../../server/single-flight/single-flight';
+import { flightKey, sharesCalls, workflowOptions } from '../../server/single-flight/single-flight';
 
 describe('flightKey', () => {
   const base = {
@@ -50,6 +50,19 @@ describe('sharesCalls', () => {
     expect(sharesCalls(request({ singleFlight: false }), undefined)).toBe(false);
     expect(sharesCalls(request({ singleFlight: true }), 'key-1')).toBe(false);
     expect(sharesCalls(request({ singleFlight: true, review: 'always' }), undefined)).toBe(false);
+  });
+});
+
+describe('workflowOptions', () => {
+  it('keeps the API-side options out of the workflow (a previous worker refuses them)', () => {
+    expect(
+      workflowOptions({
+        maxSyncMs: 100,
+        route: ['openai:ok'],
+        singleFlight: true,
+        debounce: { key: 'k', ms: 10 },
+      }),
+    ).toEqual({ maxSyncMs: 100, route: ['openai:ok'] });
   });
 });
 
