@@ -96,7 +96,7 @@ async function api(method: string, p: string, body?: unknown, key?: string) {
     ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
   });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) };
+  return { status: res.status, body: text ? JSON.parse(text) : {} };
 }
 
 /** A tenant on `plan`, and a caller key for it. */

@@ -33,7 +33,7 @@ async function admin(method: string, path: string, body?: unknown, key?: string)
     ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as Json };
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
 }
 
 async function runTask(key: string, body: unknown = { input: ticket }, task = 'classify-ticket') {
