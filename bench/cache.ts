@@ -20,7 +20,7 @@ import { findTask } from '../shared/tasks';
 import { ResultCache } from '../server/result-cache';
 import { TaskCache } from '../server/task-cache';
 import { startRedis } from '../test/support/redis';
-import { median, percentile } from './lib/stats';
+import { loadAverage, median, p50p99 } from './lib/stats';
 
 const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 3 : 5;
@@ -149,19 +149,11 @@ async function run(redisUrl: string | undefined): Promise<{ samples: Samples; mi
   }
 }
 
-const quantilesOf = (s: number[]): { p50: number; p99: number } => {
-  const sorted = [...s].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-};
 const r3 = (n: number): number => Math.round(n * 1_000) / 1_000;
 
 async function main(): Promise<void> {
   const redis = await startRedis();
-  const load = (): string =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
+  const load = (): string => loadAverage();
   console.log(`node ${process.version}, ${os.cpus().length} cores, load ${load()}`);
   try {
     const latency: Record<string, Record<string, { p50: number; p99: number }>> = {};
@@ -171,7 +163,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < RUNS; r++) {
         const { samples, misses: missed } = await run(backend === 'redis' ? redis.url : undefined);
         misses[backend]! += missed;
-        for (const [op, s] of Object.entries(samples)) (runs[op] ??= []).push(quantilesOf(s));
+        for (const [op, s] of Object.entries(samples)) (runs[op] ??= []).push(p50p99(s));
       }
       latency[backend] = Object.fromEntries(
         Object.entries(runs).map(([op, qs]) => [

@@ -19,7 +19,7 @@ import { temporal } from '@temporalio/proto';
 import { freePort } from '../test/support/free-port';
 import { startTs, stop, waitFor } from '../test/support/processes';
 import { MOCK_UPSTREAM_CONFIG, upstreamEnv } from '../test/support/upstream-env';
-import { latencyStats, round2 } from './lib/stats';
+import { latencyStats, loadAverage, round2 } from './lib/stats';
 import { ratioOf } from './lib/ratios';
 import { TICKETS } from './lib/systems';
 import { startBenchStack } from './stack';
@@ -175,11 +175,7 @@ async function main(): Promise<void> {
     on: Side;
     ratios: Record<'p50' | 'p99' | 'callsPerRequest', number | null>;
   }> = [];
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ');
+  const load = (): string => loadAverage(1);
   const loadBefore = load();
   try {
     for (let i = 0; i < 4; i++) await send(keys.off, 'ok', i); // the stack's own warm-up

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLimiter, type LimitSpec, type Limiter } from '../shared/tenancy/limits';
 import { startRedis } from '../test/support/redis';
-import { median, percentile, round2 } from './lib/stats';
+import { loadAverage, median, p50p99, round2 } from './lib/stats';
 
 const QUICK = process.argv.includes('--quick');
 const RUNS = QUICK ? 3 : 5;
@@ -135,11 +135,6 @@ const big = (): LimitSpec => ({
   concurrentTasks: 1_000_000,
 });
 
-function quantilesOf(samples: number[]): { p50: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-}
-
 /** The most admitted (count or tokens) in any window (t − W, t], and per calendar second. */
 function accuracy(admitted: Admitted[], windowMs: number, weigh: (a: Admitted) => number) {
   const sorted = [...admitted].sort((a, b) => a.at - b.at);
@@ -167,11 +162,7 @@ function accuracy(admitted: Admitted[], windowMs: number, weigh: (a: Admitted) =
 
 async function main(): Promise<void> {
   const redis = await startRedis();
-  const load = (): string =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ');
+  const load = (): string => loadAverage();
   console.log(`node ${process.version}, ${os.cpus().length} cores, load ${load()}`);
   try {
     // 1. Latency.
@@ -182,7 +173,7 @@ async function main(): Promise<void> {
         const limiter = createLimiter(store === 'redis' ? { redisUrl: redis.url } : {});
         const samples = await latencyRun(limiter);
         await limiter.close();
-        for (const [op, s] of Object.entries(samples)) (runs[op] ??= []).push(quantilesOf(s));
+        for (const [op, s] of Object.entries(samples)) (runs[op] ??= []).push(p50p99(s));
       }
       latency[store] = Object.fromEntries(
         Object.entries(runs).map(([op, qs]) => [

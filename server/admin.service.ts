@@ -15,6 +15,7 @@ import { generateKey } from '../shared/tenancy/keys';
 import { fromMicros, PlanDefinition, TenantOverrides } from '../shared/tenancy/plans';
 import {
   DuplicateError,
+  totalUsage,
   type ApiKeyRecord,
   type TenantRecord,
   type UsageRow,
@@ -257,28 +258,7 @@ export class AdminService {
       to,
       groupBy: q.groupBy,
     });
-    const total = rows.reduce<UsageRow>(
-      (sum, r) => ({
-        group: {},
-        calls: sum.calls + r.calls,
-        failedCalls: sum.failedCalls + r.failedCalls,
-        inputTokens: sum.inputTokens + r.inputTokens,
-        outputTokens: sum.outputTokens + r.outputTokens,
-        costMicros: sum.costMicros + r.costMicros,
-        jobs: sum.jobs + r.jobs,
-        validAnswers: sum.validAnswers + r.validAnswers,
-      }),
-      {
-        group: {},
-        calls: 0,
-        failedCalls: 0,
-        inputTokens: 0,
-        outputTokens: 0,
-        costMicros: 0,
-        jobs: 0,
-        validAnswers: 0,
-      },
-    );
+    const total = totalUsage(rows);
     const { group: _none, ...totals } = figures(total);
     return {
       from: new Date(from).toISOString(),

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { LatencyStats, Quantiles } from '../results-schema';
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
@@ -37,3 +38,17 @@ export function quantiles(samples: readonly number[]): Quantiles {
 }
 
 export { round2 };
+
+/** p50 and p99 of raw samples (unrounded: sub-millisecond figures keep their digits). */
+export function p50p99(samples: readonly number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+/** The machine's load averages (1, 5, 15 min), as a bench prints them beside its figures. */
+export function loadAverage(digits = 2): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(digits))
+    .join(' ');
+}

@@ -47,7 +47,8 @@ function groupOf(row: Grouped, groupBy: readonly UsageGroup[]): UsageRow['group'
   return group;
 }
 
-const empty = (group: UsageRow['group']): UsageRow => ({
+/** A usage row with nothing in it yet. */
+export const emptyUsage = (group: UsageRow['group'] = {}): UsageRow => ({
   group,
   calls: 0,
   failedCalls: 0,
@@ -97,7 +98,7 @@ export async function usage(db: Kysely<StoreSchema>, q: UsageQuery): Promise<Usa
     const group = groupOf(r, groupBy);
     const key = JSON.stringify(groupBy.map((g) => group[g]));
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = empty(group)));
+    if (!row) rows.set(key, (row = emptyUsage(group)));
     return row;
   };
   for (const r of calls) {
@@ -116,4 +117,19 @@ export async function usage(db: Kysely<StoreSchema>, q: UsageQuery): Promise<Usa
     row.validAnswers += Number(r.valid_answers ?? 0);
   }
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+}
+
+/** The rows added up (their groups dropped): a report's totals. */
+export function totalUsage(rows: readonly UsageRow[]): UsageRow {
+  const total = emptyUsage();
+  for (const r of rows) {
+    total.calls += r.calls;
+    total.failedCalls += r.failedCalls;
+    total.inputTokens += r.inputTokens;
+    total.outputTokens += r.outputTokens;
+    total.costMicros += r.costMicros;
+    total.jobs += r.jobs;
+    total.validAnswers += r.validAnswers;
+  }
+  return total;
 }
