@@ -52,7 +52,21 @@ export class ApiKeyGuard implements CanActivate {
     if (!header) throw unauthorized('Send `Authorization: Bearer <api key>`.');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match?.[1]) throw unauthorized('The Authorization header must be `Bearer <api key>`.');
-    const auth = await this.tenants.authenticate(match[1]);
+    let auth;
+    try {
+      auth = await this.tenants.authenticate(match[1]);
+    } catch (err) {
+      // Fail closed: a key that cannot be checked (revoked, suspended?) runs nothing.
+      throw ProblemError.of(
+        'tenant-store-unavailable',
+        undefined,
+        {},
+        {
+          headers: { 'retry-after': '5' },
+          cause: err,
+        },
+      );
+    }
     if (!auth.ok) {
       if (auth.refusal === 'suspended') throw ProblemError.of('tenant-suspended');
       throw unauthorized(

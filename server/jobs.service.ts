@@ -27,6 +27,9 @@ import type { Tenant } from './tenants';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 import type { runTask } from '../workflows';
 
+/** The oldest cached answer a rate-limited request of a `whenLimited: cache` plan may get. */
+const MAX_CACHE_AGE_WHEN_LIMITED_MS = 86_400_000;
+
 export type RunOutcome = (
   | { kind: 'completed'; jobId: string; result: RunTaskResult }
   | { kind: 'accepted'; jobId: string; status: TaskAcceptedBody['status'] }
@@ -98,7 +101,9 @@ export class JobsService implements OnModuleDestroy {
     const cacheSlot = this.cache.slotFor(task, parsed.request);
     const hit = cacheSlot && (await this.cache.lookup(cacheSlot));
     if (hit) return { kind: 'completed', ...hit };
-    return this.admitAndRun({ tenant: args.tenant, parsed, key, cacheSlot, landed: 0 });
+    // A plan that answers from the cache when limited keeps every answer for that (a day).
+    const storeSlot = cacheSlot ?? this.limitedSlot(args.tenant, parsed);
+    return this.admitAndRun({ tenant: args.tenant, parsed, key, cacheSlot: storeSlot, landed: 0 });
   }
 
   /**
@@ -139,6 +144,8 @@ export class JobsService implements OnModuleDestroy {
       });
     } catch (err) {
       if (flight && !joined) await this.flights.land(flight);
+      const served = await this.answerWhenLimited(tenant, parsed, err);
+      if (served) return served;
       throw err;
     }
     const asked = { ...parsed.request, options: workflowOptions(parsed.request.options) };
@@ -183,6 +190,36 @@ export class JobsService implements OnModuleDestroy {
         if (flight) await this.flights.land(flight);
       }
     }
+  }
+
+  /**
+   * A plan that says `whenLimited: cache` answers a rate-limited request from the result cache
+   * when an identical one was answered within the last day (`x-keel-limited: cache`).
+   */
+  private async answerWhenLimited(
+    tenant: Tenant,
+    parsed: ReturnType<typeof parseTaskRequest>,
+    err: unknown,
+  ): Promise<RunOutcome | undefined> {
+    if (!(err instanceof ProblemError) || err.slug !== 'rate-limited') return undefined;
+    const slot = this.limitedSlot(tenant, parsed);
+    const hit = slot && (await this.cache.lookup(slot));
+    return hit
+      ? { kind: 'completed', ...hit, headers: { ...err.headers, 'x-keel-limited': 'cache' } }
+      : undefined;
+  }
+
+  /** The cache slot of a `whenLimited: cache` plan's request (a day's answers), else none. */
+  private limitedSlot(
+    tenant: Tenant,
+    parsed: ReturnType<typeof parseTaskRequest>,
+  ): CacheSlot | undefined {
+    if (tenant.terms?.whenLimited !== 'cache') return undefined;
+    const { task, request } = parsed;
+    return this.cache.slotFor(task, {
+      ...request,
+      options: { ...request.options, cacheTtlMs: MAX_CACHE_AGE_WHEN_LIMITED_MS },
+    });
   }
 
   /** Waits up to the sync budget for the result; 202 when it is spent or a reviewer must decide. */

@@ -59,6 +59,7 @@ const PROBLEM_HEADERS: Partial<Record<ProblemSlug, [string, string]>> = {
   overloaded: ['retry-after', 'Seconds to wait before retrying.'],
   'temporal-unavailable': ['retry-after', 'Seconds to wait before retrying.'],
   'rate-limited': ['retry-after', 'Seconds until the refusing limit has room.'],
+  'tenant-store-unavailable': ['retry-after', 'Seconds to wait before retrying.'],
 };
 
 /**
@@ -104,7 +105,12 @@ function problemResponses(slugs: readonly ProblemSlug[]): Json {
 }
 
 /** What every authenticated route can answer. */
-const AUTHED: readonly ProblemSlug[] = ['unauthorized', 'forbidden', 'internal'];
+const AUTHED: readonly ProblemSlug[] = [
+  'unauthorized',
+  'forbidden',
+  'internal',
+  'tenant-store-unavailable',
+];
 /** What every route with a JSON body can answer before it runs. */
 const BODY: readonly ProblemSlug[] = [
   'invalid-request',

@@ -196,6 +196,12 @@ const TABLE = {
     when: 'Temporal did not take the task; nothing was started (`Retry-After: 5`).',
     detail: 'The task could not be started; retry shortly.',
   },
+  'tenant-store-unavailable': {
+    status: 503,
+    title: 'Tenant store unavailable',
+    when: 'The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started.',
+    detail: 'The API key could not be checked; retry shortly.',
+  },
   'not-ready': {
     status: 503,
     title: 'Not ready',

@@ -59,6 +59,11 @@ export const PlanDefinition = z
     priority: z.number().int().min(1).max(5).default(3),
     /** Routing strategies, plan-wide and per task. */
     routing: PlanRouting.optional(),
+    /**
+     * Over a limit of the tenant or its key: `refuse` (429), or `cache`: answer from the result
+     * cache when an identical request was answered within the last day, else 429.
+     */
+    whenLimited: z.enum(['refuse', 'cache']).default('refuse'),
   })
   .strict();
 export type PlanDefinition = z.infer<typeof PlanDefinition>;
@@ -136,6 +141,7 @@ export interface TenantTerms {
   overBudget: OverBudget;
   priority: number;
   routing?: PlanRouting;
+  whenLimited: 'refuse' | 'cache';
 }
 
 export function tenantTerms(plan: PlanDefinition, overrides: TenantOverrides): TenantTerms {
@@ -150,6 +156,7 @@ export function tenantTerms(plan: PlanDefinition, overrides: TenantOverrides): T
     overBudget: overrides.overBudget ?? plan.overBudget,
     priority: plan.priority,
     ...(plan.routing ? { routing: plan.routing } : {}),
+    whenLimited: plan.whenLimited,
   };
 }
 

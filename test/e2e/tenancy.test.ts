@@ -260,6 +260,27 @@ describe('plans at the door', () => {
     expect(mock.attempts()).toHaveLength(0);
   });
 
+  it('a plan that answers from the cache when limited: the same request again, no model call', async () => {
+    await admin('PUT', '/v1/admin/plans/cached', {
+      name: 'Cached',
+      limits: { requestsPerMinute: 1 },
+      whenLimited: 'cache',
+    });
+    const key = await newTenant('cached-co', 'cached');
+    const first = await runTask(key);
+    expect(first.status).toBe(200);
+    mock.clearAttempts();
+    const again = await runTask(key);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('x-keel-limited')).toBe('cache');
+    expect(again.body.meta.path).toBe('cache');
+    expect(again.body.output).toEqual(first.body.output);
+    expect(mock.attempts()).toHaveLength(0);
+    // Nothing cached for another input: refused as usual.
+    const other = await runTask(key, { input: { ...ticket, body: 'The app crashes at login' } });
+    expect(other.status).toBe(429);
+  });
+
   it('limits concurrent tasks; a slot frees when its task ends, async ones included', async () => {
     await admin('PUT', '/v1/admin/plans/single', {
       name: 'Single',

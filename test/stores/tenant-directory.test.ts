@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiKeyGuard } from '../../server/auth.guard';
+import { ProblemError } from '../../server/problem';
 import { TenantDirectory } from '../../server/tenants';
 import { generateKey, hashKey } from '../../shared/tenancy/keys';
 import { seedTenantStore } from '../../shared/tenancy/seed';
@@ -104,5 +108,36 @@ describe('TenantDirectory over the tenant store', () => {
     expect(await directory.authenticate(acmeKey)).toEqual({ ok: false, refusal: 'suspended' });
     await store.updateTenant('acme', { status: 'active' }, clock);
     expect((await directory.authenticate(acmeKey)).ok).toBe(true);
+  });
+});
+
+describe('the API key guard when the tenant store is down', () => {
+  it('answers 503 tenant-store-unavailable with Retry-After, and lets nothing through', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'keel-directory-down-'));
+    const store = await TenantStore.open({ sqlitePath: path.join(dir, 'keel.db') });
+    await seedTenantStore(store, { tenants: [], demoKey: 'demo-key-0123456789', now: 0 });
+    const guard = new ApiKeyGuard(new Reflector(), new TenantDirectory(store));
+    const request = {
+      header: (name: string) =>
+        name === 'authorization' ? 'Bearer demo-key-0123456789' : undefined,
+    };
+    const context = {
+      // A route with no @Public/@Roles metadata: the default (caller) role.
+      getHandler: () => function handler() {},
+      getClass: () => class Controller {},
+      switchToHttp: () => ({ getRequest: () => request }),
+    } as unknown as ExecutionContext;
+    expect(await guard.canActivate(context)).toBe(true);
+    await store.close();
+    const refused = await new ApiKeyGuard(new Reflector(), new TenantDirectory(store))
+      .canActivate(context)
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ProblemError);
+    expect(refused).toMatchObject({
+      status: 503,
+      slug: 'tenant-store-unavailable',
+      headers: { 'retry-after': '5' },
+    });
+    rmSync(dir, { recursive: true, force: true });
   });
 });
