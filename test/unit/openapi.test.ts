@@ -64,6 +64,7 @@ describe('the OpenAPI document', () => {
       op.responses[status]!.content!['application/problem+json']!.schema.allOf[1].properties.type
         .enum;
     expect(typesOf('503')).toEqual([
+      `${PROBLEM_BASE}tenant-store-unavailable`,
       `${PROBLEM_BASE}overloaded`,
       `${PROBLEM_BASE}temporal-unavailable`,
     ]);
