@@ -1,0 +1,165 @@
+import {
+  CreatedKeyBody,
+  CreateKeyBody,
+  CreateTenantBody,
+  KeyBody,
+  KeyListBody,
+  PlanBody,
+  PlanListBody,
+  RotateKeyBody,
+  TenantBody,
+  TenantListBody,
+  UpdateTenantBody,
+  UsageBody,
+} from '../shared/contracts/admin';
+import { MAX_TENANTS_PER_PAGE } from './admin.service';
+import { json, problems, requestBody, schema, type Json } from './openapi-parts';
+
+/** The admin API (tenants, keys, plans) and the usage report, as OpenAPI paths. */
+export function adminPaths(): Json {
+  const paths: Json = {};
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const keyIdParam = { name: 'keyId', in: 'path', required: true, schema: { type: 'string' } };
+  paths['/v1/admin/tenants'] = {
+    post: {
+      summary: 'Create a tenant on a plan (operator).',
+      tags: ['admin'],
+      requestBody: requestBody(CreateTenantBody),
+      responses: {
+        201: json('Created.', schema(TenantBody)),
+        ...problems('POST /v1/admin/tenants'),
+      },
+    },
+    get: {
+      summary: 'Tenants by id, a page at a time (operator: all; a tenant admin: its own).',
+      tags: ['admin'],
+      parameters: [
+        {
+          name: 'limit',
+          in: 'query',
+          schema: { type: 'integer', minimum: 1, maximum: MAX_TENANTS_PER_PAGE, default: 100 },
+        },
+        { name: 'after', in: 'query', schema: { type: 'string' } },
+      ],
+      responses: {
+        200: json('A page; `next` is the `after` of the next one.', schema(TenantListBody)),
+        ...problems('GET /v1/admin/tenants'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}'] = {
+    get: {
+      summary: 'One tenant (another tenant’s is not found).',
+      tags: ['admin'],
+      parameters: [idParam],
+      responses: {
+        200: json('The tenant.', schema(TenantBody)),
+        ...problems('GET /v1/admin/tenants/{id}'),
+      },
+    },
+    patch: {
+      summary:
+        'Rename, change plan, suspend or reactivate, set overrides (plan, status, limits and budget: operator only).',
+      tags: ['admin'],
+      parameters: [idParam],
+      requestBody: requestBody(UpdateTenantBody),
+      responses: {
+        200: json('The tenant as changed.', schema(TenantBody)),
+        ...problems('PATCH /v1/admin/tenants/{id}'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/keys'] = {
+    post: {
+      summary: 'Create an API key; the response carries `key` this once.',
+      tags: ['admin'],
+      parameters: [idParam],
+      requestBody: requestBody(CreateKeyBody),
+      responses: {
+        201: json('Created.', schema(CreatedKeyBody)),
+        ...problems('POST /v1/admin/tenants/{id}/keys'),
+      },
+    },
+    get: {
+      summary: 'The tenant’s keys (never the keys themselves).',
+      tags: ['admin'],
+      parameters: [idParam],
+      responses: {
+        200: json('The keys.', schema(KeyListBody)),
+        ...problems('GET /v1/admin/tenants/{id}/keys'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/keys/{keyId}/rotate'] = {
+    post: {
+      summary:
+        'A successor key with the same name and roles; the old one works until `overlapSeconds` pass.',
+      tags: ['admin'],
+      parameters: [idParam, keyIdParam],
+      requestBody: requestBody(RotateKeyBody),
+      responses: {
+        201: json(
+          'The new key (with `key`, once) and the old one as it now expires (`replaces`).',
+          schema(CreatedKeyBody.extend({ replaces: KeyBody })),
+        ),
+        ...problems('POST /v1/admin/tenants/{id}/keys/{keyId}/rotate'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/keys/{keyId}'] = {
+    delete: {
+      summary: 'Revoke a key: refused by every API process within 1 s.',
+      tags: ['admin'],
+      parameters: [idParam, keyIdParam],
+      responses: {
+        200: json('The revoked key.', schema(KeyBody)),
+        ...problems('DELETE /v1/admin/tenants/{id}/keys/{keyId}'),
+      },
+    },
+  };
+  paths['/v1/admin/plans'] = {
+    get: {
+      summary: 'The plans.',
+      tags: ['admin'],
+      responses: {
+        200: json('The plans.', schema(PlanListBody)),
+        ...problems('GET /v1/admin/plans'),
+      },
+    },
+  };
+  paths['/v1/admin/plans/{id}'] = {
+    put: {
+      summary: 'Create or replace a plan (operator).',
+      tags: ['admin'],
+      parameters: [idParam],
+      requestBody: requestBody(PlanBody),
+      responses: {
+        200: json('The plan.', schema(PlanBody)),
+        ...problems('PUT /v1/admin/plans/{id}'),
+      },
+    },
+  };
+  paths['/v1/usage'] = {
+    get: {
+      summary:
+        'Calls, tokens, cost, valid answers and cost per successful interaction (admin: its tenant; operator: all).',
+      tags: ['admin'],
+      parameters: [
+        { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        {
+          name: 'groupBy',
+          in: 'query',
+          description: 'Comma-separated: tenant (operator), task, model, day, key.',
+          schema: { type: 'string' },
+        },
+        { name: 'tenant', in: 'query', description: 'Operator only.', schema: { type: 'string' } },
+      ],
+      responses: {
+        200: json('The usage.', schema(UsageBody)),
+        ...problems('GET /v1/usage'),
+      },
+    },
+  };
+  return paths;
+}

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/problems';
+
+/**
+ * The pieces every part of the OpenAPI document is built from: zod schemas as JSON Schema, JSON
+ * responses, and each operation's problem+json responses from the problem table.
+ */
+export type Json = Record<string, unknown>;
+
+export const schema = (s: z.ZodType, io: 'input' | 'output' = 'output'): Json =>
+  z.toJSONSchema(s, { io, unrepresentable: 'any' });
+
+export const ref = (id: string): Json => ({ $ref: `#/components/schemas/${id}` });
+
+/** A body's schema with the named properties pointing at shared components. */
+export function bodySchema(s: z.ZodType, refs: Record<string, string> = {}): Json {
+  const json = schema(s);
+  const properties = json.properties as Json;
+  for (const [name, id] of Object.entries(refs)) properties[name] = ref(id);
+  return json;
+}
+
+export const json = (description: string, body: Json, extra: Json = {}): Json => ({
+  description,
+  ...extra,
+  content: { 'application/json': { schema: body } },
+});
+
+/** The response headers a problem carries, documented once here. */
+const PROBLEM_HEADERS: Partial<Record<ProblemSlug, [string, string]>> = {
+  unauthorized: ['www-authenticate', 'Always `Bearer realm="keel"`.'],
+  overloaded: ['retry-after', 'Seconds to wait before retrying.'],
+  'temporal-unavailable': ['retry-after', 'Seconds to wait before retrying.'],
+  'rate-limited': ['retry-after', 'Seconds until the refusing limit has room.'],
+  'tenant-store-unavailable': ['retry-after', 'Seconds to wait before retrying.'],
+};
+
+/**
+ * The problem+json responses of an operation, one per status, from the problem table: each
+ * status lists the problem types it can carry and what each means.
+ */
+function problemResponses(slugs: readonly ProblemSlug[]): Json {
+  const byStatus = new Map<number, ProblemSlug[]>();
+  for (const slug of slugs) {
+    const { status } = PROBLEMS[slug];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), slug]);
+  }
+  const responses: Json = {};
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const headers = Object.fromEntries(
+      group.flatMap((slug) => {
+        const header = PROBLEM_HEADERS[slug];
+        return header ? [[header[0], { description: header[1], schema: { type: 'string' } }]] : [];
+      }),
+    );
+    responses[status] = {
+      description: group.map((slug) => `\`${slug}\`: ${PROBLEMS[slug].when}`).join('\n\n'),
+      ...(Object.keys(headers).length ? { headers } : {}),
+      content: {
+        'application/problem+json': {
+          schema: {
+            allOf: [
+              ref('Problem'),
+              {
+                type: 'object',
+                properties: {
+                  type: { enum: group.map((slug) => `${PROBLEM_BASE}${slug}`) },
+                  status: { const: status },
+                },
+              },
+            ],
+          },
+        },
+      },
+    };
+  }
+  return responses;
+}
+
+/** What every authenticated route can answer. */
+const AUTHED: readonly ProblemSlug[] = [
+  'unauthorized',
+  'forbidden',
+  'internal',
+  'tenant-store-unavailable',
+];
+/** What every route with a JSON body can answer before it runs. */
+const BODY: readonly ProblemSlug[] = [
+  'invalid-request',
+  'malformed-json',
+  'payload-too-large',
+  'unsupported-media-type',
+];
+
+/** The problems each operation can answer (the generator and docs/http-contract.md read this). */
+export const OPERATION_PROBLEMS = {
+  'POST /v1/tasks/{task}': [
+    ...BODY,
+    ...AUTHED,
+    'invalid-route',
+    'unknown-task',
+    'task-cancelled',
+    'input-rejected',
+    'output-rejected',
+    'review-rejected',
+    'review-expired',
+    'idempotency-key-reused',
+    'superseded',
+    'tenant-suspended',
+    'task-not-in-plan',
+    'budget-exceeded',
+    'rate-limited',
+    'task-failed',
+    'all-candidates-failed',
+    'overloaded',
+    'temporal-unavailable',
+    'task-timed-out',
+  ],
+  'GET /v1/jobs/{id}': [...AUTHED, 'job-not-found'],
+  'GET /v1/reviews': [...AUTHED, 'invalid-request'],
+  'GET /v1/reviews/{jobId}': [...AUTHED, 'review-not-found'],
+  'POST /v1/reviews/{jobId}': [
+    ...BODY,
+    ...AUTHED,
+    'review-not-found',
+    'already-decided',
+    'review-closed',
+    'invalid-edit',
+    'review-failed',
+  ],
+  'GET /v1/providers': AUTHED,
+  'POST /v1/admin/tenants': [...BODY, ...AUTHED, 'tenant-exists'],
+  'GET /v1/admin/tenants': [...AUTHED, 'invalid-request'],
+  'GET /v1/admin/tenants/{id}': [...AUTHED, 'tenant-not-found'],
+  'PATCH /v1/admin/tenants/{id}': [...BODY, ...AUTHED, 'tenant-not-found'],
+  'POST /v1/admin/tenants/{id}/keys': [...BODY, ...AUTHED, 'tenant-not-found'],
+  'GET /v1/admin/tenants/{id}/keys': [...AUTHED, 'tenant-not-found'],
+  'POST /v1/admin/tenants/{id}/keys/{keyId}/rotate': [
+    ...BODY,
+    ...AUTHED,
+    'tenant-not-found',
+    'key-not-found',
+  ],
+  'DELETE /v1/admin/tenants/{id}/keys/{keyId}': [...AUTHED, 'tenant-not-found', 'key-not-found'],
+  'GET /v1/admin/plans': AUTHED,
+  'PUT /v1/admin/plans/{id}': [...BODY, ...AUTHED],
+  'GET /v1/usage': [...AUTHED, 'invalid-request'],
+  'GET /healthz': [],
+  'GET /readyz': ['not-ready', 'internal'],
+} as const satisfies Record<string, readonly ProblemSlug[]>;
+export type Operation = keyof typeof OPERATION_PROBLEMS;
+
+export const problems = (op: Operation): Json => problemResponses(OPERATION_PROBLEMS[op]);
+
+/** A required JSON request body of this schema. */
+export const requestBody = (s: z.ZodType): Json => ({
+  required: true,
+  content: { 'application/json': { schema: schema(s, 'input') } },
+});
