@@ -3,7 +3,7 @@ import { countTokens } from 'gpt-tokenizer';
 import type { JobTenancy, RunTaskRequest } from '../shared/contracts/job';
 import type { KeelConfig } from '../shared/platform/config';
 import { findModel } from '../shared/platform/model-registry';
-import type { AnyTaskDefinition } from '../shared/tasks';
+import { callOutputCap, type AnyTaskDefinition } from '../shared/tasks';
 import { rateLimitHeaders, type LimitScope } from '../shared/tenancy/limits';
 import { fromMicros, toMicros } from '../shared/tenancy/plans';
 import { monthPeriod } from '../shared/tenancy/store';
@@ -138,10 +138,6 @@ export class TenancyGate {
     const first = (request.options.route ?? route ?? task.route)[0] ?? '';
     const at = first.indexOf(':');
     const model = findModel(this.config.models, first.slice(0, at), first.slice(at + 1));
-    const maxOutput = Math.min(
-      model?.capabilities.maxOutputTokens ?? 4_096,
-      task.maxOutputTokens ?? Number.POSITIVE_INFINITY,
-    );
-    return countTokens(prompt) + maxOutput;
+    return countTokens(prompt) + callOutputCap(task, model?.capabilities.maxOutputTokens ?? 4_096);
   }
 }

@@ -19,6 +19,7 @@ import { toCallFailure, type CallFailureDetails } from './providers/classify-err
 import type { ModelProvider, ModelUsage } from './providers/model-provider';
 import { requireTask } from '../pipeline/pipeline-activities';
 import { renderTaskRequest, type Reask } from './render-request';
+import { callOutputCap } from '../../shared/tasks';
 
 /** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -121,10 +122,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // heartbeat, so a local activity stops at it just the same.
       const request = renderTaskRequest({ task, input: args.input, reask: args.reask });
       // The task's cap bounds what one call can cost (and so the budget's reservation).
-      const maxOutputTokens = Math.min(
-        entry.capabilities.maxOutputTokens,
-        task.maxOutputTokens ?? Number.POSITIVE_INFINITY,
-      );
+      const maxOutputTokens = callOutputCap(task, entry.capabilities.maxOutputTokens);
       let bill: CallBill | undefined;
       if (deps.store && args.billing && provider.type !== 'local') {
         const { activityId, attempt, workflowExecution: run } = ctx.info;

@@ -16,7 +16,12 @@ import { findModel, isInProcess } from '../../shared/platform/model-registry';
 import type { KeelFileConfig } from '../../shared/platform/config-file';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../../shared/platform/last-good';
-import { findTask, type AnyTaskDefinition, type Downgrade } from '../../shared/tasks';
+import {
+  callOutputCap,
+  findTask,
+  type AnyTaskDefinition,
+  type Downgrade,
+} from '../../shared/tasks';
 import type { Logger } from '../../shared/platform/logger';
 import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
@@ -181,11 +186,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
           return entry
             ? estimatedCallUsd(entry.price, {
                 input: estimatedInputTokens,
-                // The call's own output cap (callModel): the model's, lowered by the task's.
-                maxOutput: Math.min(
-                  entry.capabilities.maxOutputTokens,
-                  task.maxOutputTokens ?? Number.POSITIVE_INFINITY,
-                ),
+                maxOutput: callOutputCap(task, entry.capabilities.maxOutputTokens),
               })
             : undefined;
         },

@@ -144,3 +144,15 @@ export function parseRenderedInput(prompt: string): unknown {
     return undefined;
   }
 }
+
+/**
+ * The most output one call of this task on a model may return: the model's limit, lowered by the
+ * task's cap. What `callModel` sends as `max_tokens`, and so the output side of every worst case
+ * (budget reservations, token limits, lowest-cost routing).
+ */
+export function callOutputCap(
+  task: Pick<TaskDefinition, 'maxOutputTokens'>,
+  modelMaxOutputTokens: number,
+): number {
+  return Math.min(modelMaxOutputTokens, task.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+}
