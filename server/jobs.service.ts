@@ -116,11 +116,13 @@ export class JobsService implements OnModuleDestroy {
     key: string | undefined;
     cacheSlot: CacheSlot | undefined;
     landed: number;
+    /** Over a limit of a plan that degrades: the pass of a job that calls no model. */
+    degraded?: GatePass;
   }): Promise<RunOutcome> {
     const { tenant, parsed, key, cacheSlot } = ctx;
     const { task } = parsed;
     const flight =
-      sharesCalls(parsed.request, key) && ctx.landed < 2
+      !ctx.degraded && sharesCalls(parsed.request, key) && ctx.landed < 2
         ? await this.flights.claim({
             task,
             request: parsed.request,
@@ -135,18 +137,23 @@ export class JobsService implements OnModuleDestroy {
     // joining a running job is admitted under that job's lease: nothing is taken again.
     let pass: GatePass;
     try {
-      pass = await this.gate.admit({
-        tenant,
-        task,
-        request: parsed.request,
-        jobId,
-        now: Date.now(),
-      });
+      pass =
+        ctx.degraded ??
+        (await this.gate.admit({
+          tenant,
+          task,
+          request: parsed.request,
+          jobId,
+          now: Date.now(),
+        }));
     } catch (err) {
       if (flight && !joined) await this.flights.land(flight);
       const served = await this.answerWhenLimited(tenant, parsed, err);
       if (served) return served;
-      throw err;
+      const degraded = this.gate.degradedPass(tenant, err);
+      if (!degraded) throw err;
+      // Over a limit on a plan that degrades: a job of its own that calls no model.
+      return this.admitAndRun({ ...ctx, cacheSlot: undefined, degraded });
     }
     const asked = { ...parsed.request, options: workflowOptions(parsed.request.options) };
     const request = pass.tenancy ? { ...asked, tenancy: pass.tenancy } : asked;

@@ -120,6 +120,26 @@ export class TenancyGate {
     };
   }
 
+  /**
+   * A rate-limited request of a plan that says `whenLimited: degrade`: the pass of a job that calls
+   * no model (no limit, budget or slot is taken; the task's downgrades answer). Else none.
+   */
+  degradedPass(tenant: Tenant, err: unknown): GatePass | undefined {
+    const terms = tenant.terms;
+    if (terms?.whenLimited !== 'degrade') return undefined;
+    if (!(err instanceof ProblemError) || err.slug !== 'rate-limited') return undefined;
+    return {
+      tenancy: {
+        ...(tenant.keyId ? { keyId: tenant.keyId } : {}),
+        planId: terms.planId,
+        priority: terms.priority,
+        limited: typeof err.extras.rateLimit === 'string' ? err.extras.rateLimit : 'rate',
+      },
+      headers: { ...err.headers, 'x-keel-limited': 'degrade' },
+      holdsSlot: false,
+    };
+  }
+
   /** The job ended where this process saw it (a sync answer, a failed start): free its slot. */
   async release(jobId: string): Promise<void> {
     await this.tenancy.limiter.release(jobId);

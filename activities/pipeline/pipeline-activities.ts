@@ -191,8 +191,16 @@ export function createPipelineActivities(deps: PipelineDeps) {
             : undefined;
         },
       });
+      // Over a limit of a plan that degrades (whenLimited: degrade): nothing is called.
+      const limited = request.tenancy?.limited;
+      const allowed = limited
+        ? routed.candidates.map((c) => ({
+            ...c,
+            skip: `not called: the ${limited} limit is reached`,
+          }))
+        : routed.candidates;
       // Hedges only where the tenant's policy for the task turns them on (off by default).
-      const candidates = planHedges(routed.candidates, {
+      const candidates = planHedges(allowed, {
         policy: policy.hedge,
         outputPriceOf: (c) => findModel(deps.registry, c.provider, c.model)?.price.output ?? 0,
         delayOf: (c) => delays.get(c),

@@ -287,6 +287,11 @@ export interface JobTenancy {
   priority?: number;
   /** The plan's routing strategy for this task (absent: the policy's, else `ordered`). */
   routing?: RoutingSpec;
+  /**
+   * The limit the request was over (`tenant-requestsPerMinute`, …) when its plan degrades instead
+   * of refusing: no candidate is called, the task's downgrades answer.
+   */
+  limited?: string;
 }
 
 export interface RunTaskResult {

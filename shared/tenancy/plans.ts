@@ -23,6 +23,9 @@ export type LimitsSpec = z.infer<typeof LimitsSpec>;
 /** What happens when a model call would pass the month's budget. */
 export const OverBudget = z.enum(['reject', 'downgrade', 'review']);
 export type OverBudget = z.infer<typeof OverBudget>;
+/** What a request over a limit of its tenant or key gets (docs/tenants.md). */
+export const WhenLimited = z.enum(['refuse', 'cache', 'degrade']);
+export type WhenLimited = z.infer<typeof WhenLimited>;
 
 /**
  * How the plan's routes are ordered (docs/routing.md): a strategy for every task (`default`) and
@@ -60,10 +63,12 @@ export const PlanDefinition = z
     /** Routing strategies, plan-wide and per task. */
     routing: PlanRouting.optional(),
     /**
-     * Over a limit of the tenant or its key: `refuse` (429), or `cache`: answer from the result
-     * cache when an identical request was answered within the last day, else 429.
+     * Over a limit of the tenant or its key: `refuse` (429); `cache`: answer from the result
+     * cache when an identical request was answered within the last day, else 429; `degrade`: run
+     * the task's downgrades without a model call (the last good answer, the deterministic
+     * fallback), marked `degraded`.
      */
-    whenLimited: z.enum(['refuse', 'cache']).default('refuse'),
+    whenLimited: WhenLimited.default('refuse'),
   })
   .strict();
 export type PlanDefinition = z.infer<typeof PlanDefinition>;
@@ -141,7 +146,7 @@ export interface TenantTerms {
   overBudget: OverBudget;
   priority: number;
   routing?: PlanRouting;
-  whenLimited: 'refuse' | 'cache';
+  whenLimited: WhenLimited;
 }
 
 export function tenantTerms(plan: PlanDefinition, overrides: TenantOverrides): TenantTerms {

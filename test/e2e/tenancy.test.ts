@@ -281,6 +281,38 @@ describe('plans at the door', () => {
     expect(other.status).toBe(429);
   });
 
+  it('a plan that degrades when limited: the downgrades answer, marked, with no model call', async () => {
+    await admin('PUT', '/v1/admin/plans/degrading', {
+      name: 'Degrading',
+      limits: { requestsPerMinute: 1 },
+      whenLimited: 'degrade',
+      routes: { 'classify-ticket': ['openai:ok'] },
+    });
+    const key = await newTenant('degrading-co', 'degrading');
+    const first = await runTask(key);
+    expect(first.status).toBe(200);
+    expect(first.body.meta.path).toBe('primary');
+    mock.clearAttempts();
+    // Another input (no last good answer for it): the deterministic fallback answers.
+    const crash = { subject: 'Crash', body: 'The app crashes at login since the update' };
+    const limited = await runTask(key, { input: crash });
+    expect(limited.status).toBe(200);
+    expect(limited.headers.get('x-keel-limited')).toBe('degrade');
+    expect(limited.headers.get('ratelimit')).toMatch(/"tenant-requests";r=0;t=\d+/);
+    expect(limited.body.meta.path).toBe('degraded');
+    expect(limited.body.meta.reasons.join(' ')).toContain('tenant-requests limit is reached');
+    expect(TASKS['classify-ticket'].output.safeParse(limited.body.output).success).toBe(true);
+    // The same input as the first: its last good answer.
+    const again = await runTask(key);
+    expect(again.status).toBe(200);
+    expect(again.body.meta.path).toBe('degraded');
+    expect(again.body.output).toEqual(first.body.output);
+    expect(mock.attempts()).toHaveLength(0);
+    // Only the first job's call is billed.
+    const usage = await admin('GET', '/v1/usage', undefined, key);
+    expect(usage.body.totals.calls).toBe(1);
+  });
+
   it('limits concurrent tasks; a slot frees when its task ends, async ones included', async () => {
     await admin('PUT', '/v1/admin/plans/single', {
       name: 'Single',
