@@ -301,7 +301,7 @@ describe('plans at the door', () => {
     expect(limited.headers.get('ratelimit')).toMatch(/"tenant-requests";r=0;t=\d+/);
     expect(limited.body.meta.path).toBe('degraded');
     expect(limited.body.meta.reasons.join(' ')).toContain('tenant-requests limit is reached');
-    expect(TASKS['classify-ticket'].output.safeParse(limited.body.output).success).toBe(true);
+    expect(TASKS['classify-ticket']!.output.safeParse(limited.body.output).success).toBe(true);
     // The same input as the first: its last good answer.
     const again = await runTask(key);
     expect(again.status).toBe(200);
