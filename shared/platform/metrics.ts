@@ -1,0 +1,213 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { findTask } from '../tasks';
+
+/**
+ * Keel's Prometheus metrics: one registry per process, every metric defined here and nowhere
+ * else, and one small `record*` function per event so that each site counts in one line. The API
+ * serves the registry at `GET /metrics`; a worker process on KEEL_WORKER_METRICS_PORT. A worker
+ * embedded in the API process (KEEL_EMBEDDED_WORKER) writes to the same registry, so the API's
+ * `/metrics` shows its model calls too. Docs: docs/metrics.md.
+ *
+ * Labels are bounded on purpose: task names are the registry's (anything else is `unknown`),
+ * providers and models come from the configuration, plans from the tenant store's plan table,
+ * statuses are HTTP codes, outcomes are failure types. Never a tenant id, key id, job id or input.
+ */
+export const registry = new Registry();
+
+/** A label for a task name taken from a URL: the task's name if Keel knows it, else `unknown`. */
+export function taskLabel(name: string): string {
+  return findTask(name) ? name : 'unknown';
+}
+
+const requests = new Counter({
+  name: 'keel_requests_total',
+  help: 'POST /v1/tasks/{task} answers, by task and HTTP status code.',
+  labelNames: ['task', 'status'] as const,
+  registers: [registry],
+});
+
+const requestSeconds = new Histogram({
+  name: 'keel_request_duration_seconds',
+  help: 'Time from a POST /v1/tasks/{task} request reaching the API to its response, by task and status.',
+  labelNames: ['task', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+/** The problems that mean "not admitted" (the request was well formed and authenticated). */
+export const ADMISSION_REFUSALS: ReadonlySet<string> = new Set([
+  'task-not-in-plan',
+  'budget-exceeded',
+  'rate-limited',
+  'overloaded',
+  'tenant-suspended',
+  'tenant-store-unavailable',
+]);
+
+const refusals = new Counter({
+  name: 'keel_admission_refusals_total',
+  help: 'POST /v1/tasks/{task} requests refused, by problem slug and the tenant plan (none: no plan known).',
+  labelNames: ['reason', 'plan'] as const,
+  registers: [registry],
+});
+
+const budgetThresholds = new Counter({
+  name: 'keel_budget_threshold_events_total',
+  help: "A tenant's monthly spend crossed a share (0.8, 1) of its budget, by plan and threshold.",
+  labelNames: ['plan', 'threshold'] as const,
+  registers: [registry],
+});
+
+const modelCalls = new Counter({
+  name: 'keel_model_calls_total',
+  help: 'Model calls that reached a provider, by provider, model and outcome (ok, cancelled or the failure type).',
+  labelNames: ['provider', 'model', 'outcome'] as const,
+  registers: [registry],
+});
+
+const modelSeconds = new Histogram({
+  name: 'keel_model_call_duration_seconds',
+  help: 'Time a provider took to answer (or fail) one model call.',
+  labelNames: ['provider', 'model'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60],
+  registers: [registry],
+});
+
+const modelTokens = new Counter({
+  name: 'keel_model_tokens_total',
+  help: 'Tokens the providers reported (failed calls they bill included), by direction: input or output.',
+  labelNames: ['provider', 'model', 'direction'] as const,
+  registers: [registry],
+});
+
+const modelCost = new Counter({
+  name: 'keel_model_cost_usd_total',
+  help: 'Cost of the reported tokens at the configured prices, in USD.',
+  labelNames: ['provider', 'model'] as const,
+  registers: [registry],
+});
+
+const cacheHits = new Counter({
+  name: 'keel_cache_hits_total',
+  help: 'Answers served from the result cache without a workflow, by task.',
+  labelNames: ['task'] as const,
+  registers: [registry],
+});
+
+let inFlight: (() => number) | undefined;
+new Gauge({
+  name: 'keel_tasks_in_flight',
+  help: 'Tasks running on the task queue as this API process counts them for load shedding (0 with KEEL_MAX_INFLIGHT_TASKS=0).',
+  registers: [registry],
+  collect() {
+    this.set(inFlight?.() ?? 0);
+  },
+});
+
+/** One answer of `POST /v1/tasks/{task}`; `refusal` is the problem slug when one was sent. */
+export function recordTaskRequest(r: {
+  task: string;
+  status: number;
+  seconds: number;
+  refusal?: string;
+  plan?: string;
+}): void {
+  const labels = { task: taskLabel(r.task), status: String(r.status) };
+  requests.inc(labels);
+  requestSeconds.observe(labels, r.seconds);
+  if (r.refusal && ADMISSION_REFUSALS.has(r.refusal))
+    refusals.inc({ reason: r.refusal, plan: r.plan ?? 'none' });
+}
+
+/** A budget threshold crossed (`threshold` 0.8 or 1). */
+export function recordBudgetThreshold(plan: string | undefined, threshold: number): void {
+  budgetThresholds.inc({ plan: plan ?? 'unknown', threshold: String(threshold) });
+}
+
+/** One model call that reached its provider, ended in `outcome`, with the usage it billed. */
+export function recordModelCall(c: {
+  provider: string;
+  model: string;
+  outcome: string;
+  seconds: number;
+  usage?: { inputTokens: number; outputTokens: number };
+  costUsd?: number;
+}): void {
+  const model = { provider: c.provider, model: c.model };
+  modelCalls.inc({ ...model, outcome: c.outcome });
+  modelSeconds.observe(model, c.seconds);
+  if (c.usage) {
+    modelTokens.inc({ ...model, direction: 'input' }, c.usage.inputTokens);
+    modelTokens.inc({ ...model, direction: 'output' }, c.usage.outputTokens);
+  }
+  if (c.costUsd) modelCost.inc(model, c.costUsd);
+}
+
+export function recordCacheHit(task: string): void {
+  cacheHits.inc({ task: taskLabel(task) });
+}
+
+/** What `keel_tasks_in_flight` reads at each scrape (the API's RunningTasks). */
+export function trackTasksInFlight(count: () => number): void {
+  inFlight = count;
+}
+
+let defaults = false;
+/** Node's process metrics (CPU, memory, event loop lag, GC), prefixed `keel_`. Idempotent. */
+export function collectProcessMetrics(): void {
+  if (defaults) return;
+  defaults = true;
+  collectDefaultMetrics({ register: registry, prefix: 'keel_' });
+}
+
+/** The exposition: its content type and the text. */
+export async function scrape(): Promise<{ contentType: string; body: string }> {
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/**
+ * Whether an `Authorization` header may read the metrics: always without a token
+ * (KEEL_METRICS_TOKEN unset), else only `Bearer <token>` (compared in constant time).
+ */
+export function metricsAuthorized(header: string | undefined, token: string | undefined): boolean {
+  if (!token) return true;
+  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
+}
+
+/**
+ * A worker process's `/metrics` listener (KEEL_WORKER_METRICS_PORT): the same registry, the same
+ * token. Resolves once it listens.
+ */
+export async function serveMetrics(opts: {
+  port: number;
+  host: string;
+  token?: string;
+}): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (!metricsAuthorized(req.headers.authorization, opts.token)) {
+      res
+        .writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="keel"' })
+        .end('unauthorized\n');
+      return;
+    }
+    scrape().then(
+      ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return server;
+}
