@@ -126,6 +126,25 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'expected redis://host:port')
     .optional(),
+  /**
+   * A bearer token `GET /metrics` (API and worker) requires: `Authorization: Bearer <token>`.
+   * Unset: the metrics are served to anyone who reaches the port (docs/metrics.md).
+   */
+  KEEL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * A worker process (`npm run worker`) serves `/metrics` on this port, on HOST. 0 = off. A
+   * worker inside the API process needs none: the API's `/metrics` shows it.
+   * @default 0
+   */
+  KEEL_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * `host:port` where the Temporal SDK's runtime (the Rust core of a worker process or of the
+   * API's embedded worker) serves its own Prometheus metrics (`temporal_*`). Unset: off.
+   */
+  KEEL_TEMPORAL_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+    .optional(),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -185,6 +204,11 @@ export interface KeelConfig {
   databaseUrl?: string;
   /** KEEL_REDIS_URL: limits in Redis; unset = in the API process. */
   redisUrl?: string;
+  /**
+   * `/metrics`: `token` (KEEL_METRICS_TOKEN) required when set; `workerPort`
+   * (KEEL_WORKER_METRICS_PORT, 0 = off); `temporalAddress` (KEEL_TEMPORAL_METRICS_ADDRESS).
+   */
+  metrics: { token?: string; workerPort: number; temporalAddress?: string };
 }
 
 export class ConfigError extends Error {
@@ -293,6 +317,11 @@ export function loadConfig(
     inputKeySecret: e.KEEL_INPUT_KEY_SECRET,
     databaseUrl: e.KEEL_DATABASE_URL,
     redisUrl: e.KEEL_REDIS_URL,
+    metrics: {
+      token: e.KEEL_METRICS_TOKEN,
+      workerPort: e.KEEL_WORKER_METRICS_PORT,
+      temporalAddress: e.KEEL_TEMPORAL_METRICS_ADDRESS,
+    },
   };
 }
 

@@ -143,11 +143,21 @@ export function installTemporalRuntime(options: {
   level: string;
   /** Signals on which the SDK shuts its workers down. `[]` when the process handles them. */
   shutdownSignals?: NodeJS.Signals[];
+  /**
+   * `host:port` where the SDK's core serves its Prometheus metrics (`temporal_*`: polls, slots,
+   * schedule-to-start latency; KEEL_TEMPORAL_METRICS_ADDRESS). @default off
+   */
+  metricsAddress?: string;
 }): void {
   const level = sdkLogLevel(options.level);
   Runtime.install({
     logger: temporalLogger(options.logger, level),
-    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+      ...(options.metricsAddress
+        ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } }
+        : {}),
+    },
     ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}),
   });
 }
