@@ -11,6 +11,7 @@ import { HealthController } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { JobReader } from './job-reader';
+import { MetricsController } from './metrics.controller';
 import { TaskCache } from './task-cache';
 import { CallMarkers } from './single-flight/call-markers';
 import { Debounce } from './single-flight/debounce';
@@ -51,6 +52,7 @@ export class AppModule {
         ReviewPageController,
         AdminController,
         UsageController,
+        MetricsController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },

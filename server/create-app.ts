@@ -5,7 +5,7 @@ import express from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { AppModule, type AppDeps } from './app.module';
 import { DOCS_ASSETS } from './docs.controller';
-import { jsonBody, requestId } from './http-middleware';
+import { jsonBody, requestId, taskMetrics } from './http-middleware';
 import { nestLogger } from './nest-logger';
 import { ProblemFilter } from './problem';
 
@@ -18,6 +18,7 @@ export async function createApp(deps: AppDeps): Promise<NestExpressApplication> 
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId());
+  app.use(taskMetrics());
   app.use(DOCS_ASSETS, express.static(getAbsoluteFSPath(), { index: false }));
   app.use(jsonBody(deps.config.maxBodyBytes));
   app.useGlobalFilters(new ProblemFilter(deps.logger));

@@ -5,7 +5,9 @@ import express, {
   type RequestHandler,
   type Response,
 } from 'express';
-import { ProblemError, sendProblem } from './problem';
+import { recordTaskRequest } from '../shared/platform/metrics';
+import type { AuthedRequest } from './auth.guard';
+import { ProblemError, sendProblem, sentProblem } from './problem';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -28,6 +30,39 @@ export function requestId(): RequestHandler {
     res.setHeader('x-request-id', id);
     next();
   };
+}
+
+const TASK_PATH = /^\/v1\/tasks\/([^/]+)\/?$/;
+
+/**
+ * Counts every answer of `POST /v1/tasks/{task}` (keel_requests_total, its duration, and the
+ * refusals among them by problem and plan) once it is sent, whatever answered it: the routes,
+ * the exception filter or a middleware. Installed after `requestId` (its clock).
+ */
+export function taskMetrics(): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const task = req.method === 'POST' ? TASK_PATH.exec(req.path)?.[1] : undefined;
+    if (task !== undefined) {
+      res.once('finish', () =>
+        recordTaskRequest({
+          task: decodeURIComponentSafe(task),
+          status: res.statusCode,
+          seconds: elapsedMs(req) / 1_000,
+          refusal: sentProblem(res),
+          plan: (req as Partial<AuthedRequest>).tenant?.terms?.planId,
+        }),
+      );
+    }
+    next();
+  };
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 interface BodyParserError extends Error {

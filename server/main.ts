@@ -8,6 +8,7 @@ import {
 import { resolveDemoApiKey } from '../shared/platform/demo-key';
 import { exitWithParent } from '../shared/platform/exit-with-parent';
 import { createLogger, type Logger } from '../shared/platform/logger';
+import { collectProcessMetrics } from '../shared/platform/metrics';
 import { assertSupportedNode } from '../shared/platform/node-version';
 import {
   createTemporalConnector,
@@ -36,7 +37,12 @@ async function connect(config: KeelConfig, logger: Logger, tenancy: Tenancy): Pr
   const temporal = createTemporalConnector(config.temporal);
   if (!config.embeddedWorker) return temporal.openClient();
   // The process handles its own signals (below): the SDK must not install handlers.
-  installTemporalRuntime({ logger, level: config.logLevel, shutdownSignals: [] });
+  installTemporalRuntime({
+    logger,
+    level: config.logLevel,
+    shutdownSignals: [],
+    metricsAddress: config.metrics.temporalAddress,
+  });
   await registerSearchAttributes(temporal, logger);
   const connection = await temporal.connectNative();
   // One native connection for the client and the worker: what eager workflow start requires.
@@ -72,6 +78,7 @@ async function main(): Promise<void> {
   assertSupportedNode();
   const config = loadConfig();
   const logger = createLogger({ name: 'server', level: config.logLevel });
+  collectProcessMetrics();
   if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error
   // The tenant store (migrations applied) with the shipped plans, the config file's tenants and
   // the demo tenant; the limits in Redis or in this process. An embedded worker sweeps too.

@@ -75,7 +75,15 @@ export class ProblemError extends Error {
 export const invalidRequest = (detail: string, errors: FieldError[]): ProblemError =>
   ProblemError.of('invalid-request', detail, { errors });
 
+const SENT = Symbol('problemSent');
+
+/** The slug of the problem `res` carried, if one was sent (the request metrics read it). */
+export function sentProblem(res: Response): string | undefined {
+  return (res as Response & { [SENT]?: string })[SENT];
+}
+
 export function sendProblem(res: Response, req: Request, error: ProblemError): void {
+  (res as Response & { [SENT]?: string })[SENT] = error.slug;
   for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
   res
     .status(error.status)

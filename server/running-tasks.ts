@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../shared/platform/logger';
+import { trackTasksInFlight } from '../shared/platform/metrics';
 import type { LatencyEnvelope } from '../shared/tasks/task-definition';
 import {
   AdmissionLimiter,
@@ -106,6 +107,7 @@ export class RunningTasks {
     this.refreshMs = options.refreshMs ?? 500;
     this.lagMs = options.visibilityLagMs ?? 2_000;
     this.limiter = new AdmissionLimiter({ ...options.adaptive, now: this.now });
+    if (options.limit > 0) trackTasksInFlight(() => this.count());
   }
 
   /**

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { ResultPath, type RunTaskRequest, type RunTaskResult } from '../shared/contracts/job';
 import type { KeelConfig } from '../shared/platform/config';
 import type { Logger } from '../shared/platform/logger';
+import { recordCacheHit } from '../shared/platform/metrics';
 import type { AnyTaskDefinition } from '../shared/tasks';
 import { oncePerBurst, RedisResultCache } from './redis-result-cache';
 import {
@@ -17,6 +18,8 @@ import { CONFIG, LOGGER } from './tokens';
 export interface CacheSlot {
   key: string;
   ttlMs: number;
+  /** The task's name (the cache-hit metric's label). */
+  task: string;
 }
 
 /** How long the API waits at boot for the cache's Redis before serving (misses until then). */
@@ -76,7 +79,7 @@ export class TaskCache implements OnModuleInit, OnModuleDestroy {
       route: options.route,
       allowDegraded: options.allowDegraded,
     });
-    return { key, ttlMs: options.cacheTtlMs };
+    return { key, ttlMs: options.cacheTtlMs, task: task.name };
   }
 
   /**
@@ -87,6 +90,7 @@ export class TaskCache implements OnModuleInit, OnModuleDestroy {
     const hit = this.memory
       ? this.memory.get(slot.key, slot.ttlMs)
       : await this.redis?.get(slot.key, slot.ttlMs);
+    if (hit) recordCacheHit(slot.task);
     return hit && { jobId: hit.jobId, result: cachedResult(hit) };
   }
 
