@@ -4,6 +4,7 @@ import {
   type KeelFileConfig,
 } from '../shared/platform/config-file';
 import type { Logger } from '../shared/platform/logger';
+import { recordBudgetThreshold } from '../shared/platform/metrics';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import type { LastGoodAnswers } from '../shared/platform/last-good';
 import type { ReviewQueue } from '../shared/platform/review-queue';
@@ -63,12 +64,16 @@ export function createActivities(deps: ActivityDeps) {
       health: deps.health,
       store: deps.store,
       limiter: deps.limiter,
-      // An event for operators now; a webhook when the async issue brings them.
-      onBudgetThreshold: (event) =>
+      // An event for operators now (a log line and a metric); a webhook when the async issue
+      // brings them. The metric is labelled by plan, never by tenant.
+      onBudgetThreshold: async (event) => {
         deps.logger.warn(
           { event: 'budget.threshold', ...event },
           `tenant ${event.tenantId} has spent ${Math.round(event.threshold * 100)} % of its monthly budget`,
-        ),
+        );
+        const tenant = await deps.store?.getTenant(event.tenantId).catch(() => undefined);
+        recordBudgetThreshold(tenant?.planId, event.threshold);
+      },
     }),
     ...createReviewActivities({ now, queue: deps.reviewQueue }),
   };

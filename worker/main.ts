@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/platfo
 import { exitWithParent } from '../shared/platform/exit-with-parent';
 import { assertSupportedNode } from '../shared/platform/node-version';
 import { createLogger } from '../shared/platform/logger';
+import { collectProcessMetrics, serveMetrics } from '../shared/platform/metrics';
 import {
   createTemporalConnector,
   installTemporalRuntime,
@@ -17,7 +18,21 @@ async function main(): Promise<void> {
   requireInputKeySecret(config); // a boot error before connecting, not after
   const logger = createLogger({ name: 'worker', level: config.logLevel });
   // The process handles its signals (gracefulShutdown, below): the SDK must not install handlers.
-  installTemporalRuntime({ logger, level: config.logLevel, shutdownSignals: [] });
+  installTemporalRuntime({
+    logger,
+    level: config.logLevel,
+    shutdownSignals: [],
+    metricsAddress: config.metrics.temporalAddress,
+  });
+  collectProcessMetrics();
+  const metrics =
+    config.metrics.workerPort > 0
+      ? await serveMetrics({
+          port: config.metrics.workerPort,
+          host: config.host,
+          token: config.metrics.token,
+        })
+      : undefined;
   const temporal = createTemporalConnector(config.temporal);
   await registerSearchAttributes(temporal, logger);
   const connection = await temporal.connectNative();
@@ -44,6 +59,7 @@ async function main(): Promise<void> {
     throw err;
   });
   const running = keel.run().finally(async () => {
+    metrics?.close();
     await closeConnections();
     await tenancy.close();
   });
@@ -64,6 +80,7 @@ async function main(): Promise<void> {
       taskQueue: config.taskQueue,
       namespace: config.temporal.namespace,
       address: config.temporal.address,
+      ...(metrics ? { metricsPort: config.metrics.workerPort } : {}),
     },
     'worker polling',
   );

@@ -65,8 +65,11 @@ export async function openBill(args: {
   now: () => number;
   /** A reservation its process never settles is released by the sweep after this. */
   holdMs: number;
-  /** A settle took the month's spend past 80 % or 100 % of the budget (once per threshold). */
-  onThreshold?: (event: BudgetThresholdEvent) => void;
+  /**
+   * A settle took the month's spend past 80 % or 100 % of the budget (once per threshold);
+   * awaited, so the event is told before the call's activity completes.
+   */
+  onThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
 }): Promise<CallBill | undefined> {
   const { store, billing } = args;
   const period = monthPeriod(args.now());
@@ -108,7 +111,7 @@ export async function openBill(args: {
       if (!settled || limit === undefined || !args.onThreshold) return;
       const before = settled.spentMicros - entry.costMicros;
       for (const threshold of crossedThresholds(before, settled.spentMicros, limit)) {
-        args.onThreshold({
+        await args.onThreshold({
           tenantId: billing.tenantId,
           period,
           threshold,

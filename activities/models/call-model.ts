@@ -20,6 +20,7 @@ import type { ModelProvider, ModelUsage } from './providers/model-provider';
 import { requireTask } from '../pipeline/pipeline-activities';
 import { renderTaskRequest, type Reask } from './render-request';
 import { callOutputCap } from '../../shared/tasks';
+import { recordModelCall } from '../../shared/platform/metrics';
 
 /** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -72,8 +73,8 @@ export interface CallModelDeps {
   store?: TenantStore;
   /** The tenants' token windows: each billed call's usage replaces its share of the estimate. */
   limiter?: Limiter;
-  /** Where a budget threshold crossed is told (a log line now; webhooks later). */
-  onBudgetThreshold?: (event: BudgetThresholdEvent) => void;
+  /** Where a budget threshold crossed is told (a log line and a metric now; webhooks later). */
+  onBudgetThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
 }
 
 /** How long past its deadline an unsettled reservation is kept before the sweep releases it. */
@@ -157,6 +158,9 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // What is left of the attempt after the reservation; its time is not the vendor's latency
       // (the breaker, adaptive timeouts and hedges learn from it).
       const calledAt = deps.now();
+      const labels = { provider: args.provider, model: args.model };
+      let answered = false;
+      const secondsSince = (at: number): number => Math.max(0, deps.now() - at) / 1_000;
       const callMs = bill ? Math.max(1, deadline.at - calledAt) : deadline.ms;
       const timer = AbortSignal.timeout(callMs);
       // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
@@ -173,6 +177,15 @@ export function createCallModelActivity(deps: CallModelDeps) {
           timeoutMs: callMs,
           signal: AbortSignal.any([ctx.cancellationSignal, timer]),
         });
+        const cost = costUsd(response.usage, entry.price);
+        recordModelCall({
+          ...labels,
+          outcome: 'ok',
+          seconds: secondsSince(calledAt),
+          usage: response.usage,
+          costUsd: cost,
+        });
+        answered = true;
         if (bill) {
           await bill.settle(response.usage, 'ok');
           await deps.limiter?.settle(
@@ -192,7 +205,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           provider: provider.slug,
           model: response.model,
           usage: response.usage,
-          costUsd: costUsd(response.usage, entry.price),
+          costUsd: cost,
           finishReason: response.finishReason,
           requestId: response.requestId,
           attempt: ctx.info.attempt,
@@ -237,6 +250,15 @@ export function createCallModelActivity(deps: CallModelDeps) {
           // A failed call the vendor still bills for: the workflow adds it to the task's cost.
           details.billedCostUsd = costUsd(details.billedUsage, entry.price);
         }
+        // A call the provider answered is counted above (what failed was the bill's store).
+        if (!answered)
+          recordModelCall({
+            ...labels,
+            outcome: ctx.cancellationSignal.aborted ? 'cancelled' : (failure.type ?? 'unknown'),
+            seconds: secondsSince(calledAt),
+            usage: details?.billedUsage,
+            costUsd: details?.billedCostUsd,
+          });
         // Cancelled mid-call (a hedge's loser, the hard timeout): the vendor reports no usage.
         if (bill) {
           await bill.settle(
