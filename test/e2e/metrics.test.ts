@@ -1,0 +1,223 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASKS } from '../../shared/tasks';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { freePort } from '../support/free-port';
+import { scrapeMetrics, Scrape } from '../support/prometheus';
+import {
+  startEmbeddedStack,
+  startStack,
+  upstreamEnv,
+  type EmbeddedStack,
+  type Stack,
+} from '../support/stack';
+
+/**
+ * `GET /metrics` read by a real Prometheus text-format parser after a known mix of traffic:
+ * requests by task and status, refusals by reason and plan, a budget crossing 80 %, model calls,
+ * tokens and cost equal to what the mock upstream logged. First the default deployment (one API
+ * process with its worker inside: one registry), then an API and a worker process (the worker's
+ * own listener, KEEL_METRICS_TOKEN on both, the Temporal SDK's runtime metrics).
+ */
+const TOKEN = `metrics-token-${randomUUID()}`;
+const ticket = (n: number) => ({ subject: 'Refund', body: `I was charged twice, order ${n}.` });
+const bigTicket = {
+  subject: 'Refund',
+  body: 'I was charged twice for my subscription. '.repeat(480).trim(),
+};
+
+let mock: MockUpstream;
+beforeAll(async () => {
+  mock = await startMockUpstream({ port: 0 });
+});
+afterAll(async () => {
+  await mock?.close();
+});
+
+function client(stack: EmbeddedStack) {
+  async function call(method: string, path: string, body?: unknown, key?: string) {
+    const res = await stack.call(path, {
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : {} };
+  }
+  async function tenant(id: string, plan: string): Promise<string> {
+    expect((await call('POST', '/v1/admin/tenants', { id, plan })).status).toBe(201);
+    const key = await call('POST', `/v1/admin/tenants/${id}/keys`, {
+      name: 'ops',
+      roles: ['caller', 'admin'],
+    });
+    return key.body.key as string;
+  }
+  const run = (key: string | undefined, input: unknown, task = 'classify-ticket', options = {}) =>
+    call('POST', `/v1/tasks/${task}`, { input, options }, key);
+  return { call, tenant, run };
+}
+
+/** The mock's log summed: every attempt it billed. */
+function upstreamTotals() {
+  const billed = mock.attempts().filter((a) => a.billed);
+  const input = billed.reduce((n, a) => n + a.inputTokens, 0);
+  const output = billed.reduce((n, a) => n + a.outputTokens, 0);
+  // keel.mock-upstream.json: every scenario at $2/M input, $8/M output.
+  return { calls: billed.length, input, output, costUsd: (input * 2 + output * 8) / 1e6 };
+}
+
+describe('one API process with its worker inside', () => {
+  let stack: EmbeddedStack;
+  beforeAll(async () => {
+    mock.clearAttempts();
+    stack = await startEmbeddedStack(upstreamEnv(mock.url));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('counts the traffic it served, as a Prometheus parser reads it', async () => {
+    const { call, tenant, run } = client(stack);
+    const route = { 'classify-ticket': ['openai:ok'] };
+    await call('PUT', '/v1/admin/plans/metrics-tiny', {
+      name: 'Tiny',
+      limits: { requestsPerMinute: 3 },
+      routes: route,
+    });
+    await call('PUT', '/v1/admin/plans/metrics-capped', {
+      name: 'Capped',
+      monthlyBudgetUsd: 1,
+      overBudget: 'reject',
+      routes: route,
+    });
+    const tiny = await tenant('metrics-tiny-co', 'metrics-tiny');
+    const capped = await tenant('metrics-capped-co', 'metrics-capped');
+    const free = await tenant('metrics-free-co', 'free');
+
+    // Three answered, the fourth refused by the plan's rate limit.
+    for (const n of [1, 2, 3]) expect((await run(tiny, ticket(n))).status).toBe(200);
+    expect((await run(tiny, ticket(4))).body.type).toContain('rate-limited');
+    // A task outside the free plan; a task nobody defined.
+    expect((await run(free, TASKS.answer!.example, 'answer')).status).toBe(403);
+    expect((await run(undefined, ticket(5), 'no-such-task')).status).toBe(404);
+    // The same request twice with the cache on: one model call, one cache hit.
+    const cached = { route: ['openai:ok'], cacheTtlMs: 60_000 };
+    expect((await run(undefined, ticket(6), 'classify-ticket', cached)).status).toBe(200);
+    const hit = await run(undefined, ticket(6), 'classify-ticket', cached);
+    expect(hit.body.meta.path).toBe('cache');
+
+    // The budget: two large calls, then a budget their spend plus most of a third is 80 % of.
+    for (let i = 0; i < 2; i++) expect((await run(capped, bigTicket)).status).toBe(200);
+    const spent = (await call('GET', '/v1/usage', undefined, capped)).body.totals.costUsd as number;
+    const budget = Math.ceil(((spent * 1.45) / 0.8) * 1e6) / 1e6;
+    const patched = await call('PATCH', '/v1/admin/tenants/metrics-capped-co', {
+      overrides: { monthlyBudgetUsd: budget },
+    });
+    expect(patched.status).toBe(200);
+    const third = await run(capped, bigTicket);
+    expect(third.status, JSON.stringify(third.body)).toBe(200);
+
+    const m = await scrapeMetrics(`${stack.baseUrl}/metrics`);
+    expect(m.table('keel_requests_total')).toEqual({
+      'task=classify-ticket,status=200': 8,
+      'task=classify-ticket,status=429': 1,
+      'task=answer,status=403': 1,
+      'task=unknown,status=404': 1,
+    });
+    expect(m.family('keel_request_duration_seconds')?.type).toBe('HISTOGRAM');
+    expect(
+      m.count('keel_request_duration_seconds', { task: 'classify-ticket', status: '200' }),
+    ).toBe(8);
+    expect(m.table('keel_admission_refusals_total')).toEqual({
+      'reason=rate-limited,plan=metrics-tiny': 1,
+      'reason=task-not-in-plan,plan=free': 1,
+    });
+    expect(m.table('keel_budget_threshold_events_total')).toEqual({
+      'plan=metrics-capped,threshold=0.8': 1,
+    });
+    expect(m.table('keel_cache_hits_total')).toEqual({ 'task=classify-ticket': 1 });
+
+    // Model calls: what the worker inside this process made, equal to the upstream's own log.
+    const upstream = upstreamTotals();
+    expect(upstream.calls).toBe(7);
+    expect(m.table('keel_model_calls_total')).toEqual({ 'provider=openai,model=ok,outcome=ok': 7 });
+    expect(m.count('keel_model_call_duration_seconds', { provider: 'openai', model: 'ok' })).toBe(
+      7,
+    );
+    expect(m.table('keel_model_tokens_total')).toEqual({
+      'provider=openai,model=ok,direction=input': upstream.input,
+      'provider=openai,model=ok,direction=output': upstream.output,
+    });
+    expect(m.value('keel_model_cost_usd_total')).toBeCloseTo(upstream.costUsd, 9);
+    // Every sync task answered: none in flight; and the process's own metrics are there.
+    expect(m.value('keel_tasks_in_flight')).toBe(0);
+    expect(m.family('keel_process_cpu_seconds_total')?.type).toBe('COUNTER');
+    expect(m.family('keel_nodejs_eventloop_lag_seconds')?.type).toBe('GAUGE');
+    // Bounded labels: no tenant or key id anywhere in the exposition.
+    const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    expect(text).not.toMatch(/metrics-(tiny|capped|free)-co|keel_live_/);
+  });
+});
+
+describe('an API process and a worker process', () => {
+  let stack: Stack;
+  let workerUrl: string;
+  let temporalUrl: string;
+  beforeAll(async () => {
+    mock.clearAttempts();
+    const workerPort = await freePort();
+    const temporalPort = await freePort();
+    workerUrl = `http://127.0.0.1:${workerPort}/metrics`;
+    temporalUrl = `http://127.0.0.1:${temporalPort}/metrics`;
+    stack = await startStack({
+      ...upstreamEnv(mock.url),
+      KEEL_METRICS_TOKEN: TOKEN,
+      KEEL_WORKER_METRICS_PORT: String(workerPort),
+      KEEL_TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${temporalPort}`,
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('asks for KEEL_METRICS_TOKEN on both, and each shows its own side', async () => {
+    const api = `${stack.baseUrl}/metrics`;
+    for (const url of [api, workerUrl]) {
+      expect((await fetch(url)).status, url).toBe(401);
+      const wrong = await fetch(url, { headers: { authorization: 'Bearer not-the-token' } });
+      expect(wrong.status, url).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+    const denied = await fetch(api);
+    expect(denied.headers.get('content-type')).toContain('application/problem+json');
+
+    const { run } = client(stack);
+    expect(
+      (await run(undefined, ticket(1), 'classify-ticket', { route: ['openai:ok'] })).status,
+    ).toBe(200);
+    const ok = await fetch(api, { headers: { authorization: `Bearer ${TOKEN}` } });
+    // The exposition format's content type (Express orders its parameters its own way).
+    expect(ok.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
+    const apiSide = new Scrape(await ok.text());
+    const workerSide = await scrapeMetrics(workerUrl, TOKEN);
+    expect(apiSide.table('keel_requests_total')).toEqual({ 'task=classify-ticket,status=200': 1 });
+    // The model call ran in the worker process: its metrics are there, not in the API's.
+    const upstream = upstreamTotals();
+    expect(upstream.calls).toBe(1);
+    expect(workerSide.table('keel_model_calls_total')).toEqual({
+      'provider=openai,model=ok,outcome=ok': 1,
+    });
+    expect(workerSide.value('keel_model_tokens_total', { direction: 'input' })).toBe(
+      upstream.input,
+    );
+    expect(workerSide.value('keel_model_tokens_total', { direction: 'output' })).toBe(
+      upstream.output,
+    );
+    expect(apiSide.samples('keel_model_calls_total')).toEqual([]);
+    expect(workerSide.samples('keel_requests_total')).toEqual([]);
+    expect(workerSide.family('keel_process_resident_memory_bytes')).toBeDefined();
+    // The Temporal SDK's runtime serves its own worker metrics where it was told to.
+    const temporal = new Scrape(await (await fetch(temporalUrl)).text());
+    expect([...temporal.families.keys()].filter((n) => n.startsWith('temporal_'))).not.toEqual([]);
+  });
+});
