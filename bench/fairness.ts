@@ -1,12 +1,14 @@
 /**
- * `npx tsx bench/fairness.ts [--quick] [--runs N] [--flood N]`: does one tenant's burst starve
- * another on shared workers? Tenant A submits a burst of async tasks (5,000 by default) on a slow
- * model (the mock upstream's `slow`, ~1 s); tenant B sends sync requests on a fast model, one a
- * second, while A's backlog waits. B's latency to its answer (a 200, or after a 202 the moment its
- * job completes) idle and under A's burst, p50 of each run, the median over runs, and the ratio
- * (target ≤ 2×). Two modes side by side, each on its own dev server: `fair` (Keel as shipped:
- * fairness key per tenant, `matching.enableFairness=true`) and `fifo` (the same with the server's
- * fairness off: the task queue is first come, first served).
+ * `npx tsx bench/fairness.ts [--quick] [--runs N] [--flood N] [--mode fair|fifo]`: does one
+ * tenant's burst starve another on shared workers? Tenant A submits a burst of async tasks (5,000
+ * by default) on a slow model (the mock upstream's `slow`, ~1 s); tenant B sends sync requests on
+ * a fast model, one a second, in two phases: while A is still submitting, and once A's burst is
+ * submitted and its backlog waits for the workers. B's latency to its answer (a 200, or after a
+ * 202 the moment its job completes), p50 of each run, the median over runs, and the ratio to B's
+ * idle p50 (target ≤ 2×); where B's time went, from its jobs' histories (task-queue wait, the
+ * worker's run, the API's rest). Two modes side by side, each on its own dev server: `fair` (Keel
+ * as shipped: fairness key per tenant, `matching.enableFairness=true`) and `fifo` (the same with
+ * the server's fairness off: the task queue is first come, first served).
  *
  * Each run uses a fresh worker, API and task queue; A's leftovers are abandoned, not drained. A B
  * request still unanswered after CAP_MS counts as CAP_MS (the ratio is then a lower bound, `≥`).
@@ -24,6 +26,7 @@ import { startMockUpstream } from '../test/mock-upstream';
 import { freePort } from '../test/support/free-port';
 import { ROOT, startTs, stop, waitFor } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
+import { historyBreakdown, type HistoryBreakdown } from './lib/history-breakdown';
 import { median, percentile, round2 } from './lib/stats';
 
 const arg = (name: string): number | undefined => {
@@ -42,20 +45,41 @@ const B_IDLE = QUICK ? 8 : 15;
 const CAP_MS = 60_000;
 
 type Mode = 'fair' | 'fifo';
+/** `--mode fair` or `--mode fifo` runs one mode only. */
+const MODES: readonly Mode[] = process.argv.includes('--mode')
+  ? [process.argv[process.argv.indexOf('--mode') + 1] as Mode]
+  : ['fair', 'fifo'];
+
+/** B's probes in one phase of A's burst. */
+interface Phase {
+  p50: number;
+  p90: number;
+  /** p50 ÷ B's idle p50 (target ≤ 2). */
+  ratio: number;
+  /** Probes still unanswered after CAP_MS (counted as CAP_MS). */
+  capped: number;
+  /** B's answers that were 200 (not 202). */
+  sync200: number;
+  /** A's tasks running or waiting when the phase's first probe went out, and after its last. */
+  backlogBefore: number;
+  backlogAfter: number;
+  /** Medians over B's jobs of where their time went (ms). */
+  where?: Where;
+}
 
 interface RunResult {
   idleP50: number;
-  burstP50: number;
-  burstP90: number;
-  ratio: number;
-  capped: number;
-  /** B's answers that were 200 (not 202) under the burst. */
-  sync200: number;
-  backlogAtFirstProbe: number;
-  backlogAtLastAnswer: number;
+  idleWhere?: Where;
+  /** While A is still submitting its burst (the API, the server and the worker all busy with it). */
+  submitting: Phase;
+  /** Once A's burst is submitted and its backlog waits for the workers. */
+  backlog: Phase;
   submitPerSec: number;
   loadavg: number[];
 }
+
+/** B's latency split: the workflow's queue and run spans, and the rest (the API's). */
+type Where = HistoryBreakdown & { apiMs: number };
 
 interface Stack {
   base: string;
@@ -137,19 +161,41 @@ const classify = (stack: Stack, key: string, n: number, options: object) =>
     key,
   );
 
+interface Probe {
+  ms: number;
+  sync: boolean;
+  jobId: string;
+}
+
 /** One B request: ms until its answer (200, or its job's completion after a 202), capped. */
-async function probe(stack: Stack, key: string, n: number): Promise<{ ms: number; sync: boolean }> {
+async function probe(stack: Stack, key: string, n: number): Promise<Probe> {
   const t0 = performance.now();
   const res = await classify(stack, key, n, { route: ['openai:ok'] });
-  if (res.status === 200) return { ms: performance.now() - t0, sync: true };
-  if (res.status !== 202) throw new Error(`B got ${res.status}: ${JSON.stringify(res.body)}`);
   const jobId = res.body.jobId as string;
+  if (res.status === 200) return { ms: performance.now() - t0, sync: true, jobId };
+  if (res.status !== 202) throw new Error(`B got ${res.status}: ${JSON.stringify(res.body)}`);
   while (performance.now() - t0 < CAP_MS) {
     const job = await request(stack, 'GET', `/v1/jobs/${jobId}`, undefined, key);
-    if (job.body.status === 'completed') return { ms: performance.now() - t0, sync: false };
+    if (job.body.status === 'completed') return { ms: performance.now() - t0, sync: false, jobId };
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { ms: CAP_MS, sync: false };
+  return { ms: CAP_MS, sync: false, jobId };
+}
+
+/** The medians of where B's probes spent their time, from their histories. */
+async function whereTimeWent(client: Client, probes: readonly Probe[]): Promise<Where | undefined> {
+  if (probes.length === 0) return undefined;
+  const rows = await Promise.all(
+    probes.map(async (p) => {
+      const history = await client.workflow.getHandle(p.jobId).fetchHistory();
+      const b = historyBreakdown(history.events ?? []);
+      return { ...b, apiMs: p.ms - b.totalMs };
+    }),
+  );
+  const keys = Object.keys(rows[0]!) as (keyof Where)[];
+  return Object.fromEntries(
+    keys.map((k) => [k, round2(median(rows.map((r) => r[k])))]),
+  ) as unknown as Where;
 }
 
 async function oneRun(temporal: DevServer, mockUrl: string, client: Client): Promise<RunResult> {
@@ -165,8 +211,8 @@ async function oneRun(temporal: DevServer, mockUrl: string, client: Client): Pro
       ).count;
     // Warm-up, then B idle.
     for (let i = 0; i < 3; i++) await probe(stack, keyB, -1 - i);
-    const idle: number[] = [];
-    for (let i = 0; i < B_IDLE; i++) idle.push((await probe(stack, keyB, i)).ms);
+    const idleProbes: Probe[] = [];
+    for (let i = 0; i < B_IDLE; i++) idleProbes.push(await probe(stack, keyB, i));
 
     let submitted = 0;
     const t0 = performance.now();
@@ -180,28 +226,44 @@ async function oneRun(temporal: DevServer, mockUrl: string, client: Client): Pro
       }),
     ).then(() => (FLOOD / (performance.now() - t0)) * 1_000);
     while (submitted < B_AFTER) await new Promise((r) => setTimeout(r, 50));
-    const backlogAtFirstProbe = await backlog();
-    const probes: Promise<{ ms: number; sync: boolean }>[] = [];
-    for (let i = 0; i < B_PROBES; i++) {
-      probes.push(probe(stack, keyB, 1_000 + i));
-      await new Promise((r) => setTimeout(r, 1_000));
-    }
-    const answers = await Promise.all(probes);
-    const backlogAtLastAnswer = await backlog();
+    const idleP50 = percentile(
+      [...idleProbes.map((p) => p.ms)].sort((a, b) => a - b),
+      50,
+    );
+    const phase = async (first: number): Promise<Phase> => {
+      const backlogBefore = await backlog();
+      const probes: Promise<Probe>[] = [];
+      for (let i = 0; i < B_PROBES; i++) {
+        probes.push(probe(stack, keyB, first + i));
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      const answers = await Promise.all(probes);
+      const backlogAfter = await backlog();
+      const sorted = answers.map((a) => a.ms).sort((a, b) => a - b);
+      const where = await whereTimeWent(
+        client,
+        answers.filter((a) => a.ms < CAP_MS),
+      );
+      return {
+        p50: round2(percentile(sorted, 50)),
+        p90: round2(percentile(sorted, 90)),
+        ratio: round2(percentile(sorted, 50) / idleP50),
+        capped: sorted.filter((ms) => ms >= CAP_MS).length,
+        sync200: answers.filter((a) => a.sync).length,
+        backlogBefore,
+        backlogAfter,
+        ...(where ? { where } : {}),
+      };
+    };
+    const submitting = await phase(1_000);
     const submitPerSec = await flood;
-    const sortedIdle = [...idle].sort((a, b) => a - b);
-    const burst = answers.map((a) => a.ms).sort((a, b) => a - b);
-    const idleP50 = percentile(sortedIdle, 50);
-    const burstP50 = percentile(burst, 50);
+    const backlogPhase = await phase(2_000);
+    const idleWhere = await whereTimeWent(client, idleProbes);
     return {
       idleP50: round2(idleP50),
-      burstP50: round2(burstP50),
-      burstP90: round2(percentile(burst, 90)),
-      ratio: round2(burstP50 / idleP50),
-      capped: burst.filter((ms) => ms >= CAP_MS).length,
-      sync200: answers.filter((a) => a.sync).length,
-      backlogAtFirstProbe,
-      backlogAtLastAnswer,
+      ...(idleWhere ? { idleWhere } : {}),
+      submitting,
+      backlog: backlogPhase,
       submitPerSec: round2(submitPerSec),
       loadavg: os.loadavg().map(round2),
     };
@@ -225,7 +287,7 @@ async function main(): Promise<void> {
   );
   try {
     for (let run = 0; run < RUNS; run++) {
-      for (const mode of ['fair', 'fifo'] as const) {
+      for (const mode of MODES) {
         const temporal = await startDevServer({
           cliPath: cli.path,
           port: await freePort(),
@@ -246,31 +308,42 @@ async function main(): Promise<void> {
   } finally {
     await mock.close();
   }
+  const phaseSummary = (rs: RunResult[], pick: (r: RunResult) => Phase) => {
+    const phases = rs.map(pick);
+    const capped = phases.some((p) => p.capped > 0);
+    const ratio = round2(median(phases.map((p) => p.ratio)));
+    return {
+      p50Ms: round2(median(phases.map((p) => p.p50))),
+      ratio,
+      ratioIsLowerBound: capped,
+      sync200: `${median(phases.map((p) => p.sync200))}/${B_PROBES}`,
+      backlogAfter: median(phases.map((p) => p.backlogAfter)),
+      meetsTarget: !capped && ratio <= 2,
+    };
+  };
   const summary = Object.fromEntries(
-    (['fair', 'fifo'] as const).map((mode) => {
+    MODES.map((mode) => {
       const rs = results[mode];
-      const capped = rs.some((r) => r.capped > 0);
-      const ratio = median(rs.map((r) => r.ratio));
       return [
         mode,
         {
           idleP50Ms: round2(median(rs.map((r) => r.idleP50))),
-          burstP50Ms: round2(median(rs.map((r) => r.burstP50))),
-          ratio: round2(ratio),
-          ratioIsLowerBound: capped,
-          sync200: `${median(rs.map((r) => r.sync200))}/${B_PROBES}`,
-          backlogAtLastAnswer: median(rs.map((r) => r.backlogAtLastAnswer)),
-          meetsTarget: !capped && ratio <= 2,
+          submitting: phaseSummary(rs, (r) => r.submitting),
+          backlog: phaseSummary(rs, (r) => r.backlog),
         },
       ];
     }),
   );
-  console.log('\nmode  idle p50  burst p50  ratio   B 200s  A backlog when B done');
+  console.log('\nmode  phase       idle p50  B p50     ratio   B 200s  A backlog after');
   for (const [mode, s] of Object.entries(summary)) {
-    console.log(
-      `${mode.padEnd(5)} ${String(s.idleP50Ms).padStart(7)}ms ${String(s.burstP50Ms).padStart(8)}ms ` +
-        `${s.ratioIsLowerBound ? '≥' : ' '}${String(s.ratio).padStart(5)}×  ${s.sync200.padStart(6)}  ${s.backlogAtLastAnswer}`,
-    );
+    for (const name of ['submitting', 'backlog'] as const) {
+      const ph = s[name];
+      console.log(
+        `${mode.padEnd(5)} ${name.padEnd(10)} ${String(s.idleP50Ms).padStart(7)}ms ` +
+          `${String(ph.p50Ms).padStart(8)}ms ${ph.ratioIsLowerBound ? '≥' : ' '}` +
+          `${String(ph.ratio).padStart(5)}×  ${ph.sync200.padStart(6)}  ${ph.backlogAfter}`,
+      );
+    }
   }
   console.log(`load average (1, 5, 15 min): ${os.loadavg().map(round2).join(', ')}`);
   const out = path.join(__dirname, 'results', 'fairness-latest.json');
