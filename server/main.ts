@@ -11,8 +11,10 @@ import { createLogger, type Logger } from '../shared/platform/logger';
 import { collectProcessMetrics } from '../shared/platform/metrics';
 import { assertSupportedNode } from '../shared/platform/node-version';
 import {
+  configuredHooks,
   createTemporalConnector,
   installTemporalRuntime,
+  logPayloadEncryption,
 } from '../shared/platform/temporal-connection';
 import { ProviderHealth } from '../shared/platform/provider-health';
 import { gracefulShutdown } from '../shared/platform/shutdown';
@@ -34,7 +36,7 @@ interface Temporal {
 
 /** The API's Temporal client: on its own connection, or shared with an embedded worker. */
 async function connect(config: KeelConfig, logger: Logger, tenancy: Tenancy): Promise<Temporal> {
-  const temporal = createTemporalConnector(config.temporal);
+  const temporal = createTemporalConnector(config.temporal, configuredHooks(config));
   if (!config.embeddedWorker) return temporal.openClient();
   // The process handles its own signals (below): the SDK must not install handlers.
   installTemporalRuntime({
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
   assertSupportedNode();
   const config = loadConfig();
   const logger = createLogger({ name: 'server', level: config.logLevel });
+  logPayloadEncryption(config, logger);
   collectProcessMetrics();
   if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error
   // The tenant store (migrations applied) with the shipped plans, the config file's tenants and

@@ -83,6 +83,7 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
         workflowsPath: WORKFLOWS_PATH,
         cacheDir: path.join(config.dataDir, 'cache'),
         workflowInterceptorModules: options.temporal.workerOptions().interceptors?.workflowModules,
+        failureConverterPath: options.temporal.workerOptions().dataConverter?.failureConverterPath,
         logger,
       })),
     activities: keelActivities({

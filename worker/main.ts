@@ -4,8 +4,10 @@ import { assertSupportedNode } from '../shared/platform/node-version';
 import { createLogger } from '../shared/platform/logger';
 import { collectProcessMetrics, serveMetrics } from '../shared/platform/metrics';
 import {
+  configuredHooks,
   createTemporalConnector,
   installTemporalRuntime,
+  logPayloadEncryption,
 } from '../shared/platform/temporal-connection';
 import { gracefulShutdown } from '../shared/platform/shutdown';
 import { openTenancy, RESERVATION_SWEEP_MS } from '../shared/tenancy/open';
@@ -17,6 +19,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   requireInputKeySecret(config); // a boot error before connecting, not after
   const logger = createLogger({ name: 'worker', level: config.logLevel });
+  logPayloadEncryption(config, logger);
   // The process handles its signals (gracefulShutdown, below): the SDK must not install handlers.
   installTemporalRuntime({
     logger,
@@ -33,7 +36,7 @@ async function main(): Promise<void> {
           token: config.metrics.token,
         })
       : undefined;
-  const temporal = createTemporalConnector(config.temporal);
+  const temporal = createTemporalConnector(config.temporal, configuredHooks(config));
   await registerSearchAttributes(temporal, logger);
   const connection = await temporal.connectNative();
   // Activities talk to Temporal too (the shared breakers): a client connection of their own.

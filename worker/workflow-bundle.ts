@@ -23,6 +23,8 @@ export interface BundleOptions {
   /** `<dataDir>/cache`; omit to bundle in memory every time. */
   cacheDir?: string;
   workflowInterceptorModules?: string[];
+  /** The data converter's `failureConverterPath` (the encrypting codec's), bundled in. */
+  failureConverterPath?: string;
   logger: Logger;
 }
 
@@ -33,10 +35,14 @@ export async function workflowBundle(
     bundleWorkflowCode({
       workflowsPath: options.workflowsPath,
       workflowInterceptorModules: options.workflowInterceptorModules,
+      failureConverterPath: options.failureConverterPath,
       logger: quiet,
     });
   if (!options.cacheDir) return build();
-  const key = bundleKey(options.workflowInterceptorModules ?? []);
+  const key = bundleKey([
+    ...(options.workflowInterceptorModules ?? []),
+    ...(options.failureConverterPath ? [`failure-converter ${options.failureConverterPath}`] : []),
+  ]);
   const file = path.join(options.cacheDir, `workflow-bundle-${key}.js`);
   try {
     const code = readFileSync(file, 'utf8');

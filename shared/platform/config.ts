@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
 import { loadFileConfig, type KeelFileConfig } from './config-file';
+import { parsePayloadKeys, type PayloadKey } from './payload-codec';
 import { parseSqlitePragmas } from './sqlite-pragmas';
 
 const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
@@ -145,6 +147,21 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[^\s:]+:\d+$/, 'expected host:port')
     .optional(),
+  /**
+   * Keys of the payload codec (AES-256-GCM, docs/encryption.md), `id:base64key` separated by
+   * commas: the first encrypts, all decrypt (rotation). Never in KEEL_CONFIG or the repo. Unset
+   * (and no KEEL_PAYLOAD_KEY_FILE): payloads are stored in clear; `npm start` generates a key in
+   * `<KEEL_DATA_DIR>/payload-keys`.
+   */
+  KEEL_PAYLOAD_KEYS: z.string().min(1).optional(),
+  /** A file holding the same list (commas or one key a line), instead of KEEL_PAYLOAD_KEYS. */
+  KEEL_PAYLOAD_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Origins allowed to call the codec server (`/codec/*`) from a browser, comma-separated: the
+   * Temporal Web UI's, e.g. `http://127.0.0.1:8233`. `npm start` sets its dev server's UI.
+   * @default none (no CORS headers)
+   */
+  KEEL_CODEC_CORS_ORIGINS: z.string().optional(),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -209,6 +226,13 @@ export interface KeelConfig {
    * (KEEL_WORKER_METRICS_PORT, 0 = off); `temporalAddress` (KEEL_TEMPORAL_METRICS_ADDRESS).
    */
   metrics: { token?: string; workerPort: number; temporalAddress?: string };
+  /**
+   * The payload codec's keys (KEEL_PAYLOAD_KEYS or KEEL_PAYLOAD_KEY_FILE), primary first;
+   * undefined = no encryption.
+   */
+  payloadKeys?: PayloadKey[];
+  /** KEEL_CODEC_CORS_ORIGINS: browser origins (the Web UI) allowed to call `/codec/*`. */
+  codecCorsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -261,6 +285,7 @@ export function loadConfig(
     ]);
   }
   const dataDir = path.resolve(e.KEEL_DATA_DIR);
+  const payloadKeys = loadPayloadKeys(e.KEEL_PAYLOAD_KEYS, e.KEEL_PAYLOAD_KEY_FILE);
   let models: KeelFileConfig;
   try {
     models = loadFileConfig(e.KEEL_CONFIG);
@@ -322,7 +347,33 @@ export function loadConfig(
       workerPort: e.KEEL_WORKER_METRICS_PORT,
       temporalAddress: e.KEEL_TEMPORAL_METRICS_ADDRESS,
     },
+    payloadKeys,
+    codecCorsOrigins: (e.KEEL_CODEC_CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim().replace(/\/$/, ''))
+      .filter(Boolean),
   };
+}
+
+/** KEEL_PAYLOAD_KEYS or the file KEEL_PAYLOAD_KEY_FILE names; a bad key stops the boot. */
+function loadPayloadKeys(keys?: string, file?: string): PayloadKey[] | undefined {
+  if (keys && file)
+    throw new ConfigError(['KEEL_PAYLOAD_KEYS and KEEL_PAYLOAD_KEY_FILE: set one, not both']);
+  const name = keys ? 'KEEL_PAYLOAD_KEYS' : 'KEEL_PAYLOAD_KEY_FILE';
+  let spec = keys;
+  if (file) {
+    try {
+      spec = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`]);
+    }
+  }
+  if (spec === undefined) return undefined;
+  try {
+    return parsePayloadKeys(spec);
+  } catch (err) {
+    throw new ConfigError([`${name}: ${(err as Error).message}`]);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   Client,
   Connection,
@@ -13,8 +14,9 @@ import {
   type WorkerInterceptors,
   type WorkerOptions,
 } from '@temporalio/worker';
-import type { TemporalSettings } from './config';
+import type { KeelConfig, TemporalSettings } from './config';
 import type { Logger } from './logger';
+import { EncryptionCodec } from './payload-codec';
 import { sdkLogLevel, temporalLogger } from './temporal-logger';
 
 /**
@@ -53,6 +55,36 @@ export interface TemporalConnector {
   connectNative(): Promise<NativeConnection>;
   /** What every worker of this process takes from here: namespace, converter, interceptors. */
   workerOptions(): Pick<WorkerOptions, 'namespace' | 'dataConverter' | 'interceptors'>;
+}
+
+/** The module `configuredHooks` names as `failureConverterPath`. */
+export const ENCODED_FAILURE_CONVERTER_PATH = path.join(__dirname, 'encoded-failure-converter');
+
+/**
+ * The hooks a deployment's config asks for. With payload keys (KEEL_PAYLOAD_KEYS or
+ * KEEL_PAYLOAD_KEY_FILE): the encrypting codec on every payload, and the failure converter that
+ * moves failure messages and stack traces into an encoded (so encrypted) payload. The codec runs
+ * in the client and in the worker's main thread, outside the workflow sandbox; the failure
+ * converter is loaded by path, also inside the sandbox (bundled with the workflows).
+ */
+export function configuredHooks(config: Pick<KeelConfig, 'payloadKeys'>): TemporalHooks {
+  if (!config.payloadKeys) return {};
+  return {
+    dataConverter: {
+      payloadCodecs: [new EncryptionCodec(config.payloadKeys)],
+      failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH,
+    },
+  };
+}
+
+/** One boot line saying whether this process encrypts payloads, and with which primary key id. */
+export function logPayloadEncryption(config: Pick<KeelConfig, 'payloadKeys'>, logger: Logger): void {
+  const keys = config.payloadKeys;
+  if (keys?.[0]) logger.info({ primaryKeyId: keys[0].id, keys: keys.length }, 'payloads encrypted');
+  else
+    logger.warn(
+      'KEEL_PAYLOAD_KEYS is unset: task inputs and results are stored in Temporal in clear (docs/encryption.md)',
+    );
 }
 
 function tlsOptions(settings: TemporalSettings): ConnectionOptions['tls'] {

@@ -1,0 +1,172 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+
+/**
+ * Keel's payload codec: every payload Temporal stores (workflow and activity inputs and results,
+ * signals, updates, queries, memos, failure details) is compressed (raw deflate), then encrypted
+ * with AES-256-GCM under the primary key, and its key id is kept in the payload's metadata so any
+ * configured key decrypts it after a rotation. A payload without this codec's encoding (a history
+ * written before encryption, a plain test fixture) passes through unchanged. docs/encryption.md.
+ */
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+/** Metadata entry naming the key a payload was encrypted with. */
+export const KEY_ID_METADATA = 'encryption-key-id';
+/** Metadata entry naming the compression applied before encryption. */
+export const COMPRESSION_METADATA = 'encryption-compression';
+const COMPRESSION = 'deflate';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface PayloadKey {
+  /** Written into each payload it encrypts (`encryption-key-id`); never the key itself. */
+  id: string;
+  /** 32 bytes (AES-256). */
+  key: Buffer;
+}
+
+/** Why a payload does not decrypt; names the key id, never the key or the data. */
+export class PayloadDecryptionError extends Error {
+  override readonly name = 'PayloadDecryptionError';
+  constructor(
+    message: string,
+    readonly keyId: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array | null | undefined): string | undefined =>
+  b ? Buffer.from(b).toString('utf8') : undefined;
+
+/**
+ * `id1:base64key,id2:base64key` (commas or new lines; the first is the primary, which encrypts;
+ * all decrypt). Throws an Error naming the bad entry by position and id, never echoing a key.
+ */
+export function parsePayloadKeys(spec: string): PayloadKey[] {
+  const entries = spec
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith('#'));
+  if (entries.length === 0) throw new Error('no key: expected `id:base64key[,id:base64key…]`');
+  const keys = entries.map((entry, i) => {
+    const colon = entry.indexOf(':');
+    const id = colon > 0 ? entry.slice(0, colon) : '';
+    if (!KEY_ID.test(id))
+      throw new Error(`key ${i + 1}: expected \`id:base64key\`, the id of [A-Za-z0-9._-]{1,64}`);
+    const key = Buffer.from(entry.slice(colon + 1), 'base64');
+    if (key.length !== KEY_BYTES)
+      throw new Error(
+        `key ${i + 1} (${id}): must be ${KEY_BYTES} bytes in base64 (e.g. \`openssl rand -base64 32\`), got ${key.length}`,
+      );
+    return { id, key };
+  });
+  const ids = new Set(keys.map((k) => k.id));
+  if (ids.size !== keys.length) throw new Error('two keys share an id');
+  return keys;
+}
+
+/** A fresh primary key with an id naming its creation day, as `id:base64key`. */
+export function generatePayloadKey(now = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '');
+  return `k${day}-${randomBytes(3).toString('hex')}:${randomBytes(KEY_BYTES).toString('base64')}`;
+}
+
+/** The codec's work is synchronous (node:crypto, zlib); a throw becomes a rejection. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+export class EncryptionCodec implements PayloadCodec {
+  private readonly primary: PayloadKey;
+  private readonly byId: ReadonlyMap<string, Buffer>;
+
+  /** `keys[0]` encrypts; every key decrypts what it encrypted. */
+  constructor(keys: readonly PayloadKey[]) {
+    const [primary] = keys;
+    if (!primary) throw new Error('EncryptionCodec needs at least one key');
+    this.primary = primary;
+    this.byId = new Map(keys.map((k) => [k.id, k.key]));
+  }
+
+  /** The primary key's id (what new payloads carry). */
+  get primaryKeyId(): string {
+    return this.primary.id;
+  }
+
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return settle(() => payloads.map((p) => this.encodeOne(p)));
+  }
+
+  /** Rejects with a PayloadDecryptionError when a payload does not decrypt. */
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return settle(() => payloads.map((p) => this.decodeOne(p)));
+  }
+
+  encodeOne(payload: Payload): Payload {
+    const plain = deflateRawSync(temporal.api.common.v1.Payload.encode(payload).finish());
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.primary.key, iv);
+    // The key id is authenticated too: a payload relabelled with another id does not decrypt.
+    cipher.setAAD(Buffer.from(this.primary.id));
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return {
+      metadata: {
+        [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING),
+        [KEY_ID_METADATA]: utf8(this.primary.id),
+        [COMPRESSION_METADATA]: utf8(COMPRESSION),
+      },
+      data: Buffer.concat([iv, body, cipher.getAuthTag()]),
+    };
+  }
+
+  decodeOne(payload: Payload): Payload {
+    if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
+    const keyId = text(payload.metadata?.[KEY_ID_METADATA]);
+    if (!keyId)
+      throw new PayloadDecryptionError(
+        `encrypted payload carries no ${KEY_ID_METADATA}; it was not written by Keel's codec`,
+        undefined,
+      );
+    const key = this.byId.get(keyId);
+    if (!key)
+      throw new PayloadDecryptionError(
+        `payload encrypted with key "${keyId}", which is not configured (configured: ${[...this.byId.keys()].join(', ')}); add it to KEEL_PAYLOAD_KEYS to read this history`,
+        keyId,
+      );
+    const data = Buffer.from(payload.data ?? []);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(`payload encrypted with key "${keyId}" is truncated`, keyId);
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(keyId));
+      decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+      plain = Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+    } catch {
+      throw new PayloadDecryptionError(
+        `payload encrypted with key "${keyId}" does not decrypt with the configured key of that id (a different key under the same id, or altered data)`,
+        keyId,
+      );
+    }
+    const compression = text(payload.metadata?.[COMPRESSION_METADATA]);
+    if (compression !== undefined && compression !== COMPRESSION)
+      throw new PayloadDecryptionError(
+        `payload encrypted with key "${keyId}" names an unknown compression "${compression}"`,
+        keyId,
+      );
+    const raw = compression === COMPRESSION ? inflateRawSync(plain) : plain;
+    return temporal.api.common.v1.Payload.decode(raw);
+  }
+}
