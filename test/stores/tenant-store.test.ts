@@ -298,7 +298,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('tenant store on %s', (kind) => {
     }
   });
 
-  it('counts a call whose process died mid-call as interrupted; a late settle completes its row', async () => {
+  it('charges a call whose process died mid-call its worst case, as an estimate; a late settle replaces it', async () => {
     const store = await open(freshTarget(kind));
     await store.createTenant(tenant('acme'), T0);
     const call = entry('acme', { costMicros: 0, inputTokens: 0, outputTokens: 0 });
@@ -307,15 +307,46 @@ describe.each<Kind>(['sqlite', 'postgres'])('tenant store on %s', (kind) => {
       tenantId: 'acme',
       period: '2026-01',
       amountMicros: 800,
-      limitMicros: null,
+      limitMicros: 1_000,
       expiresAt: T0 + 1_000,
       entry: { ...call, outcome: 'interrupted' },
     });
     expect(await store.sweepExpiredReservations(T0 + 1_000)).toBe(1);
     const range = { tenantId: 'acme', from: T0 - 1, to: T0 + 1, groupBy: [] };
+    // Counted and charged: the vendor may have billed it all, so the budget keeps the worst case.
     expect(await store.usage(range)).toEqual([
-      expect.objectContaining({ calls: 1, failedCalls: 1, costMicros: 0, inputTokens: 0 }),
+      expect.objectContaining({
+        calls: 1,
+        failedCalls: 1,
+        interruptedCalls: 1,
+        costMicros: 800,
+        estimatedCostMicros: 800,
+        inputTokens: 0,
+      }),
     ]);
+    expect(await store.budgetState('acme', '2026-01')).toEqual({
+      spentMicros: 800,
+      reservedMicros: 0,
+    });
+    // So the budget refuses what would pass it with the estimate counted.
+    expect(
+      await store.reserveBudget({
+        reservationId: 'next',
+        tenantId: 'acme',
+        period: '2026-01',
+        amountMicros: 300,
+        limitMicros: 1_000,
+        expiresAt: T0 + 5_000,
+      }),
+    ).toMatchObject({ ok: false, spentMicros: 800 });
+    // A cancelled settle brings no usage: the estimate stays.
+    expect(
+      await store.settleBudget({
+        reservationId: 'cut-off',
+        entry: { ...call, outcome: 'interrupted' },
+      }),
+    ).toBeUndefined();
+    expect(await store.budgetState('acme', '2026-01')).toMatchObject({ spentMicros: 800 });
     // The call did come back after all: its row gets the vendor's usage, billed once.
     const late = {
       ...call,
@@ -329,11 +360,73 @@ describe.each<Kind>(['sqlite', 'postgres'])('tenant store on %s', (kind) => {
     });
     expect(await store.settleBudget({ reservationId: 'cut-off', entry: late })).toBeUndefined();
     expect(await store.usage(range)).toEqual([
-      expect.objectContaining({ calls: 1, failedCalls: 0, costMicros: 360, inputTokens: 100 }),
+      expect.objectContaining({
+        calls: 1,
+        failedCalls: 0,
+        interruptedCalls: 0,
+        costMicros: 360,
+        estimatedCostMicros: 0,
+        inputTokens: 100,
+      }),
     ]);
     expect(await store.budgetState('acme', '2026-01')).toEqual({
       spentMicros: 360,
       reservedMicros: 0,
+    });
+  });
+
+  it("a call's retry charges its predecessor's open reservation at once, not its own or another call's", async () => {
+    const store = await open(freshTarget(kind));
+    await store.createTenant(tenant('acme'), T0);
+    const job = 'job-1';
+    const reserve = (reservationId: string, callKey: string, amountMicros: number) =>
+      store.reserveBudget({
+        reservationId,
+        tenantId: 'acme',
+        period: PERIOD,
+        amountMicros,
+        limitMicros: LIMIT,
+        // Held for an hour: only the retry can find it this soon.
+        expiresAt: T0 + 3_600_000,
+        entry: entry('acme', { jobId: job, costMicros: 0, outcome: 'interrupted' }),
+        callKey,
+      });
+    const key = `${job}/run-1/3`;
+    await reserve(`${key}/1/aa`, key, 900); // the attempt whose worker was killed
+    await reserve(`${job}/run-1/4/1/bb`, `${job}/run-1/4`, 700); // another call, still running
+    await reserve(`${key}/2/cc`, key, 900); // the retry
+    expect(await store.budgetState('acme', PERIOD)).toEqual({
+      spentMicros: 0,
+      reservedMicros: 2_500,
+    });
+
+    expect(await store.chargeAbandoned({ callKey: key, except: `${key}/2/cc` })).toEqual({
+      calls: [{ reservationId: `${key}/1/aa`, costMicros: 900 }],
+      spentMicros: 900,
+    });
+    // Once: a second look finds nothing, and the sweep has nothing of it left.
+    expect(await store.chargeAbandoned({ callKey: key, except: `${key}/2/cc` })).toEqual({
+      calls: [],
+    });
+    expect(await store.budgetState('acme', PERIOD)).toEqual({
+      spentMicros: 900,
+      reservedMicros: 1_600,
+    });
+    // The retry settles its own call as usual.
+    await store.settleBudget({
+      reservationId: `${key}/2/cc`,
+      entry: entry('acme', { jobId: job, costMicros: 400 }),
+    });
+    expect(await store.budgetState('acme', PERIOD)).toEqual({
+      spentMicros: 1_300,
+      reservedMicros: 700,
+    });
+    const [total] = await store.usage({ tenantId: 'acme', from: 0, to: T0 + 1, groupBy: [] });
+    expect(total).toMatchObject({
+      calls: 2,
+      interruptedCalls: 1,
+      costMicros: 1_300,
+      estimatedCostMicros: 900,
     });
   });
 

@@ -5,6 +5,7 @@ import type { StoreSchema } from './schema';
 import {
   monthPeriod,
   type BudgetState,
+  type InterruptedCall,
   type LedgerEntry,
   type ReserveBudget,
   type ReserveResult,
@@ -79,6 +80,7 @@ export async function reserveBudget(
           amount_micros: r.amountMicros,
           expires_at: r.expiresAt,
           entry: r.entry ? JSON.stringify(r.entry) : null,
+          call_key: r.callKey ?? null,
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
@@ -140,9 +142,21 @@ export async function settleBudget(
       .returning('id')
       .executeTakeFirst();
     if (!first) {
-      // Swept while the call ran on past its hold: the sweep's `interrupted` row becomes the
-      // call's real one, and its cost is added now. Settled already: nothing changes.
-      const swept = await trx
+      // Charged as interrupted while the call ran on (swept past its hold, or charged by its
+      // retry): the vendor's usage replaces the estimate, and the spend moves by the difference.
+      // A settle that brings no usage (cancelled: the vendor said nothing) keeps the estimate.
+      // Settled already: nothing changes.
+      if (s.entry.outcome === 'interrupted' && s.entry.costMicros === 0) return undefined;
+      const row = await trx
+        .selectFrom('usage_ledger')
+        .select(['tenant_id', 'at', 'cost_micros'])
+        .where('id', '=', s.reservationId)
+        .where('outcome', '=', 'interrupted')
+        // Rows swept before migration 0003 were written at cost 0, not flagged.
+        .where((eb) => eb.or([eb('estimated', '=', 1), eb('cost_micros', '=', 0)]))
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await trx
         .updateTable('usage_ledger')
         .set({
           input_tokens: s.entry.inputTokens,
@@ -150,18 +164,15 @@ export async function settleBudget(
           cached_input_tokens: s.entry.cachedInputTokens,
           cost_micros: s.entry.costMicros,
           outcome: s.entry.outcome,
+          estimated: 0,
         })
         .where('id', '=', s.reservationId)
-        .where('outcome', '=', 'interrupted')
-        .where('cost_micros', '=', 0)
-        .returning(['tenant_id', 'at'])
-        .executeTakeFirst();
-      if (!swept) return undefined;
+        .execute();
       const spentMicros = await addToPeriod(
         trx,
-        swept.tenant_id,
-        s.period ?? monthPeriod(Number(swept.at)),
-        { spent: s.entry.costMicros, reserved: 0 },
+        row.tenant_id,
+        s.period ?? monthPeriod(Number(row.at)),
+        { spent: s.entry.costMicros - Number(row.cost_micros), reserved: 0 },
       );
       return { spentMicros };
     }
@@ -196,6 +207,79 @@ export async function releaseBudget(db: Kysely<StoreSchema>, reservationId: stri
   });
 }
 
+interface Abandoned {
+  id: string;
+  tenant_id: string;
+  period: string;
+  amount_micros: number;
+  entry: string | null;
+}
+
+/**
+ * Reservations taken out (deleted in `trx`) whose call never settled: each with its ledger row is
+ * charged its reserved worst case as an `interrupted`, `estimated` ledger row, the amount moving
+ * from reserved to spent. The vendor's answer, if there was one, never reached Keel: the worst
+ * case is the bound its bill cannot pass, so the budget never counts less than was billed.
+ * One without a ledger row (made without `entry`) is only released. Returns the charged calls,
+ * and the spend of the last period changed, after.
+ */
+async function chargeAbandonedRows(
+  trx: Transaction<StoreSchema>,
+  gone: readonly Abandoned[],
+): Promise<{ calls: InterruptedCall[]; spentMicros?: number }> {
+  const calls: InterruptedCall[] = [];
+  const perPeriod = new Map<
+    string,
+    { tenantId: string; period: string; reserved: number; spent: number }
+  >();
+  for (const g of gone) {
+    const amount = Number(g.amount_micros);
+    let charged = false;
+    if (g.entry) {
+      const entry = JSON.parse(g.entry) as LedgerEntry;
+      const row = await trx
+        .insertInto('usage_ledger')
+        .values(
+          ledgerToRow(g.id, {
+            ...entry,
+            inputTokens: 0,
+            outputTokens: 0,
+            cachedInputTokens: 0,
+            costMicros: amount,
+            outcome: 'interrupted',
+            estimated: true,
+          }),
+        )
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      charged = row !== undefined;
+    }
+    if (charged) calls.push({ reservationId: g.id, costMicros: amount });
+    const key = JSON.stringify([g.tenant_id, g.period]);
+    const sum = perPeriod.get(key) ?? {
+      tenantId: g.tenant_id,
+      period: g.period,
+      reserved: 0,
+      spent: 0,
+    };
+    sum.reserved -= amount;
+    if (charged) sum.spent += amount;
+    perPeriod.set(key, sum);
+  }
+  let spentMicros: number | undefined;
+  // In key order, so two sweepers on PostgreSQL lock period rows in the same order.
+  for (const [, p] of [...perPeriod].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    spentMicros = await addToPeriod(trx, p.tenantId, p.period, {
+      spent: p.spent,
+      reserved: p.reserved,
+    });
+  return { calls, ...(spentMicros !== undefined ? { spentMicros } : {}) };
+}
+
+const ABANDONED_COLUMNS = ['id', 'tenant_id', 'period', 'amount_micros', 'entry'] as const;
+
+/** Charges the reservations past their `expiresAt` (their process died mid-call). */
 export async function sweepExpiredReservations(
   db: Kysely<StoreSchema>,
   now: number,
@@ -204,38 +288,30 @@ export async function sweepExpiredReservations(
     const gone = await trx
       .deleteFrom('budget_reservations')
       .where('expires_at', '<=', now)
-      .returning(['id', 'tenant_id', 'period', 'amount_micros', 'entry'])
+      .returning([...ABANDONED_COLUMNS])
       .execute();
-    // The calls whose process died mid-call: counted as interrupted, their usage unknown.
-    for (const g of gone) {
-      if (!g.entry) continue;
-      const entry = JSON.parse(g.entry) as LedgerEntry;
-      await trx
-        .insertInto('usage_ledger')
-        .values(
-          ledgerToRow(g.id, {
-            ...entry,
-            inputTokens: 0,
-            outputTokens: 0,
-            cachedInputTokens: 0,
-            costMicros: 0,
-            outcome: 'interrupted',
-          }),
-        )
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
-    }
-    const perPeriod = new Map<string, { tenantId: string; period: string; amount: number }>();
-    for (const g of gone) {
-      const key = JSON.stringify([g.tenant_id, g.period]);
-      const sum = perPeriod.get(key) ?? { tenantId: g.tenant_id, period: g.period, amount: 0 };
-      sum.amount += Number(g.amount_micros);
-      perPeriod.set(key, sum);
-    }
-    // In key order, so two sweepers on PostgreSQL lock period rows in the same order.
-    for (const [, p] of [...perPeriod].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      await addToPeriod(trx, p.tenantId, p.period, { spent: 0, reserved: -p.amount });
+    await chargeAbandonedRows(trx, gone);
     return gone.length;
+  });
+}
+
+/**
+ * Charges the earlier attempts of a call still holding a reservation (every one with `callKey`
+ * but `except`, the caller's own): a new attempt of a call means Temporal has given up on them,
+ * so the process that made them died or lost the call.
+ */
+export async function chargeAbandoned(
+  db: Kysely<StoreSchema>,
+  a: { callKey: string; except?: string },
+): Promise<{ calls: InterruptedCall[]; spentMicros?: number }> {
+  return db.transaction().execute(async (trx) => {
+    const gone = await trx
+      .deleteFrom('budget_reservations')
+      .where('call_key', '=', a.callKey)
+      .$if(a.except !== undefined, (qb) => qb.where('id', '!=', a.except!))
+      .returning([...ABANDONED_COLUMNS])
+      .execute();
+    return gone.length ? chargeAbandonedRows(trx, gone) : { calls: [] };
   });
 }
 

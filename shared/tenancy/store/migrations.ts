@@ -129,6 +129,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('budget_reservations').addColumn('entry', 'text').execute();
     },
   },
+  // A call cut off mid-call is charged its reservation's worst case, flagged as an estimate
+  // (`estimated` 1): an upper bound of what the vendor billed. A reservation names its call
+  // (`call_key`: job, run, activity) so the call's retry finds and charges its predecessor.
+  '0003_interrupted_estimate': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .alterTable('usage_ledger')
+        .addColumn('estimated', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('budget_reservations').addColumn('call_key', 'text').execute();
+      await db.schema
+        .createIndex('budget_reservations_call')
+        .on('budget_reservations')
+        .column('call_key')
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -82,4 +82,5 @@ export const ledgerToRow = (id: string, e: LedgerEntry): UsageLedgerTable => ({
   cached_input_tokens: e.cachedInputTokens,
   cost_micros: e.costMicros,
   outcome: e.outcome,
+  estimated: e.estimated ? 1 : 0,
 });

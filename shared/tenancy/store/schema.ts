@@ -52,6 +52,11 @@ export interface BudgetReservationsTable {
   expires_at: number;
   /** The call's ledger row (JSON) for the sweep, if the caller gave one. */
   entry: string | null;
+  /**
+   * The call this reservation is one attempt of (`<job>/<run>/<activity>`): a later attempt
+   * charges an earlier one still open as interrupted. Null for reservations made without one.
+   */
+  call_key: string | null;
 }
 
 export interface UsageLedgerTable {
@@ -72,6 +77,8 @@ export interface UsageLedgerTable {
   cached_input_tokens: number;
   cost_micros: number;
   outcome: string;
+  /** 1: `cost_micros` is an upper bound (an interrupted call's reservation), not the vendor's bill. */
+  estimated: number;
 }
 
 export interface JobOutcomesTable {

@@ -9,6 +9,7 @@ import {
   utcDay,
   type ApiKeyRecord,
   type BudgetState,
+  type InterruptedCall,
   type JobOutcome,
   type LedgerEntry,
   type NewTenant,
@@ -315,9 +316,23 @@ export class TenantStore {
     return budget.releaseBudget(this.db, reservationId);
   }
 
-  /** Releases reservations past their `expiresAt` (their process died mid-call); returns how many. */
+  /**
+   * Takes out reservations past their `expiresAt` (their process died mid-call): each is charged
+   * its worst case as an `interrupted`, estimated ledger row (see `chargeAbandoned`); returns how many.
+   */
   sweepExpiredReservations(now: number): Promise<number> {
     return budget.sweepExpiredReservations(this.db, now);
+  }
+
+  /**
+   * A new attempt of a call charges its earlier attempts that never settled: each becomes an
+   * `interrupted` ledger row at its reserved worst case (`estimated`), moved from reserved to spent.
+   */
+  chargeAbandoned(a: {
+    callKey: string;
+    except?: string;
+  }): Promise<{ calls: InterruptedCall[]; spentMicros?: number }> {
+    return budget.chargeAbandoned(this.db, a);
   }
 
   budgetState(tenantId: string, period: string): Promise<BudgetState> {

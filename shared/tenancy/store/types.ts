@@ -57,6 +57,11 @@ export interface LedgerEntry {
   /** Integer micro-USD. */
   costMicros: number;
   outcome: 'ok' | 'failed' | 'interrupted';
+  /**
+   * `costMicros` is an upper bound, not the vendor's bill: an interrupted call charged its
+   * reservation's worst case (the vendor's answer, if any, never reached Keel). @default false
+   */
+  estimated?: boolean;
 }
 
 export interface JobOutcome {
@@ -86,9 +91,22 @@ export interface ReserveBudget {
   expiresAt: number;
   /**
    * The call's ledger row should it never be settled: the sweep writes it with outcome
-   * `interrupted` and no tokens (the vendor told Keel nothing), so the call is counted.
+   * `interrupted`, no tokens (the vendor told Keel nothing) and the reserved amount as an
+   * estimated cost, so the call is counted and charged.
    */
   entry?: LedgerEntry;
+  /**
+   * The call this is one attempt of (e.g. `<job>/<run>/<activity>`), the same for each of its
+   * attempts: `chargeAbandoned` finds an earlier attempt's open reservation by it.
+   */
+  callKey?: string;
+}
+
+/** An attempt of a call that never settled, charged as interrupted at its reservation's amount. */
+export interface InterruptedCall {
+  reservationId: string;
+  /** The reservation's worst case, now spent: an upper bound of what the vendor billed. */
+  costMicros: number;
 }
 
 export interface BudgetState {
@@ -131,6 +149,10 @@ export interface UsageRow {
   inputTokens: number;
   outputTokens: number;
   costMicros: number;
+  /** Calls cut off mid-call (outcome `interrupted`). */
+  interruptedCalls: number;
+  /** The part of `costMicros` that is an upper bound (interrupted calls at their worst case). */
+  estimatedCostMicros: number;
   jobs: number;
   validAnswers: number;
 }

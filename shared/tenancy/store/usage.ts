@@ -55,6 +55,8 @@ export const emptyUsage = (group: UsageRow['group'] = {}): UsageRow => ({
   inputTokens: 0,
   outputTokens: 0,
   costMicros: 0,
+  interruptedCalls: 0,
+  estimatedCostMicros: 0,
   jobs: 0,
   validAnswers: 0,
 });
@@ -75,6 +77,12 @@ export async function usage(db: Kysely<StoreSchema>, q: UsageQuery): Promise<Usa
       eb.fn.sum<number>('input_tokens').as('input_tokens'),
       eb.fn.sum<number>('output_tokens').as('output_tokens'),
       eb.fn.sum<number>('cost_micros').as('cost_micros'),
+      eb.fn
+        .sum<number>(eb.case().when('outcome', '=', 'interrupted').then(1).else(0).end())
+        .as('interrupted_calls'),
+      eb.fn
+        .sum<number>(eb.case().when('estimated', '=', 1).then(eb.ref('cost_micros')).else(0).end())
+        .as('estimated_cost_micros'),
     ])
     .where('at', '>=', q.from)
     .where('at', '<', q.to)
@@ -109,6 +117,8 @@ export async function usage(db: Kysely<StoreSchema>, q: UsageQuery): Promise<Usa
     row.inputTokens += Number(r.input_tokens ?? 0);
     row.outputTokens += Number(r.output_tokens ?? 0);
     row.costMicros += Number(r.cost_micros ?? 0);
+    row.interruptedCalls += Number(r.interrupted_calls ?? 0);
+    row.estimatedCostMicros += Number(r.estimated_cost_micros ?? 0);
   }
   for (const r of jobs) {
     if (Number(r.jobs) === 0) continue;
@@ -128,6 +138,8 @@ export function totalUsage(rows: readonly UsageRow[]): UsageRow {
     total.inputTokens += r.inputTokens;
     total.outputTokens += r.outputTokens;
     total.costMicros += r.costMicros;
+    total.interruptedCalls += r.interruptedCalls;
+    total.estimatedCostMicros += r.estimatedCostMicros;
     total.jobs += r.jobs;
     total.validAnswers += r.validAnswers;
   }
