@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { countTokens } from 'gpt-tokenizer';
 import type { JobTenancy, RunTaskRequest } from '../shared/contracts/job';
 import type { KeelConfig } from '../shared/platform/config';
 import { findModel } from '../shared/platform/model-registry';
 import { callOutputCap, type AnyTaskDefinition } from '../shared/tasks';
+import { promptTokens } from '../shared/tasks/prompt-tokens';
 import { rateLimitHeaders, type LimitScope } from '../shared/tenancy/limits';
 import { fromMicros, toMicros } from '../shared/tenancy/plans';
 import { monthPeriod } from '../shared/tenancy/store';
@@ -154,10 +154,12 @@ export class TenancyGate {
     request: RunTaskRequest,
     route: readonly string[] | undefined,
   ): number {
-    const prompt = `${task.prompt.system}\n${task.prompt.render(request.input)}`;
     const first = (request.options.route ?? route ?? task.route)[0] ?? '';
     const at = first.indexOf(':');
     const model = findModel(this.config.models, first.slice(0, at), first.slice(at + 1));
-    return countTokens(prompt) + callOutputCap(task, model?.capabilities.maxOutputTokens ?? 4_096);
+    return (
+      promptTokens(task, request.input) +
+      callOutputCap(task, model?.capabilities.maxOutputTokens ?? 4_096)
+    );
   }
 }

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { countTokens } from 'gpt-tokenizer';
 import { canonicalJson } from '../../shared/contracts/canonical-json';
 import { FailureType } from '../../shared/contracts/errors';
 import type { ResultMeta, RunTaskRequest } from '../../shared/contracts/job';
@@ -27,6 +26,7 @@ import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
 import { admit } from '../../shared/policy/admission';
+import { promptTokens } from '../../shared/tasks/prompt-tokens';
 import { screenInput, type InputScreening } from '../guards/screen-input';
 import { validateAnswer, type ValidateArgs, type Validation } from '../guards/validation';
 
@@ -144,8 +144,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
         throw ApplicationFailure.nonRetryable(message, type, ...(errors.length ? [errors] : []));
       }
       const { task, input, limits } = result.admission;
-      const prompt = `${task.prompt.system}\n${task.prompt.render(input)}`;
-      const estimatedInputTokens = countTokens(prompt);
+      const estimatedInputTokens = promptTokens(task, input);
       const delays = new Map<PlannedCandidate, number | undefined>();
       const latency = new Map<PlannedCandidate, WindowStats>();
       const timed = await Promise.all(
