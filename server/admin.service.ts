@@ -332,6 +332,8 @@ function figures(r: UsageRow): UsageBody['rows'][number] {
     inputTokens: r.inputTokens,
     outputTokens: r.outputTokens,
     costUsd: fromMicros(r.costMicros),
+    interruptedCalls: r.interruptedCalls,
+    estimatedCostUsd: fromMicros(r.estimatedCostMicros),
     jobs: r.jobs,
     validAnswers: r.validAnswers,
     costPerSuccessUsd: r.validAnswers > 0 ? fromMicros(r.costMicros) / r.validAnswers : null,

@@ -7,6 +7,8 @@ interface CallDetails {
   billedUsage?: ModelUsage;
   billedCostUsd?: number;
   providerMs?: number;
+  interruptedCalls?: number;
+  interruptedCostUsd?: number;
 }
 
 /**
@@ -51,4 +53,12 @@ export function providerMsOf(err: unknown): number {
 export function billedUsageOf(err: unknown): { usage: ModelUsage; costUsd: number } | undefined {
   const d = callDetails(err);
   return d?.billedUsage ? { usage: d.billedUsage, costUsd: d.billedCostUsd ?? 0 } : undefined;
+}
+
+/** Earlier attempts cut off mid-call that the failed call charged (their worst case). */
+export function interruptedOf(err: unknown): { calls: number; costUsd: number } | undefined {
+  const d = callDetails(err);
+  return d?.interruptedCalls
+    ? { calls: d.interruptedCalls, costUsd: d.interruptedCostUsd ?? 0 }
+    : undefined;
 }

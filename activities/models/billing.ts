@@ -35,6 +35,60 @@ export interface BudgetThresholdEvent {
   limitUsd: number;
 }
 
+/** Earlier attempts of a call cut off mid-call, charged as interrupted: the job's meta reports them. */
+export interface InterruptedCharge {
+  calls: number;
+  /** Their reserved worst cases: an upper bound of what the vendor billed (it told Keel nothing). */
+  costUsd: number;
+}
+
+/** Tells each budget threshold a change of the month's spend from `before` to `after` crossed. */
+async function tellThresholds(
+  args: {
+    billing: CallBilling;
+    period: string;
+    onThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
+  },
+  before: number,
+  after: number,
+): Promise<void> {
+  const limit = args.billing.limitMicros;
+  if (limit === undefined || !args.onThreshold) return;
+  for (const threshold of crossedThresholds(before, after, limit)) {
+    await args.onThreshold({
+      tenantId: args.billing.tenantId,
+      period: args.period,
+      threshold,
+      spentUsd: fromMicros(after),
+      limitUsd: fromMicros(limit),
+    });
+  }
+}
+
+/**
+ * Charges the earlier attempts of this call whose reservations are still open: an attempt that
+ * starts means Temporal gave up on those (their worker died, or lost the call), so each is booked
+ * now as `interrupted` at its reserved worst case (an estimate, never less than the vendor could
+ * bill), instead of when the sweep finds it past its hold. Should one come back after all, its
+ * settle replaces the estimate with the vendor's usage.
+ */
+export async function chargeAbandonedAttempts(args: {
+  store: TenantStore;
+  billing: CallBilling;
+  /** The call's attempts share it: `<job>/<run>/<activity>`. */
+  callKey: string;
+  now: () => number;
+  onThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
+}): Promise<InterruptedCharge> {
+  const charged = await args.store.chargeAbandoned({ callKey: args.callKey });
+  const micros = charged.calls.reduce((sum, c) => sum + c.costMicros, 0);
+  if (charged.spentMicros !== undefined && micros > 0) {
+    const period = monthPeriod(args.now());
+    await tellThresholds({ ...args, period }, charged.spentMicros - micros, charged.spentMicros);
+  }
+  return { calls: charged.calls.length, costUsd: fromMicros(micros) };
+}
+
 /** One model call's bill: reserved before the call, settled with the vendor's usage after. */
 export interface CallBill {
   jobId: string;
@@ -50,14 +104,16 @@ export interface CallBill {
  * ledger row. `undefined`: the reservation would pass the budget (spent plus what calls in flight
  * hold), and the call must not be made. Without a budget the reservation always succeeds: it is
  * the call's record until it settles, so a call whose process dies mid-call is still counted
- * (`interrupted`, by the sweep).
+ * and charged (`interrupted`, at its worst case: by its retry, else by the sweep).
  */
 export async function openBill(args: {
   store: TenantStore;
   billing: CallBilling;
   jobId: string;
-  /** Unique per call attempt (`<job>/<activity>/<attempt>`). */
+  /** Unique per execution of a call attempt (`<callKey>/<attempt>/<nonce>`). */
   callId: string;
+  /** What every attempt of the call shares (`<job>/<run>/<activity>`): its retry finds it by this. */
+  callKey: string;
   task: string;
   provider: string;
   model: ModelEntry;
@@ -100,6 +156,7 @@ export async function openBill(args: {
     limitMicros: billing.limitMicros ?? null,
     expiresAt: args.now() + args.holdMs,
     entry: entryOf(undefined, 'interrupted', args.now()),
+    callKey: args.callKey,
   });
   if (!reservation.ok) return undefined;
   return {
@@ -107,18 +164,12 @@ export async function openBill(args: {
     settle: async (usage, outcome) => {
       const entry = entryOf(usage, outcome, args.now());
       const settled = await store.settleBudget({ reservationId: args.callId, entry, period });
-      const limit = billing.limitMicros;
-      if (!settled || limit === undefined || !args.onThreshold) return;
-      const before = settled.spentMicros - entry.costMicros;
-      for (const threshold of crossedThresholds(before, settled.spentMicros, limit)) {
-        await args.onThreshold({
-          tenantId: billing.tenantId,
-          period,
-          threshold,
-          spentUsd: fromMicros(settled.spentMicros),
-          limitUsd: fromMicros(limit),
-        });
-      }
+      if (settled)
+        await tellThresholds(
+          { ...args, period },
+          settled.spentMicros - entry.costMicros,
+          settled.spentMicros,
+        );
     },
     release: async () => {
       await store.releaseBudget(args.callId);

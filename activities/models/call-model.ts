@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, PROVIDER_FAULTS } from '../../shared/contracts/errors';
@@ -8,11 +9,13 @@ import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
 import { attemptDeadline, deadlineFailure } from './attempt-deadline';
 import {
+  chargeAbandonedAttempts,
   openBill,
   worstCaseInputTokens,
   type BudgetThresholdEvent,
   type CallBill,
   type CallBilling,
+  type InterruptedCharge,
 } from './billing';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
@@ -62,6 +65,11 @@ export interface CallModelResult {
   attempt: number;
   /** How long the provider took to answer (this attempt). */
   providerMs: number;
+  /**
+   * Earlier attempts of this call cut off mid-call (their worker died) and charged now: how many,
+   * and their worst case, an upper bound of what the vendor billed. Absent when none.
+   */
+  interrupted?: InterruptedCharge;
 }
 
 export interface CallModelDeps {
@@ -125,14 +133,27 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // The task's cap bounds what one call can cost (and so the budget's reservation).
       const maxOutputTokens = callOutputCap(task, entry.capabilities.maxOutputTokens);
       let bill: CallBill | undefined;
+      let interrupted: InterruptedCharge | undefined;
       if (deps.store && args.billing && provider.type !== 'local') {
         const { activityId, attempt, workflowExecution: run } = ctx.info;
         const jobId = run?.workflowId ?? 'unknown';
+        // Every attempt of this call shares the key; each execution of one has its own id (a
+        // local activity whose worker died runs again on the next with the same attempt number).
+        const callKey = `${jobId}/${run?.runId ?? ''}/${activityId}`;
+        const charged = await chargeAbandonedAttempts({
+          store: deps.store,
+          billing: args.billing,
+          callKey,
+          now: deps.now,
+          ...(deps.onBudgetThreshold ? { onThreshold: deps.onBudgetThreshold } : {}),
+        });
+        if (charged.calls > 0) interrupted = charged;
         bill = await openBill({
           store: deps.store,
           billing: args.billing,
           jobId,
-          callId: `${jobId}/${run?.runId ?? ''}/${activityId}/${attempt}`,
+          callId: `${callKey}/${attempt}/${randomUUID().slice(0, 8)}`,
+          callKey,
           task: args.task,
           provider: args.provider,
           model: entry,
@@ -152,6 +173,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           throw ApplicationFailure.nonRetryable(
             `a call to ${args.provider}:${args.model} could pass the tenant's monthly budget (spent, plus the worst case of the calls in flight)`,
             FailureType.BudgetExceeded,
+            ...(interrupted ? [interruptedDetails(interrupted)] : []),
           );
         }
       }
@@ -210,6 +232,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           requestId: response.requestId,
           attempt: ctx.info.attempt,
           providerMs: Math.max(0, deps.now() - calledAt),
+          ...(interrupted ? { interrupted } : {}),
         };
       } catch (err) {
         // Past the deadline, whatever the SDK made of its aborted transport is a Timeout.
@@ -245,6 +268,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
         if (details) {
           details.attempt = ctx.info.attempt;
           details.providerMs = Math.max(0, deps.now() - calledAt);
+          if (interrupted) Object.assign(details, interruptedDetails(interrupted));
         }
         if (details?.billedUsage) {
           // A failed call the vendor still bills for: the workflow adds it to the task's cost.
@@ -275,4 +299,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
       }
     },
   };
+}
+
+/** How a failed call carries the earlier attempts it charged (workflows/failure-info.ts reads it). */
+function interruptedDetails(
+  charge: InterruptedCharge,
+): Pick<CallFailureDetails, 'interruptedCalls' | 'interruptedCostUsd'> {
+  return { interruptedCalls: charge.calls, interruptedCostUsd: charge.costUsd };
 }

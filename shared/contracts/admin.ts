@@ -111,6 +111,17 @@ const UsageFigures = z.object({
   inputTokens: z.number().int(),
   outputTokens: z.number().int(),
   costUsd: z.number(),
+  interruptedCalls: z
+    .number()
+    .int()
+    .describe(
+      'Calls cut off mid-call (a worker killed): made again, their usage unknown to Keel. Counted in failedCalls.',
+    ),
+  estimatedCostUsd: z
+    .number()
+    .describe(
+      "The part of costUsd that is an upper bound, not a vendor's bill: each interrupted call at the worst case reserved for it.",
+    ),
   jobs: z.number().int().describe('Jobs that completed with an answer.'),
   validAnswers: z.number().int().describe('Answers a model gave and validation accepted.'),
   costPerSuccessUsd: z

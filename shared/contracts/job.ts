@@ -150,6 +150,20 @@ export const ResultMeta = z.object({
     .number()
     .min(0)
     .describe('Every billed call, failed ones included, at registry prices.'),
+  interrupted: z
+    .object({
+      calls: z.number().int().min(1),
+      costUsd: z
+        .number()
+        .min(0)
+        .describe(
+          'Their worst case as reserved against the budget: an upper bound of what the vendor billed, not in costUsd or tokens.',
+        ),
+    })
+    .optional()
+    .describe(
+      'Model calls of this task cut off mid-call (their worker died) and made again, charged to the tenant by the retry. Absent when none.',
+    ),
   review: ReviewAudit.optional().describe(
     'When a person decided: who, when, what changed, and why the task went to review.',
   ),

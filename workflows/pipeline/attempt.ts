@@ -14,6 +14,7 @@ import {
   billedUsageOf,
   describeFailure,
   failureCause,
+  interruptedOf,
   providerMsOf,
 } from '../failure-info';
 import { callCandidate, callModeOf } from './call';
@@ -77,6 +78,12 @@ export async function attemptCandidate(
     tally.usage.providerMs += providerMsOf(err);
     const billed = billedUsageOf(err);
     if (billed) tally.bill(billed.usage, billed.costUsd);
+    countInterrupted(interruptedOf(err));
+  };
+  const countInterrupted = (charge: CallModelResult['interrupted']): void => {
+    if (!charge) return;
+    tally.interrupted.calls += charge.calls;
+    tally.interrupted.costUsd += charge.costUsd;
   };
   let reask: CallModelArgs['reask'];
   for (;;) {
@@ -99,6 +106,7 @@ export async function attemptCandidate(
       tally.attempts += call.attempt;
       tally.usage.providerMs += call.providerMs;
       tally.bill(call.usage, call.costUsd);
+      countInterrupted(call.interrupted);
       job.step({
         name: reask ? 're-ask' : 'call',
         outcome: 'ok',

@@ -43,6 +43,14 @@ export function resultMeta(args: {
     },
     costUsd: Math.round(tally.usage.costUsd * 1e6) / 1e6,
     providerMs: Math.round(tally.usage.providerMs),
+    ...(tally.interrupted.calls > 0
+      ? {
+          interrupted: {
+            calls: tally.interrupted.calls,
+            costUsd: Math.round(tally.interrupted.costUsd * 1e6) / 1e6,
+          },
+        }
+      : {}),
     ...(accepted.lastGood ? { lastGood: accepted.lastGood } : {}),
     ...(reviewAudit ? { review: reviewAudit } : {}),
   };

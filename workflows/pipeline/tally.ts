@@ -18,6 +18,8 @@ export interface Tally {
     costUsd: number;
     providerMs: number;
   };
+  /** Calls cut off mid-call (a worker died) that a retry charged at their worst case. */
+  interrupted: { calls: number; costUsd: number };
   bill: (u: CallModelResult['usage'], cost: number) => void;
 }
 
@@ -28,6 +30,7 @@ export function openTally(): Tally {
     attempts: 0,
     overBudget: false,
     usage: { input: 0, output: 0, cachedInput: 0, costUsd: 0, providerMs: 0 },
+    interrupted: { calls: 0, costUsd: 0 },
     bill: (u, cost) => {
       tally.usage.input += u.inputTokens;
       tally.usage.output += u.outputTokens;

@@ -19,6 +19,10 @@ export interface CallFailureDetails {
   providerMs?: number;
   /** The activity attempt that failed last (set by callModel). */
   attempt?: number;
+  /** Earlier attempts cut off mid-call, charged by this one (set by callModel). */
+  interruptedCalls?: number;
+  /** Their worst case, an upper bound of what the vendor billed (set by callModel). */
+  interruptedCostUsd?: number;
 }
 
 /** The duck type of both vendor SDKs' APIError family. */
