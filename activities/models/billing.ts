@@ -42,6 +42,11 @@ export interface InterruptedCharge {
   costUsd: number;
 }
 
+/** What `chargeAbandonedAttempts` charged, with the reservation id of each call. */
+export interface AbandonedAttempts extends InterruptedCharge {
+  reservationIds: string[];
+}
+
 /** Tells each budget threshold a change of the month's spend from `before` to `after` crossed. */
 async function tellThresholds(
   args: {
@@ -79,14 +84,18 @@ export async function chargeAbandonedAttempts(args: {
   callKey: string;
   now: () => number;
   onThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
-}): Promise<InterruptedCharge> {
+}): Promise<AbandonedAttempts> {
   const charged = await args.store.chargeAbandoned({ callKey: args.callKey });
   const micros = charged.calls.reduce((sum, c) => sum + c.costMicros, 0);
   if (charged.spentMicros !== undefined && micros > 0) {
     const period = monthPeriod(args.now());
     await tellThresholds({ ...args, period }, charged.spentMicros - micros, charged.spentMicros);
   }
-  return { calls: charged.calls.length, costUsd: fromMicros(micros) };
+  return {
+    calls: charged.calls.length,
+    costUsd: fromMicros(micros),
+    reservationIds: charged.calls.map((c) => c.reservationId),
+  };
 }
 
 /** One model call's bill: reserved before the call, settled with the vendor's usage after. */

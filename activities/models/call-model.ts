@@ -61,7 +61,11 @@ export interface CallModelResult {
   costUsd: number;
   finishReason: string;
   requestId?: string;
-  /** Which attempt of this activity produced the answer (1 = first try). */
+  /**
+   * Calls this activity made for the answer: its attempt number (1 = first try), plus earlier
+   * runs of the same attempt cut off by a worker's death (a local activity runs again on the next
+   * worker with the same number), so `meta.attempts` counts every call the vendor saw.
+   */
   attempt: number;
   /** How long the provider took to answer (this attempt). */
   providerMs: number;
@@ -134,6 +138,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
       const maxOutputTokens = callOutputCap(task, entry.capabilities.maxOutputTokens);
       let bill: CallBill | undefined;
       let interrupted: InterruptedCharge | undefined;
+      let attempts = ctx.info.attempt;
       if (deps.store && args.billing && provider.type !== 'local') {
         const { activityId, attempt, workflowExecution: run } = ctx.info;
         const jobId = run?.workflowId ?? 'unknown';
@@ -147,7 +152,14 @@ export function createCallModelActivity(deps: CallModelDeps) {
           now: deps.now,
           ...(deps.onBudgetThreshold ? { onThreshold: deps.onBudgetThreshold } : {}),
         });
-        if (charged.calls > 0) interrupted = charged;
+        if (charged.calls > 0) {
+          interrupted = { calls: charged.calls, costUsd: charged.costUsd };
+          // Ids are `<callKey>/<attempt>/<nonce>`: a cut-off run with this attempt's number (or a
+          // later one) is a call Temporal's attempt number does not count.
+          attempts += charged.reservationIds.filter(
+            (id) => Number(id.slice(callKey.length + 1).split('/')[0]) >= ctx.info.attempt,
+          ).length;
+        }
         bill = await openBill({
           store: deps.store,
           billing: args.billing,
@@ -230,7 +242,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           costUsd: cost,
           finishReason: response.finishReason,
           requestId: response.requestId,
-          attempt: ctx.info.attempt,
+          attempt: attempts,
           providerMs: Math.max(0, deps.now() - calledAt),
           ...(interrupted ? { interrupted } : {}),
         };
@@ -266,7 +278,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
         }
         const details = failure.details?.[0] as CallFailureDetails | undefined;
         if (details) {
-          details.attempt = ctx.info.attempt;
+          details.attempt = attempts;
           details.providerMs = Math.max(0, deps.now() - calledAt);
           if (interrupted) Object.assign(details, interruptedDetails(interrupted));
         }

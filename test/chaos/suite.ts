@@ -69,11 +69,14 @@ export interface ChaosReport {
     unexplainedReruns: number;
     /** Up to 5 of them: each call's start and end relative to the nearest fault, for a person. */
     unexplained: string[];
-    /** Model calls the jobs' meta.attempts account for (calls cut off by a kill are not). */
+    /**
+     * Model calls the jobs' meta.attempts account for: a call cut off by a kill is, once its
+     * retry has charged it (meta.interrupted); one the sweep charged (no retry) is not.
+     */
     accountedCalls: number;
     /**
-     * Calls the upstream answered (a vendor bills them) that no job's meta counts: the answer
-     * reached a worker that died before its workflow recorded it.
+     * Calls the upstream answered (a vendor bills them) that no job's meta counts: their answer
+     * reached a worker that died before its workflow recorded it, and no retry charged them.
      */
     billedNotAccounted: number;
   };

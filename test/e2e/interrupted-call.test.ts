@@ -97,7 +97,8 @@ describe('a model call cut off by kill -9 of its worker', () => {
 
     // The upstream saw the cut-off call and its retry.
     expect(calls()).toHaveLength(2);
-    expect(job.meta).toMatchObject({ path: 'primary', provider: 'openai' });
+    // The job counts both: every call the vendor saw is in meta.attempts.
+    expect(job.meta).toMatchObject({ path: 'primary', provider: 'openai', attempts: 2 });
     // The job says one of its calls was cut off, and what it may have cost at most.
     expect(job.meta.interrupted).toEqual({ calls: 1, costUsd: expect.any(Number) });
     const estimateUsd = job.meta.interrupted.costUsd as number;
