@@ -5,6 +5,8 @@ import type { KeelConfig } from '../shared/platform/config';
 import type { Logger } from '../shared/platform/logger';
 import { AdminController, UsageController } from './admin.controller';
 import { AdminService } from './admin.service';
+import { CodecController } from './codec.controller';
+import { CodecService } from './codec.service';
 import { ApiKeyGuard } from './auth.guard';
 import { DocsController } from './docs.controller';
 import { HealthController } from './health.controller';
@@ -53,6 +55,7 @@ export class AppModule {
         AdminController,
         UsageController,
         MetricsController,
+        CodecController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -72,6 +75,7 @@ export class AppModule {
         Debounce,
         JobReader,
         ReviewsService,
+        CodecService,
       ],
     };
   }

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { AppModule, type AppDeps } from './app.module';
+import { codecCors } from './codec-http';
 import { DOCS_ASSETS } from './docs.controller';
 import { jsonBody, requestId, taskMetrics } from './http-middleware';
 import { nestLogger } from './nest-logger';
@@ -19,6 +20,7 @@ export async function createApp(deps: AppDeps): Promise<NestExpressApplication> 
   app.set('etag', false);
   app.use(requestId());
   app.use(taskMetrics());
+  app.use(codecCors(deps.config.codecCorsOrigins));
   app.use(DOCS_ASSETS, express.static(getAbsoluteFSPath(), { index: false }));
   app.use(jsonBody(deps.config.maxBodyBytes));
   app.useGlobalFilters(new ProblemFilter(deps.logger));

@@ -19,6 +19,11 @@ export interface DevServerOptions {
    */
   sqlitePragmas?: readonly string[];
   namespace?: string;
+  /**
+   * The Web UI's codec server (`--ui-codec-endpoint`): the UI posts payloads there to show them
+   * decoded (Keel's API, `/codec`). Only with `uiPort`. @default none
+   */
+  uiCodecEndpoint?: string;
   /** How long to wait for the frontend to answer. @default 60000 */
   readyTimeoutMs?: number;
   /**
@@ -109,8 +114,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.fairness !== false) {
     args.push('--dynamic-config-value', 'matching.enableFairness=true');
   }
-  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
-  else args.push('--headless');
+  if (options.uiPort) {
+    args.push('--ui-port', String(options.uiPort));
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  } else args.push('--headless');
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);

@@ -1,12 +1,14 @@
 import type { KeelConfig } from '../shared/platform/config';
 import { resolveDemoApiKey } from '../shared/platform/demo-key';
+import { ensurePayloadKeyFile } from '../shared/platform/payload-codec';
 import { resolveSecret } from '../shared/platform/secret-file';
 
 /**
  * The environment a supervisor (`npm start`, `npm run cluster`) hands the Keel processes it runs:
  * its Temporal, the demo tenant and its key (the operator's when set, never printed; else
- * generated and kept in the data dir), the input-key secret (likewise), and its own pid so they
- * stop when it is gone.
+ * generated and kept in the data dir), the input-key secret (likewise), the payload keys (the
+ * operator's KEEL_PAYLOAD_KEYS / KEEL_PAYLOAD_KEY_FILE, else `<dataDir>/payload-keys`, generated
+ * once), and its own pid so they stop when it is gone.
  */
 export function keelProcessEnv(
   config: KeelConfig,
@@ -16,6 +18,8 @@ export function keelProcessEnv(
   env: NodeJS.ProcessEnv;
   demo: ReturnType<typeof resolveDemoApiKey> | undefined;
   inputKey: ReturnType<typeof resolveSecret>;
+  /** The key file made for this data dir, when the operator configured no payload keys. */
+  payloadKeyFile?: ReturnType<typeof ensurePayloadKeyFile>;
 } {
   const demo = config.demoTenant
     ? resolveDemoApiKey({ configured: config.demoApiKey, dataDir: config.dataDir })
@@ -35,5 +39,8 @@ export function keelProcessEnv(
   };
   if (demo) env.KEEL_DEMO_API_KEY = demo.key;
   else delete env.KEEL_DEMO_API_KEY;
-  return { env, demo, inputKey };
+  // Payloads are encrypted by default here: the key lives in a file, not in the children's env.
+  const payloadKeyFile = config.payloadKeys ? undefined : ensurePayloadKeyFile(config.dataDir);
+  if (payloadKeyFile) env.KEEL_PAYLOAD_KEY_FILE = payloadKeyFile.file;
+  return { env, demo, inputKey, payloadKeyFile };
 }

@@ -79,6 +79,8 @@ async function temporalPart(config: KeelConfig): Promise<PartSpec | undefined> {
         dbFile: path.join(config.dataDir, 'temporal.db'),
         sqlitePragmas: config.devServer.sqlitePragmas,
         namespace: config.temporal.namespace,
+        // The Web UI shows payloads decoded through the API's codec server (docs/encryption.md).
+        uiCodecEndpoint: `${apiUrl(config)}/codec`,
       });
       try {
         await registerSearchAttributes(config);
@@ -90,6 +92,10 @@ async function temporalPart(config: KeelConfig): Promise<PartSpec | undefined> {
     },
   };
 }
+
+/** Where the API answers on this machine. */
+const apiUrl = (config: KeelConfig): string =>
+  `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
 
 async function registerSearchAttributes(config: KeelConfig): Promise<void> {
   const connection = await createTemporalConnector(config.temporal).connect();
@@ -125,14 +131,22 @@ async function main(): Promise<void> {
 
   // The API runs the worker in its own process by default (KEEL_EMBEDDED_WORKER): one
   // connection, eager starts. With KEEL_EMBEDDED_WORKER=false the worker is a process of its own.
-  const { env, demo, inputKey } = keelProcessEnv(config, process.env, {
+  const { env, demo, inputKey, payloadKeyFile } = keelProcessEnv(config, process.env, {
     KEEL_EMBEDDED_WORKER: String(config.embeddedWorker),
+    // The dev server's Web UI may call the codec server from the browser.
+    ...(temporal && config.codecCorsOrigins.length === 0
+      ? {
+          KEEL_CODEC_CORS_ORIGINS: `http://127.0.0.1:${config.devServer.uiPort},http://localhost:${config.devServer.uiPort}`,
+        }
+      : {}),
   });
   if (inputKey.source === 'generated')
     say(
       `generated an input-key secret, kept in ${displayPath(path.join(config.dataDir, 'input-key-secret'))}`,
     );
-  const api = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+  if (payloadKeyFile?.generated)
+    say(`generated a payload encryption key, kept in ${displayPath(payloadKeyFile.file)}`);
+  const api = apiUrl(config);
 
   // Start order Temporal → worker → API; Ctrl-C stops in reverse: the API first, then the worker
   // (draining in-flight tasks), then Temporal. A part that dies later is restarted with backoff.

@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -83,6 +85,23 @@ function settle<T>(work: () => T): Promise<T> {
   } catch (err) {
     return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
+}
+
+/**
+ * `npm start`'s key file, `<dataDir>/payload-keys` (mode 0600): created with one generated key on
+ * first use, kept across restarts (the histories it wrote must stay readable). To rotate, put a
+ * new key on the first line and keep the old ones below it.
+ */
+export function ensurePayloadKeyFile(dataDir: string): { file: string; generated: boolean } {
+  const file = path.join(dataDir, 'payload-keys');
+  if (existsSync(file)) return { file, generated: false };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(
+    file,
+    `# Keel payload keys (docs/encryption.md): id:base64key, the first encrypts, all decrypt.\n${generatePayloadKey()}\n`,
+    { mode: 0o600, flag: 'wx' },
+  );
+  return { file, generated: true };
 }
 
 export class EncryptionCodec implements PayloadCodec {

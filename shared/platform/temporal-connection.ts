@@ -6,7 +6,11 @@ import {
   type ClientInterceptors,
   type ConnectionOptions,
 } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
+import {
+  defaultPayloadConverter,
+  type DataConverter,
+  type LoadedDataConverter,
+} from '@temporalio/common';
 import {
   NativeConnection,
   Runtime,
@@ -16,6 +20,7 @@ import {
 } from '@temporalio/worker';
 import type { KeelConfig, TemporalSettings } from './config';
 import type { Logger } from './logger';
+import { failureConverter as encodedFailureConverter } from './encoded-failure-converter';
 import { EncryptionCodec } from './payload-codec';
 import { sdkLogLevel, temporalLogger } from './temporal-logger';
 
@@ -78,13 +83,31 @@ export function configuredHooks(config: Pick<KeelConfig, 'payloadKeys'>): Tempor
 }
 
 /** One boot line saying whether this process encrypts payloads, and with which primary key id. */
-export function logPayloadEncryption(config: Pick<KeelConfig, 'payloadKeys'>, logger: Logger): void {
+export function logPayloadEncryption(
+  config: Pick<KeelConfig, 'payloadKeys'>,
+  logger: Logger,
+): void {
   const keys = config.payloadKeys;
   if (keys?.[0]) logger.info({ primaryKeyId: keys[0].id, keys: keys.length }, 'payloads encrypted');
   else
     logger.warn(
       'KEEL_PAYLOAD_KEYS is unset: task inputs and results are stored in Temporal in clear (docs/encryption.md)',
     );
+}
+
+/**
+ * What clients get: the same converter, with Keel's failure converter already loaded (the SDK
+ * would `require` its path, which a process without a TypeScript loader cannot do for a `.ts`).
+ */
+function clientConverter(
+  converter?: DataConverter,
+): DataConverter | LoadedDataConverter | undefined {
+  if (converter?.failureConverterPath !== ENCODED_FAILURE_CONVERTER_PATH) return converter;
+  return {
+    payloadConverter: defaultPayloadConverter,
+    failureConverter: encodedFailureConverter,
+    payloadCodecs: converter.payloadCodecs ?? [],
+  };
 }
 
 function tlsOptions(settings: TemporalSettings): ConnectionOptions['tls'] {
@@ -115,12 +138,13 @@ export function createTemporalConnector(
       tls: tlsOptions(settings),
       apiKey: settings.apiKey,
     });
+  const dataConverter = clientConverter(hooks.dataConverter);
   const clientOn = (connection: Connection | NativeConnection): Client =>
     new Client({
       // A NativeConnection serves the client API too; sharing it is what eager start needs.
       connection,
       namespace: settings.namespace,
-      dataConverter: hooks.dataConverter,
+      dataConverter,
       interceptors: hooks.interceptors?.client,
     });
   return {

@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { isAlive as alive } from '../../temporal/reaper';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../support/free-port';
+import { storedText } from '../support/history-text';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keel-start-'));
@@ -80,6 +82,22 @@ describe('npm start (embedded default)', () => {
     const { jobId, output } = (await res.json()) as { jobId: string; output: { category: string } };
     expect(output.category).toBe('BILLING');
 
+    // Encrypted by default: a payload key generated into the data dir (owner-only, never
+    // printed), and the history Temporal stores holds ciphertext, not the input.
+    const keyFile = path.join(dataDir, 'payload-keys');
+    const payloadKey = readFileSync(keyFile, 'utf8')
+      .split('\n')
+      .find((l) => /^k\d/.test(l))!;
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(out).toContain('generated a payload encryption key');
+    expect(out).not.toContain(payloadKey.split(':')[1]);
+    const raw = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    const history = await new Client({ connection: raw }).workflow.getHandle(jobId).fetchHistory();
+    await raw.close();
+    const stored = storedText(history);
+    expect(stored).toContain('binary/encrypted');
+    expect(stored).not.toContain('charged twice');
+
     // The Web UI is up, and `npm run temporal -- workflow list` shows the workflow.
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
     const list = startTs(
@@ -100,6 +118,10 @@ describe('npm start (embedded default)', () => {
     const commands = children.map(commandOf);
     expect(commands.filter((c) => c.includes('server/main.ts'))).toHaveLength(1);
     expect(commands.filter((c) => c.includes('worker/main.ts'))).toEqual([]);
+    // The dev server's Web UI decodes through the API's codec server.
+    expect(commands.find((c) => c.includes('start-dev'))).toContain(
+      `--ui-codec-endpoint http://127.0.0.1:${ports.api}/codec`,
+    );
 
     // Self-healing: kill -9 the API (its worker inside), then the dev server. The supervisor
     // restarts each with backoff and says so; tasks run again; nothing else is stopped.
