@@ -304,6 +304,14 @@ export async function chargeAbandoned(
   db: Kysely<StoreSchema>,
   a: { callKey: string; except?: string },
 ): Promise<{ calls: InterruptedCall[]; spentMicros?: number }> {
+  // Every billed call asks, and almost always there is nothing: one read by index, no write lock.
+  const open = await db
+    .selectFrom('budget_reservations')
+    .select('id')
+    .where('call_key', '=', a.callKey)
+    .$if(a.except !== undefined, (qb) => qb.where('id', '!=', a.except!))
+    .executeTakeFirst();
+  if (!open) return { calls: [] };
   return db.transaction().execute(async (trx) => {
     const gone = await trx
       .deleteFrom('budget_reservations')
