@@ -32,6 +32,7 @@ describe('EncryptionCodec', () => {
     const [encoded] = await codec.encode([plain]);
     expect(meta(encoded!, 'encoding')).toBe('binary/encrypted');
     expect(meta(encoded!, 'encryption-key-id')).toBe('k1');
+    expect(meta(encoded!, 'encryption-compression')).toBe('br');
     const data = Buffer.from(encoded!.data!);
     expect(data.toString('latin1')).not.toContain('charged twice');
     // ~10 KB of repetitive text: compression before encryption shrinks it.
@@ -39,6 +40,15 @@ describe('EncryptionCodec', () => {
     const [decoded] = await codec.decode([encoded!]);
     expect(fromPayload(decoded!)).toEqual(INPUT);
     expect(meta(decoded!, 'encoding')).toBe('json/plain');
+  });
+
+  it('a small payload is encrypted without compression, and decodes', async () => {
+    const codec = new EncryptionCodec([key('k1')]);
+    const [encoded] = await codec.encode([toPayload('short')]);
+    expect(meta(encoded!, 'encryption-compression')).toBeUndefined();
+    expect(Buffer.from(encoded!.data!).toString('latin1')).not.toContain('short');
+    const [decoded] = await codec.decode([encoded!]);
+    expect(fromPayload(decoded!)).toBe('short');
   });
 
   it('encrypts the same input differently every time (a fresh IV)', async () => {
@@ -123,7 +133,10 @@ describe('payload keys', () => {
     expect(loadConfig({ KEEL_PAYLOAD_KEYS: spec }).payloadKeys?.[0]?.id).toBe(spec.split(':')[0]);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-keys-'));
     const file = path.join(dir, 'payload-keys');
-    writeFileSync(file, `# primary first\n${spec}\n${generatePayloadKey()}\n`);
+    writeFileSync(
+      file,
+      `# id:base64key, primary first, then older keys\n${spec}\n${generatePayloadKey()}\n`,
+    );
     const config = loadConfig({ KEEL_PAYLOAD_KEY_FILE: file });
     expect(config.payloadKeys).toHaveLength(2);
     const hooks = configuredHooks(config);
