@@ -1,6 +1,21 @@
-import { Body, Controller, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import type { Response } from 'express';
 import { toFieldErrors } from '../shared/contracts/errors';
-import { Roles, type AuthedRequest } from './auth.guard';
+import { Public, Roles, type AuthedRequest } from './auth.guard';
+import { sessionCookie } from './codec-http';
+import { CODEC_PAGE, CODEC_PAGE_CSP } from './codec-page';
 import { CodecBody, CodecService } from './codec.service';
 import { invalidRequest } from './problem';
 import { Role } from './tenants';
@@ -19,6 +34,7 @@ const parse = (body: unknown): CodecBody => {
  * Temporal's codec server protocol (what `--ui-codec-endpoint` and `temporal --codec-endpoint`
  * call): `POST /codec/decode` and `POST /codec/encode`, protobuf JSON `Payloads` in and out.
  * Admin or operator keys only (a caller's key is refused); CORS for the Web UI: codec-http.ts.
+ * The browser signs in at `GET /codec` (a cookie, since the Web UI cannot send a Keel key).
  */
 @Controller('codec')
 @Roles(Role.admin)
@@ -38,6 +54,33 @@ export class CodecController {
       workflowId: workflowId ?? req.header('x-keel-workflow-id'),
       namespace: req.header('x-namespace'),
     });
+  }
+
+  @Get()
+  @Public()
+  @Header('content-type', 'text/html; charset=utf-8')
+  @Header('content-security-policy', CODEC_PAGE_CSP)
+  @Header('x-content-type-options', 'nosniff')
+  @Header('x-frame-options', 'DENY')
+  @Header('referrer-policy', 'no-referrer')
+  @Header('cache-control', 'no-store')
+  page(): string {
+    return CODEC_PAGE;
+  }
+
+  /** Signs the browser in: the key of the Authorization header, in the codec cookie. */
+  @Post('session')
+  @HttpCode(204)
+  signIn(@Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response): void {
+    const key = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '')?.[1];
+    res.setHeader('set-cookie', sessionCookie(key));
+  }
+
+  @Delete('session')
+  @Public()
+  @HttpCode(204)
+  signOut(@Res({ passthrough: true }) res: Response): void {
+    res.setHeader('set-cookie', sessionCookie(undefined));
   }
 
   @Post('encode')

@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { AppModule, type AppDeps } from './app.module';
-import { codecCors } from './codec-http';
+import { codecCookieAuth, codecCors } from './codec-http';
 import { DOCS_ASSETS } from './docs.controller';
 import { jsonBody, requestId, taskMetrics } from './http-middleware';
 import { nestLogger } from './nest-logger';
@@ -21,6 +21,7 @@ export async function createApp(deps: AppDeps): Promise<NestExpressApplication> 
   app.use(requestId());
   app.use(taskMetrics());
   app.use(codecCors(deps.config.codecCorsOrigins));
+  app.use(codecCookieAuth());
   app.use(DOCS_ASSETS, express.static(getAbsoluteFSPath(), { index: false }));
   app.use(jsonBody(deps.config.maxBodyBytes));
   app.useGlobalFilters(new ProblemFilter(deps.logger));

@@ -252,6 +252,30 @@ describe('codec server', () => {
     expect(JSON.stringify([theirs.body, smuggled.body])).not.toContain('Zanzibar');
   });
 
+  it('signs a browser in with a cookie (HttpOnly, /codec only) for an admin or operator key', async () => {
+    const page = await fetch(`${stack.baseUrl}/codec`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const refused = await call('POST', '/codec/session', undefined, acme.caller);
+    expect(refused.status).toBe(403);
+    const session = await call('POST', '/codec/session');
+    expect(session.status).toBe(204);
+    const cookie = session.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(
+      /^keel_codec=[^;]+; Path=\/codec; HttpOnly; SameSite=Strict; Max-Age=28800$/,
+    );
+    const payloads = await storedInput(demoJob);
+    const viaCookie = await fetch(`${stack.baseUrl}/codec/decode`, {
+      method: 'POST',
+      headers: { cookie: cookie.split(';')[0]!, 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads }),
+    });
+    expect(viaCookie.status).toBe(200);
+    expect(decodedText(await viaCookie.json())).toContain(MARKER);
+    const out = await call('DELETE', '/codec/session', undefined, null);
+    expect(out.headers.get('set-cookie')).toMatch(/^keel_codec=; .*Max-Age=0$/);
+  });
+
   it('answers the Web UI’s CORS preflight for its origin only', async () => {
     const preflight = (origin: string) =>
       fetch(`${stack.baseUrl}/codec/decode`, {

@@ -39,7 +39,8 @@ async function startParts(
   extraEnv: NodeJS.ProcessEnv,
   withWorker: boolean,
 ): Promise<EmbeddedStack & { worker?: RunningProcess }> {
-  const port = await freePort();
+  // A port of the caller's choosing (PORT in extraEnv), e.g. one a dev server's UI points at.
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'keel-e2e-'));
   const apiKey = `test_${randomUUID()}`;
   const taskQueue = `e2e-${randomUUID()}`;
