@@ -95,6 +95,9 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
       tenancy: options.tenancy,
     }),
     shutdownGraceTime: config.shutdownGraceMs,
+    maxConcurrentWorkflowTaskExecutions: config.workerSlots.workflowTasks,
+    maxConcurrentActivityTaskExecutions: config.workerSlots.activities,
+    maxConcurrentLocalActivityExecutions: config.workerSlots.localActivities,
     // When a worker dies, its cached workflows move to another worker after this long instead of
     // the default 10 s: tasks and the shared breakers (updates) recover quickly.
     stickyQueueScheduleToStartTimeout: '2 seconds',

@@ -97,6 +97,13 @@ const EnvSchema = z.object({
     .optional(),
   /** How long a stopping worker waits for in-flight activities. @default 30000 */
   KEEL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /**
+   * A worker's slots (docs/fairness.md): workflow tasks at once (a task whose model call runs as a
+   * local activity holds its slot for the call), activities, local activities. The SDK's defaults.
+   */
+  KEEL_WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  KEEL_WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  KEEL_WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
   KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
   /** JSON config file with providers and the model registry (prices). @default built-in */
@@ -207,6 +214,8 @@ export interface KeelConfig {
   /** sqlitePragmas: KEEL_SQLITE_PRAGMAS; unset = the dev server's default. */
   devServer: { port: number; uiPort: number; sqlitePragmas?: string[] };
   shutdownGraceMs: number;
+  /** KEEL_WORKER_MAX_*: how much a worker runs at once. */
+  workerSlots: { workflowTasks: number; activities: number; localActivities: number };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   parentPid?: number;
   /** Providers, models and prices (KEEL_CONFIG or the built-in default). */
@@ -334,6 +343,11 @@ export function loadConfig(
       sqlitePragmas: e.KEEL_SQLITE_PRAGMAS,
     },
     shutdownGraceMs: e.KEEL_SHUTDOWN_GRACE_MS,
+    workerSlots: {
+      workflowTasks: e.KEEL_WORKER_MAX_WORKFLOW_TASKS,
+      activities: e.KEEL_WORKER_MAX_ACTIVITIES,
+      localActivities: e.KEEL_WORKER_MAX_LOCAL_ACTIVITIES,
+    },
     logLevel: e.LOG_LEVEL,
     parentPid: e.KEEL_PARENT_PID,
     models,
@@ -365,7 +379,9 @@ function loadPayloadKeys(keys?: string, file?: string): PayloadKey[] | undefined
     try {
       spec = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError([`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`]);
+      throw new ConfigError([
+        `${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`,
+      ]);
     }
   }
   if (spec === undefined) return undefined;

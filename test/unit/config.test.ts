@@ -18,6 +18,18 @@ describe('loadConfig', () => {
     expect(config.temporal.tls).toBeUndefined();
   });
 
+  it("bounds a worker's slots: the SDK's defaults, or what the operator sets", () => {
+    expect(loadConfig({}).workerSlots).toEqual({
+      workflowTasks: 40,
+      activities: 100,
+      localActivities: 100,
+    });
+    expect(
+      loadConfig({ KEEL_WORKER_MAX_WORKFLOW_TASKS: '10', KEEL_WORKER_MAX_LOCAL_ACTIVITIES: '20' })
+        .workerSlots,
+    ).toEqual({ workflowTasks: 10, activities: 100, localActivities: 20 });
+  });
+
   it('points at a real cluster with TEMPORAL_ADDRESS, and an API key implies TLS', () => {
     const config = loadConfig({
       TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
@@ -38,6 +50,8 @@ describe('loadConfig', () => {
     [{ TEMPORAL_ADDRESS: 'no-port' }, 'TEMPORAL_ADDRESS'],
     [{ KEEL_DEMO_API_KEY: 'short' }, 'KEEL_DEMO_API_KEY'],
     [{ KEEL_MAX_BODY_BYTES: '10' }, 'KEEL_MAX_BODY_BYTES'],
+    [{ KEEL_WORKER_MAX_WORKFLOW_TASKS: '1' }, 'KEEL_WORKER_MAX_WORKFLOW_TASKS'],
+    [{ KEEL_WORKER_MAX_ACTIVITIES: 'many' }, 'KEEL_WORKER_MAX_ACTIVITIES'],
     [{ TEMPORAL_TLS_CERT_PATH: '/x.pem' }, 'TEMPORAL_TLS_KEY_PATH'],
   ])('stops the boot naming the bad key: %j', (env, key) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
