@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { countTokens } from 'gpt-tokenizer';
 import type { ModelEntry } from '../../shared/platform/model-registry';
 import type { LedgerEntry, TenantStore } from '../../shared/tenancy/store';
@@ -35,16 +36,36 @@ export interface BudgetThresholdEvent {
   limitUsd: number;
 }
 
-/** Earlier attempts of a call cut off mid-call, charged as interrupted: the job's meta reports them. */
+/**
+ * Earlier attempts of a call whose result never reached the workflow (their worker died mid-call,
+ * or after the vendor's answer was billed but before the workflow had it): the job's meta
+ * reports them.
+ */
 export interface InterruptedCharge {
   calls: number;
-  /** Their reserved worst cases: an upper bound of what the vendor billed (it told Keel nothing). */
+  /**
+   * What the tenant is charged for them: the vendor's bill where the dying worker had recorded
+   * it, else the reserved worst case (an upper bound; the vendor told Keel nothing).
+   */
   costUsd: number;
 }
 
-/** What `chargeAbandonedAttempts` charged, with the reservation id of each call. */
-export interface AbandonedAttempts extends InterruptedCharge {
-  reservationIds: string[];
+/** What a new attempt learns of its call's earlier ones (`chargeAbandonedAttempts`). */
+export interface EarlierAttempts extends InterruptedCharge {
+  /**
+   * How many of them Temporal's attempt number does not count: runs with this attempt's number
+   * (a local activity runs again on the next worker with the same one).
+   */
+  uncounted: number;
+}
+
+/** A reservation's (and its ledger row's) id: unique per execution of a call attempt. */
+export function callIdOf(callKey: string, attempt: number): string {
+  return `${callKey}/${attempt}/${randomUUID().slice(0, 8)}`;
+}
+
+function attemptOfCallId(callKey: string, id: string): number {
+  return Number(id.slice(callKey.length + 1).split('/')[0]);
 }
 
 /** Tells each budget threshold a change of the month's spend from `before` to `after` crossed. */
@@ -76,25 +97,36 @@ async function tellThresholds(
  * now as `interrupted` at its reserved worst case (an estimate, never less than the vendor could
  * bill), instead of when the sweep finds it past its hold. Should one come back after all, its
  * settle replaces the estimate with the vendor's usage.
+ *
+ * Then reports, from the ledger, the earlier attempts whose result never reached the workflow:
+ * every one charged as interrupted (by whichever attempt or sweep), and every run with this
+ * attempt's number or a later one (settled by a worker that died before its workflow heard).
+ * Earlier numbers that settled are the attempts Temporal saw fail (counted by the number).
  */
 export async function chargeAbandonedAttempts(args: {
   store: TenantStore;
   billing: CallBilling;
   /** The call's attempts share it: `<job>/<run>/<activity>`. */
   callKey: string;
+  /** This attempt's number (Temporal's). */
+  attempt: number;
   now: () => number;
   onThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
-}): Promise<AbandonedAttempts> {
+}): Promise<EarlierAttempts> {
   const charged = await args.store.chargeAbandoned({ callKey: args.callKey });
   const micros = charged.calls.reduce((sum, c) => sum + c.costMicros, 0);
   if (charged.spentMicros !== undefined && micros > 0) {
     const period = monthPeriod(args.now());
     await tellThresholds({ ...args, period }, charged.spentMicros - micros, charged.spentMicros);
   }
+  const sameOrLater = (id: string): boolean => attemptOfCallId(args.callKey, id) >= args.attempt;
+  const unheard = (await args.store.callLedger(args.callKey)).filter(
+    (r) => (r.outcome === 'interrupted' && r.estimated) || sameOrLater(r.id),
+  );
   return {
-    calls: charged.calls.length,
-    costUsd: fromMicros(micros),
-    reservationIds: charged.calls.map((c) => c.reservationId),
+    calls: unheard.length,
+    costUsd: fromMicros(unheard.reduce((sum, r) => sum + r.costMicros, 0)),
+    uncounted: unheard.filter((r) => sameOrLater(r.id)).length,
   };
 }
 
@@ -156,6 +188,7 @@ export async function openBill(args: {
     cachedInputTokens: usage?.cachedInputTokens ?? 0,
     costMicros: usage ? toMicros(costUsd(usage, args.model.price)) : 0,
     outcome,
+    callKey: args.callKey,
   });
   const reservation = await store.reserveBudget({
     reservationId: args.callId,

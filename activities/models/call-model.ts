@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, PROVIDER_FAULTS } from '../../shared/contracts/errors';
@@ -9,6 +8,7 @@ import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
 import { attemptDeadline, deadlineFailure } from './attempt-deadline';
 import {
+  callIdOf,
   chargeAbandonedAttempts,
   openBill,
   worstCaseInputTokens,
@@ -149,22 +149,19 @@ export function createCallModelActivity(deps: CallModelDeps) {
           store: deps.store,
           billing: args.billing,
           callKey,
+          attempt,
           now: deps.now,
           ...(deps.onBudgetThreshold ? { onThreshold: deps.onBudgetThreshold } : {}),
         });
         if (charged.calls > 0) {
           interrupted = { calls: charged.calls, costUsd: charged.costUsd };
-          // Ids are `<callKey>/<attempt>/<nonce>`: a cut-off run with this attempt's number (or a
-          // later one) is a call Temporal's attempt number does not count.
-          attempts += charged.reservationIds.filter(
-            (id) => Number(id.slice(callKey.length + 1).split('/')[0]) >= ctx.info.attempt,
-          ).length;
+          attempts += charged.uncounted;
         }
         bill = await openBill({
           store: deps.store,
           billing: args.billing,
           jobId,
-          callId: `${callKey}/${attempt}/${randomUUID().slice(0, 8)}`,
+          callId: callIdOf(callKey, attempt),
           callKey,
           task: args.task,
           provider: args.provider,

@@ -157,12 +157,12 @@ export const ResultMeta = z.object({
         .number()
         .min(0)
         .describe(
-          'Their worst case as reserved against the budget: an upper bound of what the vendor billed, not in costUsd or tokens.',
+          "What the tenant is charged for them, not in costUsd or tokens: the vendor's bill where the dying worker had recorded it, else the worst case reserved for the call (an upper bound).",
         ),
     })
     .optional()
     .describe(
-      'Model calls of this task cut off mid-call (their worker died) and made again, charged to the tenant by the retry. Absent when none.',
+      "Model calls of this task whose result never reached it (their worker died mid-call, or after the vendor's answer was billed) and that were made again; counted in attempts. Absent when none.",
     ),
   review: ReviewAudit.optional().describe(
     'When a person decided: who, when, what changed, and why the task went to review.',

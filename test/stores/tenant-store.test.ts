@@ -388,7 +388,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('tenant store on %s', (kind) => {
         limitMicros: LIMIT,
         // Held for an hour: only the retry can find it this soon.
         expiresAt: T0 + 3_600_000,
-        entry: entry('acme', { jobId: job, costMicros: 0, outcome: 'interrupted' }),
+        entry: entry('acme', { jobId: job, costMicros: 0, outcome: 'interrupted', callKey }),
         callKey,
       });
     const key = `${job}/run-1/3`;
@@ -415,8 +415,13 @@ describe.each<Kind>(['sqlite', 'postgres'])('tenant store on %s', (kind) => {
     // The retry settles its own call as usual.
     await store.settleBudget({
       reservationId: `${key}/2/cc`,
-      entry: entry('acme', { jobId: job, costMicros: 400 }),
+      entry: entry('acme', { jobId: job, costMicros: 400, callKey: key }),
     });
+    // The call's attempts in the ledger: what its next attempt would report.
+    expect(await store.callLedger(key)).toEqual([
+      { id: `${key}/1/aa`, outcome: 'interrupted', costMicros: 900, estimated: true },
+      { id: `${key}/2/cc`, outcome: 'ok', costMicros: 400, estimated: false },
+    ]);
     expect(await store.budgetState('acme', PERIOD)).toEqual({
       spentMicros: 1_300,
       reservedMicros: 700,

@@ -5,6 +5,7 @@ import type { StoreSchema } from './schema';
 import {
   monthPeriod,
   type BudgetState,
+  type CallLedgerRow,
   type InterruptedCall,
   type LedgerEntry,
   type ReserveBudget,
@@ -321,6 +322,25 @@ export async function chargeAbandoned(
       .execute();
     return gone.length ? chargeAbandonedRows(trx, gone) : { calls: [] };
   });
+}
+
+/** Every attempt of a call in the ledger, by its `callKey`. */
+export async function callLedger(
+  db: Kysely<StoreSchema>,
+  callKey: string,
+): Promise<CallLedgerRow[]> {
+  const rows = await db
+    .selectFrom('usage_ledger')
+    .select(['id', 'outcome', 'cost_micros', 'estimated'])
+    .where('call_key', '=', callKey)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    outcome: r.outcome as LedgerEntry['outcome'],
+    costMicros: Number(r.cost_micros),
+    estimated: Number(r.estimated) === 1,
+  }));
 }
 
 export async function budgetState(

@@ -6,6 +6,7 @@ export { DuplicateError, ROLES, TENANT_STATUSES, USAGE_GROUPS, monthPeriod, utcD
 export type {
   ApiKeyRecord,
   BudgetState,
+  CallLedgerRow,
   InterruptedCall,
   JobOutcome,
   LedgerEntry,

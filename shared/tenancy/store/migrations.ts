@@ -146,6 +146,18 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // A ledger row names its call too: a retry finds its predecessors whose answer was billed but
+  // never reached the workflow (the worker died after settling), and reports them in the job.
+  '0004_ledger_call_key': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('usage_ledger').addColumn('call_key', 'text').execute();
+      await db.schema
+        .createIndex('usage_ledger_call')
+        .on('usage_ledger')
+        .column('call_key')
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -83,4 +83,5 @@ export const ledgerToRow = (id: string, e: LedgerEntry): UsageLedgerTable => ({
   cost_micros: e.costMicros,
   outcome: e.outcome,
   estimated: e.estimated ? 1 : 0,
+  call_key: e.callKey ?? null,
 });

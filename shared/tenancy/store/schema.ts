@@ -79,6 +79,8 @@ export interface UsageLedgerTable {
   outcome: string;
   /** 1: `cost_micros` is an upper bound (an interrupted call's reservation), not the vendor's bill. */
   estimated: number;
+  /** The call this row is one attempt of (see `budget_reservations.call_key`), if given. */
+  call_key: string | null;
 }
 
 export interface JobOutcomesTable {

@@ -9,6 +9,7 @@ import {
   utcDay,
   type ApiKeyRecord,
   type BudgetState,
+  type CallLedgerRow,
   type InterruptedCall,
   type JobOutcome,
   type LedgerEntry,
@@ -333,6 +334,11 @@ export class TenantStore {
     except?: string;
   }): Promise<{ calls: InterruptedCall[]; spentMicros?: number }> {
     return budget.chargeAbandoned(this.db, a);
+  }
+
+  /** Every attempt of a call in the usage ledger (rows written with its `callKey`). */
+  callLedger(callKey: string): Promise<CallLedgerRow[]> {
+    return budget.callLedger(this.db, callKey);
   }
 
   budgetState(tenantId: string, period: string): Promise<BudgetState> {

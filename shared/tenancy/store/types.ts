@@ -62,6 +62,17 @@ export interface LedgerEntry {
    * reservation's worst case (the vendor's answer, if any, never reached Keel). @default false
    */
   estimated?: boolean;
+  /** The call this is one attempt of, as in `ReserveBudget.callKey`. */
+  callKey?: string;
+}
+
+/** One attempt of a call in the ledger (`callLedger`). */
+export interface CallLedgerRow {
+  /** The reservation id the attempt was billed under. */
+  id: string;
+  outcome: LedgerEntry['outcome'];
+  costMicros: number;
+  estimated: boolean;
 }
 
 export interface JobOutcome {
