@@ -7,13 +7,15 @@ import { resolveSecret } from '../shared/platform/secret-file';
  * The environment a supervisor (`npm start`, `npm run cluster`) hands the Keel processes it runs:
  * its Temporal, the demo tenant and its key (the operator's when set, never printed; else
  * generated and kept in the data dir), the input-key secret (likewise), the payload keys (the
- * operator's KEEL_PAYLOAD_KEYS / KEEL_PAYLOAD_KEY_FILE, else `<dataDir>/payload-keys`, generated
- * once), and its own pid so they stop when it is gone.
+ * operator's KEEL_PAYLOAD_KEYS / KEEL_PAYLOAD_KEY_FILE; else, with `generatePayloadKeys` as
+ * `npm start` asks, `<dataDir>/payload-keys`, generated once), and its own pid so they stop when
+ * it is gone.
  */
 export function keelProcessEnv(
   config: KeelConfig,
   base: NodeJS.ProcessEnv,
   overrides: NodeJS.ProcessEnv = {},
+  options: { generatePayloadKeys?: boolean } = {},
 ): {
   env: NodeJS.ProcessEnv;
   demo: ReturnType<typeof resolveDemoApiKey> | undefined;
@@ -39,8 +41,11 @@ export function keelProcessEnv(
   };
   if (demo) env.KEEL_DEMO_API_KEY = demo.key;
   else delete env.KEEL_DEMO_API_KEY;
-  // Payloads are encrypted by default here: the key lives in a file, not in the children's env.
-  const payloadKeyFile = config.payloadKeys ? undefined : ensurePayloadKeyFile(config.dataDir);
+  // `npm start` encrypts by default: the key lives in a file, not in the children's env.
+  const payloadKeyFile =
+    config.payloadKeys || !options.generatePayloadKeys
+      ? undefined
+      : ensurePayloadKeyFile(config.dataDir);
   if (payloadKeyFile) env.KEEL_PAYLOAD_KEY_FILE = payloadKeyFile.file;
   return { env, demo, inputKey, payloadKeyFile };
 }

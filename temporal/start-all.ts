@@ -24,9 +24,10 @@ import { SUPERVISOR_STATE_FILE, Supervisor, type PartSpec } from './supervisor';
  * own). Each runs under the Supervisor (supervisor.ts): restarted with backoff when it dies, its
  * pid in `.keel/supervisor.json`. Ctrl-C / SIGTERM stops the API, lets the worker drain, then
  * stops Temporal; a second one forces.
- * It turns the demo tenant on (EMBEDDED_DEFAULTS) and hands its processes the demo key and the
- * input-key secret: the operator's when set (never printed), else generated and kept under
- * `.keel/`.
+ * It turns the demo tenant on (EMBEDDED_DEFAULTS) and hands its processes the demo key, the
+ * input-key secret and the payload encryption keys: the operator's when set (never printed), else
+ * generated and kept under `.keel/`. The dev server's Web UI decodes payloads through the API's
+ * codec server (`--ui-codec-endpoint`, docs/encryption.md).
  */
 const ROOT = path.resolve(__dirname, '..');
 const say = (line: string): void => console.log(`[keel] ${line}`);
@@ -131,15 +132,20 @@ async function main(): Promise<void> {
 
   // The API runs the worker in its own process by default (KEEL_EMBEDDED_WORKER): one
   // connection, eager starts. With KEEL_EMBEDDED_WORKER=false the worker is a process of its own.
-  const { env, demo, inputKey, payloadKeyFile } = keelProcessEnv(config, process.env, {
-    KEEL_EMBEDDED_WORKER: String(config.embeddedWorker),
-    // The dev server's Web UI may call the codec server from the browser.
-    ...(temporal && config.codecCorsOrigins.length === 0
-      ? {
-          KEEL_CODEC_CORS_ORIGINS: `http://127.0.0.1:${config.devServer.uiPort},http://localhost:${config.devServer.uiPort}`,
-        }
-      : {}),
-  });
+  const { env, demo, inputKey, payloadKeyFile } = keelProcessEnv(
+    config,
+    process.env,
+    {
+      KEEL_EMBEDDED_WORKER: String(config.embeddedWorker),
+      // The dev server's Web UI may call the codec server from the browser.
+      ...(temporal && config.codecCorsOrigins.length === 0
+        ? {
+            KEEL_CODEC_CORS_ORIGINS: `http://127.0.0.1:${config.devServer.uiPort},http://localhost:${config.devServer.uiPort}`,
+          }
+        : {}),
+    },
+    { generatePayloadKeys: true },
+  );
   if (inputKey.source === 'generated')
     say(
       `generated an input-key secret, kept in ${displayPath(path.join(config.dataDir, 'input-key-secret'))}`,

@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Attempt, MockUpstream } from '../mock-upstream';
 import { Load, sleep, type RequestRecord } from './load';
 import type { ChaosTarget, Fault } from './targets';
@@ -286,14 +287,27 @@ async function ledger(
   const connection = await Connection.connect({ address: target.temporalAddress });
   let leftRunning = 0;
   try {
-    const client = new Client({ connection });
+    // The raw list: the memos are encrypted under `npm start` (docs/encryption.md), and only ids
+    // and statuses are counted here.
     const executions = new Map<string, number>();
-    for await (const w of client.workflow.list({
-      query: `TaskQueue = '${target.taskQueue}' AND WorkflowType = 'runTask'`,
-    })) {
-      executions.set(w.workflowId, (executions.get(w.workflowId) ?? 0) + 1);
-      if (w.status.name === 'RUNNING') leftRunning += 1;
-    }
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await connection.workflowService.listWorkflowExecutions({
+        namespace: 'default',
+        query: `TaskQueue = '${target.taskQueue}' AND WorkflowType = 'runTask'`,
+        ...(nextPageToken ? { nextPageToken } : {}),
+      });
+      for (const w of page.executions ?? []) {
+        const id = w.execution?.workflowId ?? '';
+        executions.set(id, (executions.get(id) ?? 0) + 1);
+        if (
+          w.status ===
+          temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+        )
+          leftRunning += 1;
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
     duplicates += [...executions.values()].filter((n) => n > 1).length;
   } finally {
     await connection.close();
