@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitFor } from '../support/processes';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
 
 /**
  * Fairness on shared workers: tenant A floods the task queue with async tasks on a slow model,
@@ -38,29 +39,9 @@ afterAll(async () => {
   await mock?.close();
 });
 
-type Json = any;
-
-async function call(method: string, path: string, body?: unknown, key?: string) {
-  const res = await stack.call(path, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
-  });
-  const text = await res.text();
-  const parsed: Json = text ? JSON.parse(text) : {};
-  return { status: res.status, body: parsed };
-}
-
+const { call, tenant } = tenantApi(() => stack);
 /** A tenant on the `unlimited` plan and a caller key for it (the demo key is the operator). */
-async function newTenant(id: string): Promise<string> {
-  expect((await call('POST', '/v1/admin/tenants', { id, plan: 'unlimited' })).status).toBe(201);
-  const key = await call('POST', `/v1/admin/tenants/${id}/keys`, {
-    name: 'svc',
-    roles: ['caller'],
-  });
-  expect(key.status).toBe(201);
-  return key.body.key as string;
-}
+const newTenant = (id: string): Promise<string> => tenant(id, 'unlimited');
 
 const classify = (key: string, n: number, options: object) =>
   call(

@@ -11,6 +11,7 @@ import {
   type EmbeddedStack,
   type Stack,
 } from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
 
 /**
  * `GET /metrics` read by a real Prometheus text-format parser after a known mix of traffic:
@@ -35,23 +36,8 @@ afterAll(async () => {
 });
 
 function client(stack: EmbeddedStack) {
-  async function call(method: string, path: string, body?: unknown, key?: string) {
-    const res = await stack.call(path, {
-      method,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : {} };
-  }
-  async function tenant(id: string, plan: string): Promise<string> {
-    expect((await call('POST', '/v1/admin/tenants', { id, plan })).status).toBe(201);
-    const key = await call('POST', `/v1/admin/tenants/${id}/keys`, {
-      name: 'ops',
-      roles: ['caller', 'admin'],
-    });
-    return key.body.key as string;
-  }
+  const { call, tenant: make } = tenantApi(() => stack);
+  const tenant = (id: string, plan: string) => make(id, plan, { roles: ['caller', 'admin'] });
   const run = (key: string | undefined, input: unknown, task = 'classify-ticket', options = {}) =>
     call('POST', `/v1/tasks/${task}`, { input, options }, key);
   return { call, tenant, run };

@@ -7,6 +7,7 @@ import { keyHash } from '../mock-upstream/key-quota';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { localActivityOf } from '../support/local-activity';
 import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
 
 /**
  * Routing strategies and key pools, end to end: the default deployment (one API process with its
@@ -89,23 +90,7 @@ afterAll(async () => {
 });
 beforeEach(() => mock.clearAttempts());
 
-async function api(method: string, p: string, body?: unknown, key?: string) {
-  const res = await stack.call(p, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : {} };
-}
-
-/** A tenant on `plan`, and a caller key for it. */
-async function tenant(id: string, plan: string): Promise<string> {
-  expect((await api('POST', '/v1/admin/tenants', { id, plan })).status).toBe(201);
-  const key = await api('POST', `/v1/admin/tenants/${id}/keys`, { name: 'svc', roles: ['caller'] });
-  expect(key.status).toBe(201);
-  return key.body.key as string;
-}
+const { call: api, tenant } = tenantApi(() => stack);
 
 async function classify(key: string | undefined, n: number, options: object = {}) {
   const res = await api(

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASKS } from '../../shared/tasks';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
 
 /**
  * Tenants through the HTTP API of the default deployment (one API process with its worker
@@ -26,30 +27,14 @@ type Json = any;
 const ticket = { subject: 'Refund', body: 'I was charged twice for my subscription' };
 
 /** The demo key is the platform operator. */
-async function admin(method: string, path: string, body?: unknown, key?: string) {
-  const res = await stack.call(path, {
-    method,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    ...(key ? { headers: { authorization: `Bearer ${key}` }, auth: false } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : {} };
-}
+const { call: admin, tenant } = tenantApi(() => stack);
 
 async function runTask(key: string, body: unknown = { input: ticket }, task = 'classify-ticket') {
   return admin('POST', `/v1/tasks/${task}`, body, key);
 }
 
-async function newTenant(id: string, plan: string, extra: object = {}): Promise<string> {
-  const made = await admin('POST', '/v1/admin/tenants', { id, plan, ...extra });
-  expect(made.status, JSON.stringify(made.body)).toBe(201);
-  const key = await admin('POST', `/v1/admin/tenants/${id}/keys`, {
-    name: 'ops',
-    roles: ['caller', 'reviewer', 'admin'],
-  });
-  expect(key.status).toBe(201);
-  return key.body.key as string;
-}
+const newTenant = (id: string, plan: string, extra: object = {}): Promise<string> =>
+  tenant(id, plan, { roles: ['caller', 'reviewer', 'admin'], extra });
 
 describe('the admin API', () => {
   it('creates a tenant and a key shown once, prefixed, that then works', async () => {
