@@ -8,6 +8,7 @@ import {
 } from '../../shared/platform/temporal-connection';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { storedText } from '../support/history-text';
+import { waitFor } from '../support/processes';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
@@ -70,6 +71,7 @@ beforeAll(async () => {
     ...upstreamEnv(mock.url),
     KEEL_PAYLOAD_KEYS: KEYS,
     KEEL_CODEC_CORS_ORIGINS: UI_ORIGIN,
+    LOG_LEVEL: 'info', // the decodes' log lines
   });
   rawConnection = await Connection.connect({ address: inject('temporalAddress') });
   raw = new Client({ connection: rawConnection });
@@ -234,6 +236,23 @@ describe('codec server', () => {
     );
     expect(ok.status).toBe(200);
     expect(decodedText(ok.body)).toContain(`${MARKER}, acme`);
+    // Who read which job's payloads is logged (the log line is the record, for now).
+    const logged = (): string | undefined =>
+      stack.server
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"codec.decode"') && l.includes(acmeJob));
+    await waitFor('the decode logged', () => logged() !== undefined, { timeoutMs: 5_000 });
+    const line = logged();
+    expect(JSON.parse(line!)).toMatchObject({
+      msg: 'payloads decoded',
+      tenant: 'acme',
+      actor: 'admin',
+      operator: false,
+      workflowId: acmeJob,
+      payloads: 1,
+    });
+    expect(line).not.toContain('Zanzibar');
     // Another tenant's job is not found; another tenant's payload under its own job is refused.
     const theirs = await call(
       'POST',
