@@ -49,7 +49,11 @@ export class PayloadDecryptionError extends Error {
   }
 }
 
-const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+const encoder = new TextEncoder();
+const utf8 = (s: string): Uint8Array => encoder.encode(s);
+/** Shared by every payload's metadata (read-only: the SDK serialises them). */
+const ENCRYPTED_BYTES = utf8(ENCRYPTED_ENCODING);
+const COMPRESSION_BYTES = utf8(COMPRESSION);
 const text = (b: Uint8Array | null | undefined): string | undefined =>
   b ? Buffer.from(b).toString('utf8') : undefined;
 
@@ -116,6 +120,8 @@ export function ensurePayloadKeyFile(dataDir: string): { file: string; generated
 
 export class EncryptionCodec implements PayloadCodec {
   private readonly primary: PayloadKey;
+  /** The primary key's id as bytes: metadata and additional authenticated data. */
+  private readonly primaryId: Uint8Array;
   private readonly byId: ReadonlyMap<string, Buffer>;
 
   /** `keys[0]` encrypts; every key decrypts what it encrypted. */
@@ -123,6 +129,7 @@ export class EncryptionCodec implements PayloadCodec {
     const [primary] = keys;
     if (!primary) throw new Error('EncryptionCodec needs at least one key');
     this.primary = primary;
+    this.primaryId = utf8(primary.id);
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }
 
@@ -147,13 +154,13 @@ export class EncryptionCodec implements PayloadCodec {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.primary.key, iv);
     // The key id is authenticated too: a payload relabelled with another id does not decrypt.
-    cipher.setAAD(Buffer.from(this.primary.id));
+    cipher.setAAD(this.primaryId);
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
     return {
       metadata: {
-        [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING),
-        [KEY_ID_METADATA]: utf8(this.primary.id),
-        ...(compress ? { [COMPRESSION_METADATA]: utf8(COMPRESSION) } : {}),
+        [METADATA_ENCODING_KEY]: ENCRYPTED_BYTES,
+        [KEY_ID_METADATA]: this.primaryId,
+        ...(compress ? { [COMPRESSION_METADATA]: COMPRESSION_BYTES } : {}),
       },
       data: Buffer.concat([iv, body, cipher.getAuthTag()]),
     };
