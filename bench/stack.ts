@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { generatePayloadKey } from '../shared/platform/payload-codec';
 import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -82,6 +83,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     KEEL_DEMO_TENANT: 'true',
     KEEL_DEMO_API_KEY: apiKey,
     KEEL_INPUT_KEY_SECRET: `bench-input-key-${randomUUID()}`,
+    // Payloads encrypted, as `npm start` runs Keel (docs/encryption.md).
+    KEEL_PAYLOAD_KEYS: generatePayloadKey(),
     KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
     LOG_LEVEL: 'warn',
     ...options.env,
