@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../contracts/messages';
+import { parseSqlitePragmas } from './sqlite-pragmas';
+
+const bool = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+
+/**
+ * Every environment variable Keel reads, parsed once at boot. Nothing else reads `process.env`;
+ * vendor clients get their keys and URLs from here, explicitly.
+ */
+export const EnvSchema = z.object({
+  /** API port. @default 3000 */
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** API bind address. @default 127.0.0.1 (loopback only; set 0.0.0.0 to expose it) */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Serve the demo tenant (`demo`, with every role). Off unless asked for: `npm start` (the
+   * embedded default, EMBEDDED_DEFAULTS) turns it on for its processes; a deployment that runs
+   * `npm run server` gets it only with KEEL_DEMO_TENANT=true.
+   * @default false
+   */
+  KEEL_DEMO_TENANT: bool.default(false),
+  /**
+   * The demo tenant's API key (only with KEEL_DEMO_TENANT=true; never printed). Unset: one is
+   * generated and kept in `<KEEL_DATA_DIR>/demo-api-key`.
+   */
+  KEEL_DEMO_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** An existing Temporal frontend (`host:port`). Unset: `npm start` runs an embedded dev server. */
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+    .optional(),
+  /** @default default */
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** API key for Temporal Cloud (implies TLS). */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** Use TLS towards Temporal. @default false (true when an API key or client cert is set) */
+  TEMPORAL_TLS: bool.optional(),
+  /** mTLS client certificate and key (PEM files). */
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  /** Custom CA (PEM) for a self-signed cluster. */
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** @default keel-tasks */
+  KEEL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /** Largest accepted request body in bytes. @default 1048576 (1 MiB) */
+  KEEL_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(1024 * 1024),
+  /**
+   * Run a worker inside the API process too, on the API's own connection: workflows it starts are
+   * handed to it in the start response (eager start), without a trip through the task queue.
+   */
+  KEEL_EMBEDDED_WORKER: bool.default(false),
+  /**
+   * Tasks one API process starts and waits on at once; more are refused at once (503, Retry-After)
+   * instead of queueing behind a backlog they would time out in. 0 = no limit.
+   */
+  KEEL_MAX_INFLIGHT_TASKS: z.coerce.number().int().min(0).max(1_000_000).default(128),
+  /**
+   * Adaptive load shedding under the ceiling: a sync request is refused (503, Retry-After) when
+   * the tasks in flight, at the completion rate measured over the last 10 s, would keep it past
+   * this fraction of its task's maxSyncMs (server/admission-limiter.ts). 0 = the ceiling alone.
+   */
+  KEEL_SHED_WAIT_FRACTION: z.coerce.number().min(0).max(1).default(0.8),
+  /** Entries of the per-process result cache (options.cacheTtlMs); 0 turns it off. */
+  KEEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Where the embedded dev server keeps its SQLite file, the cached CLI and `npm start`'s keys. */
+  KEEL_DATA_DIR: z.string().min(1).default('.keel'),
+  /** Embedded dev server ports. @default 7233 and 8233 */
+  KEEL_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  KEEL_TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /**
+   * The embedded dev server's SQLite settings, comma-separated `PRAGMA=VALUE` (journal_mode,
+   * synchronous), e.g. `journal_mode=wal,synchronous=full` to survive a power loss with every
+   * commit. What each setting costs and risks: docs/sqlite-durability.md.
+   * @default journal_mode=wal,synchronous=normal (DEFAULT_SQLITE_PRAGMAS, temporal/dev-server.ts)
+   */
+  KEEL_SQLITE_PRAGMAS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return parseSqlitePragmas(v.split(','));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** How long a stopping worker waits for in-flight activities. @default 30000 */
+  KEEL_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /**
+   * A worker's slots (docs/fairness.md): workflow tasks at once (a task whose model call runs as a
+   * local activity holds its slot for the call), activities, local activities. The SDK's defaults.
+   */
+  KEEL_WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  KEEL_WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  KEEL_WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Set by `npm start` on its children so they stop when the supervisor is gone. */
+  KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
+  /** JSON config file with providers and the model registry (prices). @default built-in */
+  KEEL_CONFIG: z.string().min(1).optional(),
+  /** Vendor keys and endpoints, named as the vendors' SDKs name them. */
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().optional(),
+  /**
+   * Key for KeelInputKey (HMAC of the input). Required wherever a worker runs (also with
+   * KEEL_EMBEDDED_WORKER), the same value on every worker; `npm start` generates one and keeps it
+   * in `<KEEL_DATA_DIR>/input-key-secret`.
+   */
+  KEEL_INPUT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The tenant store (tenants, keys, plans, budgets, usage ledger) in PostgreSQL,
+   * `postgres://user:password@host:5432/db`. Unset: a SQLite file, `<KEEL_DATA_DIR>/keel.db`.
+   */
+  KEEL_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected postgres://user:password@host:port/database')
+    .optional(),
+  /**
+   * Redis for what every API process and worker shares: the rate and concurrency limits and the
+   * result cache, `redis://host:6379`. Unset: both held in the API process (one API process).
+   */
+  KEEL_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected redis://host:port')
+    .optional(),
+  /**
+   * A bearer token `GET /metrics` (API and worker) requires: `Authorization: Bearer <token>`.
+   * Unset: the metrics are served to anyone who reaches the port (docs/metrics.md).
+   */
+  KEEL_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * A worker process (`npm run worker`) serves `/metrics` on this port, on HOST. 0 = off. A
+   * worker inside the API process needs none: the API's `/metrics` shows it.
+   * @default 0
+   */
+  KEEL_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * `host:port` where the Temporal SDK's runtime (the Rust core of a worker process or of the
+   * API's embedded worker) serves its own Prometheus metrics (`temporal_*`). Unset: off.
+   */
+  KEEL_TEMPORAL_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+    .optional(),
+  /**
+   * Keys of the payload codec (AES-256-GCM, docs/encryption.md), `id:base64key` separated by
+   * commas: the first encrypts, all decrypt (rotation). Never in KEEL_CONFIG or the repo. Unset
+   * (and no KEEL_PAYLOAD_KEY_FILE): payloads are stored in clear; `npm start` generates a key in
+   * `<KEEL_DATA_DIR>/payload-keys`.
+   */
+  KEEL_PAYLOAD_KEYS: z.string().min(1).optional(),
+  /** A file holding the same list (commas or one key a line), instead of KEEL_PAYLOAD_KEYS. */
+  KEEL_PAYLOAD_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * Origins allowed to call the codec server (`/codec/*`) from a browser, comma-separated: the
+   * Temporal Web UI's, e.g. `http://127.0.0.1:8233`. `npm start` sets its dev server's UI.
+   * @default none (no CORS headers)
+   */
+  KEEL_CODEC_CORS_ORIGINS: z.string().optional(),
+  /** pino level. @default info */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type Env = z.infer<typeof EnvSchema>;
