@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { inlinePageCsp } from './page-csp';
 
 /**
  * `GET /codec`: where an operator (or a tenant admin) signs the browser in to the codec server,
@@ -26,18 +26,7 @@ document.getElementById('sign-out').addEventListener('click', async () => {
   status.textContent = 'Signed out.';
 });`;
 
-const sha = (text: string): string =>
-  `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
-export const CODEC_PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha(SCRIPT)}`,
-  `style-src ${sha(STYLE)}`,
-  "connect-src 'self'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+export const CODEC_PAGE_CSP = inlinePageCsp({ script: SCRIPT, style: STYLE });
 
 export const CODEC_PAGE = `<!doctype html>
 <html lang="en">

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { TASKS } from '../shared/tasks';
+import { inlinePageCsp } from './page-csp';
 
 /**
  * The reviewer's page (`GET /review`), built once when the server starts from the real files in
@@ -25,9 +25,6 @@ export interface ReviewPage {
   /** The Content-Security-Policy that allows only this page's own inline script and style. */
   csp: string;
 }
-
-const sha256 = (text: string): string =>
-  `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 function escapeHtml(s: string): string {
   return s.replace(
@@ -98,16 +95,7 @@ export async function buildReviewPage(
     'the script marker',
   );
   html = fill(html, /<!-- keel:task-options -->/, options, 'the task options marker');
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(script)}`,
-    `style-src ${sha256(style)}`,
-    "connect-src 'self'",
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  const csp = inlinePageCsp({ script, style }, ['img-src data:']);
   return { html, csp };
 }
 
