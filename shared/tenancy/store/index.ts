@@ -1,6 +1,7 @@
 /** The tenant store: Node-side (SQLite or PostgreSQL), used by the API and the workers. */
 export { TenantStore, TenantStoreOpenError } from './tenant-store';
 export type { OpenTenantStore, TableShape } from './tenant-store';
+export { EventLog } from './events';
 export { NO_VALUE, emptyUsage, totalUsage } from './usage';
 export { DuplicateError, ROLES, TENANT_STATUSES, USAGE_GROUPS, monthPeriod, utcDay } from './types';
 export type {

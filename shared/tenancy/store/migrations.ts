@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { SqliteAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
  * The tenant store's migrations, in code so they ship inside the build. Names sort in the order
@@ -155,6 +155,29 @@ const migrations: Record<string, Migration> = {
         .createIndex('usage_ledger_call')
         .on('usage_ledger')
         .column('call_key')
+        .execute();
+    },
+  },
+  // The event log behind SSE streams and webhooks: ids increase across the deployment.
+  '0005_events': {
+    async up(db: Kysely<any>): Promise<void> {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      await db.schema
+        .createTable('events')
+        .addColumn('id', sqlite ? 'integer' : 'bigserial', (c) =>
+          sqlite ? c.primaryKey().autoIncrement() : c.primaryKey(),
+        )
+        .addColumn('event_key', 'text', (c) => c.notNull().unique())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('events_subject')
+        .on('events')
+        .columns(['subject', 'id'])
         .execute();
     },
   },

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * The tenant store's tables as Kysely sees them. The same columns on SQLite and PostgreSQL:
  * times are epoch milliseconds in BIGINT columns, money is integer micro-USD, JSON is TEXT and
@@ -97,6 +99,20 @@ export interface JobOutcomesTable {
   day: string;
 }
 
+/** The event log (see events.ts): ids increase across the deployment. */
+export interface EventsTable {
+  id: Generated<number>;
+  /** Unique: a retried write of the same event finds the first one. */
+  event_key: string;
+  tenant_id: string;
+  /** The job or batch id the event is about. */
+  subject: string;
+  type: string;
+  /** JSON object: ids, statuses and numbers, never a task's content. */
+  data: string;
+  at: number;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -105,4 +121,5 @@ export interface StoreSchema {
   budget_reservations: BudgetReservationsTable;
   usage_ledger: UsageLedgerTable;
   job_outcomes: JobOutcomesTable;
+  events: EventsTable;
 }

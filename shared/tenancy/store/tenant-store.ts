@@ -1,5 +1,6 @@
 import { Kysely, Migrator } from 'kysely';
 import * as budget from './budget';
+import { EventLog } from './events';
 import { postgresDialect, sqliteDialect } from './dialects';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations';
 import { keyFromRow, keyToRow, planFromRow, tenantFromRow, tenantToRow } from './rows';
@@ -51,10 +52,15 @@ export class TenantStoreOpenError extends Error {
  * (a unique key hash, a budget that never overshoots) is enforced by the database.
  */
 export class TenantStore {
+  /** The event log (SSE streams, webhooks). */
+  readonly events: EventLog;
+
   private constructor(
     private readonly db: Kysely<StoreSchema>,
     readonly dialect: 'sqlite' | 'postgres',
-  ) {}
+  ) {
+    this.events = new EventLog(db);
+  }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */
   static async open(opts: OpenTenantStore): Promise<TenantStore> {
