@@ -10,6 +10,8 @@ import type { LastGoodAnswers } from '../shared/platform/last-good';
 import type { ReviewQueue } from '../shared/platform/review-queue';
 import type { Limiter } from '../shared/tenancy/limits';
 import type { TenantStore } from '../shared/tenancy/store';
+import { createEventActivities } from './events/job-events';
+import { createEventPublisher, type EventSink } from './events/publish';
 import { createCallModelActivity } from './models/call-model';
 import { createPipelineActivities } from './pipeline/pipeline-activities';
 import { createReviewActivities } from './review/review-activities';
@@ -35,6 +37,8 @@ export interface ActivityDeps {
   store?: TenantStore;
   /** The tenants' limits (token settlement, concurrency slots). */
   limiter?: Limiter;
+  /** Told of each event written to the log (webhook deliveries). */
+  eventSinks?: readonly EventSink[];
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
@@ -45,6 +49,12 @@ export function createActivities(deps: ActivityDeps) {
   );
   const registry = deps.registry ?? parseFileConfig(DEFAULT_FILE_CONFIG, '(built-in default)');
   const now = deps.now ?? Date.now;
+  const publish = createEventPublisher({
+    store: deps.store,
+    sinks: deps.eventSinks,
+    now,
+    logger: deps.logger,
+  });
   return {
     ...createPipelineActivities({
       logger: deps.logger,
@@ -56,6 +66,7 @@ export function createActivities(deps: ActivityDeps) {
       inputKeySecret: deps.inputKeySecret,
       store: deps.store,
       limiter: deps.limiter,
+      publish,
     }),
     ...createCallModelActivity({
       providers,
@@ -64,8 +75,8 @@ export function createActivities(deps: ActivityDeps) {
       health: deps.health,
       store: deps.store,
       limiter: deps.limiter,
-      // An event for operators now (a log line and a metric); a webhook when the async issue
-      // brings them. The metric is labelled by plan, never by tenant.
+      // A log line and a metric for operators (labelled by plan, never by tenant), an event for
+      // the tenant's webhooks. Written once per threshold and period (the event's key).
       onBudgetThreshold: async (event) => {
         deps.logger.warn(
           { event: 'budget.threshold', ...event },
@@ -73,9 +84,19 @@ export function createActivities(deps: ActivityDeps) {
         );
         const tenant = await deps.store?.getTenant(event.tenantId).catch(() => undefined);
         recordBudgetThreshold(tenant?.planId, event.threshold);
+        await publish({
+          tenantId: event.tenantId,
+          subject: event.tenantId,
+          type: 'budget.threshold',
+          key: `budget.threshold:${event.tenantId}:${event.period}:${event.threshold}`,
+          data: { ...event },
+        }).catch((err: unknown) =>
+          deps.logger.warn({ err, tenant: event.tenantId }, 'budget threshold event not written'),
+        );
       },
     }),
-    ...createReviewActivities({ now, queue: deps.reviewQueue }),
+    ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),
+    ...createEventActivities({ publish }),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   type Downgrade,
 } from '../../shared/tasks';
 import type { Logger } from '../../shared/platform/logger';
+import type { PublishEvent } from '../events/publish';
 import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
@@ -45,6 +46,8 @@ export interface PipelineDeps {
   store?: TenantStore;
   /** The tenants' limits: a job's concurrency slot is freed when it ends. */
   limiter?: Limiter;
+  /** Writes `job.completed` to the event log (streams, webhooks). */
+  publish?: PublishEvent;
   /** [0, 1) for the `weighted` routing draw (recorded in the plan). @default Math.random */
   random?: () => number;
 }
@@ -274,6 +277,19 @@ export function createPipelineActivities(deps: PipelineDeps) {
           completedAt: deps.now(),
         });
       }
+      await deps.publish?.({
+        tenantId: args.tenantId,
+        subject: args.jobId,
+        type: 'job.completed',
+        key: `job.end:${args.jobId}`,
+        data: {
+          jobId: args.jobId,
+          task: args.task,
+          status: 'completed',
+          path: meta.path,
+          costUsd: meta.costUsd,
+        },
+      });
       deps.logger.info(
         {
           event: 'task.completed',

@@ -7,6 +7,7 @@ import { detectPii, maskPii } from '../../shared/guards/pii';
 import { transformStrings } from '../../shared/guards/json-strings';
 import type { ReviewAudit } from '../../shared/contracts/job';
 import type { ReviewQueueEvent } from '../../shared/contracts/messages';
+import type { PublishEvent } from '../events/publish';
 import type { ReviewQueue } from '../../shared/platform/review-queue';
 
 /** Longest string of the input a reviewer sees, in characters. */
@@ -44,11 +45,48 @@ export function diffJson(
     : [{ path: path || '(root)', before, after }];
 }
 
-export function createReviewActivities(deps: { now: () => number; queue?: ReviewQueue }) {
+export function createReviewActivities(deps: {
+  now: () => number;
+  queue?: ReviewQueue;
+  publish?: PublishEvent;
+}) {
   return {
-    /** Review: keep the tenant's queue entity up to date (one signal). */
-    async publishReview(args: { tenantId: string; event: ReviewQueueEvent }): Promise<void> {
+    /**
+     * Review: keep the tenant's queue entity up to date (one signal), and tell the job's stream
+     * and webhooks: `review.requested` when it opens, `review.decided` or `review.expired` when
+     * it closes (`outcome`, given by runs since the event log).
+     */
+    async publishReview(args: {
+      tenantId: string;
+      event: ReviewQueueEvent;
+      outcome?: 'decided' | 'expired';
+      decision?: string;
+    }): Promise<void> {
       await deps.queue?.publish(args.tenantId, args.event);
+      const { event } = args;
+      const jobId = event.op === 'open' ? event.entry.jobId : event.jobId;
+      if (event.op === 'open') {
+        await deps.publish?.({
+          tenantId: args.tenantId,
+          subject: jobId,
+          type: 'review.requested',
+          // An escalation reopens the review in another group: one event per group.
+          key: `review.requested:${jobId}:${event.entry.group ?? 'default'}`,
+          data: { jobId, status: 'awaiting_review', deadlineAt: event.entry.deadlineAt },
+        });
+      } else if (args.outcome) {
+        await deps.publish?.({
+          tenantId: args.tenantId,
+          subject: jobId,
+          type: args.outcome === 'decided' ? 'review.decided' : 'review.expired',
+          key: `review.closed:${jobId}`,
+          data: {
+            jobId,
+            status: 'running',
+            ...(args.decision ? { decision: args.decision } : {}),
+          },
+        });
+      }
     },
 
     /** Review: what the reviewer sees of the input, and when the wait began (the clock). */

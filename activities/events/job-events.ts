@@ -1,0 +1,32 @@
+import { problemSlugForFailure } from '../../shared/contracts/problems';
+import type { PublishEvent } from './publish';
+
+/** The end of a job that no other step records: a failure or a cancellation. */
+export interface JobEndArgs {
+  jobId: string;
+  tenantId: string;
+  task: string;
+  status: 'failed' | 'cancelled';
+  /** The failure's type (FailureType), for the problem the job answers with. */
+  failureType?: string;
+}
+
+export function createEventActivities(deps: { publish: PublishEvent }) {
+  return {
+    /** Events: the job failed or was cancelled (its stream ends, webhooks are told). */
+    async publishJobEnd(args: JobEndArgs): Promise<void> {
+      await deps.publish({
+        tenantId: args.tenantId,
+        subject: args.jobId,
+        type: args.status === 'failed' ? 'job.failed' : 'job.cancelled',
+        key: `job.end:${args.jobId}`,
+        data: {
+          jobId: args.jobId,
+          task: args.task,
+          status: args.status,
+          ...(args.status === 'failed' ? { problem: problemSlugForFailure(args.failureType) } : {}),
+        },
+      });
+    },
+  };
+}
