@@ -2,9 +2,9 @@
  * Shared pieces of the PII detectors: span construction, keyword context, and the candidate scan
  * that runs an expensive regular expression only where a cheap pre-filter says a match can start.
  */
-import type { PiiSpan, PiiType } from './types';
+import type { PiiContext, PiiSpan, PiiType } from './types';
 
-export type Detector = (text: string) => PiiSpan[];
+export type Detector = (text: string, context: PiiContext) => PiiSpan[];
 
 export function span(
   type: PiiType,

@@ -9,8 +9,10 @@
  * addresses are in pii-names.ts, secrets in pii-secrets.ts.
  */
 import { electronicFormatIBAN, countrySpecs, isValidIBAN } from 'ibantools';
-import { findPhoneNumbersInText } from 'libphonenumber-js';
-import { detectAddresses, detectNames } from './pii-names';
+import { detectAddresses } from './pii-addresses';
+import { detectIds } from './pii-ids';
+import { detectNames } from './pii-names';
+import { detectPhones, ID_CONTEXT } from './pii-phones';
 import { detectSecrets } from './pii-secrets';
 import {
   before,
@@ -22,7 +24,13 @@ import {
   sticky,
   type Detector,
 } from './pii-scan';
-import { PII_TYPES, type PiiScanOptions, type PiiSpan, type PiiType } from './types';
+import {
+  PII_TYPES,
+  type PiiContext,
+  type PiiScanOptions,
+  type PiiSpan,
+  type PiiType,
+} from './types';
 
 /** The label of each type, used by `maskPii` (`[EMAIL]`) and by redaction (`[EMAIL_1]`). */
 export const PII_LABELS: Readonly<Record<PiiType, string>> = {
@@ -35,11 +43,11 @@ export const PII_LABELS: Readonly<Record<PiiType, string>> = {
   secret: 'SECRET',
   'person-name': 'NAME',
   'street-address': 'ADDRESS',
+  'vat-id': 'VAT',
+  passport: 'PASSPORT',
+  'national-id': 'NATID',
+  'date-of-birth': 'DOB',
 };
-
-/** "order #", "tracking no.", "invoice": the number that follows is an identifier, not PII. */
-const ID_CONTEXT =
-  /\b(?:order|tracking|invoice|inv|ref(?:erence)?|ticket|case|sku|isbn|po|confirmation|shipment|parcel|serial|part|build|version|id)\b[\s#:.]*(?:no\.?|num(?:ber)?|id|#)?[\s#:.]*$/i;
 
 // --- email ---------------------------------------------------------------------------------
 
@@ -76,39 +84,6 @@ const detectEmails: Detector = (text) =>
   matchAt(EMAIL_AT, text, emailStarts(text))
     .filter((m) => !URL_CREDENTIALS.test(before(text, m.index, 64)))
     .map((m) => span('email', text, m.index, m.index + m[0].length, 0.95));
-
-// --- phone ---------------------------------------------------------------------------------
-
-const PHONE_CONTEXT = /(?:phone|tel|mobile|cell|call|fax|whatsapp|sms|text|reach|dial|contact)/i;
-const DATE_SHAPE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$/;
-
-/** Digit groups shaped like a phone number; libphonenumber is slow, so it only sees these. */
-const PHONE_CANDIDATE =
-  /(?<![\w+.,/-])(?:\+\d{1,3}[ .-]?|1[ .-])?(?:\(\d{1,4}\)[ .-]?)?\d{1,11}(?:[ .-]{1,2}\d{1,8}){0,6}(?:[ \t]*(?:ext\.?|x|#)[ \t]*\d{1,5})?(?![\w-]|[.,]\d)/g;
-
-/**
- * libphonenumber finds "possible" numbers (right length for the country); "valid" ones also
- * match the numbering plan. A possible-only number needs a phone keyword before it to count.
- */
-const detectPhones: Detector = (text) => {
-  const spans: PiiSpan[] = [];
-  for (const c of text.matchAll(PHONE_CANDIDATE)) {
-    const digits = c[0].replace(/[ \t]*(?:ext\.?|x|#)[ \t]*\d+$/, '').replace(/\D/g, '');
-    // Without a +country code only a US number can parse: 10 digits, or 11 after a leading 1.
-    const plausible = c[0].startsWith('+')
-      ? digits.length >= 7 && digits.length <= 15
-      : digits.length === 10 || (digits.length === 11 && digits.startsWith('1'));
-    if (!plausible || DATE_SHAPE.test(c[0]) || /^\d+(?:\.\d+){3}$/.test(c[0])) continue;
-    if (ID_CONTEXT.test(before(text, c.index, 24))) continue;
-    for (const m of findPhoneNumbersInText(c[0], { defaultCountry: 'US', extended: true })) {
-      const start = c.index + m.startsAt;
-      const keyword = PHONE_CONTEXT.test(before(text, start, 40));
-      const confidence = m.number.isValid() ? 0.9 : keyword ? 0.6 : 0.4;
-      spans.push(span('phone', text, start, c.index + m.endsAt, confidence));
-    }
-  }
-  return spans;
-};
 
 // --- credit card ---------------------------------------------------------------------------
 
@@ -256,7 +231,7 @@ const IPV4 = new RegExp(`(?<![\\w.:-])${OCTET}(?:\\.${OCTET}){3}(?![\\w-]|\\.\\w
 const IPV6_CANDIDATE =
   /(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}|:)(?::[0-9A-Fa-f]{0,4}){1,7}(?:\.\d{1,3}){0,3}(?![\w:-]|\.\w)/g;
 const VERSION_CONTEXT =
-  /(?:\b(?:v|version|ver\.?|release|build|section|chapter|clause|step|figure|table)|§|[A-Za-z]\/)\s*$/i;
+  /(?:\b(?:v|version|ver\.?|release|build|firmware|fw|software|bios|driver|update|section|chapter|clause|step|figure|table)|§|[A-Za-z]\/)\s*$/i;
 
 const IPV4_EXACT = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 
@@ -313,13 +288,21 @@ const DETECTORS: Record<PiiType, Detector> = {
   secret: detectSecrets,
   'person-name': detectNames,
   'street-address': detectAddresses,
+  'vat-id': detectIds.vat,
+  passport: detectIds.passport,
+  'national-id': detectIds.nationalId,
+  'date-of-birth': detectIds.dateOfBirth,
 };
 
 /** Every PII span in `text`, sorted by start; of overlapping spans the surer, then longer, wins. */
 export function detectPii(text: string, options: PiiScanOptions = {}): PiiSpan[] {
   const minConfidence = options.minConfidence ?? 0.5;
+  const context: PiiContext = {
+    region: options.region ?? 'US',
+    ...(options.language ? { language: options.language } : {}),
+  };
   const found = (options.types ?? PII_TYPES)
-    .flatMap((type) => DETECTORS[type](text))
+    .flatMap((type) => DETECTORS[type](text, context))
     .filter((s) => s.confidence >= minConfidence && s.end > s.start)
     .sort((a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start));
   // `kept` stays sorted by start and free of overlaps: a candidate only has to be checked
@@ -359,6 +342,9 @@ export function normalisePiiValue(type: PiiType, value: string): string {
     case 'credit-card':
     case 'iban':
     case 'ssn':
+    case 'vat-id':
+    case 'passport':
+    case 'national-id':
       return v.replace(/[\s.-]/g, '').toUpperCase();
     case 'phone':
       return v.replace(/[\s.()-]/g, '');

@@ -14,6 +14,10 @@ export const PII_TYPES = [
   'secret',
   'person-name',
   'street-address',
+  'vat-id',
+  'passport',
+  'national-id',
+  'date-of-birth',
 ] as const;
 export type PiiType = (typeof PII_TYPES)[number];
 
@@ -36,6 +40,19 @@ export interface PiiScanOptions {
   types?: readonly PiiType[];
   /** Drop spans below this confidence. @default 0.5 */
   minConfidence?: number;
+  /**
+   * The tenant's country (ISO 3166 alpha-2): the default country of phone numbers written without
+   * a country code, and the first national scheme tried for ids. @default 'US'
+   */
+  region?: string;
+  /** The tenant's language (ISO 639-1), a second default country for phones. @default none */
+  language?: string;
+}
+
+/** What every detector is given besides the text. */
+export interface PiiContext {
+  region: string;
+  language?: string;
 }
 
 /** Reversible redaction: `[EMAIL_1]` in the text, the original in `placeholders`. */
@@ -52,6 +69,10 @@ export const INJECTION_KINDS = [
   'encoded-payload',
   'invisible-characters',
   'look-alike-characters',
+  'addressed-to-model',
+  'spoofed-delimiter',
+  'secret-request',
+  'exfiltration',
 ] as const;
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
 
