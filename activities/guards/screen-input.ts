@@ -97,7 +97,11 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
   }
   const found = new Map<string, PiiSpan[]>();
   for (const { path, text } of strings) {
-    const spans = detectPii(text, { minConfidence: thresholds.piiConfidence });
+    const spans = detectPii(text, {
+      minConfidence: thresholds.piiConfidence,
+      region: policy.region,
+      ...(policy.language ? { language: policy.language } : {}),
+    });
     if (spans.length > 0) found.set(path, spans);
   }
   const all = [...found.values()].flat();

@@ -225,14 +225,18 @@ function moderateOutput(
   report: Validation['moderation'],
 ): { failed: boolean; output: unknown; outcome: LayerOutcome; issues: Issue[] } {
   const { output: rules, thresholds } = policy.moderation;
+  const locale = {
+    region: policy.region,
+    ...(policy.language ? { language: policy.language } : {}),
+  };
   // The input is scanned only when the output has something to compare (usually it has not).
   let inputStrings: string[] | undefined;
   const inputTexts = (): string[] => (inputStrings ??= stringsOf(input).map((s) => s.text));
   let inputValues: ReadonlySet<string> | undefined = inputPii && new Set(inputPii);
   const inInput = (span: PiiSpan): boolean =>
-    (inputValues ??= new Set(inputTexts().flatMap((t) => detectPii(t).map(piiFingerprint)))).has(
-      piiFingerprint(span),
-    );
+    (inputValues ??= new Set(
+      inputTexts().flatMap((t) => detectPii(t, locale).map(piiFingerprint)),
+    )).has(piiFingerprint(span));
   let inputText: string | undefined;
   const inInputText = (term: string): boolean =>
     (inputText ??= inputTexts().join('\n').toLowerCase()).includes(term);
@@ -244,7 +248,7 @@ function moderateOutput(
   const introduced = new Map<string, PiiSpan[]>();
   if (rules.pii !== 'allow') {
     for (const { path, text } of stringsOf(output)) {
-      const spans = detectPii(text, { minConfidence: thresholds.piiConfidence }).filter(
+      const spans = detectPii(text, { ...locale, minConfidence: thresholds.piiConfidence }).filter(
         (s) => !inInput(s),
       );
       if (spans.length > 0) introduced.set(path, spans);

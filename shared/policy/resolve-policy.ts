@@ -88,6 +88,21 @@ export const PolicyPatch = z
     hedge: HedgePatch.optional(),
     /** How the route's candidates are ordered (docs/routing.md); a plan's routing comes first. */
     routing: RoutingSpec.optional(),
+    /**
+     * The tenant's country (ISO 3166 alpha-2): the default country of phone numbers written
+     * without a country code, for the PII detectors. @default 'US'
+     */
+    region: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/)
+      .transform((r) => r.toUpperCase())
+      .optional(),
+    /** The tenant's language (ISO 639-1, e.g. `de`): a second default country for phones. */
+    language: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/)
+      .transform((l) => l.toLowerCase())
+      .optional(),
     moderation: z
       .object({
         input: ModerationPolicy.shape.input.unwrap().partial().optional(),
@@ -127,6 +142,10 @@ export interface ResolvedPolicy {
   hedge?: HedgePolicy;
   /** Set when a policy names a routing strategy (absent: the plan's, else `ordered`). */
   routing?: RoutingSpec;
+  /** The tenant's country, for the PII detectors (`policies.default.region` sets the default). */
+  region: string;
+  /** The tenant's language, when a policy names one. */
+  language?: string;
 }
 
 export const BUILT_IN_POLICY: ResolvedPolicy = {
@@ -135,6 +154,7 @@ export const BUILT_IN_POLICY: ResolvedPolicy = {
   minConfidence: 0.5,
   moderation: ModerationPolicy.parse({}),
   review: DEFAULT_REVIEW_POLICY,
+  region: 'US',
 };
 
 function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPolicy {
@@ -150,6 +170,8 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
       ? { hedge: { ...DEFAULT_HEDGE, ...base.hedge, ...patch.hedge } }
       : {}),
     ...((patch.routing ?? base.routing) ? { routing: patch.routing ?? base.routing } : {}),
+    region: patch.region ?? base.region,
+    ...((patch.language ?? base.language) ? { language: patch.language ?? base.language } : {}),
     moderation: {
       input: { ...base.moderation.input, ...m?.input },
       output: { ...base.moderation.output, ...m?.output },
