@@ -15,6 +15,7 @@
  */
 import { blobRuns, decodeBlob } from './injection-decode';
 import { SPECS, type RuleSpec } from './injection-rules';
+import { structuralHits } from './injection-structure';
 import {
   buildView,
   ENCODED,
@@ -103,6 +104,7 @@ function findPhrases(cased: string): Hit[] {
     rule.re.lastIndex = 0;
     for (let m = rule.re.exec(text); m; m = rule.re.exec(text)) add(rule, m);
   }
+  hits.push(...structuralHits(text, cased));
   return hits;
 }
 
@@ -111,6 +113,10 @@ function findPhrases(cased: string): Hit[] {
 const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/;
 const TEXT_KINDS = new Set<InjectionKind>([
   'ignore-instructions',
+  'addressed-to-model',
+  'spoofed-delimiter',
+  'secret-request',
+  'exfiltration',
   'system-prompt-extraction',
   'role-play',
   'encoded-payload',

@@ -10,6 +10,8 @@ interface CorpusCase {
   kind?: InjectionKind;
 }
 const cases = corpus.cases as CorpusCase[];
+/** The kinds this (generated) corpus labels; the structural kinds are measured on test/corpora/injection. */
+const CORPUS_KINDS = INJECTION_KINDS.slice(0, 6);
 
 const flagged = (text: string): boolean => detectInjection(text).score >= 0.5;
 const kinds = (text: string): InjectionKind[] => detectInjection(text).signals.map((s) => s.kind);
@@ -188,14 +190,14 @@ describe('detectInjection: labelled corpus', () => {
   it('has at least 110 attacks over all six kinds and 110 benign texts, with unique ids', () => {
     expect(attacks.length).toBeGreaterThanOrEqual(110);
     expect(benign.length).toBeGreaterThanOrEqual(110);
-    expect(new Set(attacks.map((c) => c.kind))).toEqual(new Set(INJECTION_KINDS));
+    expect(new Set(attacks.map((c) => c.kind))).toEqual(new Set(CORPUS_KINDS));
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
   });
 
   it('keeps recall at or above 0.9 overall and 0.85 for each kind', () => {
     const missed = attacks.filter((c) => !c.flagged).map((c) => c.id);
     expect(tp / attacks.length, `missed: ${missed.join(', ')}`).toBeGreaterThanOrEqual(0.9);
-    for (const kind of INJECTION_KINDS) {
+    for (const kind of CORPUS_KINDS) {
       const ofKind = attacks.filter((c) => c.kind === kind);
       const recall = ofKind.filter((c) => c.flagged).length / ofKind.length;
       expect(recall, kind).toBeGreaterThanOrEqual(0.85);
