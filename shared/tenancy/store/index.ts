@@ -2,6 +2,15 @@
 export { TenantStore, TenantStoreOpenError } from './tenant-store';
 export type { OpenTenantStore, TableShape } from './tenant-store';
 export { EventLog } from './events';
+export { DELIVERY_STATES, WebhookStore } from './webhooks';
+export type {
+  DeliveryAttempt,
+  DeliveryState,
+  NewWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointPatch,
+} from './webhooks';
 export { NO_VALUE, emptyUsage, totalUsage } from './usage';
 export { DuplicateError, ROLES, TENANT_STATUSES, USAGE_GROUPS, monthPeriod, utcDay } from './types';
 export type {

@@ -113,6 +113,49 @@ export interface EventsTable {
   at: number;
 }
 
+/** A tenant's webhook endpoint (see webhooks.ts). */
+export interface WebhookEndpointsTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  /** JSON array of event types. */
+  events: string;
+  description: string;
+  /** `whsec_` + base64: signs every delivery. */
+  secret: string;
+  /** The secret before the last rotation, still signing until `previous_expires_at`. */
+  previous_secret: string | null;
+  previous_expires_at: number | null;
+  /** 1 = deliveries start; 0 = off (by an admin, or by the receiver answering 410 Gone). */
+  enabled: number;
+  /** Why it was switched off by Keel (`gone`), null when on or switched off by an admin. */
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One event for one endpoint: its attempts so far and where it stands. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  tenant_id: string;
+  event_id: number;
+  event_type: string;
+  /** pending, delivered, failed, abandoned (the endpoint was switched off or deleted). */
+  state: string;
+  attempts: number;
+  last_status: number | null;
+  /** The last failed attempt's class: http-status, timeout, connection, dns, url-refused. */
+  last_error: string | null;
+  last_attempt_at: number | null;
+  /** When the next attempt is due (an estimate from the retry policy); null when none is. */
+  next_attempt_at: number | null;
+  delivered_at: number | null;
+  /** Manual redeliveries so far (each a workflow of its own). */
+  redeliveries: number;
+  created_at: number;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -122,4 +165,6 @@ export interface StoreSchema {
   usage_ledger: UsageLedgerTable;
   job_outcomes: JobOutcomesTable;
   events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

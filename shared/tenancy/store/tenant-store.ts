@@ -1,6 +1,7 @@
 import { Kysely, Migrator } from 'kysely';
 import * as budget from './budget';
 import { EventLog } from './events';
+import { WebhookStore } from './webhooks';
 import { postgresDialect, sqliteDialect } from './dialects';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations';
 import { keyFromRow, keyToRow, planFromRow, tenantFromRow, tenantToRow } from './rows';
@@ -54,12 +55,15 @@ export class TenantStoreOpenError extends Error {
 export class TenantStore {
   /** The event log (SSE streams, webhooks). */
   readonly events: EventLog;
+  /** Webhook endpoints and their deliveries. */
+  readonly webhooks: WebhookStore;
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
     readonly dialect: 'sqlite' | 'postgres',
   ) {
     this.events = new EventLog(db);
+    this.webhooks = new WebhookStore(db);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */
