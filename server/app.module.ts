@@ -11,6 +11,8 @@ import { ApiKeyGuard } from './auth.guard';
 import { DocsController } from './docs.controller';
 import { HealthController } from './health.controller';
 import { JobsController } from './jobs.controller';
+import { EventStreams } from './events/event-streams';
+import { JobEventsController } from './events/job-events.controller';
 import { JobsService } from './jobs.service';
 import { JobReader } from './job-reader';
 import { MetricsController } from './metrics.controller';
@@ -47,6 +49,7 @@ export class AppModule {
       controllers: [
         TasksController,
         JobsController,
+        JobEventsController,
         ProvidersController,
         HealthController,
         DocsController,
@@ -74,6 +77,7 @@ export class AppModule {
         SingleFlight,
         Debounce,
         JobReader,
+        EventStreams,
         ReviewsService,
         CodecService,
       ],

@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import { JobStatus, type JobStep, type RunTaskResult } from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
-import { problemForFailure, statusOf } from './job-status';
+import { hasEnded, problemForFailure, statusOf } from './job-status';
 import { ProblemError, type Problem } from './problem';
 import type { Tenant } from './tenants';
 import { TEMPORAL_CLIENT } from './tokens';
@@ -21,6 +21,9 @@ export interface JobView {
   error?: Problem;
   steps?: JobStep[];
 }
+
+/** How long `POST /v1/jobs/{id}/cancel` waits for the run to close before answering 202. */
+export const CANCEL_WAIT_MS = 3_000;
 
 const JOB_ID =
   /^([a-z0-9]+(?:-[a-z0-9]+)*)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
@@ -66,5 +69,35 @@ export class JobReader {
       }
     }
     return view;
+  }
+
+  /**
+   * Cancels a running job (the workflow's cancellation: an in-flight model call is aborted, a
+   * pending review withdrawn) and waits up to `CANCEL_WAIT_MS` for the run to close, so the
+   * answer usually says `cancelled`. A job that has ended is a 409 `job-ended`.
+   */
+  async cancel(args: { tenant: Tenant; jobId: string }): Promise<JobView> {
+    const view = await this.get(args);
+    const ended = (status: JobStatus): ProblemError =>
+      ProblemError.of('job-ended', `The job has already ended (${status}).`, {
+        jobId: args.jobId,
+      });
+    if (hasEnded(view.status)) throw ended(view.status);
+    const handle = this.client.workflow.getHandle(args.jobId);
+    try {
+      await handle.cancel();
+    } catch (err) {
+      // It ended between the read and the cancel.
+      const now = await this.get(args);
+      if (hasEnded(now.status)) throw ended(now.status);
+      throw err;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      handle.result().catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    return this.get(args);
   }
 }

@@ -76,3 +76,8 @@ export function statusOf(desc: WorkflowExecutionDescription): JobStatus {
       return JobStatus.running;
   }
 }
+
+/** A job in one of these statuses has ended: nothing more will happen to it. */
+export function hasEnded(status: JobStatus): boolean {
+  return status !== JobStatus.running && status !== JobStatus.awaitingReview;
+}

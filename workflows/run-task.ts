@@ -16,6 +16,7 @@ import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
 import {
   admitRequest,
   closeTenancy,
+  publishJobEnd,
   prepareTask,
   recordResult,
   screenInput,
@@ -31,7 +32,7 @@ import {
 import { attemptHedged, hedgePartner, HEDGED_CALLS } from './pipeline/hedge';
 import { candidateDeadlines } from './pipeline/budget';
 import { degrade } from './pipeline/degrade';
-import { CLOSE_CLEANLY, openJob, type Job } from './pipeline/job';
+import { CLOSE_CLEANLY, JOB_END_EVENTS, openJob, type Job } from './pipeline/job';
 import { resultMeta } from './pipeline/record';
 import { openTally } from './pipeline/tally';
 import { awaitReview } from './pipeline/review';
@@ -53,10 +54,31 @@ export async function runTask(request: RunTaskRequest): Promise<RunTaskResult> {
     return await runPipeline(request, job);
   } catch (err) {
     // A failure no step caught (recording the result, the review's bookkeeping) fails the job too.
+    let failure = err;
     if (job.state.status !== 'failed' && !isCancellation(err) && patched(CLOSE_CLEANLY)) {
-      job.fail(err);
+      try {
+        job.fail(err);
+      } catch (surfaced) {
+        failure = surfaced;
+      }
     }
-    throw err;
+    if (patched(JOB_END_EVENTS)) {
+      const cancelled = isCancellation(err);
+      if (cancelled) job.state.status = 'cancelled';
+      // Best effort: an event that cannot be written must not change how the job ended.
+      await CancellationScope.nonCancellable(() =>
+        publishJobEnd({
+          jobId: workflowInfo().workflowId,
+          tenantId: request.tenantId,
+          task: request.task,
+          status: cancelled ? 'cancelled' : 'failed',
+          ...(failure instanceof ApplicationFailure && failure.type
+            ? { failureType: failure.type }
+            : {}),
+        }).catch(() => undefined),
+      );
+    }
+    throw failure;
   } finally {
     // A job that holds a tenant's concurrency slot frees it however it ended. Only such jobs
     // ask the patch: every other history keeps its shape.

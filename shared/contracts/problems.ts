@@ -112,6 +112,16 @@ const TABLE = {
     when: 'The review’s last deadline passed; the task no longer takes decisions.',
     detail: 'The review deadline has passed; the task no longer takes decisions.',
   },
+  'job-ended': {
+    status: 409,
+    title: 'Job ended',
+    when: 'The job has already ended (completed, failed, cancelled or timed out): there is nothing to cancel; `status` says how it ended.',
+  },
+  'too-many-streams': {
+    status: 503,
+    title: 'Too many event streams',
+    when: 'This API process holds its limit of open event streams (`KEEL_SSE_MAX_STREAMS`); retry after `Retry-After` or poll the job.',
+  },
   'payload-too-large': {
     status: 413,
     title: 'Payload too large',

@@ -67,6 +67,12 @@ export const EnvSchema = z.object({
    * this fraction of its task's maxSyncMs (server/admission-limiter.ts). 0 = the ceiling alone.
    */
   KEEL_SHED_WAIT_FRACTION: z.coerce.number().min(0).max(1).default(0.8),
+  /** Event streams (`GET /v1/jobs/{id}/events`) one API process holds open; more get 503. */
+  KEEL_SSE_MAX_STREAMS: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** A comment line on every open event stream this often, so proxies keep it open. */
+  KEEL_SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /** How often the API reads the event log for events other processes wrote. */
+  KEEL_EVENT_POLL_MS: z.coerce.number().int().min(10).max(10_000).default(250),
   /** Entries of the per-process result cache (options.cacheTtlMs); 0 turns it off. */
   KEEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Where the embedded dev server keeps its SQLite file, the cached CLI and `npm start`'s keys. */

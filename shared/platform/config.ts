@@ -41,6 +41,8 @@ export interface KeelConfig {
    * completion rate) is past this fraction of its task's maxSyncMs; 0 = off. @default 0.8
    */
   shedWaitFraction: number;
+  /** KEEL_SSE_MAX_STREAMS, KEEL_SSE_HEARTBEAT_MS, KEEL_EVENT_POLL_MS: event streams. */
+  events: { maxStreams: number; heartbeatMs: number; pollMs: number };
   dataDir: string;
   /** sqlitePragmas: KEEL_SQLITE_PRAGMAS; unset = the dev server's default. */
   devServer: { port: number; uiPort: number; sqlitePragmas?: string[] };
@@ -167,6 +169,11 @@ export function loadConfig(
     embeddedWorker: e.KEEL_EMBEDDED_WORKER,
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
     shedWaitFraction: e.KEEL_SHED_WAIT_FRACTION,
+    events: {
+      maxStreams: e.KEEL_SSE_MAX_STREAMS,
+      heartbeatMs: e.KEEL_SSE_HEARTBEAT_MS,
+      pollMs: e.KEEL_EVENT_POLL_MS,
+    },
     dataDir,
     devServer: {
       port: e.KEEL_TEMPORAL_PORT,

@@ -29,6 +29,14 @@ export const CLOSE_CLEANLY = 'close-cleanly-v1';
  */
 export const VENDOR_CALLS_LOCAL = 'vendor-calls-local-v1';
 
+/**
+ * A job that fails or is cancelled writes its end to the event log (its stream closes, webhooks
+ * are told) in a last local activity, and a review it was waiting in is withdrawn from the queue.
+ * Asked only on those paths: a completed job's event is written by recordResult, so happy-path
+ * histories keep their shape.
+ */
+export const JOB_END_EVENTS = 'job-end-events-v1';
+
 /** The job as callers see it: the state its query returns and the search attributes that follow. */
 export interface Job {
   state: JobState;

@@ -25,6 +25,7 @@ export const {
   recordResult,
   findLastGood,
   closeTenancy,
+  publishJobEnd,
 } = proxyLocalActivities<Activities>({
   startToCloseTimeout: BOOKKEEPING_TIMEOUT,
   retry: BOOKKEEPING_RETRY,

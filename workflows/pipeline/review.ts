@@ -1,5 +1,7 @@
 import {
   allHandlersFinished,
+  CancellationScope,
+  isCancellation,
   ApplicationFailure,
   condition,
   patched,
@@ -11,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, TaskPlan, ValidationResult } from '../../activities';
 import { FailureType } from '../../shared/contracts/errors';
+import { JOB_END_EVENTS } from './job';
 import type { JobState, JobStep, ReviewAudit, RunTaskRequest } from '../../shared/contracts/job';
 import {
   SearchAttr,
@@ -151,37 +154,30 @@ export async function awaitReview(args: {
   );
 
   const jobId = workflowInfo().workflowId;
-  const publish = (op: 'open' | 'close'): Promise<void> =>
+  const publish = (op: 'open' | 'close', outcome?: 'decided' | 'expired'): Promise<void> =>
     publishReview({
       tenantId: request.tenantId,
       event: op === 'open' ? { op, entry: { ...summary, jobId } } : { op, jobId },
+      ...(outcome ? { outcome } : {}),
+      ...(outcome === 'decided' && decided ? { decision: decided.audit.decision } : {}),
     });
   setStatus('awaiting_review');
   upsertMemo({ review: summary });
   await publish('open');
   step({ name: 'review', outcome: 'ok', detail: `waiting: ${reasons.join('; ')}` });
 
-  let arrived = await condition(() => decided !== undefined, policy.deadlineMs);
-  if (!arrived && policy.escalationDeadlineMs > 0) {
-    summary.group = 'escalation';
-    summary.deadlineAt = requestedAt + policy.deadlineMs + policy.escalationDeadlineMs;
-    upsertMemo({ review: summary });
-    await publish('open');
-    step({ name: 'review', outcome: 'failed', detail: 'deadline passed: escalated' });
-    arrived = await condition(() => decided !== undefined, policy.escalationDeadlineMs);
-  }
-  if (!arrived) {
-    // The deadline and a decision exclude each other: none is accepted from here on, and one
-    // accepted before the deadline (still validating or auditing) is waited for and honoured.
-    closed = true;
-    if (honoursDecisionInFlight) {
-      // Both orders converge: a decision whose result arrives with the timer is honoured too.
-      await condition(allHandlersFinished);
-      arrived = decided !== undefined;
+  let arrived: boolean;
+  try {
+    arrived = await waitForDecision();
+  } catch (err) {
+    // A cancelled job withdraws its review: the queue and the job's stream are told.
+    if (isCancellation(err) && patched(JOB_END_EVENTS)) {
+      await CancellationScope.nonCancellable(() => publish('close')).catch(() => undefined);
     }
+    throw err;
   }
   setStatus('running');
-  await publish('close');
+  await publish('close', arrived && decided ? 'decided' : 'expired');
   if (!arrived || !decided) {
     step({ name: 'review', outcome: 'failed', detail: `deadline passed: ${policy.onExpiry}` });
     return policy.onExpiry === 'reject' ? { kind: 'rejected', expired: true } : { kind: 'expired' };
@@ -190,4 +186,27 @@ export async function awaitReview(args: {
   step({ name: 'review', outcome: 'ok', detail: `${audit.decision} by ${audit.reviewer}` });
   if (audit.decision === 'reject') return { kind: 'rejected', expired: false, audit };
   return { kind: 'decided', output, audit };
+
+  async function waitForDecision(): Promise<boolean> {
+    let arrived = await condition(() => decided !== undefined, policy.deadlineMs);
+    if (!arrived && policy.escalationDeadlineMs > 0) {
+      summary.group = 'escalation';
+      summary.deadlineAt = requestedAt + policy.deadlineMs + policy.escalationDeadlineMs;
+      upsertMemo({ review: summary });
+      await publish('open');
+      step({ name: 'review', outcome: 'failed', detail: 'deadline passed: escalated' });
+      arrived = await condition(() => decided !== undefined, policy.escalationDeadlineMs);
+    }
+    if (!arrived) {
+      // The deadline and a decision exclude each other: none is accepted from here on, and one
+      // accepted before the deadline (still validating or auditing) is waited for and honoured.
+      closed = true;
+      if (honoursDecisionInFlight) {
+        // Both orders converge: a decision whose result arrives with the timer is honoured too.
+        await condition(allHandlersFinished);
+        arrived = decided !== undefined;
+      }
+    }
+    return arrived;
+  }
 }

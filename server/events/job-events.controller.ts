@@ -1,0 +1,87 @@
+import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { JOB_END_EVENTS, type KeelEvent } from '../../shared/contracts/events';
+import { JobStatus } from '../../shared/contracts/job';
+import type { AuthedRequest } from '../auth.guard';
+import { JobReader, type JobView } from '../job-reader';
+import { hasEnded } from '../job-status';
+import { EventStreams } from './event-streams';
+import type { SseMessage } from './sse';
+
+/** The event that ends a job's stream, carrying the job as `GET /v1/jobs/{id}` returns it. */
+function endMessage(view: JobView, id?: number): SseMessage {
+  const event =
+    view.status === JobStatus.completed
+      ? 'job.completed'
+      : view.status === JobStatus.cancelled
+        ? 'job.cancelled'
+        : 'job.failed';
+  return { ...(id !== undefined ? { id } : {}), event, data: view };
+}
+
+/**
+ * `GET /v1/jobs/{id}/events`: the job's progress as server-sent events, from the event log (no
+ * read of Temporal per event): first `job.status` (the job as polling returns it), then
+ * `review.requested`, `review.decided`, `review.expired` as they happen, and last one of
+ * `job.completed`, `job.failed`, `job.cancelled` with the whole job, after which the stream
+ * closes. `Last-Event-ID` resumes after an event. `POST /v1/jobs/{id}/cancel` cancels.
+ */
+@Controller('v1/jobs')
+export class JobEventsController {
+  constructor(
+    @Inject(JobReader) private readonly jobs: JobReader,
+    @Inject(EventStreams) private readonly streams: EventStreams,
+  ) {}
+
+  @Get(':id/events')
+  async events(
+    @Param('id') jobId: string,
+    @Req() req: AuthedRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const afterId = this.streams.resumeAfter(req);
+    const read = (): Promise<JobView> => this.jobs.get({ tenant: req.tenant, jobId });
+    const view = await read(); // 404 for a missing job or another tenant's
+    const step = async (event: KeelEvent) =>
+      JOB_END_EVENTS.includes(event.type)
+        ? { message: endMessage(await read(), event.id), last: true }
+        : { message: { id: event.id, event: event.type, data: event.data }, last: false };
+    if (hasEnded(view.status)) {
+      // A new client gets the end; one that resumes gets what it missed, then the end.
+      return this.streams.replay({
+        req,
+        res,
+        subject: jobId,
+        afterId: afterId ?? Number.MAX_SAFE_INTEGER,
+        step,
+        end: endMessage(view),
+      });
+    }
+    this.streams.open({
+      req,
+      res,
+      subject: jobId,
+      afterId: afterId ?? 0,
+      // A client that resumes already has the state; a new one gets it first.
+      ...(afterId === undefined ? { first: { event: 'job.status', data: view } } : {}),
+      step,
+      check: async () => {
+        const now = await read();
+        return hasEnded(now.status) ? endMessage(now) : undefined;
+      },
+    });
+  }
+
+  /** Cancels a running job: 202 with the job, or 200 when it has ended within the wait. */
+  @Post(':id/cancel')
+  @HttpCode(202)
+  async cancel(
+    @Param('id') jobId: string,
+    @Req() req: AuthedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobView> {
+    const view = await this.jobs.cancel({ tenant: req.tenant, jobId });
+    if (hasEnded(view.status)) res.status(200);
+    return view;
+  }
+}

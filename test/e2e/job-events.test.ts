@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { waitFor } from '../support/processes';
+import { readSse } from '../support/sse';
+import { startStack, upstreamEnv, type Stack } from '../support/stack';
+
+/**
+ * A job's progress as server-sent events, and cancellation, through the real API and a worker
+ * in another process (so events reach the API through the event log, not in memory), on a real
+ * Temporal dev server with the mock upstream behind it.
+ */
+let mock: MockUpstream;
+let stack: Stack;
+
+beforeAll(async () => {
+  mock = await startMockUpstream({ port: 0, slow: { medianMs: 20_000, p99Ms: 20_000 }, seed: 3 });
+  stack = await startStack({
+    ...upstreamEnv(mock.url),
+    KEEL_SSE_HEARTBEAT_MS: '300',
+    KEEL_EVENT_POLL_MS: '100',
+  });
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await mock?.close();
+});
+
+const json = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) });
+
+async function submit(body: unknown): Promise<string> {
+  const res = await stack.call('/v1/tasks/classify-ticket', json(body));
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { jobId: string }).jobId;
+}
+
+const reviewed = {
+  input: { subject: 'Refund', body: 'I was charged twice for my plan.' },
+  options: { review: 'always' },
+};
+
+describe('GET /v1/jobs/{id}/events', () => {
+  it('streams the job as polling shows it: status, review requested, decided, completed with the output, then closes', async () => {
+    const jobId = await submit(reviewed);
+    const res = await stack.call(`/v1/jobs/${jobId}/events`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+
+    const reading = readSse(res, {
+      onEvent: (e) => {
+        // Decide as soon as the stream says a person is needed.
+        if (e.event === 'review.requested')
+          void stack.call(`/v1/reviews/${jobId}`, json({ decision: 'approve' }));
+      },
+    });
+    const { events, comments, retry } = await reading; // ends: the server closed the stream
+    expect(events.map((e) => e.event)).toEqual([
+      'job.status',
+      'review.requested',
+      'review.decided',
+      'job.completed',
+    ]);
+    expect(events[0]!.data).toMatchObject({ jobId, status: 'awaiting_review' });
+    expect(events[1]!.data).toMatchObject({ jobId, status: 'awaiting_review' });
+    expect(events[2]!.data).toMatchObject({ jobId, decision: 'approve' });
+    const polled = await (await stack.call(`/v1/jobs/${jobId}`)).json();
+    expect(events[3]!.data).toEqual(polled);
+    expect(polled).toMatchObject({ status: 'completed', output: { category: 'BILLING' } });
+    // Event ids increase; the first event (the state at connection) has none.
+    const ids = events.slice(1).map((e) => Number(e.id));
+    expect(events[0]!.id).toBeUndefined();
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(3);
+    expect(retry).toBeGreaterThan(0);
+    expect(comments).toBeGreaterThanOrEqual(0);
+  });
+
+  it('Last-Event-ID resumes after that event: nothing before it, nothing lost after it', async () => {
+    const jobId = await submit(reviewed);
+    const first = await readSse(await stack.call(`/v1/jobs/${jobId}/events`), {
+      until: (e) => e.event === 'review.requested',
+    });
+    const requested = first.events.at(-1)!;
+    // Decided while no one listens.
+    expect((await stack.call(`/v1/reviews/${jobId}`, json({ decision: 'approve' }))).status).toBe(
+      200,
+    );
+    const resumed = await readSse(
+      await stack.call(`/v1/jobs/${jobId}/events`, {
+        headers: { 'last-event-id': requested.id! },
+      }),
+    );
+    expect(resumed.events.map((e) => e.event)).toEqual(['review.decided', 'job.completed']);
+    expect(Number(resumed.events[0]!.id)).toBeGreaterThan(Number(requested.id));
+    expect(resumed.events[1]!.data).toMatchObject({ jobId, status: 'completed' });
+  });
+
+  it('sends heartbeats while the job waits, and an ended job is one event', async () => {
+    const jobId = await submit(reviewed);
+    const waiting = await readSse(await stack.call(`/v1/jobs/${jobId}/events`), {
+      until: (_e, all) => all.length >= 2,
+    });
+    expect(waiting.events[1]!.event).toBe('review.requested');
+    // Heartbeats (comment lines) come every 300 ms here: the stream shows one while it waits.
+    const beat = await stack.call(`/v1/jobs/${jobId}/events`, {
+      headers: { 'last-event-id': waiting.events[1]!.id! },
+    });
+    const reader = beat.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes(': keep-alive')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    await reader.cancel();
+    expect(text).toContain(': keep-alive');
+    expect(text).not.toContain('event:'); // resumed after the last event: nothing new yet
+    await stack.call(`/v1/reviews/${jobId}`, json({ decision: 'reject' }));
+    await waitFor(
+      'failed',
+      async () =>
+        ((await (await stack.call(`/v1/jobs/${jobId}`)).json()) as any).status === 'failed',
+      { timeoutMs: 15_000 },
+    );
+    const ended = await readSse(await stack.call(`/v1/jobs/${jobId}/events`));
+    expect(ended.events).toHaveLength(1);
+    expect(ended.events[0]).toMatchObject({
+      event: 'job.failed',
+      data: {
+        jobId,
+        status: 'failed',
+        error: { type: expect.stringContaining('review-rejected') },
+      },
+    });
+  });
+
+  it('refuses a bad Last-Event-ID naming the header, and another tenant’s or a missing job with 404', async () => {
+    const jobId = await submit(reviewed);
+    const bad = await stack.call(`/v1/jobs/${jobId}/events`, {
+      headers: { 'last-event-id': 'yesterday' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await bad.json()) as any).errors[0].field).toBe('Last-Event-ID');
+    const missing = await stack.call(
+      '/v1/jobs/classify-ticket-00000000-0000-4000-8000-000000000000/events',
+    );
+    expect(missing.status).toBe(404);
+    await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+  });
+});
+
+describe('POST /v1/jobs/{id}/cancel', () => {
+  it('cancels a job mid-call: the upstream sees the connection close, the stream ends cancelled, a second cancel is 409', async () => {
+    const marker = `cancel-${Date.now()}`;
+    const jobId = await submit({
+      input: { subject: 'Refund', body: `${marker}: I was charged twice` },
+      options: { route: ['openai:slow'], maxSyncMs: 0 },
+    });
+    const stream = readSse(await stack.call(`/v1/jobs/${jobId}/events`));
+    const mine = () => mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker));
+    await waitFor('the call reaches the upstream', async () => mine().length === 1, {
+      timeoutMs: 20_000,
+    });
+
+    const res = await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ jobId, status: 'cancelled' });
+    await waitFor('the upstream saw the client hang up', async () => !!mine()[0]!.closedBy, {
+      timeoutMs: 10_000,
+    });
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]).toMatchObject({ closedBy: 'client' });
+
+    const { events } = await stream;
+    expect(events.map((e) => e.event)).toEqual(['job.status', 'job.cancelled']);
+    expect(events[1]!.data).toMatchObject({ jobId, status: 'cancelled' });
+
+    const again = await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as any).type).toContain('job-ended');
+  });
+
+  it('cancelling a job waiting for review withdraws it from the review queue', async () => {
+    const jobId = await submit(reviewed);
+    await waitFor(
+      'queued for review',
+      async () =>
+        ((await (await stack.call('/v1/reviews')).json()) as any).items.some(
+          (i: any) => i.jobId === jobId,
+        ),
+      { timeoutMs: 15_000 },
+    );
+    const res = await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    await waitFor(
+      'gone from the queue',
+      async () =>
+        !((await (await stack.call('/v1/reviews')).json()) as any).items.some(
+          (i: any) => i.jobId === jobId,
+        ),
+      { timeoutMs: 15_000 },
+    );
+    expect(((await (await stack.call(`/v1/jobs/${jobId}`)).json()) as any).status).toBe(
+      'cancelled',
+    );
+  });
+});
