@@ -79,7 +79,11 @@ const PATCHED_FIXTURES = [
   'run-task-record-fails-close-cleanly-v1',
   'run-task-review-decision-after-deadline-v1',
   'run-task-losing-edit-close-cleanly-v1',
+  'run-task-failed-job-end-events-v1',
+  'run-task-cancelled-job-end-events-v1',
 ];
+/** A failed or cancelled job writes its end to the event log (`job-end-events-v1`). */
+const JOB_END_EVENTS = 'job-end-events-v1';
 /** Its policy turns hedged calls on for classify-ticket (`hedged-calls-v1`). */
 const HEDGE_TENANT = 'fixture-hedge-tenant';
 const HEDGED_FIXTURE = 'run-task-hedged-calls-v1';
@@ -544,6 +548,40 @@ async function recordPatched(r: Recorder, faults: Faults): Promise<void> {
     const result = await run.result();
     expectPath('losing-edit', result, 'review', result.meta.review?.decision === 'approve');
     await r.save('run-task-losing-edit-close-cleanly-v1', run);
+  }
+
+  // job-end-events-v1: a job that fails (its input is refused at admission) writes job.failed.
+  if (r.wants('run-task-failed-job-end-events-v1')) {
+    const run = await start(r, 'classify-ticket', { subject: 'no body' }, { route: ['compat:ok'] });
+    const err = await run.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (failureTypeOf(err) !== FailureType.InvalidInput) {
+      throw new Error(`failed-job: expected InvalidInput, got ${String(err)}`);
+    }
+    await expectPatchMarker(r, 'failed-job', run, JOB_END_EVENTS);
+    await r.save('run-task-failed-job-end-events-v1', run);
+  }
+
+  // job-end-events-v1: a job cancelled while it waits for review withdraws the review and
+  // writes job.cancelled.
+  if (r.wants('run-task-cancelled-job-end-events-v1')) {
+    const run = await start(r, 'classify-ticket', TICKET, {
+      route: ['compat:ok'],
+      review: 'always',
+    });
+    await awaitingReview(run);
+    await run.cancel();
+    const err = await run.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!String((err as { cause?: unknown })?.cause ?? err).includes('Cancel')) {
+      throw new Error(`cancelled-job: expected a cancellation, got ${String(err)}`);
+    }
+    await expectPatchMarker(r, 'cancelled-job', run, JOB_END_EVENTS);
+    await r.save('run-task-cancelled-job-end-events-v1', run);
   }
 }
 

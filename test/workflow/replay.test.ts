@@ -45,6 +45,8 @@ const REQUIRED = [
   'run-task-losing-edit-close-cleanly-v1.json', // the run waits for the losing edit's 409
   'run-task-hedged-calls-v1.json', // a hedge: the in-process model wins, the slow call cancelled
   'run-task-tenant-slot-v1.json', // billed to a plan; the run frees its concurrency slot
+  'run-task-failed-job-end-events-v1.json', // a failed job writes job.failed to the event log
+  'run-task-cancelled-job-end-events-v1.json', // cancelled in review: withdrawn, job.cancelled
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
 ];
