@@ -15,6 +15,7 @@ import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
 import { ResultMeta, TaskOptions } from '../shared/contracts/job';
 import { TASKS } from '../shared/tasks';
 import { adminPaths } from './openapi-admin';
+import { jobEventPaths } from './openapi-events';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
 
 export { OPERATION_PROBLEMS } from './openapi-parts';
@@ -102,6 +103,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       },
     },
   };
+  Object.assign(paths, jobEventPaths());
   const jobIdParam = { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } };
   paths['/v1/reviews'] = {
     get: {
