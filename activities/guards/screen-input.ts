@@ -32,6 +32,7 @@ const field = (path: string): string => (path === '(root)' ? 'input' : `input.${
 
 export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreening {
   const { input: rules, thresholds } = policy.moderation;
+  const classifier = policy.moderation.injection?.classifier;
   const strings = stringsOf(input);
   const review: string[] = [];
   const flags = (): Pick<InputScreening, 'review'> => (review.length ? { review } : {});
@@ -46,7 +47,7 @@ export function screenInput(input: unknown, policy: ResolvedPolicy): InputScreen
     {
       check: 'injection' as const,
       scan: (text: string) => {
-        const r = detectInjection(text);
+        const r = detectInjection(text, { classifier: classifier === true });
         return { score: r.score, kinds: r.signals.map((sig) => sig.kind) };
       },
       message: (kinds: string[]) => `looks like a prompt-injection attempt (${kinds.join(', ')})`,

@@ -13,6 +13,12 @@
  * Here: running the rules and scoring. The rules themselves are in injection-rules.ts, the
  * normalised view in injection-view.ts, blob decoding in injection-decode.ts.
  */
+import {
+  classifierWeight,
+  INJECTION_MODEL,
+  probability,
+  type ClassifierModel,
+} from './injection-classifier';
 import { blobRuns, decodeBlob } from './injection-decode';
 import { SPECS, type RuleSpec } from './injection-rules';
 import { structuralHits } from './injection-structure';
@@ -242,8 +248,21 @@ function dedupe(signals: InjectionSignal[]): InjectionSignal[] {
   return kept.sort((a, b) => a.start - b.start || b.weight - a.weight);
 }
 
-export function detectInjection(text: string): InjectionScan {
+export interface InjectionOptions {
+  /**
+   * The statistical layer: `true` for the shipped model, or a model of one's own (training,
+   * cross-validation). Its probability joins the signals as one more. @default false
+   */
+  classifier?: boolean | ClassifierModel;
+}
+
+export function detectInjection(text: string, options: InjectionOptions = {}): InjectionScan {
   const signals = dedupe(scan(text, 0));
+  const model = options.classifier === true ? INJECTION_MODEL : options.classifier || undefined;
+  if (model && text.length > 0) {
+    const weight = classifierWeight(probability(model, text), model.threshold);
+    if (weight > 0) signals.push({ kind: 'classifier', start: 0, end: text.length, weight });
+  }
   const clean = signals.reduce((p, s) => p * (1 - s.weight), 1);
   return { score: Math.min(1, Math.round((1 - clean) * 1000) / 1000), signals };
 }

@@ -73,6 +73,8 @@ export const INJECTION_KINDS = [
   'spoofed-delimiter',
   'secret-request',
   'exfiltration',
+  /** The optional statistical layer (injection-classifier.ts), when the policy turns it on. */
+  'classifier',
 ] as const;
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
 
