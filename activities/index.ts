@@ -16,6 +16,7 @@ import { createCallModelActivity } from './models/call-model';
 import { createPipelineActivities } from './pipeline/pipeline-activities';
 import { createReviewActivities } from './review/review-activities';
 import { createLocalProvider } from './models/providers/local-provider';
+import { createWebhookActivities } from './webhooks/deliver';
 import type { ModelProvider } from './models/providers/model-provider';
 
 export interface ActivityDeps {
@@ -39,6 +40,8 @@ export interface ActivityDeps {
   limiter?: Limiter;
   /** Told of each event written to the log (webhook deliveries). */
   eventSinks?: readonly EventSink[];
+  /** KEEL_WEBHOOK_ALLOW_PRIVATE: deliveries may go to loopback and private addresses. */
+  webhookAllowPrivate?: boolean;
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
@@ -97,6 +100,12 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),
     ...createEventActivities({ publish }),
+    ...createWebhookActivities({
+      store: deps.store,
+      now,
+      logger: deps.logger,
+      allowPrivate: deps.webhookAllowPrivate ?? false,
+    }),
   };
 }
 

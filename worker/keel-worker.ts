@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createWebhookSink } from '../activities/webhooks/sink';
 import { createProviders } from '../activities/models/providers/create-providers';
 import { requireInputKeySecret, type KeelConfig } from '../shared/platform/config';
 import { LastGoodAnswers } from '../shared/platform/last-good';
@@ -63,6 +64,21 @@ export function keelActivities(args: {
     health: args.health,
     reviewQueue: new ReviewQueue(client, args.taskQueue, logger),
     ...(args.tenancy ? { store: args.tenancy.store, limiter: args.tenancy.limiter } : {}),
+    // Each event starts a delivery workflow per subscribed endpoint (activities/webhooks/).
+    ...(args.tenancy
+      ? {
+          eventSinks: [
+            createWebhookSink({
+              store: args.tenancy.store,
+              client,
+              taskQueue: args.taskQueue,
+              initialIntervalMs: config.webhooks.retryInitialMs,
+              now: Date.now,
+            }),
+          ],
+        }
+      : {}),
+    webhookAllowPrivate: config.webhooks.allowPrivate,
   });
 }
 

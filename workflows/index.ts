@@ -2,3 +2,4 @@
 export { runTask } from './run-task';
 export { providerHealth } from './provider-health';
 export { reviewQueue } from './review-queue';
+export { deliverWebhook } from './deliver-webhook';

@@ -171,6 +171,18 @@ export const EnvSchema = z.object({
    * @default none (no CORS headers)
    */
   KEEL_CODEC_CORS_ORIGINS: z.string().optional(),
+  /**
+   * Let webhooks go to loopback, private, link-local and unique-local addresses (IPv4 and IPv6,
+   * names resolving there included): receivers on the operator's own network. Off, such a URL is
+   * refused when saved (400) and at every delivery (docs/webhooks.md).
+   * @default false
+   */
+  KEEL_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /**
+   * A failed webhook delivery's first retry waits this long; each next one twice as long, up to
+   * an hour, for 24 h. Tests set it low. @default 5000
+   */
+  KEEL_WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

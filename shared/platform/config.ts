@@ -75,6 +75,11 @@ export interface KeelConfig {
   payloadKeys?: PayloadKey[];
   /** KEEL_CODEC_CORS_ORIGINS: browser origins (the Web UI) allowed to call `/codec/*`. */
   codecCorsOrigins: string[];
+  /**
+   * Webhooks: `allowPrivate` (KEEL_WEBHOOK_ALLOW_PRIVATE) lets them go to private addresses;
+   * `retryInitialMs` (KEEL_WEBHOOK_RETRY_INITIAL_MS) is the first retry's wait.
+   */
+  webhooks: { allowPrivate: boolean; retryInitialMs: number };
 }
 
 export class ConfigError extends Error {
@@ -200,6 +205,10 @@ export function loadConfig(
       temporalAddress: e.KEEL_TEMPORAL_METRICS_ADDRESS,
     },
     payloadKeys,
+    webhooks: {
+      allowPrivate: e.KEEL_WEBHOOK_ALLOW_PRIVATE,
+      retryInitialMs: e.KEEL_WEBHOOK_RETRY_INITIAL_MS,
+    },
     codecCorsOrigins: (e.KEEL_CODEC_CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim().replace(/\/$/, ''))
