@@ -10,6 +10,7 @@ import type { LastGoodAnswers } from '../shared/platform/last-good';
 import type { ReviewQueue } from '../shared/platform/review-queue';
 import type { Limiter } from '../shared/tenancy/limits';
 import type { TenantStore } from '../shared/tenancy/store';
+import { createBatchActivities } from './batch/batch-activities';
 import { createEventActivities } from './events/job-events';
 import { createEventPublisher, type EventSink } from './events/publish';
 import { createCallModelActivity } from './models/call-model';
@@ -106,6 +107,7 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       allowPrivate: deps.webhookAllowPrivate ?? false,
     }),
+    ...createBatchActivities({ store: deps.store, publish, now }),
   };
 }
 

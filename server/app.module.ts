@@ -8,6 +8,9 @@ import { AdminService } from './admin.service';
 import { CodecController } from './codec.controller';
 import { CodecService } from './codec.service';
 import { ApiKeyGuard } from './auth.guard';
+import { BatchEventsController } from './batch-events.controller';
+import { BatchesController } from './batches.controller';
+import { BatchesService } from './batches.service';
 import { DocsController } from './docs.controller';
 import { HealthController } from './health.controller';
 import { JobsController } from './jobs.controller';
@@ -49,6 +52,8 @@ export class AppModule {
       controllers: [
         TasksController,
         JobsController,
+        BatchesController,
+        BatchEventsController,
         JobEventsController,
         ProvidersController,
         HealthController,
@@ -70,6 +75,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         JobsService,
         TenancyGate,
+        BatchesService,
         AdminService,
         TaskStarter,
         TaskCache,

@@ -81,6 +81,9 @@ export function jsonBody(limitBytes: number): RequestHandler {
     const hasBody =
       Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
     if (!hasBody || req.method === 'GET' || req.method === 'HEAD') return next();
+    // A batch's JSONL upload is read as a stream by its route (server/batch-lines.ts).
+    if (req.path === '/v1/batches' && req.is(['application/x-ndjson', 'application/jsonl']))
+      return next();
     if (!req.is('application/json') && !req.is('application/*+json')) {
       return sendProblem(res, req, ProblemError.of('unsupported-media-type'));
     }

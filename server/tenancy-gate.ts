@@ -46,36 +46,7 @@ export class TenancyGate {
     const { tenant, task, request, jobId } = args;
     const terms = tenant.terms;
     if (!terms) return { headers: {}, holdsSlot: false };
-    if (terms.tasks && !terms.tasks.includes(task.name)) {
-      throw ProblemError.of(
-        'task-not-in-plan',
-        `The ${terms.planId} plan does not include ${task.name}.`,
-        { plan: terms.planId },
-      );
-    }
-    const route = terms.routes[task.name];
-    const routing = terms.routing?.tasks?.[task.name] ?? terms.routing?.default;
-    const limitMicros =
-      terms.monthlyBudgetUsd === null ? undefined : toMicros(terms.monthlyBudgetUsd);
-    if (limitMicros !== undefined && terms.overBudget === 'reject') {
-      const period = monthPeriod(args.now);
-      const state = await this.tenancy.store.budgetState(tenant.id, period);
-      if (state.spentMicros + state.reservedMicros >= limitMicros) {
-        throw ProblemError.of(
-          'budget-exceeded',
-          `The month’s budget of $${fromMicros(limitMicros)} is spent.`,
-          {
-            plan: terms.planId,
-            budget: {
-              period,
-              limitUsd: fromMicros(limitMicros),
-              spentUsd: fromMicros(state.spentMicros),
-              reservedUsd: fromMicros(state.reservedMicros),
-            },
-          },
-        );
-      }
-    }
+    const { route, routing, limitMicros } = await this.planTerms(tenant.id, terms, task, args.now);
     const scopes: LimitScope[] = [];
     if (Object.keys(terms.limits).length > 0)
       scopes.push({ kind: 'tenant', id: tenant.id, spec: terms.limits });
@@ -118,6 +89,80 @@ export class TenancyGate {
       headers,
       holdsSlot,
     };
+  }
+
+  /**
+   * The terms of a batch's items (`POST /v1/batches`): the task must be in the plan and a plan
+   * that rejects past its budget must have budget left. Request, token and concurrency limits do
+   * not apply per item: the batch bounds its own concurrency (at most the plan's
+   * `concurrentTasks`, `maxConcurrency`); budgets apply per model call.
+   */
+  async batchTerms(args: {
+    tenant: Tenant;
+    task: AnyTaskDefinition;
+    now: number;
+  }): Promise<{ tenancy?: JobTenancy; maxConcurrency?: number }> {
+    const { tenant } = args;
+    const terms = tenant.terms;
+    if (!terms) return {};
+    const { route, routing, limitMicros } = await this.planTerms(
+      tenant.id,
+      terms,
+      args.task,
+      args.now,
+    );
+    const tenancy: JobTenancy = {
+      ...(tenant.keyId ? { keyId: tenant.keyId } : {}),
+      planId: terms.planId,
+      ...(route ? { route: [...route] } : {}),
+      ...(limitMicros !== undefined
+        ? { budget: { limitMicros, overBudget: terms.overBudget } }
+        : {}),
+      priority: terms.priority,
+      ...(routing ? { routing } : {}),
+    };
+    const max = terms.limits.concurrentTasks;
+    return { tenancy, ...(max !== undefined ? { maxConcurrency: max } : {}) };
+  }
+
+  /** The plan's route, routing and budget for a task; 403 / 402 when the plan refuses it. */
+  private async planTerms(
+    tenantId: string,
+    terms: NonNullable<Tenant['terms']>,
+    task: AnyTaskDefinition,
+    now: number,
+  ) {
+    if (terms.tasks && !terms.tasks.includes(task.name)) {
+      throw ProblemError.of(
+        'task-not-in-plan',
+        `The ${terms.planId} plan does not include ${task.name}.`,
+        { plan: terms.planId },
+      );
+    }
+    const route = terms.routes[task.name];
+    const routing = terms.routing?.tasks?.[task.name] ?? terms.routing?.default;
+    const limitMicros =
+      terms.monthlyBudgetUsd === null ? undefined : toMicros(terms.monthlyBudgetUsd);
+    if (limitMicros !== undefined && terms.overBudget === 'reject') {
+      const period = monthPeriod(now);
+      const state = await this.tenancy.store.budgetState(tenantId, period);
+      if (state.spentMicros + state.reservedMicros >= limitMicros) {
+        throw ProblemError.of(
+          'budget-exceeded',
+          `The month’s budget of $${fromMicros(limitMicros)} is spent.`,
+          {
+            plan: terms.planId,
+            budget: {
+              period,
+              limitUsd: fromMicros(limitMicros),
+              spentUsd: fromMicros(state.spentMicros),
+              reservedUsd: fromMicros(state.reservedMicros),
+            },
+          },
+        );
+      }
+    }
+    return { route, routing, limitMicros };
   }
 
   /**

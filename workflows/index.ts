@@ -1,5 +1,6 @@
 // Bundle entry for the worker: every workflow Keel runs.
 export { runTask } from './run-task';
+export { runBatch } from './run-batch';
 export { providerHealth } from './provider-health';
 export { reviewQueue } from './review-queue';
 export { deliverWebhook } from './deliver-webhook';

@@ -83,6 +83,21 @@ const TABLE = {
     title: 'Job not found',
     when: 'No job with this id for this tenant (another tenant’s job is not found either).',
   },
+  'batch-not-found': {
+    status: 404,
+    title: 'Batch not found',
+    when: 'No batch with this id for this tenant (another tenant’s batch is not found either).',
+  },
+  'batch-ended': {
+    status: 409,
+    title: 'Batch ended',
+    when: 'The batch has already ended (completed or cancelled): there is nothing to cancel; `batchStatus` says how it ended.',
+  },
+  'too-many-items': {
+    status: 413,
+    title: 'Too many items',
+    when: 'A batch over its limit (`limit`): 1,000 items in a JSON body, 100,000 lines (256 MiB) in a JSONL upload; nothing was started. `errors[]` names `items`.',
+  },
   'review-not-found': {
     status: 404,
     title: 'Review not found',

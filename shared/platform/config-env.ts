@@ -67,6 +67,13 @@ export const EnvSchema = z.object({
    * this fraction of its task's maxSyncMs (server/admission-limiter.ts). 0 = the ceiling alone.
    */
   KEEL_SHED_WAIT_FRACTION: z.coerce.number().min(0).max(1).default(0.8),
+  /**
+   * Items of one batch running at once (child `runTask` workflows); a plan's `concurrentTasks`
+   * limit lowers it for that tenant's batches (docs/batches.md). @default 16
+   */
+  KEEL_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  /** Items a batch workflow run starts before it continues as new. @default 500 */
+  KEEL_BATCH_ITEMS_PER_RUN: z.coerce.number().int().min(10).max(5_000).default(500),
   /** Event streams (`GET /v1/jobs/{id}/events`) one API process holds open; more get 503. */
   KEEL_SSE_MAX_STREAMS: z.coerce.number().int().min(1).max(100_000).default(1_000),
   /** A comment line on every open event stream this often, so proxies keep it open. */

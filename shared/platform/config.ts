@@ -41,6 +41,8 @@ export interface KeelConfig {
    * completion rate) is past this fraction of its task's maxSyncMs; 0 = off. @default 0.8
    */
   shedWaitFraction: number;
+  /** KEEL_BATCH_CONCURRENCY, KEEL_BATCH_ITEMS_PER_RUN: how a batch runs its items. */
+  batches: { concurrency: number; itemsPerRun: number };
   /** KEEL_SSE_MAX_STREAMS, KEEL_SSE_HEARTBEAT_MS, KEEL_EVENT_POLL_MS: event streams. */
   events: { maxStreams: number; heartbeatMs: number; pollMs: number };
   dataDir: string;
@@ -174,6 +176,7 @@ export function loadConfig(
     embeddedWorker: e.KEEL_EMBEDDED_WORKER,
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
     shedWaitFraction: e.KEEL_SHED_WAIT_FRACTION,
+    batches: { concurrency: e.KEEL_BATCH_CONCURRENCY, itemsPerRun: e.KEEL_BATCH_ITEMS_PER_RUN },
     events: {
       maxStreams: e.KEEL_SSE_MAX_STREAMS,
       heartbeatMs: e.KEEL_SSE_HEARTBEAT_MS,

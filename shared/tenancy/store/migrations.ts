@@ -235,6 +235,37 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Batches (store.batches, batches.ts): a header per batch and one row per item, in order.
+  '0007_batches': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('batches')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('total', 'integer', (c) => c.notNull())
+        .addColumn('invalid', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('progress_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('batch_items')
+        .addColumn('batch_id', 'text', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('input', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('problem', 'text')
+        .addColumn('cost_micros', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('finished_at', 'bigint')
+        .addPrimaryKeyConstraint('batch_items_pk', ['batch_id', 'idx'])
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -156,6 +156,39 @@ export interface WebhookDeliveriesTable {
   created_at: number;
 }
 
+/** A batch's header (batches.ts); written once its items are all stored. */
+export interface BatchesTable {
+  id: string;
+  tenant_id: string;
+  task: string;
+  /** JSON: the options every item runs with. */
+  options: string;
+  total: number;
+  /** Items refused at submission (stored as failed, never run). */
+  invalid: number;
+  status: string;
+  /** SHA-256 of task, options and items: an idempotent retry must ask the same. */
+  fingerprint: string;
+  created_at: number;
+  finished_at: number | null;
+  /** When the last `batch.progress` event was written (its throttle). */
+  progress_at: Generated<number>;
+}
+
+/** One item of a batch, by index: its job id, its input, its outcome. */
+export interface BatchItemsTable {
+  batch_id: string;
+  idx: number;
+  job_id: string;
+  /** JSON; null for an item refused at submission. */
+  input: string | null;
+  status: string;
+  /** JSON ItemProblem of a failed item. */
+  problem: string | null;
+  cost_micros: Generated<number>;
+  finished_at: number | null;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -167,4 +200,6 @@ export interface StoreSchema {
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  batches: BatchesTable;
+  batch_items: BatchItemsTable;
 }

@@ -1,5 +1,6 @@
 import { Kysely, Migrator } from 'kysely';
 import * as budget from './budget';
+import { BatchStore } from './batches';
 import { EventLog } from './events';
 import { WebhookStore } from './webhooks';
 import { postgresDialect, sqliteDialect } from './dialects';
@@ -57,6 +58,8 @@ export class TenantStore {
   readonly events: EventLog;
   /** Webhook endpoints and their deliveries. */
   readonly webhooks: WebhookStore;
+  /** Batches and their items (POST /v1/batches). */
+  readonly batches: BatchStore;
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -64,6 +67,7 @@ export class TenantStore {
   ) {
     this.events = new EventLog(db);
     this.webhooks = new WebhookStore(db);
+    this.batches = new BatchStore(db);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */
