@@ -30,7 +30,7 @@ export const MAX_TENANTS_PER_PAGE = 500;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   throw invalidRequest(

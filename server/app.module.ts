@@ -34,6 +34,8 @@ import { ReviewsController } from './reviews.controller';
 import { ReviewPageController } from './review-page.controller';
 import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/platform/provider-health';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
 
 export interface AppDeps {
   config: KeelConfig;
@@ -62,6 +64,7 @@ export class AppModule {
         ReviewPageController,
         AdminController,
         UsageController,
+        WebhooksController,
         MetricsController,
         CodecController,
       ],
@@ -77,6 +80,7 @@ export class AppModule {
         TenancyGate,
         BatchesService,
         AdminService,
+        WebhooksService,
         TaskStarter,
         TaskCache,
         CallMarkers,

@@ -77,6 +77,32 @@ const TABLE = {
     title: 'Tenant exists',
     when: 'A tenant with this id exists already (`errors[]` names `id`); nothing changed.',
   },
+  'webhook-not-found': {
+    status: 404,
+    title: 'Webhook not found',
+    when: 'No webhook endpoint with this id that this key may see (another tenant’s is not found either).',
+  },
+  'delivery-not-found': {
+    status: 404,
+    title: 'Delivery not found',
+    when: 'No delivery with this id for this webhook endpoint.',
+  },
+  'webhook-url-refused': {
+    status: 400,
+    title: 'Webhook URL refused',
+    when: 'The URL is not http(s), carries credentials, or is or resolves to a loopback, private, link-local or unique-local address while the operator does not allow them (KEEL_WEBHOOK_ALLOW_PRIVATE); `errors[]` names `url`.',
+  },
+  'webhook-limit-reached': {
+    status: 409,
+    title: 'Too many webhooks',
+    when: 'The tenant has its maximum of webhook endpoints (`limit`); delete one first.',
+  },
+  'delivery-in-progress': {
+    status: 409,
+    title: 'Delivery in progress',
+    when: 'The delivery is still pending (being attempted or waiting for its next retry); redeliver once it has ended.',
+    detail: 'This delivery is still being attempted.',
+  },
   'unknown-task': { status: 404, title: 'Unknown task', when: 'No task has this name.' },
   'job-not-found': {
     status: 404,
