@@ -5,20 +5,13 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import {
-  MAX_JSON_BATCH_ITEMS,
-  MAX_JSONL_BATCH_BYTES,
-  MAX_JSONL_BATCH_ITEMS,
-  type BatchOptions,
-  type RunBatchArgs,
-} from '../shared/contracts/batch';
+import type { RunBatchArgs } from '../shared/contracts/batch';
 import type {
   BatchAcceptedBody,
   BatchBody,
   BatchCancelBody,
   BatchResultLine,
 } from '../shared/contracts/batch-http';
-import { toFieldErrors } from '../shared/contracts/errors';
 import type { RunTaskResult } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/contracts/messages';
 import { PROBLEM_BASE, PROBLEMS, problemSlugForFailure } from '../shared/contracts/problems';
@@ -26,13 +19,8 @@ import type { KeelConfig } from '../shared/platform/config';
 import { findTask } from '../shared/tasks';
 import type { Tenancy } from '../shared/tenancy/open';
 import type { BatchRecord } from '../shared/tenancy/store/batches';
-import { readLines, UploadTooLarge } from './batch-lines';
-import {
-  BatchOptionsSchema,
-  BatchSubmission,
-  CreateBatchBody,
-  malformedLine,
-} from './batch-submission';
+import { parseJsonBody, parseQuery, readJsonl } from './batch-request';
+import { BatchSubmission } from './batch-submission';
 import { idempotentJobId, readIdempotencyKey } from './idempotency';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import { taskPriority } from './task-priority';
@@ -286,91 +274,6 @@ export class BatchesService {
     }
     return { batchId: batch.id, status: 'cancelling' };
   }
-}
-
-/** `{task, options?, items}`; 413 past the JSON limit, 400 naming the field otherwise. */
-function parseJsonBody(body: unknown): { task: string; options: BatchOptions; items: unknown[] } {
-  const items = (body as { items?: unknown } | undefined)?.items;
-  if (Array.isArray(items) && items.length > MAX_JSON_BATCH_ITEMS) throw tooMany('json');
-  const parsed = CreateBatchBody.safeParse(body);
-  if (!parsed.success) {
-    throw invalidRequest(
-      'The body must be {"task": "...", "options"?: {...}, "items": [...]}.',
-      toFieldErrors(parsed.error.issues),
-    );
-  }
-  return { task: parsed.data.task, options: parsed.data.options ?? {}, items: parsed.data.items };
-}
-
-/** A JSONL upload's query: `task` (required), `route` (comma-separated), `review`, `allowDegraded`. */
-function parseQuery(query: Record<string, unknown>): {
-  task: string;
-  options: BatchOptions;
-  items?: undefined;
-} {
-  const one = (name: string): string | undefined =>
-    typeof query[name] === 'string' ? query[name] : undefined;
-  const task = one('task');
-  if (!task)
-    throw invalidRequest('Name the task: ?task=…', [{ field: 'query.task', message: 'required' }]);
-  const raw = {
-    ...(one('route')
-      ? {
-          route: one('route')!
-            .split(',')
-            .map((r) => r.trim()),
-        }
-      : {}),
-    ...(one('review') ? { review: one('review') } : {}),
-    ...(one('allowDegraded') ? { allowDegraded: one('allowDegraded') === 'true' } : {}),
-  };
-  const options = BatchOptionsSchema.safeParse(raw);
-  if (!options.success)
-    throw invalidRequest('Invalid options.', toFieldErrors(options.error.issues, 'query'));
-  return { task, options: options.data };
-}
-
-async function readJsonl(
-  stream: AsyncIterable<Buffer | string>,
-  submission: BatchSubmission,
-  maxLineBytes: number,
-): Promise<void> {
-  try {
-    for await (const { text } of readLines(stream, {
-      maxLineBytes,
-      maxBytes: MAX_JSONL_BATCH_BYTES,
-    })) {
-      if (submission.total >= MAX_JSONL_BATCH_ITEMS) throw tooMany('jsonl');
-      let item: unknown;
-      try {
-        item = JSON.parse(text);
-      } catch {
-        item = malformedLine(text);
-      }
-      await submission.add(item);
-    }
-  } catch (err) {
-    if (!(err instanceof UploadTooLarge)) throw err;
-    if (err.what === 'upload') throw tooMany('jsonl');
-    throw ProblemError.of(
-      'payload-too-large',
-      `Line ${err.line} is over the limit of ${err.limitBytes} bytes.`,
-      { limitBytes: err.limitBytes, errors: [{ field: `line ${err.line}`, message: 'too long' }] },
-      { headers: { connection: 'close' } },
-    );
-  }
-}
-
-function tooMany(kind: 'json' | 'jsonl'): ProblemError {
-  const limit = kind === 'json' ? MAX_JSON_BATCH_ITEMS : MAX_JSONL_BATCH_ITEMS;
-  return ProblemError.of(
-    'too-many-items',
-    kind === 'json'
-      ? `A JSON body takes at most ${limit} items; upload JSONL (application/x-ndjson) for up to ${MAX_JSONL_BATCH_ITEMS}.`
-      : `An upload takes at most ${limit} items and ${MAX_JSONL_BATCH_BYTES} bytes.`,
-    { limit, errors: [{ field: 'items', message: `at most ${limit}` }] },
-    kind === 'jsonl' ? { headers: { connection: 'close' } } : {},
-  );
 }
 
 /** A failed item's problem as problem details (the table's status and title). */

@@ -15,6 +15,7 @@ import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
 import { ResultMeta, TaskOptions } from '../shared/contracts/job';
 import { TASKS } from '../shared/tasks';
 import { adminPaths } from './openapi-admin';
+import { batchPaths } from './openapi-batches';
 import { webhookPaths } from './openapi-webhooks';
 import { jobEventPaths } from './openapi-events';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
@@ -160,6 +161,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       },
     },
   };
+  Object.assign(paths, batchPaths());
   Object.assign(paths, adminPaths());
   Object.assign(paths, webhookPaths());
   paths['/healthz'] = {
