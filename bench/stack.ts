@@ -86,6 +86,8 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     // Payloads encrypted, as `npm start` runs Keel (docs/encryption.md).
     KEEL_PAYLOAD_KEYS: generatePayloadKey(),
     KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
+    // One blob store for every process (the claim check), as one data directory gives npm start.
+    KEEL_BLOB_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}-blobs`),
     LOG_LEVEL: 'warn',
     ...options.env,
   };

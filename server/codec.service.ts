@@ -12,6 +12,12 @@ import {
   KEY_ID_METADATA,
   PayloadDecryptionError,
 } from '../shared/platform/payload-codec';
+import {
+  ClaimCheckError,
+  isClaimCheck,
+  type ClaimCheckCodec,
+} from '../shared/platform/claim-check';
+import { claimCheckCodec } from '../shared/platform/temporal-connection';
 import { invalidRequest, ProblemError } from './problem';
 import { Role, type Tenant } from './tenants';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
@@ -59,6 +65,7 @@ const digest = (data: Uint8Array | null | undefined): string =>
 @Injectable()
 export class CodecService {
   private readonly codec: EncryptionCodec | undefined;
+  private readonly claimCheck: ClaimCheckCodec | undefined;
 
   constructor(
     @Inject(CONFIG) config: KeelConfig,
@@ -66,6 +73,7 @@ export class CodecService {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.codec = config.payloadKeys ? new EncryptionCodec(config.payloadKeys) : undefined;
+    this.claimCheck = config.claimCheck ? claimCheckCodec(config.claimCheck) : undefined;
   }
 
   /** Encodes as a worker would (no encryption configured: unchanged). */
@@ -83,20 +91,28 @@ export class CodecService {
     const { tenant, workflowId } = args;
     const payloads = args.body.payloads.map(fromJson);
     const encrypted = payloads.filter(isEncrypted);
-    if (!tenant.roles.includes(Role.operator) && encrypted.length > 0) {
+    // A claim-check reference stands for a payload of the history: guarded the same way.
+    const guarded = payloads.filter((p) => isEncrypted(p) || isClaimCheck(p));
+    if (!tenant.roles.includes(Role.operator) && guarded.length > 0) {
       if (!workflowId)
         throw ProblemError.of(
           'forbidden',
           'A tenant admin decodes payloads of one of its own jobs only: name it with `?workflowId=` or `X-Keel-Workflow-Id`.',
         );
-      await this.assertStoredIn(tenant, workflowId, encrypted);
+      await this.assertStoredIn(tenant, workflowId, guarded);
     }
     const decoded: Payload[] = [];
     for (const [i, payload] of payloads.entries()) {
       try {
-        decoded.push(this.codec ? this.codec.decodeOne(payload) : payload);
+        // The reverse of the workers' chain: out of the blob store, then decrypted.
+        const fetched =
+          this.claimCheck && isClaimCheck(payload)
+            ? await this.claimCheck.decodeOne(payload)
+            : payload;
+        decoded.push(this.codec ? this.codec.decodeOne(fetched) : fetched);
       } catch (err) {
-        if (!(err instanceof PayloadDecryptionError)) throw err;
+        if (!(err instanceof PayloadDecryptionError) && !(err instanceof ClaimCheckError))
+          throw err;
         throw invalidRequest(err.message, [{ field: `payloads.${i}`, message: err.message }]);
       }
     }

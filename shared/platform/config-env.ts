@@ -173,6 +173,22 @@ export const EnvSchema = z.object({
   /** A file holding the same list (commas or one key a line), instead of KEEL_PAYLOAD_KEYS. */
   KEEL_PAYLOAD_KEY_FILE: z.string().min(1).optional(),
   /**
+   * The claim check (docs/claim-check.md): a payload larger than this many bytes (after
+   * encryption) is kept in the blob store and the history holds a reference. 0 = off.
+   * @default 65536
+   */
+  KEEL_CLAIM_CHECK_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 * 1024 * 1024)
+    .default(64 * 1024),
+  /**
+   * The claim check's blob directory; every API and worker process must see the same one.
+   * @default <KEEL_DATA_DIR>/blobs
+   */
+  KEEL_BLOB_DIR: z.string().min(1).optional(),
+  /**
    * Origins allowed to call the codec server (`/codec/*`) from a browser, comma-separated: the
    * Temporal Web UI's, e.g. `http://127.0.0.1:8233`. `npm start` sets its dev server's UI.
    * @default none (no CORS headers)

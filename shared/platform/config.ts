@@ -75,6 +75,11 @@ export interface KeelConfig {
    * undefined = no encryption.
    */
   payloadKeys?: PayloadKey[];
+  /**
+   * KEEL_CLAIM_CHECK_BYTES, KEEL_BLOB_DIR: payloads above `thresholdBytes` go to the blob
+   * directory, histories keep a reference; undefined = off.
+   */
+  claimCheck?: { thresholdBytes: number; dir: string };
   /** KEEL_CODEC_CORS_ORIGINS: browser origins (the Web UI) allowed to call `/codec/*`. */
   codecCorsOrigins: string[];
   /**
@@ -208,6 +213,14 @@ export function loadConfig(
       temporalAddress: e.KEEL_TEMPORAL_METRICS_ADDRESS,
     },
     payloadKeys,
+    ...(e.KEEL_CLAIM_CHECK_BYTES > 0
+      ? {
+          claimCheck: {
+            thresholdBytes: e.KEEL_CLAIM_CHECK_BYTES,
+            dir: path.resolve(e.KEEL_BLOB_DIR ?? path.join(dataDir, 'blobs')),
+          },
+        }
+      : {}),
     webhooks: {
       allowPrivate: e.KEEL_WEBHOOK_ALLOW_PRIVATE,
       retryInitialMs: e.KEEL_WEBHOOK_RETRY_INITIAL_MS,

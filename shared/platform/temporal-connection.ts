@@ -10,6 +10,7 @@ import {
   defaultPayloadConverter,
   type DataConverter,
   type LoadedDataConverter,
+  type PayloadCodec,
 } from '@temporalio/common';
 import {
   NativeConnection,
@@ -21,6 +22,7 @@ import {
 import type { KeelConfig, TemporalSettings } from './config';
 import type { Logger } from './logger';
 import { failureConverter as encodedFailureConverter } from './encoded-failure-converter';
+import { ClaimCheckCodec, FileBlobStore } from './claim-check';
 import { EncryptionCodec } from './payload-codec';
 import { sdkLogLevel, temporalLogger } from './temporal-logger';
 
@@ -68,18 +70,31 @@ export const ENCODED_FAILURE_CONVERTER_PATH = path.join(__dirname, 'encoded-fail
 /**
  * The hooks a deployment's config asks for. With payload keys (KEEL_PAYLOAD_KEYS or
  * KEEL_PAYLOAD_KEY_FILE): the encrypting codec on every payload, and the failure converter that
- * moves failure messages and stack traces into an encoded (so encrypted) payload. The codec runs
- * in the client and in the worker's main thread, outside the workflow sandbox; the failure
- * converter is loaded by path, also inside the sandbox (bundled with the workflows).
+ * moves failure messages and stack traces into an encoded (so encrypted) payload. With the claim
+ * check (KEEL_CLAIM_CHECK_BYTES): large payloads, already encrypted, go to the blob store. Codecs
+ * encode in this order and decode in reverse. They run in the client and in the worker's main
+ * thread, outside the workflow sandbox; the failure converter is loaded by path, also inside the
+ * sandbox (bundled with the workflows).
  */
-export function configuredHooks(config: Pick<KeelConfig, 'payloadKeys'>): TemporalHooks {
-  if (!config.payloadKeys) return {};
+export function configuredHooks(
+  config: Pick<KeelConfig, 'payloadKeys'> & Partial<Pick<KeelConfig, 'claimCheck'>>,
+): TemporalHooks {
+  const codecs: PayloadCodec[] = [
+    ...(config.payloadKeys ? [new EncryptionCodec(config.payloadKeys)] : []),
+    ...(config.claimCheck ? [claimCheckCodec(config.claimCheck)] : []),
+  ];
+  if (codecs.length === 0) return {};
   return {
     dataConverter: {
-      payloadCodecs: [new EncryptionCodec(config.payloadKeys)],
-      failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH,
+      payloadCodecs: codecs,
+      ...(config.payloadKeys ? { failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH } : {}),
     },
   };
+}
+
+/** The claim-check codec of a deployment (the codec server decodes with the same one). */
+export function claimCheckCodec(settings: NonNullable<KeelConfig['claimCheck']>): ClaimCheckCodec {
+  return new ClaimCheckCodec(new FileBlobStore(settings.dir), settings.thresholdBytes);
 }
 
 /** One boot line saying whether this process encrypts payloads, and with which primary key id. */

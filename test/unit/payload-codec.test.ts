@@ -128,7 +128,7 @@ describe('payload keys', () => {
 
   it('come from KEEL_PAYLOAD_KEYS or a key file, never both; no keys means no codec', () => {
     expect(loadConfig({}).payloadKeys).toBeUndefined();
-    expect(configuredHooks(loadConfig({}))).toEqual({});
+    expect(configuredHooks(loadConfig({ KEEL_CLAIM_CHECK_BYTES: '0' }))).toEqual({});
     const spec = generatePayloadKey();
     expect(loadConfig({ KEEL_PAYLOAD_KEYS: spec }).payloadKeys?.[0]?.id).toBe(spec.split(':')[0]);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-keys-'));
