@@ -24,7 +24,7 @@ const RULES = new RegExp(
 /** The reader, or whoever configured it: second person, the operator, rules "received". */
 const READER = new RegExp(
   String.raw`\b(?:your|yourself|ton|ta|tes|votre|vos|dein|deine|deinen|deiner|deines|dir|dich|tu|tus|te|ti|tuo|tua|tuoi|tue|seu|sua|seus|suas|voce)\b` +
-    String.raw`|\byou\s+(?:were|have\s+been|['’]ve\s+been|got|received|run\s+under|operate\s+under|were\s+configured|were\s+set\s+up)\b|\b(?:on|to)\s+you\b|\b(?:told|gave|given|asked)\s+you\b|\bt['’]a\b` +
+    String.raw`|\byou\s+(?:were|have\s+been|['’]ve\s+been|got|received|run\s+under|operate\s+under|were\s+configured|were\s+set\s+up|follow|obey|apply)\b|\b(?:on|to)\s+you\b|\b(?:told|gave|given|asked)\s+you\b|\bt['’]a\b` +
     String.raw`|\b(?:operators?|deployer|operateur|betreiber|operador|operatore)\b|\b(?:received|recues|erhaltenen|recibidas|ricevute|recebidas)\b`,
 );
 
@@ -32,7 +32,7 @@ const READER = new RegExp(
 const VOID = new RegExp(
   String.raw`\bno\s+longer\s+(?:appl(?:y|ies)|counts?|valid|in\s+effect|matters?|binding)|\b(?:do|does|did)(?:\s+not|n['’]t)\s+(?:apply|count|cover|matter|bind)\b|\bout\s+of\s+date\b|\b(?:obsolete|outdated|void|withdrawn|lifted|suspended|paused|replaced|revoked|cancel+ed|annulled|superseded|invalid)\b|\bnever\s+existed\b|\bnot\s+(?:binding|relevant|valid)\b` +
     String.raw`|\bne\s+s['’]appliquen?t?\s+(?:plus|pas)|\bne\s+me\s+concernent\s+pas|\bne\s+valent\s+plus|\b(?:annulee?s?|suspendue?s?|caduque?s?|obsoletes?)\b` +
-    String.raw`|\bgelten\s+(?:hier\s+|fur\s+mich\s+|jetzt\s+|ab\s+sofort\s+)?nicht\b|\bgilt\s+(?:hier\s+|fur\s+mich\s+)?nicht\b|\bnicht\s+mehr\s+gultig|\b(?:ungultig|aufgehoben|ausgesetzt|hinweg)\b` +
+    String.raw`|\bgelten\s+(?:hier\s+|fur\s+mich\s+|jetzt\s+|ab\s+sofort\s+)?nicht\b|\b(?:gilt|zahlt)\s+(?:[\w-]+\s+){0,4}?nicht\b|\bne\s+compte(?:nt)?\s+(?:plus|pas)\b|\bno\s+cuentan?\b|\bnon\s+conta(?:no)?\b|\bnao\s+(?:conta|contam|vale)\b|\bnicht\s+mehr\s+gultig|\b(?:ungultig|aufgehoben|ausgesetzt|hinweg)\b` +
     String.raw`|\bya\s+no\s+(?:valen|sirven|aplican|cuentan)|\bno\s+(?:me\s+)?aplican|\b(?:suspendidas?|anuladas?)\b` +
     String.raw`|\bnon\s+(?:sono|e)\s+piu\s+valid[ae]|\bnon\s+valgono|\b(?:sospes[ae]|annullat[ae])\b` +
     String.raw`|\b(?:suspensas|anuladas)\b|\bnao\s+valem\s+mais|\bnao\s+se\s+aplicam`,
