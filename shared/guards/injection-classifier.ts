@@ -26,17 +26,24 @@ export interface ClassifierModel {
   threshold: number;
 }
 
-/** FNV-1a over UTF-16 code units, folded into `BUCKETS`. */
-function bucket(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i += 1) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) & (BUCKETS - 1);
-}
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
-/** The hashed features of `text`, each present once, with value 1/√n (unit length). */
+/** FNV-1a over UTF-16 code units of `s[start, end)`, continuing from `h`. */
+function fnv(h: number, s: string, start = 0, end = s.length): number {
+  for (let i = start; i < end; i += 1) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+const fold = (h: number): number => (h >>> 0) & (BUCKETS - 1);
+const WORD = fnv(FNV_OFFSET, 'w:');
+const PAIR = fnv(FNV_OFFSET, 'b:');
+const GRAM = fnv(FNV_OFFSET, 'c:');
+const SPACE = 0x20;
+
+/**
+ * The hashed features of `text`, each present once, with value 1/√n (unit length): `w:token`,
+ * `b:previous token`, and `c:` each 4 characters of ` token ` (hashed in place, no substrings).
+ */
 export function features(text: string): { index: number[]; value: number } {
   const tokens = (
     buildView(text)
@@ -46,11 +53,19 @@ export function features(text: string): { index: number[]; value: number } {
   const seen = new Set<number>();
   let previous = '^';
   for (const token of tokens) {
-    seen.add(bucket(`w:${token}`));
-    seen.add(bucket(`b:${previous} ${token}`));
+    seen.add(fold(fnv(WORD, token)));
+    seen.add(fold(fnv(Math.imul(fnv(PAIR, previous) ^ SPACE, FNV_PRIME), token)));
     previous = token;
-    const padded = ` ${token} `;
-    for (let i = 0; i + 4 <= padded.length; i += 1) seen.add(bucket(`c:${padded.slice(i, i + 4)}`));
+    // The 4-grams of " token ": the padding spaces are code 0x20 at both ends.
+    const n = token.length + 2;
+    for (let i = 0; i + 4 <= n; i += 1) {
+      let h = GRAM;
+      for (let k = i; k < i + 4; k += 1) {
+        const c = k === 0 || k === n - 1 ? SPACE : token.charCodeAt(k - 1);
+        h = Math.imul(h ^ c, FNV_PRIME);
+      }
+      seen.add(fold(h));
+    }
   }
   const index = [...seen];
   return { index, value: index.length > 0 ? 1 / Math.sqrt(index.length) : 0 };
