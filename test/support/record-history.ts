@@ -56,7 +56,7 @@ import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { WORKFLOWS_PATH, createKeelWorker, keelActivities } from '../../worker/keel-worker';
 import { openTenancy, type Tenancy } from '../../shared/tenancy/open';
-import type { runTask } from '../../workflows';
+import type { runBatch, runTask } from '../../workflows';
 import { startMockUpstream } from '../mock-upstream';
 import { freePort } from './free-port';
 import { hold } from './hold';
@@ -90,6 +90,8 @@ const HEDGED_FIXTURE = 'run-task-hedged-calls-v1';
 /** A job billed to a plan with a budget and a concurrency slot (`tenant-slot-v1`). */
 const TENANT_SLOT_FIXTURE = 'run-task-tenant-slot-v1';
 const TENANT_SLOT = 'tenant-slot-v1';
+/** A batch's first run: its children, its bookkeeping, its continue-as-new. */
+const BATCH_FIXTURE = 'run-batch';
 
 /** The provider is OpenAI-compatible (an external call), the mock upstream its server. */
 function fileConfig(mockUrl: string): unknown {
@@ -133,7 +135,7 @@ interface Recorder {
   taskQueue: string;
   /** Whether `--only` (if given) names this fixture. */
   wants(name: string): boolean;
-  save(name: string, handle: { workflowId: string }): Promise<void>;
+  save(name: string, handle: { workflowId: string; runId?: string }): Promise<void>;
 }
 
 function start(
@@ -366,6 +368,51 @@ async function recordTenantSlot(r: Recorder): Promise<void> {
   expectPath('tenant-slot', await run.result(), 'primary');
   await expectPatchMarker(r, 'tenant-slot', run, TENANT_SLOT);
   await r.save(TENANT_SLOT_FIXTURE, run);
+}
+
+/**
+ * run-batch: a batch of three items (the items in the tenant store, as the API writes them), two
+ * at a time and two per run: the first run starts two children, records their outcomes, and
+ * continues as new; the second runs the third and closes the batch. The first run is the fixture.
+ */
+async function recordBatch(r: Recorder, tenancy: Tenancy): Promise<void> {
+  const batchId = `batch_${randomUUID()}`;
+  const inputs = [TICKET, { subject: 'Login', body: 'I cannot log in to my account' }, TICKET];
+  await tenancy.store.batches.insertItems(
+    batchId,
+    inputs.map((input, index) => ({ index, jobId: `classify-ticket-${randomUUID()}`, input })),
+  );
+  await tenancy.store.batches.create({
+    id: batchId,
+    tenantId: TENANT,
+    task: 'classify-ticket',
+    options: {},
+    total: inputs.length,
+    invalid: 0,
+    fingerprint: 'fixture',
+    createdAt: Date.now(),
+  });
+  const handle = await r.client.workflow.start<typeof runBatch>('runBatch', {
+    taskQueue: r.taskQueue,
+    workflowId: batchId,
+    args: [
+      {
+        batchId,
+        tenantId: TENANT,
+        task: 'classify-ticket',
+        options: { route: ['local:keel-local-1'] },
+        requestId: 'fixture',
+        total: inputs.length,
+        next: 0,
+        concurrency: 2,
+        itemsPerRun: 2,
+      },
+    ],
+  });
+  const result = await handle.result();
+  if (result.counts.completed !== inputs.length)
+    throw new Error(`run-batch: expected every item completed, got ${JSON.stringify(result)}`);
+  await r.save(BATCH_FIXTURE, { workflowId: batchId, runId: handle.firstExecutionRunId });
 }
 
 const { EventType } = temporal.api.enums.v1;
@@ -632,7 +679,9 @@ async function main(): Promise<void> {
   const runMain =
     !only ||
     only.some(
-      (n) => !PATCHED_FIXTURES.includes(n) && n !== HEDGED_FIXTURE && n !== TENANT_SLOT_FIXTURE,
+      (n) =>
+        !PATCHED_FIXTURES.includes(n) &&
+        ![HEDGED_FIXTURE, TENANT_SLOT_FIXTURE, BATCH_FIXTURE].includes(n),
     );
   const runPatched = PATCHED_FIXTURES.some(wants);
   // Failed calls are part of the scenarios: the SDK's warnings about them are expected noise.
@@ -670,8 +719,11 @@ async function main(): Promise<void> {
   const client = temporal.clientOn(connection);
   mkdirSync(values.out, { recursive: true });
   const patchedQueue = `record-patched-${randomUUID()}`;
-  const save = async (name: string, { workflowId }: { workflowId: string }): Promise<void> => {
-    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const save = async (
+    name: string,
+    { workflowId, runId }: { workflowId: string; runId?: string },
+  ): Promise<void> => {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const file = path.join(values.out, `${name}${values.suffix ? `-${values.suffix}` : ''}.json`);
     writeFileSync(file, `${historyToJSON(history)}\n`);
     console.log(`wrote ${path.relative(process.cwd(), file)} (${history.events?.length} events)`);
@@ -716,6 +768,7 @@ async function main(): Promise<void> {
       if (runPatched) await recordPatched({ client, taskQueue: patchedQueue, wants, save }, faults);
       if (wants(HEDGED_FIXTURE)) await recordHedged({ client, taskQueue, wants, save }, mock.url);
       if (wants(TENANT_SLOT_FIXTURE)) await recordTenantSlot({ client, taskQueue, wants, save });
+      if (wants(BATCH_FIXTURE)) await recordBatch({ client, taskQueue, wants, save }, tenancy);
     } finally {
       keel.worker.shutdown();
       faulty.worker.shutdown();
