@@ -92,12 +92,23 @@ export class JobReader {
       if (hasEnded(now.status)) throw ended(now.status);
       throw err;
     }
+    await this.waitForEnd(args.jobId, CANCEL_WAIT_MS);
+    return this.get(args);
+  }
+
+  /**
+   * Waits (one long poll, no polling) until the job's run has closed, or `ms` has passed. Its
+   * end event is written just before the run closes, so a reader told of it may be early.
+   */
+  async waitForEnd(jobId: string, ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      handle.result().catch(() => undefined),
-      new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS))),
+      this.client.workflow
+        .getHandle(jobId)
+        .result()
+        .catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
     ]);
     clearTimeout(timer);
-    return this.get(args);
   }
 }

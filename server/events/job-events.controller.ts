@@ -8,14 +8,18 @@ import { hasEnded } from '../job-status';
 import { EventStreams } from './event-streams';
 import type { SseMessage } from './sse';
 
+/** How long a stream waits for the run to close after its end event (written just before). */
+const END_WAIT_MS = 10_000;
+
 /** The event that ends a job's stream, carrying the job as `GET /v1/jobs/{id}` returns it. */
-function endMessage(view: JobView, id?: number): SseMessage {
+function endMessage(view: JobView, id?: number, type?: string): SseMessage {
   const event =
-    view.status === JobStatus.completed
+    type ??
+    (view.status === JobStatus.completed
       ? 'job.completed'
       : view.status === JobStatus.cancelled
         ? 'job.cancelled'
-        : 'job.failed';
+        : 'job.failed');
   return { ...(id !== undefined ? { id } : {}), event, data: view };
 }
 
@@ -42,10 +46,24 @@ export class JobEventsController {
     const afterId = this.streams.resumeAfter(req);
     const read = (): Promise<JobView> => this.jobs.get({ tenant: req.tenant, jobId });
     const view = await read(); // 404 for a missing job or another tenant's
+    // The end event is written in the run's last steps: the job as polling shows it once closed.
+    const ended = async (): Promise<JobView> => {
+      const now = await read();
+      if (hasEnded(now.status)) return now;
+      await this.jobs.waitForEnd(jobId, END_WAIT_MS);
+      return read();
+    };
     const step = async (event: KeelEvent) =>
       JOB_END_EVENTS.includes(event.type)
-        ? { message: endMessage(await read(), event.id), last: true }
-        : { message: { id: event.id, event: event.type, data: event.data }, last: false };
+        ? { message: endMessage(await ended(), event.id, event.type), last: true }
+        : {
+            message: {
+              id: event.id,
+              event: event.type,
+              data: { ...event.data, at: new Date(event.at).toISOString() },
+            },
+            last: false,
+          };
     if (hasEnded(view.status)) {
       // A new client gets the end; one that resumes gets what it missed, then the end.
       return this.streams.replay({

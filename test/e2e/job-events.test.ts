@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitFor } from '../support/processes';
 import { readSse } from '../support/sse';
-import { startStack, upstreamEnv, type Stack } from '../support/stack';
+import {
+  startEmbeddedStack,
+  startStack,
+  upstreamEnv,
+  type EmbeddedStack,
+  type Stack,
+} from '../support/stack';
 
 /**
  * A job's progress as server-sent events, and cancellation, through the real API and a worker
@@ -203,5 +209,34 @@ describe('POST /v1/jobs/{id}/cancel', () => {
     expect(((await (await stack.call(`/v1/jobs/${jobId}`)).json()) as any).status).toBe(
       'cancelled',
     );
+  });
+});
+
+describe('on the default deployment (the worker inside the API)', () => {
+  let embedded: EmbeddedStack;
+  beforeAll(async () => {
+    embedded = await startEmbeddedStack({ KEEL_EVENT_POLL_MS: '100' });
+  }, 120_000);
+  afterAll(async () => {
+    await embedded?.stop();
+  });
+
+  it('events reach the stream in process, and it ends with the job completed, never early', async () => {
+    const res = await embedded.call('/v1/tasks/classify-ticket', json(reviewed));
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const { events } = await readSse(await embedded.call(`/v1/jobs/${jobId}/events`), {
+      onEvent: (e) => {
+        if (e.event === 'review.requested')
+          void embedded.call(`/v1/reviews/${jobId}`, json({ decision: 'approve' }));
+      },
+    });
+    expect(events.map((e) => e.event)).toEqual([
+      'job.status',
+      'review.requested',
+      'review.decided',
+      'job.completed',
+    ]);
+    expect(events[3]!.data).toMatchObject({ jobId, status: 'completed' });
   });
 });
