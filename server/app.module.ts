@@ -16,6 +16,7 @@ import { HealthController } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { EventStreams } from './events/event-streams';
 import { JobEventsController } from './events/job-events.controller';
+import { ReviewEventsController } from './events/review-events.controller';
 import { JobsService } from './jobs.service';
 import { JobReader } from './job-reader';
 import { MetricsController } from './metrics.controller';
@@ -60,6 +61,8 @@ export class AppModule {
         ProvidersController,
         HealthController,
         DocsController,
+        // Before ReviewsController: its `:jobId` would take `events`.
+        ReviewEventsController,
         ReviewsController,
         ReviewPageController,
         AdminController,

@@ -42,6 +42,28 @@ export function jobEventPaths(): Json {
         },
       },
     },
+    '/v1/reviews/events': {
+      get: {
+        summary:
+          'The tenant’s review queue as it changes (reviewer role), as server-sent events: `review.requested`, `review.decided`, `review.expired`, each with its job id; open until the client leaves. The reviewer page listens to it.',
+        tags: ['reviews'],
+        parameters: [
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            description: 'Resume after this event id; without it, events from now on.',
+            schema: { type: 'string', pattern: '^\\d{1,15}$' },
+          },
+        ],
+        responses: {
+          200: {
+            description: 'An event stream: `id`, `event` and one line of JSON `data` per event.',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...problems('GET /v1/reviews/events'),
+        },
+      },
+    },
     '/v1/jobs/{id}/cancel': {
       post: {
         summary:

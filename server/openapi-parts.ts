@@ -119,6 +119,7 @@ export const OPERATION_PROBLEMS = {
   'GET /v1/jobs/{id}': [...AUTHED, 'job-not-found'],
   'GET /v1/jobs/{id}/events': [...AUTHED, 'invalid-request', 'job-not-found', 'too-many-streams'],
   'POST /v1/jobs/{id}/cancel': [...AUTHED, 'job-not-found', 'job-ended', 'temporal-unavailable'],
+  'GET /v1/reviews/events': [...AUTHED, 'invalid-request', 'too-many-streams'],
   'GET /v1/reviews': [...AUTHED, 'invalid-request'],
   'GET /v1/reviews/{jobId}': [...AUTHED, 'review-not-found'],
   'POST /v1/reviews/{jobId}': [

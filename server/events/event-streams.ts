@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { KeelEvent } from '../../shared/contracts/events';
-import { EventFeed } from '../../shared/events/feed';
+import { EventFeed, type Topic } from '../../shared/events/feed';
 import type { KeelConfig } from '../../shared/platform/config';
 import type { Tenancy } from '../../shared/tenancy/open';
 import type { EventLog } from '../../shared/tenancy/store';
@@ -10,9 +10,9 @@ import { CONFIG, TENANCY } from '../tokens';
 import { openSse, resumeAfter, type SseMessage, type SseStream } from './sse';
 
 /** What a stream does with each event of its subject: send it, and say whether it was the last. */
-export type StreamStep = (
-  event: KeelEvent,
-) => Promise<{ message: SseMessage; last: boolean }> | { message: SseMessage; last: boolean };
+export type StreamStep = (event: KeelEvent) => Promise<StepResult> | StepResult;
+/** `message` absent: the event is not this stream's to send (another kind of the same tenant). */
+export type StepResult = { message?: SseMessage; last: boolean };
 
 /**
  * The API's event streams: one `EventFeed` over the event log for the whole process, a cap on
@@ -35,6 +35,11 @@ export class EventStreams implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.feed.close();
+  }
+
+  /** The latest event id: a new stream that wants only what happens from now on starts here. */
+  latestId(): Promise<number> {
+    return this.events.latestId();
   }
 
   /** The id to resume after, or a 400 naming `Last-Event-ID`, before anything is written. */
@@ -70,7 +75,7 @@ export class EventStreams implements OnModuleDestroy {
     const stream = openSse(args.req, args.res, { heartbeatMs: this.config.events.heartbeatMs });
     for (const event of past) {
       const { message, last } = await args.step(event);
-      stream.send(message);
+      if (message) stream.send(message);
       if (last) return stream.close();
     }
     stream.send(args.end);
@@ -86,11 +91,13 @@ export class EventStreams implements OnModuleDestroy {
   open(args: {
     req: Request;
     res: Response;
-    subject: string;
+    /** A subject (a job or batch id), or `{tenant}` for every event of a tenant. */
+    subject: string | Topic;
     afterId: number;
     first?: SseMessage;
     step: StreamStep;
-    check: () => Promise<SseMessage | undefined>;
+    /** Absent for a stream that ends only when the client leaves (a tenant's reviews). */
+    check?: () => Promise<SseMessage | undefined>;
   }): void {
     if (this.openStreams >= this.config.events.maxStreams) {
       throw ProblemError.of('too-many-streams', undefined, {}, { headers: { 'Retry-After': '5' } });
@@ -109,8 +116,8 @@ export class EventStreams implements OnModuleDestroy {
     if (args.first) stream.send(args.first);
     // Events are handled one at a time, in id order, even when a step waits (reads the job).
     let chain = Promise.resolve();
-    const finish = (message: SseMessage): void => {
-      stream.send(message);
+    const finish = (message?: SseMessage): void => {
+      if (message) stream.send(message);
       stream.close();
     };
     unsubscribe = this.feed.subscribe(args.subject, args.afterId, (event) => {
@@ -118,14 +125,16 @@ export class EventStreams implements OnModuleDestroy {
         if (!stream.open) return;
         const { message, last } = await args.step(event);
         if (last) finish(message);
-        else stream.send(message);
+        else if (message) stream.send(message);
       });
       chain = chain.catch(() => stream.close());
     });
+    const check = args.check;
+    if (!check) return;
     checker = setInterval(() => {
       chain = chain.then(async () => {
         if (!stream.open) return;
-        const ended = await args.check();
+        const ended = await check();
         if (ended) finish(ended);
       });
       chain = chain.catch(() => undefined);

@@ -11,6 +11,7 @@ import { renderDetail, showResult } from './detail';
 import { clear, deadlineNode, el, humanise, localTime } from './dom';
 import { clearErrors, showErrors } from './errors';
 import { readForm, type OutputForm } from './form';
+import { openLive, type LiveState } from './live';
 import { ui } from './ui';
 
 const STORAGE_KEY = 'keel.reviewerKey';
@@ -57,7 +58,30 @@ function showSignIn(message: string): void {
   ui.apiKey.value = '';
   ui.apiKey.focus();
 }
+/* ---------- live updates ---------- */
+let closeLive: (() => void) | undefined;
+const LIVE_TEXT: Record<LiveState, string> = {
+  live: 'Live: new reviews appear as they arrive.',
+  reconnecting: 'Reconnecting\u2026 use Refresh meanwhile.',
+  off: '',
+};
+function startLive(): void {
+  closeLive?.();
+  closeLive = openLive({
+    key: () => state.key,
+    onChange: () => {
+      if (!state.busy) void loadList();
+    },
+    onState: (s) => {
+      ui.liveStatus.textContent = LIVE_TEXT[s];
+      ui.liveStatus.dataset.state = s;
+    },
+  });
+}
+
 function signOut(message: string): void {
+  closeLive?.();
+  closeLive = undefined;
   state.key = null;
   state.items = [];
   state.selected = null;
@@ -80,6 +104,7 @@ function signIn(key: string): Promise<void> {
   ui.appView.hidden = false;
   ui.session.hidden = false;
   ui.detail.hidden = true;
+  startLive();
   return loadList('first');
 }
 ui.signinForm.addEventListener('submit', (e) => {

@@ -15,6 +15,7 @@ export const ui = {
   taskFilter: byId('task-filter', HTMLSelectElement),
   refresh: button('refresh'),
   listStatus: div('list-status'),
+  liveStatus: div('live-status'),
   items: byId('items', HTMLUListElement),
   empty: div('empty'),
   detail: div('detail'),

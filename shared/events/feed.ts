@@ -13,8 +13,13 @@ export interface EventFeedOptions {
   now?: () => number;
 }
 
+/** What a subscriber listens to: one subject's events, or every event of one tenant. */
+export type Topic = { subject: string } | { tenant: string };
+
+const topicKey = (t: Topic): string => ('subject' in t ? `s:${t.subject}` : `t:${t.tenant}`);
+
 interface Subscriber {
-  subject: string;
+  topic: Topic;
   lastId: number;
   /** Until its catch-up read is done, live events wait here. */
   queue: KeelEvent[] | undefined;
@@ -57,19 +62,21 @@ export class EventFeed {
   }
 
   /**
-   * Calls `onEvent` with each event of `subject` after `afterId`, then each new one, until the
-   * returned function is called. Errors reading the log are retried on the next tick.
+   * Calls `onEvent` with each event of the topic (a subject, or a whole tenant) after `afterId`,
+   * then each new one, until the returned function is called. Errors reading the log are retried on the next tick.
    */
-  subscribe(subject: string, afterId: number, onEvent: (e: KeelEvent) => void): () => void {
-    const sub: Subscriber = { subject, lastId: afterId, queue: [], onEvent };
-    let set = this.subscribers.get(subject);
-    if (!set) this.subscribers.set(subject, (set = new Set()));
+  subscribe(topic: string | Topic, afterId: number, onEvent: (e: KeelEvent) => void): () => void {
+    const t: Topic = typeof topic === 'string' ? { subject: topic } : topic;
+    const key = topicKey(t);
+    const sub: Subscriber = { topic: t, lastId: afterId, queue: [], onEvent };
+    let set = this.subscribers.get(key);
+    if (!set) this.subscribers.set(key, (set = new Set()));
     set.add(sub);
     this.count++;
     void this.catchUp(sub);
     return () => {
       if (!set.delete(sub)) return;
-      if (set.size === 0) this.subscribers.delete(subject);
+      if (set.size === 0) this.subscribers.delete(key);
       if (--this.count === 0) this.stop();
     };
   }
@@ -84,7 +91,10 @@ export class EventFeed {
     for (;;) {
       try {
         await this.start();
-        const past = await this.log.after(sub.subject, sub.lastId);
+        const past =
+          'subject' in sub.topic
+            ? await this.log.after(sub.topic.subject, sub.lastId)
+            : await this.log.afterForTenant(sub.topic.tenant, sub.lastId);
         const queued = sub.queue ?? [];
         sub.queue = undefined;
         // Live events that arrived during the read go in id order with it, each once.
@@ -153,7 +163,10 @@ export class EventFeed {
     for (const e of events) {
       if (e.id <= this.cursor || this.seen.has(e.id)) continue;
       this.seen.add(e.id);
-      for (const sub of this.subscribers.get(e.subject) ?? []) this.deliver(sub, e);
+      for (const sub of this.subscribers.get(topicKey({ subject: e.subject })) ?? [])
+        this.deliver(sub, e);
+      for (const sub of this.subscribers.get(topicKey({ tenant: e.tenantId })) ?? [])
+        this.deliver(sub, e);
     }
     this.advance();
   }

@@ -114,6 +114,39 @@ async function tabTo(page: Page, want: string, max: number): Promise<number> {
 }
 
 describe('GET /review', () => {
+  it('updates live: a review requested or decided elsewhere appears and leaves without Refresh', async () => {
+    const { page, problems } = await openReviewPage();
+    const listCalls: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/v1/reviews') listCalls.push(r.url());
+    });
+    await signIn(page);
+    await page.waitForSelector('[data-testid=live-status][data-state=live]');
+    const before = listCalls.length;
+
+    // Requested through the API, not the page: the page's stream hears it.
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: JSON.stringify({
+        input: { subject: 'Refund', body: 'A live update, please' },
+        options: { review: 'always' },
+      }),
+    });
+    const { jobId } = (await res.json()) as { jobId: string };
+    await page.waitForSelector(item(jobId));
+    // One reload of the list per change, not a timer.
+    expect(listCalls.length).toBeGreaterThan(before);
+
+    // Decided elsewhere (another reviewer, through the API): it leaves the page's list.
+    const decided = await stack.call(`/v1/reviews/${jobId}`, {
+      method: 'POST',
+      body: JSON.stringify({ decision: 'approve' }),
+    });
+    expect(decided.status).toBe(200);
+    await page.waitForSelector(item(jobId), { state: 'detached' });
+    expect(problems).toEqual([]);
+  });
+
   it('serves the page without a key, with a strict CSP that allows only its own inline code', async () => {
     const res = await stack.call('/review', { auth: false });
     expect(res.status).toBe(200);

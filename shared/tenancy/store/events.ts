@@ -54,6 +54,19 @@ export class EventLog {
     return rows.map(eventFromRow);
   }
 
+  /** A tenant's events after `afterId`, oldest first. */
+  async afterForTenant(tenantId: string, afterId: number, limit = 500): Promise<KeelEvent[]> {
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '>', afterId)
+      .where('tenant_id', '=', tenantId)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(eventFromRow);
+  }
+
   /** Every event after `afterId`, oldest first (the feed's tail). */
   async since(afterId: number, limit = 500): Promise<KeelEvent[]> {
     const rows = await this.db
