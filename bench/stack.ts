@@ -86,8 +86,6 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     // Payloads encrypted, as `npm start` runs Keel (docs/encryption.md).
     KEEL_PAYLOAD_KEYS: generatePayloadKey(),
     KEEL_TASK_QUEUE: `bench-${randomUUID()}`,
-    // One blob store for every process (the claim check), as one data directory gives npm start.
-    KEEL_BLOB_DIR: path.join(os.tmpdir(), `keel-bench-${process.pid}-blobs`),
     LOG_LEVEL: 'warn',
     ...options.env,
   };
@@ -96,20 +94,16 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
     : [];
   // Explicit either way, whatever the product's default is.
   env.KEEL_EMBEDDED_WORKER = options.embeddedWorker ? 'true' : 'false';
-  const dataDir = (name: string): string =>
-    path.join(os.tmpdir(), `keel-bench-${process.pid}-${name}`);
+  // One data directory for the stack's processes, as npm start has: the tenant store (and
+  // with it the event log and budgets) and the blobs are shared.
+  const dataDir = (): string => path.join(os.tmpdir(), `keel-bench-${process.pid}-${ports[0]}`);
   const workerProcs = Array.from({ length: workers }, (_, i) =>
-    startTs(
-      'worker/main.ts',
-      { ...env, KEEL_DATA_DIR: dataDir(`worker-${ports[0]}-${i}`) },
-      [],
-      nodeArgs,
-    ),
+    startTs('worker/main.ts', { ...env, KEEL_DATA_DIR: dataDir() }, [], nodeArgs),
   );
   const servers = ports.map((port) =>
     startTs(
       'server/main.ts',
-      { ...env, PORT: String(port), KEEL_DATA_DIR: dataDir(String(port)) },
+      { ...env, PORT: String(port), KEEL_DATA_DIR: dataDir() },
       [],
       nodeArgs,
     ),
