@@ -97,7 +97,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   // One data directory for the stack's processes, as npm start has: the tenant store (and
   // with it the event log and budgets) and the blobs are shared.
   const dataDir = (): string => path.join(os.tmpdir(), `keel-bench-${process.pid}-${ports[0]}`);
-  const workerProcs = Array.from({ length: workers }, (_, i) =>
+  const workerProcs = Array.from({ length: workers }, () =>
     startTs('worker/main.ts', { ...env, KEEL_DATA_DIR: dataDir() }, [], nodeArgs),
   );
   const servers = ports.map((port) =>
