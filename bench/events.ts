@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/events.ts [--jobs N]`: how late a job's server-sent events arrive. For each job
  * (classify-ticket held for review), a client listens on GET /v1/jobs/{id}/events and a reviewer
- * approves as soon as `review.requested` arrives. Delay = arrival − the event's `at` (the
+ * approves as soon as `review.requested` arrives; the delay of `review.decided` = its arrival −
+ * its `at` (the
  * writer's clock, in the event; one machine, one clock). Two deployments on one dev server:
  * the API with its worker inside (the stream hears the event in process) and a worker process
  * (the API reads the log every KEEL_EVENT_POLL_MS, default 250 ms). Writes
@@ -14,7 +15,8 @@ import { median, percentile, round2 } from './lib/stats';
 import { startBenchStack, type BenchStack } from './stack';
 
 const JOBS = Number(process.argv[process.argv.indexOf('--jobs') + 1] || 30);
-const TYPES = new Set(['review.requested', 'review.decided']);
+/** Written after the client is listening (a `review.requested` may be older than the stream). */
+const TYPES = new Set(['review.decided']);
 
 async function delays(stack: BenchStack, label: string): Promise<number[]> {
   const out: number[] = [];
