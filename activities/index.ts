@@ -13,7 +13,9 @@ import type { TenantStore } from '../shared/tenancy/store';
 import { createBatchActivities } from './batch/batch-activities';
 import { createEventActivities } from './events/job-events';
 import { createEventPublisher, type EventSink } from './events/publish';
+import { createLongDocumentActivities } from './long-document/long-document-activities';
 import { createCallModelActivity } from './models/call-model';
+import { createInjectionCheckActivities } from './guards/injection-verdict';
 import { createPipelineActivities } from './pipeline/pipeline-activities';
 import { createReviewActivities } from './review/review-activities';
 import { createLocalProvider } from './models/providers/local-provider';
@@ -99,6 +101,7 @@ export function createActivities(deps: ActivityDeps) {
         );
       },
     }),
+    ...createInjectionCheckActivities(),
     ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),
     ...createEventActivities({ publish }),
     ...createWebhookActivities({
@@ -108,11 +111,13 @@ export function createActivities(deps: ActivityDeps) {
       allowPrivate: deps.webhookAllowPrivate ?? false,
     }),
     ...createBatchActivities({ store: deps.store, publish, now }),
+    ...createLongDocumentActivities({ publish, logger: deps.logger }),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { TaskPlan, ValidationResult } from './pipeline/pipeline-activities';
 export type { InputScreening } from './guards/screen-input';
+export type { InjectionVerdictReading } from './guards/injection-verdict';
 export type { CallModelArgs, CallModelResult } from './models/call-model';
 export type { LastGoodAnswer } from '../shared/platform/last-good';

@@ -36,6 +36,11 @@ import { CLOSE_CLEANLY, JOB_END_EVENTS, openJob, type Job } from './pipeline/job
 import { resultMeta } from './pipeline/record';
 import { openTally } from './pipeline/tally';
 import { awaitReview } from './pipeline/review';
+import {
+  checkInjectionWithModel,
+  INJECTION_MODEL_CHECK,
+  wantsModelCheck,
+} from './pipeline/injection-check';
 
 /**
  * The task pipeline: admit → screen the input → call (each route candidate in turn) → validate
@@ -115,7 +120,7 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     detail: `route ${plan.candidates.map((c) => `${c.provider}:${c.model}`).join(' → ')}`,
   });
 
-  const screening =
+  let screening =
     prepared?.screening ??
     (await screenInput({ input: plan.input, policy: plan.policy }).catch(fail));
   step({
@@ -123,6 +128,10 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     outcome: screening.blocked ? 'failed' : 'ok',
     detail: describeScreening(screening.report),
   });
+  // A model's verdict too, when the policy names the check: only those runs ask the patch.
+  if (wantsModelCheck(plan, screening) && patched(INJECTION_MODEL_CHECK)) {
+    screening = await checkInjectionWithModel({ request, plan, screening, job, tally });
+  }
   if (screening.blocked) {
     fail(
       ApplicationFailure.nonRetryable(

@@ -23,6 +23,7 @@ import type { ModelProvider, ModelUsage } from './providers/model-provider';
 import { requireTask } from '../pipeline/pipeline-activities';
 import { renderTaskRequest, type Reask } from './render-request';
 import { callOutputCap } from '../../shared/tasks';
+import { findInternalTask } from '../../shared/tasks/injection-check';
 import { recordModelCall } from '../../shared/platform/metrics';
 
 /** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */
@@ -96,7 +97,8 @@ export function createCallModelActivity(deps: CallModelDeps) {
   return {
     /** Call: one model call, ended at its deadline. Retries and cancellation belong to Temporal. */
     async callModel(args: CallModelArgs): Promise<CallModelResult> {
-      const task = requireTask(args.task);
+      // Keel's own checks (the model-based injection check) are called like any task.
+      const task = findInternalTask(args.task) ?? requireTask(args.task);
       const provider = deps.providers.get(args.provider);
       const entry = findModel(deps.registry, args.provider, args.model);
       if (!provider || !entry) {

@@ -32,6 +32,30 @@ export const DEFAULT_REDACTED_PII: readonly PiiType[] = PII_TYPES.filter(
   (t) => t !== 'person-name' && t !== 'street-address',
 );
 
+/**
+ * The model-based injection check (docs/injection-model-check.md): the input, as external models
+ * see it, goes to a model on `route` that answers a verdict; it is billed like any call.
+ */
+export const InjectionModelCheck = z
+  .object({
+    /** `provider:model` candidates, tried in order until one gives a readable verdict. */
+    route: z
+      .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9._:/-]+$/, 'expected provider:model'))
+      .min(1)
+      .max(3),
+    /**
+     * When no candidate gives a verdict (every call failed, or answered no readable verdict):
+     * `closed` refuses the input as an injection, `open` lets it through with a reason in meta.
+     */
+    onFailure: z.enum(['open', 'closed']),
+    /** A verdict of injection counts from this confidence on. @default 0.5 */
+    threshold: z.number().min(0).max(1).default(0.5),
+    /** One call's timeout (each candidate gets two attempts). @default 5000 */
+    timeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  })
+  .strict();
+export type InjectionModelCheck = z.infer<typeof InjectionModelCheck>;
+
 export const ModerationPolicy = z
   .object({
     input: z
@@ -74,6 +98,8 @@ export const ModerationPolicy = z
          * paraphrases the rules miss, at most ~1% more false positives. @default false
          */
         classifier: z.boolean().default(false),
+        /** A model's verdict as well, when the rules did not flag the input (off unless named). */
+        model: InjectionModelCheck.optional(),
       })
       .strict()
       .optional(),

@@ -60,10 +60,37 @@ function taskByInputShape(raw: unknown): AnyTaskDefinition | undefined {
   return exact ?? accepting[0];
 }
 
+/**
+ * The mock model's judgement for Keel's model-based injection check (schema `injection_check`):
+ * a stand-in for a model that reads intent rather than Keel's patterns. A sentence that speaks to
+ * an AI (AI, assistant, agent, bot, model) and says its rules, limits or authority changed is an
+ * injection; anything else is not.
+ */
+const SPEAKS_TO_AI = /\b(?:ai|assistant|agent|bot|model)\b/i;
+const CLAIMS_CHANGE =
+  /\b(?:authori[sz]ed|approved|no longer|lifted|removed|new terms|override|caps?|limits?)\b/i;
+
+function injectionVerdict(raw: unknown): Answer {
+  const texts: string[] = [];
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') texts.push(v);
+    else if (Array.isArray(v)) v.forEach(collect);
+    else if (isRecord(v)) Object.values(v).forEach(collect);
+  };
+  collect(raw);
+  const sentences = texts.flatMap((t) => t.split(/(?<=[.!?])\s+|\n+/));
+  const injection = sentences.some((s) => SPEAKS_TO_AI.test(s) && CLAIMS_CHANGE.test(s));
+  const value = injection
+    ? { injection: true, confidence: 0.92, kinds: ['authority-claim'] }
+    : { injection: false, confidence: 0.9, kinds: [] };
+  return { taskName: 'injection-check', value, text: JSON.stringify(value) };
+}
+
 /** Structured-output names use underscores (`classify_ticket`); task names use dashes. */
 function correctAnswer(schemaName: string | undefined, lastUserText: string): Answer {
   const plain = { text: `This is a mock completion for: ${lastUserText.slice(0, 40)}` };
   const raw = parseRenderedInput(lastUserText);
+  if (schemaName === 'injection_check') return injectionVerdict(raw);
   // JSON-mode clients (Ollama/vLLM style) name no schema: recognise the task by its input shape.
   const task =
     schemaName === undefined ? taskByInputShape(raw) : findTask(schemaName.replace(/_/g, '-'));

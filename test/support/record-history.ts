@@ -92,6 +92,10 @@ const TENANT_SLOT_FIXTURE = 'run-task-tenant-slot-v1';
 const TENANT_SLOT = 'tenant-slot-v1';
 /** A batch's first run: its children, its bookkeeping, its continue-as-new. */
 const BATCH_FIXTURE = 'run-batch';
+/** Its policy asks a model's verdict on every input (`injection-model-check-v1`). */
+const CHECKED_TENANT = 'fixture-checked-tenant';
+const INJECTION_CHECK_FIXTURE = 'run-task-injection-model-check-v1';
+const INJECTION_MODEL_CHECK = 'injection-model-check-v1';
 
 /** The provider is OpenAI-compatible (an external call), the mock upstream its server. */
 function fileConfig(mockUrl: string): unknown {
@@ -118,6 +122,13 @@ function fileConfig(mockUrl: string): unknown {
         // compat's price ($8 per M output tokens) makes it expensive: hedged only when asked.
         [HEDGE_TENANT]: {
           tasks: { 'classify-ticket': { hedge: { enabled: true, expensiveModels: true } } },
+        },
+        [CHECKED_TENANT]: {
+          moderation: {
+            injection: {
+              model: { route: ['compat:invalid-json', 'compat:ok'], onFailure: 'closed' },
+            },
+          },
         },
       },
     },
@@ -415,6 +426,28 @@ async function recordBatch(r: Recorder, tenancy: Tenancy): Promise<void> {
   await r.save(BATCH_FIXTURE, { workflowId: batchId, runId: handle.firstExecutionRunId });
 }
 
+/**
+ * injection-model-check-v1: the policy asks a model's verdict. The check's first candidate
+ * answers no readable verdict, the second a verdict (no injection); then the task's call, every
+ * call billed. (A 503 candidate would find its circuit opened by the scenarios above.)
+ */
+async function recordInjectionCheck(r: Recorder): Promise<void> {
+  const run = await start(
+    r,
+    'classify-ticket',
+    TICKET,
+    { route: ['compat:ok'] },
+    {
+      tenantId: CHECKED_TENANT,
+      tenancy: { keyId: 'key_fixture', planId: 'pro', holdsSlot: false, priority: 3 },
+    },
+  );
+  const result = await run.result();
+  expectPath('injection-check', result, 'primary', result.meta.attempts === 3);
+  await expectPatchMarker(r, 'injection-check', run, INJECTION_MODEL_CHECK);
+  await r.save(INJECTION_CHECK_FIXTURE, run);
+}
+
 const { EventType } = temporal.api.enums.v1;
 
 async function historyOf(r: Recorder, handle: { workflowId: string }) {
@@ -681,7 +714,7 @@ async function main(): Promise<void> {
     only.some(
       (n) =>
         !PATCHED_FIXTURES.includes(n) &&
-        ![HEDGED_FIXTURE, TENANT_SLOT_FIXTURE, BATCH_FIXTURE].includes(n),
+        ![HEDGED_FIXTURE, TENANT_SLOT_FIXTURE, BATCH_FIXTURE, INJECTION_CHECK_FIXTURE].includes(n),
     );
   const runPatched = PATCHED_FIXTURES.some(wants);
   // Failed calls are part of the scenarios: the SDK's warnings about them are expected noise.
@@ -769,6 +802,8 @@ async function main(): Promise<void> {
       if (wants(HEDGED_FIXTURE)) await recordHedged({ client, taskQueue, wants, save }, mock.url);
       if (wants(TENANT_SLOT_FIXTURE)) await recordTenantSlot({ client, taskQueue, wants, save });
       if (wants(BATCH_FIXTURE)) await recordBatch({ client, taskQueue, wants, save }, tenancy);
+      if (wants(INJECTION_CHECK_FIXTURE))
+        await recordInjectionCheck({ client, taskQueue, wants, save });
     } finally {
       keel.worker.shutdown();
       faulty.worker.shutdown();

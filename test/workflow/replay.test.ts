@@ -48,6 +48,7 @@ const REQUIRED = [
   'run-task-failed-job-end-events-v1.json', // a failed job writes job.failed to the event log
   'run-task-cancelled-job-end-events-v1.json', // cancelled in review: withdrawn, job.cancelled
   'run-batch.json', // a batch's first run: two children, their outcomes, continue-as-new
+  'run-task-injection-model-check-v1.json', // a model's verdict: an unreadable one, then the next candidate's
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
 ];

@@ -26,6 +26,7 @@ export const {
   findLastGood,
   closeTenancy,
   publishJobEnd,
+  readInjectionVerdict,
 } = proxyLocalActivities<Activities>({
   startToCloseTimeout: BOOKKEEPING_TIMEOUT,
   retry: BOOKKEEPING_RETRY,
