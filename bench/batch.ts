@@ -22,6 +22,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     seconds: { type: 'string', default: '15' },
     routes: { type: 'string', default: 'local:keel-local-1,openai:ok' },
+    verbose: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -128,7 +129,7 @@ async function batch(
       status: string;
       counts: { completed: number };
     };
-    if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(view.counts));
+    if (values.verbose) console.error(JSON.stringify(view.counts));
     if (view.status !== 'running') {
       const seconds = (performance.now() - started) / 1_000;
       if (view.counts.completed !== items)
