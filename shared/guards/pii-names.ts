@@ -8,7 +8,15 @@
  * products that contain names ("Dr. Martens", "Jack Daniel's", "a Tommy Hilfiger jacket") do not.
  */
 import nlp from 'compromise';
-import { isLetterAt, matchAt, previousCodePoint, span, sticky, type Detector } from './pii-scan';
+import {
+  isLetterAt,
+  matchAt,
+  previousCodePoint,
+  span,
+  sticky,
+  wordStarts,
+  type Detector,
+} from './pii-scan';
 import type { PiiSpan } from './types';
 
 // --- person names --------------------------------------------------------------------------
@@ -221,10 +229,14 @@ function cueName(text: string, m: RegExpMatchArray): PiiSpan | undefined {
 
 /** compromise's reading of the sentence around a "First Last" pair: does it see a person there? */
 function compromiseSeesPerson(text: string, s: PiiSpan, read: Map<number, string[]>): boolean {
+  // The sentence starts after the last line break or `.`, `!`, `?` before the pair.
+  const at = s.start - 1;
   const from = Math.max(
     0,
-    text.lastIndexOf('\n', s.start - 1),
-    text.slice(0, s.start).search(/[.!?][^.!?]*$/),
+    text.lastIndexOf('\n', at),
+    text.lastIndexOf('.', at),
+    text.lastIndexOf('!', at),
+    text.lastIndexOf('?', at),
   );
   let people = read.get(from);
   if (!people) {
@@ -244,28 +256,105 @@ const SIGNATURE = new RegExp(
 
 const LEXICON_PAIR = /(?<![\p{L}])(\p{Lu}\p{Ll}+)[ \t]+(\p{Lu}\p{Ll}+)(?![\p{L}])/gu;
 
+/*
+ * HONORIFIC, CUE and LEXICON_PAIR start at a letter no letter precedes: their sticky twins are
+ * tried only at such word starts whose first two characters can begin a match (matchAt), which
+ * finds exactly what the global scans find at a fraction of their time (bench:guards).
+ */
+const HONORIFIC_AT = sticky(HONORIFIC);
+const CUE_AT = sticky(CUE);
+const LEXICON_PAIR_AT = sticky(LEXICON_PAIR);
+/** Two UTF-16 code units as one number, for pair lookups without slicing the text. */
+const pair = (a: number, b: number): number => a * 0x10000 + b;
+const pairOf = (s: string): number => pair(s.charCodeAt(0), s.charCodeAt(1));
+/** ASCII `A`–`Z` to lower case; anything else as it is. */
+const lower = (c: number): number => (c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
+/** The first two characters of every title (case as written; `M` alone before `.` or a space). */
+const TITLE_HEADS = new Set(
+  TITLE.slice(3, -1)
+    .split('|')
+    .flatMap((t) => (t.length > 1 ? [t] : [`${t}.`, `${t} `, `${t}\t`]))
+    .map(pairOf),
+);
+/** The first two characters of every cue, lower case ("i am", "i'm": `i `, `i'`). */
+const CUE_HEADS = new Set(
+  [
+    'my',
+    'i ',
+    "i'",
+    'th',
+    'bi',
+    'na',
+    'ca',
+    'as',
+    'sp',
+    'ta',
+    'fr',
+    've',
+    'de',
+    'pr',
+    'vr',
+    'ch',
+  ].map(pairOf),
+);
+const UPPER = /\p{Lu}/u;
+
+/** HONORIFIC can start at `i`: a title's first two characters. */
+const titleHead = (text: string, i: number): boolean =>
+  TITLE_HEADS.has(pair(text.charCodeAt(i), text.charCodeAt(i + 1)));
+/**
+ * CUE can start at `i`: under its `i` flag a non-ASCII character may fold to an ASCII one
+ * (`ſ` to `s`), so any pair holding one is tried.
+ */
+const cueHead = (text: string, i: number): boolean => {
+  const a = text.charCodeAt(i);
+  const b = text.charCodeAt(i + 1);
+  return a >= 0x80 || b >= 0x80 || CUE_HEADS.has(pair(lower(a), lower(b)));
+};
+/** LEXICON_PAIR can start at `i`: an upper-case letter. */
+const upperAt = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return c >= 0x41 && c <= 0x5a;
+  return UPPER.test(String.fromCodePoint(text.codePointAt(i) ?? c));
+};
+
 const WEAK_CUE =
   /^(?:I am|I'm|[Tt]his is|[Hh]ier ist|[Ii]ci|[Ss]oy|[Ii]k ben|[Hh]oi, met|[Mm]et|[Ss]ono)/;
 
 export const detectNames: Detector = (text) => {
   const spans: Array<PiiSpan | undefined> = [];
-  const patterns: Array<[RegExp, number]> = [
-    [HONORIFIC, 0.7],
-    [INTRODUCED, 0.65],
-    [SIGN_OFF, 0.6],
+  const starts = wordStarts(text);
+  const patterns: Array<[RegExp, Iterable<RegExpMatchArray>, number]> = [
+    [
+      HONORIFIC,
+      matchAt(
+        HONORIFIC_AT,
+        text,
+        starts.filter((i) => titleHead(text, i)),
+      ),
+      0.7,
+    ],
+    [INTRODUCED, text.matchAll(INTRODUCED), 0.65],
+    [SIGN_OFF, text.matchAll(SIGN_OFF), 0.6],
   ];
-  for (const [re, confidence] of patterns) {
-    for (const m of text.matchAll(re)) {
+  for (const [re, matches, confidence] of patterns) {
+    for (const m of matches) {
       const name = m[1]!;
       const words = name.split(/[ \t]+/);
       const casual = WEAK_CUE.test(m[0]);
       if (casual && !isFirstName(words[0]!) && words.length < 2) continue;
       if (casual && !isFirstName(words[0]!) && !FIRST_NAMES.has(words[0]!)) continue;
       if (re === SIGN_OFF && /^\p{Ll}/u.test(name) && !isFirstName(words[0]!)) continue;
-      spans.push(nameSpan(text, m.index + m[0].lastIndexOf(name), name, confidence));
+      spans.push(nameSpan(text, m.index! + m[0].lastIndexOf(name), name, confidence));
     }
   }
-  for (const m of text.matchAll(CUE)) spans.push(cueName(text, m));
+  for (const m of matchAt(
+    CUE_AT,
+    text,
+    starts.filter((i) => cueHead(text, i)),
+  )) {
+    spans.push(cueName(text, m));
+  }
   for (const m of text.matchAll(SIGNATURE)) {
     const words = m[1]!.split(/[ \t]+/);
     const tail = text.slice(m.index + m[0].length).split('\n').length <= 3;
@@ -284,7 +373,11 @@ export const detectNames: Detector = (text) => {
   const read = new Map<number, string[]>();
   // A first name of the larger lexicon before a capitalised word: a person only if compromise,
   // reading the whole sentence, sees one there ("Brooke Callahan" yes, "Grace Period" no).
-  for (const m of text.matchAll(LEXICON_PAIR)) {
+  for (const m of matchAt(
+    LEXICON_PAIR_AT,
+    text,
+    starts.filter((i) => upperAt(text, i)),
+  )) {
     if (FIRST_NAMES.has(m[1]!) || NOT_NAMES.has(m[1]!) || NOT_NAMES.has(m[2]!)) continue;
     if (!LEXICON_FIRST.has(m[1]!.toLowerCase())) continue;
     const s = nameSpan(text, m.index, m[0], 0.6);

@@ -51,6 +51,27 @@ export function indexesOf(text: string, needle: string): number[] {
   return at;
 }
 
+/**
+ * Every index where a letter starts that no letter precedes (`(?<![\p{L}])\p{L}`): where a
+ * pattern with that look-behind and a letter first can start. One pass, ASCII without a regex.
+ */
+export function wordStarts(text: string): number[] {
+  const starts: number[] = [];
+  let afterLetter = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    // The low half of a surrogate pair belongs to the code point read at i - 1.
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const hi = text.charCodeAt(i - 1);
+      if (hi >= 0xd800 && hi <= 0xdbff) continue;
+    }
+    const letter = c < 0x80 ? (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a : isLetterAt(text, i);
+    if (letter && !afterLetter) starts.push(i);
+    afterLetter = letter;
+  }
+  return starts;
+}
+
 const LETTER = /\p{L}/u;
 const LETTER_OR_NUMBER = /[\p{L}\p{N}]/u;
 
