@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TaskOptions, type RunTaskRequest } from '../shared/contracts/job';
 import { toFieldErrors } from '../shared/contracts/errors';
 import { findTask, type AnyTaskDefinition } from '../shared/tasks';
+import { longInputSchema } from '../shared/tasks/long-document';
 import { invalidRequest, ProblemError } from './problem';
 import type { Tenant } from './tenants';
 
@@ -40,7 +41,8 @@ export function parseTaskRequest(args: {
       'The body must be {"input": {...}, "options"?: {...}}.',
       toFieldErrors(body.error.issues),
     );
-  const input = task.input.safeParse(body.data.input);
+  // A task that takes long documents accepts texts past one call's limit (docs/long-documents.md).
+  const input = (longInputSchema(task.name) ?? task.input).safeParse(body.data.input);
   if (!input.success) {
     throw invalidRequest(
       `The input does not match the "${task.name}" schema.`,

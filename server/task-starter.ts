@@ -7,6 +7,7 @@ import {
 import { JobStatus, type RunTaskRequest } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/contracts/messages';
 import type { KeelConfig } from '../shared/platform/config';
+import { isLongDocument } from '../shared/tasks/long-document';
 import type { runTask } from '../workflows';
 import { requestFingerprint, sameRequest } from './idempotency';
 import { ProblemError } from './problem';
@@ -35,7 +36,10 @@ export class TaskStarter {
   ): Promise<WorkflowHandle<typeof runTask>> {
     let handle;
     try {
-      handle = await this.client.workflow.start<typeof runTask>('runTask', {
+      // A text past its task's single-call limit runs as chunk → map → reduce, under the same
+      // job id and result shape (workflows/run-long-task.ts).
+      const workflowType = isLongDocument(request) ? 'runLongTask' : 'runTask';
+      handle = await this.client.workflow.start<typeof runTask>(workflowType, {
         taskQueue: this.config.taskQueue,
         workflowId: jobId,
         args: [request],

@@ -1,6 +1,7 @@
 // Bundle entry for the worker: every workflow Keel runs.
 export { runTask } from './run-task';
 export { runBatch } from './run-batch';
+export { runLongTask } from './run-long-task';
 export { providerHealth } from './provider-health';
 export { reviewQueue } from './review-queue';
 export { deliverWebhook } from './deliver-webhook';

@@ -175,6 +175,30 @@ export const ResultMeta = z.object({
     .object({ jobId: z.string(), ageMs: z.number().int().min(0) })
     .optional()
     .describe('When degraded to the last good answer for the same input: which job, and how old.'),
+  longDocument: z
+    .object({
+      chunks: z.number().int().min(1).describe('Chunks the source was split into.'),
+      mapCalls: z.number().int().min(1).describe('Child jobs that summarised a chunk.'),
+      rounds: z
+        .number()
+        .int()
+        .min(1)
+        .describe('Map rounds: 2 or more when the joined partial summaries were still too long.'),
+      children: z
+        .array(
+          z.object({
+            jobId: z.string(),
+            step: z.enum(['map', 'reduce']),
+            path: z.enum(Object.values(ResultPath)),
+            costUsd: z.number().min(0),
+          }),
+        )
+        .describe('Every child job (GET /v1/jobs/{id} reads each), maps first, the reduce last.'),
+    })
+    .optional()
+    .describe(
+      'A long document (text past the single-call limit): chunk → map → reduce. The output is the reduce job’s, checked once more against the whole source; costs, tokens and attempts sum every child.',
+    ),
 });
 export type ResultMeta = z.infer<typeof ResultMeta>;
 

@@ -1,0 +1,156 @@
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { quoteIsInDocument } from '../../shared/tasks/grounding';
+import { summarizeGrounding } from '../../shared/tasks/summarize';
+import { historyPayloadBytes } from '../support/big-answer';
+import { waitFor } from '../support/processes';
+import { startStack, type Stack } from '../support/stack';
+
+/**
+ * Long documents end to end (real API and worker processes, the suite's Temporal dev server, the
+ * local model): a ~300,000-character summarize request runs as chunk → map → reduce under one
+ * job id, each chunk a child job of its own, and the summary is grounded in the source.
+ */
+let stack: Stack;
+let raw: Client;
+let rawConnection: Connection;
+
+beforeAll(async () => {
+  // 2,000,001 characters of JSON take more than the default 1 MiB body.
+  stack = await startStack({ KEEL_MAX_BODY_BYTES: String(4 * 1024 * 1024) });
+  rawConnection = await Connection.connect({ address: inject('temporalAddress') });
+  raw = new Client({ connection: rawConnection });
+}, 120_000);
+afterAll(async () => {
+  await rawConnection?.close();
+  await stack?.stop();
+});
+
+const TEAMS = ['Harbor', 'Lumen', 'Quarry', 'Tidewell', 'Oakridge', 'Ferrow'];
+const PEOPLE = ['Margaret Okafor', 'Tomas Lindqvist', 'Aiko Tanaka', 'Ravi Menon', 'Elena Duarte'];
+const MONTHS = ['January', 'March', 'May', 'July', 'September', 'November'];
+
+/** An operations log: paragraphs of sentences with names, numbers and dates to ground. */
+function report(chars: number): string {
+  const paragraphs: string[] = [];
+  let length = 0;
+  for (let i = 0; length < chars; i++) {
+    const team = TEAMS[i % TEAMS.length]!;
+    const person = PEOPLE[(i * 7) % PEOPLE.length]!;
+    const month = MONTHS[(i * 5) % MONTHS.length]!;
+    const p =
+      `Entry ${i + 1}. On ${month} ${(i % 27) + 1}, 2024 the ${team} team reported ${(i * 37) % 900} ` +
+      `failed writes in the billing service. ${person} led the review and found that a retry loop ` +
+      `doubled the load on the primary database for ${(i % 50) + 3} minutes. ` +
+      `The team shipped a fix that caps retries at ${(i % 6) + 2} and adds jitter. ` +
+      `Customers saw slower invoices but no data was lost, and the queue drained within the hour.`;
+    paragraphs.push(p);
+    length += p.length + 2;
+  }
+  return paragraphs.join('\n\n');
+}
+
+interface JobBody {
+  jobId: string;
+  status: string;
+  output?: { summary: string; keyPoints: string[] };
+  meta?: {
+    path: string;
+    costUsd: number;
+    attempts: number;
+    tokens: { input: number; output: number };
+    validation: { grounding: { status: string } };
+    longDocument?: {
+      chunks: number;
+      mapCalls: number;
+      rounds: number;
+      children: Array<{ jobId: string; step: string; path: string; costUsd: number }>;
+    };
+  };
+  steps?: Array<{ name: string; outcome: string }>;
+  errors?: Array<{ field: string; message: string }>;
+}
+
+const getJob = async (id: string): Promise<JobBody> =>
+  (await (await stack.call(`/v1/jobs/${id}`)).json()) as JobBody;
+
+describe('summarize over a document past the single-call limit', () => {
+  it('a ~300,000-character text: one job, chunked, each chunk a child job, a grounded summary', async () => {
+    const text = report(300_000);
+    expect(text.length).toBeGreaterThan(300_000);
+    const started = Date.now();
+    const res = await stack.call('/v1/tasks/summarize', {
+      method: 'POST',
+      body: JSON.stringify({
+        input: { text, maxWords: 80 },
+        options: { route: ['local:keel-local-1'], maxSyncMs: 0 },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    expect(jobId).toMatch(/^summarize-[0-9a-f-]{36}$/);
+
+    let job: JobBody = { jobId, status: 'running' };
+    await waitFor(
+      'the long job ends',
+      async () => {
+        job = await getJob(jobId);
+        return job.status !== 'running';
+      },
+      { timeoutMs: 120_000 },
+    );
+    console.log(`long document: ${text.length} chars summarised in ${Date.now() - started} ms`);
+    expect(job.status).toBe('completed');
+    expect(job.steps?.map((s) => s.name)).toEqual(['chunk', 'map', 'reduce', 'ground', 'record']);
+
+    const long = job.meta!.longDocument!;
+    // 80,000-character chunks with 1,000 repeated: four for ~300,000 characters.
+    expect(long.chunks).toBe(4);
+    expect(long.mapCalls).toBe(4);
+    expect(long.rounds).toBe(1);
+    expect(long.children.map((c) => c.step)).toEqual(['map', 'map', 'map', 'map', 'reduce']);
+
+    // Each child is a job of its own, under this one, and the caller can read it.
+    let tokens = 0;
+    let attempts = 0;
+    for (const child of long.children) {
+      const desc = await raw.workflow.getHandle(child.jobId).describe();
+      expect(desc.type).toBe('runTask');
+      expect(desc.parentExecution?.workflowId).toBe(jobId);
+      const read = await getJob(child.jobId);
+      expect(read.status).toBe('completed');
+      expect(read.meta?.validation.grounding.status).toBe('passed');
+      tokens += read.meta!.tokens.input;
+      attempts += read.meta!.attempts;
+    }
+    // Totals are the children's sums.
+    expect(job.meta!.tokens.input).toBe(tokens);
+    expect(job.meta!.attempts).toBe(attempts);
+    expect(job.meta!.costUsd).toBe(long.children.reduce((t, c) => t + c.costUsd, 0));
+
+    // The summary is grounded in the whole source: every claim, and (extractive local model)
+    // every sentence, is in it; it spans the document, not only its first chunk.
+    const output = job.output!;
+    expect(job.meta!.validation.grounding.status).toBe('passed');
+    expect(summarizeGrounding(output, { text, maxWords: 80 })).toEqual([]);
+    const sentences = output.summary.split(/(?<=\.)\s+/).filter((s) => s.length > 0);
+    for (const s of sentences) expect(quoteIsInDocument(s, text)).toBe(true);
+    expect(output.summary.split(/\s+/).length).toBeLessThanOrEqual(80);
+
+    // The text is kept out of the parent's history by the claim check: payloads over 64 KiB
+    // (the source, the chunk list, most chunks) are references; a last short chunk stays inline.
+    const history = await raw.workflow.getHandle(jobId).fetchHistory();
+    expect(historyPayloadBytes(history.events).bytes).toBeLessThan(text.length / 3);
+  }, 180_000);
+
+  it('a text over 2,000,000 characters is a 400 naming input.text; nothing starts', async () => {
+    const res = await stack.call('/v1/tasks/summarize', {
+      method: 'POST',
+      body: JSON.stringify({ input: { text: 'a '.repeat(1_000_001) } }),
+    });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as JobBody;
+    expect(problem.errors?.map((e) => e.field)).toEqual(['input.text']);
+    expect(problem.errors?.[0]?.message).toMatch(/2000000/);
+  });
+});
