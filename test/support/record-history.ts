@@ -56,7 +56,7 @@ import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { WORKFLOWS_PATH, createKeelWorker, keelActivities } from '../../worker/keel-worker';
 import { openTenancy, type Tenancy } from '../../shared/tenancy/open';
-import type { runBatch, runTask } from '../../workflows';
+import type { runBatch, runLongTask, runTask } from '../../workflows';
 import { startMockUpstream } from '../mock-upstream';
 import { freePort } from './free-port';
 import { hold } from './hold';
@@ -92,6 +92,8 @@ const TENANT_SLOT_FIXTURE = 'run-task-tenant-slot-v1';
 const TENANT_SLOT = 'tenant-slot-v1';
 /** A batch's first run: its children, its bookkeeping, its continue-as-new. */
 const BATCH_FIXTURE = 'run-batch';
+/** A summarize text past the single-call limit: chunk, two map children, reduce, grounding. */
+const LONG_TASK_FIXTURE = 'run-long-task';
 /** Its policy asks a model's verdict on every input (`injection-model-check-v1`). */
 const CHECKED_TENANT = 'fixture-checked-tenant';
 const INJECTION_CHECK_FIXTURE = 'run-task-injection-model-check-v1';
@@ -427,6 +429,46 @@ async function recordBatch(r: Recorder, tenancy: Tenancy): Promise<void> {
 }
 
 /**
+ * run-long-task: a summarize text just past the single-call limit (100,000 characters), so two
+ * chunks: two map children, the reduce child, the grounding check against the source, the record.
+ * Its payloads (about 100 KB each) are over the claim check's threshold: every fixture is recorded
+ * with the claim check off, since the replay has no blob store (the others are all under it).
+ */
+async function recordLongTask(r: Recorder): Promise<void> {
+  const entries: string[] = [];
+  for (let i = 0; entries.join('\n\n').length <= 100_200; i++) {
+    entries.push(
+      `Entry ${i + 1}. Writes to the billing service failed for ${(i % 50) + 3} minutes. ` +
+        `The team capped retries at ${(i % 6) + 2} and added jitter; the queue drained within the hour.`,
+    );
+  }
+  const text = entries.join('\n\n');
+  const workflowId = `summarize-${randomUUID()}`;
+  const handle = await r.client.workflow.start<typeof runLongTask>('runLongTask', {
+    taskQueue: r.taskQueue,
+    workflowId,
+    args: [
+      {
+        task: 'summarize',
+        tenantId: TENANT,
+        requestId: 'fixture',
+        input: { text, maxWords: 40 },
+        options: { route: ['local:keel-local-1'] },
+      },
+    ],
+    typedSearchAttributes: [
+      { key: SearchAttr.tenant, value: TENANT },
+      { key: SearchAttr.task, value: 'summarize' },
+      { key: SearchAttr.status, value: 'running' },
+    ],
+  });
+  const result = await handle.result();
+  if (result.meta.longDocument?.chunks !== 2)
+    throw new Error(`run-long-task: expected two chunks, got ${JSON.stringify(result.meta)}`);
+  await r.save(LONG_TASK_FIXTURE, { workflowId });
+}
+
+/**
  * injection-model-check-v1: the policy asks a model's verdict. The check's first candidate
  * answers no readable verdict, the second a verdict (no injection); then the task's call, every
  * call billed. (A 503 candidate would find its circuit opened by the scenarios above.)
@@ -714,7 +756,13 @@ async function main(): Promise<void> {
     only.some(
       (n) =>
         !PATCHED_FIXTURES.includes(n) &&
-        ![HEDGED_FIXTURE, TENANT_SLOT_FIXTURE, BATCH_FIXTURE, INJECTION_CHECK_FIXTURE].includes(n),
+        ![
+          HEDGED_FIXTURE,
+          TENANT_SLOT_FIXTURE,
+          BATCH_FIXTURE,
+          INJECTION_CHECK_FIXTURE,
+          LONG_TASK_FIXTURE,
+        ].includes(n),
     );
   const runPatched = PATCHED_FIXTURES.some(wants);
   // Failed calls are part of the scenarios: the SDK's warnings about them are expected noise.
@@ -744,6 +792,8 @@ async function main(): Promise<void> {
     KEEL_CONFIG: configFile,
     KEEL_DATA_DIR: dataDir,
     KEEL_INPUT_KEY_SECRET: 'fixture-input-key-secret-not-real',
+    // Payloads stay in the histories: the replay test decodes them without a blob store.
+    KEEL_CLAIM_CHECK_BYTES: '0',
   });
   // The product's own connector and worker: the histories are what a deployed worker writes.
   const temporal = createTemporalConnector(config.temporal);
@@ -802,6 +852,7 @@ async function main(): Promise<void> {
       if (wants(HEDGED_FIXTURE)) await recordHedged({ client, taskQueue, wants, save }, mock.url);
       if (wants(TENANT_SLOT_FIXTURE)) await recordTenantSlot({ client, taskQueue, wants, save });
       if (wants(BATCH_FIXTURE)) await recordBatch({ client, taskQueue, wants, save }, tenancy);
+      if (wants(LONG_TASK_FIXTURE)) await recordLongTask({ client, taskQueue, wants, save });
       if (wants(INJECTION_CHECK_FIXTURE))
         await recordInjectionCheck({ client, taskQueue, wants, save });
     } finally {

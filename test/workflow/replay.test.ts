@@ -48,6 +48,7 @@ const REQUIRED = [
   'run-task-failed-job-end-events-v1.json', // a failed job writes job.failed to the event log
   'run-task-cancelled-job-end-events-v1.json', // cancelled in review: withdrawn, job.cancelled
   'run-batch.json', // a batch's first run: two children, their outcomes, continue-as-new
+  'run-long-task.json', // a long summarize: chunk, two map children, reduce, grounding, record
   'run-task-injection-model-check-v1.json', // a model's verdict: an unreadable one, then the next candidate's
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
@@ -86,7 +87,7 @@ describe('replay of recorded histories', () => {
   it('the fixtures cover the external call, re-ask, fallback, degrade, review and both entities', () => {
     expect(FILES).toEqual(expect.arrayContaining(REQUIRED));
     expect(new Set(FILES.map((f) => workflowType(load(f))))).toEqual(
-      new Set(['runTask', 'runBatch', 'providerHealth', 'reviewQueue']),
+      new Set(['runTask', 'runBatch', 'runLongTask', 'providerHealth', 'reviewQueue']),
     );
   });
 
