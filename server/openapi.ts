@@ -14,10 +14,11 @@ import { ReviewDecisionBody } from '../shared/contracts/review';
 import { MAX_REVIEWS_PER_PAGE } from './reviews.service';
 import { ResultMeta, TaskOptions } from '../shared/contracts/job';
 import { TASKS } from '../shared/tasks';
+import { longDocumentLimits, longInputSchema } from '../shared/tasks/long-document';
 import { adminPaths } from './openapi-admin';
 import { batchPaths } from './openapi-batches';
-import { webhookPaths } from './openapi-webhooks';
 import { jobEventPaths } from './openapi-events';
+import { webhookPaths } from './openapi-webhooks';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
 
 export { OPERATION_PROBLEMS } from './openapi-parts';
@@ -37,7 +38,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         ],
         requestBody: {
           required: true,
-          description: `Body limit: ${options.maxBodyBytes} bytes. Prompt ${task.prompt.version}; waits up to ${task.envelope.maxSyncMs} ms.`,
+          description: `Body limit: ${options.maxBodyBytes} bytes. Prompt ${task.prompt.version}; waits up to ${task.envelope.maxSyncMs} ms.${longNote(task.name)}`,
           content: {
             'application/json': {
               schema: {
@@ -45,7 +46,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
                 required: ['input'],
                 additionalProperties: false,
                 properties: {
-                  input: schema(task.input, 'input'),
+                  input: schema(longInputSchema(task.name) ?? task.input, 'input'),
                   options: schema(TaskOptions, 'input'),
                 },
               },
@@ -215,4 +216,12 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       },
     },
   };
+}
+
+/** What a task that takes long documents says about them in its request body's description. */
+function longNote(task: string): string {
+  const limits = longDocumentLimits(task);
+  return limits
+    ? ` A text longer than ${limits.singleCallChars} characters (up to ${limits.maxChars}) runs as a long document: chunk → map → reduce, one job (docs/long-documents.md).`
+    : '';
 }
