@@ -1,38 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TenantStore, type OpenTenantStore } from '../../shared/tenancy/store';
-import { startTestPostgres, type PostgresServer } from '../support/postgres';
+import { describe, expect, it } from 'vitest';
+import { useStoreSuite } from '../support/store-suite';
 
 /** store.batches on a real SQLite file and a real PostgreSQL: what the batch workflow relies on. */
 
-let pg: PostgresServer | undefined;
-let tmp = '';
-const opened: TenantStore[] = [];
-
-beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'keel-batches-'));
-  pg = await startTestPostgres();
-});
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close();
-});
-afterAll(async () => {
-  await pg?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-async function open(kind: 'sqlite' | 'postgres'): Promise<TenantStore> {
-  const target: OpenTenantStore =
-    kind === 'sqlite'
-      ? { sqlitePath: path.join(tmp, randomUUID(), 'keel.db') }
-      : { url: pg!.createDatabase() };
-  const store = await TenantStore.open(target);
-  opened.push(store);
-  return store;
-}
+const { open } = useStoreSuite('batches');
 
 const header = (id: string, total: number) => ({
   id,

@@ -1,44 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeelEvent, NewKeelEvent } from '../../shared/contracts/events';
 import { EventFeed } from '../../shared/events/feed';
-import { TenantStore, type OpenTenantStore } from '../../shared/tenancy/store';
-import { startTestPostgres, type PostgresServer } from '../support/postgres';
+import { useStoreSuite, type StoreKind } from '../support/store-suite';
 
 /** The event log and the feed that tails it, on a real SQLite file and a real PostgreSQL. */
 
-let pg: PostgresServer | undefined;
-let tmp = '';
-const opened: Array<{ close: () => Promise<void> | void }> = [];
-
-beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'keel-event-log-'));
-  pg = await startTestPostgres();
-});
-afterEach(async () => {
-  for (const o of opened.splice(0).reverse()) await o.close();
-});
-afterAll(async () => {
-  await pg?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-type Kind = 'sqlite' | 'postgres';
-
-function freshTarget(kind: Kind): OpenTenantStore {
-  if (kind === 'sqlite') return { sqlitePath: path.join(tmp, randomUUID(), 'keel.db') };
-  if (!pg) throw new Error('PostgreSQL did not start');
-  return { url: pg.createDatabase() };
-}
-
-async function open(target: OpenTenantStore): Promise<TenantStore> {
-  const store = await TenantStore.open(target);
-  opened.push(store);
-  return store;
-}
+const suite = useStoreSuite('event-log');
+const { open, freshTarget } = suite;
 
 const event = (
   subject: string,
@@ -52,7 +21,7 @@ const event = (
   key,
 });
 
-describe.each<Kind>(['sqlite', 'postgres'])('event log on %s', (kind) => {
+describe.each<StoreKind>(['sqlite', 'postgres'])('event log on %s', (kind) => {
   it('writes each event once, ids increasing, read back by subject and in order', async () => {
     const store = await open(freshTarget(kind));
     const a1 = await store.events.append(event('job-a', 'review.requested'), 1000);
@@ -78,7 +47,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('event log on %s', (kind) => {
     const reader = await open(target);
     const writer = await open(target); // another connection, as a worker process has
     const feed = new EventFeed(reader.events, { pollMs: 50 });
-    opened.push(feed);
+    suite.closeAfter(feed);
 
     const seen: KeelEvent[] = [];
     const done = new Promise<void>((resolve) => {
@@ -101,7 +70,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('event log on %s', (kind) => {
     const first = await store.events.append(event('job-r', 'review.requested'), 1);
     const second = await store.events.append(event('job-r', 'review.decided'), 2);
     const feed = new EventFeed(store.events, { pollMs: 50 });
-    opened.push(feed);
+    suite.closeAfter(feed);
 
     const seen: number[] = [];
     const done = new Promise<void>((resolve) => {

@@ -1,40 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TenantStore, type OpenTenantStore } from '../../shared/tenancy/store';
-import { startTestPostgres, type PostgresServer } from '../support/postgres';
+import { describe, expect, it } from 'vitest';
+import { useStoreSuite, type StoreKind } from '../support/store-suite';
 
 /** Webhook endpoints and deliveries (migration 0006) on a real SQLite file and a real PostgreSQL. */
 
-let pg: PostgresServer | undefined;
-let tmp = '';
-const opened: TenantStore[] = [];
-
-beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'keel-webhooks-'));
-  pg = await startTestPostgres();
-});
-afterEach(async () => {
-  for (const o of opened.splice(0).reverse()) await o.close();
-});
-afterAll(async () => {
-  await pg?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-type Kind = 'sqlite' | 'postgres';
-
-async function open(kind: Kind): Promise<TenantStore> {
-  const target: OpenTenantStore =
-    kind === 'sqlite'
-      ? { sqlitePath: path.join(tmp, randomUUID(), 'keel.db') }
-      : { url: pg!.createDatabase() };
-  const store = await TenantStore.open(target);
-  opened.push(store);
-  return store;
-}
+const { open } = useStoreSuite('webhooks');
 
 const endpoint = (id: string, tenantId: string, events: Array<'job.completed' | 'job.failed'>) => ({
   id,
@@ -45,7 +14,7 @@ const endpoint = (id: string, tenantId: string, events: Array<'job.completed' | 
   secret: `whsec_${id}`,
 });
 
-describe.each<Kind>(['sqlite', 'postgres'])('webhook store on %s', (kind) => {
+describe.each<StoreKind>(['sqlite', 'postgres'])('webhook store on %s', (kind) => {
   it('keeps endpoints per tenant; only enabled ones subscribed to a type are told', async () => {
     const store = await open(kind);
     await store.webhooks.createEndpoint(endpoint('wh_a', 'acme', ['job.completed']), 1000);
