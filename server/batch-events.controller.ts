@@ -1,7 +1,6 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { BatchBody } from '../shared/contracts/batch-http';
-import type { KeelEvent } from '../shared/contracts/events';
 import type { AuthedRequest } from './auth.guard';
 import { BatchesService } from './batches.service';
 import { EventStreams } from './events/event-streams';
@@ -32,35 +31,16 @@ export class BatchEventsController {
     @Req() req: AuthedRequest,
     @Res() res: Response,
   ): Promise<void> {
-    const afterId = this.streams.resumeAfter(req);
-    const read = (): Promise<BatchBody> => this.batches.get({ tenant: req.tenant, batchId });
-    const view = await read(); // 404 for a missing batch or another tenant's
-    const step = async (event: KeelEvent) =>
-      event.type === 'batch.completed'
-        ? { message: endMessage(await read(), event.id), last: true }
-        : { message: { id: event.id, event: event.type, data: event.data }, last: false };
-    // An ended batch: a resuming client gets what it missed, a new one the end at once.
-    if (view.status !== 'running') {
-      return this.streams.replay({
-        req,
-        res,
-        subject: batchId,
-        afterId: afterId ?? Number.MAX_SAFE_INTEGER,
-        step,
-        end: endMessage(view),
-      });
-    }
-    this.streams.open({
+    await this.streams.follow({
       req,
       res,
       subject: batchId,
-      afterId: afterId ?? 0,
-      ...(afterId === undefined ? { first: { event: 'batch.status', data: view } } : {}),
-      step,
-      check: async () => {
-        const now = await read();
-        return now.status !== 'running' ? endMessage(now) : undefined;
-      },
+      // 404 for a missing batch or another tenant's
+      read: (): Promise<BatchBody> => this.batches.get({ tenant: req.tenant, batchId }),
+      hasEnded: (view) => view.status !== 'running',
+      statusEvent: 'batch.status',
+      isEnd: (event) => event.type === 'batch.completed',
+      endMessage: (view, event) => endMessage(view, event?.id),
     });
   }
 }

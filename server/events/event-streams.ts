@@ -52,6 +52,65 @@ export class EventStreams implements OnModuleDestroy {
     return after;
   }
 
+  /**
+   * The stream of one job or batch: the state now (`statusEvent`, as polling returns it), its
+   * events as they are written, and last its end event carrying the final state, after which
+   * the stream closes. A client that resumes (`Last-Event-ID`) gets no status, only what it
+   * missed; a subject that has already ended is replayed and closed at once. `read` runs before
+   * anything is written, so a missing or foreign subject is still a problem response.
+   */
+  async follow<V>(args: {
+    req: Request;
+    res: Response;
+    subject: string;
+    read: () => Promise<V>;
+    hasEnded: (view: V) => boolean;
+    statusEvent: string;
+    isEnd: (event: KeelEvent) => boolean;
+    /** The end message, from the final state and the end event (absent: no event was written). */
+    endMessage: (view: V, event?: KeelEvent) => SseMessage;
+    /** The final state once an end event is seen. @default read */
+    settle?: () => Promise<V>;
+  }): Promise<void> {
+    const afterId = this.resumeAfter(args.req);
+    const view = await args.read();
+    const settle = args.settle ?? args.read;
+    const step: StreamStep = async (event) =>
+      args.isEnd(event)
+        ? { message: args.endMessage(await settle(), event), last: true }
+        : {
+            message: {
+              id: event.id,
+              event: event.type,
+              data: { ...event.data, at: new Date(event.at).toISOString() },
+            },
+            last: false,
+          };
+    const { req, res, subject } = args;
+    if (args.hasEnded(view)) {
+      return this.replay({
+        req,
+        res,
+        subject,
+        afterId: afterId ?? Number.MAX_SAFE_INTEGER,
+        step,
+        end: args.endMessage(view),
+      });
+    }
+    this.open({
+      req,
+      res,
+      subject,
+      afterId: afterId ?? 0,
+      ...(afterId === undefined ? { first: { event: args.statusEvent, data: view } } : {}),
+      step,
+      check: async () => {
+        const now = await args.read();
+        return args.hasEnded(now) ? args.endMessage(now) : undefined;
+      },
+    });
+  }
+
   /** A stream of one event (a subject that has ended), closed at once. */
   single(req: Request, res: Response, message: SseMessage): void {
     const stream = openSse(req, res, { heartbeatMs: this.config.events.heartbeatMs });
@@ -104,13 +163,13 @@ export class EventStreams implements OnModuleDestroy {
     }
     this.openStreams++;
     let unsubscribe = (): void => undefined;
-    let checker: NodeJS.Timeout | undefined;
+    const timers: { checker?: NodeJS.Timeout } = {};
     const stream: SseStream = openSse(args.req, args.res, {
       heartbeatMs: this.config.events.heartbeatMs,
       onClose: () => {
         this.openStreams--;
         unsubscribe();
-        clearInterval(checker);
+        clearInterval(timers.checker);
       },
     });
     if (args.first) stream.send(args.first);
@@ -131,7 +190,7 @@ export class EventStreams implements OnModuleDestroy {
     });
     const check = args.check;
     if (!check) return;
-    checker = setInterval(() => {
+    timers.checker = setInterval(() => {
       chain = chain.then(async () => {
         if (!stream.open) return;
         const ended = await check();
@@ -139,6 +198,6 @@ export class EventStreams implements OnModuleDestroy {
       });
       chain = chain.catch(() => undefined);
     }, this.config.events.heartbeatMs);
-    checker.unref();
+    timers.checker.unref();
   }
 }

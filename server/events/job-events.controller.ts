@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { JOB_END_EVENTS, type KeelEvent } from '../../shared/contracts/events';
+import { JOB_END_EVENTS } from '../../shared/contracts/events';
 import { JobStatus } from '../../shared/contracts/job';
 import type { AuthedRequest } from '../auth.guard';
 import { JobReader, type JobView } from '../job-reader';
@@ -43,49 +43,22 @@ export class JobEventsController {
     @Req() req: AuthedRequest,
     @Res() res: Response,
   ): Promise<void> {
-    const afterId = this.streams.resumeAfter(req);
     const read = (): Promise<JobView> => this.jobs.get({ tenant: req.tenant, jobId });
-    const view = await read(); // 404 for a missing job or another tenant's
-    // The end event is written in the run's last steps: the job as polling shows it once closed.
-    const ended = async (): Promise<JobView> => {
-      const now = await read();
-      if (hasEnded(now.status)) return now;
-      await this.jobs.waitForEnd(jobId, END_WAIT_MS);
-      return read();
-    };
-    const step = async (event: KeelEvent) =>
-      JOB_END_EVENTS.includes(event.type)
-        ? { message: endMessage(await ended(), event.id, event.type), last: true }
-        : {
-            message: {
-              id: event.id,
-              event: event.type,
-              data: { ...event.data, at: new Date(event.at).toISOString() },
-            },
-            last: false,
-          };
-    if (hasEnded(view.status)) {
-      // A new client gets the end; one that resumes gets what it missed, then the end.
-      return this.streams.replay({
-        req,
-        res,
-        subject: jobId,
-        afterId: afterId ?? Number.MAX_SAFE_INTEGER,
-        step,
-        end: endMessage(view),
-      });
-    }
-    this.streams.open({
+    await this.streams.follow({
       req,
       res,
       subject: jobId,
-      afterId: afterId ?? 0,
-      // A client that resumes already has the state; a new one gets it first.
-      ...(afterId === undefined ? { first: { event: 'job.status', data: view } } : {}),
-      step,
-      check: async () => {
+      read, // 404 for a missing job or another tenant's
+      hasEnded: (view) => hasEnded(view.status),
+      statusEvent: 'job.status',
+      isEnd: (event) => JOB_END_EVENTS.includes(event.type),
+      endMessage: (view, event) => endMessage(view, event?.id, event?.type),
+      // The end event is written in the run's last steps: the job as polling shows it once closed.
+      settle: async () => {
         const now = await read();
-        return hasEnded(now.status) ? endMessage(now) : undefined;
+        if (hasEnded(now.status)) return now;
+        await this.jobs.waitForEnd(jobId, END_WAIT_MS);
+        return read();
       },
     });
   }
