@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { quoteIsInDocument } from '../../shared/tasks/grounding';
 import { summarizeGrounding } from '../../shared/tasks/summarize';
 import { historyPayloadBytes } from '../support/big-answer';
+import { operationsLog } from '../support/long-text';
 import { waitFor } from '../support/processes';
 import { startStack, type Stack } from '../support/stack';
 
@@ -25,30 +26,6 @@ afterAll(async () => {
   await rawConnection?.close();
   await stack?.stop();
 });
-
-const TEAMS = ['Harbor', 'Lumen', 'Quarry', 'Tidewell', 'Oakridge', 'Ferrow'];
-const PEOPLE = ['Margaret Okafor', 'Tomas Lindqvist', 'Aiko Tanaka', 'Ravi Menon', 'Elena Duarte'];
-const MONTHS = ['January', 'March', 'May', 'July', 'September', 'November'];
-
-/** An operations log: paragraphs of sentences with names, numbers and dates to ground. */
-function report(chars: number): string {
-  const paragraphs: string[] = [];
-  let length = 0;
-  for (let i = 0; length < chars; i++) {
-    const team = TEAMS[i % TEAMS.length]!;
-    const person = PEOPLE[(i * 7) % PEOPLE.length]!;
-    const month = MONTHS[(i * 5) % MONTHS.length]!;
-    const p =
-      `Entry ${i + 1}. On ${month} ${(i % 27) + 1}, 2024 the ${team} team reported ${(i * 37) % 900} ` +
-      `failed writes in the billing service. ${person} led the review and found that a retry loop ` +
-      `doubled the load on the primary database for ${(i % 50) + 3} minutes. ` +
-      `The team shipped a fix that caps retries at ${(i % 6) + 2} and adds jitter. ` +
-      `Customers saw slower invoices but no data was lost, and the queue drained within the hour.`;
-    paragraphs.push(p);
-    length += p.length + 2;
-  }
-  return paragraphs.join('\n\n');
-}
 
 interface JobBody {
   jobId: string;
@@ -76,7 +53,7 @@ const getJob = async (id: string): Promise<JobBody> =>
 
 describe('summarize over a document past the single-call limit', () => {
   it('a ~300,000-character text: one job, chunked, each chunk a child job, a grounded summary', async () => {
-    const text = report(300_000);
+    const text = operationsLog(300_000);
     expect(text.length).toBeGreaterThan(300_000);
     const started = Date.now();
     const res = await stack.call('/v1/tasks/summarize', {
@@ -142,6 +119,55 @@ describe('summarize over a document past the single-call limit', () => {
     const history = await raw.workflow.getHandle(jobId).fetchHistory();
     expect(historyPayloadBytes(history.events).bytes).toBeLessThan(text.length / 3);
   }, 180_000);
+
+  it('cancelling a long job cancels its running children; no chunk is started after', async () => {
+    // ~1,000,000 characters: 13 chunks, 4 at a time, so most have not started at the cancel.
+    const res = await stack.call('/v1/tasks/summarize', {
+      method: 'POST',
+      body: JSON.stringify({
+        input: { text: operationsLog(1_000_000) },
+        options: { route: ['local:keel-local-1'], maxSyncMs: 0 },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    await waitFor(
+      'the document is chunked',
+      async () => (await getJob(jobId)).steps?.some((s) => s.name === 'chunk') === true,
+      { timeoutMs: 60_000 },
+    );
+    const cancel = await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+    expect([200, 202]).toContain(cancel.status);
+    let job: JobBody = { jobId, status: 'running' };
+    await waitFor(
+      'the job ends',
+      async () => {
+        job = await getJob(jobId);
+        return job.status !== 'running';
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(job.status).toBe('cancelled');
+
+    // Its children, as Temporal lists them: every one closed, fewer than the 13 chunks.
+    const children = async () => {
+      const out: Array<{ id: string; status: string }> = [];
+      for await (const wf of raw.workflow.list({ query: `ParentWorkflowId = '${jobId}'` }))
+        out.push({ id: wf.workflowId, status: wf.status.name });
+      return out;
+    };
+    let seen: Array<{ id: string; status: string }> = [];
+    await waitFor(
+      'every child closed',
+      async () => {
+        seen = await children();
+        return seen.length > 0 && seen.every((c) => c.status !== 'RUNNING');
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(seen.length).toBeLessThan(13);
+    expect(seen.some((c) => c.status === 'CANCELLED')).toBe(true);
+  }, 120_000);
 
   it('a text over 2,000,000 characters is a 400 naming input.text; nothing starts', async () => {
     const res = await stack.call('/v1/tasks/summarize', {
