@@ -224,7 +224,10 @@ const PATH_RANK: Record<ResultPath, number> = {
   degraded: 4,
 };
 
-/** The reduce job's meta, with costs, tokens, attempts and provider time summed over every child. */
+/**
+ * The reduce job's meta, with costs, tokens, attempts, provider time and interrupted calls summed
+ * over every child.
+ */
 function sumMeta(
   reduced: ResultMeta,
   metas: ResultMeta[],
@@ -236,8 +239,18 @@ function sumMeta(
     'primary',
   );
   const { latencyMs, ...longDocument } = long;
+  const interrupted = metas.flatMap((m) => (m.interrupted ? [m.interrupted] : []));
+  const { interrupted: _reduced, ...base } = reduced;
   return {
-    ...reduced,
+    ...base,
+    ...(interrupted.length > 0
+      ? {
+          interrupted: {
+            calls: interrupted.reduce((t, i) => t + i.calls, 0),
+            costUsd: interrupted.reduce((t, i) => t + i.costUsd, 0),
+          },
+        }
+      : {}),
     // The least trusted path any part took: a degraded chunk makes a degraded summary.
     path: worst,
     reasons: [...new Set(metas.flatMap((m) => m.reasons))],

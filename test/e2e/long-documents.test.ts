@@ -5,7 +5,8 @@ import { summarizeGrounding } from '../../shared/tasks/summarize';
 import { historyPayloadBytes } from '../support/big-answer';
 import { operationsLog } from '../support/long-text';
 import { waitFor } from '../support/processes';
-import { startStack, type Stack } from '../support/stack';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
  * Long documents end to end (real API and worker processes, the suite's Temporal dev server, the
@@ -13,18 +14,24 @@ import { startStack, type Stack } from '../support/stack';
  * job id, each chunk a child job of its own, and the summary is grounded in the source.
  */
 let stack: Stack;
+let mock: MockUpstream;
 let raw: Client;
 let rawConnection: Connection;
 
 beforeAll(async () => {
   // 2,000,001 characters of JSON take more than the default 1 MiB body.
-  stack = await startStack({ KEEL_MAX_BODY_BYTES: String(4 * 1024 * 1024) });
+  mock = await startMockUpstream({ port: 0 });
+  stack = await startStack({
+    ...upstreamEnv(mock.url),
+    KEEL_MAX_BODY_BYTES: String(4 * 1024 * 1024),
+  });
   rawConnection = await Connection.connect({ address: inject('temporalAddress') });
   raw = new Client({ connection: rawConnection });
 }, 120_000);
 afterAll(async () => {
   await rawConnection?.close();
   await stack?.stop();
+  await mock?.close();
 });
 
 interface JobBody {
@@ -120,22 +127,71 @@ describe('summarize over a document past the single-call limit', () => {
     expect(historyPayloadBytes(history.events).bytes).toBeLessThan(text.length / 3);
   }, 180_000);
 
-  it('cancelling a long job cancels its running children; no chunk is started after', async () => {
-    // ~1,000,000 characters: 13 chunks, 4 at a time, so most have not started at the cancel.
+  it('a model that invents claims: every chunk answer is checked and refused, the summary holds none of its claims, costs add up', async () => {
+    const text = operationsLog(150_000);
     const res = await stack.call('/v1/tasks/summarize', {
       method: 'POST',
       body: JSON.stringify({
-        input: { text: operationsLog(1_000_000) },
-        options: { route: ['local:keel-local-1'], maxSyncMs: 0 },
+        input: { text, maxWords: 60 },
+        options: { route: ['openai:fabricated-citation', 'local:keel-local-1'], maxSyncMs: 0 },
       }),
     });
     expect(res.status).toBe(202);
     const { jobId } = (await res.json()) as { jobId: string };
+    let job: JobBody = { jobId, status: 'running' };
     await waitFor(
-      'the document is chunked',
-      async () => (await getJob(jobId)).steps?.some((s) => s.name === 'chunk') === true,
-      { timeoutMs: 60_000 },
+      'the long job ends',
+      async () => {
+        job = await getJob(jobId);
+        return job.status !== 'running';
+      },
+      { timeoutMs: 120_000 },
     );
+    expect(job.status).toBe('completed');
+    const long = job.meta!.longDocument!;
+    expect(long.chunks).toBe(2);
+    for (const child of long.children.filter((c) => c.step === 'map')) {
+      const read = (await (await stack.call(`/v1/jobs/${child.jobId}`)).json()) as {
+        meta: { validation: { rejected: Array<{ layer: string }> } };
+      };
+      // Its chunk's answer was refused (over the word budget, a claim not in the chunk) first.
+      expect(read.meta.validation.rejected.length).toBeGreaterThan(0);
+    }
+    // The job's path is the least trusted of its children's.
+    const paths = long.children.map((c) => c.path);
+    expect(job.meta!.path).toBe(paths.includes('fallback') ? 'fallback' : 'primary');
+    // The refused calls were billed: the job's cost is the children's, and not nothing.
+    const sum = long.children.reduce((t, c) => t + c.costUsd, 0);
+    expect(sum).toBeGreaterThan(0);
+    expect(job.meta!.costUsd).toBeCloseTo(sum, 9);
+    expect(summarizeGrounding(job.output!, { text, maxWords: 60 })).toEqual([]);
+    expect(JSON.stringify(job.output)).not.toMatch(/Revenue grew|CEO/);
+  }, 180_000);
+
+  it('at most 4 chunks at once; cancelling the job cancels its running children and starts no more', async () => {
+    // ~1,000,000 characters: 13 chunks. The model never answers, so the first 4 stay running.
+    const res = await stack.call('/v1/tasks/summarize', {
+      method: 'POST',
+      body: JSON.stringify({
+        input: { text: operationsLog(1_000_000) },
+        options: { route: ['openai:hang'], maxSyncMs: 0 },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    // Its children, as Temporal lists them.
+    const children = async () => {
+      const out: Array<{ id: string; status: string }> = [];
+      for await (const wf of raw.workflow.list({ query: `ParentWorkflowId = '${jobId}'` }))
+        out.push({ id: wf.workflowId, status: wf.status.name });
+      return out;
+    };
+    let seen: Array<{ id: string; status: string }> = [];
+    await waitFor('four children running', async () => (seen = await children()).length >= 4, {
+      timeoutMs: 60_000,
+    });
+    expect(seen.length).toBe(4);
+
     const cancel = await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
     expect([200, 202]).toContain(cancel.status);
     let job: JobBody = { jobId, status: 'running' };
@@ -148,25 +204,12 @@ describe('summarize over a document past the single-call limit', () => {
       { timeoutMs: 60_000 },
     );
     expect(job.status).toBe('cancelled');
-
-    // Its children, as Temporal lists them: every one closed, fewer than the 13 chunks.
-    const children = async () => {
-      const out: Array<{ id: string; status: string }> = [];
-      for await (const wf of raw.workflow.list({ query: `ParentWorkflowId = '${jobId}'` }))
-        out.push({ id: wf.workflowId, status: wf.status.name });
-      return out;
-    };
-    let seen: Array<{ id: string; status: string }> = [];
     await waitFor(
       'every child closed',
-      async () => {
-        seen = await children();
-        return seen.length > 0 && seen.every((c) => c.status !== 'RUNNING');
-      },
+      async () => (seen = await children()).every((c) => c.status !== 'RUNNING'),
       { timeoutMs: 30_000 },
     );
-    expect(seen.length).toBeLessThan(13);
-    expect(seen.some((c) => c.status === 'CANCELLED')).toBe(true);
+    expect(seen.map((c) => c.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED', 'CANCELLED']);
   }, 120_000);
 
   it('a text over 2,000,000 characters is a 400 naming input.text; nothing starts', async () => {

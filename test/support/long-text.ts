@@ -4,7 +4,7 @@
  * (the names are invented).
  */
 const TEAMS = ['Harbor', 'Lumen', 'Quarry', 'Tidewell', 'Oakridge', 'Ferrow'];
-const PEOPLE = ['Margaret Okafor', 'Tomas Lindqvist', 'Aiko Tanaka', 'Ravi Menon', 'Elena Duarte'];
+const PEOPLE = ['Margit Oyelaran', 'Tomas Lindqvist', 'Aiko Tanaka', 'Ravi Menon', 'Elena Duarte'];
 const MONTHS = ['January', 'March', 'May', 'July', 'September', 'November'];
 
 /** At least `chars` characters of paragraphs separated by blank lines. */
