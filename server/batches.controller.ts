@@ -27,9 +27,7 @@ export class BatchesController {
       tenant: req.tenant,
       requestId: String(req.headers['x-request-id']),
       idempotencyKey: req.header('idempotency-key'),
-      source: jsonl
-        ? { kind: 'jsonl', query: req.query, stream: req }
-        : { kind: 'json', body },
+      source: jsonl ? { kind: 'jsonl', query: req.query, stream: req } : { kind: 'json', body },
     });
     res.location(`/v1/batches/${accepted.batchId}`);
     return accepted;

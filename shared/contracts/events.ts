@@ -18,7 +18,11 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The events that end a job's stream. */
-export const JOB_END_EVENTS: readonly EventType[] = ['job.completed', 'job.failed', 'job.cancelled'];
+export const JOB_END_EVENTS: readonly EventType[] = [
+  'job.completed',
+  'job.failed',
+  'job.cancelled',
+];
 
 /** An event as it is written: `key` makes a retried write count once. */
 export interface NewKeelEvent {

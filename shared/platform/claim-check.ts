@@ -108,7 +108,7 @@ export class ClaimCheckCodec implements PayloadCodec {
     const bytes = await this.store.get(ref.blob);
     const hash = createHash('sha256').update(bytes).digest('hex');
     if (hash !== ref.blob) throw new ClaimCheckError(`blob ${ref.blob} does not match its hash`);
-    return temporal.api.common.v1.Payload.decode(bytes) as Payload;
+    return temporal.api.common.v1.Payload.decode(bytes);
   }
 }
 

@@ -164,14 +164,14 @@ describe('POST /v1/jobs/{id}/cancel', () => {
     });
     const stream = readSse(await stack.call(`/v1/jobs/${jobId}/events`));
     const mine = () => mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker));
-    await waitFor('the call reaches the upstream', async () => mine().length === 1, {
+    await waitFor('the call reaches the upstream', () => mine().length === 1, {
       timeoutMs: 20_000,
     });
 
     const res = await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ jobId, status: 'cancelled' });
-    await waitFor('the upstream saw the client hang up', async () => !!mine()[0]!.closedBy, {
+    await waitFor('the upstream saw the client hang up', () => !!mine()[0]!.closedBy, {
       timeoutMs: 10_000,
     });
     expect(mine()).toHaveLength(1);

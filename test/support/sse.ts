@@ -2,7 +2,7 @@
 export interface ReadEvent {
   id?: string;
   event: string;
-  data: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  data: any;
 }
 
 /**

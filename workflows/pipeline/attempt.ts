@@ -194,7 +194,10 @@ function describeLayers(v: ValidationResult): string {
 }
 
 /** Who pays for the job's calls (the tenant's plan fixed it at admission). */
-export function billingOf(request: RunTaskRequest, promptVersion: string): CallModelArgs['billing'] {
+export function billingOf(
+  request: RunTaskRequest,
+  promptVersion: string,
+): CallModelArgs['billing'] {
   const tenancy = request.tenancy;
   return {
     tenantId: request.tenantId,

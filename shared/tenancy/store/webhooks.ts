@@ -229,9 +229,7 @@ export class WebhookStore {
   }
 
   /** What one attempt needs: the delivery, its endpoint (now) and its event. */
-  async attemptContext(
-    deliveryId: string,
-  ): Promise<
+  async attemptContext(deliveryId: string): Promise<
     | {
         delivery: WebhookDelivery;
         endpoint: WebhookEndpoint | undefined;
