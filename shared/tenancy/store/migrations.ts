@@ -165,7 +165,7 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createTable('events')
         .addColumn('id', sqlite ? 'integer' : 'bigserial', (c) =>
-          sqlite ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          sqlite ? c.primaryKey().autoIncrement().notNull() : c.primaryKey(),
         )
         .addColumn('event_key', 'text', (c) => c.notNull().unique())
         .addColumn('tenant_id', 'text', (c) => c.notNull())

@@ -9,7 +9,6 @@ import { keyFromRow, keyToRow, planFromRow, tenantFromRow, tenantToRow } from '.
 import type { StoreSchema } from './schema';
 import {
   DuplicateError,
-  utcDay,
   type ApiKeyRecord,
   type BudgetState,
   type CallLedgerRow,
@@ -26,7 +25,7 @@ import {
   type UsageQuery,
   type UsageRow,
 } from './types';
-import { usage } from './usage';
+import { recordJobOutcome, usage } from './usage';
 
 export interface OpenTenantStore {
   /** A PostgreSQL URL (`postgres://user:pass@host:port/db`); wins over `sqlitePath`. */
@@ -368,23 +367,8 @@ export class TenantStore {
   }
 
   /** Idempotent by jobId: the first outcome recorded for a job stands. */
-  async recordJobOutcome(o: JobOutcome): Promise<void> {
-    await this.db
-      .insertInto('job_outcomes')
-      .values({
-        job_id: o.jobId,
-        tenant_id: o.tenantId,
-        key_id: o.keyId,
-        task: o.task,
-        provider: o.provider,
-        model: o.model,
-        valid: o.valid ? 1 : 0,
-        status: o.status,
-        completed_at: o.completedAt,
-        day: utcDay(o.completedAt),
-      })
-      .onConflict((oc) => oc.column('job_id').doNothing())
-      .execute();
+  recordJobOutcome(o: JobOutcome): Promise<void> {
+    return recordJobOutcome(this.db, o);
   }
 
   /** Calls, tokens and cost (ledger) beside jobs and valid answers (outcomes) in [from, to). */

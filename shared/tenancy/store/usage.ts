@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { StoreSchema } from './schema';
-import type { UsageGroup, UsageQuery, UsageRow } from './types';
+import { utcDay, type JobOutcome, type UsageGroup, type UsageQuery, type UsageRow } from './types';
 
 /**
  * The usage report: calls, tokens and cost from the ledger, jobs and valid answers from the job
@@ -144,4 +144,24 @@ export function totalUsage(rows: readonly UsageRow[]): UsageRow {
     total.validAnswers += r.validAnswers;
   }
   return total;
+}
+
+/** A job's outcome (valid answers, for cost per success). Idempotent by jobId: the first stands. */
+export async function recordJobOutcome(db: Kysely<StoreSchema>, o: JobOutcome): Promise<void> {
+  await db
+    .insertInto('job_outcomes')
+    .values({
+      job_id: o.jobId,
+      tenant_id: o.tenantId,
+      key_id: o.keyId,
+      task: o.task,
+      provider: o.provider,
+      model: o.model,
+      valid: o.valid ? 1 : 0,
+      status: o.status,
+      completed_at: o.completedAt,
+      day: utcDay(o.completedAt),
+    })
+    .onConflict((oc) => oc.column('job_id').doNothing())
+    .execute();
 }
