@@ -225,8 +225,10 @@ describe('runTask workflow on a real dev server', () => {
       const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe('InvalidInput');
       expect(JSON.stringify(cause.details)).toContain('input.body');
+      // No model call: admission, then the job's end written to the event log (job-end-events-v1).
       expect((await activityStory(client, handle.workflowId)).map((s) => s.type)).toEqual([
         'prepareTask',
+        'publishJobEnd',
       ]);
       expect((await handle.describe()).typedSearchAttributes.get(SearchAttr.status)).toBe('failed');
     });
