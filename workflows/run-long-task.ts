@@ -22,7 +22,7 @@ import type {
   RunTaskResult,
 } from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
-import { joinPartials, longDocumentLimits } from '../shared/tasks/long-document';
+import { joinPartials, longDocumentLimits } from '../shared/policy/long-document-limits';
 import { closeTenancy, publishJobEnd } from './pipeline/proxies';
 import type { runTask } from './run-task';
 
@@ -38,7 +38,7 @@ type PartialSummary = { output: SummaryOutput; meta: ResultMeta; jobId: string }
 type Child = NonNullable<ResultMeta['longDocument']>['children'][number];
 
 /**
- * A text past its task's single-call limit (`shared/tasks/long-document.ts`): split into chunks
+ * A text past its task's single-call limit (`shared/policy/long-document-limits.ts`): split into chunks
  * (an activity), each chunk summarised by a child `runTask` (the whole pipeline: screening,
  * validation and grounding against its chunk, fallbacks, budgets per call), a bounded number at
  * once; the partial summaries joined and, while still too long for one call, split and summarised

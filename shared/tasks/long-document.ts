@@ -1,39 +1,21 @@
 /**
  * Long documents: a task input whose text is longer than one model call may take runs as
  * chunk → map → reduce (`workflows/run-long-task.ts`). Which tasks may, and their limits, are
- * here. Pure and workflow-safe.
+ * here; the limits the workflow reads are in long-document-limits.ts (no zod: workflow-safe).
  */
 import { z } from 'zod';
 import type { RunTaskRequest } from '../contracts/job';
 import { chunkText, type Chunk } from './chunking';
-import { SUMMARIZE_MAX_TEXT_CHARS, SummarizeInput, type SummarizeOutput } from './summarize';
+import { longDocumentLimits, LONG_DOCUMENT_MAX_CHARS } from '../policy/long-document-limits';
+import { SummarizeInput } from './summarize';
 
-/** Longest text a long-document `summarize` accepts, in characters (about 500k tokens). */
-export const LONG_DOCUMENT_MAX_CHARS = 2_000_000;
-
-export interface LongDocumentLimits {
-  /** Longest text one call (one child job) takes: the task's own limit. */
-  singleCallChars: number;
-  /** Longest text accepted at all. */
-  maxChars: number;
-  /** Chunk size: below the single-call limit, so a chunk plus the prompt fits with room. */
-  chunkChars: number;
-  /** Characters repeated between neighbouring chunks (a sentence cut at a boundary is read whole). */
-  overlapChars: number;
-  /** Chunks summarised at once (child jobs running together). */
-  concurrency: number;
-}
-
-/** The tasks that take long documents, by name. */
-export const LONG_DOCUMENT_TASKS: Readonly<Record<string, LongDocumentLimits>> = Object.freeze({
-  summarize: {
-    singleCallChars: SUMMARIZE_MAX_TEXT_CHARS,
-    maxChars: LONG_DOCUMENT_MAX_CHARS,
-    chunkChars: 80_000,
-    overlapChars: 1_000,
-    concurrency: 4,
-  },
-});
+export {
+  joinPartials,
+  longDocumentLimits,
+  LONG_DOCUMENT_MAX_CHARS,
+  LONG_DOCUMENT_TASKS,
+  type LongDocumentLimits,
+} from '../policy/long-document-limits';
 
 /** `summarize`'s input with the long-document limit on `text` (the API checks this one). */
 export const LongSummarizeInput = SummarizeInput.extend({
@@ -43,13 +25,6 @@ export const LongSummarizeInput = SummarizeInput.extend({
 /** The input schema the API checks for a task: the long-document one where the task has one. */
 export function longInputSchema(task: string): z.ZodType | undefined {
   return task === 'summarize' ? LongSummarizeInput : undefined;
-}
-
-/** The long-document limits of a task, or undefined when it takes none. */
-export function longDocumentLimits(task: string): LongDocumentLimits | undefined {
-  return Object.prototype.hasOwnProperty.call(LONG_DOCUMENT_TASKS, task)
-    ? LONG_DOCUMENT_TASKS[task]
-    : undefined;
 }
 
 /** The text of a request's input, when it has one. */
@@ -70,9 +45,4 @@ export function chunkDocument(task: string, text: string): Chunk[] {
   const limits = longDocumentLimits(task);
   if (!limits) throw new Error(`task "${task}" takes no long documents`);
   return chunkText(text, { maxChars: limits.chunkChars, overlapChars: limits.overlapChars });
-}
-
-/** The partial summaries, in document order, as the text the reduce step summarises. */
-export function joinPartials(outputs: ReadonlyArray<z.output<typeof SummarizeOutput>>): string {
-  return outputs.map((o) => o.summary.trim()).join('\n\n');
 }

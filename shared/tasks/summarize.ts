@@ -4,8 +4,9 @@ import { summarizeExtractive } from './local/summarize-extractive';
 import { indexSource, unsupportedClaims } from './claims';
 import { excerpt } from './grounding';
 
-/** Longest text accepted, in characters (about 25k tokens). */
-export const SUMMARIZE_MAX_TEXT_CHARS = 100_000;
+/** Longest text one call takes, in characters (about 25k tokens); longer ones are chunked. */
+export { SUMMARIZE_MAX_TEXT_CHARS } from '../policy/long-document-limits';
+import { SUMMARIZE_MAX_TEXT_CHARS } from '../policy/long-document-limits';
 /** Word budget when the caller names none. */
 export const SUMMARIZE_DEFAULT_MAX_WORDS = 60;
 
