@@ -1,5 +1,29 @@
+import type { NewKeelEvent } from '../../shared/contracts/events';
+import type { ResultMeta } from '../../shared/contracts/job';
 import { problemSlugForFailure } from '../../shared/contracts/problems';
 import type { PublishEvent } from './publish';
+
+/** A job's `job.completed` event (one key per job's end, so a retried record writes it once). */
+export function jobCompleted(args: {
+  jobId: string;
+  tenantId: string;
+  task: string;
+  meta: Pick<ResultMeta, 'path' | 'costUsd'>;
+}): NewKeelEvent {
+  return {
+    tenantId: args.tenantId,
+    subject: args.jobId,
+    type: 'job.completed',
+    key: `job.end:${args.jobId}`,
+    data: {
+      jobId: args.jobId,
+      task: args.task,
+      status: 'completed',
+      path: args.meta.path,
+      costUsd: args.meta.costUsd,
+    },
+  };
+}
 
 /** The end of a job that no other step records: a failure or a cancellation. */
 export interface JobEndArgs {

@@ -4,6 +4,7 @@ import type { Issue, ResultMeta } from '../../shared/contracts/job';
 import type { Logger } from '../../shared/platform/logger';
 import { findTask } from '../../shared/tasks';
 import { chunkDocument } from '../../shared/tasks/long-document';
+import { jobCompleted } from '../events/job-events';
 import type { PublishEvent } from '../events/publish';
 
 /**
@@ -52,19 +53,7 @@ export function createLongDocumentActivities(deps: { publish: PublishEvent; logg
       meta: ResultMeta;
     }): Promise<void> {
       const { meta } = args;
-      await deps.publish({
-        tenantId: args.tenantId,
-        subject: args.jobId,
-        type: 'job.completed',
-        key: `job.end:${args.jobId}`,
-        data: {
-          jobId: args.jobId,
-          task: args.task,
-          status: 'completed',
-          path: meta.path,
-          costUsd: meta.costUsd,
-        },
-      });
+      await deps.publish(jobCompleted({ ...args, meta }));
       deps.logger.info(
         {
           event: 'task.completed',

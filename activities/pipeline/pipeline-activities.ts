@@ -22,6 +22,7 @@ import {
   type Downgrade,
 } from '../../shared/tasks';
 import type { Logger } from '../../shared/platform/logger';
+import { jobCompleted } from '../events/job-events';
 import type { PublishEvent } from '../events/publish';
 import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
@@ -277,19 +278,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
           completedAt: deps.now(),
         });
       }
-      await deps.publish?.({
-        tenantId: args.tenantId,
-        subject: args.jobId,
-        type: 'job.completed',
-        key: `job.end:${args.jobId}`,
-        data: {
-          jobId: args.jobId,
-          task: args.task,
-          status: 'completed',
-          path: meta.path,
-          costUsd: meta.costUsd,
-        },
-      });
+      await deps.publish?.(jobCompleted({ ...args, meta }));
       deps.logger.info(
         {
           event: 'task.completed',
