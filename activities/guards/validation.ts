@@ -118,7 +118,10 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
   let candidate = args.output;
   let parse: Validation['parse'] = 'object';
   if (candidate === undefined) {
-    const parsed = parseModelJson(args.text);
+    // A conversational task reads its own text (a chat answer is prose unless it asked for JSON).
+    const parsed = task.conversation
+      ? task.conversation.parseText(args.text ?? '', args.input)
+      : parseModelJson(args.text);
     if (!parsed.ok) {
       return fail(
         'schema',

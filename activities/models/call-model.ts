@@ -137,7 +137,12 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // heartbeat, so a local activity stops at it just the same.
       const request = renderTaskRequest({ task, input: args.input, reask: args.reask });
       // The task's cap bounds what one call can cost (and so the budget's reservation).
-      const maxOutputTokens = callOutputCap(task, entry.capabilities.maxOutputTokens);
+      // A conversational task may carry the caller's sampling (the chat endpoint's max_tokens).
+      const sampling = task.conversation?.sampling?.(args.input) ?? {};
+      const maxOutputTokens = Math.min(
+        callOutputCap(task, entry.capabilities.maxOutputTokens),
+        sampling.maxOutputTokens ?? Number.POSITIVE_INFINITY,
+      );
       let bill: CallBill | undefined;
       let interrupted: InterruptedCharge | undefined;
       let attempts = ctx.info.attempt;
@@ -207,6 +212,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           ...request,
           model: entry,
           maxOutputTokens,
+          ...(sampling.temperature !== undefined ? { temperature: sampling.temperature } : {}),
           timeoutMs: callMs,
           signal: AbortSignal.any([ctx.cancellationSignal, timer]),
         });

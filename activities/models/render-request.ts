@@ -71,7 +71,7 @@ export function buildMessages(
   input: unknown,
   reask?: Reask,
 ): ChatMessage[] {
-  const messages: ChatMessage[] = [
+  const messages: ChatMessage[] = task.conversation?.messages(input) ?? [
     { role: 'system', content: task.prompt.system },
     { role: 'user', content: task.prompt.render(input) },
   ];
@@ -101,7 +101,8 @@ export function renderTaskRequest(args: {
   const local: LocalProviderOptions = { task: args.task.name, input: args.input };
   return {
     messages: buildMessages(args.task, args.input, args.reask),
-    responseFormat: taskResponseFormat(args.task),
+    responseFormat:
+      args.task.conversation?.responseFormat(args.input) ?? taskResponseFormat(args.task),
     // The in-process model answers with the task's deterministic algorithm, not from the prompt.
     providerOptions: { local: { ...local } },
   };

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { PolicyPatch } from '../policy/resolve-policy';
 import type { Downgrade, ValidationAction } from '../contracts/actions';
+import type { ChatMessage, ResponseFormat } from '../contracts/chat';
+import type { ParsedModelJson } from '../guards/parse-model-json';
 
 /**
  * How long a task may take. The server waits up to `maxSyncMs` for a synchronous answer, then
@@ -111,6 +113,26 @@ export interface TaskDefinition<
   readonly policy?: PolicyPatch;
   /** An input shown in the API docs and used by smoke tests. */
   readonly example: z.input<IS>;
+  /**
+   * A task whose input is itself a conversation (`chat`, behind `/v1/chat/completions`) says how
+   * it is sent; the others are rendered from `prompt` and answer with `output` as JSON. All four
+   * are optional and together: the defaults are what every structured task does.
+   */
+  readonly conversation?: ConversationHooks<z.output<IS>, z.output<OS>>;
+}
+
+/** How a conversational task talks to the model (see `TaskDefinition.conversation`). */
+export interface ConversationHooks<I, O> {
+  /** The messages sent, instead of the prompt's system and user turns. */
+  messages(input: I): ChatMessage[];
+  /** How the answer comes back, instead of the output schema as JSON. */
+  responseFormat(input: I): ResponseFormat;
+  /** A text answer as an output (what `parseModelJson` is for the others). Never throws. */
+  parseText(text: string, input: I): ParsedModelJson;
+  /** The output as the text a stream carries (the inverse of `parseText`). */
+  textOf(output: O): string;
+  /** Sampling the caller chose, when the task lets them. */
+  sampling?(input: I): { temperature?: number; maxOutputTokens?: number };
 }
 
 export type AnyTaskDefinition = TaskDefinition<z.ZodType, z.ZodType>;

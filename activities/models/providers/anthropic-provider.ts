@@ -39,6 +39,8 @@ function params(req: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
   return {
     model: req.model.id ?? req.model.name,
     max_tokens: req.maxOutputTokens,
+    // Anthropic's range is 0 to 1; OpenAI's callers may send up to 2.
+    ...(req.temperature !== undefined ? { temperature: Math.min(1, req.temperature) } : {}),
     system: req.messages
       .filter((m) => m.role === 'system')
       .map((m) => m.content)

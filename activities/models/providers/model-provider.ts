@@ -1,3 +1,4 @@
+import type { ChatMessage, ResponseFormat } from '../../../shared/contracts/chat';
 import type { ModelEntry, ProviderType } from '../../../shared/platform/model-registry';
 
 /**
@@ -6,25 +7,7 @@ import type { ModelEntry, ProviderType } from '../../../shared/platform/model-re
  * task into a request is the pipeline's job (activities/models/render-request.ts).
  */
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-
-/** A JSON Schema object (draft-07, as vendors' structured-output APIs take it). */
-export type JsonSchema = Readonly<Record<string, unknown>>;
-
-/** How the answer comes back: free text, or one JSON value matching `schema`. */
-export type ResponseFormat =
-  | { type: 'text' }
-  | {
-      type: 'json';
-      schema: JsonSchema;
-      /** [A-Za-z0-9_]: OpenAI's json_schema name, Anthropic's forced tool name. */
-      name: string;
-      /** What the answer is, for vendors that take a description (Anthropic's tool). */
-      description?: string;
-    };
+export type { ChatMessage, JsonSchema, ResponseFormat } from '../../../shared/contracts/chat';
 
 /** One model call. */
 export interface ModelRequest {
@@ -34,6 +17,8 @@ export interface ModelRequest {
   messages: ChatMessage[];
   responseFormat: ResponseFormat;
   maxOutputTokens: number;
+  /** Sampling temperature, when the caller set one (the chat endpoint); else the vendor's default. */
+  temperature?: number;
   /** ms left until the attempt's total deadline: connect, first byte and the whole body. */
   timeoutMs: number;
   /** Aborted when the activity is cancelled or its deadline passes; ends a body half-read too. */

@@ -59,12 +59,17 @@ function params(req: ModelRequest): Params {
           response_format: native
             ? {
                 type: 'json_schema',
-                json_schema: { name: format.name, strict: true, schema: { ...format.schema } },
+                json_schema: {
+                  name: format.name,
+                  strict: format.strict !== false,
+                  schema: { ...format.schema },
+                },
               }
             : { type: 'json_object' },
         }
       : {}),
     max_completion_tokens: req.maxOutputTokens,
+    ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
   };
 }
 
