@@ -62,8 +62,10 @@ export function createLocalProvider(
       if (!answered) {
         return Promise.reject(new Error('local provider answers Keel tasks only'));
       }
+      // A conversational task (chat) reads text, as it would from a vendor.
+      const text = findTask(options.task)?.conversation?.textOf(answered.output);
       return Promise.resolve({
-        output: answered.output,
+        ...(text !== undefined ? { text } : { output: answered.output }),
         model: id,
         usage: {
           inputTokens: request.messages.reduce((n, m) => n + countWords(m.content), 0),
