@@ -16,7 +16,7 @@ import type { RunTaskResult } from '../shared/contracts/job';
 import { SearchAttr } from '../shared/contracts/messages';
 import { PROBLEM_BASE, PROBLEMS, problemSlugForFailure } from '../shared/contracts/problems';
 import type { KeelConfig } from '../shared/platform/config';
-import { findTask } from '../shared/tasks';
+import { findServedTask } from '../shared/tasks';
 import type { Tenancy } from '../shared/tenancy/open';
 import type { BatchRecord } from '../shared/tenancy/store/batches';
 import { parseJsonBody, parseQuery, readJsonl } from './batch-request';
@@ -65,7 +65,7 @@ export class BatchesService {
     const key = readIdempotencyKey(args.idempotencyKey);
     const { source, tenant } = args;
     const asked = source.kind === 'json' ? parseJsonBody(source.body) : parseQuery(source.query);
-    const task = findTask(asked.task);
+    const task = findServedTask(asked.task);
     if (!task) {
       throw invalidRequest(`There is no task "${asked.task}".`, [
         { field: 'task', message: 'no task has this name' },

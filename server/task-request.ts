@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TaskOptions, type RunTaskRequest } from '../shared/contracts/job';
 import { toFieldErrors } from '../shared/contracts/errors';
-import { findTask, type AnyTaskDefinition } from '../shared/tasks';
+import { findServedTask, type AnyTaskDefinition } from '../shared/tasks';
 import { longInputSchema } from '../shared/tasks/long-document';
 import { invalidRequest, ProblemError } from './problem';
 import type { Tenant } from './tenants';
@@ -16,7 +16,7 @@ export const RunTaskBody = z
 
 /** The task a URL names; 404 when there is none. */
 export function requireTask(name: string): AnyTaskDefinition {
-  const task = findTask(name);
+  const task = findServedTask(name);
   if (!task) throw ProblemError.of('unknown-task', `There is no task "${name}".`);
   return task;
 }

@@ -19,9 +19,8 @@ import { toFieldErrors } from '../../shared/contracts/errors';
 import { parseModelJson } from '../../shared/guards/parse-model-json';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
 import { failureKindOf, reaskAction, type FailureKind } from '../../shared/policy/reask';
-import { detectPii, maskPii } from '../../shared/guards/pii';
-import { piiFingerprint } from './pii-fingerprint';
-import { detectToxicity } from '../../shared/guards/toxicity';
+import { maskPii } from '../../shared/guards/pii';
+import { createOutputModerator } from './output-moderation';
 import { restoreDeep } from '../../shared/guards/redact';
 import type { PiiSpan } from '../../shared/guards/types';
 import { countBy, stringsOf, transformStrings } from '../../shared/guards/json-strings';
@@ -116,12 +115,19 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
 
   // 1. Parse and schema. Model text is never handed to a raw JSON.parse.
   let candidate = args.output;
+  let text = args.text;
+  // A conversational task's answer is its text: a vendor's structured output (Anthropic's tool
+  // input) is read as the JSON text it stands for.
+  if (task.conversation && candidate !== undefined) {
+    text = JSON.stringify(candidate);
+    candidate = undefined;
+  }
   let parse: Validation['parse'] = 'object';
   if (candidate === undefined) {
     // A conversational task reads its own text (a chat answer is prose unless it asked for JSON).
     const parsed = task.conversation
-      ? task.conversation.parseText(args.text ?? '', args.input)
-      : parseModelJson(args.text);
+      ? task.conversation.parseText(text ?? '', args.input)
+      : parseModelJson(text);
     if (!parsed.ok) {
       return fail(
         'schema',
@@ -227,77 +233,58 @@ function moderateOutput(
   policy: ResolvedPolicy,
   report: Validation['moderation'],
 ): { failed: boolean; output: unknown; outcome: LayerOutcome; issues: Issue[] } {
-  const { output: rules, thresholds } = policy.moderation;
-  const locale = {
-    region: policy.region,
-    ...(policy.language ? { language: policy.language } : {}),
-  };
-  // The input is scanned only when the output has something to compare (usually it has not).
-  let inputStrings: string[] | undefined;
-  const inputTexts = (): string[] => (inputStrings ??= stringsOf(input).map((s) => s.text));
-  let inputValues: ReadonlySet<string> | undefined = inputPii && new Set(inputPii);
-  const inInput = (span: PiiSpan): boolean =>
-    (inputValues ??= new Set(
-      inputTexts().flatMap((t) => detectPii(t, locale).map(piiFingerprint)),
-    )).has(piiFingerprint(span));
-  let inputText: string | undefined;
-  const inInputText = (term: string): boolean =>
-    (inputText ??= inputTexts().join('\n').toLowerCase()).includes(term);
+  const moderator = createOutputModerator({
+    input,
+    ...(inputPii ? { inputPii } : {}),
+    policy,
+  });
   const issues: Issue[] = [];
   const notes: string[] = [];
   let changed = false;
 
   // PII the input did not contain: a model inventing contact details or leaking memorised data.
   const introduced = new Map<string, PiiSpan[]>();
-  if (rules.pii !== 'allow') {
-    for (const { path, text } of stringsOf(output)) {
-      const spans = detectPii(text, { ...locale, minConfidence: thresholds.piiConfidence }).filter(
-        (s) => !inInput(s),
-      );
-      if (spans.length > 0) introduced.set(path, spans);
-    }
+  for (const { path, text } of stringsOf(output)) {
+    const spans = moderator.introducedPii(text);
+    if (spans.length > 0) introduced.set(path, spans);
   }
   const spans = [...introduced.values()].flat();
   report.pii.found = countBy(spans.map((s) => s.type));
   if (spans.length > 0) {
-    if (rules.pii === 'block') {
-      report.pii.action = 'blocked';
+    report.pii.action = moderator.onPii;
+    if (moderator.onPii === 'blocked') {
       for (const [path, list] of introduced)
         issues.push({
           field: path,
           message: `contains ${[...new Set(list.map((s) => s.type))].join(', ')} not present in the input`,
           rule: 'output-pii',
         });
-    } else if (rules.pii === 'redact') {
-      report.pii.action = 'redacted';
+    } else if (moderator.onPii === 'redacted') {
       output = transformStrings(output, (text, path) =>
         introduced.has(path) ? maskPii(text, introduced.get(path)) : text,
       );
       changed = true;
       notes.push(`masked ${spans.length} PII value(s) not in the input`);
     } else {
-      report.pii.action = 'flagged';
       notes.push(`flagged ${spans.length} PII value(s) not in the input`);
     }
   }
 
   // Profanity the input did not contain.
-  if (rules.toxicity !== 'allow') {
+  if (policy.moderation.output.toxicity !== 'allow') {
     let worst = 0;
     for (const { path, text } of stringsOf(output)) {
-      const scan = detectToxicity(text);
-      const fresh = scan.matches.filter(
-        (m) => !inInputText(text.slice(m.start, m.end).toLowerCase()),
-      );
-      if (fresh.length === 0) continue;
+      const scan = moderator.freshToxicity(text);
+      if (!scan) continue;
       worst = Math.max(worst, scan.score);
-      if (scan.score >= thresholds.toxicity)
+      if (moderator.toxicityAction(scan.score) !== 'none')
         issues.push({ field: path, message: 'contains profanity', rule: 'output-toxicity' });
     }
     report.toxicity.score = Math.round(worst * 100) / 100;
-    if (worst >= thresholds.toxicity) {
-      report.toxicity.action = rules.toxicity === 'block' ? 'blocked' : 'flagged';
-      if (rules.toxicity === 'flag') notes.push('flagged profanity');
+    const action = moderator.toxicityAction(worst);
+    if (action !== 'none') {
+      report.toxicity.action = action;
+      if (policy.moderation.output.toxicity === 'flag') notes.push('flagged profanity');
     }
   }
   const blocked = report.pii.action === 'blocked' || report.toxicity.action === 'blocked';
