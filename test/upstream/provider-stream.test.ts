@@ -1,12 +1,12 @@
 /**
  * The provider interface's `stream` through the real SDKs against the mock upstream: the parts a
  * caller gets (text as it arrives, then one finish with usage), and the errors a broken stream
- * ends in, classified the way `callModel` classifies a failed `generate`.
+ * ends in, classified the way `callModel` classifies a failed `generate`. The local provider's
+ * stream is in test/unit/local-provider-stream.test.ts.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAnthropicProvider } from '../../activities/models/providers/anthropic-provider';
 import { toCallFailure } from '../../activities/models/providers/classify-error';
-import { createLocalProvider } from '../../activities/models/providers/local-provider';
 import type {
   ModelProvider,
   ModelRequest,
@@ -15,7 +15,7 @@ import type {
 import { createOpenAIProvider } from '../../activities/models/providers/openai-provider';
 import { renderTaskRequest } from '../../activities/models/render-request';
 import { findModel } from '../../shared/platform/model-registry';
-import { DEFAULT_FILE_CONFIG, parseFileConfig } from '../../shared/platform/config-file';
+import { parseFileConfig } from '../../shared/platform/config-file';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { rejection, TICKET } from './helpers';
@@ -133,28 +133,5 @@ describe.each(['openai', 'anthropic'] as const)('%s stream', (name) => {
     const failure = await failureOf(name, '503');
     expect(failure.type).toBe('ServerError');
     expect(failure.message).toContain('HTTP 503');
-  });
-});
-
-describe('local stream', () => {
-  it('refuses with StreamNotSupportedError: its answer exists all at once', async () => {
-    const entry = findModel(
-      parseFileConfig(DEFAULT_FILE_CONFIG, 'default'),
-      'local',
-      'keel-local-1',
-    );
-    if (!entry) throw new Error('no local model');
-    const error = await rejection(
-      collect(
-        createLocalProvider().stream({
-          ...renderTaskRequest({ task: classifyTicket, input: TICKET }),
-          model: entry,
-          maxOutputTokens: 100,
-          timeoutMs: 1_000,
-          signal: new AbortController().signal,
-        }),
-      ),
-    );
-    expect(error).toMatchObject({ name: 'StreamNotSupportedError', provider: 'local' });
   });
 });

@@ -1,11 +1,6 @@
 import { BUILT_IN_PROVIDER } from '../../../shared/platform/model-registry';
 import { findTask } from '../../../shared/tasks';
-import {
-  streamNotSupported,
-  type ModelProvider,
-  type ModelRequest,
-  type ModelResponse,
-} from './model-provider';
+import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamPart } from './model-provider';
 
 /** Whitespace word count: the local provider's honest stand-in for tokens. */
 function countWords(value: unknown): number {
@@ -23,14 +18,35 @@ export interface LocalProviderOptions {
   input: unknown;
 }
 
-/** A task's deterministic answer for an input, or undefined when there is no such task. */
-export type DeterministicAnswer = (task: string, input: unknown) => { output: unknown } | undefined;
+/**
+ * A task's deterministic answer for an input, or undefined when there is no such task. `text` is
+ * the answer as a stream carries it. @default JSON of `output`
+ */
+export type DeterministicAnswer = (
+  task: string,
+  input: unknown,
+) => { output: unknown; text?: string } | undefined;
 
-/** Keel's task registry: each task's `fallback` algorithm. */
+/** Keel's task registry: each task's `fallback` algorithm, read by its conversation hooks if any. */
 const taskFallback: DeterministicAnswer = (name, input) => {
   const task = findTask(name);
-  return task ? { output: task.fallback(input) } : undefined;
+  if (!task) return undefined;
+  const output = task.fallback(input);
+  return { output, text: task.conversation?.textOf(output) };
 };
+
+/** How many words each streamed text delta carries. */
+const WORDS_PER_DELTA = 3;
+
+/** `text` in deltas of a few words each, whitespace kept: joined, they are `text` again. */
+function deltasOf(text: string): string[] {
+  const words = text.match(/\s*\S+\s*/g) ?? (text ? [text] : []);
+  const deltas: string[] = [];
+  for (let i = 0; i < words.length; i += WORDS_PER_DELTA) {
+    deltas.push(words.slice(i, i + WORDS_PER_DELTA).join(''));
+  }
+  return deltas;
+}
 
 function localOptions(request: ModelRequest): LocalProviderOptions | undefined {
   const options = request.providerOptions?.['local'];
@@ -39,42 +55,62 @@ function localOptions(request: ModelRequest): LocalProviderOptions | undefined {
     : undefined;
 }
 
+interface LocalAnswer {
+  response: ModelResponse;
+  /** The answer as a stream carries it: a conversational task's text, else the output's JSON. */
+  streamed: string;
+}
+
 /**
  * The built-in offline provider: runs the task's deterministic algorithm (extractive summary,
  * lexicon classifier, ...). Free, instant, always available; the default when no vendor key is set.
  * It answers from `providerOptions.local` (task and input), not from the messages: a request that
- * carries no task is refused. It does not stream (its answer exists all at once).
+ * carries no task is refused. Its stream is the same answer in deltas of a few words, then the
+ * same finish (`generate`'s usage).
  */
 export function createLocalProvider(
   settings: { answer?: DeterministicAnswer } = {},
 ): ModelProvider {
   const answer = settings.answer ?? taskFallback;
+
+  /** The answer to a request; throws when the model or the task is not one it answers. */
+  function answerOf(request: ModelRequest): LocalAnswer {
+    const id = request.model.id ?? request.model.name;
+    if (!(LOCAL_MODELS as readonly string[]).includes(id)) {
+      throw new Error(`local provider has no model "${id}"`);
+    }
+    const options = localOptions(request);
+    const answered = options && answer(options.task, options.input);
+    if (!answered) throw new Error('local provider answers Keel tasks only');
+    // A conversational task (chat) reads text, as it would from a vendor.
+    const { output, text } = answered;
+    return {
+      response: {
+        ...(text !== undefined ? { text } : { output }),
+        model: id,
+        usage: {
+          inputTokens: request.messages.reduce((n, m) => n + countWords(m.content), 0),
+          outputTokens: countWords(output),
+          cachedInputTokens: 0,
+        },
+        finishReason: 'stop',
+      },
+      streamed: text ?? JSON.stringify(output),
+    };
+  }
+
   return {
     slug: BUILT_IN_PROVIDER,
     type: 'local',
     generate(request: ModelRequest): Promise<ModelResponse> {
-      const id = request.model.id ?? request.model.name;
-      if (!(LOCAL_MODELS as readonly string[]).includes(id)) {
-        return Promise.reject(new Error(`local provider has no model "${id}"`));
-      }
-      const options = localOptions(request);
-      const answered = options && answer(options.task, options.input);
-      if (!answered) {
-        return Promise.reject(new Error('local provider answers Keel tasks only'));
-      }
-      // A conversational task (chat) reads text, as it would from a vendor.
-      const text = findTask(options.task)?.conversation?.textOf(answered.output);
-      return Promise.resolve({
-        ...(text !== undefined ? { text } : { output: answered.output }),
-        model: id,
-        usage: {
-          inputTokens: request.messages.reduce((n, m) => n + countWords(m.content), 0),
-          outputTokens: countWords(answered.output),
-          cachedInputTokens: 0,
-        },
-        finishReason: 'stop',
-      });
+      return Promise.resolve(request).then((r) => answerOf(r).response);
     },
-    stream: () => streamNotSupported(BUILT_IN_PROVIDER),
+    // eslint-disable-next-line @typescript-eslint/require-await -- the answer exists all at once
+    async *stream(request: ModelRequest): AsyncGenerator<ModelStreamPart> {
+      const { response, streamed } = answerOf(request);
+      for (const delta of deltasOf(streamed)) yield { type: 'text-delta', delta };
+      const { finishReason, usage, model } = response;
+      yield { type: 'finish', finishReason, usage, model };
+    },
   };
 }
