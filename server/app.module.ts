@@ -26,6 +26,8 @@ import { Debounce } from './single-flight/debounce';
 import { SingleFlight } from './single-flight/single-flight';
 import { TaskStarter } from './task-starter';
 import { TasksController } from './tasks.controller';
+import { ChatController } from './chat/chat.controller';
+import { ChatService } from './chat/chat.service';
 import type { TenantDirectory } from './tenants';
 import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANCY, TENANTS } from './tokens';
 import { TenancyGate } from './tenancy-gate';
@@ -54,6 +56,7 @@ export class AppModule {
       module: AppModule,
       controllers: [
         TasksController,
+        ChatController,
         JobsController,
         BatchesController,
         BatchEventsController,
@@ -80,6 +83,7 @@ export class AppModule {
         { provide: PROVIDER_HEALTH, useValue: deps.health },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         JobsService,
+        ChatService,
         TenancyGate,
         BatchesService,
         AdminService,

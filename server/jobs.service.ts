@@ -92,8 +92,21 @@ export class JobsService implements OnModuleDestroy {
     /** `Idempotency-Key`: a retry with the same key returns the same job. */
     idempotencyKey?: string;
   }): Promise<RunOutcome> {
+    return this.runParsed({ ...args, parsed: parseTaskRequest(args) });
+  }
+
+  /**
+   * `run` for a request already checked against its wire contract (the chat endpoint builds the
+   * `chat` task's). `onStart` learns the job id just before its workflow starts.
+   */
+  async runParsed(args: {
+    tenant: Tenant;
+    parsed: ReturnType<typeof parseTaskRequest>;
+    idempotencyKey?: string;
+    onStart?: (jobId: string) => void;
+  }): Promise<RunOutcome> {
     const key = readIdempotencyKey(args.idempotencyKey);
-    const parsed = parseTaskRequest(args);
+    const { parsed } = args;
     const { task } = parsed;
     // First: a superseded request reads no cache and takes nothing from the tenant's limits.
     const { debounce } = parsed.request.options;
@@ -103,7 +116,14 @@ export class JobsService implements OnModuleDestroy {
     if (hit) return { kind: 'completed', ...hit };
     // A plan that answers from the cache when limited keeps every answer for that (a day).
     const storeSlot = cacheSlot ?? this.limitedSlot(args.tenant, parsed);
-    return this.admitAndRun({ tenant: args.tenant, parsed, key, cacheSlot: storeSlot, landed: 0 });
+    return this.admitAndRun({
+      tenant: args.tenant,
+      parsed,
+      key,
+      cacheSlot: storeSlot,
+      landed: 0,
+      ...(args.onStart ? { onStart: args.onStart } : {}),
+    });
   }
 
   /**
@@ -118,6 +138,7 @@ export class JobsService implements OnModuleDestroy {
     landed: number;
     /** Over a limit of a plan that degrades: the pass of a job that calls no model. */
     degraded?: GatePass;
+    onStart?: (jobId: string) => void;
   }): Promise<RunOutcome> {
     const { tenant, parsed, key, cacheSlot } = ctx;
     const { task } = parsed;
@@ -170,6 +191,7 @@ export class JobsService implements OnModuleDestroy {
     }
     let handle: WorkflowHandle<typeof runTask>;
     try {
+      ctx.onStart?.(jobId);
       handle = await this.starter.start(jobId, request, key !== undefined, flight !== undefined);
     } catch (err) {
       const landed = isFlightLanded(err);

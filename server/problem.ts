@@ -8,6 +8,7 @@ import {
 } from '../shared/contracts/problems';
 import type { FieldError } from '../shared/contracts/errors';
 import type { Logger } from '../shared/platform/logger';
+import { openAIErrorBody, speaksOpenAI } from './chat/openai-errors';
 
 export { PROBLEM_BASE };
 
@@ -85,6 +86,10 @@ export function sentProblem(res: Response): string | undefined {
 export function sendProblem(res: Response, req: Request, error: ProblemError): void {
   (res as Response & { [SENT]?: string })[SENT] = error.slug;
   for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+  if (speaksOpenAI(req.path)) {
+    res.status(error.status).json(openAIErrorBody(error.toProblem(req.originalUrl)));
+    return;
+  }
   res
     .status(error.status)
     .type('application/problem+json')

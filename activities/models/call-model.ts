@@ -25,6 +25,8 @@ import { renderTaskRequest, type Reask } from './render-request';
 import { callOutputCap } from '../../shared/tasks';
 import { findInternalTask } from '../../shared/tasks/injection-check';
 import { recordModelCall } from '../../shared/platform/metrics';
+import { streamRelay } from '../../shared/platform/stream-relay';
+import { streamToChannel, type StreamModeration } from './stream-call';
 
 /** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -50,6 +52,11 @@ export interface CallModelArgs {
   deadlineAt?: number;
   /** Who pays: with it, the call is reserved against the tenant's budget and put in the ledger. */
   billing?: CallBilling;
+  /**
+   * The chat endpoint's moderation scope: when its caller streams from this process, the call
+   * streams through the job's channel (stream-call.ts); otherwise it is ignored.
+   */
+  stream?: StreamModeration;
 }
 
 export interface CallModelResult {
@@ -207,15 +214,37 @@ export function createCallModelActivity(deps: CallModelDeps) {
       const beat = ctx.info.isLocal
         ? undefined
         : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+      // A caller streaming from this process (the chat endpoint, worker embedded) has a channel.
+      const jobId = ctx.info.workflowExecution?.workflowId;
+      const channel = args.stream && jobId ? streamRelay.find(jobId) : undefined;
+      const streamAbort = new AbortController();
       try {
-        const response = await provider.generate({
+        const modelRequest = {
           ...request,
           model: entry,
           maxOutputTokens,
           ...(sampling.temperature !== undefined ? { temperature: sampling.temperature } : {}),
           timeoutMs: callMs,
-          signal: AbortSignal.any([ctx.cancellationSignal, timer]),
-        });
+          signal: AbortSignal.any([
+            ctx.cancellationSignal,
+            timer,
+            streamAbort.signal,
+            ...(channel ? [channel.signal] : []),
+          ]),
+        };
+        const response =
+          channel && args.stream
+            ? await streamToChannel({
+                provider,
+                request: modelRequest,
+                channel,
+                attempt: `${ctx.info.workflowExecution?.runId}/${ctx.info.activityId}/${ctx.info.attempt}`,
+                moderation: args.stream,
+                callTimeoutMs: args.timeoutMs ?? callMs,
+                abort: () => streamAbort.abort(),
+                inputTokens: worstCaseInputTokens(request.messages, undefined),
+              })
+            : await provider.generate(modelRequest);
         const cost = costUsd(response.usage, entry.price);
         recordModelCall({
           ...labels,

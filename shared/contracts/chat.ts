@@ -24,3 +24,6 @@ export type ResponseFormat =
       /** Whether the vendor must enforce the schema exactly (OpenAI's `strict`). @default true */
       strict?: boolean;
     };
+
+/** The task behind `/v1/chat/completions` (shared/tasks/chat.ts), named where workflows can see. */
+export const CHAT_TASK_NAME = 'chat';

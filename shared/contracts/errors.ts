@@ -30,6 +30,11 @@ export const FailureType = {
   AllCandidatesFailed: 'AllCandidatesFailed',
   /** The route names a model the registry does not have. Non-retryable. */
   UnknownModel: 'UnknownModel',
+  /**
+   * A streamed answer broke after its first text reached the caller: no other candidate can take
+   * over unseen, so the task ends (the chat endpoint's error event). Non-retryable.
+   */
+  StreamInterrupted: 'StreamInterrupted',
 
   // Vendor call failures, classified at the activity boundary.
   /** 429. Retryable, after the vendor's Retry-After when it sends one. */
@@ -76,6 +81,7 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.QuotaExceeded,
   FailureType.CircuitOpen,
   FailureType.BudgetExceeded,
+  FailureType.StreamInterrupted,
 ];
 
 /** Failures that say something about the provider's health (they feed the circuit breaker). */

@@ -231,6 +231,16 @@ const TABLE = {
     title: 'No model produced a valid answer',
     when: 'Every route candidate failed, and no degraded answer was allowed or available (`reasons`).',
   },
+  'stream-interrupted': {
+    status: 502,
+    title: 'The stream broke after it started',
+    when: 'A streamed chat answer failed after its first text reached the caller (`/v1/chat/completions`, sent as an error event): no fallback can take over unseen.',
+  },
+  'model-not-found': {
+    status: 404,
+    title: 'Unknown model',
+    when: "The `model` of a chat completion is neither an alias of the key's plan nor a configured `provider:model` (`GET /v1/models` lists them).",
+  },
   'rate-limited': {
     status: 429,
     title: 'Rate limited',
@@ -289,6 +299,7 @@ export const FAILURE_PROBLEMS = {
   [FailureType.ReviewNotPending]: 'review-not-found',
   [FailureType.ReviewEditInvalid]: 'invalid-edit',
   [FailureType.AllCandidatesFailed]: 'all-candidates-failed',
+  [FailureType.StreamInterrupted]: 'stream-interrupted',
   [FailureType.RateLimit]: 'task-failed',
   [FailureType.Overloaded]: 'task-failed',
   [FailureType.ServerError]: 'task-failed',

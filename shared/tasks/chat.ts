@@ -1,6 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
-import type { ChatMessage, ResponseFormat } from '../contracts/chat';
+import { CHAT_TASK_NAME, type ChatMessage, type ResponseFormat } from '../contracts/chat';
 import { parseModelJson, type ParsedModelJson } from '../guards/parse-model-json';
 import { exampleOf } from './json-example';
 import { defineTask, type BusinessRule } from './task-definition';
@@ -13,7 +13,7 @@ import { defineTask, type BusinessRule } from './task-definition';
  * ledger. What differs is declared in `conversation`: the messages are the caller's, and the
  * answer is text unless the caller asked for JSON. docs/chat-completions.md.
  */
-export const CHAT_TASK = 'chat';
+export const CHAT_TASK = CHAT_TASK_NAME;
 
 /** Limits of one chat request (documented in docs/chat-completions.md#limits). */
 export const CHAT_LIMITS = {

@@ -51,6 +51,16 @@ export const PlanDefinition = z
     tasks: z.array(z.string().min(1).max(100)).max(100).optional(),
     /** The route per task (replacing the task's own) when the caller gives none. */
     routes: z.record(z.string().min(1).max(100), z.array(ModelRef).min(1).max(10)).default({}),
+    /**
+     * Model aliases of `/v1/chat/completions` (`keel/fast` → a route), beside the built-in ones
+     * (server/chat/chat-models.ts); a plan's alias of the same name replaces the built-in.
+     */
+    aliases: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*$/, 'like keel/fast'),
+        z.array(ModelRef).min(1).max(10),
+      )
+      .default({}),
     /** Per tenant. */
     limits: LimitsSpec.default({}),
     /** Per API key, inside the tenant's. */
@@ -140,6 +150,8 @@ export interface TenantTerms {
   planId: string;
   tasks?: readonly string[];
   routes: Readonly<Record<string, readonly string[]>>;
+  /** The plan's chat model aliases. */
+  aliases: Readonly<Record<string, readonly string[]>>;
   limits: LimitsSpec;
   keyLimits: LimitsSpec;
   monthlyBudgetUsd: number | null;
@@ -154,6 +166,7 @@ export function tenantTerms(plan: PlanDefinition, overrides: TenantOverrides): T
     planId: plan.id,
     ...(plan.tasks ? { tasks: plan.tasks } : {}),
     routes: plan.routes,
+    aliases: plan.aliases,
     limits: { ...plan.limits, ...overrides.limits },
     keyLimits: { ...plan.keyLimits, ...overrides.keyLimits },
     monthlyBudgetUsd:

@@ -88,7 +88,7 @@ function injectionVerdict(raw: unknown): Answer {
 
 /** Structured-output names use underscores (`classify_ticket`); task names use dashes. */
 function correctAnswer(schemaName: string | undefined, lastUserText: string): Answer {
-  const plain = { text: `This is a mock completion for: ${lastUserText.slice(0, 40)}` };
+  const plain = { text: `This is a mock completion for: ${lastUserText.slice(0, 400)}` };
   const raw = parseRenderedInput(lastUserText);
   if (schemaName === 'injection_check') return injectionVerdict(raw);
   // JSON-mode clients (Ollama/vLLM style) name no schema: recognise the task by its input shape.

@@ -6,6 +6,7 @@ import type {
   TaskPlan,
   ValidationResult,
 } from '../../activities';
+import { CHAT_TASK_NAME } from '../../shared/contracts/chat';
 import { FailureType } from '../../shared/contracts/errors';
 import type { Issue, ResultPath, RunTaskRequest } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
@@ -99,6 +100,16 @@ export async function attemptCandidate(
           ...(deadlineAt !== undefined ? { deadlineAt } : {}),
           ...(reask ? { reask } : {}),
           ...(request.tenancy ? { billing: billingOf(request, plan.promptVersion) } : {}),
+          // A chat caller may stream: the call's output window moderates as validation would.
+          ...(request.task === CHAT_TASK_NAME
+            ? {
+                stream: {
+                  policy: plan.policy,
+                  ...(redact ? { placeholders: screening.placeholders } : {}),
+                  ...(screening.piiFingerprints ? { inputPii: screening.piiFingerprints } : {}),
+                },
+              }
+            : {}),
         },
         { mode, timeoutMs: candidate.timeoutMs, onRetried: account },
       );
@@ -115,6 +126,11 @@ export async function attemptCandidate(
     } catch (err) {
       if (isCancellation(err)) throw err; // the hard timeout, or a hedge's winner: stop
       if (track) track.calling = false;
+      // The caller has seen part of this answer: no other candidate may take over unseen.
+      if (failureTypeOf(err) === FailureType.StreamInterrupted) {
+        account(err);
+        throw failureCause(err);
+      }
       if (isBudgetRefusal(err)) {
         tally.overBudget = true;
         // A plan that rejects past its budget ends the task here: no cheaper candidate, no downgrade.
@@ -209,6 +225,10 @@ export function billingOf(
 
 /** The call was not made: it could have passed the tenant's monthly budget. */
 function isBudgetRefusal(err: unknown): boolean {
+  return failureTypeOf(err) === FailureType.BudgetExceeded;
+}
+
+function failureTypeOf(err: unknown): string | undefined {
   const cause = failureCause(err);
-  return cause instanceof ApplicationFailure && cause.type === FailureType.BudgetExceeded;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }

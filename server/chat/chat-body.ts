@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { toFieldErrors } from '../../shared/contracts/errors';
+import { ChatInput } from '../../shared/tasks/chat';
+import { invalidRequest } from '../problem';
+
+/**
+ * The body of `POST /v1/chat/completions`, as OpenAI's Chat Completions API takes it. What Keel
+ * does not do yet is refused by name (tools, several choices, images) rather than ignored; the
+ * sampling knobs Keel cannot pass on to every vendor are accepted and ignored (listed in
+ * docs/chat-completions.md). Anything else is a 400 naming the field, as OpenAI answers.
+ */
+const TextPart = z.object({ type: z.literal('text'), text: z.string() }).strict();
+
+const Content = z.union([z.string(), z.array(TextPart).min(1)]);
+
+const Message = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: Content, name: z.string().optional() }).strict(),
+  z
+    .object({ role: z.literal('developer'), content: Content, name: z.string().optional() })
+    .strict(),
+  z.object({ role: z.literal('user'), content: Content, name: z.string().optional() }).strict(),
+  z
+    .object({
+      role: z.literal('assistant'),
+      content: Content.nullable(),
+      name: z.string().optional(),
+      refusal: z.string().nullable().optional(),
+    })
+    .strict(),
+]);
+
+const ResponseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }).strict(),
+  z.object({ type: z.literal('json_object') }).strict(),
+  z
+    .object({
+      type: z.literal('json_schema'),
+      json_schema: z
+        .object({
+          name: z.string(),
+          description: z.string().optional(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullable().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+]);
+
+/** Accepted for compatibility and not passed on (not every vendor has them). */
+const IGNORED = {
+  top_p: z.number().nullish(),
+  frequency_penalty: z.number().nullish(),
+  presence_penalty: z.number().nullish(),
+  seed: z.number().int().nullish(),
+  logprobs: z.literal(false).nullish(),
+  store: z.boolean().nullish(),
+  service_tier: z.string().nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+};
+
+const NOT_YET = 'not supported by Keel yet (docs/chat-completions.md#not-yet)';
+
+export const ChatCompletionBody = z
+  .object({
+    model: z.string().min(1).max(200),
+    messages: z.array(Message).min(1),
+    temperature: z.number().min(0).max(2).nullish(),
+    max_tokens: z.number().int().min(1).nullish(),
+    max_completion_tokens: z.number().int().min(1).nullish(),
+    stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
+    response_format: ResponseFormat.nullish(),
+    user: z.string().max(256).nullish(),
+    metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
+    n: z.literal(1, { error: 'only n: 1' }).nullish(),
+    tools: z.never({ error: NOT_YET }).optional(),
+    tool_choice: z.never({ error: NOT_YET }).optional(),
+    functions: z.never({ error: NOT_YET }).optional(),
+    function_call: z.never({ error: NOT_YET }).optional(),
+    ...IGNORED,
+  })
+  .strict();
+export type ChatCompletionBody = z.output<typeof ChatCompletionBody>;
+
+/** A request as Keel runs it: the chat task's input, and how the caller wants it back. */
+export interface ChatCall {
+  model: string;
+  input: ChatInput;
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+const textOf = (content: z.output<typeof Content> | null): string =>
+  content === null
+    ? ''
+    : typeof content === 'string'
+      ? content
+      : content.map((p) => p.text).join('');
+
+/** Checks the body and turns it into the chat task's input; a 400 names each offending field. */
+export function parseChatBody(body: unknown): ChatCall {
+  const parsed = ChatCompletionBody.safeParse(body);
+  if (!parsed.success) {
+    throw invalidRequest(
+      'The body is not a chat completion request Keel serves.',
+      toFieldErrors(parsed.error.issues),
+    );
+  }
+  const b = parsed.data;
+  const format = b.response_format;
+  const candidate = {
+    messages: b.messages.map((m) => ({
+      // OpenAI's `developer` is the newer name of `system`.
+      role: m.role === 'developer' ? ('system' as const) : m.role,
+      content: textOf(m.content),
+    })),
+    ...(format?.type === 'json_schema'
+      ? {
+          responseFormat: {
+            type: 'json_schema' as const,
+            name: format.json_schema.name,
+            schema: format.json_schema.schema ?? { type: 'object' },
+            ...(format.json_schema.strict != null ? { strict: format.json_schema.strict } : {}),
+          },
+        }
+      : format
+        ? { responseFormat: { type: format.type } }
+        : {}),
+    ...((b.max_completion_tokens ?? b.max_tokens)
+      ? { maxTokens: b.max_completion_tokens ?? b.max_tokens }
+      : {}),
+    ...(b.temperature != null ? { temperature: b.temperature } : {}),
+  };
+  const input = ChatInput.safeParse(candidate);
+  if (!input.success) {
+    throw invalidRequest(
+      'The request is outside what Keel accepts (docs/chat-completions.md#limits).',
+      toFieldErrors(input.error.issues).map((e) => ({ ...e, field: wireField(e.field) })),
+    );
+  }
+  return {
+    model: b.model,
+    input: input.data,
+    stream: b.stream === true,
+    includeUsage: b.stream_options?.include_usage === true,
+  };
+}
+
+/** The chat task's field as the caller named it (`responseFormat.schema` → `response_format…`). */
+function wireField(field: string): string {
+  return field
+    .replace(/^responseFormat\.schema/, 'response_format.json_schema.schema')
+    .replace(/^responseFormat\.name/, 'response_format.json_schema.name')
+    .replace(/^responseFormat/, 'response_format')
+    .replace(/^maxTokens/, 'max_completion_tokens');
+}

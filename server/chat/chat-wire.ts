@@ -1,0 +1,86 @@
+import type { ResultMeta, RunTaskResult } from '../../shared/contracts/job';
+import type { ChatOutput } from '../../shared/tasks/chat';
+
+/**
+ * Keel's answers in OpenAI's Chat Completions wire format: the completion, the chunks of a
+ * stream, and its usage. Each carries the job id (`id` is `chatcmpl-<job id>`; the `keel` member
+ * has the job's meta), so every answer can be found in the Web UI and the usage report.
+ */
+export type FinishReason = 'stop' | 'length' | 'content_filter';
+
+export interface WireUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export const completionId = (jobId: string): string => `chatcmpl-${jobId}`;
+
+export function usageOf(meta: ResultMeta | undefined): WireUsage {
+  const input = meta?.tokens.input ?? 0;
+  const output = meta?.tokens.output ?? 0;
+  return { prompt_tokens: input, completion_tokens: output, total_tokens: input + output };
+}
+
+/** The model that answered, as `provider:model` (what `model` may name next time). */
+export const answeredBy = (meta: ResultMeta | undefined, asked: string): string =>
+  meta ? `${meta.provider}:${meta.model}` : asked;
+
+export function completionBody(args: {
+  jobId: string;
+  model: string;
+  created: number;
+  result?: RunTaskResult;
+  finish: FinishReason;
+}) {
+  const { result } = args;
+  const content = result ? (result.output as ChatOutput).content : '';
+  return {
+    id: completionId(args.jobId),
+    object: 'chat.completion' as const,
+    created: args.created,
+    model: answeredBy(result?.meta, args.model),
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant' as const,
+          content: args.finish === 'content_filter' ? null : content,
+          refusal: null,
+        },
+        finish_reason: args.finish,
+        logprobs: null,
+      },
+    ],
+    usage: usageOf(result?.meta),
+    system_fingerprint: null,
+    keel: { jobId: args.jobId, ...(result ? { meta: result.meta } : {}) },
+  };
+}
+
+/** One `chat.completion.chunk`, as an SSE `data:` line. */
+export function chunkFrame(args: {
+  jobId: string;
+  model: string;
+  created: number;
+  delta?: { role?: 'assistant'; content?: string };
+  finish?: FinishReason;
+  usage?: WireUsage;
+  keel?: Record<string, unknown>;
+}): string {
+  const body = {
+    id: completionId(args.jobId),
+    object: 'chat.completion.chunk',
+    created: args.created,
+    model: args.model,
+    system_fingerprint: null,
+    choices: args.usage
+      ? []
+      : [{ index: 0, delta: args.delta ?? {}, logprobs: null, finish_reason: args.finish ?? null }],
+    ...(args.usage ? { usage: args.usage } : {}),
+    ...(args.keel ? { keel: args.keel } : {}),
+  };
+  return `data: ${JSON.stringify(body)}\n\n`;
+}
+
+export const DONE_FRAME = 'data: [DONE]\n\n';

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import type { KeelConfig } from '../../shared/platform/config';
+import type { AuthedRequest } from '../auth.guard';
+import { ProblemError } from '../problem';
+import { CONFIG } from '../tokens';
+import { listChatModels } from './chat-models';
+import { ChatService } from './chat.service';
+
+/** OpenAI's model object; `created` is fixed (Keel's routes have no creation date). */
+const modelObject = (id: string) => ({
+  id,
+  object: 'model' as const,
+  created: 0,
+  owned_by: id.includes(':') ? id.slice(0, id.indexOf(':')) : 'keel',
+});
+
+/**
+ * The OpenAI-compatible door: existing OpenAI code changes its base URL to Keel's `/v1` and its
+ * key to a Keel key. Errors here are in OpenAI's shape (server/chat/openai-errors.ts).
+ */
+@Controller('v1')
+export class ChatController {
+  constructor(
+    @Inject(ChatService) private readonly chat: ChatService,
+    @Inject(CONFIG) private readonly config: KeelConfig,
+  ) {}
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  async completions(
+    @Body() body: unknown,
+    @Req() req: AuthedRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    const ctx = {
+      tenant: req.tenant,
+      body,
+      requestId: String(req.headers['x-request-id']),
+      ...(req.header('idempotency-key') ? { idempotencyKey: req.header('idempotency-key') } : {}),
+    };
+    if ((body as { stream?: unknown } | undefined)?.stream === true) {
+      await this.chat.stream(ctx, req, res);
+      return;
+    }
+    const { body: completion, headers } = await this.chat.complete(ctx);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.status(200).json(completion);
+  }
+
+  @Get('models')
+  models(@Req() req: AuthedRequest) {
+    return { object: 'list', data: listChatModels(req.tenant, this.config).map(modelObject) };
+  }
+
+  @Get('models/*id')
+  model(@Param('id') id: string | string[], @Req() req: AuthedRequest) {
+    const name = Array.isArray(id) ? id.join('/') : id;
+    if (!listChatModels(req.tenant, this.config).includes(name))
+      throw ProblemError.of('model-not-found', `There is no model "${name}".`, {
+        errors: [{ field: 'model', message: 'unknown model' }],
+      });
+    return modelObject(name);
+  }
+}

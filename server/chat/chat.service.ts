@@ -1,0 +1,296 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Client } from '@temporalio/client';
+import type { Request, Response } from 'express';
+import type { RunTaskResult } from '../../shared/contracts/job';
+import type { KeelConfig } from '../../shared/platform/config';
+import type { Logger } from '../../shared/platform/logger';
+import {
+  streamRelay,
+  type RelayEvent,
+  type StreamChannel,
+} from '../../shared/platform/stream-relay';
+import { CHAT_TASK, chat, type ChatOutput } from '../../shared/tasks/chat';
+import { problemForFailure } from '../job-status';
+import { JobsService, type RunOutcome } from '../jobs.service';
+import { ProblemError } from '../problem';
+import type { Tenant } from '../tenants';
+import { CONFIG, LOGGER, TEMPORAL_CLIENT } from '../tokens';
+import { parseChatBody, type ChatCall } from './chat-body';
+import { resolveChatModel } from './chat-models';
+import { openAIErrorBody } from './openai-errors';
+import {
+  answeredBy,
+  chunkFrame,
+  completionBody,
+  DONE_FRAME,
+  usageOf,
+  type FinishReason,
+} from './chat-wire';
+
+/** What a chat request carries besides its body. */
+export interface ChatRequestContext {
+  tenant: Tenant;
+  body: unknown;
+  requestId: string;
+  idempotencyKey?: string;
+}
+
+type Settled = { ok: true; outcome: RunOutcome } | { ok: false; error: unknown };
+
+/**
+ * `POST /v1/chat/completions`: the `chat` task behind OpenAI's wire format. Every request is a
+ * job (runTask, through JobsService: limits, budgets, idempotency, the same admission); a stream
+ * is relayed from the model call in this process (shared/platform/stream-relay.ts) and finished
+ * from the validated answer. docs/chat-completions.md.
+ */
+@Injectable()
+export class ChatService {
+  constructor(
+    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(CONFIG) private readonly config: KeelConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The request as a job of the `chat` task; every refusal here is a 4xx before anything runs. */
+  private prepare(ctx: ChatRequestContext): { call: ChatCall; route: string[] } {
+    const call = parseChatBody(ctx.body);
+    return { call, route: resolveChatModel(call.model, ctx.tenant, this.config) };
+  }
+
+  private run(
+    ctx: ChatRequestContext,
+    prepared: { call: ChatCall; route: string[] },
+    onStart?: (jobId: string) => void,
+  ): Promise<RunOutcome> {
+    return this.jobs.runParsed({
+      tenant: ctx.tenant,
+      parsed: {
+        task: chat,
+        request: {
+          task: CHAT_TASK,
+          tenantId: ctx.tenant.id,
+          requestId: ctx.requestId,
+          input: prepared.call.input,
+          options: { route: prepared.route },
+        },
+      },
+      ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
+      ...(onStart ? { onStart } : {}),
+    });
+  }
+
+  /** A chat answer waits for its job however long it takes (up to the task's hard timeout). */
+  private async resultOf(outcome: RunOutcome): Promise<RunTaskResult> {
+    if (outcome.kind === 'completed') return outcome.result;
+    try {
+      return (await this.client.workflow.getHandle(outcome.jobId).result()) as RunTaskResult;
+    } catch (err) {
+      throw problemForFailure(err, outcome.jobId);
+    }
+  }
+
+  /** The whole completion (`stream` false). A moderation refusal is a `content_filter` finish. */
+  async complete(ctx: ChatRequestContext): Promise<{
+    body: ReturnType<typeof completionBody>;
+    headers: Record<string, string>;
+  }> {
+    const prepared = this.prepare(ctx);
+    const created = Math.floor(Date.now() / 1000);
+    let jobId = '';
+    try {
+      const outcome = await this.run(ctx, prepared, (id) => (jobId = id));
+      jobId = outcome.jobId;
+      const result = await this.resultOf(outcome);
+      return {
+        body: completionBody({
+          jobId,
+          model: prepared.call.model,
+          created,
+          result,
+          finish: 'stop',
+        }),
+        headers: { ...outcome.headers, 'x-keel-job-id': jobId },
+      };
+    } catch (err) {
+      if (!isModerationRefusal(err)) throw err;
+      return {
+        body: completionBody({
+          jobId,
+          model: prepared.call.model,
+          created,
+          finish: 'content_filter',
+        }),
+        headers: { 'x-keel-job-id': jobId },
+      };
+    }
+  }
+
+  /**
+   * A stream. Nothing is sent until the first text is released or the job ends, so a refusal
+   * (limits, budget, an unknown model, every candidate failing before a byte) is still an HTTP
+   * error the client raises. After the first byte: text as the window releases it, the rest
+   * from the validated answer, or an error event (never a normal finish) if the job fails.
+   */
+  async stream(ctx: ChatRequestContext, req: Request, res: Response): Promise<void> {
+    const prepared = this.prepare(ctx);
+    const { call } = prepared;
+    const created = Math.floor(Date.now() / 1000);
+    let jobId = '';
+    let channel: StreamChannel | undefined;
+    let opened: (c: StreamChannel) => void = () => undefined;
+    const channelReady = new Promise<StreamChannel>((resolve) => (opened = resolve));
+    const settled: Promise<Settled> = this.run(ctx, prepared, (id) => {
+      jobId = id;
+      channel = streamRelay.open(id, call.input);
+      opened(channel);
+    }).then(
+      (outcome) => ({ ok: true, outcome }),
+      (error: unknown) => ({ ok: false, error }),
+    );
+    let started = false;
+    let finished = false;
+    let sent = '';
+    let model = call.model;
+    const write = (frame: string): void => {
+      if (!res.writableEnded) res.write(frame);
+    };
+    const start = (): void => {
+      if (started) return;
+      started = true;
+      res.status(200);
+      res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+      res.setHeader('cache-control', 'no-cache');
+      res.setHeader('x-accel-buffering', 'no');
+      res.setHeader('x-keel-job-id', jobId);
+      res.flushHeaders();
+      write(chunkFrame({ jobId, model, created, delta: { role: 'assistant', content: '' } }));
+    };
+    const end = (): void => {
+      finished = true;
+      channel?.close();
+      if (!res.writableEnded) res.end();
+    };
+    const fail = (error: ProblemError): void => {
+      write(`data: ${JSON.stringify(openAIErrorBody(error.toProblem(req.originalUrl)))}\n\n`);
+      end();
+    };
+    const finish = (reason: FinishReason, result?: RunTaskResult): void => {
+      write(
+        chunkFrame({
+          jobId,
+          model,
+          created,
+          finish: reason,
+          keel: { jobId, ...(result ? { meta: result.meta } : {}) },
+        }),
+      );
+      if (call.includeUsage)
+        write(chunkFrame({ jobId, model, created, usage: usageOf(result?.meta) }));
+      write(DONE_FRAME);
+      end();
+    };
+    // The caller hung up: stop the model call and the job (nothing would read the answer).
+    res.on('close', () => {
+      if (finished) return;
+      finished = true;
+      channel?.close();
+      if (jobId)
+        void this.client.workflow
+          .getHandle(jobId)
+          .cancel()
+          .catch(() => undefined);
+    });
+
+    const events = relayEvents(channelReady);
+    let pending = events.next();
+    for (;;) {
+      const next = await Promise.race([
+        pending.then((e) => ({ kind: 'event' as const, e })),
+        settled.then((s) => ({ kind: 'settled' as const, s })),
+      ]);
+      if (finished) return;
+      if (next.kind === 'event') {
+        if (next.e.done) {
+          // The channel closed: only the job's end is left to wait for.
+          pending = new Promise<never>(() => undefined);
+          continue;
+        }
+        pending = events.next();
+        const event: RelayEvent = next.e.value;
+        start();
+        if (event.type === 'text') {
+          sent += event.text;
+          write(chunkFrame({ jobId, model, created, delta: { content: event.text } }));
+        } else if (event.type === 'filtered') {
+          finish('content_filter');
+          return;
+        } else {
+          fail(ProblemError.of('stream-interrupted', event.message, { jobId }));
+          return;
+        }
+        continue;
+      }
+      // The job ended (or was refused): what is left goes out, or the error does.
+      const s = next.s;
+      let result: RunTaskResult | undefined;
+      let error: unknown;
+      if (s.ok) {
+        try {
+          result = await this.resultOf(s.outcome);
+        } catch (err) {
+          error = err;
+        }
+      } else error = s.error;
+      if (finished) return;
+      if (error !== undefined) {
+        if (isModerationRefusal(error)) {
+          start();
+          finish('content_filter');
+          return;
+        }
+        // Before the first byte a refusal is an HTTP error; the filter answers it.
+        if (!started) {
+          finished = true;
+          channel?.close();
+          throw error instanceof Error ? error : ProblemError.of('internal');
+        }
+        this.logger.warn({ jobId, err: error }, 'chat stream failed after it started');
+        fail(error instanceof ProblemError ? error : ProblemError.of('internal'));
+        return;
+      }
+      const content = (result!.output as ChatOutput).content;
+      model = answeredBy(result!.meta, call.model);
+      start();
+      if (!content.startsWith(sent)) {
+        fail(
+          ProblemError.of(
+            'stream-interrupted',
+            'The validated answer differs from the text already streamed.',
+            { jobId },
+          ),
+        );
+        return;
+      }
+      const rest = content.slice(sent.length);
+      if (rest) write(chunkFrame({ jobId, model, created, delta: { content: rest } }));
+      finish('stop', result);
+      return;
+    }
+  }
+}
+
+/** The channel's events, once it is open. */
+async function* relayEvents(ready: Promise<StreamChannel>): AsyncGenerator<RelayEvent> {
+  const channel = await ready;
+  for (;;) {
+    const event = await channel.next();
+    if (!event) return;
+    yield event;
+  }
+}
+
+/** Output moderation refused the answer: OpenAI's `content_filter`, not an error. */
+function isModerationRefusal(err: unknown): boolean {
+  return err instanceof ProblemError && err.slug === 'output-rejected';
+}
