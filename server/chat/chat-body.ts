@@ -102,9 +102,16 @@ const textOf = (content: z.output<typeof Content> | null): string =>
 export function parseChatBody(body: unknown): ChatCall {
   const parsed = ChatCompletionBody.safeParse(body);
   if (!parsed.success) {
+    // An unknown member is named as OpenAI names it (`param`), one error per key.
+    const issues = parsed.error.issues.flatMap(
+      (i): Array<{ path: PropertyKey[]; message: string }> =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown parameter' }))
+          : [i],
+    );
     throw invalidRequest(
       'The body is not a chat completion request Keel serves.',
-      toFieldErrors(parsed.error.issues),
+      toFieldErrors(issues),
     );
   }
   const b = parsed.data;

@@ -154,9 +154,14 @@ function parseText(text: string, input: ChatInput): ParsedModelJson {
       ? { ok: true, value: { content: text }, repaired: 'none' }
       : { ok: false, reason: 'empty', message: 'the model answered nothing' };
   }
-  // JSON answers are read as leniently as a task's (a fence, prose around it), then re-serialised.
+  // JSON answers are read as leniently as a task's (a fence, prose around it). The model's own
+  // text is kept when it is the JSON (what a stream already sent); an extracted one is re-serialised.
   const parsed = parseModelJson(text);
-  return parsed.ok ? { ...parsed, value: { content: JSON.stringify(parsed.value) } } : parsed;
+  if (!parsed.ok) return parsed;
+  return {
+    ...parsed,
+    value: { content: parsed.repaired === 'none' ? text : JSON.stringify(parsed.value) },
+  };
 }
 
 export const chat = defineTask({
