@@ -21,13 +21,12 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { classifyTicket } from '../shared/tasks/classify-ticket';
 import { SCENARIOS, seededRandom } from '../test/mock-upstream/scenarios';
-import { freePort } from '../test/support/free-port';
-import { ROOT, startTs, stop, waitFor, type RunningProcess } from '../test/support/processes';
+import { ROOT, stop } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
 import { writeBenchChart } from './chart';
 import { floorPass } from './floor/pass';
 import { startFloorRunner } from './floor/runner';
-import { closedLoop, openLoop } from './lib/load';
+import { closedLoop, openLoop, timedLoop } from './lib/load';
 import { RssSampler } from './lib/proc-stats';
 import { goodput, refusals } from './lib/ratios';
 import { latencyStats, median, quantiles, round2 } from './lib/stats';
@@ -41,6 +40,13 @@ import {
   type BenchSystem,
   type Outcome,
 } from './lib/systems';
+import {
+  clearLog,
+  setLatency,
+  startUpstream as startMockProcess,
+  upstreamLog,
+  type Upstream,
+} from './lib/upstream';
 import { startLiteLLM } from './peers/litellm';
 import { startPortkey } from './peers/portkey';
 import type { Peer, PeerPolicy } from './peers/types';
@@ -55,7 +61,7 @@ import type {
   SystemName,
   TargetCheck,
 } from './results-schema';
-import { startBenchStack, type BenchStack } from './stack';
+import { drainRuns, startBenchStack, type BenchStack } from './stack';
 
 const { values: flags } = parseArgs({
   options: {
@@ -130,50 +136,8 @@ const log = (line: string): void =>
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
 
-interface Upstream {
-  url: string;
-  proc: RunningProcess;
-}
-
-async function startUpstream(seed: number): Promise<Upstream> {
-  const port = await freePort();
-  const u = SETTINGS.upstream;
-  const proc = startTs('test/mock-upstream/main.ts', {}, [
-    `--port=${port}`,
-    `--seed=${seed}`,
-    `--slow-median-ms=${u.slowMedianMs}`,
-    `--slow-p99-ms=${u.slowP99Ms}`,
-    `--ttft-ms=${u.ttftMs}`,
-    `--flap-period-ms=${u.flapPeriodMs}`,
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('mock upstream', async () => (await fetch(`${url}/_mock/scenarios`)).ok, {
-    timeoutMs: 60_000,
-    process: proc,
-  });
-  return { url, proc };
-}
-
-async function upstreamLog(
-  u: Upstream,
-): Promise<Array<{ billed: boolean; inputTokens: number; outputTokens: number }>> {
-  const res = await fetch(`${u.url}/_mock/attempts`);
-  return (
-    (await res.json()) as {
-      attempts: Array<{ billed: boolean; inputTokens: number; outputTokens: number }>;
-    }
-  ).attempts;
-}
-const clearLog = async (u: Upstream): Promise<void> => {
-  await fetch(`${u.url}/_mock/attempts`, { method: 'DELETE' });
-};
-const setLatency = async (u: Upstream, latencyMs: number): Promise<void> => {
-  const res = await fetch(`${u.url}/_mock/latency`, {
-    method: 'PUT',
-    body: JSON.stringify({ latencyMs }),
-  });
-  if (!res.ok) throw new Error(`mock latency: ${res.status}`);
-};
+const startUpstream = (seed: number): Promise<Upstream> =>
+  startMockProcess(seed, SETTINGS.upstream);
 
 /** Rotates the systems' order each round, so none always goes first (or right after Keel). */
 const rotate = <T>(xs: readonly T[], by: number): T[] =>
@@ -276,15 +240,7 @@ async function cacheHitPass(stack: BenchStack): Promise<{ client: number[]; head
 
 /** After Keel's turn at a rate, wait until its backlog is gone so the next system runs alone. */
 async function drainKeel(temporal: Client): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    const { count } = await temporal.workflow.count(
-      'ExecutionStatus="Running" AND WorkflowType="runTask"',
-    );
-    if (count === 0) return;
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  log('keel backlog still running after 180 s; moving on');
+  if (!(await drainRuns(temporal))) log('keel backlog still running after 180 s; moving on');
 }
 
 /** Each system's closed-loop capacity: C callers for T s, answers per second. */
@@ -292,24 +248,12 @@ async function capacityPass(systems: BenchSystem[], temporal: Client): Promise<C
   const { concurrency, seconds } = SETTINGS.capacity;
   const pass: CapacityPass = { concurrency, seconds, systems: {} };
   for (const system of systems) {
-    const started = performance.now();
-    const ms: number[] = [];
-    let errors = 0;
-    let i = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() - started < seconds * 1000) {
-          const o = await system.send(okRequest(i++));
-          if (o.ok) ms.push(o.ms);
-          else errors++;
-        }
-      }),
-    );
-    const elapsed = performance.now() - started;
+    const { outcomes, wallMs } = await timedLoop(system, okRequest, concurrency, seconds);
+    const ms = outcomes.filter((o) => o.ok).map((o) => o.ms);
     if (system.name === 'keel') await drainKeel(temporal);
     pass.systems[system.name] = {
-      perSec: round2((ms.length / elapsed) * 1000),
-      errors,
+      perSec: round2((ms.length / wallMs) * 1000),
+      errors: outcomes.length - ms.length,
       latency: latencyStats(ms),
     };
     log(`capacity ${system.name}: ${pass.systems[system.name]!.perSec}/s closed loop`);

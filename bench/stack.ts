@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
 import { generatePayloadKey } from '../shared/platform/payload-codec';
 import { findTemporalCli } from '../temporal/cli';
 import { startDevServer } from '../temporal/dev-server';
@@ -146,4 +146,20 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       }),
     stop: stopAll,
   };
+}
+
+/**
+ * After a system's turn under load, waits until Keel's backlog (running `runTask` workflows) is
+ * gone so the next system runs alone. False when some still run after `timeoutMs`.
+ */
+export async function drainRuns(temporal: Client, timeoutMs = 180_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { count } = await temporal.workflow.count(
+      'ExecutionStatus="Running" AND WorkflowType="runTask"',
+    );
+    if (count === 0) return true;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  return false;
 }

@@ -1,12 +1,12 @@
-import type { BenchRequest, BenchSystem, Outcome } from './systems';
+import type { BenchRequest, BenchSystem, Outcome, TimedOutcome } from './systems';
 
 /** Runs `requests` through `system`, `concurrency` at a time; outcomes in request order. */
-export async function closedLoop(
-  system: BenchSystem,
-  requests: readonly BenchRequest[],
+export async function closedLoop<Req, Out extends TimedOutcome>(
+  system: BenchSystem<Req, Out>,
+  requests: readonly Req[],
   concurrency: number,
-): Promise<Outcome[]> {
-  const outcomes: Outcome[] = new Array<Outcome>(requests.length);
+): Promise<Out[]> {
+  const outcomes: Out[] = new Array<Out>(requests.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, requests.length) }, async () => {
@@ -17,6 +17,29 @@ export async function closedLoop(
     }),
   );
   return outcomes;
+}
+
+/**
+ * Closed loop for a fixed time: `concurrency` callers, each sending its next request as soon as
+ * the previous one answered, none started after `seconds`. Outcomes in completion order; `wallMs`
+ * from the start to the last answer.
+ */
+export async function timedLoop<Req, Out extends TimedOutcome>(
+  system: BenchSystem<Req, Out>,
+  request: (i: number) => Req,
+  concurrency: number,
+  seconds: number,
+): Promise<{ outcomes: Out[]; wallMs: number }> {
+  const outcomes: Out[] = [];
+  const started = performance.now();
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() - started < seconds * 1000)
+        outcomes.push(await system.send(request(i++)));
+    }),
+  );
+  return { outcomes, wallMs: performance.now() - started };
 }
 
 export interface OpenLoopResult {

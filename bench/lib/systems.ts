@@ -43,9 +43,20 @@ export interface Outcome {
   error?: string;
 }
 
-export interface BenchSystem {
+/**
+ * One column of a side-by-side run: how it sends a request and what came back. The task API's
+ * classify-ticket request by default; `chat-systems.ts` sends chat completions through the same
+ * columns.
+ */
+export interface BenchSystem<Req = BenchRequest, Out extends TimedOutcome = Outcome> {
   name: SystemName;
-  send(req: BenchRequest, signal?: AbortSignal): Promise<Outcome>;
+  send(req: Req, signal?: AbortSignal): Promise<Out>;
+}
+
+/** What every outcome carries: whether the caller got an answer, and how long it took. */
+export interface TimedOutcome {
+  ok: boolean;
+  ms: number;
 }
 
 export const TICKETS: readonly Ticket[] = [
