@@ -24,7 +24,7 @@ import { requireTask } from '../pipeline/pipeline-activities';
 import { renderTaskRequest, type Reask } from './render-request';
 import { callOutputCap } from '../../shared/tasks';
 import { findInternalTask } from '../../shared/tasks/injection-check';
-import { recordModelCall } from '../../shared/platform/metrics';
+import { recordFirstToken, recordModelCall } from '../../shared/platform/metrics';
 import { streamRelay } from '../../shared/platform/stream-relay';
 import { streamToChannel, type StreamModeration } from './stream-call';
 
@@ -243,6 +243,8 @@ export function createCallModelActivity(deps: CallModelDeps) {
                 callTimeoutMs: args.timeoutMs ?? callMs,
                 abort: () => streamAbort.abort(),
                 inputTokens: worstCaseInputTokens(request.messages, undefined),
+                onFirstToken: () =>
+                  recordFirstToken({ ...labels, seconds: secondsSince(calledAt) }),
               })
             : await provider.generate(modelRequest);
         const cost = costUsd(response.usage, entry.price);

@@ -37,6 +37,8 @@ export async function streamToChannel(args: {
   abort: () => void;
   /** Estimated input tokens, for a broken stream's bill. */
   inputTokens: number;
+  /** The first text delta arrived (the time-to-first-token metric). */
+  onFirstToken?: () => void;
 }): Promise<ModelResponse> {
   const { channel, attempt } = args;
   if (!channel.mayWrite(attempt)) throw interrupted('another attempt already streamed its answer');
@@ -54,6 +56,7 @@ export async function streamToChannel(args: {
         finish = part;
         continue;
       }
+      if (text.length === 0) args.onFirstToken?.();
       text += part.delta;
       const step = window.push(part.delta);
       if ('violation' in step) {

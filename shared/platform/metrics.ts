@@ -75,6 +75,14 @@ const modelSeconds = new Histogram({
   registers: [registry],
 });
 
+const modelFirstToken = new Histogram({
+  name: 'keel_model_time_to_first_token_seconds',
+  help: 'Streamed model calls: time from the request to the first text delta.',
+  labelNames: ['provider', 'model'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+  registers: [registry],
+});
+
 const modelTokens = new Counter({
   name: 'keel_model_tokens_total',
   help: 'Tokens the providers reported (failed calls they bill included), by direction: input or output.',
@@ -143,6 +151,11 @@ export function recordModelCall(c: {
     modelTokens.inc({ ...model, direction: 'output' }, c.usage.outputTokens);
   }
   if (c.costUsd) modelCost.inc(model, c.costUsd);
+}
+
+/** A streamed call's first text delta arrived `seconds` after its request. */
+export function recordFirstToken(c: { provider: string; model: string; seconds: number }): void {
+  modelFirstToken.observe({ provider: c.provider, model: c.model }, c.seconds);
 }
 
 export function recordCacheHit(task: string): void {

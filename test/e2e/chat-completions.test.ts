@@ -111,6 +111,12 @@ describe('POST /v1/chat/completions', () => {
     expect(text).toBe(`This is a mock completion for: ${LONG}`);
     expect(final!.choices[0]!.message.content).toBe(text);
     expect(final!.choices[0]!.finish_reason).toBe('stop');
+    expect(final!.usage!.completion_tokens).toBeGreaterThan(0);
+    // The call streamed from the vendor (not sent whole at the end): its first token was timed.
+    const metrics = await (await stack.call('/metrics')).text();
+    expect(metrics).toMatch(
+      /keel_model_time_to_first_token_seconds_count\{provider="openai",model="ok"\} [1-9]/,
+    );
   });
 
   it('answers JSON matching the caller’s json_schema (local model), and lists the aliases', async () => {
