@@ -97,6 +97,7 @@ const LONG_TASK_FIXTURE = 'run-long-task';
 /** Its policy asks a model's verdict on every input (`injection-model-check-v1`). */
 const CHECKED_TENANT = 'fixture-checked-tenant';
 const INJECTION_CHECK_FIXTURE = 'run-task-injection-model-check-v1';
+const CHAT_FIXTURE = 'run-task-chat';
 const INJECTION_MODEL_CHECK = 'injection-model-check-v1';
 
 /** The provider is OpenAI-compatible (an external call), the mock upstream its server. */
@@ -490,6 +491,26 @@ async function recordInjectionCheck(r: Recorder): Promise<void> {
   await r.save(INJECTION_CHECK_FIXTURE, run);
 }
 
+/**
+ * The `chat` task (`/v1/chat/completions`): the caller's messages sent as they are, a text answer,
+ * its calls carrying the stream window's moderation scope (unused: nobody streams here).
+ */
+async function recordChat(r: Recorder): Promise<void> {
+  const run = await start(
+    r,
+    'chat',
+    {
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'How long does a refund take?' },
+      ],
+    },
+    { route: ['compat:ok'] },
+  );
+  expectPath('chat', await run.result(), 'primary');
+  await r.save(CHAT_FIXTURE, run);
+}
+
 const { EventType } = temporal.api.enums.v1;
 
 async function historyOf(r: Recorder, handle: { workflowId: string }) {
@@ -762,6 +783,7 @@ async function main(): Promise<void> {
           BATCH_FIXTURE,
           INJECTION_CHECK_FIXTURE,
           LONG_TASK_FIXTURE,
+          CHAT_FIXTURE,
         ].includes(n),
     );
   const runPatched = PATCHED_FIXTURES.some(wants);
@@ -855,6 +877,7 @@ async function main(): Promise<void> {
       if (wants(LONG_TASK_FIXTURE)) await recordLongTask({ client, taskQueue, wants, save });
       if (wants(INJECTION_CHECK_FIXTURE))
         await recordInjectionCheck({ client, taskQueue, wants, save });
+      if (wants(CHAT_FIXTURE)) await recordChat({ client, taskQueue, wants, save });
     } finally {
       keel.worker.shutdown();
       faulty.worker.shutdown();
