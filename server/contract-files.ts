@@ -97,6 +97,12 @@ and, where they apply, \`errors[]\` (\`{field, message}\`), \`jobId\`, \`reasons
 \`comment\`, \`limit\`, \`limitBytes\` and \`checks\`. A 401 carries \`WWW-Authenticate\`; a 503
 \`overloaded\` or \`temporal-unavailable\` carries \`Retry-After\`.
 
+The OpenAI-compatible paths (\`/v1/chat/completions\`, \`/v1/models\`, \`/v1/models/{id}\`) answer
+the same problems, with the same statuses and headers, in OpenAI's error shape so its clients parse
+them: \`application/json\` \`{"error": {"message", "type", "param", "code", "problem"}}\`, where
+\`code\` is the slug and \`problem\` the whole problem document; a stream that fails after its first
+event ends with that object as its last \`data:\` event.
+
 | Status | Slug | Title | When | Answered by |
 | --- | --- | --- | --- | --- |
 ${problemRows.join('\n')}

@@ -35,11 +35,31 @@ const PROBLEM_HEADERS: Partial<Record<ProblemSlug, [string, string]>> = {
   'tenant-store-unavailable': ['retry-after', 'Seconds to wait before retrying.'],
 };
 
+/** The content of one error status: the problems it can carry (problem+json unless an area says). */
+export type ErrorContent = (status: number, group: readonly ProblemSlug[]) => Json;
+
+const problemJson: ErrorContent = (status, group) => ({
+  'application/problem+json': {
+    schema: {
+      allOf: [
+        ref('Problem'),
+        {
+          type: 'object',
+          properties: {
+            type: { enum: group.map((slug) => `${PROBLEM_BASE}${slug}`) },
+            status: { const: status },
+          },
+        },
+      ],
+    },
+  },
+});
+
 /**
- * The problem+json responses of an operation, one per status, from the problem table: each
- * status lists the problem types it can carry and what each means.
+ * The error responses of an operation, one per status, from the problem table: each status lists
+ * the problem types it can carry and what each means; `content` renders their body.
  */
-function problemResponses(slugs: readonly ProblemSlug[]): Json {
+function problemResponses(slugs: readonly ProblemSlug[], content: ErrorContent): Json {
   const byStatus = new Map<number, ProblemSlug[]>();
   for (const slug of slugs) {
     const { status } = PROBLEMS[slug];
@@ -56,22 +76,7 @@ function problemResponses(slugs: readonly ProblemSlug[]): Json {
     responses[status] = {
       description: group.map((slug) => `\`${slug}\`: ${PROBLEMS[slug].when}`).join('\n\n'),
       ...(Object.keys(headers).length ? { headers } : {}),
-      content: {
-        'application/problem+json': {
-          schema: {
-            allOf: [
-              ref('Problem'),
-              {
-                type: 'object',
-                properties: {
-                  type: { enum: group.map((slug) => `${PROBLEM_BASE}${slug}`) },
-                  status: { const: status },
-                },
-              },
-            ],
-          },
-        },
-      },
+      content: content(status, group),
     };
   }
   return responses;
@@ -187,12 +192,34 @@ export const OPERATION_PROBLEMS = {
     'delivery-in-progress',
     'temporal-unavailable',
   ],
+  // The OpenAI-compatible paths answer these in OpenAI's error shape (server/openapi-chat.ts).
+  'POST /v1/chat/completions': [
+    ...BODY,
+    ...AUTHED,
+    'tenant-suspended',
+    'model-not-found',
+    'task-not-in-plan',
+    'budget-exceeded',
+    'rate-limited',
+    'idempotency-key-reused',
+    'input-rejected',
+    'task-cancelled',
+    'task-failed',
+    'all-candidates-failed',
+    'stream-interrupted',
+    'overloaded',
+    'temporal-unavailable',
+    'task-timed-out',
+  ],
+  'GET /v1/models': [...AUTHED, 'tenant-suspended'],
+  'GET /v1/models/{id}': [...AUTHED, 'tenant-suspended', 'model-not-found'],
   'GET /healthz': [],
   'GET /readyz': ['not-ready', 'internal'],
 } as const satisfies Record<string, readonly ProblemSlug[]>;
 export type Operation = keyof typeof OPERATION_PROBLEMS;
 
-export const problems = (op: Operation): Json => problemResponses(OPERATION_PROBLEMS[op]);
+export const problems = (op: Operation, content: ErrorContent = problemJson): Json =>
+  problemResponses(OPERATION_PROBLEMS[op], content);
 
 /** A required JSON request body of this schema. */
 export const requestBody = (s: z.ZodType): Json => ({

@@ -17,6 +17,7 @@ import { TASKS } from '../shared/tasks';
 import { longDocumentLimits, longInputSchema } from '../shared/tasks/long-document';
 import { adminPaths } from './openapi-admin';
 import { batchPaths } from './openapi-batches';
+import { chatPaths, chatSchemas } from './openapi-chat';
 import { jobEventPaths } from './openapi-events';
 import { webhookPaths } from './openapi-webhooks';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
@@ -162,6 +163,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       },
     },
   };
+  Object.assign(paths, chatPaths(options));
   Object.assign(paths, batchPaths());
   Object.assign(paths, adminPaths());
   Object.assign(paths, webhookPaths());
@@ -187,7 +189,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       title: 'Keel API',
       version: '1.0.0',
       description:
-        'Reliable AI tasks. Every call is a Temporal workflow. Errors are RFC 9457 problem details (application/problem+json); a path no route serves answers 404 `not-found`.',
+        'Reliable AI tasks. Every call is a Temporal workflow. Errors are RFC 9457 problem details (application/problem+json); a path no route serves answers 404 `not-found`. The OpenAI-compatible paths (`/v1/chat/completions`, `/v1/models`) answer the same problems in OpenAI’s error shape, `{"error": {message, type, param, code, problem}}`, `code` being the slug.',
     },
     security: [{ bearer: [] }],
     paths,
@@ -213,6 +215,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         Problem: schema(ProblemBody),
         ResultMeta: schema(ResultMeta),
         TaskAccepted: schema(TaskAcceptedBody),
+        ...chatSchemas(),
       },
     },
   };
