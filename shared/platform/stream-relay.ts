@@ -99,6 +99,9 @@ class StreamRelay {
   /** The endpoint's side: open before the workflow starts, close when the response ends. */
   open(jobId: string, input: unknown): StreamChannel {
     const channel = new StreamChannel(input);
+    // A second caller of the same job (an Idempotency-Key retry) gets the answer when the job
+    // ends: the text already streamed belongs to the first.
+    if (this.channels.has(jobId)) return channel;
     this.channels.set(jobId, channel);
     channel.signal.addEventListener('abort', () => {
       if (this.channels.get(jobId) === channel) this.channels.delete(jobId);

@@ -103,6 +103,12 @@ describe('POST /v1/chat/completions', () => {
     // The system message went to the model as the caller wrote it.
     const sent = mock.attempts().at(-1)!.request.messages as Array<{ content: string }>;
     expect(sent[0]!.content).toBe('Be brief.');
+    // The call is in the tenant's usage report, as the `chat` task, with its cost.
+    const usage = await api.call('GET', '/v1/usage?groupBy=task&tenant=chat-co');
+    const chatRow = (usage.body.rows as Array<{ group: { task: string }; costUsd: number }>).find(
+      (r) => r.group.task === 'chat',
+    );
+    expect(chatRow?.costUsd).toBeGreaterThan(0);
   });
 
   it('streams: the deltas add up to the final completion, with a usage chunk', async () => {
