@@ -116,7 +116,7 @@ export function chatSchemas(): Json {
           model: {
             type: 'string',
             description:
-              'The asked `model`; chunks sent once the job has ended name the `provider:model` that answered.',
+              'The `provider:model` that answers, the same in every chunk of a stream (the candidate that sent the first text, or the one that answered when the job ended).',
           },
           system_fingerprint: { type: 'null' },
           choices: {

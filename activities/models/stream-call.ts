@@ -66,7 +66,7 @@ export async function streamToChannel(args: {
           billed: billedSoFar(args.inputTokens, text),
         });
       }
-      if (!channel.write(attempt, step.release))
+      if (!channel.write(attempt, step.release, `${args.provider.slug}:${args.request.model.name}`))
         throw interrupted('another attempt already streamed its answer');
     }
   } catch (err) {

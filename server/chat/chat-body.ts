@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { toFieldErrors } from '../../shared/contracts/errors';
-import { ChatInput } from '../../shared/tasks/chat';
+import { CHAT_LIMITS, ChatInput } from '../../shared/tasks/chat';
 import { invalidRequest } from '../problem';
 
 /**
@@ -66,8 +66,8 @@ export const ChatCompletionBody = z
     model: z.string().min(1).max(200),
     messages: z.array(Message).min(1),
     temperature: z.number().min(0).max(2).nullish(),
-    max_tokens: z.number().int().min(1).nullish(),
-    max_completion_tokens: z.number().int().min(1).nullish(),
+    max_tokens: z.number().int().min(1).max(CHAT_LIMITS.maxTokens).nullish(),
+    max_completion_tokens: z.number().int().min(1).max(CHAT_LIMITS.maxTokens).nullish(),
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullish(),
     response_format: ResponseFormat.nullish(),

@@ -218,6 +218,8 @@ export class ChatService {
         }
         pending = events.next();
         const event: RelayEvent = next.e.value;
+        // One `model` for the whole stream: the candidate that answers, known at its first text.
+        if (!started) model = channel?.model ?? model;
         start();
         if (event.type === 'text') {
           sent += event.text;
@@ -260,7 +262,7 @@ export class ChatService {
         return;
       }
       const content = (result!.output as ChatOutput).content;
-      model = answeredBy(result!.meta, call.model);
+      if (!started) model = answeredBy(result!.meta, call.model);
       start();
       if (!content.startsWith(sent)) {
         fail(

@@ -28,6 +28,8 @@ export class StreamChannel {
   private readonly aborter = new AbortController();
   /** Characters written: what a broken stream reports as sent. */
   sentChars = 0;
+  /** `provider:model` of the attempt that wrote first: the stream's `model` from its first chunk. */
+  model: string | undefined;
 
   constructor(
     /** The original request the endpoint parsed (the activity's moderation compares with it). */
@@ -50,10 +52,11 @@ export class StreamChannel {
   }
 
   /** Writes released text; false (nothing written) when another attempt owns the stream. */
-  write(attempt: string, text: string): boolean {
+  write(attempt: string, text: string, model?: string): boolean {
     if (!this.mayWrite(attempt)) return false;
     if (text.length === 0) return true;
     this.owner = attempt;
+    this.model ??= model;
     this.sentChars += text.length;
     this.push({ type: 'text', text });
     return true;
