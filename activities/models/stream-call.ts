@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../shared/contracts/errors';
 import type { StreamChannel } from '../../shared/platform/stream-relay';
 import { StreamWindow, type StreamWindowOptions } from '../guards/stream-window';
@@ -72,7 +73,18 @@ export async function streamToChannel(args: {
   } catch (err) {
     if (err instanceof ProviderFailure && err.type === FailureType.StreamInterrupted) throw err;
     // Nothing reached the caller: an ordinary failure, and the route's next candidate takes over.
-    if (!channel.owns(attempt)) throw err;
+    // A stream that timed out (no first token, a stall) moves on at once: a caller is waiting
+    // for its first byte, and the same candidate again would double that wait.
+    if (!channel.owns(attempt)) {
+      if (err instanceof ProviderFailure && err.type === FailureType.Timeout)
+        throw ApplicationFailure.create({
+          type: FailureType.Timeout,
+          message: `${FailureType.Timeout}: ${err.message}`,
+          nonRetryable: true,
+          details: [{ provider: args.provider.slug, model: args.request.model.name }],
+        });
+      throw err;
+    }
     const message = err instanceof Error ? err.message : String(err);
     channel.end(attempt, { type: 'broken', message: `the model's stream failed: ${message}` });
     throw interrupted(

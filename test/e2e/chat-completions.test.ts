@@ -224,10 +224,14 @@ describe('streams under faults: fallback before the first byte, an error after i
   it.each(['keel/ttft', 'keel/reset', 'keel/503'])(
     '%s: the next candidate answers, and the caller never sees the failure',
     async (model) => {
+      mock.clearAttempts();
       const { text, final, error } = await streamed(model, LONG);
       expect(error).toBeUndefined();
       expect(text).toBe(FULL);
       expect(final!.model).toBe('anthropic:ok');
+      // A stream with no first token is not tried again: the caller is waiting for its first byte.
+      if (model === 'keel/ttft')
+        expect(mock.attempts().filter((a) => a.model === 'slow-ttft')).toHaveLength(1);
     },
   );
 
