@@ -45,6 +45,24 @@ const LOOPBACK_ONLY =
       '};',
   );
 
+/**
+ * Streaming through the gateway on Node fails with `TypeError: immutable` and a 500 ("Something
+ * went wrong"): an OpenAI stream is passed through as the upstream `fetch` Response, whose headers
+ * are immutable, and the gateway then appends its `x-portkey-*` headers to it (Portkey-AI/gateway
+ * issues 1389 and 1550). This preload does what the proposed fix (pull request 1551) does: every
+ * upstream Response is re-wrapped, same body stream and status, with mutable headers. Errors of
+ * the body (a cut, a stall) still reach the gateway as they would.
+ */
+const MUTABLE_UPSTREAM_HEADERS =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    'const fetch0 = globalThis.fetch;' +
+      'globalThis.fetch = async (...args) => {' +
+      '  const res = await fetch0(...args);' +
+      '  return new Response(res.body, res);' +
+      '};',
+  );
+
 /** A synthetic status Portkey gives an attempt that hit `request_timeout`. */
 const TIMEOUT_STATUS = 408;
 
@@ -80,6 +98,8 @@ export async function startPortkey(opts: {
     [
       '--import',
       LOOPBACK_ONLY,
+      '--import',
+      MUTABLE_UPSTREAM_HEADERS,
       path.join(PACKAGE_DIR, 'build/start-server.js'),
       `--port=${port}`,
       // No UI routes and no log-stream endpoint: just the gateway.
