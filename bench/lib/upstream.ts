@@ -18,6 +18,8 @@ export interface UpstreamOptions {
   /** How long `slow-ttft` waits before its first byte. */
   ttftMs: number;
   flapPeriodMs: number;
+  /** How long `trickle` takes to send a whole body, a few bytes every 200 ms. */
+  trickleMs?: number;
 }
 
 export async function startUpstream(seed: number, options: UpstreamOptions): Promise<Upstream> {
@@ -29,6 +31,7 @@ export async function startUpstream(seed: number, options: UpstreamOptions): Pro
     `--slow-p99-ms=${options.slowP99Ms}`,
     `--ttft-ms=${options.ttftMs}`,
     `--flap-period-ms=${options.flapPeriodMs}`,
+    ...(options.trickleMs !== undefined ? [`--trickle-ms=${options.trickleMs}`] : []),
   ]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor('mock upstream', async () => (await fetch(`${url}/_mock/scenarios`)).ok, {
