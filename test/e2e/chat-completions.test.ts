@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { waitFor } from '../support/processes';
 import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
 
@@ -32,6 +33,7 @@ const ALIASES = {
   'keel/malformed': ['openai:malformed-chunk', 'anthropic:ok'],
   'keel/no-done': ['openai:no-done', 'anthropic:ok'],
   'keel/toxic': ['openai:toxic-output'],
+  'keel/hang': ['openai:hang'],
 };
 
 beforeAll(async () => {
@@ -256,6 +258,28 @@ describe('streams under faults: fallback before the first byte, an error after i
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(text.length).toBeGreaterThan(0);
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('stream-interrupted');
+  });
+
+  it('a caller who hangs up mid-stream stops the vendor call at once', async () => {
+    mock.clearAttempts();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1_500);
+    const outcome = await client.chat.completions
+      .create(
+        { model: 'keel/hang', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+        { signal: controller.signal },
+      )
+      .then(
+        () => 'answered',
+        (e: unknown) => (e instanceof OpenAI.APIUserAbortError ? 'aborted' : String(e)),
+      );
+    expect(outcome).toBe('aborted');
+    // The upstream sees Keel hang up on the vendor call, long before any timeout of its own.
+    await waitFor(
+      'the vendor call closed',
+      () => mock.attempts().some((a) => a.model === 'hang' && a.closedBy === 'client'),
+      { timeoutMs: 8_000 },
+    );
   });
 
   it('no-done: every event came, so the answer is whole', async () => {
