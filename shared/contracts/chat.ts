@@ -1,6 +1,6 @@
 /**
  * The shape of one model conversation, shared by the model layer (activities/models) and the
- * tasks that speak it directly (shared/tasks/chat.ts). Nothing here knows a vendor.
+ * tasks that speak it directly (the chat task definition). Nothing here knows a vendor.
  */
 
 export interface ChatMessage {
@@ -25,5 +25,5 @@ export type ResponseFormat =
       strict?: boolean;
     };
 
-/** The task behind `/v1/chat/completions` (shared/tasks/chat.ts), named where workflows can see. */
+/** The task behind `/v1/chat/completions` (the chat task definition), named where workflows can see. */
 export const CHAT_TASK_NAME = 'chat';
