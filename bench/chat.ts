@@ -17,7 +17,6 @@
  * in count and time; never part of `npm test`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -39,6 +38,7 @@ import {
 import { judgeChat, tallyVerdicts, type ChatVerdict } from './lib/chat-verdicts';
 import { closedLoop, timedLoop } from './lib/load';
 import { addedLatency, roundStats } from './lib/ratios';
+import { runInfo } from './lib/run-info';
 import { latencyStats, median, round2 } from './lib/stats';
 import { startUpstream, type Upstream } from './lib/upstream';
 import { startLiteLLM } from './peers/litellm';
@@ -353,17 +353,7 @@ async function main(): Promise<void> {
     const results: ChatBenchResults = {
       date: new Date().toISOString(),
       quick: QUICK,
-      machine: {
-        cpus: os.cpus().length,
-        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-        loadAvg: os.loadavg().map(round2),
-      },
-      versions: {
-        keel: '0.1.0',
-        temporal: stack.temporalVersion,
-        ...Object.fromEntries(peers.map((p) => [p.name, p.version])),
-      },
+      ...runInfo(stack.temporalVersion, peers),
       missing,
       settings: { ...SETTINGS, seed: SEED, keelDeployment: 'embedded worker' },
       latency,

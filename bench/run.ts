@@ -14,7 +14,6 @@
  * Writes bench/results/<timestamp>.json, bench/results/latest.json and bench/results/latest.html.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -29,6 +28,7 @@ import { startFloorRunner } from './floor/runner';
 import { closedLoop, openLoop, timedLoop } from './lib/load';
 import { RssSampler } from './lib/proc-stats';
 import { goodput, refusals } from './lib/ratios';
+import { runInfo } from './lib/run-info';
 import { latencyStats, median, quantiles, round2 } from './lib/stats';
 import {
   TICKETS,
@@ -741,17 +741,7 @@ async function main(): Promise<void> {
     const results: BenchResults = {
       date: new Date().toISOString(),
       quick: QUICK,
-      machine: {
-        cpus: os.cpus().length,
-        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-        loadAvg: os.loadavg().map(round2),
-      },
-      versions: {
-        keel: '0.1.0',
-        temporal: stack.temporalVersion,
-        ...Object.fromEntries(peers.map((p) => [p.name, p.version])),
-      },
+      ...runInfo(stack.temporalVersion, peers),
       overhead: [],
       load: [],
       memory: { processes: [] },

@@ -4,6 +4,7 @@ import {
   GENERIC_PROBLEMS,
   PROBLEM_BASE,
   PROBLEMS,
+  type Problem,
   type ProblemSlug,
 } from '../shared/contracts/problems';
 import type { FieldError } from '../shared/contracts/errors';
@@ -11,17 +12,7 @@ import type { Logger } from '../shared/platform/logger';
 import { openAIErrorBody, speaksOpenAI } from './chat/openai-errors';
 
 export { PROBLEM_BASE };
-
-/** RFC 9457 problem details, plus Keel's `errors[]` naming offending fields. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  errors?: FieldError[];
-  [extension: string]: unknown;
-}
+export type { Problem };
 
 /** Throw from anywhere in the server; the filter renders it as application/problem+json. */
 export class ProblemError extends Error {

@@ -217,7 +217,8 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // A caller streaming from this process (the chat endpoint, worker embedded) has a channel.
       const jobId = ctx.info.workflowExecution?.workflowId;
       const channel = args.stream && jobId ? streamRelay.find(jobId) : undefined;
-      const streamAbort = new AbortController();
+      // Its stream timeouts end the vendor call through this (a non-streamed call needs none).
+      const streamAbort = channel ? new AbortController() : undefined;
       try {
         const modelRequest = {
           ...request,
@@ -228,12 +229,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
           signal: AbortSignal.any([
             ctx.cancellationSignal,
             timer,
-            streamAbort.signal,
-            ...(channel ? [channel.signal] : []),
+            ...(channel && streamAbort ? [streamAbort.signal, channel.signal] : []),
           ]),
         };
         const response =
-          channel && args.stream
+          channel && streamAbort && args.stream
             ? await streamToChannel({
                 provider,
                 request: modelRequest,

@@ -1,13 +1,4 @@
-import type { FieldError } from '../../shared/contracts/errors';
-
-/** What it reads of a problem (server/problem.ts's `Problem`; not imported: problem.ts uses this). */
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  errors?: FieldError[];
-}
+import type { Problem } from '../../shared/contracts/problems';
 
 /** Paths that answer errors in OpenAI's shape: its clients parse that, not problem+json. */
 export function speaksOpenAI(path: string): boolean {

@@ -1,4 +1,4 @@
-import { FailureType } from './errors';
+import { FailureType, type FieldError } from './errors';
 
 /** Every problem's `type` is this base plus its slug (RFC 9457 problem details). */
 export const PROBLEM_BASE = 'https://keel.dev/problems/';
@@ -329,3 +329,14 @@ export const GENERIC_PROBLEMS: Readonly<Record<number, ProblemSlug>> = {
   413: 'payload-too-large',
   415: 'unsupported-media-type',
 };
+
+/** RFC 9457 problem details, plus Keel's `errors[]` naming offending fields. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
