@@ -38,7 +38,15 @@ export interface SupervisorState {
   updatedAt: string;
   parts: Record<
     string,
-    { label: string; pid: number | null; state: PartState; restarts: number; startedAt: string }
+    {
+      label: string;
+      pid: number | null;
+      state: PartState;
+      restarts: number;
+      startedAt: string;
+      /** When it last exited unexpectedly (null: never). */
+      lastExitAt: string | null;
+    }
   >;
 }
 
@@ -267,6 +275,9 @@ export class Supervisor {
             state: p.state,
             restarts: p.restarts,
             startedAt: p.startedAt,
+            lastExitAt: p.restartTimes.length
+              ? new Date(p.restartTimes[p.restartTimes.length - 1]!).toISOString()
+              : null,
           },
         ]),
       ),

@@ -137,6 +137,21 @@ export async function runChaos(
         });
         await allRunning(target, capMs);
         const after = target.state();
+        // A frozen part that exits after SIGCONT (Node has aborted once on a corrupted async-hook
+        // stack after a long stop) is a second fault: the calls it held are cut off at its exit.
+        if (fault.signal === 'SIGSTOP')
+          for (const p of fault.parts) {
+            const exited = after.parts[p]?.lastExitAt;
+            if (!exited || exited === before.parts[p]?.lastExitAt) continue;
+            const at = Date.parse(exited);
+            windows.push({
+              fault: `${fault.name}: ${p} exited after resume`,
+              round,
+              from: at,
+              to: at,
+              healedAt: Date.now(),
+            });
+          }
         const restarts = Object.fromEntries(
           fault.parts.map((p) => [
             p,
