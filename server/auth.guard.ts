@@ -33,7 +33,23 @@ const unauthorized = (detail: string): ProblemError =>
     },
   );
 
-/** `Authorization: Bearer <api key>` → the caller's tenant, on `req.tenant`. */
+/**
+ * The key a request carries: `Authorization: Bearer <api key>`, or `x-api-key: <api key>` (what
+ * Anthropic's clients send) when there is no Authorization header.
+ */
+function apiKeyOf(req: AuthedRequest): string {
+  const header = req.header('authorization');
+  if (!header) {
+    const key = req.header('x-api-key')?.trim();
+    if (key) return key;
+    throw unauthorized('Send `Authorization: Bearer <api key>` (or `x-api-key: <api key>`).');
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw unauthorized('The Authorization header must be `Bearer <api key>`.');
+  return match[1];
+}
+
+/** The request's API key (apiKeyOf) → the caller's tenant, on `req.tenant`. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -48,13 +64,10 @@ export class ApiKeyGuard implements CanActivate {
     ]);
     if (isPublic) return true;
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const header = req.header('authorization');
-    if (!header) throw unauthorized('Send `Authorization: Bearer <api key>`.');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) throw unauthorized('The Authorization header must be `Bearer <api key>`.');
+    const key = apiKeyOf(req);
     let auth;
     try {
-      auth = await this.tenants.authenticate(match[1]);
+      auth = await this.tenants.authenticate(key);
     } catch (err) {
       // Fail closed: a key that cannot be checked (revoked, suspended?) runs nothing.
       throw ProblemError.of(

@@ -101,7 +101,10 @@ The OpenAI-compatible paths (\`/v1/chat/completions\`, \`/v1/models\`, \`/v1/mod
 the same problems, with the same statuses and headers, in OpenAI's error shape so its clients parse
 them: \`application/json\` \`{"error": {"message", "type", "param", "code", "problem"}}\`, where
 \`code\` is the slug and \`problem\` the whole problem document; a stream that fails after its first
-event ends with that object as its last \`data:\` event.
+event ends with that object as its last \`data:\` event. Anthropic's Messages path
+(\`/v1/messages\`) answers them in Anthropic's shape, \`{"type": "error", "error": {"type",
+"message", "problem"}}\`; a stream that fails after its first event ends with an \`event: error\`
+carrying that object.
 
 | Status | Slug | Title | When | Answered by |
 | --- | --- | --- | --- | --- |

@@ -18,6 +18,7 @@ import { longDocumentLimits, longInputSchema } from '../shared/tasks/long-docume
 import { adminPaths } from './openapi-admin';
 import { batchPaths } from './openapi-batches';
 import { chatPaths, chatSchemas } from './openapi-chat';
+import { messagesPaths, messagesSchemas } from './openapi-messages';
 import { jobEventPaths } from './openapi-events';
 import { webhookPaths } from './openapi-webhooks';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
@@ -164,6 +165,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
     },
   };
   Object.assign(paths, chatPaths(options));
+  Object.assign(paths, messagesPaths(options));
   Object.assign(paths, batchPaths());
   Object.assign(paths, adminPaths());
   Object.assign(paths, webhookPaths());
@@ -189,12 +191,21 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       title: 'Keel API',
       version: '1.0.0',
       description:
-        'Reliable AI tasks. Every call is a Temporal workflow. Errors are RFC 9457 problem details (application/problem+json); a path no route serves answers 404 `not-found`. The OpenAI-compatible paths (`/v1/chat/completions`, `/v1/models`) answer the same problems in OpenAI’s error shape, `{"error": {message, type, param, code, problem}}`, `code` being the slug.',
+        'Reliable AI tasks. Every call is a Temporal workflow. Errors are RFC 9457 problem details (application/problem+json); a path no route serves answers 404 `not-found`. The OpenAI-compatible paths (`/v1/chat/completions`, `/v1/models`) answer the same problems in OpenAI’s error shape, `{"error": {message, type, param, code, problem}}`, `code` being the slug; Anthropic’s `/v1/messages` in Anthropic’s, `{"type": "error", "error": {type, message, problem}}`.',
     },
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { apiKey: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        apiKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-api-key',
+          description:
+            'The same key, as Anthropic’s clients send it; used when there is no Authorization header.',
+        },
+      },
       parameters: {
         RequestId: {
           name: 'x-request-id',
@@ -216,6 +227,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         ResultMeta: schema(ResultMeta),
         TaskAccepted: schema(TaskAcceptedBody),
         ...chatSchemas(),
+        ...messagesSchemas(),
       },
     },
   };

@@ -9,6 +9,7 @@ import {
 } from '../shared/contracts/problems';
 import type { FieldError } from '../shared/contracts/errors';
 import type { Logger } from '../shared/platform/logger';
+import { anthropicErrorBody, speaksAnthropic } from './chat/anthropic-errors';
 import { openAIErrorBody, speaksOpenAI } from './chat/openai-errors';
 
 export { PROBLEM_BASE };
@@ -79,6 +80,10 @@ export function sendProblem(res: Response, req: Request, error: ProblemError): v
   for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
   if (speaksOpenAI(req.path)) {
     res.status(error.status).json(openAIErrorBody(error.toProblem(req.originalUrl)));
+    return;
+  }
+  if (speaksAnthropic(req.path)) {
+    res.status(error.status).json(anthropicErrorBody(error.toProblem(req.originalUrl)));
     return;
   }
   res

@@ -1,12 +1,15 @@
 import type { ResultMeta, RunTaskResult } from '../../shared/contracts/job';
 import type { ChatOutput } from '../../shared/tasks/chat';
+import { parseChatBody } from './chat-body';
+import type { ChatDialect, ChatFinish } from './chat-dialect';
+import { openAIErrorBody } from './openai-errors';
 
 /**
  * Keel's answers in OpenAI's Chat Completions wire format: the completion, the chunks of a
  * stream, and its usage. Each carries the job id (`id` is `chatcmpl-<job id>`; the `keel` member
  * has the job's meta), so every answer can be found in the Web UI and the usage report.
  */
-export type FinishReason = 'stop' | 'length' | 'content_filter';
+type FinishReason = ChatFinish;
 
 export interface WireUsage {
   prompt_tokens: number;
@@ -84,3 +87,26 @@ export function chunkFrame(args: {
 }
 
 export const DONE_FRAME = 'data: [DONE]\n\n';
+
+/** `POST /v1/chat/completions`: OpenAI's body, completion, chunks and `[DONE]`. */
+export const openAIDialect: ChatDialect = {
+  parse: parseChatBody,
+  body: completionBody,
+  stream: ({ jobId, created, includeUsage }) => ({
+    start: (model) =>
+      chunkFrame({ jobId, model, created, delta: { role: 'assistant', content: '' } }),
+    text: (model, delta) => chunkFrame({ jobId, model, created, delta: { content: delta } }),
+    finish: (model, finish, result) =>
+      chunkFrame({
+        jobId,
+        model,
+        created,
+        finish,
+        keel: { jobId, ...(result ? { meta: result.meta } : {}) },
+      }) +
+      (includeUsage ? chunkFrame({ jobId, model, created, usage: usageOf(result?.meta) }) : '') +
+      DONE_FRAME,
+    // OpenAI's clients raise a `data:` event carrying `error`; no `[DONE]` follows.
+    error: (problem) => `data: ${JSON.stringify(openAIErrorBody(problem))}\n\n`,
+  }),
+};

@@ -5,6 +5,9 @@ import type { AuthedRequest } from '../auth.guard';
 import { ProblemError } from '../problem';
 import { CONFIG } from '../tokens';
 import { listChatModels } from './chat-models';
+import type { ChatDialect } from './chat-dialect';
+import { openAIDialect } from './chat-wire';
+import { anthropicDialect } from './messages-wire';
 import { ChatService } from './chat.service';
 
 /** OpenAI's model object; `created` is fixed (Keel's routes have no creation date). */
@@ -16,8 +19,9 @@ const modelObject = (id: string) => ({
 });
 
 /**
- * The OpenAI-compatible door: existing OpenAI code changes its base URL to Keel's `/v1` and its
- * key to a Keel key. Errors here are in OpenAI's shape (server/chat/openai-errors.ts).
+ * The OpenAI-compatible door (and Anthropic's Messages beside it): existing code changes its base
+ * URL to Keel's and its key to a Keel key. Errors here are in the vendor's shape
+ * (server/chat/openai-errors.ts, anthropic-errors.ts).
  */
 @Controller('v1')
 export class ChatController {
@@ -33,8 +37,29 @@ export class ChatController {
     @Req() req: AuthedRequest,
     @Res() res: Response,
   ): Promise<void> {
+    await this.answer(openAIDialect, body, req, res);
+  }
+
+  /** Anthropic's Messages API on the same job: its clients change their base URL and key. */
+  @Post('messages')
+  @HttpCode(200)
+  async messages(
+    @Body() body: unknown,
+    @Req() req: AuthedRequest,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.answer(anthropicDialect, body, req, res);
+  }
+
+  private async answer(
+    dialect: ChatDialect,
+    body: unknown,
+    req: AuthedRequest,
+    res: Response,
+  ): Promise<void> {
     const ctx = {
       tenant: req.tenant,
+      dialect,
       body,
       requestId: String(req.headers['x-request-id']),
       ...(req.header('idempotency-key') ? { idempotencyKey: req.header('idempotency-key') } : {}),
@@ -43,9 +68,9 @@ export class ChatController {
       await this.chat.stream(ctx, req, res);
       return;
     }
-    const { body: completion, headers } = await this.chat.complete(ctx);
+    const { body: answer, headers } = await this.chat.complete(ctx);
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.status(200).json(completion);
+    res.status(200).json(answer);
   }
 
   @Get('models')

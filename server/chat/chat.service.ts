@@ -15,21 +15,16 @@ import { JobsService, type RunOutcome } from '../jobs.service';
 import { ProblemError } from '../problem';
 import type { Tenant } from '../tenants';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from '../tokens';
-import { parseChatBody, type ChatCall } from './chat-body';
+import type { ChatCall } from './chat-body';
+import type { ChatDialect, ChatFinish, StreamWire } from './chat-dialect';
 import { resolveChatModel } from './chat-models';
-import { openAIErrorBody } from './openai-errors';
-import {
-  answeredBy,
-  chunkFrame,
-  completionBody,
-  DONE_FRAME,
-  usageOf,
-  type FinishReason,
-} from './chat-wire';
+import { answeredBy } from './chat-wire';
 
 /** What a chat request carries besides its body. */
 export interface ChatRequestContext {
   tenant: Tenant;
+  /** The wire format the request came in (OpenAI's or Anthropic's); the answers go out in it. */
+  dialect: ChatDialect;
   body: unknown;
   requestId: string;
   idempotencyKey?: string;
@@ -38,7 +33,8 @@ export interface ChatRequestContext {
 type Settled = { ok: true; outcome: RunOutcome } | { ok: false; error: unknown };
 
 /**
- * `POST /v1/chat/completions`: the `chat` task behind OpenAI's wire format. Every request is a
+ * `POST /v1/chat/completions` and `POST /v1/messages`: the `chat` task behind OpenAI's and
+ * Anthropic's wire formats (a `ChatDialect` each). Every request is a
  * job (runTask, through JobsService: limits, budgets, idempotency, the same admission); a stream
  * is relayed from the model call in this process (shared/platform/stream-relay.ts) and finished
  * from the validated answer. docs/chat-completions.md.
@@ -54,7 +50,7 @@ export class ChatService {
 
   /** The request as a job of the `chat` task; every refusal here is a 4xx before anything runs. */
   private prepare(ctx: ChatRequestContext): { call: ChatCall; route: string[] } {
-    const call = parseChatBody(ctx.body);
+    const call = ctx.dialect.parse(ctx.body);
     return { call, route: resolveChatModel(call.model, ctx.tenant, this.config) };
   }
 
@@ -92,7 +88,7 @@ export class ChatService {
 
   /** The whole completion (`stream` false). A moderation refusal is a `content_filter` finish. */
   async complete(ctx: ChatRequestContext): Promise<{
-    body: ReturnType<typeof completionBody>;
+    body: unknown;
     headers: Record<string, string>;
   }> {
     const prepared = this.prepare(ctx);
@@ -103,7 +99,7 @@ export class ChatService {
       jobId = outcome.jobId;
       const result = await this.resultOf(outcome);
       return {
-        body: completionBody({
+        body: ctx.dialect.body({
           jobId,
           model: prepared.call.model,
           created,
@@ -115,7 +111,7 @@ export class ChatService {
     } catch (err) {
       if (!isModerationRefusal(err)) throw err;
       return {
-        body: completionBody({
+        body: ctx.dialect.body({
           jobId,
           model: prepared.call.model,
           created,
@@ -152,19 +148,22 @@ export class ChatService {
     let finished = false;
     let sent = '';
     let model = call.model;
+    let wire: StreamWire | undefined;
     const write = (frame: string): void => {
       if (!res.writableEnded) res.write(frame);
     };
-    const start = (): void => {
-      if (started) return;
+    const start = (): StreamWire => {
+      if (wire) return wire;
       started = true;
+      wire = ctx.dialect.stream({ jobId, created, includeUsage: call.includeUsage });
       res.status(200);
       res.setHeader('content-type', 'text/event-stream; charset=utf-8');
       res.setHeader('cache-control', 'no-cache');
       res.setHeader('x-accel-buffering', 'no');
       res.setHeader('x-keel-job-id', jobId);
       res.flushHeaders();
-      write(chunkFrame({ jobId, model, created, delta: { role: 'assistant', content: '' } }));
+      write(wire.start(model));
+      return wire;
     };
     const end = (): void => {
       finished = true;
@@ -172,22 +171,11 @@ export class ChatService {
       if (!res.writableEnded) res.end();
     };
     const fail = (error: ProblemError): void => {
-      write(`data: ${JSON.stringify(openAIErrorBody(error.toProblem(req.originalUrl)))}\n\n`);
+      write(start().error(error.toProblem(req.originalUrl)));
       end();
     };
-    const finish = (reason: FinishReason, result?: RunTaskResult): void => {
-      write(
-        chunkFrame({
-          jobId,
-          model,
-          created,
-          finish: reason,
-          keel: { jobId, ...(result ? { meta: result.meta } : {}) },
-        }),
-      );
-      if (call.includeUsage)
-        write(chunkFrame({ jobId, model, created, usage: usageOf(result?.meta) }));
-      write(DONE_FRAME);
+    const finish = (reason: ChatFinish, result?: RunTaskResult): void => {
+      write(start().finish(model, reason, result));
       end();
     };
     // The caller hung up: stop the model call and the job (nothing would read the answer).
@@ -223,7 +211,7 @@ export class ChatService {
         start();
         if (event.type === 'text') {
           sent += event.text;
-          write(chunkFrame({ jobId, model, created, delta: { content: event.text } }));
+          write(start().text(model, event.text));
         } else if (event.type === 'filtered') {
           finish('content_filter');
           return;
@@ -275,7 +263,7 @@ export class ChatService {
         return;
       }
       const rest = content.slice(sent.length);
-      if (rest) write(chunkFrame({ jobId, model, created, delta: { content: rest } }));
+      if (rest) write(start().text(model, rest));
       finish('stop', result);
       return;
     }
