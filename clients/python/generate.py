@@ -203,11 +203,13 @@ def render_models(em: Emitter) -> str:
 def render_tasks(em: Emitter) -> str:
     methods = []
     used = {"TaskOptions"}
+    typing = {"Any", "Callable", "Dict", "Optional", "Union"}
     for task, op in tasks(em.spec):
         inp, out = pascal(task) + "Input", pascal(task) + "Output"
         params, args = [], []
         for name, py_type, required in em.fields[inp]:
             used.update(t for t in re.findall(r"[A-Za-z_]+", py_type) if t in em.names)
+            typing.update(t for t in ("List", "Literal", "Dict") if f"{t}[" in py_type)
             default = "" if required else " = None"
             annotation = py_type if required else f"Optional[{py_type}]"
             params.append(f"        {name}: {annotation}{default},")
@@ -240,13 +242,13 @@ def render_tasks(em: Emitter) -> str:
         [
             HEADER + '"""One typed method per task of /v1/tasks/{task} (`keel.tasks`)."""',
             "from __future__ import annotations\n",
-            "from typing import Any, Callable, Dict, List, Literal, Optional, Union\n",
+            f"from typing import {', '.join(sorted(typing))}\n",
             "from .models import (",
             *[f"    {n}," for n in sorted(used)],
             ")",
             "from .result import TaskResult\n\n",
             "class Tasks:",
-            '    """Each method runs its task, waits for it if needed, and returns its typed output."""\n',
+            '    """Each method runs its task, waits for a 202, and returns the typed output."""\n',
             "    def __init__(self, run: Callable[..., TaskResult[Any]]) -> None:",
             "        self._run = run\n",
             "\n\n".join(methods),

@@ -130,12 +130,13 @@ class Keel:
     def _sleep(self, attempt: int, retry_after: Optional[float]) -> None:
         if retry_after is None:
             retry_after = 0.5 * (2**attempt) * (0.5 + random.random() / 2)
-        time.sleep(min(retry_after, self.max_retry_delay))
+        _sleep(min(retry_after, self.max_retry_delay))
 
     def _events(self, job_id: str, deadline: float) -> Optional[Dict[str, Any]]:
         """The ended job from its event stream; None when the stream cannot say (poll instead)."""
         try:
-            for event, data in self._http.events(f"/v1/jobs/{quote(job_id, safe='')}/events", deadline):
+            path = f"/v1/jobs/{quote(job_id, safe='')}/events"
+            for _, data in self._http.events(path, deadline):
                 if isinstance(data, Response):
                     if data.status in RETRY_STATUSES or data.status >= 500:
                         return None
@@ -156,7 +157,7 @@ class Jobs:
         self._keel = keel
 
     def get(self, job_id: str) -> Job:
-        """The job as Keel has it now; `output` is the task's `…Output` dataclass once completed."""
+        """The job as Keel has it now; once completed, `output` is its task's `…Output`."""
         return _job(self._keel.call("GET", f"/v1/jobs/{quote(job_id, safe='')}").json())
 
     def cancel(self, job_id: str) -> Job:
@@ -184,8 +185,12 @@ class Jobs:
                 raise WaitTimeoutError(
                     f"job {job_id} is still {job.status} after {limit:g} s", job_id
                 )
-            time.sleep(min(interval, remaining))
+            _sleep(min(interval, remaining))
             interval = min(interval * 1.5, 2.0)
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # one place for the client's waits (the tests record them)
 
 
 def _json_or_none(res: Response) -> Any:

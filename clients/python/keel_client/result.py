@@ -11,9 +11,9 @@ O = TypeVar("O")
 
 @dataclass
 class TaskResult(Generic[O]):
-    #: The job that produced the answer (`GET /v1/jobs/{id}`, webhooks and the usage report name it).
+    #: The job that produced the answer (as `GET /v1/jobs/{id}`, webhooks and usage name it).
     job_id: str
-    #: The task's validated output: its `…Output` dataclass (a dict for a task this client predates).
+    #: The validated output: the task's `…Output` dataclass (a dict for a task newer than this).
     output: O
     #: Which provider and model answered, the path taken, validation, tokens, cost, latency.
     meta: ResultMeta

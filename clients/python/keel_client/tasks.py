@@ -3,7 +3,7 @@
 """One typed method per task of /v1/tasks/{task} (`keel.tasks`)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Literal, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from .models import (
     AnswerInput,
@@ -24,7 +24,7 @@ from .result import TaskResult
 
 
 class Tasks:
-    """Each method runs its task, waits for it if needed, and returns its typed output."""
+    """Each method runs its task, waits for a 202, and returns the typed output."""
 
     def __init__(self, run: Callable[..., TaskResult[Any]]) -> None:
         self._run = run
