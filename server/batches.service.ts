@@ -23,7 +23,7 @@ import { parseJsonBody, parseQuery, readJsonl } from './batch-request';
 import { BatchSubmission } from './batch-submission';
 import { idempotentJobId, readIdempotencyKey } from './idempotency';
 import { invalidRequest, ProblemError, type Problem } from './problem';
-import { taskPriority } from './task-priority';
+import { taskPriority } from '../shared/platform/task-priority';
 import { TenancyGate } from './tenancy-gate';
 import type { Tenant } from './tenants';
 import { CONFIG, TEMPORAL_CLIENT, TENANCY } from './tokens';

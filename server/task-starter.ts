@@ -4,15 +4,15 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { JobStatus, type RunTaskRequest } from '../shared/contracts/job';
-import { SearchAttr } from '../shared/contracts/messages';
+import type { RunTaskRequest } from '../shared/contracts/job';
+import { taskSearchAttributes } from '../shared/contracts/task-start';
 import type { KeelConfig } from '../shared/platform/config';
-import { isLongDocument } from '../shared/tasks/long-document';
+import { taskWorkflowType } from '../shared/tasks/long-document';
 import type { runTask } from '../workflows';
 import { requestFingerprint, sameRequest } from './idempotency';
 import { ProblemError } from './problem';
 import { FlightLanded } from './single-flight/single-flight';
-import { taskPriority } from './task-priority';
+import { taskPriority } from '../shared/platform/task-priority';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
 
 /**
@@ -38,8 +38,7 @@ export class TaskStarter {
     try {
       // A text past its task's single-call limit runs as chunk → map → reduce, under the same
       // job id and result shape (workflows/run-long-task.ts).
-      const workflowType = isLongDocument(request) ? 'runLongTask' : 'runTask';
-      handle = await this.client.workflow.start<typeof runTask>(workflowType, {
+      handle = await this.client.workflow.start<typeof runTask>(taskWorkflowType(request), {
         taskQueue: this.config.taskQueue,
         workflowId: jobId,
         args: [request],
@@ -50,11 +49,7 @@ export class TaskStarter {
         // With a worker in this process on the same connection, the server hands it the first
         // workflow task in the start response (no task-queue round trip).
         ...(this.config.embeddedWorker ? { requestEagerStart: true } : {}),
-        typedSearchAttributes: [
-          { key: SearchAttr.tenant, value: request.tenantId },
-          { key: SearchAttr.task, value: request.task },
-          { key: SearchAttr.status, value: JobStatus.running },
-        ],
+        typedSearchAttributes: taskSearchAttributes(request),
         ...(idempotent || shared
           ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' }
           : {}),

@@ -19,6 +19,8 @@ export interface DevServerOptions {
    */
   sqlitePragmas?: readonly string[];
   namespace?: string;
+  /** More namespaces to create (`--namespace`), e.g. one for workflows calling Keel over Nexus. */
+  extraNamespaces?: readonly string[];
   /**
    * The Web UI's codec server (`--ui-codec-endpoint`): the UI posts payloads there to show them
    * decoded (Keel's API, `/codec`). Only with `uiPort`. @default none
@@ -102,6 +104,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'warn',
   ];
   args.push('--namespace', options.namespace ?? 'default');
+  for (const namespace of options.extraNamespaces ?? []) args.push('--namespace', namespace);
   // The dev server runs one history shard, and each shard's transfer-queue reader (the loop that
   // hands a persisted workflow/activity task to matching) is rate-limited to
   // history.transferProcessorMaxPollRPS reads a second, default 20: at most one read per 50 ms

@@ -12,6 +12,7 @@ import { assertSupportedNode } from '../shared/platform/node-version';
 import { findTemporalCli, TemporalCliNotFoundError } from './cli';
 import { startDevServer, waitForTemporal } from './dev-server';
 import { keelProcessEnv } from './keel-env';
+import { CALLER_NAMESPACE, ensureNexusEndpoint, startNexusEndpoints } from './nexus-endpoint';
 import { spawnKeel, waitForHttpOk } from './keel-process';
 import { ensureSearchAttributes } from './search-attributes';
 import { startReaper } from './reaper';
@@ -80,6 +81,8 @@ async function temporalPart(config: KeelConfig): Promise<PartSpec | undefined> {
         dbFile: path.join(config.dataDir, 'temporal.db'),
         sqlitePragmas: config.devServer.sqlitePragmas,
         namespace: config.temporal.namespace,
+        // Where workflows of other teams may run to call Keel over Nexus (docs/nexus.md).
+        extraNamespaces: [CALLER_NAMESPACE],
         // The Web UI shows payloads decoded through the API's codec server (docs/encryption.md).
         uiCodecEndpoint: `${apiUrl(config)}/codec`,
       });
@@ -104,6 +107,27 @@ async function registerSearchAttributes(config: KeelConfig): Promise<void> {
     connection.close(),
   );
   if (added.length) say(`registered search attributes ${added.join(', ')}`);
+  await registerNexusEndpoints(config);
+}
+
+/** Keel's Nexus endpoints, each targeting its task queue (docs/nexus.md); idempotent. */
+async function registerNexusEndpoints(config: KeelConfig): Promise<void> {
+  const { endpoints } = startNexusEndpoints(config);
+  const connection = await createTemporalConnector(config.temporal).connect();
+  try {
+    for (const [name, tenant] of Object.entries(endpoints)) {
+      const done = await ensureNexusEndpoint(connection, {
+        name,
+        targetNamespace: config.temporal.namespace,
+        targetTaskQueue: config.taskQueue,
+      });
+      if (done !== 'unchanged') say(`Nexus endpoint ${name} ${done} (tenant ${tenant})`);
+    }
+  } catch (err) {
+    say(`could not create the Nexus endpoints (${(err as Error).message}); see docs/nexus.md`);
+  } finally {
+    await connection.close();
+  }
 }
 
 /** The demo key line and the key to put in the curl example; an operator's key is never printed. */
@@ -137,6 +161,7 @@ async function main(): Promise<void> {
     process.env,
     {
       KEEL_EMBEDDED_WORKER: String(config.embeddedWorker),
+      KEEL_NEXUS_ENDPOINTS: startNexusEndpoints(config).env,
       // The dev server's Web UI may call the codec server from the browser.
       ...(temporal && config.codecCorsOrigins.length === 0
         ? {

@@ -12,6 +12,7 @@ import { ReviewQueue } from '../shared/platform/review-queue';
 import type { TemporalConnector } from '../shared/platform/temporal-connection';
 import type { Tenancy } from '../shared/tenancy/open';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { keelNexusHandler } from './nexus-handler';
 import { workflowBundle } from './workflow-bundle';
 
 /** The bundle entry (a folder: webpack resolves index.ts in source, index.js when built). */
@@ -110,6 +111,10 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
       taskQueue: config.taskQueue,
       tenancy: options.tenancy,
     }),
+    // Keel's tasks as Nexus operations, for the tenants of KEEL_NEXUS_ENDPOINTS (docs/nexus.md).
+    nexusServices: [
+      keelNexusHandler({ taskQueue: config.taskQueue, endpoints: config.nexusEndpoints }),
+    ],
     shutdownGraceTime: config.shutdownGraceMs,
     maxConcurrentWorkflowTaskExecutions: config.workerSlots.workflowTasks,
     maxConcurrentActivityTaskExecutions: config.workerSlots.activities,

@@ -5,3 +5,4 @@ export { runLongTask } from './run-long-task';
 export { providerHealth } from './provider-health';
 export { reviewQueue } from './review-queue';
 export { deliverWebhook } from './deliver-webhook';
+export { runNexusTask } from './nexus-task';

@@ -206,6 +206,22 @@ export const EnvSchema = z.object({
    * an hour, for 24 h. Tests set it low. @default 5000
    */
   KEEL_WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  /**
+   * Nexus endpoints and the tenant each one runs Keel's tasks for, comma-separated
+   * `endpoint=tenant` pairs (e.g. `keel=demo,keel-acme=acme`; Temporal endpoint names are
+   * letters, digits and `-`). A Nexus caller sends no API key:
+   * the endpoint it goes through, which only the Temporal operator can create, names the tenant
+   * (docs/nexus.md). An endpoint not listed here is refused. `npm start` sets `keel=demo` when
+   * the demo tenant is on.
+   * @default none
+   */
+  KEEL_NEXUS_ENDPOINTS: z
+    .string()
+    .regex(
+      /^\s*([A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]=[^,=\s]+)(\s*,\s*[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]=[^,=\s]+)*\s*$/,
+      'expected endpoint=tenant pairs, comma-separated',
+    )
+    .optional(),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

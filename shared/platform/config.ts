@@ -87,6 +87,8 @@ export interface KeelConfig {
    * `retryInitialMs` (KEEL_WEBHOOK_RETRY_INITIAL_MS) is the first retry's wait.
    */
   webhooks: { allowPrivate: boolean; retryInitialMs: number };
+  /** KEEL_NEXUS_ENDPOINTS: Nexus endpoint name → the tenant its operations run for. */
+  nexusEndpoints: Readonly<Record<string, string>>;
 }
 
 export class ConfigError extends Error {
@@ -225,6 +227,15 @@ export function loadConfig(
       allowPrivate: e.KEEL_WEBHOOK_ALLOW_PRIVATE,
       retryInitialMs: e.KEEL_WEBHOOK_RETRY_INITIAL_MS,
     },
+    nexusEndpoints: Object.fromEntries(
+      (e.KEEL_NEXUS_ENDPOINTS ?? '')
+        .split(',')
+        .filter((pair) => pair.trim())
+        .map((pair): [string, string] => {
+          const [endpoint = '', tenant = ''] = pair.split('=');
+          return [endpoint.trim(), tenant.trim()];
+        }),
+    ),
     codecCorsOrigins: (e.KEEL_CODEC_CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim().replace(/\/$/, ''))

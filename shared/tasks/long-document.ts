@@ -40,6 +40,13 @@ export function isLongDocument(request: Pick<RunTaskRequest, 'task' | 'input'>):
   return limits !== undefined && text !== undefined && text.length > limits.singleCallChars;
 }
 
+/** The workflow a request runs as: a long document as chunk → map → reduce, else `runTask`. */
+export function taskWorkflowType(
+  request: Pick<RunTaskRequest, 'task' | 'input'>,
+): 'runTask' | 'runLongTask' {
+  return isLongDocument(request) ? 'runLongTask' : 'runTask';
+}
+
 /** The chunks of a text under a task's limits. */
 export function chunkDocument(task: string, text: string): Chunk[] {
   const limits = longDocumentLimits(task);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fairnessKey, taskPriority } from '../../server/task-priority';
+import { fairnessKey, taskPriority } from '../../shared/platform/task-priority';
 
 describe('taskPriority', () => {
   it.each([

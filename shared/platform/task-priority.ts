@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Priority } from '@temporalio/common';
-import type { RunTaskRequest } from '../shared/contracts/job';
+import type { RunTaskRequest } from '../contracts/job';
 
 /** Keel's plan priorities run from 1 (lowest) to 5 (highest); Temporal's keys the other way. */
 const KEEL_PRIORITY_MAX = 5;

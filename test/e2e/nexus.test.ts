@@ -1,0 +1,235 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import {
+  ApplicationFailure,
+  Client,
+  Connection,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { NexusOperationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureNexusEndpoint } from '../../temporal/nexus-endpoint';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import type { classifyThroughKeel, classifyUnlessGivenUp } from '../support/nexus-caller-workflows';
+import { waitFor } from '../support/processes';
+import { startStack, upstreamEnv, type Stack } from '../support/stack';
+
+/**
+ * Keel's tasks as Nexus operations, end to end on the real dev server: Keel (API and worker
+ * processes, the mock upstream behind them) serves the `keel` Nexus service for the tenant its
+ * endpoint is configured for; a workflow of another team runs in a namespace of its own, on a
+ * worker of its own, and calls `classifyTicket` through the endpoint. No API key on that side.
+ */
+const suffix = randomUUID().slice(0, 8);
+const CALLER_NAMESPACE = `callers-${suffix}`;
+const CALLER_QUEUE = `nexus-callers-${suffix}`;
+const ENDPOINT = `keel-${suffix}`;
+
+let mock: MockUpstream;
+let stack: Stack;
+let connection: Connection;
+let callers: Client;
+let keel: Client;
+let callerConnection: NativeConnection;
+let callerWorker: Worker;
+let callerRun: Promise<void>;
+
+beforeAll(async () => {
+  mock = await startMockUpstream({ port: 0, slow: { medianMs: 20_000, p99Ms: 20_000 }, seed: 5 });
+  stack = await startStack({
+    ...upstreamEnv(mock.url),
+    KEEL_NEXUS_ENDPOINTS: `${ENDPOINT}=demo`,
+  });
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  keel = new Client({ connection, namespace: 'default' });
+  // The other team's namespace, as an operator creates it.
+  execFileSync(inject('temporalCliPath'), [
+    'operator',
+    'namespace',
+    'create',
+    '--namespace',
+    CALLER_NAMESPACE,
+    '--address',
+    inject('temporalAddress'),
+  ]);
+  await ensureNexusEndpoint(connection, {
+    name: ENDPOINT,
+    targetNamespace: 'default',
+    targetTaskQueue: stack.taskQueue,
+  });
+  callers = new Client({ connection, namespace: CALLER_NAMESPACE });
+  callerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  // A namespace just registered takes a moment to reach every server component.
+  await waitFor(
+    'the caller namespace is served',
+    async () => {
+      try {
+        callerWorker = await Worker.create({
+          connection: callerConnection,
+          namespace: CALLER_NAMESPACE,
+          taskQueue: CALLER_QUEUE,
+          workflowsPath: path.join(__dirname, '../support/nexus-caller-workflows.ts'),
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 60_000 },
+  );
+  callerRun = callerWorker.run();
+}, 180_000);
+
+afterAll(async () => {
+  callerWorker?.shutdown();
+  await callerRun;
+  await callerConnection?.close();
+  await connection?.close();
+  await stack?.stop();
+  await mock?.close();
+});
+
+const ticket = (marker: string) => ({
+  subject: 'Refund',
+  body: `${marker}: I was charged twice for my subscription`,
+});
+
+async function runCaller(
+  workflow: 'classifyThroughKeel',
+  args: Parameters<typeof classifyThroughKeel>[0],
+): Promise<WorkflowHandle<typeof classifyThroughKeel>>;
+async function runCaller(
+  workflow: 'classifyUnlessGivenUp',
+  args: Parameters<typeof classifyUnlessGivenUp>[0],
+): Promise<WorkflowHandle<typeof classifyUnlessGivenUp>>;
+async function runCaller(workflow: string, args: unknown): Promise<WorkflowHandle> {
+  return callers.workflow.start(workflow, {
+    taskQueue: CALLER_QUEUE,
+    workflowId: `${workflow}-${randomUUID()}`,
+    args: [args],
+  });
+}
+
+/** Everything the caller's namespace recorded for a workflow, as one string. */
+async function callerHistory(handle: WorkflowHandle): Promise<string> {
+  const history = await handle.fetchHistory();
+  return JSON.stringify(history, (_k, v: unknown) =>
+    v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v,
+  );
+}
+
+async function job(jobId: string): Promise<any> {
+  const res = await stack.call(`/v1/jobs/${jobId}`);
+  return { status: res.status, body: await res.json() };
+}
+
+describe('a workflow in another namespace calling Keel over Nexus', () => {
+  it('gets the validated output, the job id and the meta; its history holds no API key', async () => {
+    const handle = await runCaller('classifyThroughKeel', {
+      endpoint: ENDPOINT,
+      input: ticket(`nexus-ok-${suffix}`),
+      options: { route: ['openai:ok'] },
+    });
+    const result = await handle.result();
+    expect(result.output).toMatchObject({ category: expect.any(String) });
+    expect(result.meta).toMatchObject({ provider: 'openai', model: 'ok', path: 'primary' });
+    // The job is Keel's like any other, for the endpoint's tenant: the API reads it.
+    const seen = await job(result.jobId);
+    expect(seen.status).toBe(200);
+    expect(seen.body).toMatchObject({ status: 'completed', output: result.output });
+    const jobWorkflow = await keel.workflow.getHandle(result.jobId).describe();
+    expect(jobWorkflow.typedSearchAttributes.getAll()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          key: expect.objectContaining({ name: 'KeelTenant' }),
+          value: 'demo',
+        }),
+      ]),
+    );
+    const history = await callerHistory(handle);
+    expect(history).toContain(result.jobId);
+    expect(history).not.toContain(stack.apiKey);
+  });
+
+  it('fails with the problem typed: an input that breaks the schema is invalid-request, naming the field', async () => {
+    const handle = await runCaller('classifyThroughKeel', {
+      endpoint: ENDPOINT,
+      input: { subject: 'Refund', body: '' },
+    });
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const operation = (err as WorkflowFailedError).cause;
+    expect(operation).toBeInstanceOf(NexusOperationFailure);
+    const problem = (operation as NexusOperationFailure).cause;
+    expect(problem).toBeInstanceOf(ApplicationFailure);
+    expect((problem as ApplicationFailure).type).toBe('invalid-request');
+    expect((problem as ApplicationFailure).nonRetryable).toBe(true);
+    expect((problem as ApplicationFailure).details?.[0]).toMatchObject({
+      type: 'https://keel.dev/problems/invalid-request',
+      status: 400,
+      jobId: expect.stringMatching(/^classify-ticket-/),
+    });
+    // Keel's own failure is its cause, with the fields it names.
+    const keelFailure = (problem as ApplicationFailure).cause as ApplicationFailure;
+    expect(keelFailure.type).toBe('InvalidInput');
+    expect(JSON.stringify(keelFailure.details)).toContain('input.body');
+  });
+
+  it('cancelled mid-call: the Keel job ends cancelled and the upstream sees the connection close', async () => {
+    const marker = `nexus-cancel-${suffix}`;
+    const handle = await runCaller('classifyUnlessGivenUp', {
+      endpoint: ENDPOINT,
+      input: ticket(marker),
+      options: { route: ['openai:slow'] },
+    });
+    const mine = () => mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker));
+    await waitFor('the call reaches the upstream', () => mine().length === 1, {
+      timeoutMs: 30_000,
+    });
+
+    await handle.signal('giveUp');
+    expect(await handle.result()).toBe('gave up');
+    await waitFor('the upstream saw Keel hang up', () => !!mine()[0]!.closedBy, {
+      timeoutMs: 15_000,
+    });
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]).toMatchObject({ closedBy: 'client' });
+
+    const cancelled = [];
+    for await (const wf of keel.workflow.list({
+      query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = 'runTask' AND ExecutionStatus = 'Canceled'`,
+    }))
+      cancelled.push(wf.workflowId);
+    expect(cancelled).toHaveLength(1);
+    const seen = await job(cancelled[0]!);
+    expect(seen.body).toMatchObject({ status: 'cancelled' });
+    expect(await callerHistory(handle)).not.toContain(stack.apiKey);
+  });
+
+  it('refuses a call through an endpoint Keel has no tenant for', async () => {
+    const stranger = `keel-stranger-${suffix}`;
+    await ensureNexusEndpoint(connection, {
+      name: stranger,
+      targetNamespace: 'default',
+      targetTaskQueue: stack.taskQueue,
+    });
+    const handle = await runCaller('classifyThroughKeel', {
+      endpoint: stranger,
+      input: ticket(`nexus-stranger-${suffix}`),
+    });
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const operation = (err as WorkflowFailedError).cause;
+    expect(operation).toBeInstanceOf(NexusOperationFailure);
+    expect((operation?.cause as Error | undefined)?.message).toContain('KEEL_NEXUS_ENDPOINTS');
+  });
+});
