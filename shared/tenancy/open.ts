@@ -23,7 +23,8 @@ export function tenantStorePath(config: Pick<KeelConfig, 'dataDir'>): string {
  * and the limiter (KEEL_REDIS_URL, else this process's memory).
  */
 export async function openTenancy(
-  config: Pick<KeelConfig, 'dataDir' | 'databaseUrl' | 'redisUrl'>,
+  config: Pick<KeelConfig, 'dataDir' | 'databaseUrl' | 'redisUrl'> &
+    Partial<Pick<KeelConfig, 'payloadKeys'>>,
   options: {
     /**
      * Every this many ms, release budget reservations whose call was never settled (its process
@@ -33,9 +34,12 @@ export async function openTenancy(
     onSweepError?: (err: unknown) => void;
   } = {},
 ): Promise<Tenancy> {
-  const store = await TenantStore.open(
-    config.databaseUrl ? { url: config.databaseUrl } : { sqlitePath: tenantStorePath(config) },
-  );
+  const store = await TenantStore.open({
+    ...(config.databaseUrl ? { url: config.databaseUrl } : { sqlitePath: tenantStorePath(config) }),
+    ...(config.payloadKeys ? { secretKeys: config.payloadKeys } : {}),
+  });
+  // Webhook secrets written before keys were configured are sealed now (docs/encryption.md).
+  await store.webhooks.sealStoredSecrets();
   const limiter = createLimiter(config.redisUrl ? { redisUrl: config.redisUrl } : {});
   const sweeper = options.sweepEveryMs
     ? setInterval(() => {

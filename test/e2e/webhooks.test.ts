@@ -2,6 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatePayloadKey } from '../../shared/platform/payload-codec';
+import { tenantStorePath } from '../../shared/tenancy/open';
+import { TenantStore } from '../../shared/tenancy/store';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitFor } from '../support/processes';
 import {
@@ -97,6 +100,8 @@ describe('delivery (private destinations allowed)', () => {
       ...upstreamEnv(mock.url),
       KEEL_WEBHOOK_ALLOW_PRIVATE: 'true',
       KEEL_WEBHOOK_RETRY_INITIAL_MS: '200',
+      // As `npm start` runs: payload keys configured, so signing secrets are sealed at rest.
+      KEEL_PAYLOAD_KEYS: generatePayloadKey(),
     });
   });
   afterAll(async () => {
@@ -146,6 +151,15 @@ describe('delivery (private destinations allowed)', () => {
     const listed = await call('GET', '/v1/webhooks', undefined, key);
     expect(listed.body.items.map((e: Json) => e.id)).toEqual([hook.id]);
     expect(JSON.stringify(listed.body)).not.toContain(hook.secret);
+    // Sealed at rest: the tenant store without the payload keys cannot read it.
+    const keyless = await TenantStore.open({
+      sqlitePath: tenantStorePath({ dataDir: stack.env.KEEL_DATA_DIR! }),
+    });
+    try {
+      await expect(keyless.webhooks.getEndpoint(hook.id)).rejects.toThrow(/sealed with key/);
+    } finally {
+      await keyless.close();
+    }
 
     const jobId = await completeTask(key);
     const [got] = await receiver.waitFor('/basic', 1);

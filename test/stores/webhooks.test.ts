@@ -1,9 +1,12 @@
+import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { generatePayloadKey, parsePayloadKeys } from '../../shared/platform/payload-codec';
+import type { TenantStore } from '../../shared/tenancy/store';
 import { useStoreSuite, type StoreKind } from '../support/store-suite';
 
 /** Webhook endpoints and deliveries (migration 0006) on a real SQLite file and a real PostgreSQL. */
 
-const { open } = useStoreSuite('webhooks');
+const { open, freshTarget } = useStoreSuite('webhooks');
 
 const endpoint = (id: string, tenantId: string, events: Array<'job.completed' | 'job.failed'>) => ({
   id,
@@ -144,5 +147,65 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('webhook store on %s', (kind) =
     expect(await store.webhooks.deleteEndpoint('wh_a')).toBe(true);
     expect(await store.webhooks.getDelivery('whd_2')).toBeUndefined();
     expect(await store.webhooks.deleteEndpoint('wh_a')).toBe(false);
+  });
+});
+
+/** What the database itself holds in the endpoints' secret columns. */
+async function storedSecrets(store: TenantStore): Promise<string[]> {
+  const db = (store as unknown as { db: Kysely<unknown> }).db;
+  const { rows } = await sql<{ secret: string; previous_secret: string | null }>`
+    select secret, previous_secret from webhook_endpoints`.execute(db);
+  return rows.flatMap((r) => [r.secret, r.previous_secret ?? '']).filter(Boolean);
+}
+
+describe.each<StoreKind>(['sqlite', 'postgres'])('webhook secrets sealed at rest on %s', (kind) => {
+  it('seals with the payload keys, opens after a key rotation, and seals what was stored in clear', async () => {
+    const oldKey = parsePayloadKeys(generatePayloadKey());
+    const target = freshTarget(kind);
+    // Written by a process without keys: in clear.
+    const plain = await open(target);
+    await plain.webhooks.createEndpoint(endpoint('wh_clear', 'acme', ['job.completed']), 1000);
+    expect(await storedSecrets(plain)).toEqual(['whsec_wh_clear']);
+
+    // A process with keys seals it at start, and seals what it writes.
+    const keyed = await open({ ...target, secretKeys: oldKey });
+    expect(await keyed.webhooks.sealStoredSecrets()).toBe(1);
+    await keyed.webhooks.createEndpoint(endpoint('wh_new', 'acme', ['job.completed']), 1001);
+    await keyed.webhooks.rotateSecret('wh_new', 'whsec_wh_new_2', 9_999, 1002);
+    const stored = await storedSecrets(keyed);
+    expect(stored).toHaveLength(3);
+    for (const s of stored) {
+      expect(s).toMatch(/^sealed:v1:/);
+      expect(s).not.toContain('whsec_');
+    }
+    expect(await keyed.webhooks.getEndpoint('wh_clear')).toMatchObject({
+      secret: 'whsec_wh_clear',
+    });
+    expect(await keyed.webhooks.getEndpoint('wh_new')).toMatchObject({
+      secret: 'whsec_wh_new_2',
+      previousSecret: 'whsec_wh_new',
+    });
+
+    // The keys rotated (a new primary, the old one kept): old secrets open, new ones use the new key.
+    const rotated = [
+      ...parsePayloadKeys(generatePayloadKey(new Date(Date.now() + 1000))),
+      ...oldKey,
+    ];
+    const next = await open({ ...target, secretKeys: rotated });
+    expect(
+      (await next.webhooks.subscribers('acme', 'job.completed')).map((e) => e.secret).sort(),
+    ).toEqual(['whsec_wh_clear', 'whsec_wh_new_2']);
+    await next.webhooks.createEndpoint(endpoint('wh_later', 'acme', ['job.failed']), 1003);
+    expect((await storedSecrets(next)).at(-1)).toContain(`sealed:v1:${rotated[0]!.id}:`);
+
+    // Without the key that sealed them, reading fails and names the key, never a secret.
+    const keyless = await open(target);
+    const err = await keyless.webhooks.getEndpoint('wh_new').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.name).toBe('SecretUnsealError');
+    expect(err?.message).toContain(oldKey[0]!.id);
+    expect(err?.message).not.toContain('whsec_');
   });
 });

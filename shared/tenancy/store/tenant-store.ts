@@ -1,4 +1,5 @@
 import { Kysely, Migrator } from 'kysely';
+import type { PayloadKey } from '../../platform/payload-codec';
 import * as budget from './budget';
 import { BatchStore } from './batches';
 import { EventLog } from './events';
@@ -36,6 +37,8 @@ export interface OpenTenantStore {
   maxConnections?: number;
   /** Told when an idle PostgreSQL connection fails (the pool replaces it). @default ignored */
   onConnectionError?: (err: Error) => void;
+  /** The payload keys: webhook signing secrets are sealed with them (docs/encryption.md). */
+  secretKeys?: readonly PayloadKey[];
 }
 
 export interface TableShape {
@@ -63,9 +66,10 @@ export class TenantStore {
   private constructor(
     private readonly db: Kysely<StoreSchema>,
     readonly dialect: 'sqlite' | 'postgres',
+    secretKeys?: readonly PayloadKey[],
   ) {
     this.events = new EventLog(db);
-    this.webhooks = new WebhookStore(db);
+    this.webhooks = new WebhookStore(db, secretKeys);
     this.batches = new BatchStore(db);
   }
 
@@ -98,7 +102,7 @@ export class TenantStore {
         { cause: error },
       );
     }
-    return new TenantStore(db, opts.url ? 'postgres' : 'sqlite');
+    return new TenantStore(db, opts.url ? 'postgres' : 'sqlite', opts.secretKeys);
   }
 
   async close(): Promise<void> {

@@ -1,60 +1,26 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { EventType, KeelEvent } from '../../contracts/events';
+import type { PayloadKey } from '../../platform/payload-codec';
+import { isSealed, openSecret, sealSecret } from '../../platform/sealed-secret';
+import type {
+  DeliveryAttempt,
+  DeliveryState,
+  NewWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointPatch,
+} from './webhook-types';
 import type { StoreSchema, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema';
 
-export interface WebhookEndpoint {
-  id: string;
-  tenantId: string;
-  url: string;
-  events: EventType[];
-  description: string;
-  secret: string;
-  previousSecret: string | null;
-  previousExpiresAt: number | null;
-  enabled: boolean;
-  /** `gone` when Keel switched it off because the receiver answered 410. */
-  disabledReason: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type NewWebhookEndpoint = Pick<
-  WebhookEndpoint,
-  'id' | 'tenantId' | 'url' | 'events' | 'description' | 'secret'
->;
-
-export type WebhookEndpointPatch = Partial<
-  Pick<WebhookEndpoint, 'url' | 'events' | 'description' | 'enabled'>
->;
-
-export const DELIVERY_STATES = ['pending', 'delivered', 'failed', 'abandoned'] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
-
-export interface WebhookDelivery {
-  id: string;
-  endpointId: string;
-  tenantId: string;
-  eventId: number;
-  eventType: EventType;
-  state: DeliveryState;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  lastAttemptAt: number | null;
-  nextAttemptAt: number | null;
-  deliveredAt: number | null;
-  redeliveries: number;
-  createdAt: number;
-}
-
-/** One attempt's outcome, as the delivery activity records it. */
-export interface DeliveryAttempt {
-  at: number;
-  state: DeliveryState;
-  status: number | null;
-  error: string | null;
-  nextAttemptAt: number | null;
-}
+export {
+  DELIVERY_STATES,
+  type DeliveryAttempt,
+  type DeliveryState,
+  type NewWebhookEndpoint,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEndpointPatch,
+} from './webhook-types';
 
 /**
  * Webhook endpoints and their deliveries. An endpoint belongs to one tenant; every query a
@@ -62,7 +28,55 @@ export interface DeliveryAttempt {
  * A delivery is unique per endpoint and event, so an event told twice is delivered once.
  */
 export class WebhookStore {
-  constructor(private readonly db: Kysely<StoreSchema>) {}
+  constructor(
+    private readonly db: Kysely<StoreSchema>,
+    /**
+     * The payload keys: with them, signing secrets are sealed at rest (shared/platform/
+     * sealed-secret.ts) and only this process's memory holds them in clear. Without: stored as is.
+     */
+    private readonly keys?: readonly PayloadKey[],
+  ) {}
+
+  private seal(secret: string): string {
+    return this.keys?.length ? sealSecret(this.keys, PURPOSE, secret) : secret;
+  }
+
+  private fromRow = (row: Selectable<WebhookEndpointsTable>): WebhookEndpoint => {
+    const open = (v: string): string => openSecret(this.keys, PURPOSE, v);
+    return endpointFromRow({
+      ...row,
+      secret: open(row.secret),
+      previous_secret: row.previous_secret === null ? null : open(row.previous_secret),
+    });
+  };
+
+  /**
+   * Seals the secrets stored before keys were configured (or by a process without them); a no-op
+   * without keys. Returns how many endpoints it sealed. Run at start by every process with keys.
+   */
+  async sealStoredSecrets(): Promise<number> {
+    if (!this.keys?.length) return 0;
+    const rows = await this.db
+      .selectFrom('webhook_endpoints')
+      .select(['id', 'secret', 'previous_secret'])
+      .execute();
+    let sealed = 0;
+    for (const row of rows) {
+      const prev = row.previous_secret;
+      if (isSealed(row.secret) && (prev === null || isSealed(prev))) continue;
+      const result = await this.db
+        .updateTable('webhook_endpoints')
+        .set({
+          secret: isSealed(row.secret) ? row.secret : this.seal(row.secret),
+          previous_secret: prev === null || isSealed(prev) ? prev : this.seal(prev),
+        })
+        .where('id', '=', row.id)
+        .where('secret', '=', row.secret) // a rotation in between wins; it sealed its own
+        .executeTakeFirst();
+      sealed += Number(result.numUpdatedRows) > 0 ? 1 : 0;
+    }
+    return sealed;
+  }
 
   async createEndpoint(e: NewWebhookEndpoint, now: number): Promise<WebhookEndpoint> {
     const row = await this.db
@@ -73,7 +87,7 @@ export class WebhookStore {
         url: e.url,
         events: JSON.stringify(e.events),
         description: e.description,
-        secret: e.secret,
+        secret: this.seal(e.secret),
         previous_secret: null,
         previous_expires_at: null,
         enabled: 1,
@@ -83,7 +97,7 @@ export class WebhookStore {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    return endpointFromRow(row);
+    return this.fromRow(row);
   }
 
   /** The endpoint; with `tenantId`, only if it belongs to that tenant. */
@@ -91,7 +105,7 @@ export class WebhookStore {
     let q = this.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id);
     if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
     const row = await q.executeTakeFirst();
-    return row && endpointFromRow(row);
+    return row && this.fromRow(row);
   }
 
   /** Oldest first; every tenant's without `tenantId`. */
@@ -99,7 +113,7 @@ export class WebhookStore {
     let q = this.db.selectFrom('webhook_endpoints').selectAll();
     if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
     const rows = await q.orderBy('created_at').orderBy('id').execute();
-    return rows.map(endpointFromRow);
+    return rows.map(this.fromRow);
   }
 
   async countEndpoints(tenantId: string): Promise<number> {
@@ -119,7 +133,7 @@ export class WebhookStore {
       .where('tenant_id', '=', tenantId)
       .where('enabled', '=', 1)
       .execute();
-    return rows.map(endpointFromRow).filter((e) => e.events.includes(type));
+    return rows.map(this.fromRow).filter((e) => e.events.includes(type));
   }
 
   async updateEndpoint(
@@ -143,7 +157,7 @@ export class WebhookStore {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirst();
-    return row && endpointFromRow(row);
+    return row && this.fromRow(row);
   }
 
   /** The new secret signs from now on; the old one too, until `previousExpiresAt`. */
@@ -153,13 +167,17 @@ export class WebhookStore {
     previousExpiresAt: number,
     now: number,
   ): Promise<WebhookEndpoint | undefined> {
-    const current = await this.getEndpoint(id);
+    const current = await this.db
+      .selectFrom('webhook_endpoints')
+      .select('secret')
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!current) return undefined;
     const row = await this.db
       .updateTable('webhook_endpoints')
       .set({
-        secret,
-        previous_secret: current.secret,
+        secret: this.seal(secret),
+        previous_secret: isSealed(current.secret) ? current.secret : this.seal(current.secret),
         previous_expires_at: previousExpiresAt,
         updated_at: now,
       })
@@ -167,7 +185,7 @@ export class WebhookStore {
       .where('secret', '=', current.secret) // two rotations at once: one wins, none is lost
       .returningAll()
       .executeTakeFirst();
-    return row ? endpointFromRow(row) : this.rotateSecret(id, secret, previousExpiresAt, now);
+    return row ? this.fromRow(row) : this.rotateSecret(id, secret, previousExpiresAt, now);
   }
 
   /** Deletes the endpoint and its delivery log; deliveries under way find it gone and stop. */
@@ -331,6 +349,8 @@ export class WebhookStore {
     return rows.map(deliveryFromRow);
   }
 }
+
+const PURPOSE = 'webhook-secret';
 
 function endpointFromRow(row: Selectable<WebhookEndpointsTable>): WebhookEndpoint {
   return {
