@@ -8,9 +8,14 @@ import {
   WorkflowFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { NexusOperationFailure } from '@temporalio/common';
+import { NexusOperationFailure, type PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  EncryptionCodec,
+  generatePayloadKey,
+  parsePayloadKeys,
+} from '../../shared/platform/payload-codec';
 import { ensureNexusEndpoint } from '../../temporal/nexus-endpoint';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import type { classifyThroughKeel, classifyUnlessGivenUp } from '../support/nexus-caller-workflows';
@@ -34,8 +39,7 @@ let connection: Connection;
 let callers: Client;
 let keel: Client;
 let callerConnection: NativeConnection;
-let callerWorker: Worker;
-let callerRun: Promise<void>;
+const callerWorkers: { worker: Worker; running: Promise<void> }[] = [];
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0, slow: { medianMs: 20_000, p99Ms: 20_000 }, seed: 5 });
@@ -62,17 +66,12 @@ beforeAll(async () => {
   });
   callers = new Client({ connection, namespace: CALLER_NAMESPACE });
   callerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  // A namespace just registered takes a moment to reach every server component.
+  // A namespace just created takes a moment to reach every server component.
   await waitFor(
     'the caller namespace is served',
     async () => {
       try {
-        callerWorker = await Worker.create({
-          connection: callerConnection,
-          namespace: CALLER_NAMESPACE,
-          taskQueue: CALLER_QUEUE,
-          workflowsPath: path.join(__dirname, '../support/nexus-caller-workflows.ts'),
-        });
+        callerWorkers.push(await callerWorker(CALLER_QUEUE));
         return true;
       } catch {
         return false;
@@ -80,12 +79,26 @@ beforeAll(async () => {
     },
     { timeoutMs: 60_000 },
   );
-  callerRun = callerWorker.run();
 }, 180_000);
 
+/** A worker of the other team, running the caller workflows in their namespace. */
+async function callerWorker(
+  taskQueue: string,
+  dataConverter?: { payloadCodecs: PayloadCodec[] },
+): Promise<{ worker: Worker; running: Promise<void> }> {
+  const worker = await Worker.create({
+    connection: callerConnection,
+    namespace: CALLER_NAMESPACE,
+    taskQueue,
+    workflowsPath: path.join(__dirname, '../support/nexus-caller-workflows.ts'),
+    ...(dataConverter ? { dataConverter } : {}),
+  });
+  return { worker, running: worker.run() };
+}
+
 afterAll(async () => {
-  callerWorker?.shutdown();
-  await callerRun;
+  for (const w of callerWorkers) w.worker.shutdown();
+  await Promise.all(callerWorkers.map((w) => w.running));
   await callerConnection?.close();
   await connection?.close();
   await stack?.stop();
@@ -231,5 +244,57 @@ describe('a workflow in another namespace calling Keel over Nexus', () => {
     const operation = (err as WorkflowFailedError).cause;
     expect(operation).toBeInstanceOf(NexusOperationFailure);
     expect((operation?.cause as Error | undefined)?.message).toContain('KEEL_NEXUS_ENDPOINTS');
+  });
+});
+
+describe('with payload encryption on (npm start encrypts by default)', () => {
+  const keys = generatePayloadKey();
+  const endpoint = `keel-encrypted-${suffix}`;
+  const queue = `${CALLER_QUEUE}-keel-codec`;
+  const codec = new EncryptionCodec(parsePayloadKeys(keys));
+  let encrypted: Stack;
+
+  beforeAll(async () => {
+    encrypted = await startStack({
+      ...upstreamEnv(mock.url),
+      KEEL_NEXUS_ENDPOINTS: `${endpoint}=demo`,
+      KEEL_PAYLOAD_KEYS: keys,
+    });
+    await ensureNexusEndpoint(connection, {
+      name: endpoint,
+      targetNamespace: 'default',
+      targetTaskQueue: encrypted.taskQueue,
+    });
+    // The operation's result is encrypted with Keel's key: the caller reads it with Keel's codec.
+    callerWorkers.push(await callerWorker(queue, { payloadCodecs: [codec] }));
+  }, 180_000);
+  afterAll(async () => {
+    await encrypted?.stop();
+  });
+
+  it("a caller whose worker has Keel's codec gets the output; no history holds it in clear", async () => {
+    const marker = `nexus-encrypted-${suffix}`;
+    // The other team's client reads its workflows' results with the same codec.
+    const codecClient = new Client({
+      connection,
+      namespace: CALLER_NAMESPACE,
+      dataConverter: { payloadCodecs: [codec] },
+    });
+    const handle = await codecClient.workflow.start<typeof classifyThroughKeel>(
+      'classifyThroughKeel',
+      {
+        taskQueue: queue,
+        workflowId: `classifyThroughKeel-${randomUUID()}`,
+        args: [{ endpoint, input: ticket(marker), options: { route: ['openai:ok'] } }],
+      },
+    );
+    const result = await handle.result();
+    expect(result.output).toMatchObject({ category: expect.any(String) });
+    expect(result.meta).toMatchObject({ model: 'ok' });
+    const history = await callerHistory(handle);
+    expect(history).not.toContain(marker);
+    expect(history).not.toContain(result.output.rationale);
+    const wrapper = await callerHistory(keel.workflow.getHandle(`nexus-${result.jobId}`));
+    expect(wrapper).not.toContain(marker);
   });
 });
