@@ -36,7 +36,17 @@ const workflowSharedModules = Object.keys(
 ).filter((file) => file.startsWith('shared/'));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.keel/**', 'coverage/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.keel/**',
+      'coverage/**',
+      'bench/results/**',
+      'clients/typescript/dist/**',
+      'clients/typescript/src/openapi.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -85,6 +95,22 @@ export default tseslint.config(
               message: 'Workflows may import activities as types only.',
             },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // The TypeScript client runs in edge runtimes too: web-platform globals only.
+    files: ['clients/typescript/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules.map((name) => ({
+            name,
+            message: 'The client runs outside Node too (edge runtimes): use web APIs.',
+          })),
+          patterns: [{ group: ['node:*'], message: 'The client runs outside Node too.' }],
         },
       ],
     },
