@@ -6,11 +6,12 @@ import {
   NEXUS_OPERATION_TASKS,
   type NexusOperationName,
   type NexusTaskInput,
+  type NexusTaskRequest,
   type NexusTaskResult,
+  type RunNexusTask,
 } from '../shared/contracts/nexus';
 import { taskPriority } from '../shared/platform/task-priority';
 import { taskWorkflowType } from '../shared/tasks/long-document';
-import type { NexusTaskRequest, runNexusTask } from '../workflows/nexus-task';
 
 export interface KeelNexusHandlerOptions {
   /** Keel's task queue: the jobs run there, whichever queue the endpoint targets. */
@@ -47,7 +48,7 @@ export function keelNexusHandler(
           request,
           priority: taskPriority(request),
         };
-        return startWorkflow<typeof runNexusTask>(ctx, 'runNexusTask', {
+        return startWorkflow<RunNexusTask>(ctx, 'runNexusTask', {
           workflowId: `nexus-${jobId}`,
           taskQueue: options.taskQueue,
           args: [args],

@@ -9,9 +9,12 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Priority } from '@temporalio/common';
-import type { RunTaskRequest, RunTaskResult } from '../shared/contracts/job';
-import type { NexusProblemDetails, NexusTaskResult } from '../shared/contracts/nexus';
+import type { RunTaskResult } from '../shared/contracts/job';
+import type {
+  NexusProblemDetails,
+  NexusTaskRequest,
+  NexusTaskResult,
+} from '../shared/contracts/nexus';
 import {
   PROBLEM_BASE,
   PROBLEMS,
@@ -20,16 +23,6 @@ import {
 } from '../shared/contracts/problems';
 import { taskSearchAttributes } from '../shared/contracts/task-start';
 import type { runTask } from './run-task';
-
-/** What the Nexus handler (worker/nexus-handler.ts) starts this workflow with. */
-export interface NexusTaskRequest {
-  /** The Keel job's id: the task's own workflow runs under it, as for `POST /v1/tasks/{task}`. */
-  jobId: string;
-  /** `runTask`, or `runLongTask` for a text past the task's single-call limit. */
-  workflowType: 'runTask' | 'runLongTask';
-  request: RunTaskRequest;
-  priority: Priority;
-}
 
 /**
  * A Keel task run for a Nexus operation: the job is a child workflow started exactly as the API

@@ -5,6 +5,7 @@
  * task as a Keel job, like `POST /v1/tasks/{task}`, for the tenant the endpoint is configured for
  * (KEEL_NEXUS_ENDPOINTS): the caller sends no API key. Workflow-safe: `nexus-rpc` and types only.
  */
+import type { Priority } from '@temporalio/common';
 import * as nexus from 'nexus-rpc';
 import type { z } from 'zod';
 import type { AnswerInput, AnswerOutput } from '../tasks/answer';
@@ -12,7 +13,7 @@ import type { ClassifyTicketInput, ClassifyTicketOutput } from '../tasks/classif
 import type { ExtractInvoiceInput, ExtractInvoiceOutput } from '../tasks/extract-invoice';
 import type { SuggestDiscountInput, SuggestDiscountOutput } from '../tasks/suggest-discount';
 import type { SummarizeInput, SummarizeOutput } from '../tasks/summarize';
-import type { ResultMeta, TaskOptions } from './job';
+import type { ResultMeta, RunTaskRequest, TaskOptions } from './job';
 
 /** The service's name on the wire. */
 export const KEEL_NEXUS_SERVICE = 'keel';
@@ -68,3 +69,16 @@ export interface NexusProblemDetails {
   detail: string;
   jobId: string;
 }
+
+/** What Keel's Nexus handler starts `runNexusTask` (Keel's own workflow) with. */
+export interface NexusTaskRequest {
+  /** The Keel job's id: the task's own workflow runs under it, as for `POST /v1/tasks/{task}`. */
+  jobId: string;
+  /** `runTask`, or `runLongTask` for a text past the task's single-call limit. */
+  workflowType: 'runTask' | 'runLongTask';
+  request: RunTaskRequest;
+  priority: Priority;
+}
+
+/** `runNexusTask`'s signature, for starting it by name. */
+export type RunNexusTask = (args: NexusTaskRequest) => Promise<NexusTaskResult<unknown>>;
