@@ -2,7 +2,17 @@ import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/pr
 import { CHAT_LIMITS } from '../shared/tasks/chat';
 import { ChatCompletionBody } from './chat/chat-body';
 import { openAIErrorBody } from './chat/openai-errors';
-import { json, problems, ref, schema, type ErrorContent, type Json } from './openapi-parts';
+import {
+  count,
+  json,
+  nullable,
+  object,
+  problems,
+  ref,
+  schema,
+  type ErrorContent,
+  type Json,
+} from './openapi-parts';
 
 /**
  * The OpenAI-compatible paths (server/chat/, docs/chat-completions.md) as OpenAPI: the request
@@ -10,14 +20,6 @@ import { json, problems, ref, schema, type ErrorContent, type Json } from './ope
  * and every error in OpenAI's shape (server/chat/openai-errors.ts) carrying Keel's problem.
  */
 
-const nullable = (s: Json): Json => ({ anyOf: [s, { type: 'null' }] });
-const object = (properties: Json, optional: readonly string[] = []): Json => ({
-  type: 'object',
-  required: Object.keys(properties).filter((name) => !optional.includes(name)),
-  additionalProperties: false,
-  properties,
-});
-const count = { type: 'integer', minimum: 0 };
 const FINISH = { enum: ['stop', 'length', 'content_filter'] };
 
 /** OpenAI's `error.type` for a problem, as server/chat/openai-errors.ts picks it. */

@@ -2,7 +2,15 @@ import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/pr
 import { CHAT_LIMITS } from '../shared/tasks/chat';
 import { anthropicErrorBody } from './chat/anthropic-errors';
 import { MessagesBody } from './chat/messages-body';
-import { problems, ref, schema, type ErrorContent, type Json } from './openapi-parts';
+import {
+  count,
+  object,
+  problems,
+  ref,
+  schema,
+  type ErrorContent,
+  type Json,
+} from './openapi-parts';
 
 /**
  * `POST /v1/messages` (Anthropic's Messages API on the `chat` task) as OpenAPI: the body from its
@@ -10,13 +18,6 @@ import { problems, ref, schema, type ErrorContent, type Json } from './openapi-p
  * error in Anthropic's shape (server/chat/anthropic-errors.ts) carrying Keel's problem.
  */
 
-const object = (properties: Json, optional: readonly string[] = []): Json => ({
-  type: 'object',
-  required: Object.keys(properties).filter((name) => !optional.includes(name)),
-  additionalProperties: false,
-  properties,
-});
-const count = { type: 'integer', minimum: 0 };
 const STOP = { enum: ['end_turn', 'max_tokens', 'refusal'] };
 
 const anthropicType = (slug: ProblemSlug): string =>

@@ -97,6 +97,26 @@ const BODY: readonly ProblemSlug[] = [
   'unsupported-media-type',
 ];
 
+/** What the chat paths (OpenAI's and Anthropic's wire) answer, each in its vendor's error shape. */
+const CHAT_PROBLEMS = [
+  ...BODY,
+  ...AUTHED,
+  'tenant-suspended',
+  'model-not-found',
+  'task-not-in-plan',
+  'budget-exceeded',
+  'rate-limited',
+  'idempotency-key-reused',
+  'input-rejected',
+  'task-cancelled',
+  'task-failed',
+  'all-candidates-failed',
+  'stream-interrupted',
+  'overloaded',
+  'temporal-unavailable',
+  'task-timed-out',
+] as const satisfies readonly ProblemSlug[];
+
 /** The problems each operation can answer (the generator and docs/http-contract.md read this). */
 export const OPERATION_PROBLEMS = {
   'POST /v1/tasks/{task}': [
@@ -193,43 +213,9 @@ export const OPERATION_PROBLEMS = {
     'temporal-unavailable',
   ],
   // The OpenAI-compatible paths answer these in OpenAI's error shape (server/openapi-chat.ts).
-  'POST /v1/chat/completions': [
-    ...BODY,
-    ...AUTHED,
-    'tenant-suspended',
-    'model-not-found',
-    'task-not-in-plan',
-    'budget-exceeded',
-    'rate-limited',
-    'idempotency-key-reused',
-    'input-rejected',
-    'task-cancelled',
-    'task-failed',
-    'all-candidates-failed',
-    'stream-interrupted',
-    'overloaded',
-    'temporal-unavailable',
-    'task-timed-out',
-  ],
+  'POST /v1/chat/completions': CHAT_PROBLEMS,
   // Anthropic's Messages on the same job, in Anthropic's error shape (server/openapi-chat.ts).
-  'POST /v1/messages': [
-    ...BODY,
-    ...AUTHED,
-    'tenant-suspended',
-    'model-not-found',
-    'task-not-in-plan',
-    'budget-exceeded',
-    'rate-limited',
-    'idempotency-key-reused',
-    'input-rejected',
-    'task-cancelled',
-    'task-failed',
-    'all-candidates-failed',
-    'stream-interrupted',
-    'overloaded',
-    'temporal-unavailable',
-    'task-timed-out',
-  ],
+  'POST /v1/messages': CHAT_PROBLEMS,
   'GET /v1/models': [...AUTHED, 'tenant-suspended'],
   'GET /v1/models/{id}': [...AUTHED, 'tenant-suspended', 'model-not-found'],
   'GET /healthz': [],
@@ -239,6 +225,17 @@ export type Operation = keyof typeof OPERATION_PROBLEMS;
 
 export const problems = (op: Operation, content: ErrorContent = problemJson): Json =>
   problemResponses(OPERATION_PROBLEMS[op], content);
+
+/** A closed JSON object schema; every property required but those named `optional`. */
+export const object = (properties: Json, optional: readonly string[] = []): Json => ({
+  type: 'object',
+  required: Object.keys(properties).filter((name) => !optional.includes(name)),
+  additionalProperties: false,
+  properties,
+});
+export const nullable = (s: Json): Json => ({ anyOf: [s, { type: 'null' }] });
+/** A token or item count. */
+export const count = { type: 'integer', minimum: 0 };
 
 /** A required JSON request body of this schema. */
 export const requestBody = (s: z.ZodType): Json => ({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toFieldErrors } from '../../shared/contracts/errors';
+import { toFieldErrors, type FieldError } from '../../shared/contracts/errors';
 import { CHAT_LIMITS, ChatInput } from '../../shared/tasks/chat';
 import { invalidRequest } from '../problem';
 
@@ -98,20 +98,24 @@ const textOf = (content: z.output<typeof Content> | null): string =>
       ? content
       : content.map((p) => p.text).join('');
 
+/** A vendor body's errors, an unknown member named as the vendors name it: one error per key. */
+export function bodyFieldErrors(error: z.ZodError): FieldError[] {
+  return toFieldErrors(
+    error.issues.flatMap((i): Array<{ path: PropertyKey[]; message: string }> =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown parameter' }))
+        : [i],
+    ),
+  );
+}
+
 /** Checks the body and turns it into the chat task's input; a 400 names each offending field. */
 export function parseChatBody(body: unknown): ChatCall {
   const parsed = ChatCompletionBody.safeParse(body);
   if (!parsed.success) {
-    // An unknown member is named as OpenAI names it (`param`), one error per key.
-    const issues = parsed.error.issues.flatMap(
-      (i): Array<{ path: PropertyKey[]; message: string }> =>
-        i.code === 'unrecognized_keys'
-          ? i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown parameter' }))
-          : [i],
-    );
     throw invalidRequest(
       'The body is not a chat completion request Keel serves.',
-      toFieldErrors(issues),
+      bodyFieldErrors(parsed.error),
     );
   }
   const b = parsed.data;

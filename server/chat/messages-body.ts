@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { toFieldErrors } from '../../shared/contracts/errors';
 import { CHAT_LIMITS, ChatInput } from '../../shared/tasks/chat';
 import { invalidRequest } from '../problem';
-import type { ChatCall } from './chat-body';
+import { bodyFieldErrors, type ChatCall } from './chat-body';
 
 /**
  * The body of `POST /v1/messages`, as Anthropic's Messages API takes it. Text only: what Keel
@@ -57,13 +57,10 @@ const textOf = (content: z.output<typeof Content>): string =>
 export function parseMessagesBody(body: unknown): ChatCall {
   const parsed = MessagesBody.safeParse(body);
   if (!parsed.success) {
-    const issues = parsed.error.issues.flatMap(
-      (i): Array<{ path: PropertyKey[]; message: string }> =>
-        i.code === 'unrecognized_keys'
-          ? i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown parameter' }))
-          : [i],
+    throw invalidRequest(
+      'The body is not a Messages request Keel serves.',
+      bodyFieldErrors(parsed.error),
     );
-    throw invalidRequest('The body is not a Messages request Keel serves.', toFieldErrors(issues));
   }
   const b = parsed.data;
   const candidate = {

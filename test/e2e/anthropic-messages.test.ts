@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LONG_ANSWER, LONG_MESSAGE } from '../support/chat-text';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
@@ -15,13 +16,8 @@ let client: Anthropic;
 let key: string;
 const api = tenantApi(() => stack);
 
-/** Long enough that the mock's echo passes the stream window (64 characters) well before a cut. */
-const LONG =
-  'Please explain, step by step, how the refund for order 4471 will reach my account, ' +
-  'which bank days count, what happens if the card has expired in the meantime, and who ' +
-  'I should write to if nothing has arrived after ten days. I would also like to know whether ' +
-  'the shipping fee is refunded with the rest of the order or separately.';
-const FULL = `This is a mock completion for: ${LONG}`;
+const LONG = LONG_MESSAGE;
+const FULL = LONG_ANSWER;
 
 const ALIASES = {
   'keel/ok': ['anthropic:ok'],

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LONG_ANSWER, LONG_MESSAGE } from '../support/chat-text';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitFor } from '../support/processes';
 import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
@@ -16,12 +17,7 @@ let client: OpenAI;
 let key: string;
 const api = tenantApi(() => stack);
 
-/** Long enough that the mock's echo passes the stream window (64 characters) well before a cut. */
-const LONG =
-  'Please explain, step by step, how the refund for order 4471 will reach my account, ' +
-  'which bank days count, what happens if the card has expired in the meantime, and who ' +
-  'I should write to if nothing has arrived after ten days. I would also like to know whether ' +
-  'the shipping fee is refunded with the rest of the order or separately.';
+const LONG = LONG_MESSAGE;
 
 const ALIASES = {
   'keel/ok': ['openai:ok'],
@@ -221,7 +217,7 @@ describe('POST /v1/chat/completions', () => {
 });
 
 describe('streams under faults: fallback before the first byte, an error after it', () => {
-  const FULL = `This is a mock completion for: ${LONG}`;
+  const FULL = LONG_ANSWER;
 
   it.each(['keel/ttft', 'keel/reset', 'keel/503'])(
     '%s: the next candidate answers, and the caller never sees the failure',
