@@ -16,7 +16,7 @@ import type { KeyBody, TenantBody, UsageBody } from '../shared/contracts/admin';
 import type { PlanDefinition } from '../shared/tenancy/plans';
 import { AdminService } from './admin.service';
 import { Roles, type AuthedRequest } from './auth.guard';
-import { Role } from './tenants';
+import { Role } from '../shared/tenancy/directory';
 
 /** Tenants, keys and plans. A tenant admin sees only its tenant; the operator sees all. */
 @Controller('v1/admin')

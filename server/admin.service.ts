@@ -22,7 +22,7 @@ import {
 } from '../shared/tenancy/store';
 import type { Tenancy } from '../shared/tenancy/open';
 import { invalidRequest, ProblemError } from './problem';
-import { Role, type Tenant, type TenantDirectory } from './tenants';
+import { Role, type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
 import { TENANCY, TENANTS } from './tokens';
 
 /** Most tenants on one page of `GET /v1/admin/tenants`. */

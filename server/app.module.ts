@@ -28,7 +28,7 @@ import { TaskStarter } from './task-starter';
 import { TasksController } from './tasks.controller';
 import { ChatController } from './chat/chat.controller';
 import { ChatService } from './chat/chat.service';
-import type { TenantDirectory } from './tenants';
+import type { TenantDirectory } from '../shared/tenancy/directory';
 import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANCY, TENANTS } from './tokens';
 import { TenancyGate } from './tenancy-gate';
 import type { Tenancy } from '../shared/tenancy/open';

@@ -9,7 +9,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ProblemError } from './problem';
 import { TENANTS } from './tokens';
-import { Role, type Tenant, type TenantDirectory } from './tenants';
+import { Role, type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
 
 const PUBLIC = 'keel:public';
 const ROLES = 'keel:roles';

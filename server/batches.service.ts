@@ -25,7 +25,7 @@ import { idempotentJobId, readIdempotencyKey } from './idempotency';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import { taskPriority } from '../shared/platform/task-priority';
 import { TenancyGate } from './tenancy-gate';
-import type { Tenant } from './tenants';
+import type { Tenant } from '../shared/tenancy/directory';
 import { CONFIG, TEMPORAL_CLIENT, TENANCY } from './tokens';
 import type { runBatch } from '../workflows';
 

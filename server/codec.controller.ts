@@ -18,7 +18,7 @@ import { sessionCookie } from './codec-http';
 import { CODEC_PAGE, CODEC_PAGE_CSP } from './codec-page';
 import { CodecBody, CodecService } from './codec.service';
 import { invalidRequest } from './problem';
-import { Role } from './tenants';
+import { Role } from '../shared/tenancy/directory';
 
 const parse = (body: unknown): CodecBody => {
   const parsed = CodecBody.safeParse(body);

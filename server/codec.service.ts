@@ -19,7 +19,7 @@ import {
 } from '../shared/platform/claim-check';
 import { claimCheckCodec } from '../shared/platform/temporal-connection';
 import { invalidRequest, ProblemError } from './problem';
-import { Role, type Tenant } from './tenants';
+import { Role, type Tenant } from '../shared/tenancy/directory';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 
 /** Temporal's codec server body: protobuf JSON of `Payloads` (metadata values and data base64). */

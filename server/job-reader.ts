@@ -8,7 +8,7 @@ import { JobStatus, type JobStep, type RunTaskResult } from '../shared/contracts
 import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
 import { hasEnded, problemForFailure, statusOf } from './job-status';
 import { ProblemError, type Problem } from './problem';
-import type { Tenant } from './tenants';
+import type { Tenant } from '../shared/tenancy/directory';
 import { TEMPORAL_CLIENT } from './tokens';
 
 /** `GET /v1/jobs/{id}`: a job as its tenant sees it. */

@@ -23,7 +23,7 @@ import { TaskCache, type CacheSlot } from './task-cache';
 import { parseTaskRequest } from './task-request';
 import { TaskStarter } from './task-starter';
 import { TenancyGate, type GatePass } from './tenancy-gate';
-import type { Tenant } from './tenants';
+import type { Tenant } from '../shared/tenancy/directory';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 import type { runTask } from '../workflows';
 

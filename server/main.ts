@@ -22,7 +22,7 @@ import { createKeelWorker, registerSearchAttributes, type KeelWorker } from '../
 import { createApp } from './create-app';
 import { Draining } from './draining';
 import { JobsService } from './jobs.service';
-import { TenantDirectory } from './tenants';
+import { TenantDirectory } from '../shared/tenancy/directory';
 import { openTenancy, RESERVATION_SWEEP_MS, type Tenancy } from '../shared/tenancy/open';
 import { seedTenantStore } from '../shared/tenancy/seed';
 

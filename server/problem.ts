@@ -1,69 +1,15 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import {
-  GENERIC_PROBLEMS,
-  PROBLEM_BASE,
-  PROBLEMS,
-  type Problem,
-  type ProblemSlug,
-} from '../shared/contracts/problems';
+import { GENERIC_PROBLEMS, PROBLEM_BASE, type Problem } from '../shared/contracts/problems';
 import type { FieldError } from '../shared/contracts/errors';
+import { ProblemError } from '../shared/contracts/problem-error';
 import type { Logger } from '../shared/platform/logger';
 import { anthropicErrorBody, speaksAnthropic } from './chat/anthropic-errors';
 import { openAIErrorBody, speaksOpenAI } from './chat/openai-errors';
 
 export { PROBLEM_BASE };
 export type { Problem };
-
-/** Throw from anywhere in the server; the filter renders it as application/problem+json. */
-export class ProblemError extends Error {
-  override readonly name = 'ProblemError';
-  constructor(
-    readonly status: number,
-    readonly slug: string,
-    readonly title: string,
-    readonly detail?: string,
-    readonly extras: Partial<Problem> = {},
-    readonly headers: Record<string, string> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(detail ?? title, options);
-  }
-
-  /**
-   * The problem `slug` names in the contract table (status and title from there). `detail`
-   * defaults to the table's; `extras` are extension members, `headers` response headers, and
-   * `cause` what the operator's log shows for a 5xx.
-   */
-  static of(
-    slug: ProblemSlug,
-    detail?: string,
-    extras: Partial<Problem> = {},
-    init: { headers?: Record<string, string>; cause?: unknown } = {},
-  ): ProblemError {
-    const spec = PROBLEMS[slug];
-    return new ProblemError(
-      spec.status,
-      slug,
-      spec.title,
-      detail ?? spec.detail,
-      extras,
-      init.headers,
-      'cause' in init ? { cause: init.cause } : undefined,
-    );
-  }
-
-  toProblem(instance?: string): Problem {
-    return {
-      type: `${PROBLEM_BASE}${this.slug}`,
-      title: this.title,
-      status: this.status,
-      ...(this.detail ? { detail: this.detail } : {}),
-      ...(instance ? { instance } : {}),
-      ...this.extras,
-    };
-  }
-}
+export { ProblemError };
 
 export const invalidRequest = (detail: string, errors: FieldError[]): ProblemError =>
   ProblemError.of('invalid-request', detail, { errors });

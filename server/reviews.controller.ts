@@ -9,7 +9,7 @@ import type {
 import { Roles, type AuthedRequest } from './auth.guard';
 import { invalidRequest } from './problem';
 import { MAX_REVIEWS_PER_PAGE, ReviewsService } from './reviews.service';
-import { Role } from './tenants';
+import { Role } from '../shared/tenancy/directory';
 
 const ListQuery = z
   .object({

@@ -22,7 +22,7 @@ import { ReviewDecisionBody } from '../shared/contracts/review';
 import { findTask } from '../shared/tasks';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import { statusOf } from './job-status';
-import type { Tenant } from './tenants';
+import type { Tenant } from '../shared/tenancy/directory';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
 import type { KeelConfig } from '../shared/platform/config';
 

@@ -4,7 +4,7 @@ import { toFieldErrors } from '../shared/contracts/errors';
 import { findServedTask, type AnyTaskDefinition } from '../shared/tasks';
 import { longInputSchema } from '../shared/tasks/long-document';
 import { invalidRequest, ProblemError } from './problem';
-import type { Tenant } from './tenants';
+import type { Tenant } from '../shared/tenancy/directory';
 
 /** The body of `POST /v1/tasks/{task}`; `input` is checked against the task's own schema next. */
 export const RunTaskBody = z

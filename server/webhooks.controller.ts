@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import type { DeliveryBody, WebhookBody } from '../shared/contracts/webhooks';
 import { Roles, type AuthedRequest } from './auth.guard';
-import { Role } from './tenants';
+import { Role } from '../shared/tenancy/directory';
 import { WebhooksService } from './webhooks.service';
 
 /** Webhook endpoints and their delivery logs (docs/webhooks.md). Tenant admins and the operator. */

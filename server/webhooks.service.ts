@@ -20,7 +20,7 @@ import { newWebhookSecret } from '../shared/webhooks/signature';
 import { startWebhookDelivery } from '../shared/webhooks/start-delivery';
 import { parse } from './admin.service';
 import { ProblemError } from './problem';
-import { Role, type Tenant } from './tenants';
+import { Role, type Tenant } from '../shared/tenancy/directory';
 import { CONFIG, TEMPORAL_CLIENT, TENANCY } from './tokens';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

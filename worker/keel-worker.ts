@@ -10,7 +10,9 @@ import type { Logger } from '../shared/platform/logger';
 import { ProviderHealth } from '../shared/platform/provider-health';
 import { ReviewQueue } from '../shared/platform/review-queue';
 import type { TemporalConnector } from '../shared/platform/temporal-connection';
+import { TenantDirectory } from '../shared/tenancy/directory';
 import type { Tenancy } from '../shared/tenancy/open';
+import { PlanGate } from '../shared/tenancy/plan-gate';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { keelNexusHandler } from './nexus-handler';
 import { workflowBundle } from './workflow-bundle';
@@ -113,7 +115,19 @@ export async function createKeelWorker(options: CreateKeelWorkerOptions): Promis
     }),
     // Keel's tasks as Nexus operations, for the tenants of KEEL_NEXUS_ENDPOINTS (docs/nexus.md).
     nexusServices: [
-      keelNexusHandler({ taskQueue: config.taskQueue, endpoints: config.nexusEndpoints }),
+      keelNexusHandler({
+        taskQueue: config.taskQueue,
+        endpoints: config.nexusEndpoints,
+        // The endpoint's tenant passes its plan's gate, as at the API's door.
+        ...(options.tenancy
+          ? {
+              plans: {
+                tenants: new TenantDirectory(options.tenancy.store),
+                gate: new PlanGate(config, options.tenancy),
+              },
+            }
+          : {}),
+      }),
     ],
     shutdownGraceTime: config.shutdownGraceMs,
     maxConcurrentWorkflowTaskExecutions: config.workerSlots.workflowTasks,

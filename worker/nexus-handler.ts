@@ -1,6 +1,7 @@
 import * as nexus from 'nexus-rpc';
 import { operationInfo, startWorkflow, WorkflowRunOperationHandler } from '@temporalio/nexus';
 import type { RunTaskRequest } from '../shared/contracts/job';
+import { ProblemError } from '../shared/contracts/problem-error';
 import {
   keelNexusService,
   NEXUS_OPERATION_TASKS,
@@ -11,13 +12,22 @@ import {
   type RunNexusTask,
 } from '../shared/contracts/nexus';
 import { taskPriority } from '../shared/platform/task-priority';
+import { findServedTask } from '../shared/tasks';
 import { taskWorkflowType } from '../shared/tasks/long-document';
+import type { TenantDirectory } from '../shared/tenancy/directory';
+import type { GatePass, PlanGate } from '../shared/tenancy/plan-gate';
 
 export interface KeelNexusHandlerOptions {
   /** Keel's task queue: the jobs run there, whichever queue the endpoint targets. */
   taskQueue: string;
   /** KEEL_NEXUS_ENDPOINTS: endpoint name → tenant. */
   endpoints: Readonly<Record<string, string>>;
+  /**
+   * The tenants and their plans (the worker's tenant store and limiter): each operation passes
+   * the same gate as `POST /v1/tasks/{task}` and its job carries the plan's route and budget.
+   * Absent (a worker without a tenant store): jobs run with no plan.
+   */
+  plans?: { tenants: TenantDirectory; gate: PlanGate };
 }
 
 /**
@@ -35,25 +45,35 @@ export function keelNexusHandler(
   const operation = (name: NexusOperationName) =>
     new WorkflowRunOperationHandler<NexusTaskInput<unknown>, NexusTaskResult<unknown>>(
       async (ctx, body) => {
-        const request = taskRequest({
+        const asked = taskRequest({
           task: NEXUS_OPERATION_TASKS[name],
           tenantId: tenantOf(options.endpoints),
           requestId: ctx.requestId,
           body,
         });
-        const jobId = `${request.task}-${ctx.requestId}`;
+        const jobId = `${asked.task}-${ctx.requestId}`;
+        const gate = options.plans ? await admit(options.plans, asked, jobId) : undefined;
+        const pass = gate && 'pass' in gate ? gate.pass : undefined;
+        const request = pass?.tenancy ? { ...asked, tenancy: pass.tenancy } : asked;
         const args: NexusTaskRequest = {
           jobId,
           workflowType: taskWorkflowType(request),
           request,
           priority: taskPriority(request),
+          ...(gate && 'refusal' in gate ? { refusal: gate.refusal } : {}),
         };
-        return startWorkflow<RunNexusTask>(ctx, 'runNexusTask', {
-          workflowId: `nexus-${jobId}`,
-          taskQueue: options.taskQueue,
-          args: [args],
-          priority: args.priority,
-        });
+        try {
+          return await startWorkflow<RunNexusTask>(ctx, 'runNexusTask', {
+            workflowId: `nexus-${jobId}`,
+            taskQueue: options.taskQueue,
+            args: [args],
+            priority: args.priority,
+          });
+        } catch (err) {
+          // Not started: the job never runs to release its concurrency slot.
+          if (pass?.holdsSlot) await options.plans?.gate.release(jobId);
+          throw err;
+        }
       },
     );
   return nexus.serviceHandler(keelNexusService, {
@@ -79,6 +99,63 @@ function tenantOf(endpoints: Readonly<Record<string, string>>): string {
     );
   }
   return tenant;
+}
+
+/**
+ * The endpoint's tenant through its plan's gate, as the API's door does it: the task in the plan,
+ * the budget, the tenant's request, token and concurrency limits. A refusal fails the operation
+ * with the problem (a rate limit as a retryable handler error, so the caller's server retries it).
+ */
+async function admit(
+  plans: NonNullable<KeelNexusHandlerOptions['plans']>,
+  request: RunTaskRequest,
+  jobId: string,
+): Promise<{ pass: GatePass } | { refusal: NonNullable<NexusTaskRequest['refusal']> }> {
+  const endpoint = operationInfo().endpoint;
+  const auth = await plans.tenants.byId(request.tenantId, `nexus:${endpoint}`);
+  if (!auth.ok)
+    return refused(
+      auth.refusal === 'suspended'
+        ? ProblemError.of('tenant-suspended')
+        : ProblemError.of(
+            'tenant-not-found',
+            `The tenant "${request.tenantId}" of endpoint "${endpoint}" does not exist.`,
+          ),
+    );
+  const task = findServedTask(request.task);
+  if (!task) return refused(ProblemError.of('unknown-task'));
+  try {
+    return {
+      pass: await plans.gate.admit({ tenant: auth.tenant, task, request, jobId, now: Date.now() }),
+    };
+  } catch (err) {
+    const degraded = plans.gate.degradedPass(auth.tenant, err);
+    if (degraded) return { pass: degraded };
+    if (!(err instanceof ProblemError)) throw err;
+    // A limit with room again later: a retryable handler error, so the caller's server retries.
+    if (err.slug === 'rate-limited' && !/can never pass/.test(err.message))
+      throw new nexus.HandlerError('RESOURCE_EXHAUSTED', err.message);
+    if (err.status === 503)
+      throw new nexus.HandlerError('UNAVAILABLE', err.message, { retryableOverride: true });
+    return refused(err);
+  }
+}
+
+/** A refusal at the door: the problem `runNexusTask` fails the operation with. */
+function refused(problem: ProblemError): { refusal: NonNullable<NexusTaskRequest['refusal']> } {
+  const p = problem.toProblem();
+  return {
+    refusal: {
+      slug: problem.slug,
+      problem: {
+        type: p.type,
+        title: p.title,
+        status: p.status,
+        detail: problem.message,
+        ...(p.errors ? { errors: p.errors } : {}),
+      },
+    },
+  };
 }
 
 /** The job's request: the operation's input as is, and the options a job reads. */

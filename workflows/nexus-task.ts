@@ -31,10 +31,18 @@ import type { runTask } from './run-task';
  * result `{jobId, output, meta}` and turns a failed job into its problem: an ApplicationFailure
  * whose `type` is the problem's slug, the problem in its details, Keel's failure as its cause.
  * The caller cancelling the operation cancels this workflow, which cancels the job and waits for
- * it to end (its model call aborted).
+ * it to end (its model call aborted). A request refused at the door (`refusal`) starts no job and
+ * fails the same way, so a caller reads every problem from one place.
  */
 export async function runNexusTask(args: NexusTaskRequest): Promise<NexusTaskResult<unknown>> {
   const { jobId, request } = args;
+  if (args.refusal)
+    throw ApplicationFailure.create({
+      type: args.refusal.slug,
+      message: args.refusal.problem.detail,
+      nonRetryable: true,
+      details: [args.refusal.problem],
+    });
   let result: RunTaskResult;
   try {
     result = await executeChild<typeof runTask>(args.workflowType, {

@@ -5,7 +5,7 @@ import { enabledProviderNames } from '../../shared/platform/provider-settings';
 import { resolveRoute } from '../../shared/policy/routing';
 import { findTask } from '../../shared/tasks';
 import { ProblemError } from '../problem';
-import type { Tenant } from '../tenants';
+import type { Tenant } from '../../shared/tenancy/directory';
 
 /**
  * What `model` means on `/v1/chat/completions`: a Keel alias (`keel/fast`), defined by Keel or by

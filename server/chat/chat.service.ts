@@ -13,7 +13,7 @@ import { CHAT_TASK, chat, type ChatOutput } from '../../shared/tasks/chat';
 import { problemForFailure } from '../job-status';
 import { JobsService, type RunOutcome } from '../jobs.service';
 import { ProblemError } from '../problem';
-import type { Tenant } from '../tenants';
+import type { Tenant } from '../../shared/tenancy/directory';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from '../tokens';
 import type { ChatCall } from './chat-body';
 import type { ChatDialect, ChatFinish, StreamWire } from './chat-dialect';

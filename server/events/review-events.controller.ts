@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { EventType } from '../../shared/contracts/events';
 import { Roles, type AuthedRequest } from '../auth.guard';
-import { Role } from '../tenants';
+import { Role } from '../../shared/tenancy/directory';
 import { EventStreams } from './event-streams';
 
 const REVIEW_EVENTS: ReadonlySet<EventType> = new Set([

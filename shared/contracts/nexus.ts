@@ -67,7 +67,10 @@ export interface NexusProblemDetails {
   title: string;
   status: number;
   detail: string;
-  jobId: string;
+  /** The job that failed; absent when the operation was refused before a job started. */
+  jobId?: string;
+  /** The first offending fields, or the limit or budget that refused it, as the problem has them. */
+  errors?: Array<{ field: string; message: string }>;
 }
 
 /** What Keel's Nexus handler starts `runNexusTask` (Keel's own workflow) with. */
@@ -78,6 +81,11 @@ export interface NexusTaskRequest {
   workflowType: 'runTask' | 'runLongTask';
   request: RunTaskRequest;
   priority: Priority;
+  /**
+   * Refused at the door (the tenant's plan, its budget, a suspended tenant): no job starts and
+   * the operation fails with this problem, shaped as a failed job's.
+   */
+  refusal?: { slug: string; problem: NexusProblemDetails };
 }
 
 /** `runNexusTask`'s signature, for starting it by name. */

@@ -21,6 +21,7 @@ import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import type { classifyThroughKeel, classifyUnlessGivenUp } from '../support/nexus-caller-workflows';
 import { waitFor } from '../support/processes';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
 
 /**
  * Keel's tasks as Nexus operations, end to end on the real dev server: Keel (API and worker
@@ -32,6 +33,9 @@ const suffix = randomUUID().slice(0, 8);
 const CALLER_NAMESPACE = `callers-${suffix}`;
 const CALLER_QUEUE = `nexus-callers-${suffix}`;
 const ENDPOINT = `keel-${suffix}`;
+/** An endpoint for a tenant whose plan has no budget left (made in its test). */
+const BROKE_ENDPOINT = `keel-broke-${suffix}`;
+const BROKE_TENANT = `nexus-broke-${suffix}`;
 
 let mock: MockUpstream;
 let stack: Stack;
@@ -40,12 +44,13 @@ let callers: Client;
 let keel: Client;
 let callerConnection: NativeConnection;
 const callerWorkers: { worker: Worker; running: Promise<void> }[] = [];
+const api = tenantApi(() => stack);
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0, slow: { medianMs: 20_000, p99Ms: 20_000 }, seed: 5 });
   stack = await startStack({
     ...upstreamEnv(mock.url),
-    KEEL_NEXUS_ENDPOINTS: `${ENDPOINT}=demo`,
+    KEEL_NEXUS_ENDPOINTS: `${ENDPOINT}=demo,${BROKE_ENDPOINT}=${BROKE_TENANT}`,
   });
   connection = await Connection.connect({ address: inject('temporalAddress') });
   keel = new Client({ connection, namespace: 'default' });
@@ -165,6 +170,47 @@ describe('a workflow in another namespace calling Keel over Nexus', () => {
     const history = await callerHistory(handle);
     expect(history).toContain(result.jobId);
     expect(history).not.toContain(stack.apiKey);
+    // Billed to the endpoint's tenant under its plan, as an HTTP call would be.
+    const usage = await api.call('GET', '/v1/usage?groupBy=task&tenant=demo');
+    const row = (
+      usage.body.rows as Array<{ group: { task: string }; calls: number; costUsd: number }>
+    ).find((r) => r.group.task === 'classify-ticket');
+    expect(row?.calls).toBeGreaterThan(0);
+    expect(row?.costUsd).toBeGreaterThan(0);
+  });
+
+  it('goes through the tenant’s plan: a spent budget refuses the operation with budget-exceeded', async () => {
+    const plan = await api.call('PUT', `/v1/admin/plans/${BROKE_TENANT}`, {
+      id: BROKE_TENANT,
+      name: 'Broke',
+      monthlyBudgetUsd: 0,
+      overBudget: 'reject',
+    });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(200);
+    await api.tenant(BROKE_TENANT, BROKE_TENANT);
+    await ensureNexusEndpoint(connection, {
+      name: BROKE_ENDPOINT,
+      targetNamespace: 'default',
+      targetTaskQueue: stack.taskQueue,
+    });
+    const marker = `nexus-broke-${suffix}`;
+    const handle = await runCaller('classifyThroughKeel', {
+      endpoint: BROKE_ENDPOINT,
+      input: ticket(marker),
+    });
+    const err = await handle.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const operation = (err as WorkflowFailedError).cause;
+    expect(operation).toBeInstanceOf(NexusOperationFailure);
+    const problem = (operation as NexusOperationFailure).cause as ApplicationFailure;
+    expect(problem).toBeInstanceOf(ApplicationFailure);
+    expect(problem.type).toBe('budget-exceeded');
+    expect(problem.details?.[0]).toMatchObject({ status: 402 });
+    // Refused at the door: no model call was made for it.
+    expect(mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker))).toEqual([]);
   });
 
   it('fails with the problem typed: an input that breaks the schema is invalid-request, naming the field', async () => {

@@ -6,7 +6,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiKeyGuard } from '../../server/auth.guard';
 import { ProblemError } from '../../server/problem';
-import { TenantDirectory } from '../../server/tenants';
+import { TenantDirectory } from '../../shared/tenancy/directory';
 import { generateKey, hashKey } from '../../shared/tenancy/keys';
 import { seedTenantStore } from '../../shared/tenancy/seed';
 import { TenantStore } from '../../shared/tenancy/store';

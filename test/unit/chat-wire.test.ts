@@ -6,7 +6,7 @@ import { ProblemError } from '../../server/problem';
 import { loadConfig } from '../../shared/platform/config';
 import { chat } from '../../shared/tasks/chat';
 import { exampleOf } from '../../shared/tasks/json-example';
-import type { Tenant } from '../../server/tenants';
+import type { Tenant } from '../../shared/tenancy/directory';
 
 const tenant: Tenant = { id: 't', roles: ['caller'], keyName: 'k' };
 

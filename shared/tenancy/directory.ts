@@ -1,11 +1,6 @@
-import type { TenantStore } from '../shared/tenancy/store';
-import { hashKey } from '../shared/tenancy/keys';
-import {
-  PlanDefinition,
-  TenantOverrides,
-  tenantTerms,
-  type TenantTerms,
-} from '../shared/tenancy/plans';
+import type { TenantStore } from './store';
+import { hashKey } from './keys';
+import { PlanDefinition, TenantOverrides, tenantTerms, type TenantTerms } from './plans';
 
 export const Role = {
   caller: 'caller',
@@ -77,6 +72,30 @@ export class TenantDirectory {
     const value = await this.lookup(hash, now);
     if (this.cache.size >= this.maxEntries) this.cache.clear();
     this.cache.set(hash, { at: now, value });
+    return value;
+  }
+
+  /**
+   * A tenant by its id, for callers that come with no key (a Nexus endpoint configured for the
+   * tenant): `caller` role, its terms; refused while suspended. Cached like keys.
+   */
+  async byId(tenantId: string, keyName: string): Promise<Authentication> {
+    const cacheKey = `tenant:${tenantId}:${keyName}`;
+    const now = this.now();
+    const hit = this.cache.get(cacheKey);
+    if (hit && now - hit.at < this.cacheMs) return hit.value;
+    const record = await this.store.getTenant(tenantId);
+    let value: Authentication = { ok: false };
+    if (record?.status === 'suspended') value = { ok: false, refusal: 'suspended' };
+    else if (record) {
+      const terms = await this.termsOf(record.planId, record.overrides);
+      value = {
+        ok: true,
+        tenant: { id: record.id, roles: [Role.caller], keyName, ...(terms ? { terms } : {}) },
+      };
+    }
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(cacheKey, { at: now, value });
     return value;
   }
 
