@@ -32,7 +32,13 @@ import {
 import { attemptHedged, hedgePartner, HEDGED_CALLS } from './pipeline/hedge';
 import { candidateDeadlines } from './pipeline/budget';
 import { degrade } from './pipeline/degrade';
-import { CLOSE_CLEANLY, JOB_END_EVENTS, openJob, type Job } from './pipeline/job';
+import {
+  CANCELLED_ON_ROUTE,
+  CLOSE_CLEANLY,
+  JOB_END_EVENTS,
+  openJob,
+  type Job,
+} from './pipeline/job';
 import { resultMeta } from './pipeline/record';
 import { openTally } from './pipeline/tally';
 import { awaitReview } from './pipeline/review';
@@ -181,6 +187,8 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     });
   } catch (err) {
     if (!isCancellation(err)) fail(err);
+    // The job itself was cancelled, not the route's timeout scope: it ends cancelled.
+    if (CancellationScope.current().consideredCancelled && patched(CANCELLED_ON_ROUTE)) throw err;
     tally.reasons.push(`hard timeout: ${plan.hardTimeoutMs} ms spent on the route`);
   }
   answer ??= await degrade(ctx);

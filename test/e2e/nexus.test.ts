@@ -254,11 +254,15 @@ describe('a workflow in another namespace calling Keel over Nexus', () => {
 
     await handle.signal('giveUp');
     expect(await handle.result()).toBe('gave up');
-    await waitFor('the upstream saw Keel hang up', () => !!mine()[0]!.closedBy, {
-      timeoutMs: 15_000,
-    });
-    expect(mine()).toHaveLength(1);
-    expect(mine()[0]).toMatchObject({ closedBy: 'client' });
+    // Keel hangs up on every call it made (one, or a local activity's call and its continuation
+    // as a regular activity when the local one's deadline came before the cancel reached it:
+    // see test/e2e/job-events.test.ts).
+    await waitFor(
+      'the upstream saw Keel hang up on every call',
+      () => mine().length > 0 && mine().every((a) => a.closedBy === 'client'),
+      { timeoutMs: 20_000 },
+    );
+    expect(mine().length).toBeLessThanOrEqual(2);
 
     const cancelled = [];
     for await (const wf of keel.workflow.list({

@@ -81,9 +81,12 @@ const PATCHED_FIXTURES = [
   'run-task-losing-edit-close-cleanly-v1',
   'run-task-failed-job-end-events-v1',
   'run-task-cancelled-job-end-events-v1',
+  'run-task-cancelled-on-route-v1',
 ];
 /** A failed or cancelled job writes its end to the event log (`job-end-events-v1`). */
 const JOB_END_EVENTS = 'job-end-events-v1';
+/** A job cancelled while its route runs ends cancelled (`cancelled-on-route-v1`). */
+const CANCELLED_ON_ROUTE = 'cancelled-on-route-v1';
 /** Its policy turns hedged calls on for classify-ticket (`hedged-calls-v1`). */
 const HEDGE_TENANT = 'fixture-hedge-tenant';
 const HEDGED_FIXTURE = 'run-task-hedged-calls-v1';
@@ -553,6 +556,7 @@ interface Faults {
   recordFails: boolean;
   auditing?: ReturnType<typeof hold>;
   editValidating?: ReturnType<typeof hold>;
+  calling?: ReturnType<typeof hold>;
 }
 
 function withFaults(real: Activities, faults: Faults): Activities {
@@ -571,6 +575,10 @@ function withFaults(real: Activities, faults: Faults): Activities {
     validateOutput: async (args) => {
       if (args.reviewerEdit) await faults.editValidating?.wait();
       return real.validateOutput(args);
+    },
+    callModel: async (args) => {
+      await faults.calling?.wait();
+      return real.callModel(args);
     },
   };
 }
@@ -725,6 +733,31 @@ async function recordPatched(r: Recorder, faults: Faults): Promise<void> {
     }
     await expectPatchMarker(r, 'cancelled-job', run, JOB_END_EVENTS);
     await r.save('run-task-cancelled-job-end-events-v1', run);
+  }
+
+  // cancelled-on-route-v1: a job that may not degrade, cancelled while its model call runs, ends
+  // cancelled (not failed as if its hard timeout had passed).
+  if (r.wants('run-task-cancelled-on-route-v1')) {
+    const calling = hold();
+    faults.calling = calling;
+    const run = await start(r, 'classify-ticket', TICKET, {
+      route: ['compat:ok'],
+      allowDegraded: false,
+    });
+    await calling.reached;
+    await run.cancel();
+    const err = await run.result().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    faults.calling = undefined;
+    calling.release();
+    // Before the patch: `Workflow execution failed` (all-candidates-failed).
+    if (!String((err as { cause?: unknown })?.cause ?? err).includes('Cancel')) {
+      throw new Error(`cancelled-on-route: expected a cancellation, got ${String(err)}`);
+    }
+    await expectPatchMarker(r, 'cancelled-on-route', run, CANCELLED_ON_ROUTE);
+    await r.save('run-task-cancelled-on-route-v1', run);
   }
 }
 

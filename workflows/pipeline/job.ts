@@ -22,6 +22,14 @@ const FEWER_ROUND_TRIPS = 'fewer-round-trips-v1';
 export const CLOSE_CLEANLY = 'close-cleanly-v1';
 
 /**
+ * A job cancelled while its route ran (`POST /v1/jobs/{id}/cancel`, a Nexus caller giving up)
+ * ends `cancelled`. Before it, the route's catch took the cancellation for the hard timeout, and
+ * a job with `allowDegraded: false` ended `failed` (`all-candidates-failed`). Asked only when the
+ * job itself is cancelled there.
+ */
+export const CANCELLED_ON_ROUTE = 'cancelled-on-route-v1';
+
+/**
  * Histories from before it called external models as regular activities only. With it, a call
  * that fits a workflow task runs as a local activity first (see `pipeline/call.ts`), so the happy
  * path completes in one workflow task. It implies `fewer-round-trips-v1`: a history that has it
