@@ -1,4 +1,3 @@
-import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/problems';
 import { CHAT_LIMITS } from '../shared/tasks/chat';
 import { ChatCompletionBody } from './chat/chat-body';
 import { openAIErrorBody } from './chat/openai-errors';
@@ -10,8 +9,8 @@ import {
   problems,
   ref,
   schema,
-  type ErrorContent,
   type Json,
+  vendorErrorContent,
 } from './openapi-parts';
 
 /**
@@ -22,40 +21,7 @@ import {
 
 const FINISH = { enum: ['stop', 'length', 'content_filter'] };
 
-/** OpenAI's `error.type` for a problem, as server/chat/openai-errors.ts picks it. */
-const openAIType = (slug: ProblemSlug): string =>
-  openAIErrorBody({ type: `${PROBLEM_BASE}${slug}`, title: '', status: PROBLEMS[slug].status })
-    .error.type;
-
-/** An error status's body on these paths: OpenAI's error object, its `code` the problem slug. */
-const openAIError: ErrorContent = (status, group) => ({
-  'application/json': {
-    schema: {
-      allOf: [
-        ref('OpenAIError'),
-        {
-          type: 'object',
-          properties: {
-            error: {
-              type: 'object',
-              properties: {
-                type: { enum: [...new Set(group.map(openAIType))] },
-                code: { enum: [...group] },
-                problem: {
-                  type: 'object',
-                  properties: {
-                    type: { enum: group.map((slug) => `${PROBLEM_BASE}${slug}`) },
-                    status: { const: status },
-                  },
-                },
-              },
-            },
-          },
-        },
-      ],
-    },
-  },
-});
+const openAIError = vendorErrorContent('OpenAIError', (p) => openAIErrorBody(p).error.type, true);
 
 const jobIdHeader = {
   'x-keel-job-id': {

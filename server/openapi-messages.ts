@@ -1,4 +1,3 @@
-import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/problems';
 import { CHAT_LIMITS } from '../shared/tasks/chat';
 import { anthropicErrorBody } from './chat/anthropic-errors';
 import { MessagesBody } from './chat/messages-body';
@@ -8,8 +7,8 @@ import {
   problems,
   ref,
   schema,
-  type ErrorContent,
   type Json,
+  vendorErrorContent,
 } from './openapi-parts';
 
 /**
@@ -20,37 +19,10 @@ import {
 
 const STOP = { enum: ['end_turn', 'max_tokens', 'refusal'] };
 
-const anthropicType = (slug: ProblemSlug): string =>
-  anthropicErrorBody({ type: `${PROBLEM_BASE}${slug}`, title: '', status: PROBLEMS[slug].status })
-    .error.type;
-
-const anthropicError: ErrorContent = (status, group) => ({
-  'application/json': {
-    schema: {
-      allOf: [
-        ref('AnthropicError'),
-        {
-          type: 'object',
-          properties: {
-            error: {
-              type: 'object',
-              properties: {
-                type: { enum: [...new Set(group.map(anthropicType))] },
-                problem: {
-                  type: 'object',
-                  properties: {
-                    type: { enum: group.map((slug) => `${PROBLEM_BASE}${slug}`) },
-                    status: { const: status },
-                  },
-                },
-              },
-            },
-          },
-        },
-      ],
-    },
-  },
-});
+const anthropicError = vendorErrorContent(
+  'AnthropicError',
+  (p) => anthropicErrorBody(p).error.type,
+);
 
 export function messagesSchemas(): Json {
   return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROBLEM_BASE, PROBLEMS, type ProblemSlug } from '../shared/contracts/problems';
+import { PROBLEM_BASE, PROBLEMS, type Problem, type ProblemSlug } from '../shared/contracts/problems';
 
 /**
  * The pieces every part of the OpenAPI document is built from: zod schemas as JSON Schema, JSON
@@ -225,6 +225,48 @@ export type Operation = keyof typeof OPERATION_PROBLEMS;
 
 export const problems = (op: Operation, content: ErrorContent = problemJson): Json =>
   problemResponses(OPERATION_PROBLEMS[op], content);
+
+/**
+ * An error status's body on a vendor-shaped path (the chat paths): the vendor's error object
+ * (`schemaName`), its `error.type` as `typeOf` picks it for each problem, the problem inside
+ * `error.problem`; `withCode` adds OpenAI's `error.code` (the slug).
+ */
+export function vendorErrorContent(
+  schemaName: string,
+  typeOf: (problem: Problem) => string,
+  withCode = false,
+): ErrorContent {
+  const vendorType = (slug: ProblemSlug): string =>
+    typeOf({ type: `${PROBLEM_BASE}${slug}`, title: '', status: PROBLEMS[slug].status });
+  return (status, group) => ({
+    'application/json': {
+      schema: {
+        allOf: [
+          ref(schemaName),
+          {
+            type: 'object',
+            properties: {
+              error: {
+                type: 'object',
+                properties: {
+                  type: { enum: [...new Set(group.map(vendorType))] },
+                  ...(withCode ? { code: { enum: [...group] } } : {}),
+                  problem: {
+                    type: 'object',
+                    properties: {
+                      type: { enum: group.map((slug) => `${PROBLEM_BASE}${slug}`) },
+                      status: { const: status },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    },
+  });
+}
 
 /** A closed JSON object schema; every property required but those named `optional`. */
 export const object = (properties: Json, optional: readonly string[] = []): Json => ({
