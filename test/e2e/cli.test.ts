@@ -257,7 +257,7 @@ describe('keel CLI', () => {
     const noKey = await run(['batch', 'status', 'batch_x'], { env: { KEEL_API_KEY: undefined } });
     expect(noKey.code).toBe(2);
     expect(noKey.err).toBe(
-      'keel: 401 Unauthorized: Send `Authorization: Bearer <api key>`. No API key was sent: set KEEL_API_KEY or pass --key.\n',
+      'keel: 401 Unauthorized: Send `Authorization: Bearer <api key>` (or `x-api-key: <api key>`). No API key was sent: set KEEL_API_KEY or pass --key.\n',
     );
     const wrongKey = await run(['jobs', 'get', 'x'], { env: { KEEL_API_KEY: 'wrong' } });
     expect(wrongKey.code).toBe(2);
