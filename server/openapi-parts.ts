@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { PROBLEM_BASE, PROBLEMS, type Problem, type ProblemSlug } from '../shared/contracts/problems';
+import {
+  PROBLEM_BASE,
+  PROBLEMS,
+  type Problem,
+  type ProblemSlug,
+} from '../shared/contracts/problems';
 
 /**
  * The pieces every part of the OpenAPI document is built from: zod schemas as JSON Schema, JSON
