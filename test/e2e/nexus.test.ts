@@ -131,6 +131,18 @@ async function runCaller(workflow: string, args: unknown): Promise<WorkflowHandl
   });
 }
 
+/** The Nexus operation's failure a caller workflow ended with (the test fails if it succeeded). */
+async function operationFailure(handle: WorkflowHandle): Promise<NexusOperationFailure> {
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const operation = (err as WorkflowFailedError).cause;
+  expect(operation).toBeInstanceOf(NexusOperationFailure);
+  return operation as NexusOperationFailure;
+}
+
 /** Everything the caller's namespace recorded for a workflow, as one string. */
 async function callerHistory(handle: WorkflowHandle): Promise<string> {
   const history = await handle.fetchHistory();
@@ -198,14 +210,8 @@ describe('a workflow in another namespace calling Keel over Nexus', () => {
       endpoint: BROKE_ENDPOINT,
       input: ticket(marker),
     });
-    const err = await handle.result().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const operation = (err as WorkflowFailedError).cause;
-    expect(operation).toBeInstanceOf(NexusOperationFailure);
-    const problem = (operation as NexusOperationFailure).cause as ApplicationFailure;
+    const operation = await operationFailure(handle);
+    const problem = operation.cause as ApplicationFailure;
     expect(problem).toBeInstanceOf(ApplicationFailure);
     expect(problem.type).toBe('budget-exceeded');
     expect(problem.details?.[0]).toMatchObject({ status: 402 });
@@ -218,14 +224,8 @@ describe('a workflow in another namespace calling Keel over Nexus', () => {
       endpoint: ENDPOINT,
       input: { subject: 'Refund', body: '' },
     });
-    const err = await handle.result().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const operation = (err as WorkflowFailedError).cause;
-    expect(operation).toBeInstanceOf(NexusOperationFailure);
-    const problem = (operation as NexusOperationFailure).cause;
+    const operation = await operationFailure(handle);
+    const problem = operation.cause;
     expect(problem).toBeInstanceOf(ApplicationFailure);
     expect((problem as ApplicationFailure).type).toBe('invalid-request');
     expect((problem as ApplicationFailure).nonRetryable).toBe(true);
@@ -286,14 +286,8 @@ describe('a workflow in another namespace calling Keel over Nexus', () => {
       endpoint: stranger,
       input: ticket(`nexus-stranger-${suffix}`),
     });
-    const err = await handle.result().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const operation = (err as WorkflowFailedError).cause;
-    expect(operation).toBeInstanceOf(NexusOperationFailure);
-    expect((operation?.cause as Error | undefined)?.message).toContain('KEEL_NEXUS_ENDPOINTS');
+    const operation = await operationFailure(handle);
+    expect(operation.cause?.message).toContain('KEEL_NEXUS_ENDPOINTS');
   });
 });
 
