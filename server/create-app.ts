@@ -9,6 +9,7 @@ import { DOCS_ASSETS } from './docs.controller';
 import { jsonBody, requestId, taskMetrics } from './http-middleware';
 import { nestLogger } from './nest-logger';
 import { ProblemFilter } from './problem';
+import { traceRequests } from './trace-requests';
 
 /** The NestJS app, wired but not listening. Tests and `server/main.ts` both use this. */
 export async function createApp(deps: AppDeps): Promise<NestExpressApplication> {
@@ -18,12 +19,16 @@ export async function createApp(deps: AppDeps): Promise<NestExpressApplication> 
   });
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Tracing on (OTEL_*): a span per API request, continuing the caller's traceparent.
+  const tracing = deps.config.tracing ? traceRequests() : undefined;
   app.use(requestId());
+  if (tracing) app.use(tracing.open);
   app.use(taskMetrics());
   app.use(codecCors(deps.config.codecCorsOrigins));
   app.use(codecCookieAuth());
   app.use(DOCS_ASSETS, express.static(getAbsoluteFSPath(), { index: false }));
   app.use(jsonBody(deps.config.maxBodyBytes));
+  if (tracing) app.use(tracing.enter);
   app.useGlobalFilters(new ProblemFilter(deps.logger));
   return app;
 }

@@ -18,6 +18,7 @@ import {
 } from '../shared/platform/temporal-connection';
 import { ProviderHealth } from '../shared/platform/provider-health';
 import { gracefulShutdown } from '../shared/platform/shutdown';
+import { startTracing, withTracing, type Tracing } from '../shared/platform/tracing';
 import { createKeelWorker, registerSearchAttributes, type KeelWorker } from '../worker/keel-worker';
 import { createApp } from './create-app';
 import { Draining } from './draining';
@@ -35,8 +36,16 @@ interface Temporal {
 }
 
 /** The API's Temporal client: on its own connection, or shared with an embedded worker. */
-async function connect(config: KeelConfig, logger: Logger, tenancy: Tenancy): Promise<Temporal> {
-  const temporal = createTemporalConnector(config.temporal, configuredHooks(config));
+async function connect(
+  config: KeelConfig,
+  logger: Logger,
+  tenancy: Tenancy,
+  tracing: Tracing | undefined,
+): Promise<Temporal> {
+  const temporal = createTemporalConnector(
+    config.temporal,
+    withTracing(configuredHooks(config), tracing),
+  );
   if (!config.embeddedWorker) return temporal.openClient();
   // The process handles its own signals (below): the SDK must not install handlers.
   installTemporalRuntime({
@@ -79,8 +88,15 @@ function demoKey(config: KeelConfig, logger: Logger): string | undefined {
 async function main(): Promise<void> {
   assertSupportedNode();
   const config = loadConfig();
-  const logger = createLogger({ name: 'server', level: config.logLevel });
+  const logger = createLogger({
+    name: 'server',
+    level: config.logLevel,
+    traceIds: !!config.tracing,
+  });
   logPayloadEncryption(config, logger);
+  const tracing = config.tracing
+    ? startTracing({ settings: config.tracing, component: 'server', logger })
+    : undefined;
   collectProcessMetrics();
   if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error
   // The tenant store (migrations applied) with the shipped plans, the config file's tenants and
@@ -108,7 +124,7 @@ async function main(): Promise<void> {
     'tenant store open',
   );
 
-  const temporal = await connect(config, logger, tenancy);
+  const temporal = await connect(config, logger, tenancy, tracing);
   const { client } = temporal;
   const app = await createApp({
     config,
@@ -143,6 +159,7 @@ async function main(): Promise<void> {
       await app.close();
       await temporal.close();
       await tenancy.close();
+      await tracing?.shutdown();
     },
   });
   exitWithParent(config.parentPid, () => shutdown.begin('supervisor gone'));

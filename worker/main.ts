@@ -10,6 +10,7 @@ import {
   logPayloadEncryption,
 } from '../shared/platform/temporal-connection';
 import { gracefulShutdown } from '../shared/platform/shutdown';
+import { startTracing, withTracing } from '../shared/platform/tracing';
 import { openTenancy, RESERVATION_SWEEP_MS } from '../shared/tenancy/open';
 import { createKeelWorker, registerSearchAttributes } from './keel-worker';
 
@@ -18,8 +19,15 @@ async function main(): Promise<void> {
   assertSupportedNode();
   const config = loadConfig();
   requireInputKeySecret(config); // a boot error before connecting, not after
-  const logger = createLogger({ name: 'worker', level: config.logLevel });
+  const logger = createLogger({
+    name: 'worker',
+    level: config.logLevel,
+    traceIds: !!config.tracing,
+  });
   logPayloadEncryption(config, logger);
+  const tracing = config.tracing
+    ? startTracing({ settings: config.tracing, component: 'worker', logger })
+    : undefined;
   // The process handles its signals (gracefulShutdown, below): the SDK must not install handlers.
   installTemporalRuntime({
     logger,
@@ -36,7 +44,10 @@ async function main(): Promise<void> {
           token: config.metrics.token,
         })
       : undefined;
-  const temporal = createTemporalConnector(config.temporal, configuredHooks(config));
+  const temporal = createTemporalConnector(
+    config.temporal,
+    withTracing(configuredHooks(config), tracing),
+  );
   await registerSearchAttributes(temporal, logger);
   const connection = await temporal.connectNative();
   // Activities talk to Temporal too (the shared breakers): a client connection of their own.
@@ -65,6 +76,7 @@ async function main(): Promise<void> {
     metrics?.close();
     await closeConnections();
     await tenancy.close();
+    await tracing?.shutdown();
   });
   // First signal: stop polling, let in-flight activities finish (up to the grace), exit 0.
   // A second: exit at once.

@@ -222,6 +222,22 @@ export const EnvSchema = z.object({
       'expected endpoint=tenant pairs, comma-separated',
     )
     .optional(),
+  /**
+   * OpenTelemetry tracing (docs/traces.md) is on when either of these is set (and
+   * OTEL_TRACES_EXPORTER is not `none`, OTEL_SDK_DISABLED not `true`); off, no span is made and
+   * the request path does no tracing work. The OTLP exporter reads the rest of its `OTEL_*`
+   * variables itself (headers, timeout, the traces-only endpoint), the SDK `OTEL_TRACES_SAMPLER`.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** `otlp` (OTLP over HTTP/protobuf), `console` (spans on stdout, for a look) or `none`. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  /** Only `http/protobuf` is shipped; another value stops the boot rather than tracing nowhere. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.literal('http/protobuf').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.literal('http/protobuf').optional(),
+  /** The service name on every span. @default keel */
+  OTEL_SERVICE_NAME: z.string().min(1).default('keel'),
+  OTEL_SDK_DISABLED: bool.default(false),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

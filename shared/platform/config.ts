@@ -89,6 +89,11 @@ export interface KeelConfig {
   webhooks: { allowPrivate: boolean; retryInitialMs: number };
   /** KEEL_NEXUS_ENDPOINTS: Nexus endpoint name → the tenant its operations run for. */
   nexusEndpoints: Readonly<Record<string, string>>;
+  /**
+   * OpenTelemetry tracing (docs/traces.md): on when OTEL_EXPORTER_OTLP_ENDPOINT (or its traces
+   * variant) or OTEL_TRACES_EXPORTER is set; `undefined` = off.
+   */
+  tracing?: { exporter: 'otlp' | 'console'; serviceName: string };
 }
 
 export class ConfigError extends Error {
@@ -236,10 +241,26 @@ export function loadConfig(
           return [endpoint.trim(), tenant.trim()];
         }),
     ),
+    ...tracingConfig(e),
     codecCorsOrigins: (e.KEEL_CODEC_CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim().replace(/\/$/, ''))
       .filter(Boolean),
+  };
+}
+
+/** Tracing on when an OTLP endpoint or an exporter is named, unless switched off. */
+function tracingConfig(e: Env): Pick<KeelConfig, 'tracing'> {
+  const named =
+    !!e.OTEL_EXPORTER_OTLP_ENDPOINT ||
+    !!e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+    e.OTEL_TRACES_EXPORTER !== undefined;
+  if (!named || e.OTEL_SDK_DISABLED || e.OTEL_TRACES_EXPORTER === 'none') return {};
+  return {
+    tracing: {
+      exporter: e.OTEL_TRACES_EXPORTER === 'console' ? 'console' : 'otlp',
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
   };
 }
 

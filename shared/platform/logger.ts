@@ -1,3 +1,4 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { detectPii, maskPii } from '../guards/pii';
 import type { PiiType } from '../guards/types';
@@ -82,11 +83,24 @@ function plainError(err: Error, ancestors: object[]): Record<string, unknown> {
 const maskLogObject = (object: Record<string, unknown>): Record<string, unknown> =>
   transformStrings(plainForLog(object), mask) as Record<string, unknown>;
 
+/**
+ * The active span's ids (OpenTelemetry's log field names), so a log line leads to its trace;
+ * nothing outside a span.
+ */
+export function traceIds(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const ids = span.spanContext();
+  return isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
+}
+
 export function createLogger(options: {
   name: string;
   level?: string;
   /** Where lines go. @default stdout */
   destination?: pino.DestinationStream;
+  /** Add `trace_id` and `span_id` to each line logged inside a span (tracing on). @default false */
+  traceIds?: boolean;
 }): Logger {
   const settings: pino.LoggerOptions = {
     name: options.name,
@@ -102,6 +116,7 @@ export function createLogger(options: {
       msg: (value: unknown) => (typeof value === 'string' ? mask(value) : value),
     },
     base: { service: 'keel', component: options.name },
+    ...(options.traceIds ? { mixin: traceIds } : {}),
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }

@@ -42,11 +42,17 @@ export interface TemporalHooks {
    */
   dataConverter?: DataConverter;
   /**
-   * The tracing work adds OpenTelemetry interceptors here: `client` for starts, signals, updates
-   * and queries; `worker` for workflow (by module path) and activity execution.
+   * Tracing (shared/platform/tracing.ts) adds OpenTelemetry interceptors here: `client` for
+   * starts, signals, updates and queries; `worker` for workflow (by module path), activity and
+   * Nexus execution.
    * @default no interceptors
    */
   interceptors?: { client?: ClientInterceptors; worker?: WorkerInterceptors };
+  /**
+   * Sinks workflow code calls (tracing's span exporter: workflow spans leave the sandbox here).
+   * @default none
+   */
+  sinks?: WorkerOptions['sinks'];
 }
 
 export interface TemporalConnector {
@@ -60,8 +66,8 @@ export interface TemporalConnector {
   clientOn(connection: Connection | NativeConnection): Client;
   /** The worker's connection (Rust core). */
   connectNative(): Promise<NativeConnection>;
-  /** What every worker of this process takes from here: namespace, converter, interceptors. */
-  workerOptions(): Pick<WorkerOptions, 'namespace' | 'dataConverter' | 'interceptors'>;
+  /** What every worker of this process takes from here: namespace, converter, interceptors, sinks. */
+  workerOptions(): Pick<WorkerOptions, 'namespace' | 'dataConverter' | 'interceptors' | 'sinks'>;
 }
 
 /** The module `configuredHooks` names as `failureConverterPath`. */
@@ -184,6 +190,7 @@ export function createTemporalConnector(
         namespace: settings.namespace,
         ...(hooks.dataConverter ? { dataConverter: hooks.dataConverter } : {}),
         ...(hooks.interceptors?.worker ? { interceptors: hooks.interceptors.worker } : {}),
+        ...(hooks.sinks ? { sinks: hooks.sinks } : {}),
       };
     },
   };

@@ -4,10 +4,14 @@ import { createAnthropicProvider } from './anthropic-provider';
 import { createLocalProvider } from './local-provider';
 import type { ModelProvider } from './model-provider';
 import { createOpenAIProvider } from './openai-provider';
+import { tracedProvider } from './traced-provider';
 
-/** The provider clients this deployment can call: `local`, plus every enabled vendor provider. */
+/**
+ * The provider clients this deployment can call: `local`, plus every enabled vendor provider;
+ * with tracing on, each call is a GenAI span (traced-provider.ts).
+ */
 export function createProviders(config: KeelConfig): ModelProvider[] {
-  return [
+  const providers = [
     createLocalProvider(),
     ...enabledProviders(config).map((p) =>
       p.type === 'anthropic'
@@ -15,4 +19,5 @@ export function createProviders(config: KeelConfig): ModelProvider[] {
         : createOpenAIProvider({ ...p, type: p.type }),
     ),
   ];
+  return config.tracing ? providers.map(tracedProvider) : providers;
 }

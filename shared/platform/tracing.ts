@@ -1,0 +1,106 @@
+import { diag, DiagLogLevel, trace, type Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { envDetectorSync, Resource } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryNexusInboundInterceptor,
+  OpenTelemetryNexusOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type { KeelConfig } from './config';
+import type { Logger } from './logger';
+import type { TemporalHooks } from './temporal-connection';
+
+/**
+ * OpenTelemetry tracing for one process (docs/traces.md): the Node SDK's tracer provider,
+ * registered globally (W3C `traceparent` propagation, AsyncLocalStorage context), one batch
+ * processor to an OTLP/HTTP exporter, and the Temporal interceptors that carry the trace through
+ * workflow starts, workflow code (spans exported through a sink) and activities. Started only when
+ * the config says so; off, nothing here is loaded into the request path.
+ */
+export interface Tracing {
+  /** What the one Temporal connection factory adds: client and worker interceptors, the sink. */
+  readonly temporalHooks: Pick<TemporalHooks, 'interceptors' | 'sinks'>;
+  /** Sends the spans still buffered, then stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+/** The tracer Keel's own spans (HTTP requests, provider calls) come from. */
+export const keelTracer = (): Tracer => trace.getTracer('keel');
+
+/** The workflow interceptors module (bundled with the workflows; only `@opentelemetry/*` inside). */
+export const WORKFLOW_TRACING_MODULE =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+export function startTracing(options: {
+  settings: NonNullable<KeelConfig['tracing']>;
+  /** `server` or `worker`: a resource attribute, so one service's two roles can be told apart. */
+  component: string;
+  logger: Logger;
+}): Tracing {
+  const { settings, logger } = options;
+  // The SDK's own complaints (an unreachable collector) go to Keel's log, not to stderr.
+  diag.setLogger(
+    {
+      error: (msg) => logger.warn({ otel: msg }, 'tracing'),
+      warn: (msg) => logger.warn({ otel: msg }, 'tracing'),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    DiagLogLevel.WARN,
+  );
+  // OTEL_SERVICE_NAME is in settings (default `keel`); OTEL_RESOURCE_ATTRIBUTES adds to it.
+  const resource = new Resource({
+    'service.name': settings.serviceName,
+    'keel.component': options.component,
+  }).merge(envDetectorSync.detect());
+  const exporter: SpanExporter =
+    settings.exporter === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter();
+  const processor = new BatchSpanProcessor(exporter);
+  // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (default: parent-based, always on).
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
+  provider.register();
+  logger.info(
+    { exporter: settings.exporter, service: settings.serviceName },
+    'tracing on (OpenTelemetry)',
+  );
+  return {
+    temporalHooks: {
+      interceptors: {
+        client: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+        worker: {
+          workflowModules: [WORKFLOW_TRACING_MODULE],
+          activity: [
+            (ctx) => ({
+              inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+              outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+            }),
+          ],
+          nexus: [
+            (ctx) => ({
+              inbound: new OpenTelemetryNexusInboundInterceptor(ctx),
+              outbound: new OpenTelemetryNexusOutboundInterceptor(ctx),
+            }),
+          ],
+        },
+      },
+      // Workflow code cannot export (no I/O in the sandbox): its spans leave through this sink.
+      sinks: { exporter: makeWorkflowExporter(processor, resource) },
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/** `hooks` with tracing's interceptors and sink added (none when tracing is off). */
+export function withTracing(hooks: TemporalHooks, tracing: Tracing | undefined): TemporalHooks {
+  return tracing ? { ...hooks, ...tracing.temporalHooks } : hooks;
+}
