@@ -2,6 +2,16 @@
 export { TenantStore, TenantStoreOpenError } from './tenant-store';
 export type { OpenTenantStore, TableShape } from './tenant-store';
 export { EventLog } from './events';
+export { AuditLog } from './audit';
+export { AUDIT_ACTIONS, AUDIT_GENESIS, PLATFORM_AUDIT_TENANT, keyActor } from './audit-types';
+export type {
+  AuditAction,
+  AuditPage,
+  AuditProblem,
+  AuditRecord,
+  AuditVerification,
+  NewAuditRecord,
+} from './audit-types';
 export { DELIVERY_STATES, WebhookStore } from './webhooks';
 export type {
   DeliveryAttempt,

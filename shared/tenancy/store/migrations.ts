@@ -266,6 +266,43 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // The audit trail (audit.ts): one hash chain per tenant, and the head of each chain.
+  '0008_audit': {
+    async up(db: Kysely<any>): Promise<void> {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', sqlite ? 'integer' : 'bigserial', (c) =>
+          sqlite ? c.primaryKey().autoIncrement().notNull() : c.primaryKey(),
+        )
+        .addColumn('record_key', 'text', (c) => c.notNull().unique())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .execute();
+      // One record per place in a chain: two writers can never fork it.
+      await db.schema
+        .createIndex('audit_log_tenant_seq')
+        .on('audit_log')
+        .columns(['tenant_id', 'seq'])
+        .unique()
+        .execute();
+      await db.schema.createIndex('audit_log_job').on('audit_log').columns(['job_id']).execute();
+      await db.schema
+        .createTable('audit_heads')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -189,6 +189,32 @@ export interface BatchItemsTable {
   finished_at: number | null;
 }
 
+/** One record of the audit trail (audit.ts): a link in its tenant's hash chain. */
+export interface AuditTable {
+  id: Generated<number>;
+  /** Idempotency key of the append. */
+  record_key: string;
+  tenant_id: string;
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  job_id: string | null;
+  /** JSON, hashed as stored. */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+  /** The payload key the hash is keyed with ('' when unkeyed). */
+  key_id: string;
+}
+
+/** The last record of each tenant's audit chain (a deleted tail is found by it). */
+export interface AuditHeadsTable {
+  tenant_id: string;
+  seq: number;
+  hash: string;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -202,4 +228,6 @@ export interface StoreSchema {
   webhook_deliveries: WebhookDeliveriesTable;
   batches: BatchesTable;
   batch_items: BatchItemsTable;
+  audit_log: AuditTable;
+  audit_heads: AuditHeadsTable;
 }

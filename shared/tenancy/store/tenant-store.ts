@@ -1,5 +1,6 @@
 import { Kysely, Migrator } from 'kysely';
 import type { PayloadKey } from '../../platform/payload-codec';
+import { AuditLog } from './audit';
 import * as budget from './budget';
 import { BatchStore } from './batches';
 import { EventLog } from './events';
@@ -37,7 +38,10 @@ export interface OpenTenantStore {
   maxConnections?: number;
   /** Told when an idle PostgreSQL connection fails (the pool replaces it). @default ignored */
   onConnectionError?: (err: Error) => void;
-  /** The payload keys: webhook signing secrets are sealed with them (docs/encryption.md). */
+  /**
+   * The payload keys: webhook signing secrets are sealed with them (docs/encryption.md) and the
+   * audit chain's hashes keyed by them (docs/audit.md).
+   */
   secretKeys?: readonly PayloadKey[];
 }
 
@@ -62,6 +66,8 @@ export class TenantStore {
   readonly webhooks: WebhookStore;
   /** Batches and their items (POST /v1/batches). */
   readonly batches: BatchStore;
+  /** The audit trail: a hash chain per tenant (docs/audit.md). */
+  readonly audit: AuditLog;
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -71,6 +77,7 @@ export class TenantStore {
     this.events = new EventLog(db);
     this.webhooks = new WebhookStore(db, secretKeys);
     this.batches = new BatchStore(db);
+    this.audit = new AuditLog(db, secretKeys);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */
