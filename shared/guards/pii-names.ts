@@ -17,6 +17,7 @@ import {
   wordStarts,
   type Detector,
 } from './pii-scan';
+import { isBrand } from './pii-name-brands';
 import type { PiiSpan } from './types';
 
 // --- person names --------------------------------------------------------------------------
@@ -28,6 +29,8 @@ const FULL_NAME = `${NAME_WORD}(?:(?:[ \\t]+${PARTICLE}){0,2}[ \\t]+${NAME_WORD}
 /** Titles in the six languages, chained ("Frau Prof. Dr."); only what follows is the name. */
 const TITLE =
   '(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Herr|Frau|Hr|Fr|Mme|Mlle|Monsieur|Madame|Mademoiselle|M|Sr|Sra|Srta|Señor|Señora|Don|Doña|Dhr|Mevr|Mevrouw|Meneer|Sig|Sig\\.ra|Signor|Signora|Dott|Dott\\.ssa|Ing|Avv|mevrouw|meneer|signora|signor|señora|señor|madame|monsieur)';
+/** A title alone: after "spoke with" it starts a name, it is not one. */
+const TITLE_WORD = new RegExp(`^${TITLE}$`, 'u');
 const HONORIFIC = new RegExp(`(?<![\\p{L}])(?:${TITLE}\\.?[ \\t]+)+(${FULL_NAME})`, 'gu');
 const INTRODUCED = new RegExp(
   `(?:[Mm]y name is|[Mm]y name's|[Nn]ame[ \\t]*:|[Cc]ustomer[ \\t]*:|[Cc]ontact[ \\t]*:|[Ss]igned[ \\t]*:|[Tt]his is|[Ii] am|[Ii]'m|[Mm]ein [Nn]ame ist|[Ii]ch heiße|[Hh]ier ist|[Aa]nsprechpartner(?:in)? ist|[Jj]e m'appelle|[Jj]e m’appelle|[Mm]on nom est|[Ii]ci|[Mm]e llamo|[Mm]i nombre es|[Ss]oy|[Mm]ijn naam is|[Ii]k heet|[Ii]k ben|[Hh]oi, met|[Mm]et|[Mm]i chiamo|[Ii]l mio nome è|[Ss]ono)[ \\t]+(${FULL_NAME})`,
@@ -70,7 +73,8 @@ const NOT_NAMES = new Set(
     'LLC Corp Company Group Department Office Manager Admin Staff Billing Help Desk Everyone All ' +
     'Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May ' +
     'June July August September October November December Street Avenue Road Here There Sure ' +
-    'Good Great Yes No Not Also Just Sorry Happy Looking Glad Available Writing Calling'
+    'Good Great Yes No Not Also Just Sorry Happy Looking Glad Available Writing Calling ' +
+    'Accounts Accounting Reception Security Finance Legal Someone Anyone Nobody Management'
   ).split(' '),
 );
 
@@ -171,36 +175,19 @@ const STOP_AFTER_CUE = new Set(
   ).split(' '),
 );
 
+/** Cues that ask for a person: a capitalised word after them is a name ("ask for Hope"). */
+const ASKING_CUE =
+  /^(?:ask(?:ing)? for|speak|spoke|talk|fragen sie nach|verlangen sie|demande[zr]|pregunt|vraag naar|chiede)/i;
+/** compromise's lexicon reads the word as a place, an organisation or a time. */
+const placeOrThing = (word: string): boolean =>
+  /City|Country|Region|Place|Organization|SportsTeam|Month|WeekDay|Date|Currency|Unit/.test(
+    String(LEXICON[word.toLowerCase()] ?? ''),
+  );
+
 /**
- * Brands and products that contain a name: "Dr. Martens", "Jack Daniel's", and a name followed by
- * a product word or preceded by an article ("a Tommy Hilfiger jacket", "the Calvin Klein belt").
+ * The name read after a cue: its words up to a function word, the first a known first name (or,
+ * after a cue that asks for a person, any capitalised word that is not a place or a team).
  */
-const BRANDS = new Set(
-  (
-    'martens|jack daniel|ben & jerry|tommy hilfiger|calvin klein|hugo boss|louis vuitton|' +
-    'marie claire|jack wolfskin|jack wills|tim hortons|victoria beckham|ralph lauren|' +
-    'giorgio armani|jean paul gaultier|yves saint laurent|yves rocher|carolina herrera|' +
-    'martha stewart|pepe jeans|albert heijn|douwe egberts|dolce|marks|spencer|victoria|' +
-    'mercedes|ford|tommy|oetker|scholl|pepper|seuss|oz|who|strange|dre|phil|ruth|' +
-    'victoria secret|betty crocker|estée lauder|ted baker|paul smith|stella mccartney'
-  ).split('|'),
-);
-const PRODUCT_AFTER =
-  /^(?:['’]s)?[ \t]+(?:boots?|shoes?|jacket|belt|bag|handbag|whiske?y|bourbon|gift|cooler|perfume|parfum|magazine|coat|dress|jeans|cookware|store|shop|boutique|watch|sneakers|zapatillas|jacke|schuhe|sac|bolso|borsa|profumo|koffiemachine|wallpaper|mug|set|card|brand|collection|outlet|app|account)\b/iu;
-const ARTICLE_BEFORE =
-  /(?:\b(?:a|an|the|my|our|some|ein|eine|einen|un|une|le|la|les|el|los|las|een|de|het|uno|una|il|lo)|\d+)[ \t]+$/iu;
-
-function isBrand(text: string, s: PiiSpan): boolean {
-  const value = s.value.toLowerCase().replace(/['’]s$/, '');
-  if (BRANDS.has(value)) return true;
-  for (const b of BRANDS) if (b.includes(' ') && value.includes(b)) return true;
-  const after = text.slice(s.end, s.end + 24);
-  const beforeText = text.slice(Math.max(0, s.start - 8), s.start);
-  if (PRODUCT_AFTER.test(after)) return true;
-  return /['’]s$/.test(text.slice(s.start, s.end + 2)) && ARTICLE_BEFORE.test(beforeText);
-}
-
-/** The name read after a cue: its words up to a function word, first word a known first name. */
 function cueName(text: string, m: RegExpMatchArray): PiiSpan | undefined {
   const raw = m[2]!;
   const strong = STRONG_CUE.test(m[1]!);
@@ -210,7 +197,13 @@ function cueName(text: string, m: RegExpMatchArray): PiiSpan | undefined {
   if (n === 0) return undefined;
   const first = words[0]![0];
   const capital = /^\p{Lu}/u.test(first);
-  if (!isFirstName(first) && !(strong && capital)) return undefined;
+  const asked =
+    capital &&
+    ASKING_CUE.test(m[1]!) &&
+    !NOT_NAMES.has(first) &&
+    !TITLE_WORD.test(first) &&
+    !placeOrThing(first);
+  if (!isFirstName(first) && !(strong && capital) && !asked) return undefined;
   if (NOT_NAMES.has(first) || (!capital && !strong && !/^(?:ask|asking)/i.test(m[1]!))) {
     if (!isFirstName(first)) return undefined;
   }
@@ -227,29 +220,38 @@ function cueName(text: string, m: RegExpMatchArray): PiiSpan | undefined {
   return span('person-name', text, start, end, capital ? 0.7 : 0.65);
 }
 
-const LONE_DELIMITER = /^[.!?\n]$/;
+/** Tags of compromise's lexicon that make a word a surname whatever else it is ("Smith"). */
+const SURNAME_TAG = /LastName|FirstName|MaleName|FemaleName|Person/;
+/**
+ * Tags that make a capitalised word after a first name a place, a time, an organisation, a verb
+ * or a function word rather than a surname ("Florence Italy", "June Monday", "Mark Said").
+ * Nouns and adjectives stay possible surnames: "Baker", "Rose", "Black".
+ */
+const NOT_SURNAME_TAG =
+  /Verb|Tense|Gerund|Infinitive|Participle|Modal|Copula|Preposition|Conjunction|Determiner|Pronoun|Adverb|QuestionWord|Possessive|Reflexive|Expression|Negative|Condition|City|Country|Region|Place|Organization|SportsTeam|Month|WeekDay|Date|Currency|Unit|Demonym|Timezone|Duration|Value|Cardinal|Ordinal|Fraction|Multiple|Emoticon|Acronym|Abbreviation|Plural/;
+/** Capitalised words after a first name that are a place or a thing: "Grace Period". */
+const NOT_SURNAMES = new Set(
+  (
+    'street road lane avenue station square park hall house centre center bridge airport hotel ' +
+    'hospital university college school church beach river lake valley hill hills island tower ' +
+    'mall market sale period card plan edition day night time'
+  ).split(' '),
+);
 
-/** compromise's reading of the sentence around a "First Last" pair: does it see a person there? */
-function compromiseSeesPerson(text: string, s: PiiSpan, read: Map<number, string[]>): boolean {
-  // The sentence starts after the last line break or `.`, `!`, `?` before the pair.
-  const at = s.start - 1;
-  const from = Math.max(
-    0,
-    text.lastIndexOf('\n', at),
-    text.lastIndexOf('.', at),
-    text.lastIndexOf('!', at),
-    text.lastIndexOf('?', at),
-  );
-  let people = read.get(from);
-  if (!people) {
-    const rest = text.slice(from).search(/[.!?\n]/);
-    const sentence = text.slice(from, rest < 0 ? text.length : from + rest + 1);
-    // A lone `.`, `!`, `?` or line break holds no person: compromise's fixed cost (~1 ms) spared.
-    // (`from` is the delimiter's own index, so past the first sentence this is all it gets.)
-    people = LONE_DELIMITER.test(sentence) ? [] : (nlp(sentence).people().out('array') as string[]);
-    read.set(from, people);
-  }
-  return people.some((p) => p.includes(s.value));
+/**
+ * Can the capitalised word after a first name be a surname? Read from compromise's lexicon
+ * alone: yes when it tags the word as a name, when it does not know it (most surnames:
+ * "Callahan", "Reinhardt") or knows it as a noun or adjective ("Baker"); no for a listed place or
+ * thing and for the tags above. A map lookup, so a pair counts wherever it stands in the text;
+ * compromise's tagger, which read the pair's sentence before, cost 1 to 6 ms a sentence.
+ */
+function surname(last: string): boolean {
+  const word = last.toLowerCase();
+  if (NOT_SURNAMES.has(word)) return false;
+  const tag = LEXICON[word];
+  if (tag === undefined) return true;
+  const tags = String(tag);
+  return SURNAME_TAG.test(tags) || !NOT_SURNAME_TAG.test(tags);
 }
 
 /** A name alone on the line after a blank line: a signature ("Will Rose\nOperations Lead"). */
@@ -257,6 +259,10 @@ const SIGNATURE = new RegExp(
   `(?:^|\\n[ \\t]*\\r?\\n)[ \\t]*(${FULL_NAME})[ \\t]*(?=\\r?\\n|$)`,
   'gu',
 );
+
+/** A word of a sign-off: "Viele Grüße" alone on its line is not a signature. */
+const SIGN_OFF_WORD =
+  /^(?:Grüße|Grüsse|Gruß|Gruss|Regards|Thanks|Cheers|Wishes|Saludos|Saluti|Groet|Groeten|Groetjes|Cordialement|Salutations|Sincerely|Danke|Merci|Gracias|Grazie|Bedankt)$/i;
 
 const LEXICON_PAIR = /(?<![\p{L}])(\p{Lu}\p{Ll}+)[ \t]+(\p{Lu}\p{Ll}+)(?![\p{L}])/gu;
 
@@ -362,6 +368,7 @@ export const detectNames: Detector = (text) => {
   for (const m of text.matchAll(SIGNATURE)) {
     const words = m[1]!.split(/[ \t]+/);
     const tail = text.slice(m.index + m[0].length).split('\n').length <= 3;
+    if (words.some((w) => SIGN_OFF_WORD.test(w))) continue;
     if (isFirstName(words[0]!) || (words.length >= 2 && tail)) {
       spans.push(nameSpan(text, m.index + m[0].indexOf(m[1]!), m[1]!, 0.6));
     }
@@ -374,9 +381,8 @@ export const detectNames: Detector = (text) => {
       spans.push(nameSpan(text, m.index, m[1]! + m[2]! + m[3]!, 0.6));
     }
   }
-  const read = new Map<number, string[]>();
-  // A first name of the larger lexicon before a capitalised word: a person only if compromise,
-  // reading the whole sentence, sees one there ("Brooke Callahan" yes, "Grace Period" no).
+  // A first name of the larger lexicon before a capitalised word that can be a surname
+  // ("Brooke Callahan" yes, "Grace Period" no), wherever the pair stands in the text.
   for (const m of matchAt(
     LEXICON_PAIR_AT,
     text,
@@ -385,7 +391,7 @@ export const detectNames: Detector = (text) => {
     if (FIRST_NAMES.has(m[1]!) || NOT_NAMES.has(m[1]!) || NOT_NAMES.has(m[2]!)) continue;
     if (!LEXICON_FIRST.has(m[1]!.toLowerCase())) continue;
     const s = nameSpan(text, m.index, m[0], 0.6);
-    if (s && compromiseSeesPerson(text, s, read)) spans.push(s);
+    if (s && surname(m[2]!)) spans.push(s);
   }
   return spans.filter((s): s is PiiSpan => s !== undefined && !isBrand(text, s));
 };
