@@ -4,7 +4,8 @@
  * ("my name is", "je m'appelle", "billing name to", "ask for"), sign-offs, in six languages, and a
  * listed first name before a capitalised word. Names in lower case or that are ordinary words
  * count after an introduction when compromise's lexicon (shipped in the package, offline) knows
- * the first word as a first name; compromise also confirms English "First Last" pairs. Brands and
+ * the first word as a first name; its lexicon also says whether the word after a first name can be
+ * a surname ("Brooke Callahan" yes, "Grace Period" no), wherever the pair stands. Brands and
  * products that contain names ("Dr. Martens", "Jack Daniel's", "a Tommy Hilfiger jacket") do not.
  */
 import nlp from 'compromise';
