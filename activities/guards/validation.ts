@@ -23,11 +23,14 @@ import { maskPii } from '../../shared/guards/pii';
 import { createOutputModerator } from './output-moderation';
 import { restoreDeep } from '../../shared/guards/redact';
 import type { PiiSpan } from '../../shared/guards/types';
+import type { ToolCall } from '../../shared/contracts/chat';
 import { countBy, stringsOf, transformStrings } from '../../shared/guards/json-strings';
 
 export interface ValidateArgs {
   output?: unknown;
   text?: string;
+  /** Calls of the caller's tools that came with the answer (a conversational task's). */
+  toolCalls?: ToolCall[];
   /** The original (unredacted) input. */
   input: unknown;
   /** Fingerprints of the input's PII from screening; without them the input is scanned here. */
@@ -126,7 +129,7 @@ export function validateAnswer(task: AnyTaskDefinition, args: ValidateArgs): Val
   if (candidate === undefined) {
     // A conversational task reads its own text (a chat answer is prose unless it asked for JSON).
     const parsed = task.conversation
-      ? task.conversation.parseText(text ?? '', args.input)
+      ? task.conversation.parseText(text ?? '', args.input, args.toolCalls)
       : parseModelJson(text);
     if (!parsed.ok) {
       return fail(

@@ -18,7 +18,10 @@ export interface CallBilling {
 
 /** Tokens a vendor may count for what a request sends, at most (before its own tokenizer). */
 export function worstCaseInputTokens(messages: readonly ChatMessage[], schema: unknown): number {
-  const text = [...messages.map((m) => m.content), JSON.stringify(schema ?? '')].join('\n');
+  const text = [
+    ...messages.map((m) => m.content + (m.toolCalls ? JSON.stringify(m.toolCalls) : '')),
+    JSON.stringify(schema ?? ''),
+  ].join('\n');
   // Two estimates, the larger: o200k with a quarter more for other vendors' tokenizers, and a
   // token per four characters (the mock upstream's count); plus each turn's framing.
   return (

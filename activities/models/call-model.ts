@@ -19,7 +19,7 @@ import {
 } from './billing';
 import { costUsd } from './cost';
 import { toCallFailure, type CallFailureDetails } from './providers/classify-error';
-import type { ModelProvider, ModelUsage } from './providers/model-provider';
+import type { ModelProvider, ModelUsage, ToolCall } from './providers/model-provider';
 import { requireTask } from '../pipeline/pipeline-activities';
 import { renderTaskRequest, type Reask } from './render-request';
 import { callOutputCap } from '../../shared/tasks';
@@ -63,6 +63,8 @@ export interface CallModelResult {
   /** Structured output when the provider returned an object; else `text` to parse. */
   output?: unknown;
   text?: string;
+  /** Calls of the request's tools (the chat endpoint), arguments as the model wrote them. */
+  toolCalls?: ToolCall[];
   provider: string;
   model: string;
   usage: ModelUsage;
@@ -183,7 +185,12 @@ export function createCallModelActivity(deps: CallModelDeps) {
           worstCase: {
             inputTokens: worstCaseInputTokens(
               request.messages,
-              request.responseFormat.type === 'json' ? request.responseFormat.schema : undefined,
+              // The format's schema and the tools' definitions are sent too, and counted.
+              request.tools
+                ? [request.responseFormat, request.tools.tools]
+                : request.responseFormat.type === 'json'
+                  ? request.responseFormat.schema
+                  : undefined,
             ),
             outputTokens: maxOutputTokens,
             cachedInputTokens: 0,
@@ -272,6 +279,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           ...(response.output !== undefined
             ? { output: response.output }
             : { text: response.text ?? '' }),
+          ...(response.toolCalls?.length ? { toolCalls: response.toolCalls } : {}),
           provider: provider.slug,
           model: response.model,
           usage: response.usage,

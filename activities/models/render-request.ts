@@ -54,10 +54,14 @@ export function reaskTurn(reask: Reask): string {
   const kind = reask.failure ?? (parsed.ok ? undefined : 'parse');
   const echo = kind === undefined || REASK_POLICY[kind].echo === 'fields';
   const answer = parsed.ok && echo ? parsed : undefined;
+  // A chat answer's tool calls (`toolCalls.0.arguments.city: …`) are corrected by calling again.
+  const calls = reask.problems.some((p) => p.startsWith('toolCalls'));
   return (
     'Your previous answer was rejected by validation:\n' +
     reask.problems.map((p) => `- ${p}${answer ? quoted(answer.value, p) : ''}`).join('\n') +
-    '\nAnswer again with only the corrected JSON.'
+    (calls
+      ? '\nCall the tools again with corrected arguments.'
+      : '\nAnswer again with only the corrected JSON.')
   );
 }
 
@@ -97,9 +101,11 @@ export function renderTaskRequest(args: {
   /** The validated task input. */
   input: unknown;
   reask?: Reask;
-}): Pick<ModelRequest, 'messages' | 'responseFormat' | 'providerOptions'> {
+}): Pick<ModelRequest, 'messages' | 'responseFormat' | 'providerOptions' | 'tools'> {
   const local: LocalProviderOptions = { task: args.task.name, input: args.input };
+  const tools = args.task.conversation?.tools?.(args.input);
   return {
+    ...(tools ? { tools } : {}),
     messages: buildMessages(args.task, args.input, args.reask),
     responseFormat:
       args.task.conversation?.responseFormat(args.input) ?? taskResponseFormat(args.task),

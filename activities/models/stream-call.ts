@@ -8,6 +8,7 @@ import type {
   ModelRequest,
   ModelResponse,
   ModelStreamPart,
+  ToolCall,
 } from './providers/model-provider';
 import { streamTimeoutsMs, withStreamTimeouts } from './providers/stream-timeouts';
 
@@ -45,6 +46,8 @@ export async function streamToChannel(args: {
   if (!channel.mayWrite(attempt)) throw interrupted('another attempt already streamed its answer');
   const window = new StreamWindow({ ...args.moderation, input: channel.input });
   let text = '';
+  // Tool calls are not streamed to the caller: the endpoint sends them once validation passed.
+  const toolCalls: ToolCall[] = [];
   let finish: Extract<ModelStreamPart, { type: 'finish' }> | undefined;
   try {
     const parts = withStreamTimeouts(args.provider.stream(args.request), {
@@ -55,6 +58,11 @@ export async function streamToChannel(args: {
     for await (const part of parts) {
       if (part.type === 'finish') {
         finish = part;
+        continue;
+      }
+      if (part.type === 'tool-call') {
+        const { type: _type, ...call } = part;
+        toolCalls.push(call);
         continue;
       }
       if (text.length === 0) args.onFirstToken?.();
@@ -95,6 +103,7 @@ export async function streamToChannel(args: {
   if (!finish) throw interrupted('the stream ended without a finish');
   return {
     text,
+    ...(toolCalls.length ? { toolCalls } : {}),
     model: finish.model,
     usage: finish.usage,
     finishReason: finish.finishReason,

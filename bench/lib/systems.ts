@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { buildMessages, schemaName } from '../../activities/models/render-request';
 import { validateAnswer } from '../../activities/guards/validation';
+import { openAIMessages } from '../../activities/models/providers/openai-provider';
 import { resolvePolicy } from '../../shared/policy/resolve-policy';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import type { Peer, PeerPolicy } from '../peers/types';
@@ -72,7 +73,7 @@ const MAX_OUTPUT_TOKENS = 512;
 function chatParams(model: string, input: Ticket) {
   return {
     model,
-    messages: buildMessages(classifyTicket, input),
+    messages: openAIMessages(buildMessages(classifyTicket, input)),
     response_format: RESPONSE_FORMAT,
     max_completion_tokens: MAX_OUTPUT_TOKENS,
   };

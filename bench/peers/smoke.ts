@@ -8,6 +8,7 @@
 import OpenAI from 'openai';
 import { zodResponseFormat } from 'openai/helpers/zod';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { openAIMessages } from '../../activities/models/providers/openai-provider';
 import { buildMessages, schemaName } from '../../activities/models/render-request';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import type { AnyTaskDefinition } from '../../shared/tasks';
@@ -55,7 +56,7 @@ function classifyBody(model: string, n: number): ChatCompletionCreateParamsNonSt
   const task = classifyTicket as unknown as AnyTaskDefinition;
   return {
     model,
-    messages: buildMessages(task, input),
+    messages: openAIMessages(buildMessages(task, input)),
     response_format: zodResponseFormat(classifyTicket.output, schemaName(task)),
     max_completion_tokens: MAX_OUTPUT_TOKENS,
   };

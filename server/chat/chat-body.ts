@@ -5,7 +5,8 @@ import { invalidRequest } from '../problem';
 
 /**
  * The body of `POST /v1/chat/completions`, as OpenAI's Chat Completions API takes it. What Keel
- * does not do yet is refused by name (tools, several choices, images) rather than ignored; the
+ * does not do yet is refused by name (several choices, images, the deprecated `functions`) rather
+ * than ignored; the
  * sampling knobs Keel cannot pass on to every vendor are accepted and ignored (listed in
  * docs/chat-completions.md). Anything else is a 400 naming the field, as OpenAI answers.
  */
@@ -22,10 +23,43 @@ const Message = z.discriminatedUnion('role', [
   z
     .object({
       role: z.literal('assistant'),
-      content: Content.nullable(),
+      content: Content.nullish(),
       name: z.string().optional(),
       refusal: z.string().nullable().optional(),
+      tool_calls: z
+        .array(
+          z
+            .object({
+              id: z.string(),
+              type: z.literal('function'),
+              function: z.object({ name: z.string(), arguments: z.string() }).strict(),
+            })
+            .strict(),
+        )
+        .nullish(),
     })
+    .strict(),
+  z.object({ role: z.literal('tool'), content: Content, tool_call_id: z.string() }).strict(),
+]);
+
+const Tool = z
+  .object({
+    type: z.literal('function'),
+    function: z
+      .object({
+        name: z.string(),
+        description: z.string().optional(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+        strict: z.boolean().nullish(),
+      })
+      .strict(),
+  })
+  .strict();
+
+const ToolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z
+    .object({ type: z.literal('function'), function: z.object({ name: z.string() }).strict() })
     .strict(),
 ]);
 
@@ -56,7 +90,6 @@ const IGNORED = {
   logprobs: z.literal(false).nullish(),
   store: z.boolean().nullish(),
   service_tier: z.string().nullish(),
-  parallel_tool_calls: z.boolean().nullish(),
 };
 
 const NOT_YET = 'not supported by Keel yet (docs/chat-completions.md#not-yet)';
@@ -74,10 +107,13 @@ export const ChatCompletionBody = z
     user: z.string().max(256).nullish(),
     metadata: z.record(z.string().max(64), z.string().max(512)).nullish(),
     n: z.literal(1, { error: 'only n: 1' }).nullish(),
-    tools: z.never({ error: NOT_YET }).optional(),
-    tool_choice: z.never({ error: NOT_YET }).optional(),
-    functions: z.never({ error: NOT_YET }).optional(),
-    function_call: z.never({ error: NOT_YET }).optional(),
+    tools: z.array(Tool).nullish(),
+    tool_choice: ToolChoice.nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    functions: z.never({ error: `deprecated by OpenAI: send tools; ${NOT_YET}` }).optional(),
+    function_call: z
+      .never({ error: `deprecated by OpenAI: send tool_choice; ${NOT_YET}` })
+      .optional(),
     ...IGNORED,
   })
   .strict();
@@ -120,12 +156,39 @@ export function parseChatBody(body: unknown): ChatCall {
   }
   const b = parsed.data;
   const format = b.response_format;
+  const choice = b.tool_choice;
   const candidate = {
     messages: b.messages.map((m) => ({
       // OpenAI's `developer` is the newer name of `system`.
       role: m.role === 'developer' ? ('system' as const) : m.role,
-      content: textOf(m.content),
+      content: textOf(m.content ?? null),
+      ...(m.role === 'tool' ? { toolCallId: m.tool_call_id } : {}),
+      ...(m.role === 'assistant' && m.tool_calls?.length
+        ? {
+            toolCalls: m.tool_calls.map((c) => ({
+              id: c.id,
+              name: c.function.name,
+              arguments: c.function.arguments,
+            })),
+          }
+        : {}),
     })),
+    ...(b.tools
+      ? {
+          tools: b.tools.map((t) => ({
+            name: t.function.name,
+            ...(t.function.description !== undefined
+              ? { description: t.function.description }
+              : {}),
+            // No parameters: a function that takes none.
+            parameters: t.function.parameters ?? { type: 'object', properties: {} },
+          })),
+        }
+      : {}),
+    ...(choice
+      ? { toolChoice: typeof choice === 'string' ? choice : { name: choice.function.name } }
+      : {}),
+    ...(b.parallel_tool_calls != null ? { parallelToolCalls: b.parallel_tool_calls } : {}),
     ...(format?.type === 'json_schema'
       ? {
           responseFormat: {
@@ -161,6 +224,13 @@ export function parseChatBody(body: unknown): ChatCall {
 /** The chat task's field as the caller named it (`responseFormat.schema` → `response_format…`). */
 function wireField(field: string): string {
   return field
+    .replace(/^tools\.(\d+)\.(name|description|parameters)/, 'tools.$1.function.$2')
+    .replace(/^toolChoice\.name/, 'tool_choice.function.name')
+    .replace(/^toolChoice/, 'tool_choice')
+    .replace(/^parallelToolCalls/, 'parallel_tool_calls')
+    .replace(/^(messages\.\d+)\.toolCallId/, '$1.tool_call_id')
+    .replace(/^(messages\.\d+)\.toolCalls\.(\d+)\.(name|arguments)/, '$1.tool_calls.$2.function.$3')
+    .replace(/^(messages\.\d+)\.toolCalls/, '$1.tool_calls')
     .replace(/^responseFormat\.schema/, 'response_format.json_schema.schema')
     .replace(/^responseFormat\.name/, 'response_format.json_schema.name')
     .replace(/^responseFormat/, 'response_format')

@@ -37,7 +37,9 @@ export function completionBody(args: {
   finish: FinishReason;
 }) {
   const { result } = args;
-  const content = result ? (result.output as ChatOutput).content : '';
+  const output = result?.output as ChatOutput | undefined;
+  const content = output?.content ?? '';
+  const toolCalls = args.finish === 'content_filter' ? undefined : output?.toolCalls;
   return {
     id: completionId(args.jobId),
     object: 'chat.completion' as const,
@@ -48,8 +50,10 @@ export function completionBody(args: {
         index: 0,
         message: {
           role: 'assistant' as const,
-          content: args.finish === 'content_filter' ? null : content,
+          // With tool calls and no text, OpenAI answers `content: null`.
+          content: args.finish === 'content_filter' || (toolCalls && !content) ? null : content,
           refusal: null,
+          ...(toolCalls ? { tool_calls: toolCalls.map(wireToolCall) } : {}),
         },
         finish_reason: args.finish,
         logprobs: null,
@@ -61,12 +65,28 @@ export function completionBody(args: {
   };
 }
 
+type AnswerCall = NonNullable<ChatOutput['toolCalls']>[number];
+
+/** A call in OpenAI's shape: its arguments as JSON text. */
+const wireToolCall = (c: AnswerCall) => ({
+  id: c.id,
+  type: 'function' as const,
+  function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+});
+
+interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: 'function';
+  function: { name?: string; arguments: string };
+}
+
 /** One `chat.completion.chunk`, as an SSE `data:` line. */
 export function chunkFrame(args: {
   jobId: string;
   model: string;
   created: number;
-  delta?: { role?: 'assistant'; content?: string };
+  delta?: { role?: 'assistant'; content?: string; tool_calls?: ToolCallDelta[] };
   finish?: FinishReason;
   usage?: WireUsage;
   keel?: Record<string, unknown>;
@@ -96,6 +116,23 @@ export const openAIDialect: ChatDialect = {
     start: (model) =>
       chunkFrame({ jobId, model, created, delta: { role: 'assistant', content: '' } }),
     text: (model, delta) => chunkFrame({ jobId, model, created, delta: { content: delta } }),
+    // As OpenAI streams a call: its id and name first, then its arguments.
+    toolCalls: (model, calls) =>
+      calls
+        .map((c, index) => {
+          const call = wireToolCall(c);
+          const frame = (delta: ToolCallDelta) =>
+            chunkFrame({ jobId, model, created, delta: { tool_calls: [delta] } });
+          return (
+            frame({
+              index,
+              id: c.id,
+              type: 'function',
+              function: { name: c.name, arguments: '' },
+            }) + frame({ index, function: { arguments: call.function.arguments } })
+          );
+        })
+        .join(''),
     finish: (model, finish, result) =>
       chunkFrame({
         jobId,

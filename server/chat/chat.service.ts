@@ -16,7 +16,7 @@ import { ProblemError } from '../problem';
 import type { Tenant } from '../../shared/tenancy/directory';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from '../tokens';
 import type { ChatCall } from './chat-body';
-import type { ChatDialect, ChatFinish, StreamWire } from './chat-dialect';
+import { finishOf, type ChatDialect, type ChatFinish, type StreamWire } from './chat-dialect';
 import { resolveChatModel } from './chat-models';
 import { answeredBy } from './chat-wire';
 
@@ -104,7 +104,7 @@ export class ChatService {
           model: prepared.call.model,
           created,
           result,
-          finish: 'stop',
+          finish: finishOf(result.output as ChatOutput),
         }),
         headers: { ...outcome.headers, 'x-keel-job-id': jobId },
       };
@@ -249,7 +249,8 @@ export class ChatService {
         fail(error instanceof ProblemError ? error : ProblemError.of('internal'));
         return;
       }
-      const content = (result!.output as ChatOutput).content;
+      const output = result!.output as ChatOutput;
+      const content = output.content;
       if (!started) model = answeredBy(result!.meta, call.model);
       start();
       if (!content.startsWith(sent)) {
@@ -264,7 +265,9 @@ export class ChatService {
       }
       const rest = content.slice(sent.length);
       if (rest) write(start().text(model, rest));
-      finish('stop', result);
+      // Tool calls go out whole, once validation passed (their arguments were never streamed).
+      if (output.toolCalls?.length) write(start().toolCalls(model, output.toolCalls));
+      finish(finishOf(output), result);
       return;
     }
   }

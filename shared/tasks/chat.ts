@@ -1,7 +1,23 @@
-import { Ajv, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
-import { CHAT_TASK_NAME, type ChatMessage, type ResponseFormat } from '../contracts/chat';
+import {
+  CHAT_TASK_NAME,
+  type ChatMessage,
+  type ResponseFormat,
+  type ToolCall,
+} from '../contracts/chat';
 import { parseModelJson, type ParsedModelJson } from '../guards/parse-model-json';
+import { compiles, schemaIssues } from './caller-schema';
+import {
+  AnswerToolCall,
+  localToolCalls,
+  readToolCalls,
+  TOOL_LIMITS,
+  ToolCallSchema,
+  ToolChoiceSchema,
+  toolCallIssues,
+  toolsRequest,
+  ToolsSchema,
+} from './chat-tools';
 import { exampleOf } from './json-example';
 import { defineTask, type BusinessRule } from './task-definition';
 
@@ -24,12 +40,23 @@ export const CHAT_LIMITS = {
   schemaChars: 20_000,
 } as const;
 
+/** A turn; an assistant's may carry tool calls, a `tool` turn is one call's result. */
 const Message = z
   .object({
-    role: z.enum(['system', 'user', 'assistant']),
+    role: z.enum(['system', 'user', 'assistant', 'tool']),
     content: z.string().max(CHAT_LIMITS.messageChars),
+    toolCalls: z.array(ToolCallSchema).min(1).max(TOOL_LIMITS.calls).optional(),
+    toolCallId: z.string().min(1).max(TOOL_LIMITS.idChars).optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => (m.role === 'tool') === (m.toolCallId !== undefined), {
+    message: 'a tool message, and only one, names the call it answers',
+    path: ['toolCallId'],
+  })
+  .refine((m) => m.toolCalls === undefined || m.role === 'assistant', {
+    message: 'only an assistant message carries tool calls',
+    path: ['toolCalls'],
+  });
 
 const Format = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }).strict(),
@@ -63,36 +90,33 @@ export const ChatInput = z
     responseFormat: Format.default({ type: 'text' }),
     maxTokens: z.number().int().min(1).max(CHAT_LIMITS.maxTokens).optional(),
     temperature: z.number().min(0).max(2).optional(),
+    /** Functions the model may call (docs/chat-completions.md#tools). */
+    tools: ToolsSchema.optional(),
+    toolChoice: ToolChoiceSchema.optional(),
+    parallelToolCalls: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((input, ctx) => {
+    const choice = input.toolChoice;
+    if (choice !== undefined && choice !== 'none' && !input.tools?.length)
+      ctx.addIssue({ code: 'custom', path: ['toolChoice'], message: 'needs tools to choose from' });
+    if (typeof choice === 'object' && !input.tools?.some((t) => t.name === choice.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['toolChoice', 'name'],
+        message: 'names no tool of the request',
+      });
+  });
 export type ChatInput = z.output<typeof ChatInput>;
 
-/** The answer: the assistant's text (for a JSON format, the JSON as text). */
-export const ChatOutput = z.object({ content: z.string() }).strict();
+/**
+ * The answer: the assistant's text (for a JSON format, the JSON as text), and the calls of the
+ * caller's tools when it made any (then `content` may be empty).
+ */
+export const ChatOutput = z
+  .object({ content: z.string(), toolCalls: z.array(AnswerToolCall).min(1).optional() })
+  .strict();
 export type ChatOutput = z.output<typeof ChatOutput>;
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-const compiled = new Map<string, ValidateFunction>();
-
-/** The caller's schema, compiled once per distinct schema (a bounded cache). */
-function validatorOf(schema: Record<string, unknown>): ValidateFunction | undefined {
-  const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    try {
-      validate = ajv.compile(schema);
-    } catch {
-      return undefined;
-    }
-    if (compiled.size >= 256) compiled.delete(compiled.keys().next().value!);
-    compiled.set(key, validate);
-  }
-  return validate;
-}
-
-function compiles(schema: Record<string, unknown>): boolean {
-  return validatorOf(schema) !== undefined;
-}
 
 /** The JSON an answer must be, if any: a schema, any object, or none (text). */
 function jsonWanted(input: ChatInput): Record<string, unknown> | undefined {
@@ -108,21 +132,30 @@ const matchesSchema: BusinessRule<ChatInput, ChatOutput> = {
   action: 're-ask',
   check(output, input) {
     const schema = jsonWanted(input);
-    if (!schema) return [];
+    // An answer that calls tools is the calls: its text, if any, is not the JSON answer.
+    if (!schema || output.toolCalls) return [];
     const parsed = parseModelJson(output.content);
     if (!parsed.ok) return [{ field: 'content', message: parsed.message, rule: this.id }];
-    const validate = validatorOf(schema);
-    if (!validate || validate(parsed.value)) return [];
-    return (validate.errors ?? []).slice(0, 10).map((e) => ({
-      field: `content${e.instancePath.replace(/\//g, '.')}`,
-      message: e.message ?? 'does not match the schema',
-      rule: this.id,
-    }));
+    return schemaIssues(schema, parsed.value, 'content').map((i) => ({ ...i, rule: this.id }));
+  },
+};
+
+/** Tool calls name a tool offered, match its parameters and obey tool_choice. */
+const callsOfferedTools: BusinessRule<ChatInput, ChatOutput> = {
+  id: 'calls-offered-tools',
+  description:
+    'Tool calls name a tool the caller offered, their arguments match its parameters schema, and the tool_choice is obeyed.',
+  action: 're-ask',
+  check(output, input) {
+    return toolCallIssues(output.toolCalls ?? [], input).map((i) => ({ ...i, rule: this.id }));
   },
 };
 
 /** The local model's answer: deterministic, honest about being local, never a made-up fact. */
 function localAnswer(input: ChatInput): ChatOutput {
+  // A request that requires a tool call gets one: the first (or named) tool, example arguments.
+  const calls = localToolCalls(input);
+  if (calls) return { content: '', toolCalls: calls };
   const schema = jsonWanted(input);
   if (schema) return { content: JSON.stringify(exampleOf(schema)) };
   const last = [...input.messages].reverse().find((m) => m.role === 'user');
@@ -148,7 +181,17 @@ function responseFormatOf(input: ChatInput): ResponseFormat {
   return { type: 'text' };
 }
 
-function parseText(text: string, input: ChatInput): ParsedModelJson {
+function parseText(
+  text: string,
+  input: ChatInput,
+  toolCalls?: readonly ToolCall[],
+): ParsedModelJson {
+  if (toolCalls?.length) {
+    // The calls are the answer; their checks are the calls-offered-tools rule's.
+    const read = readToolCalls(toolCalls);
+    if (!read.ok) return { ok: false, reason: 'invalid', message: read.message };
+    return { ok: true, value: { content: text, toolCalls: read.calls }, repaired: 'none' };
+  }
   if (!jsonWanted(input)) {
     return text.length > 0
       ? { ok: true, value: { content: text }, repaired: 'none' }
@@ -180,7 +223,7 @@ export const chat = defineTask({
   fallback: localAnswer,
   // A chat answer is the model's or nothing: no stale or canned answer in its place.
   degrade: [],
-  rules: [matchesSchema],
+  rules: [matchesSchema, callsOfferedTools],
   onFailure: { schema: 're-ask', moderation: 'reject' },
   example: { messages: [{ role: 'user', content: 'Say hello to the support team.' }] },
   conversation: {
@@ -188,6 +231,13 @@ export const chat = defineTask({
     responseFormat: responseFormatOf,
     parseText,
     textOf: (output) => output.content,
+    toolCallsOf: (output) =>
+      output.toolCalls?.map((c) => ({
+        id: c.id,
+        name: c.name,
+        arguments: JSON.stringify(c.arguments),
+      })),
+    tools: toolsRequest,
     sampling: (input) => ({
       ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
       ...(input.maxTokens !== undefined ? { maxOutputTokens: input.maxTokens } : {}),

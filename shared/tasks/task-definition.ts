@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { PolicyPatch } from '../policy/resolve-policy';
 import type { Downgrade, ValidationAction } from '../contracts/actions';
-import type { ChatMessage, ResponseFormat } from '../contracts/chat';
+import type { ChatMessage, ResponseFormat, ToolCall, ToolsRequest } from '../contracts/chat';
 import type { ParsedModelJson } from '../guards/parse-model-json';
 
 /**
@@ -127,10 +127,17 @@ export interface ConversationHooks<I, O> {
   messages(input: I): ChatMessage[];
   /** How the answer comes back, instead of the output schema as JSON. */
   responseFormat(input: I): ResponseFormat;
-  /** A text answer as an output (what `parseModelJson` is for the others). Never throws. */
-  parseText(text: string, input: I): ParsedModelJson;
+  /**
+   * A text answer, and the tool calls that came with it, as an output (what `parseModelJson` is
+   * for the others). Never throws.
+   */
+  parseText(text: string, input: I, toolCalls?: readonly ToolCall[]): ParsedModelJson;
   /** The output as the text a stream carries (the inverse of `parseText`). */
   textOf(output: O): string;
+  /** The output's tool calls, as a model would have sent them (the local model's answer). */
+  toolCallsOf?(output: O): ToolCall[] | undefined;
+  /** The caller's tools, when the request offers the model any. */
+  tools?(input: I): ToolsRequest | undefined;
   /** Sampling the caller chose, when the task lets them. */
   sampling?(input: I): { temperature?: number; maxOutputTokens?: number };
 }

@@ -68,7 +68,7 @@ describe('parseChatBody: OpenAI’s request as the chat task’s input', () => {
         .toProblem()
         .errors?.map((e) => e.field);
     const base = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
-    expect(fields({ ...base, tools: [] })).toEqual(['tools']);
+    expect(fields({ ...base, functions: [] })).toEqual(['functions']);
     expect(fields({ ...base, n: 2 })).toEqual(['n']);
     expect(fields({ ...base, bogus: 1 })).toEqual(['bogus']);
     expect(fields({ ...base, messages: [{ role: 'tool', content: 'x' }] })?.[0]).toMatch(

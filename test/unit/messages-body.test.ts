@@ -49,11 +49,11 @@ describe("Anthropic's Messages body → the chat task's input", () => {
         model: 'm',
         max_tokens: 10,
         messages: [{ role: 'user', content: 'x' }],
-        tools: [],
+        thinking: { type: 'enabled', budget_tokens: 1024 },
         stop_sequences: ['END'],
         frobnicate: 1,
       }).sort(),
-    ).toEqual(['frobnicate', 'stop_sequences', 'tools']);
+    ).toEqual(['frobnicate', 'stop_sequences', 'thinking']);
     expect(
       fieldsOf({
         model: 'm',

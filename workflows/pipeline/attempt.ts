@@ -149,6 +149,7 @@ export async function attemptCandidate(
       task: request.task,
       output: call.output,
       text: call.text,
+      ...(call.toolCalls ? { toolCalls: call.toolCalls } : {}),
       input: plan.input,
       ...(redact ? { placeholders: screening.placeholders } : {}),
       ...(screening.piiFingerprints ? { inputPii: screening.piiFingerprints } : {}),
@@ -188,7 +189,9 @@ export async function attemptCandidate(
       };
     }
     reask = {
-      previous: call.text ?? JSON.stringify(call.output),
+      previous: call.toolCalls
+        ? JSON.stringify({ toolCalls: call.toolCalls })
+        : (call.text ?? JSON.stringify(call.output)),
       problems: failed.issues.map((e) => `${e.field}: ${e.message}`),
       failure: failed.kind,
     };

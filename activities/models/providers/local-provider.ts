@@ -1,6 +1,12 @@
 import { BUILT_IN_PROVIDER } from '../../../shared/platform/model-registry';
 import { findTask } from '../../../shared/tasks';
-import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamPart } from './model-provider';
+import type {
+  ModelProvider,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamPart,
+  ToolCall,
+} from './model-provider';
 
 /** Whitespace word count: the local provider's honest stand-in for tokens. */
 function countWords(value: unknown): number {
@@ -20,19 +26,21 @@ export interface LocalProviderOptions {
 
 /**
  * A task's deterministic answer for an input, or undefined when there is no such task. `text` is
- * the answer as a stream carries it. @default JSON of `output`
+ * the answer as a stream carries it (@default JSON of `output`); `toolCalls`, the calls a
+ * conversational task's answer makes (the chat task's, when the tool choice requires one).
  */
 export type DeterministicAnswer = (
   task: string,
   input: unknown,
-) => { output: unknown; text?: string } | undefined;
+) => { output: unknown; text?: string; toolCalls?: ToolCall[] } | undefined;
 
 /** Keel's task registry: each task's `fallback` algorithm, read by its conversation hooks if any. */
 const taskFallback: DeterministicAnswer = (name, input) => {
   const task = findTask(name);
   if (!task) return undefined;
   const output = task.fallback(input);
-  return { output, text: task.conversation?.textOf(output) };
+  const toolCalls = task.conversation?.toolCallsOf?.(output);
+  return { output, text: task.conversation?.textOf(output), ...(toolCalls ? { toolCalls } : {}) };
 };
 
 /** How many words each streamed text delta carries. */
@@ -83,17 +91,18 @@ export function createLocalProvider(
     const answered = options && answer(options.task, options.input);
     if (!answered) throw new Error('local provider answers Keel tasks only');
     // A conversational task (chat) reads text, as it would from a vendor.
-    const { output, text } = answered;
+    const { output, text, toolCalls } = answered;
     return {
       response: {
         ...(text !== undefined ? { text } : { output }),
+        ...(toolCalls?.length ? { toolCalls } : {}),
         model: id,
         usage: {
           inputTokens: request.messages.reduce((n, m) => n + countWords(m.content), 0),
           outputTokens: countWords(output),
           cachedInputTokens: 0,
         },
-        finishReason: 'stop',
+        finishReason: toolCalls?.length ? 'tool' : 'stop',
       },
       streamed: text ?? JSON.stringify(output),
     };
@@ -109,6 +118,7 @@ export function createLocalProvider(
     async *stream(request: ModelRequest): AsyncGenerator<ModelStreamPart> {
       const { response, streamed } = answerOf(request);
       for (const delta of deltasOf(streamed)) yield { type: 'text-delta', delta };
+      for (const call of response.toolCalls ?? []) yield { type: 'tool-call', ...call };
       const { finishReason, usage, model } = response;
       yield { type: 'finish', finishReason, usage, model };
     },

@@ -1,4 +1,9 @@
-import type { ChatMessage, ResponseFormat } from '../../../shared/contracts/chat';
+import type {
+  ChatMessage,
+  ResponseFormat,
+  ToolCall,
+  ToolsRequest,
+} from '../../../shared/contracts/chat';
 import type { ModelEntry, ProviderType } from '../../../shared/platform/model-registry';
 
 /**
@@ -7,7 +12,15 @@ import type { ModelEntry, ProviderType } from '../../../shared/platform/model-re
  * task into a request is the pipeline's job (activities/models/render-request.ts).
  */
 
-export type { ChatMessage, JsonSchema, ResponseFormat } from '../../../shared/contracts/chat';
+export type {
+  ChatMessage,
+  JsonSchema,
+  ResponseFormat,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+  ToolsRequest,
+} from '../../../shared/contracts/chat';
 
 /** One model call. */
 export interface ModelRequest {
@@ -16,6 +29,8 @@ export interface ModelRequest {
   /** The conversation: a system message, then user (and, for a re-ask, assistant) turns. */
   messages: ChatMessage[];
   responseFormat: ResponseFormat;
+  /** The caller's tools (the chat endpoint); absent, the model is offered none. */
+  tools?: ToolsRequest;
   maxOutputTokens: number;
   /** Sampling temperature, when the caller set one (the chat endpoint); else the vendor's default. */
   temperature?: number;
@@ -44,6 +59,8 @@ export interface ModelResponse {
   output?: unknown;
   /** Raw text when it did not; Keel parses and validates it. */
   text?: string;
+  /** Calls of the request's tools, arguments as the model wrote them (Keel checks them). */
+  toolCalls?: ToolCall[];
   /** The model that actually answered (may differ from the requested alias). */
   model: string;
   usage: ModelUsage;
@@ -53,12 +70,14 @@ export interface ModelResponse {
 }
 
 /**
- * What a stream yields: text as it arrives (for a JSON response format, the JSON text), then one
- * `finish`. A stream that cannot finish (transport cut, abort, content filter) throws from the
+ * What a stream yields: text as it arrives (for a JSON response format, the JSON text), each tool
+ * call once it is whole (vendors stream its arguments in pieces; Keel checks them whole before a
+ * caller sees them), then one `finish`. A stream that cannot finish (transport cut, abort, content filter) throws from the
  * iteration instead, with the same errors `generate` throws.
  */
 export type ModelStreamPart =
   | { type: 'text-delta'; delta: string }
+  | ({ type: 'tool-call' } & ToolCall)
   | {
       type: 'finish';
       finishReason: FinishReason;

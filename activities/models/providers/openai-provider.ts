@@ -3,12 +3,15 @@ import { FailureType } from '../../../shared/contracts/errors';
 import { ProviderFailure } from './classify-error';
 import { KeyPool } from './key-pool';
 import type {
+  ChatMessage,
   FinishReason,
   ModelProvider,
   ModelRequest,
   ModelResponse,
   ModelStreamPart,
   ModelUsage,
+  ToolCall,
+  ToolsRequest,
 } from './model-provider';
 import { callOptions, clientOptions, streamEndedEarly } from './request-options';
 
@@ -35,8 +38,68 @@ const FINISH: Record<string, FinishReason> = {
 
 type Params = Pick<
   OpenAI.Chat.ChatCompletionCreateParams,
-  'model' | 'messages' | 'response_format' | 'max_completion_tokens'
+  | 'model'
+  | 'messages'
+  | 'response_format'
+  | 'max_completion_tokens'
+  | 'tools'
+  | 'tool_choice'
+  | 'parallel_tool_calls'
 >;
+
+/** Keel's turns as Chat Completions messages: tool calls and tool results in OpenAI's shape. */
+export function openAIMessages(
+  messages: readonly ChatMessage[],
+): OpenAI.Chat.ChatCompletionMessageParam[] {
+  return messages.map((m): OpenAI.Chat.ChatCompletionMessageParam => {
+    if (m.role === 'tool')
+      return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content };
+    if (m.role === 'assistant' && m.toolCalls?.length)
+      return {
+        role: 'assistant',
+        content: m.content || null,
+        tool_calls: m.toolCalls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: c.arguments },
+        })),
+      };
+    return { role: m.role, content: m.content };
+  });
+}
+
+/** The caller's tools as functions, and its tool choice. */
+function toolParams(tools: ToolsRequest | undefined): Partial<Params> {
+  if (!tools) return {};
+  const choice = tools.toolChoice;
+  return {
+    tools: tools.tools.map((t) => ({
+      type: 'function',
+      function: {
+        name: t.name,
+        ...(t.description !== undefined ? { description: t.description } : {}),
+        parameters: { ...t.parameters },
+      },
+    })),
+    tool_choice:
+      typeof choice === 'object' ? { type: 'function', function: { name: choice.name } } : choice,
+    ...(tools.parallelToolCalls !== undefined
+      ? { parallel_tool_calls: tools.parallelToolCalls }
+      : {}),
+  };
+}
+
+/** A completion's function calls (other kinds of tool calls are not Keel's). */
+function toolCallsOf(
+  calls: OpenAI.Chat.ChatCompletionMessageToolCall[] | undefined,
+): ToolCall[] | undefined {
+  const found = (calls ?? []).flatMap((c) =>
+    c.type === 'function'
+      ? [{ id: c.id, name: c.function.name, arguments: c.function.arguments }]
+      : [],
+  );
+  return found.length ? found : undefined;
+}
 
 /**
  * The Chat Completions body for a request. A JSON response format becomes a strict json_schema
@@ -51,9 +114,12 @@ function params(req: ModelRequest): Params {
       : '';
   return {
     model: req.model.id ?? req.model.name,
-    messages: req.messages.map((m, i) =>
-      hint && i === 0 && m.role === 'system' ? { ...m, content: m.content + hint } : m,
+    messages: openAIMessages(
+      req.messages.map((m, i) =>
+        hint && i === 0 && m.role === 'system' ? { ...m, content: m.content + hint } : m,
+      ),
     ),
+    ...toolParams(req.tools),
     ...(format.type === 'json'
       ? {
           response_format: native
@@ -110,8 +176,10 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelPro
       if (choice?.finish_reason === 'content_filter' || choice?.message.refusal) {
         throw contentFiltered(usage, requestId);
       }
+      const toolCalls = toolCallsOf(choice?.message.tool_calls);
       return {
         text: choice?.message.content ?? '',
+        ...(toolCalls ? { toolCalls } : {}),
         model: completion.model,
         usage,
         finishReason: FINISH[choice?.finish_reason ?? ''] ?? 'other',
@@ -134,6 +202,8 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelPro
       let refused = false;
       let model = req.model.id ?? req.model.name;
       let usage: ModelUsage | undefined;
+      // A call's id and name come in its first delta, its arguments in pieces after.
+      const calls = new Map<number, ToolCall>();
       for await (const chunk of chunks) {
         model = chunk.model || model;
         if (chunk.usage) usage = usageOf(chunk.usage);
@@ -142,12 +212,22 @@ export function createOpenAIProvider(settings: OpenAIProviderSettings): ModelPro
         if (choice.delta.refusal) refused = true;
         if (choice.delta.content && !refused)
           yield { type: 'text-delta', delta: choice.delta.content };
+        for (const d of choice.delta.tool_calls ?? []) {
+          const call = calls.get(d.index) ?? { id: '', name: '', arguments: '' };
+          calls.set(d.index, {
+            id: d.id || call.id,
+            name: call.name + (d.function?.name ?? ''),
+            arguments: call.arguments + (d.function?.arguments ?? ''),
+          });
+        }
         finish = choice.finish_reason ?? finish;
       }
       // The SDK ends a stream silently when its transport is aborted: no finish, no answer.
       if (finish === undefined) throw streamEndedEarly(options.signal);
       if (refused || finish === 'content_filter')
         throw contentFiltered(usage ?? usageOf(null), requestId);
+      for (const [, call] of [...calls].sort(([a], [b]) => a - b))
+        yield { type: 'tool-call', ...call };
       yield {
         type: 'finish',
         finishReason: FINISH[finish] ?? 'other',
