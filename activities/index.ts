@@ -103,7 +103,7 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createInjectionCheckActivities(),
     ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),
-    ...createEventActivities({ publish }),
+    ...createEventActivities({ publish, store: deps.store, now }),
     ...createWebhookActivities({
       store: deps.store,
       now,

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { z } from 'zod';
 import {
   CreateKeyBody,
   CreateTenantBody,
@@ -10,18 +9,19 @@ import {
   type TenantBody,
   type UsageBody,
 } from '../shared/contracts/admin';
-import { toFieldErrors } from '../shared/contracts/errors';
 import { generateKey } from '../shared/tenancy/keys';
 import { fromMicros, PlanDefinition, TenantOverrides } from '../shared/tenancy/plans';
 import {
   DuplicateError,
+  PLATFORM_AUDIT_TENANT,
   totalUsage,
   type ApiKeyRecord,
   type TenantRecord,
   type UsageRow,
 } from '../shared/tenancy/store';
 import type { Tenancy } from '../shared/tenancy/open';
-import { invalidRequest, ProblemError } from './problem';
+import { AuditService } from './audit.service';
+import { invalidRequest, parse, ProblemError } from './problem';
 import { Role, type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
 import { TENANCY, TENANTS } from './tokens';
 
@@ -29,25 +29,6 @@ import { TENANCY, TENANTS } from './tokens';
 export const MAX_TENANTS_PER_PAGE = 500;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const parsed = schema.safeParse(value ?? {});
-  if (parsed.success) return parsed.data;
-  throw invalidRequest(
-    `The ${where} is not valid.`,
-    parsed.error.issues.flatMap((issue) =>
-      // An unknown field is named itself, not its parent.
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((k) => ({
-            field: [where === 'query' ? 'query' : '', ...issue.path.map(String), k]
-              .filter(Boolean)
-              .join('.'),
-            message: 'unknown field',
-          }))
-        : toFieldErrors([issue], where === 'query' ? 'query' : undefined),
-    ),
-  );
-}
 
 const isOperator = (actor: Tenant): boolean => actor.roles.includes(Role.operator);
 
@@ -62,6 +43,7 @@ export class AdminService {
   constructor(
     @Inject(TENANCY) private readonly tenancy: Tenancy,
     @Inject(TENANTS) private readonly directory: TenantDirectory,
+    @Inject(AuditService) private readonly trail: AuditService,
   ) {}
 
   private get store(): Tenancy['store'] {
@@ -83,6 +65,7 @@ export class AdminService {
         },
         now,
       );
+      await this.trail.record(actor, created.id, 'tenant.created', { plan: created.planId }, now);
       return tenantBody(created);
     } catch (err) {
       if (err instanceof DuplicateError) {
@@ -151,6 +134,18 @@ export class AdminService {
       now,
     );
     this.directory.invalidate();
+    await this.trail.record(
+      actor,
+      tenant.id,
+      'tenant.updated',
+      {
+        fields: Object.keys(b).sort(),
+        ...(b.overrides !== undefined ? { overrides: Object.keys(b.overrides).sort() } : {}),
+        ...(b.plan !== undefined ? { plan: b.plan } : {}),
+        ...(b.status !== undefined ? { status: b.status } : {}),
+      },
+      now,
+    );
     return tenantBody(updated ?? tenant);
   }
 
@@ -181,6 +176,13 @@ export class AdminService {
       revokedAt: null,
     };
     await this.store.insertKey(record);
+    await this.trail.record(
+      actor,
+      tenant.id,
+      'key.created',
+      { keyId: record.id, roles: record.roles, env: record.env },
+      now,
+    );
     return { ...keyBody(record), key: made.key };
   }
 
@@ -208,6 +210,13 @@ export class AdminService {
     );
     const expiring = await this.store.expireKey(tenant.id, keyId, now + b.overlapSeconds * 1000);
     this.directory.invalidate();
+    await this.trail.record(
+      actor,
+      tenant.id,
+      'key.rotated',
+      { keyId, successor: created.id, overlapSeconds: b.overlapSeconds },
+      now,
+    );
     return { ...created, replaces: keyBody(expiring ?? old) };
   }
 
@@ -216,6 +225,7 @@ export class AdminService {
     await this.liveKey(tenant.id, keyId, now);
     const revoked = await this.store.revokeKey(tenant.id, keyId, now);
     this.directory.invalidate();
+    await this.trail.record(actor, tenant.id, 'key.revoked', { keyId }, now);
     return keyBody(revoked!);
   }
 
@@ -234,6 +244,7 @@ export class AdminService {
     const plan = parse(PlanDefinition, { ...(body as object), id }, 'body');
     await this.store.upsertPlan({ id, definition: plan, updatedAt: now });
     this.directory.invalidate();
+    await this.trail.record(actor, PLATFORM_AUDIT_TENANT, 'plan.updated', { plan: id }, now);
     return plan;
   }
 

@@ -6,6 +6,8 @@ import type { Logger } from '../shared/platform/logger';
 import { AdminController, UsageController } from './admin.controller';
 import { AdminService } from './admin.service';
 import { CodecController } from './codec.controller';
+import { AuditController } from './audit.controller';
+import { AuditService } from './audit.service';
 import { CodecService } from './codec.service';
 import { ApiKeyGuard } from './auth.guard';
 import { BatchEventsController } from './batch-events.controller';
@@ -73,6 +75,7 @@ export class AppModule {
         WebhooksController,
         MetricsController,
         CodecController,
+        AuditController,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
@@ -97,6 +100,7 @@ export class AppModule {
         EventStreams,
         ReviewsService,
         CodecService,
+        AuditService,
       ],
     };
   }

@@ -18,8 +18,10 @@ import {
   type ClaimCheckCodec,
 } from '../shared/platform/claim-check';
 import { claimCheckCodec } from '../shared/platform/temporal-connection';
+import { AuditService } from './audit.service';
 import { invalidRequest, ProblemError } from './problem';
 import { Role, type Tenant } from '../shared/tenancy/directory';
+import { PLATFORM_AUDIT_TENANT } from '../shared/tenancy/store';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 
 /** Temporal's codec server body: protobuf JSON of `Payloads` (metadata values and data base64). */
@@ -71,6 +73,7 @@ export class CodecService {
     @Inject(CONFIG) config: KeelConfig,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(AuditService) private readonly trail: AuditService,
   ) {
     this.codec = config.payloadKeys ? new EncryptionCodec(config.payloadKeys) : undefined;
     this.claimCheck = config.claimCheck ? claimCheckCodec(config.claimCheck) : undefined;
@@ -116,25 +119,35 @@ export class CodecService {
         throw invalidRequest(err.message, [{ field: `payloads.${i}`, message: err.message }]);
       }
     }
-    if (encrypted.length > 0)
-      this.logger.info(
-        {
-          event: 'codec.decode',
-          tenant: tenant.id,
-          key: tenant.keyId,
-          actor: tenant.keyName,
-          operator: tenant.roles.includes(Role.operator),
-          workflowId: workflowId ?? null,
-          namespace: args.namespace ?? null,
-          payloads: encrypted.length,
-          keyIds: [
-            ...new Set(
-              encrypted.map((p) => Buffer.from(p.metadata?.[KEY_ID_METADATA] ?? []).toString()),
-            ),
-          ],
-        },
-        'payloads decoded',
-      );
+    if (encrypted.length === 0) return { payloads: decoded.map(toJson) };
+    const operator = tenant.roles.includes(Role.operator);
+    // Who read which job's payloads: in the tenant's own chain (an operator's: the platform's).
+    await this.trail.record(
+      tenant,
+      operator ? PLATFORM_AUDIT_TENANT : tenant.id,
+      'payloads.decoded',
+      { payloads: encrypted.length, operator, namespace: args.namespace ?? null },
+      Date.now(),
+      workflowId,
+    );
+    this.logger.info(
+      {
+        event: 'codec.decode',
+        tenant: tenant.id,
+        key: tenant.keyId,
+        actor: tenant.keyName,
+        operator,
+        workflowId: workflowId ?? null,
+        namespace: args.namespace ?? null,
+        payloads: encrypted.length,
+        keyIds: [
+          ...new Set(
+            encrypted.map((p) => Buffer.from(p.metadata?.[KEY_ID_METADATA] ?? []).toString()),
+          ),
+        ],
+      },
+      'payloads decoded',
+    );
     return { payloads: decoded.map(toJson) };
   }
 

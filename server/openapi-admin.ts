@@ -12,6 +12,12 @@ import {
   UpdateTenantBody,
   UsageBody,
 } from '../shared/contracts/admin';
+import {
+  AUDIT_ACTIONS,
+  AuditPageBody,
+  AuditVerificationBody,
+  MAX_AUDIT_PAGE,
+} from '../shared/contracts/audit';
 import { MAX_TENANTS_PER_PAGE } from './admin.service';
 import { json, problems, requestBody, schema, type Json } from './openapi-parts';
 
@@ -158,6 +164,51 @@ export function adminPaths(): Json {
       responses: {
         200: json('The usage.', schema(UsageBody)),
         ...problems('GET /v1/usage'),
+      },
+    },
+  };
+  const tenantParam = {
+    name: 'tenant',
+    in: 'query',
+    description: 'Operator only: another tenant’s chain, or `_platform` (plan changes).',
+    schema: { type: 'string' },
+  };
+  paths['/v1/audit'] = {
+    get: {
+      summary:
+        'The audit trail, newest first: admin changes, refusals, job ends, reviews, decoded payloads (admin: its tenant; operator: any).',
+      tags: ['admin'],
+      parameters: [
+        tenantParam,
+        {
+          name: 'limit',
+          in: 'query',
+          schema: { type: 'integer', minimum: 1, maximum: MAX_AUDIT_PAGE, default: 100 },
+        },
+        {
+          name: 'before',
+          in: 'query',
+          description: 'A previous page’s `next`: older records.',
+          schema: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' },
+        },
+        { name: 'action', in: 'query', schema: { type: 'string', enum: [...AUDIT_ACTIONS] } },
+        { name: 'jobId', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 200 } },
+      ],
+      responses: {
+        200: json('A page of records.', schema(AuditPageBody)),
+        ...problems('GET /v1/audit'),
+      },
+    },
+  };
+  paths['/v1/audit/verify'] = {
+    get: {
+      summary:
+        'Walks the hash chain(s) and reports every edited, missing or unlinked record (admin: its tenant; operator: all, or one).',
+      tags: ['admin'],
+      parameters: [tenantParam],
+      responses: {
+        200: json('The verification.', schema(AuditVerificationBody)),
+        ...problems('GET /v1/audit/verify'),
       },
     },
   };

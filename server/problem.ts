@@ -1,7 +1,8 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { GENERIC_PROBLEMS, PROBLEM_BASE, type Problem } from '../shared/contracts/problems';
-import type { FieldError } from '../shared/contracts/errors';
+import type { z } from 'zod';
+import { toFieldErrors, type FieldError } from '../shared/contracts/errors';
 import { ProblemError } from '../shared/contracts/problem-error';
 import type { Logger } from '../shared/platform/logger';
 import { anthropicErrorBody, speaksAnthropic } from './chat/anthropic-errors';
@@ -17,6 +18,26 @@ export const invalidRequest = (detail: string, errors: FieldError[]): ProblemErr
 const SENT = Symbol('problemSent');
 
 /** The slug of the problem `res` carried, if one was sent (the request metrics read it). */
+/** `value` parsed by `schema`, or a 400 naming each offending field (`query.x` for a query). */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  throw invalidRequest(
+    `The ${where} is not valid.`,
+    parsed.error.issues.flatMap((issue) =>
+      // An unknown field is named itself, not its parent.
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((k) => ({
+            field: [where === 'query' ? 'query' : '', ...issue.path.map(String), k]
+              .filter(Boolean)
+              .join('.'),
+            message: 'unknown field',
+          }))
+        : toFieldErrors([issue], where === 'query' ? 'query' : undefined),
+    ),
+  );
+}
+
 export function sentProblem(res: Response): string | undefined {
   return (res as Response & { [SENT]?: string })[SENT];
 }

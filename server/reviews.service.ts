@@ -20,6 +20,7 @@ import {
 } from '../shared/contracts/messages';
 import { ReviewDecisionBody } from '../shared/contracts/review';
 import { findTask } from '../shared/tasks';
+import { AuditService } from './audit.service';
 import { invalidRequest, ProblemError, type Problem } from './problem';
 import { statusOf } from './job-status';
 import type { Tenant } from '../shared/tenancy/directory';
@@ -50,6 +51,7 @@ export class ReviewsService {
   constructor(
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(CONFIG) private readonly config: KeelConfig,
+    @Inject(AuditService) private readonly trail: AuditService,
   ) {}
 
   /**
@@ -123,13 +125,27 @@ export class ReviewsService {
         toFieldErrors(parsed.error.issues),
       );
     const handle = await this.pending(tenant, jobId, true);
+    let decided: ReviewAudit;
     try {
-      return await handle.executeUpdate(reviewDecisionUpdate, {
+      decided = await handle.executeUpdate(reviewDecisionUpdate, {
         args: [{ ...parsed.data, reviewer: tenant.keyName, tenantId: tenant.id }],
       });
     } catch (err) {
       throw this.decisionProblem(err, jobId);
     }
+    await this.trail.record(
+      tenant,
+      tenant.id,
+      'review.decided',
+      {
+        decision: decided.decision,
+        group: decided.group,
+        changedFields: decided.changes.map((c) => c.path),
+      },
+      Date.parse(decided.decidedAt),
+      jobId,
+    );
+    return decided;
   }
 
   /** The job, if it belongs to the tenant and (unless `decidedOk`) is waiting for review. */

@@ -18,8 +18,8 @@ import type { WebhookDelivery, WebhookEndpoint } from '../shared/tenancy/store';
 import { checkDestination, DestinationRefusedError } from '../shared/webhooks/destination';
 import { newWebhookSecret } from '../shared/webhooks/signature';
 import { startWebhookDelivery } from '../shared/webhooks/start-delivery';
-import { parse } from './admin.service';
-import { ProblemError } from './problem';
+import { AuditService } from './audit.service';
+import { parse, ProblemError } from './problem';
 import { Role, type Tenant } from '../shared/tenancy/directory';
 import { CONFIG, TEMPORAL_CLIENT, TENANCY } from './tokens';
 
@@ -37,6 +37,7 @@ export class WebhooksService {
     @Inject(TENANCY) private readonly tenancy: Tenancy,
     @Inject(CONFIG) private readonly config: KeelConfig,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(AuditService) private readonly trail: AuditService,
   ) {}
 
   private get store(): Tenancy['store'] {
@@ -75,6 +76,13 @@ export class WebhooksService {
         description: b.description,
         secret,
       },
+      now,
+    );
+    await this.trail.record(
+      actor,
+      tenantId,
+      'webhook.created',
+      { webhookId: made.id, events: made.events },
       now,
     );
     return { ...webhookBody(made, now), secret };
@@ -117,6 +125,17 @@ export class WebhooksService {
       now,
     );
     if (!updated) throw ProblemError.of('webhook-not-found', `No webhook "${id}".`);
+    await this.trail.record(
+      actor,
+      endpoint.tenantId,
+      'webhook.updated',
+      {
+        webhookId: endpoint.id,
+        fields: Object.keys(b).sort(),
+        ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
+      },
+      now,
+    );
     return webhookBody(updated, now);
   }
 
@@ -124,7 +143,15 @@ export class WebhooksService {
   async remove(actor: Tenant, id: string): Promise<WebhookBody> {
     const endpoint = await this.visible(actor, id);
     await this.store.webhooks.deleteEndpoint(endpoint.id);
-    return webhookBody(endpoint, Date.now());
+    const now = Date.now();
+    await this.trail.record(
+      actor,
+      endpoint.tenantId,
+      'webhook.deleted',
+      { webhookId: endpoint.id },
+      now,
+    );
+    return webhookBody(endpoint, now);
   }
 
   /** A new secret (shown this once); the old one keeps signing for `overlapSeconds`. */
@@ -144,6 +171,13 @@ export class WebhooksService {
       now,
     );
     if (!rotated) throw ProblemError.of('webhook-not-found', `No webhook "${id}".`);
+    await this.trail.record(
+      actor,
+      endpoint.tenantId,
+      'webhook.secret-rotated',
+      { webhookId: endpoint.id, overlapSeconds: b.overlapSeconds },
+      now,
+    );
     return { ...webhookBody(rotated, now), secret };
   }
 

@@ -1,6 +1,8 @@
 import type { NewKeelEvent } from '../../shared/contracts/events';
 import type { ResultMeta } from '../../shared/contracts/job';
 import { problemSlugForFailure } from '../../shared/contracts/problems';
+import type { TenantStore } from '../../shared/tenancy/store';
+import { jobEndedAudit } from './job-audit';
 import type { PublishEvent } from './publish';
 
 /** A job's `job.completed` event (one key per job's end, so a retried record writes it once). */
@@ -35,10 +37,23 @@ export interface JobEndArgs {
   failureType?: string;
 }
 
-export function createEventActivities(deps: { publish: PublishEvent }) {
+export function createEventActivities(deps: {
+  publish: PublishEvent;
+  store?: TenantStore;
+  now: () => number;
+}) {
   return {
-    /** Events: the job failed or was cancelled (its stream ends, webhooks are told). */
+    /**
+     * Events: the job failed or was cancelled (its stream ends, webhooks are told); the end goes
+     * into the tenant's audit trail too.
+     */
     async publishJobEnd(args: JobEndArgs): Promise<void> {
+      const problem =
+        args.status === 'failed' ? problemSlugForFailure(args.failureType) : undefined;
+      await deps.store?.audit.append(
+        jobEndedAudit({ ...args, ...(problem ? { problem } : {}) }),
+        deps.now(),
+      );
       await deps.publish({
         tenantId: args.tenantId,
         subject: args.jobId,
@@ -48,7 +63,7 @@ export function createEventActivities(deps: { publish: PublishEvent }) {
           jobId: args.jobId,
           task: args.task,
           status: args.status,
-          ...(args.status === 'failed' ? { problem: problemSlugForFailure(args.failureType) } : {}),
+          ...(problem ? { problem } : {}),
         },
       });
     },

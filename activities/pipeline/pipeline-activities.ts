@@ -22,6 +22,7 @@ import {
   type Downgrade,
 } from '../../shared/tasks';
 import type { Logger } from '../../shared/platform/logger';
+import { jobCompletedAudit } from '../events/job-audit';
 import { jobCompleted } from '../events/job-events';
 import type { PublishEvent } from '../events/publish';
 import type { Limiter } from '../../shared/tenancy/limits';
@@ -278,6 +279,11 @@ export function createPipelineActivities(deps: PipelineDeps) {
           completedAt: deps.now(),
         });
       }
+      // The admission, route, verdicts and cost in the tenant's audit trail (docs/audit.md).
+      await deps.store?.audit.append(
+        jobCompletedAudit({ ...args, keyId: args.billed?.keyId ?? null }),
+        deps.now(),
+      );
       await deps.publish?.(jobCompleted({ ...args, meta }));
       deps.logger.info(
         {

@@ -8,6 +8,7 @@ import {
   watchBatch,
   type Terminal,
 } from './batch-commands';
+import { listAudit, verifyAudit } from './audit-commands';
 import { getJob, listTasks, watchJob } from './job-commands';
 
 /** Where the API listens unless `--url` or `KEEL_URL` say otherwise (`npm start`'s default). */
@@ -131,6 +132,44 @@ export function buildProgram(
     .description('the job as JSON: status, output, meta, steps')
     .argument('<id>', 'the job id')
     .action(run((cmd, id: string) => getJob(api(cmd), term, { id })));
+
+  const audit = program
+    .command('audit')
+    .description('the audit trail: list records, verify the hash chains (admin key)');
+  audit
+    .command('verify')
+    .description('walk the hash chain(s): exit 0 if intact, 1 with each edited or missing record')
+    .option('--tenant <id>', 'operator: one tenant’s chain (default: all of them)')
+    .option('--json', 'print the API’s JSON')
+    .action(
+      run((cmd) => {
+        const o = cmd.opts<{ tenant?: string; json?: boolean }>();
+        return verifyAudit(api(cmd), term, {
+          ...(o.tenant ? { tenant: o.tenant } : {}),
+          json: o.json === true,
+        });
+      }),
+    );
+  audit
+    .command('list')
+    .description('records, newest first')
+    .option('--tenant <id>', 'operator: another tenant’s chain')
+    .option('--limit <n>', 'records on the page (1–500)')
+    .option('--action <action>', 'only this action, e.g. key.created')
+    .option('--job <id>', 'only this job’s records')
+    .option('--json', 'print the API’s JSON')
+    .action(
+      run((cmd) => {
+        const o = cmd.opts<{
+          tenant?: string;
+          limit?: string;
+          action?: string;
+          job?: string;
+          json?: boolean;
+        }>();
+        return listAudit(api(cmd), term, { ...o, json: o.json === true });
+      }),
+    );
 
   return program;
 }

@@ -8,7 +8,10 @@ import type { Tenant } from './directory';
 import { rateLimitHeaders, type LimitScope } from './limits';
 import type { Tenancy } from './open';
 import { fromMicros, toMicros } from './plans';
-import { monthPeriod } from './store';
+import { keyActor, monthPeriod } from './store';
+
+/** The door's refusals the audit trail records (docs/audit.md). */
+const AUDITED_REFUSALS: ReadonlySet<string> = new Set(['task-not-in-plan', 'budget-exceeded']);
 
 /** A job let through: its terms (for the workflow) and the RateLimit headers for the response. */
 export interface GatePass {
@@ -45,7 +48,9 @@ export class PlanGate {
     const { tenant, task, request, jobId } = args;
     const terms = tenant.terms;
     if (!terms) return { headers: {}, holdsSlot: false };
-    const { route, routing, limitMicros } = await this.planTerms(tenant.id, terms, task, args.now);
+    const { route, routing, limitMicros } = await this.audited(tenant, task, args.now, () =>
+      this.planTerms(tenant.id, terms, task, args.now),
+    );
     const scopes: LimitScope[] = [];
     if (Object.keys(terms.limits).length > 0)
       scopes.push({ kind: 'tenant', id: tenant.id, spec: terms.limits });
@@ -104,11 +109,8 @@ export class PlanGate {
     const { tenant } = args;
     const terms = tenant.terms;
     if (!terms) return {};
-    const { route, routing, limitMicros } = await this.planTerms(
-      tenant.id,
-      terms,
-      args.task,
-      args.now,
+    const { route, routing, limitMicros } = await this.audited(tenant, args.task, args.now, () =>
+      this.planTerms(tenant.id, terms, args.task, args.now),
     );
     const tenancy: JobTenancy = {
       ...(tenant.keyId ? { keyId: tenant.keyId } : {}),
@@ -122,6 +124,37 @@ export class PlanGate {
     };
     const max = terms.limits.concurrentTasks;
     return { tenancy, ...(max !== undefined ? { maxConcurrency: max } : {}) };
+  }
+
+  /**
+   * The plan's refusals (a task not in the plan, a spent budget) go into the tenant's audit
+   * trail: the first of each minute per key, task and reason, so a caller retrying in a loop
+   * cannot grow the trail. Rate limits are not audited (they are counted in the metrics).
+   */
+  private async audited<T>(
+    tenant: Tenant,
+    task: AnyTaskDefinition,
+    now: number,
+    decide: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await decide();
+    } catch (err) {
+      if (err instanceof ProblemError && AUDITED_REFUSALS.has(err.slug)) {
+        const minute = Math.floor(now / 60_000);
+        await this.tenancy.store.audit.append(
+          {
+            key: `refused:${tenant.id}:${tenant.keyId ?? ''}:${err.slug}:${task.name}:${minute}`,
+            tenantId: tenant.id,
+            actor: keyActor(tenant.keyId),
+            action: 'request.refused',
+            detail: { task: task.name, problem: err.slug, plan: tenant.terms?.planId ?? null },
+          },
+          now,
+        );
+      }
+      throw err;
+    }
   }
 
   /** The plan's route, routing and budget for a task; 403 / 402 when the plan refuses it. */
