@@ -122,6 +122,20 @@ describe('reviews API', () => {
       path: 'review',
       review: { decision: 'approve', reviewer: 'demo', comment: 'fine' },
     });
+    // The decision is in the tenant's audit trail, and so is the job's end with its review path
+    // (in either order: the API records the decision as the workflow goes on to complete).
+    const audit = (await (await demo(`/v1/audit?jobId=${jobId}`)).json()) as any;
+    const byAction = Object.fromEntries(audit.items.map((r: any) => [r.action, r]));
+    expect(Object.keys(byAction).sort()).toEqual(['job.completed', 'review.decided']);
+    expect(byAction['review.decided']).toMatchObject({
+      tenant: 'demo',
+      detail: { decision: 'approve', group: 'reviewers', changedFields: [] },
+    });
+    expect(byAction['job.completed'].detail).toMatchObject({
+      path: 'review',
+      review: { decision: 'approve' },
+    });
+    expect(JSON.stringify(audit)).not.toContain('kim.ode');
 
     const again = await demo(`/v1/reviews/${jobId}`, {
       method: 'POST',
