@@ -1,14 +1,24 @@
-import { diag, DiagLogLevel, trace, type Tracer } from '@opentelemetry/api';
+import path from 'node:path';
+import {
+  createTraceState,
+  diag,
+  DiagLogLevel,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
+import { hrTimeDuration, millisToHrTime } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
+  type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import {
-  makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryNexusInboundInterceptor,
@@ -17,6 +27,8 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { KeelConfig } from './config';
 import type { Logger } from './logger';
+import type { InjectedSinks } from '@temporalio/worker';
+import type { KeelTraceSinks, WorkflowSpan } from '../../workflows/trace-context';
 import type { TemporalHooks } from './temporal-connection';
 
 /**
@@ -36,9 +48,11 @@ export interface Tracing {
 /** The tracer Keel's own spans (HTTP requests, provider calls) come from. */
 export const keelTracer = (): Tracer => trace.getTracer('keel');
 
-/** The workflow interceptors module (bundled with the workflows; only `@opentelemetry/*` inside). */
-export const WORKFLOW_TRACING_MODULE =
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+/**
+ * The workflow interceptors module, bundled with the workflows when tracing is on: Keel's own,
+ * importing only the workflow SDK (workflows/trace-context.ts says why not the package's).
+ */
+export const WORKFLOW_TRACING_MODULE = path.join(__dirname, '../../workflows/trace-context');
 
 export function startTracing(options: {
   settings: NonNullable<KeelConfig['tracing']>;
@@ -94,7 +108,7 @@ export function startTracing(options: {
         },
       },
       // Workflow code cannot export (no I/O in the sandbox): its spans leave through this sink.
-      sinks: { exporter: makeWorkflowExporter(processor, resource) },
+      sinks: workflowSpanSink(processor, resource),
     },
     shutdown: () => provider.shutdown(),
   };
@@ -103,4 +117,52 @@ export function startTracing(options: {
 /** `hooks` with tracing's interceptors and sink added (none when tracing is off). */
 export function withTracing(hooks: TemporalHooks, tracing: Tracing | undefined): TemporalHooks {
   return tracing ? { ...hooks, ...tracing.temporalHooks } : hooks;
+}
+
+/** The `keelTraces` sink: a workflow's finished span, handed to the batch processor. */
+function workflowSpanSink(
+  processor: BatchSpanProcessor,
+  resource: Resource,
+): InjectedSinks<KeelTraceSinks> {
+  return {
+    keelTraces: {
+      export: {
+        fn: (info, span: WorkflowSpan) => {
+          const ids = {
+            traceId: span.traceId,
+            spanId: span.spanId,
+            traceFlags: parseInt(span.traceFlags, 16),
+            traceState: createTraceState(),
+          };
+          const startTime = millisToHrTime(span.startMs);
+          const endTime = millisToHrTime(Math.max(span.startMs, span.endMs));
+          const readable: ReadableSpan = {
+            name: span.name,
+            kind: SpanKind.INTERNAL,
+            spanContext: () => ids,
+            parentSpanId: span.parentSpanId,
+            startTime,
+            endTime,
+            duration: hrTimeDuration(startTime, endTime),
+            status: { code: span.errorType ? SpanStatusCode.ERROR : SpanStatusCode.UNSET },
+            attributes: {
+              temporalWorkflowId: info.workflowId,
+              run_id: info.runId,
+              'temporal.task_queue': info.taskQueue,
+              ...(span.errorType ? { 'error.type': span.errorType } : {}),
+            },
+            links: [],
+            events: [],
+            ended: true,
+            resource,
+            instrumentationLibrary: { name: 'keel-workflow' },
+            droppedAttributesCount: 0,
+            droppedEventsCount: 0,
+            droppedLinksCount: 0,
+          };
+          processor.onEnd(readable);
+        },
+      },
+    },
+  };
 }

@@ -55,7 +55,9 @@ function ancestors(trace: JaegerTrace, span: JaegerSpan): JaegerSpan[] {
   const chain: JaegerSpan[] = [];
   let at: JaegerSpan | undefined = span;
   while (at) {
-    const parent = at.references.find((r) => r.refType === 'CHILD_OF');
+    const parent: JaegerSpan['references'][number] | undefined = at.references.find(
+      (r) => r.refType === 'CHILD_OF',
+    );
     at = parent ? byId.get(parent.spanID) : undefined;
     if (at) chain.push(at);
   }

@@ -1,24 +1,27 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/platform/logger';
 import { WORKFLOW_TRACING_MODULE } from '../../shared/platform/tracing';
 import { workflowBundle } from '../../worker/workflow-bundle';
-import { createLogger } from '../../shared/platform/logger';
 
 /**
- * With tracing on, the worker bundles OpenTelemetry's workflow interceptors with the workflows
- * (worker/keel-worker.ts passes the connector's workflow modules). They bring only
- * `@opentelemetry/*` and the SDK's own code: still no zod, no task definitions, no guards
+ * With tracing on, the worker bundles Keel's workflow tracing interceptors
+ * (workflows/trace-context.ts) with the workflows. They import only the workflow SDK: no
+ * `@opentelemetry/*` (the SDK package's own workflow interceptors would bring sdk-trace-base,
+ * evaluated again for every workflow run), still no zod, task definitions or guards
  * (test/workflow/bundle.test.ts says why that matters).
  */
 describe('the workflow bundle with tracing on', () => {
-  it('holds the tracing interceptors and still no zod or task definitions', async () => {
-    const { code } = await workflowBundle({
+  it('holds the tracing interceptors and nothing of OpenTelemetry, zod or the tasks', async () => {
+    const bundle = await workflowBundle({
       workflowsPath: path.resolve(__dirname, '../../workflows'),
       workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
       logger: createLogger({ name: 'test', level: 'silent' }),
     });
-    expect(code).toMatch(/interceptors-opentelemetry[\\/]lib[\\/]workflow-interceptors\.js/);
+    const { code } = bundle as { code: string };
+    expect(code).toMatch(/workflows[\\/]trace-context\.ts/);
     expect(code).toMatch(/workflows[\\/]run-task\.ts/);
+    expect(code).not.toMatch(/node_modules[\\/]@opentelemetry[\\/]/);
     expect(code).not.toMatch(/node_modules[\\/]zod[\\/]/);
     expect(code).not.toMatch(/shared[\\/]tasks[\\/](?!task-definition)/);
     expect(code).not.toMatch(/shared[\\/]guards[\\/]/);

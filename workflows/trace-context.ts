@@ -1,0 +1,132 @@
+import {
+  defaultPayloadConverter,
+  proxySinks,
+  workflowInfo,
+  type Headers,
+  type Next,
+  type Sinks,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptors,
+  type WorkflowOutboundCallsInterceptor,
+} from '@temporalio/workflow';
+
+/**
+ * The workflow side of tracing (docs/traces.md), bundled only when tracing is on
+ * (shared/platform/tracing.ts names this module). It continues the trace the client's
+ * OpenTelemetry interceptor put in the start's `_tracer-data` header: one `RunWorkflow:<type>`
+ * span per run, exported through the `keelTraces` sink when the run ends, and its context in the
+ * same header of every activity, local activity, child workflow and continue-as-new, where
+ * `@temporalio/interceptors-opentelemetry`'s activity interceptor picks it up.
+ *
+ * Why not that package's own workflow interceptors: they bring `@opentelemetry/sdk-trace-base`
+ * into the bundle, evaluated again for every workflow run; measured, +13 ms p50 on a sync
+ * `classify-ticket` (bench/tracing.ts). This module imports nothing but the workflow SDK.
+ * Span ids come from the sandbox's seeded `Math.random` and times from workflow time, so a
+ * replay makes the same span; sinks are not called during replay.
+ */
+
+/** The header `@temporalio/interceptors-opentelemetry` reads and writes (its TRACE_HEADER). */
+const TRACE_HEADER = '_tracer-data';
+
+/** One finished workflow span, as it crosses the sink (plain data). */
+export interface WorkflowSpan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  /** W3C trace flags, two hex digits (`01` = sampled). */
+  traceFlags: string;
+  startMs: number;
+  endMs: number;
+  /** The failure's type when the run failed (never its message). */
+  errorType?: string;
+}
+
+export interface KeelTraceSinks extends Sinks {
+  keelTraces: { export(span: WorkflowSpan): void };
+}
+
+interface SpanIds {
+  traceId: string;
+  spanId: string;
+  traceFlags: string;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+function parentOf(headers: Headers): SpanIds | undefined {
+  const payload = headers[TRACE_HEADER];
+  if (!payload) return undefined;
+  const carrier = defaultPayloadConverter.fromPayload<{ traceparent?: unknown }>(payload);
+  const match =
+    typeof carrier?.traceparent === 'string' ? TRACEPARENT.exec(carrier.traceparent) : null;
+  return match ? { traceId: match[1]!, spanId: match[2]!, traceFlags: match[3]! } : undefined;
+}
+
+function withSpan(headers: Headers, span: SpanIds): Headers {
+  const traceparent = `00-${span.traceId}-${span.spanId}-${span.traceFlags}`;
+  return { ...headers, [TRACE_HEADER]: defaultPayloadConverter.toPayload({ traceparent }) };
+}
+
+/** 16 hex digits from the sandbox's deterministic `Math.random`, never all zeros. */
+function spanId(): string {
+  let id = '';
+  while (id.length < 16)
+    id += Math.floor(Math.random() * 0x10000)
+      .toString(16)
+      .padStart(4, '0');
+  return /^0+$/.test(id) ? '0000000000000001' : id;
+}
+
+export const interceptors = (): WorkflowInterceptors => {
+  const { keelTraces } = proxySinks<KeelTraceSinks>();
+  let run: SpanIds | undefined;
+  const inbound: WorkflowInboundCallsInterceptor = {
+    async execute(input, next) {
+      const parent = parentOf(input.headers);
+      if (!parent) return next(input);
+      run = { traceId: parent.traceId, spanId: spanId(), traceFlags: parent.traceFlags };
+      const startMs = Date.now();
+      const end = (errorType?: string): void => {
+        // Not sampled upstream: the context still travels, but nothing is exported.
+        if ((parseInt(parent.traceFlags, 16) & 1) === 0 || !run) return;
+        keelTraces.export({
+          name: `RunWorkflow:${workflowInfo().workflowType}`,
+          ...run,
+          parentSpanId: parent.spanId,
+          startMs,
+          endMs: Date.now(),
+          ...(errorType ? { errorType } : {}),
+        });
+      };
+      try {
+        const result = await next(input);
+        end();
+        return result;
+      } catch (err) {
+        const type = err instanceof Error ? err.name : 'Error';
+        end(type === 'ContinueAsNew' ? undefined : type);
+        throw err;
+      }
+    },
+  };
+  const carry =
+    <I extends { headers: Headers }, O>(next: (input: I) => O) =>
+    (input: I): O =>
+      next(run ? { ...input, headers: withSpan(input.headers, run) } : input);
+  const outbound: WorkflowOutboundCallsInterceptor = {
+    scheduleActivity: (input, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) =>
+      carry(next)(input),
+    scheduleLocalActivity: (
+      input,
+      next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+    ) => carry(next)(input),
+    startChildWorkflowExecution: (
+      input,
+      next: Next<WorkflowOutboundCallsInterceptor, 'startChildWorkflowExecution'>,
+    ) => carry(next)(input),
+    continueAsNew: (input, next: Next<WorkflowOutboundCallsInterceptor, 'continueAsNew'>) =>
+      carry(next)(input),
+  };
+  return { inbound: [inbound], outbound: [outbound] };
+};
