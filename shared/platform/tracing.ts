@@ -16,6 +16,7 @@ import {
   ConsoleSpanExporter,
   type ReadableSpan,
   type SpanExporter,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import {
@@ -79,7 +80,7 @@ export function startTracing(options: {
   }).merge(envDetectorSync.detect());
   const exporter: SpanExporter =
     settings.exporter === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter();
-  const processor = new BatchSpanProcessor(exporter);
+  const processor = withoutMessages(new BatchSpanProcessor(exporter));
   // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (default: parent-based, always on).
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   provider.register();
@@ -121,7 +122,7 @@ export function withTracing(hooks: TemporalHooks, tracing: Tracing | undefined):
 
 /** The `keelTraces` sink: a workflow's finished span, handed to the batch processor. */
 function workflowSpanSink(
-  processor: BatchSpanProcessor,
+  processor: SpanProcessor,
   resource: Resource,
 ): InjectedSinks<KeelTraceSinks> {
   return {
@@ -164,5 +165,49 @@ function workflowSpanSink(
         },
       },
     },
+  };
+}
+
+/**
+ * The processor, with every span's error messages taken out before export: a status message and
+ * an exception event's message and stack (the Temporal interceptors record a failed activity's
+ * error with them) may quote a caller's input, and with payload encryption on Keel keeps failure
+ * messages encrypted even in Temporal's history. The exception's type stays.
+ */
+export function withoutMessages(inner: SpanProcessor): SpanProcessor {
+  return {
+    onStart: (span, parent) => inner.onStart(span, parent),
+    onEnd: (span) => inner.onEnd(scrubbed(span)),
+    forceFlush: () => inner.forceFlush(),
+    shutdown: () => inner.shutdown(),
+  };
+}
+
+function scrubbed(span: ReadableSpan): ReadableSpan {
+  if (span.status.message === undefined && span.events.length === 0) return span;
+  return {
+    name: span.name,
+    kind: span.kind,
+    spanContext: () => span.spanContext(),
+    parentSpanId: span.parentSpanId,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    duration: span.duration,
+    status: { code: span.status.code },
+    attributes: span.attributes,
+    links: span.links,
+    events: span.events.map((event) => ({
+      name: event.name,
+      time: event.time,
+      ...(event.name === 'exception' && event.attributes?.['exception.type'] !== undefined
+        ? { attributes: { 'exception.type': event.attributes['exception.type'] } }
+        : {}),
+    })),
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationLibrary: span.instrumentationLibrary,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
   };
 }
