@@ -138,10 +138,10 @@ describe('POST /v1/messages', () => {
         model: 'keel/ok',
         max_tokens: 64,
         messages: [{ role: 'user', content: 'hi' }],
-        tools: [{ name: 'f', input_schema: { type: 'object' } }],
+        tools: [{ name: 'f', input_schema: { type: 'array' } }],
       }),
     );
-    expect(JSON.stringify(problemOf(tools).problem.errors)).toContain('tools');
+    expect(JSON.stringify(problemOf(tools).problem.errors)).toContain('tools.0.input_schema');
     const unknown = await raised(
       client.messages.create({
         model: 'nobody:nothing',

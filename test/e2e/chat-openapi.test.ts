@@ -164,7 +164,7 @@ describe('POST /v1/chat/completions against its OpenAPI description', () => {
         400,
         await call('/v1/chat/completions', {
           method: 'POST',
-          body: chat('keel/ok', { tools: [{ type: 'function', function: { name: 'f' } }] }),
+          body: chat('keel/ok', { tools: [{ type: 'function', function: { name: 'no spaces' } }] }),
         }),
       ],
       [

@@ -3,7 +3,48 @@
  * like api.anthropic.com so the real `@anthropic-ai/sdk` parses them without special cases.
  */
 import type { ErrorKind, ParsedRequest, Reply, SseStream, Usage, Wire, WireError } from './wire';
-import { chunkText, contentText, estimateTokens, isRecord, makeId } from './wire';
+import { chunkText, contentText, estimateTokens, isRecord, isReaskTurn, makeId } from './wire';
+import { findTask } from '../../shared/tasks';
+import type { ToolsAsked } from './tools';
+
+const isKeelSchema = (name: string): boolean =>
+  name === 'injection_check' || findTask(name.replace(/_/g, '-')) !== undefined;
+
+/**
+ * The request's tools and tool choice, and the tool results of its last turn. A forced tool
+ * named after one of Keel's tasks is Keel asking for structured output, not a caller's tool.
+ */
+function toolsOf(
+  body: Record<string, unknown>,
+  records: Record<string, unknown>[],
+  schemaName: string | undefined,
+): ToolsAsked | undefined {
+  if (!Array.isArray(body['tools'])) return undefined;
+  const tools = body['tools']
+    .filter(isRecord)
+    .flatMap((t) =>
+      typeof t['name'] === 'string'
+        ? [{ name: t['name'], schema: isRecord(t['input_schema']) ? t['input_schema'] : {} }]
+        : [],
+    );
+  if (schemaName !== undefined && isKeelSchema(schemaName)) return undefined;
+  const c = body['tool_choice'];
+  const type = isRecord(c) ? c['type'] : 'auto';
+  const choice =
+    type === 'any'
+      ? ('required' as const)
+      : type === 'none'
+        ? ('none' as const)
+        : type === 'tool' && isRecord(c) && typeof c['name'] === 'string'
+          ? { name: c['name'] }
+          : ('auto' as const);
+  const last = records.at(-1);
+  const blocks = last?.['role'] === 'user' && Array.isArray(last['content']) ? last['content'] : [];
+  const results = blocks
+    .filter((b): b is Record<string, unknown> => isRecord(b) && b['type'] === 'tool_result')
+    .map((b) => contentText(b['content']));
+  return { tools, choice, ...(results.length ? { results: results.join('\n') } : {}) };
+}
 
 const ERRORS: Record<ErrorKind, { status: number; type: string; message: string }> = {
   'rate-limit': {
@@ -45,18 +86,33 @@ function parse(body: unknown): ParsedRequest | string {
       ? choice['name']
       : undefined;
   const allText = [contentText(system), ...records.map((m) => contentText(m['content']))];
+  const tools = toolsOf(body, records, schemaName);
   return {
+    api: 'anthropic',
     model,
     stream: body['stream'] === true,
     messages,
     ...(system === undefined ? {} : { system }),
     lastUserText: contentText(lastUser?.['content']),
     // A re-ask follows the turn with the input: a correction, with or without the rejected answer.
-    reask: lastUser !== undefined && records.indexOf(lastUser) < records.length - 1,
-    ...(schemaName === undefined ? {} : { schemaName }),
+    reask:
+      (lastUser !== undefined && records.indexOf(lastUser) < records.length - 1) ||
+      isReaskTurn(contentText(users.at(-1)?.['content'])),
+    ...(schemaName === undefined || tools ? {} : { schemaName }),
+    ...(tools ? { tools } : {}),
     includeUsage: false,
     inputTokens: estimateTokens(allText.join('\n')),
   };
+}
+
+/** A call's arguments as `tool_use.input`: an object (JSON the mock broke becomes `{}`). */
+function inputOf(args: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(args);
+    return isRecord(value) ? value : {};
+  } catch {
+    return {};
+  }
 }
 
 type Block =
@@ -66,6 +122,16 @@ type Block =
 /** A structured reply to a forced tool becomes tool_use; anything else stays a text block. */
 function blocksFor(req: ParsedRequest, reply: Reply): { blocks: Block[]; stopReason: string } {
   if (reply.finish === 'content_filter') return { blocks: [], stopReason: 'refusal' };
+  if (reply.toolCalls?.length) {
+    const calls = reply.toolCalls.map((c): Block => ({
+      type: 'tool_use',
+      id: c.id,
+      name: c.name,
+      input: inputOf(c.arguments),
+    }));
+    const text: Block[] = reply.text ? [{ type: 'text', text: reply.text }] : [];
+    return { blocks: [...text, ...calls], stopReason: 'tool_use' };
+  }
   if (req.schemaName !== undefined && reply.json !== undefined) {
     const block: Block = {
       type: 'tool_use',

@@ -123,6 +123,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
       request: {
         messages: parsed.messages,
         ...(parsed.system === undefined ? {} : { system: parsed.system }),
+        ...(parsed.tools ? { tools: parsed.tools.tools.map((t) => t.name) } : {}),
       },
     });
     const scenario = parsed.model;

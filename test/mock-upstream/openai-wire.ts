@@ -3,7 +3,34 @@
  * like api.openai.com so the real `openai` SDK parses them without special cases.
  */
 import type { ErrorKind, ParsedRequest, Reply, SseStream, Usage, Wire, WireError } from './wire';
-import { chunkText, contentText, estimateTokens, isRecord, makeId } from './wire';
+import { chunkText, contentText, estimateTokens, isRecord, isReaskTurn, makeId } from './wire';
+import type { ToolsAsked } from './tools';
+
+/** The request's functions and tool choice, and the tool results its last turns carry. */
+function toolsOf(
+  body: Record<string, unknown>,
+  records: Record<string, unknown>[],
+): ToolsAsked | undefined {
+  if (!Array.isArray(body['tools'])) return undefined;
+  const tools = body['tools'].filter(isRecord).flatMap((t) => {
+    const fn = t['function'];
+    return isRecord(fn) && typeof fn['name'] === 'string'
+      ? [{ name: fn['name'], schema: isRecord(fn['parameters']) ? fn['parameters'] : {} }]
+      : [];
+  });
+  const c = body['tool_choice'];
+  const fn = isRecord(c) ? c['function'] : undefined;
+  const choice =
+    c === 'none' || c === 'required'
+      ? c
+      : isRecord(fn) && typeof fn['name'] === 'string'
+        ? { name: fn['name'] }
+        : ('auto' as const);
+  let i = records.length;
+  while (i > 0 && records[i - 1]!['role'] === 'tool') i -= 1;
+  const results = records.slice(i).map((m) => contentText(m['content']));
+  return { tools, choice, ...(results.length ? { results: results.join('\n') } : {}) };
+}
 
 const ERRORS: Record<ErrorKind, { status: number; type: string; code: string | null }> = {
   'rate-limit': { status: 429, type: 'requests', code: 'rate_limit_exceeded' },
@@ -54,14 +81,19 @@ function parse(body: unknown): ParsedRequest | string {
     isRecord(schema) && typeof schema['name'] === 'string' ? schema['name'] : undefined;
   const options = body['stream_options'];
   const allText = records.map((m) => contentText(m['content'])).join('\n');
+  const tools = toolsOf(body, records);
   return {
+    api: 'openai',
     model,
     stream: body['stream'] === true,
     messages,
     lastUserText: contentText(lastUser?.['content']),
     // A re-ask follows the turn with the input: a correction, with or without the rejected answer.
-    reask: lastUser !== undefined && records.indexOf(lastUser) < records.length - 1,
+    reask:
+      (lastUser !== undefined && records.indexOf(lastUser) < records.length - 1) ||
+      isReaskTurn(contentText(users.at(-1)?.['content'])),
     ...(schemaName === undefined ? {} : { schemaName }),
+    ...(tools ? { tools } : {}),
     includeUsage: isRecord(options) && options['include_usage'] === true,
     inputTokens: estimateTokens(allText),
   };
@@ -76,8 +108,15 @@ function usageBody(usage: Usage): Record<string, unknown> {
   };
 }
 
+const wireCall = (c: { id: string; name: string; arguments: string }) => ({
+  id: c.id,
+  type: 'function',
+  function: { name: c.name, arguments: c.arguments },
+});
+
 function completion(req: ParsedRequest, reply: Reply, usage: Usage): unknown {
   const filtered = reply.finish === 'content_filter';
+  const calls = reply.toolCalls?.length ? reply.toolCalls : undefined;
   return {
     id: makeId('chatcmpl-'),
     object: 'chat.completion',
@@ -88,8 +127,9 @@ function completion(req: ParsedRequest, reply: Reply, usage: Usage): unknown {
         index: 0,
         message: {
           role: 'assistant',
-          content: filtered ? null : reply.text,
+          content: filtered || (calls && !reply.text) ? null : reply.text,
           refusal: filtered ? (reply.refusal ?? null) : null,
+          ...(calls ? { tool_calls: calls.map(wireCall) } : {}),
         },
         finish_reason: reply.finish,
         logprobs: null,
@@ -113,6 +153,13 @@ function stream(req: ParsedRequest, reply: Reply, usage: Usage): SseStream {
     frames.push(frame(choice({ refusal: reply.refusal }, null)));
   else
     for (const piece of chunkText(reply.text)) frames.push(frame(choice({ content: piece }, null)));
+  // A call as OpenAI streams it: id, type and name first, then its arguments in pieces.
+  (reply.toolCalls ?? []).forEach((c, index) => {
+    const start = { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } };
+    frames.push(frame(choice({ tool_calls: [start] }, null)));
+    for (const piece of chunkText(c.arguments))
+      frames.push(frame(choice({ tool_calls: [{ index, function: { arguments: piece } }] }, null)));
+  });
   frames.push(frame(choice({}, reply.finish)));
   if (req.includeUsage) frames.push(frame({ choices: [], usage: usageBody(usage) }));
   return {

@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { ContentFault } from './content';
 import { buildReply, isContentFault, refusalReply } from './content';
 import type { ScenarioName } from './scenarios';
+import { toolReply } from './tools';
 import { flapIsDown, lognormalMs, retryHeaders } from './scenarios';
 import type { Attempt } from './types';
 import type { ErrorKind, ParsedRequest, Reply, Usage, Wire } from './wire';
@@ -127,7 +128,9 @@ async function sendReply(
   const usage: Usage = {
     inputTokens: parsed.inputTokens,
     outputTokens: estimateTokens(
-      reply.finish === 'content_filter' ? (reply.refusal ?? '') : reply.text,
+      reply.finish === 'content_filter'
+        ? (reply.refusal ?? '')
+        : reply.text + JSON.stringify(reply.toolCalls ?? ''),
     ),
   };
   attempt.status = 200;
@@ -198,6 +201,7 @@ function bodyHash(raw: string): string {
  * model corrects itself, as capable models usually do; stubborn models are a workflow-test case.
  */
 const replyFor = (x: Exchange, fault?: ContentFault): Reply =>
+  toolReply(x.parsed, x.scenario, fault) ??
   buildReply(x.parsed.schemaName, x.parsed.lastUserText, x.parsed.reask ? undefined : fault);
 
 /** Runs the request's scenario to completion (or until the client / mock gives up). */
@@ -208,6 +212,7 @@ export async function respond(x: Exchange, state: EngineState): Promise<void> {
   if (isContentFault(scenario)) return sendReply(x, replyFor(x, scenario), 'full');
   switch (scenario) {
     case 'ok':
+    case 'tool-call':
       return sendReply(x, replyFor(x), 'full');
     case 'slow':
       await sleep(lognormalMs(state.random, state.slow.medianMs, state.slow.p99Ms), signal);

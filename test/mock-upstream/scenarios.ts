@@ -34,6 +34,7 @@ export const SCENARIO_NAMES = [
   'flap',
   'trickle',
   'stall-midway',
+  'tool-call',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -67,12 +68,12 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
   'content-filter':
     'Billed 200 with no content: OpenAI finish_reason content_filter + refusal; Anthropic stop_reason refusal.',
   'invalid-json':
-    'Answer JSON with the last brace removed and a dangling comma (Anthropic: text, not tool_use).',
+    "Answer JSON with the last brace removed and a dangling comma (Anthropic: text, not tool_use); a tool call's arguments cut by one character (OpenAI; Anthropic sends {}).",
   'fenced-json':
     'Answer wrapped as "Here is the result:" plus a ```json fence (Anthropic: text block).',
   truncated: 'Answer JSON cut in half with finish_reason length / stop_reason max_tokens.',
   'rule-violation':
-    'Schema-valid answer breaking a business rule: summary over maxWords; classify OTHER at confidence 0.2 (a "guess", below the default minimum 0.5); discount 60%; invoice total off by 10; answer with its citations dropped.',
+    'Schema-valid answer breaking a business rule: summary over maxWords; classify OTHER at confidence 0.2 (a "guess", below the default minimum 0.5); discount 60%; invoice total off by 10; answer with its citations dropped; a tool call whose arguments break its schema.',
   'fabricated-citation':
     'Claims the input does not support: a number and a name absent from the source (summary); a quoted term not in the ticket (rationale); a first citation quoting a sentence no document contains plus a citation of doc-does-not-exist (answer); a made-up vendor (invoice).',
   'pii-output': 'Plants jane.doe@example.com and +1 415 555 0100 in the main text field.',
@@ -82,6 +83,8 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     'Status, headers and the first bytes at once, then the rest of the body (JSON or SSE) a few bytes every 200 ms, the last ones options.trickleMs (default 20000) later.',
   'stall-midway':
     'Status, headers and the first half of the body bytes (JSON or SSE, usually cut inside a frame), then silence with the socket open until the client hangs up.',
+  'tool-call':
+    'A request that offers tools gets a call of the first one even under tool_choice auto (any scenario answers one when the tool choice requires it), then text once the tool results come back; without tools, as ok.',
 };
 
 export const SCENARIOS: ReadonlyArray<{ name: string; description: string }> = Object.freeze(

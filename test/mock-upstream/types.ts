@@ -61,7 +61,7 @@ export interface Attempt {
   /** First 8 hex digits of the SHA-256 of the API key sent (never the key); absent without one. */
   keyHash?: string;
   /** What the mock received, so a test can prove exactly what left Keel. */
-  request: { messages: unknown[]; system?: unknown };
+  request: { messages: unknown[]; system?: unknown; tools?: string[] };
 }
 
 export interface MockUpstream {

@@ -4,11 +4,13 @@
  * only decide how bytes look on the wire.
  */
 import { randomBytes } from 'node:crypto';
+import type { ToolsAsked } from './tools';
 
 export type Api = 'openai' | 'anthropic';
 
 /** The parts of a vendor request the mock needs, normalised across dialects. */
 export interface ParsedRequest {
+  api: Api;
   model: string;
   stream: boolean;
   /** Exactly what arrived, so a test can prove what left Keel. */
@@ -20,13 +22,22 @@ export interface ParsedRequest {
   reask: boolean;
   /** Structured-output name (OpenAI json_schema name / Anthropic forced tool), if any. */
   schemaName?: string;
+  /** The caller's tools (not Anthropic's forced structured-output tool), if any. */
+  tools?: ToolsAsked;
   /** OpenAI only: stream_options.include_usage. */
   includeUsage: boolean;
   /** Approximate prompt tokens, computed once so usage and the attempt log agree. */
   inputTokens: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'content_filter';
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
+
+/** One call of a request's tool; `arguments` is JSON text (possibly broken on purpose). */
+export interface ToolCallReply {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 /** The model's answer before it is dressed in a vendor's wire format. */
 export interface Reply {
@@ -35,6 +46,8 @@ export interface Reply {
   /** Present only when `text` is exactly this object as JSON: Anthropic sends it as tool_use. */
   json?: Record<string, unknown>;
   finish: FinishReason;
+  /** Calls of the request's tools (tools.ts); `text` is then usually empty. */
+  toolCalls?: ToolCallReply[];
   /** Refusal message for content_filter replies. */
   refusal?: string;
 }
@@ -104,6 +117,10 @@ export function contentText(content: unknown): string {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** Keel's correction turn: the request is a re-ask (wherever the task's input is). */
+export const isReaskTurn = (text: string): boolean =>
+  text.startsWith('Your previous answer was rejected by validation');
 
 /** Splits text into stream-sized pieces; never returns an empty list for non-empty text. */
 export function chunkText(text: string, size = 16): string[] {
