@@ -1,4 +1,5 @@
 import { CHAT_LIMITS } from '../shared/tasks/chat';
+import { TOOL_LIMITS, TOOL_NAME } from '../shared/tasks/chat-tools';
 import { ChatCompletionBody } from './chat/chat-body';
 import { openAIErrorBody } from './chat/openai-errors';
 import {
@@ -19,7 +20,29 @@ import {
  * and every error in OpenAI's shape (server/chat/openai-errors.ts) carrying Keel's problem.
  */
 
-const FINISH = { enum: ['stop', 'length', 'content_filter'] };
+const FINISH = { enum: ['stop', 'length', 'content_filter', 'tool_calls'] };
+
+const toolCall = object({
+  id: { type: 'string' },
+  type: { const: 'function' },
+  function: object({
+    name: { type: 'string' },
+    arguments: {
+      type: 'string',
+      description: "JSON text of an object, checked against the tool's `parameters`.",
+    },
+  }),
+});
+
+const toolCallDelta = object(
+  {
+    index: count,
+    id: { type: 'string' },
+    type: { const: 'function' },
+    function: object({ name: { type: 'string' }, arguments: { type: 'string' } }, ['name']),
+  },
+  ['id', 'type'],
+);
 
 const openAIError = vendorErrorContent('OpenAIError', (p) => openAIErrorBody(p).error.type, true);
 
@@ -58,15 +81,25 @@ export function chatSchemas(): Json {
         maxItems: 1,
         items: object({
           index: { const: 0 },
-          message: object({
-            role: { const: 'assistant' },
-            content: {
-              ...nullable({ type: 'string' }),
-              description:
-                'The answer; for a `json_schema` or `json_object` format, the validated JSON as text. `null` with `finish_reason` `content_filter`.',
+          message: object(
+            {
+              role: { const: 'assistant' },
+              content: {
+                ...nullable({ type: 'string' }),
+                description:
+                  'The answer; for a `json_schema` or `json_object` format, the validated JSON as text. `null` with `finish_reason` `content_filter`, and with tool calls and no text.',
+              },
+              refusal: { type: 'null' },
+              tool_calls: {
+                type: 'array',
+                minItems: 1,
+                items: toolCall,
+                description:
+                  "Calls of the request's tools (`finish_reason` `tool_calls`), each validated: a tool offered, arguments matching its schema.",
+              },
             },
-            refusal: { type: 'null' },
-          }),
+            ['tool_calls'],
+          ),
           finish_reason: FINISH,
           logprobs: { type: 'null' },
         }),
@@ -93,10 +126,14 @@ export function chatSchemas(): Json {
             description: 'Empty in the usage chunk.',
             items: object({
               index: { const: 0 },
-              delta: object({ role: { const: 'assistant' }, content: { type: 'string' } }, [
-                'role',
-                'content',
-              ]),
+              delta: object(
+                {
+                  role: { const: 'assistant' },
+                  content: { type: 'string' },
+                  tool_calls: { type: 'array', items: toolCallDelta },
+                },
+                ['role', 'content', 'tool_calls'],
+              ),
               logprobs: { type: 'null' },
               finish_reason: nullable(FINISH),
             }),
@@ -107,7 +144,7 @@ export function chatSchemas(): Json {
         ['usage', 'keel'],
       ),
       description:
-        'One `data:` event of a stream. The first carries `delta.role`; the one with a `finish_reason` carries `keel`; with `stream_options.include_usage` a last chunk has empty `choices` and `usage`.',
+        'One `data:` event of a stream. The first carries `delta.role`; tool calls come whole after the text, validated (`delta.tool_calls`: id and name, then the arguments); the one with a `finish_reason` carries `keel`; with `stream_options.include_usage` a last chunk has empty `choices` and `usage`.',
     },
     ChatUsage: usage,
     ChatKeel: keel,
@@ -163,7 +200,7 @@ export function chatPaths(options: { maxBodyBytes: number }): Json {
         ],
         requestBody: {
           required: true,
-          description: `Body limit: ${options.maxBodyBytes} bytes. \`model\`: an alias (\`keel/default\`, \`keel/fast\`, \`keel/smart\`, or one the plan defines) or a configured \`provider:model\` (GET /v1/models). Keel uses \`model\`, \`messages\`, \`temperature\`, \`max_completion_tokens\` (or \`max_tokens\`), \`response_format\`, \`stream\` and \`stream_options.include_usage\`; \`tools\`, \`tool_choice\`, \`functions\`, \`function_call\` and \`n\` other than 1 are refused (400); the other fields are accepted and not passed on. At most ${CHAT_LIMITS.messages} messages, ${CHAT_LIMITS.messageChars} characters each and ${CHAT_LIMITS.totalChars} in all; \`max_completion_tokens\` at most ${CHAT_LIMITS.maxTokens}; a \`json_schema\` schema at most ${CHAT_LIMITS.schemaChars} characters of JSON.`,
+          description: `Body limit: ${options.maxBodyBytes} bytes. \`model\`: an alias (\`keel/default\`, \`keel/fast\`, \`keel/smart\`, or one the plan defines) or a configured \`provider:model\` (GET /v1/models). Keel uses \`model\`, \`messages\` (with \`tool\` results and assistant \`tool_calls\`), \`temperature\`, \`max_completion_tokens\` (or \`max_tokens\`), \`response_format\`, \`tools\`, \`tool_choice\`, \`parallel_tool_calls\`, \`stream\` and \`stream_options.include_usage\`; \`functions\`, \`function_call\` and \`n\` other than 1 are refused (400); the other fields are accepted and not passed on. At most ${TOOL_LIMITS.tools} tools named \`${TOOL_NAME.source}\`, each \`parameters\` a JSON Schema of an object of at most ${TOOL_LIMITS.schemaChars} characters of JSON, ${TOOL_LIMITS.toolsChars} for all the tools. At most ${CHAT_LIMITS.messages} messages, ${CHAT_LIMITS.messageChars} characters each and ${CHAT_LIMITS.totalChars} in all; \`max_completion_tokens\` at most ${CHAT_LIMITS.maxTokens}; a \`json_schema\` schema at most ${CHAT_LIMITS.schemaChars} characters of JSON.`,
           content: {
             'application/json': {
               schema: schema(ChatCompletionBody, 'input'),

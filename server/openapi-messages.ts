@@ -1,4 +1,5 @@
 import { CHAT_LIMITS } from '../shared/tasks/chat';
+import { TOOL_LIMITS, TOOL_NAME } from '../shared/tasks/chat-tools';
 import { anthropicErrorBody } from './chat/anthropic-errors';
 import { MessagesBody } from './chat/messages-body';
 import {
@@ -17,7 +18,7 @@ import {
  * error in Anthropic's shape (server/chat/anthropic-errors.ts) carrying Keel's problem.
  */
 
-const STOP = { enum: ['end_turn', 'max_tokens', 'refusal'] };
+const STOP = { enum: ['end_turn', 'max_tokens', 'refusal', 'tool_use'] };
 
 const anthropicError = vendorErrorContent(
   'AnthropicError',
@@ -36,9 +37,19 @@ export function messagesSchemas(): Json {
       },
       content: {
         type: 'array',
-        maxItems: 1,
-        description: 'One text block; empty when output moderation refused the answer.',
-        items: object({ type: { const: 'text' }, text: { type: 'string' } }),
+        description:
+          "A text block if the answer has text, then a `tool_use` block per call of the request's tools (`stop_reason` `tool_use`; each validated: a tool offered, input matching its `input_schema`); empty when output moderation refused the answer.",
+        items: {
+          oneOf: [
+            object({ type: { const: 'text' }, text: { type: 'string' } }),
+            object({
+              type: { const: 'tool_use' },
+              id: { type: 'string' },
+              name: { type: 'string' },
+              input: { type: 'object' },
+            }),
+          ],
+        },
       },
       stop_reason: STOP,
       stop_sequence: { type: 'null' },
@@ -70,7 +81,7 @@ export function messagesPaths(options: { maxBodyBytes: number }): Json {
         ],
         requestBody: {
           required: true,
-          description: `Body limit: ${options.maxBodyBytes} bytes. Text only: \`tools\`, \`tool_choice\`, \`thinking\`, \`stop_sequences\`, \`mcp_servers\`, \`container\` and non-text blocks are refused (400); \`top_p\`, \`top_k\` and \`service_tier\` are accepted and not passed on. \`max_tokens\` at most ${CHAT_LIMITS.maxTokens}; at most ${CHAT_LIMITS.messages} messages (the system prompt counts as one), ${CHAT_LIMITS.messageChars} characters each and ${CHAT_LIMITS.totalChars} in all.`,
+          description: `Body limit: ${options.maxBodyBytes} bytes. Text and tools (\`tools\`, \`tool_choice\`, \`tool_use\` and \`tool_result\` blocks; at most ${TOOL_LIMITS.tools} custom tools named \`${TOOL_NAME.source}\`, each \`input_schema\` at most ${TOOL_LIMITS.schemaChars} characters of JSON): \`thinking\`, \`stop_sequences\`, \`mcp_servers\`, \`container\`, server tools and other blocks are refused (400); \`top_p\`, \`top_k\` and \`service_tier\` are accepted and not passed on. \`max_tokens\` at most ${CHAT_LIMITS.maxTokens}; at most ${CHAT_LIMITS.messages} messages (the system prompt counts as one), ${CHAT_LIMITS.messageChars} characters each and ${CHAT_LIMITS.totalChars} in all.`,
           content: {
             'application/json': {
               schema: schema(MessagesBody, 'input'),
@@ -98,7 +109,7 @@ export function messagesPaths(options: { maxBodyBytes: number }): Json {
                 schema: {
                   type: 'string',
                   description:
-                    '`message_start`, `content_block_start`, `content_block_delta` (text as output moderation releases it), `content_block_stop`, `message_delta` (stop reason, usage and `keel`), `message_stop`. A failure after the first event ends the stream with one `event: error` carrying an AnthropicError (the official clients raise it).',
+                    '`message_start`, `content_block_start`, `content_block_delta` (text as output moderation releases it), `content_block_stop`, then per tool call its `tool_use` block whole once validated (`content_block_start`, one `input_json_delta`, `content_block_stop`), `message_delta` (stop reason, usage and `keel`), `message_stop`. A failure after the first event ends the stream with one `event: error` carrying an AnthropicError (the official clients raise it).',
                 },
               },
             },
