@@ -5569,19 +5569,30 @@ export interface components {
                 message: {
                     /** @constant */
                     role: "assistant";
-                    /** @description The answer; for a `json_schema` or `json_object` format, the validated JSON as text. `null` with `finish_reason` `content_filter`. */
+                    /** @description The answer; for a `json_schema` or `json_object` format, the validated JSON as text. `null` with `finish_reason` `content_filter`, and with tool calls and no text. */
                     content: string | null;
                     refusal: null;
+                    /** @description Calls of the request's tools (`finish_reason` `tool_calls`), each validated: a tool offered, arguments matching its schema. */
+                    tool_calls?: {
+                        id: string;
+                        /** @constant */
+                        type: "function";
+                        function: {
+                            name: string;
+                            /** @description JSON text of an object, checked against the tool's `parameters`. */
+                            arguments: string;
+                        };
+                    }[];
                 };
                 /** @enum {unknown} */
-                finish_reason: "stop" | "length" | "content_filter";
+                finish_reason: "stop" | "length" | "content_filter" | "tool_calls";
                 logprobs: null;
             }[];
             usage: components["schemas"]["ChatUsage"];
             system_fingerprint: null;
             keel: components["schemas"]["ChatKeel"];
         };
-        /** @description One `data:` event of a stream. The first carries `delta.role`; the one with a `finish_reason` carries `keel`; with `stream_options.include_usage` a last chunk has empty `choices` and `usage`. */
+        /** @description One `data:` event of a stream. The first carries `delta.role`; tool calls come whole after the text, validated (`delta.tool_calls`: id and name, then the arguments); the one with a `finish_reason` carries `keel`; with `stream_options.include_usage` a last chunk has empty `choices` and `usage`. */
         ChatCompletionChunk: {
             /** @description `chatcmpl-<job id>`. */
             id: string;
@@ -5600,9 +5611,19 @@ export interface components {
                     /** @constant */
                     role?: "assistant";
                     content?: string;
+                    tool_calls?: {
+                        index: number;
+                        id?: string;
+                        /** @constant */
+                        type?: "function";
+                        function: {
+                            name?: string;
+                            arguments: string;
+                        };
+                    }[];
                 };
                 logprobs: null;
-                finish_reason: ("stop" | "length" | "content_filter") | null;
+                finish_reason: ("stop" | "length" | "content_filter" | "tool_calls") | null;
             }[];
             usage?: components["schemas"]["ChatUsage"];
             keel?: components["schemas"]["ChatKeel"];
@@ -5657,14 +5678,20 @@ export interface components {
             role: "assistant";
             /** @description The `provider:model` that answered (the asked `model` if none did). */
             model: string;
-            /** @description One text block; empty when output moderation refused the answer. */
-            content: {
+            /** @description A text block if the answer has text, then a `tool_use` block per call of the request's tools (`stop_reason` `tool_use`; each validated: a tool offered, input matching its `input_schema`); empty when output moderation refused the answer. */
+            content: ({
                 /** @constant */
                 type: "text";
                 text: string;
-            }[];
+            } | {
+                /** @constant */
+                type: "tool_use";
+                id: string;
+                name: string;
+                input: Record<string, never>;
+            })[];
             /** @enum {unknown} */
-            stop_reason: "end_turn" | "max_tokens" | "refusal";
+            stop_reason: "end_turn" | "max_tokens" | "refusal" | "tool_use";
             stop_sequence: null;
             usage: {
                 input_tokens: number;
@@ -7426,7 +7453,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Body limit: 1048576 bytes. `model`: an alias (`keel/default`, `keel/fast`, `keel/smart`, or one the plan defines) or a configured `provider:model` (GET /v1/models). Keel uses `model`, `messages`, `temperature`, `max_completion_tokens` (or `max_tokens`), `response_format`, `stream` and `stream_options.include_usage`; `tools`, `tool_choice`, `functions`, `function_call` and `n` other than 1 are refused (400); the other fields are accepted and not passed on. At most 256 messages, 100000 characters each and 400000 in all; `max_completion_tokens` at most 32768; a `json_schema` schema at most 20000 characters of JSON. */
+        /** @description Body limit: 1048576 bytes. `model`: an alias (`keel/default`, `keel/fast`, `keel/smart`, or one the plan defines) or a configured `provider:model` (GET /v1/models). Keel uses `model`, `messages` (with `tool` results and assistant `tool_calls`), `temperature`, `max_completion_tokens` (or `max_tokens`), `response_format`, `tools`, `tool_choice`, `parallel_tool_calls`, `stream` and `stream_options.include_usage`; `functions`, `function_call` and `n` other than 1 are refused (400); the other fields are accepted and not passed on. At most 128 tools named `^[a-zA-Z0-9_-]{1,64}$`, each `parameters` a JSON Schema of an object of at most 20000 characters of JSON, 100000 for all the tools. At most 256 messages, 100000 characters each and 400000 in all; `max_completion_tokens` at most 32768; a `json_schema` schema at most 20000 characters of JSON. */
         requestBody: {
             content: {
                 /**
@@ -7472,13 +7499,31 @@ export interface operations {
                     } | {
                         /** @constant */
                         role: "assistant";
-                        content: (string | {
+                        content?: (string | {
                             /** @constant */
                             type: "text";
                             text: string;
                         }[]) | null;
                         name?: string;
                         refusal?: string | null;
+                        tool_calls?: {
+                            id: string;
+                            /** @constant */
+                            type: "function";
+                            function: {
+                                name: string;
+                                arguments: string;
+                            };
+                        }[] | null;
+                    } | {
+                        /** @constant */
+                        role: "tool";
+                        content: string | {
+                            /** @constant */
+                            type: "text";
+                            text: string;
+                        }[];
+                        tool_call_id: string;
                     })[];
                     temperature?: number | null;
                     max_tokens?: number | null;
@@ -7510,8 +7555,26 @@ export interface operations {
                         [key: string]: string;
                     } | null;
                     n?: 1 | null;
-                    tools?: unknown;
-                    tool_choice?: unknown;
+                    tools?: {
+                        /** @constant */
+                        type: "function";
+                        function: {
+                            name: string;
+                            description?: string;
+                            parameters?: {
+                                [key: string]: unknown;
+                            };
+                            strict?: boolean | null;
+                        };
+                    }[] | null;
+                    tool_choice?: (("none" | "auto" | "required") | {
+                        /** @constant */
+                        type: "function";
+                        function: {
+                            name: string;
+                        };
+                    }) | null;
+                    parallel_tool_calls?: boolean | null;
                     functions?: unknown;
                     function_call?: unknown;
                     top_p?: number | null;
@@ -7521,7 +7584,6 @@ export interface operations {
                     logprobs?: false | null;
                     store?: boolean | null;
                     service_tier?: string | null;
-                    parallel_tool_calls?: boolean | null;
                 };
             };
         };
@@ -8150,7 +8212,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Body limit: 1048576 bytes. Text only: `tools`, `tool_choice`, `thinking`, `stop_sequences`, `mcp_servers`, `container` and non-text blocks are refused (400); `top_p`, `top_k` and `service_tier` are accepted and not passed on. `max_tokens` at most 32768; at most 256 messages (the system prompt counts as one), 100000 characters each and 400000 in all. */
+        /** @description Body limit: 1048576 bytes. Text and tools (`tools`, `tool_choice`, `tool_use` and `tool_result` blocks; at most 128 custom tools named `^[a-zA-Z0-9_-]{1,64}$`, each `input_schema` at most 20000 characters of JSON): `thinking`, `stop_sequences`, `mcp_servers`, `container`, server tools and other blocks are refused (400); `top_p`, `top_k` and `service_tier` are accepted and not passed on. `max_tokens` at most 32768; at most 256 messages (the system prompt counts as one), 100000 characters each and 400000 in all. */
         requestBody: {
             content: {
                 /**
@@ -8171,13 +8233,35 @@ export interface operations {
                     messages: {
                         /** @enum {string} */
                         role: "user" | "assistant";
-                        content: string | {
+                        content: string | ({
                             /** @constant */
                             type: "text";
                             text: string;
                             cache_control?: unknown;
                             citations?: unknown;
-                        }[];
+                        } | {
+                            /** @constant */
+                            type: "tool_use";
+                            id: string;
+                            name: string;
+                            input: {
+                                [key: string]: unknown;
+                            };
+                            cache_control?: unknown;
+                        } | {
+                            /** @constant */
+                            type: "tool_result";
+                            tool_use_id: string;
+                            content?: string | {
+                                /** @constant */
+                                type: "text";
+                                text: string;
+                                cache_control?: unknown;
+                                citations?: unknown;
+                            }[];
+                            is_error?: boolean;
+                            cache_control?: unknown;
+                        })[];
                     }[];
                     system?: string | {
                         /** @constant */
@@ -8194,8 +8278,33 @@ export interface operations {
                     top_p?: number;
                     top_k?: number;
                     service_tier?: string;
-                    tools?: unknown;
-                    tool_choice?: unknown;
+                    tools?: {
+                        /** @constant */
+                        type?: "custom";
+                        name: string;
+                        description?: string;
+                        input_schema: {
+                            [key: string]: unknown;
+                        };
+                        cache_control?: unknown;
+                    }[];
+                    tool_choice?: {
+                        /** @constant */
+                        type: "auto";
+                        disable_parallel_tool_use?: boolean;
+                    } | {
+                        /** @constant */
+                        type: "any";
+                        disable_parallel_tool_use?: boolean;
+                    } | {
+                        /** @constant */
+                        type: "tool";
+                        name: string;
+                        disable_parallel_tool_use?: boolean;
+                    } | {
+                        /** @constant */
+                        type: "none";
+                    };
                     thinking?: unknown;
                     stop_sequences?: unknown;
                     mcp_servers?: unknown;
