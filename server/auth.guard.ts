@@ -7,8 +7,10 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import type { KeelConfig } from '../shared/platform/config';
+import { AuthFailureLimiter } from './auth-failures';
 import { ProblemError } from './problem';
-import { TENANTS } from './tokens';
+import { CONFIG, TENANTS } from './tokens';
 import { Role, type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
 
 const PUBLIC = 'keel:public';
@@ -49,13 +51,21 @@ function apiKeyOf(req: AuthedRequest): string {
   return match[1];
 }
 
-/** The request's API key (apiKeyOf) → the caller's tenant, on `req.tenant`. */
+/**
+ * The request's API key (apiKeyOf) → the caller's tenant, on `req.tenant`. An address that keeps
+ * failing is refused for the rest of its minute (AuthFailureLimiter).
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly failures: AuthFailureLimiter;
+
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(TENANTS) private readonly tenants: TenantDirectory,
-  ) {}
+    @Inject(CONFIG) config: KeelConfig,
+  ) {
+    this.failures = new AuthFailureLimiter(config.authFailuresPerMinute);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC, [
@@ -64,7 +74,22 @@ export class ApiKeyGuard implements CanActivate {
     ]);
     if (isPublic) return true;
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const key = apiKeyOf(req);
+    const address = req.socket?.remoteAddress ?? 'unknown';
+    const wait = this.failures.blockedFor(address);
+    if (wait !== undefined)
+      throw ProblemError.of(
+        'too-many-auth-failures',
+        `Too many failed authentications from this address; retry after ${wait} s.`,
+        {},
+        { headers: { 'retry-after': String(wait) } },
+      );
+    let key: string;
+    try {
+      key = apiKeyOf(req);
+    } catch (err) {
+      this.failures.fail(address);
+      throw err;
+    }
     let auth;
     try {
       auth = await this.tenants.authenticate(key);
@@ -82,6 +107,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     if (!auth.ok) {
       if (auth.refusal === 'suspended') throw ProblemError.of('tenant-suspended');
+      this.failures.fail(address);
       throw unauthorized(
         auth.refusal === 'revoked'
           ? 'The API key was revoked.'

@@ -90,6 +90,7 @@ function problemResponses(slugs: readonly ProblemSlug[], content: ErrorContent):
 /** What every authenticated route can answer. */
 const AUTHED: readonly ProblemSlug[] = [
   'unauthorized',
+  'too-many-auth-failures',
   'forbidden',
   'internal',
   'tenant-store-unavailable',

@@ -40,6 +40,11 @@ const TABLE = {
     title: 'Unauthorized',
     when: 'The API key is missing or not valid (with `WWW-Authenticate: Bearer`).',
   },
+  'too-many-auth-failures': {
+    status: 429,
+    title: 'Too many failed authentications',
+    when: 'This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.',
+  },
   forbidden: {
     status: 403,
     title: 'Forbidden',

@@ -62,6 +62,11 @@ export const EnvSchema = z.object({
    */
   KEEL_MAX_INFLIGHT_TASKS: z.coerce.number().int().min(0).max(1_000_000).default(128),
   /**
+   * Failed authentications one client address may make in a minute before every keyed request
+   * from it is refused (429) until the minute ends; per API process. 0 = no limit.
+   */
+  KEEL_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  /**
    * Adaptive load shedding under the ceiling: a sync request is refused (503, Retry-After) when
    * the tasks in flight, at the completion rate measured over the last 10 s, would keep it past
    * this fraction of its task's maxSyncMs (server/admission-limiter.ts). 0 = the ceiling alone.

@@ -36,6 +36,8 @@ export interface KeelConfig {
    * processes, counted from visibility (server/running-tasks.ts). 0 = none. @default 128
    */
   maxInflightTasks: number;
+  /** KEEL_AUTH_FAILURES_PER_MINUTE: failed authentications per client address (0 = no limit). */
+  authFailuresPerMinute: number;
   /**
    * KEEL_SHED_WAIT_FRACTION: refuse a sync request whose expected wait (in flight ÷ measured
    * completion rate) is past this fraction of its task's maxSyncMs; 0 = off. @default 0.8
@@ -187,6 +189,7 @@ export function loadConfig(
     cacheMaxEntries: e.KEEL_CACHE_MAX_ENTRIES,
     embeddedWorker: e.KEEL_EMBEDDED_WORKER,
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
+    authFailuresPerMinute: e.KEEL_AUTH_FAILURES_PER_MINUTE,
     shedWaitFraction: e.KEEL_SHED_WAIT_FRACTION,
     batches: { concurrency: e.KEEL_BATCH_CONCURRENCY, itemsPerRun: e.KEEL_BATCH_ITEMS_PER_RUN },
     events: {

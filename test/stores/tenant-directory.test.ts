@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KeelConfig } from '../../shared/platform/config';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiKeyGuard } from '../../server/auth.guard';
@@ -111,12 +112,14 @@ describe('TenantDirectory over the tenant store', () => {
   });
 });
 
+const GUARD_CONFIG = { authFailuresPerMinute: 60 } as KeelConfig;
+
 describe('the API key guard when the tenant store is down', () => {
   it('answers 503 tenant-store-unavailable with Retry-After, and lets nothing through', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'keel-directory-down-'));
     const store = await TenantStore.open({ sqlitePath: path.join(dir, 'keel.db') });
     await seedTenantStore(store, { tenants: [], demoKey: 'demo-key-0123456789', now: 0 });
-    const guard = new ApiKeyGuard(new Reflector(), new TenantDirectory(store));
+    const guard = new ApiKeyGuard(new Reflector(), new TenantDirectory(store), GUARD_CONFIG);
     const request = {
       header: (name: string) =>
         name === 'authorization' ? 'Bearer demo-key-0123456789' : undefined,
@@ -129,7 +132,7 @@ describe('the API key guard when the tenant store is down', () => {
     } as unknown as ExecutionContext;
     expect(await guard.canActivate(context)).toBe(true);
     await store.close();
-    const refused = await new ApiKeyGuard(new Reflector(), new TenantDirectory(store))
+    const refused = await new ApiKeyGuard(new Reflector(), new TenantDirectory(store), GUARD_CONFIG)
       .canActivate(context)
       .catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(ProblemError);
