@@ -138,7 +138,9 @@ describe('POST /v1/messages', () => {
         model: 'keel/ok',
         max_tokens: 64,
         messages: [{ role: 'user', content: 'hi' }],
-        tools: [{ name: 'f', input_schema: { type: 'array' } }],
+        tools: [
+          { name: 'f', input_schema: { type: 'object', properties: { a: { type: 'nope' } } } },
+        ],
       }),
     );
     expect(JSON.stringify(problemOf(tools).problem.errors)).toContain('tools.0.input_schema');
