@@ -46,6 +46,10 @@ function failureExtras(cause: ApplicationFailure): Partial<Problem> {
       const audit = first as { reviewer?: string; comment?: string } | undefined;
       return { reviewer: audit?.reviewer, comment: audit?.comment };
     }
+    case FailureType.PolicyDenied: {
+      const denied = first as { rule?: string; dataClass?: string } | undefined;
+      return { rule: denied?.rule, dataClass: denied?.dataClass };
+    }
     case FailureType.AllCandidatesFailed:
       return { reasons: (first as { reasons?: string[] } | undefined)?.reasons ?? [] };
     default:

@@ -147,6 +147,18 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
       ),
     );
   }
+  // No candidate may see this data (the data policy, decided in prepareTask): nothing is called.
+  const denied = plan.dataPolicy?.denied;
+  if (denied) {
+    step({ name: 'policy', outcome: 'failed', detail: denied.rule });
+    fail(
+      ApplicationFailure.nonRetryable(
+        `No candidate of the route may see this request: ${denied.rule}`,
+        FailureType.PolicyDenied,
+        { rule: denied.rule, dataClass: plan.dataPolicy!.dataClass },
+      ),
+    );
+  }
 
   const ctx: AttemptContext = { request, plan, screening, job, tally };
   let answer: Answer | undefined;

@@ -5,7 +5,7 @@ import type { NewAuditRecord } from '../../shared/tenancy/store';
 export const WORKER_ACTOR = 'system:worker';
 
 /**
- * A completed job's audit record: the admission (which key), the policy's route outcome
+ * A completed job's audit record: the admission (which key), the data policy's verdict, the route
  * (provider, model, path, attempts), each validation layer's verdict and the answers rejected,
  * what moderation found and did (types and counts), a review decision, the cost. Never a value:
  * no input, output, issue message or reason text, which may quote the answer.
@@ -65,6 +65,15 @@ export function jobCompletedAudit(args: {
       },
       ...(meta.review
         ? { review: { decision: meta.review.decision, group: meta.review.group } }
+        : {}),
+      ...(meta.policy
+        ? {
+            policy: {
+              dataClass: meta.policy.dataClass,
+              detected: meta.policy.detected,
+              skipped: meta.policy.skipped,
+            },
+          }
         : {}),
       costUsd: meta.costUsd,
     },

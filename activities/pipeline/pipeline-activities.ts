@@ -11,7 +11,8 @@ import {
   type RouteChoice,
 } from '../../shared/policy/route-strategy';
 import { hedgeDelayMs, planHedges } from '../../shared/policy/hedge';
-import { findModel, isInProcess } from '../../shared/platform/model-registry';
+import { findModel, isInProcess, type ModelRegistry } from '../../shared/platform/model-registry';
+import { decideDataPolicy, type DataDecision } from '../../shared/policy/data-policy';
 import type { KeelFileConfig } from '../../shared/platform/config-file';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
 import type { LastGoodAnswer, LastGoodAnswers } from '../../shared/platform/last-good';
@@ -82,6 +83,11 @@ export interface TaskPlan {
   policy: ResolvedPolicy;
   /** How the candidates were ordered and why (docs/routing.md); absent when no strategy is set. */
   routing?: RouteChoice;
+  /**
+   * The data policy's verdict (docs/governance.md): the request's class, the candidates it
+   * skipped and why, or the whole request denied. Absent unless a policy names `data`.
+   */
+  dataPolicy?: DataDecision;
 }
 
 export type ValidationResult = Validation;
@@ -317,8 +323,9 @@ export function createPipelineActivities(deps: PipelineDeps) {
     async prepareTask(
       request: RunTaskRequest,
     ): Promise<{ plan: TaskPlan; screening: InputScreening }> {
-      const plan = await activities.admitRequest(request);
-      const screening = screenInput(plan.input, plan.policy);
+      const admitted = await activities.admitRequest(request);
+      const screening = screenInput(admitted.input, admitted.policy);
+      const plan = routeByDataPolicy(admitted, screening, deps.registry);
       // The start event already holds the request's input: the plan repeats it only when the
       // schema changed it (defaults, trimming), so a history carries the input once.
       const unchanged = canonicalJson(plan.input) === canonicalJson(request.input);
@@ -326,4 +333,32 @@ export function createPipelineActivities(deps: PipelineDeps) {
     },
   };
   return activities;
+}
+
+/**
+ * The data policy on the screened request (docs/governance.md): candidates that may not see it
+ * are skipped with the rule they break; none left means the request is denied before any call.
+ * Plans without a `data` policy are returned as they are.
+ */
+function routeByDataPolicy(
+  plan: TaskPlan,
+  screening: InputScreening,
+  registry: ModelRegistry,
+): TaskPlan {
+  const data = plan.policy.data;
+  if (!data) return plan;
+  const pii = screening.report.pii;
+  const { candidates, decision } = decideDataPolicy({
+    policy: data,
+    candidates: plan.candidates,
+    factsOf: (c) => {
+      const governance = findModel(registry, c.provider, c.model)?.governance;
+      return { inProcess: c.inProcess === true, ...(governance ? { governance } : {}) };
+    },
+    pii: {
+      found: pii.found.map((f) => f.type),
+      redacted: pii.action === 'redacted' ? plan.policy.moderation.input.piiTypes : [],
+    },
+  });
+  return { ...plan, candidates, dataPolicy: decision };
 }

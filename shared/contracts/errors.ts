@@ -63,6 +63,8 @@ export const FailureType = {
   CircuitOpen: 'CircuitOpen',
   /** The call would pass the tenant's monthly budget: no call was made. Non-retryable. */
   BudgetExceeded: 'BudgetExceeded',
+  /** No candidate of the route may see the request's data class or region. 403, before any call. */
+  PolicyDenied: 'PolicyDenied',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -82,6 +84,7 @@ export const NON_RETRYABLE_FAILURES: readonly FailureType[] = [
   FailureType.CircuitOpen,
   FailureType.BudgetExceeded,
   FailureType.StreamInterrupted,
+  FailureType.PolicyDenied,
 ];
 
 /** Failures that say something about the provider's health (they feed the circuit breaker). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VALIDATION_ACTIONS } from './actions';
+import { DATA_CLASSES } from '../policy/data-policy';
 
 export const JobStatus = {
   running: 'running',
@@ -163,6 +164,23 @@ export const ResultMeta = z.object({
     .optional()
     .describe(
       "Model calls of this task whose result never reached it (their worker died mid-call, or after the vendor's answer was billed) and that were made again; counted in attempts. Absent when none.",
+    ),
+  policy: z
+    .object({
+      dataClass: z.enum(DATA_CLASSES).describe('The most sensitive of `classes`.'),
+      classes: z.array(z.enum(DATA_CLASSES)),
+      declared: z.enum(DATA_CLASSES).describe('The class the policy declares for the request.'),
+      detected: z
+        .array(z.string())
+        .describe('PII types a model would have been sent in clear (they raise the class).'),
+      residency: z.string().optional().describe('The tenant’s residency region.'),
+      skipped: z
+        .array(z.object({ candidate: z.string(), rule: z.string() }))
+        .describe('Candidates the data policy did not call, and the rule each broke.'),
+    })
+    .optional()
+    .describe(
+      'The data policy’s verdict (docs/governance.md); absent when no policy names `data`.',
     ),
   review: ReviewAudit.optional().describe(
     'When a person decided: who, when, what changed, and why the task went to review.',

@@ -179,6 +179,11 @@ const TABLE = {
     when: 'The body is not sent as application/json.',
     detail: 'Send the body as application/json.',
   },
+  'policy-denied': {
+    status: 403,
+    title: 'Refused by the data policy',
+    when: 'No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.',
+  },
   'input-rejected': {
     status: 422,
     title: 'Input refused by policy',
@@ -296,6 +301,7 @@ export const FAILURE_PROBLEMS = {
   [FailureType.UnknownProvider]: 'invalid-route',
   [FailureType.UnknownModel]: 'invalid-route',
   [FailureType.InputRejected]: 'input-rejected',
+  [FailureType.PolicyDenied]: 'policy-denied',
   [FailureType.OutputRejected]: 'output-rejected',
   [FailureType.ReviewRejected]: 'review-rejected',
   [FailureType.ReviewExpired]: 'review-expired',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelGovernance } from '../policy/data-policy';
 
 /**
  * The model registry: which providers exist (by route prefix and type) and which models each
@@ -56,6 +57,8 @@ export const ModelEntry = z
       })
       .strict()
       .default({ structuredOutput: true, contextTokens: 128_000, maxOutputTokens: 4_096 }),
+    /** Regions and promises (`hipaa`, `pci`, `zero-data-retention`) the data policy routes by. */
+    governance: ModelGovernance.optional(),
     /** USD per million tokens. */
     price: z
       .object({

@@ -9,6 +9,7 @@ import {
 import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../contracts/review';
 import { RoutingSpec } from '../contracts/job';
 import { DEFAULT_HEDGE, HedgePatch, type HedgePolicy } from './hedge';
+import { applyDataPatch, DataPolicyPatch, type DataPolicy } from './data-policy';
 
 /**
  * Moderation and rule limits are data, per task and per tenant. The worker resolves them once per
@@ -140,6 +141,8 @@ export const PolicyPatch = z
       .regex(/^[A-Za-z]{2}$/)
       .transform((l) => l.toLowerCase())
       .optional(),
+    /** Data class, residency and the rules that route by them (docs/governance.md). */
+    data: DataPolicyPatch.optional(),
     moderation: z
       .object({
         input: ModerationPolicy.shape.input.unwrap().partial().optional(),
@@ -184,6 +187,8 @@ export interface ResolvedPolicy {
   region: string;
   /** The tenant's language, when a policy names one. */
   language?: string;
+  /** Data class and residency routing; absent unless a policy names `data` (no routing rules). */
+  data?: DataPolicy;
 }
 
 export const BUILT_IN_POLICY: ResolvedPolicy = {
@@ -210,6 +215,11 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
     ...((patch.routing ?? base.routing) ? { routing: patch.routing ?? base.routing } : {}),
     region: patch.region ?? base.region,
     ...((patch.language ?? base.language) ? { language: patch.language ?? base.language } : {}),
+    ...(patch.data
+      ? { data: applyDataPatch(base.data, patch.data) }
+      : base.data
+        ? { data: base.data }
+        : {}),
     moderation: {
       input: { ...base.moderation.input, ...m?.input },
       output: { ...base.moderation.output, ...m?.output },

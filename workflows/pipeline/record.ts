@@ -53,5 +53,20 @@ export function resultMeta(args: {
       : {}),
     ...(accepted.lastGood ? { lastGood: accepted.lastGood } : {}),
     ...(reviewAudit ? { review: reviewAudit } : {}),
+    ...(plan.dataPolicy ? { policy: dataPolicyMeta(plan.dataPolicy) } : {}),
+  };
+}
+
+/** The data policy's verdict as the result reports it (types and rules, never values). */
+export function dataPolicyMeta(
+  d: NonNullable<TaskPlan['dataPolicy']>,
+): NonNullable<ResultMeta['policy']> {
+  return {
+    dataClass: d.dataClass,
+    classes: d.classes,
+    declared: d.declared,
+    detected: d.detected,
+    ...(d.residency ? { residency: d.residency } : {}),
+    skipped: d.skipped,
   };
 }

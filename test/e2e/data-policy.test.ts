@@ -1,0 +1,158 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import {
+  startEmbeddedStack,
+  upstreamEnv,
+  MOCK_UPSTREAM_CONFIG,
+  type EmbeddedStack,
+} from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
+
+/**
+ * Policy routing by data class and region through the real workflow (docs/governance.md): two
+ * models of the mock upstream, one in the US with no promises (over OpenAI's API), one in the EU
+ * with `hipaa` (over Anthropic's). What each tenant's requests may reach is shown from the
+ * upstream's own attempt log, not from Keel's word.
+ */
+let mock: MockUpstream;
+let stack: EmbeddedStack;
+let dir = '';
+
+const ROUTE = ['openai:us-plain', 'anthropic:eu-hipaa'];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'keel-data-policy-'));
+  const base = JSON.parse(readFileSync(MOCK_UPSTREAM_CONFIG, 'utf8')) as {
+    models: unknown[];
+  };
+  const price = { input: 2, output: 8 };
+  const config = {
+    ...base,
+    models: [
+      ...base.models,
+      { provider: 'openai', name: 'us-plain', id: 'ok', price, governance: { regions: ['us'] } },
+      {
+        provider: 'anthropic',
+        name: 'eu-hipaa',
+        id: 'ok',
+        price,
+        governance: { regions: ['eu'], attributes: ['hipaa', 'zero-data-retention'] },
+      },
+    ],
+    policies: {
+      tenants: {
+        clinic: { data: { class: 'phi', residency: 'eu' } },
+        'shop-eu': { data: { residency: 'eu' } },
+        // E-mail addresses go to the model in clear (flagged, not redacted): the request is pii.
+        'shop-eu-clear': {
+          data: { residency: 'eu' },
+          moderation: { input: { pii: 'flag' } },
+        },
+      },
+    },
+  };
+  const file = path.join(dir, 'keel.json');
+  writeFileSync(file, JSON.stringify(config));
+  mock = await startMockUpstream({ port: 0 });
+  stack = await startEmbeddedStack(upstreamEnv(mock.url, file));
+});
+afterAll(async () => {
+  await stack?.stop();
+  await mock?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const { call, tenant } = tenantApi(() => stack);
+const keys: Record<string, string> = {};
+const ticket = { subject: 'Refund', body: 'Charged twice; reach me at kim.ode@example.net' };
+
+async function run(tenantId: string, route = ROUTE) {
+  keys[tenantId] ??= await tenant(tenantId, 'pro', { roles: ['caller', 'admin'] });
+  mock.clearAttempts();
+  const res = await call(
+    'POST',
+    '/v1/tasks/classify-ticket',
+    { input: ticket, options: { route } },
+    keys[tenantId],
+  );
+  return { ...res, apis: mock.attempts().map((a) => a.api) };
+}
+
+describe('routing by data class and region', () => {
+  it('PHI reaches only the model with hipaa in its region; the other is skipped with its rule', async () => {
+    const res = await run('clinic');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.apis).toEqual(['anthropic']);
+    expect(res.body.meta).toMatchObject({
+      provider: 'anthropic',
+      // The vendor's model id (the registry maps eu-hipaa to the mock's `ok`).
+      model: 'ok',
+      path: 'fallback',
+      policy: {
+        dataClass: 'phi',
+        declared: 'phi',
+        residency: 'eu',
+        skipped: [{ candidate: 'openai:us-plain', rule: 'phi data needs a model with hipaa' }],
+      },
+    });
+    expect(res.body.meta.reasons).toContain(
+      'openai:us-plain policy: phi data needs a model with hipaa',
+    );
+  });
+
+  it('refuses with 403 policy-denied before any call when no candidate may see the data', async () => {
+    const res = await run('clinic', ['openai:us-plain']);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({
+      status: 403,
+      rule: 'phi data needs a model with hipaa',
+      dataClass: 'phi',
+    });
+    expect(res.body.type).toContain('policy-denied');
+    expect(res.apis).toEqual([]);
+    // The refusal is in the tenant's audit trail.
+    const audit = await call('GET', `/v1/audit?jobId=${res.body.jobId}`, undefined, keys.clinic);
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'job.failed',
+      detail: { problem: 'policy-denied' },
+    });
+  });
+
+  it('personal data raises the class only when a model would see it in clear', async () => {
+    // Redacted by default: the US model only sees a placeholder, so it may answer.
+    const redacted = await run('shop-eu');
+    expect(redacted.status).toBe(200);
+    expect(redacted.apis).toEqual(['openai']);
+    expect(redacted.body.meta.policy).toMatchObject({ dataClass: 'internal', detected: [] });
+
+    // Flagged, so sent in clear: pii, which stays in the EU.
+    const clear = await run('shop-eu-clear');
+    expect(clear.status).toBe(200);
+    expect(clear.apis).toEqual(['anthropic']);
+    expect(clear.body.meta.policy).toMatchObject({
+      dataClass: 'pii',
+      detected: ['email'],
+      skipped: [{ candidate: 'openai:us-plain', rule: 'pii data stays in eu; the model is in us' }],
+    });
+    const audit = await call(
+      'GET',
+      `/v1/audit?jobId=${clear.body.jobId}`,
+      undefined,
+      keys['shop-eu-clear'],
+    );
+    expect(audit.body.items[0].detail.policy).toMatchObject({
+      dataClass: 'pii',
+      detected: ['email'],
+    });
+  });
+
+  it('a tenant without a data policy is routed as before, with no policy in its meta', async () => {
+    const res = await run('plain');
+    expect(res.status).toBe(200);
+    expect(res.apis).toEqual(['openai']);
+    expect(res.body.meta.policy).toBeUndefined();
+  });
+});
