@@ -1,11 +1,13 @@
 /**
- * `npm run bench:tracing [-- --requests N] [--warmup N] [--sampler S] [--sampler-arg A]`: what OpenTelemetry tracing adds to a
- * sync `classify-ticket` answer (docs/traces.md). Two copies of `npm start`'s deployment (one
- * API process with its worker inside) on one dev server, the same mock upstream (`openai:ok`,
- * 0 ms): one with tracing off, one exporting every span (sampler always on) to a real Jaeger
- * (test/support/jaeger.ts; `npm run jaeger:install` builds it). Requests alternate between the
- * two, one at a time, so drift in the machine's load hits both alike. Prints p50/p90 of the
- * response time and of `x-keel-overhead-ms` for each, and the p50 difference; writes
+ * `npm run bench:tracing [-- --requests N] [--warmup N] [--sampler S] [--sampler-arg A]
+ * [--control]`: what OpenTelemetry tracing adds to a sync `classify-ticket` answer
+ * (docs/traces.md). Two copies of `npm start`'s deployment (one API process with its worker
+ * inside) on one dev server, the same mock upstream (`openai:ok`, 0 ms): one with tracing off,
+ * one exporting every span (sampler always on) to a real Jaeger (test/support/jaeger.ts;
+ * `npm run jaeger:install` builds it); `--control` leaves both untraced (an A/A run: the
+ * difference this machine's noise makes). Requests alternate between the two, one at a time, so
+ * drift in the machine's load hits both alike. Prints p50/p90 of the response time and of
+ * `x-keel-overhead-ms` for each, the p50 difference and its bootstrap 95 % interval; writes
  * bench/results/tracing-<timestamp>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     sampler: { type: 'string', default: 'always_on' },
     /** OTEL_TRACES_SAMPLER_ARG, e.g. `0.1` with `parentbased_traceidratio`. */
     'sampler-arg': { type: 'string' },
+    /** A/A control: the second stack untraced too, to see this machine's noise in the difference. */
+    control: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -82,13 +86,15 @@ async function main(): Promise<void> {
     stacks.push(off);
     const on = await startBenchStack({
       ...common,
-      env: {
-        ...upstreamEnv(mock.url),
-        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
-        OTEL_SERVICE_NAME: 'keel-bench',
-        OTEL_TRACES_SAMPLER: values.sampler,
-        ...(values['sampler-arg'] ? { OTEL_TRACES_SAMPLER_ARG: values['sampler-arg'] } : {}),
-      },
+      env: values.control
+        ? upstreamEnv(mock.url)
+        : {
+            ...upstreamEnv(mock.url),
+            OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+            OTEL_SERVICE_NAME: 'keel-bench',
+            OTEL_TRACES_SAMPLER: values.sampler,
+            ...(values['sampler-arg'] ? { OTEL_TRACES_SAMPLER_ARG: values['sampler-arg'] } : {}),
+          },
     });
     stacks.push(on);
     for (let i = 0; i < WARMUP; i++) {
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
     const result = {
       at: new Date().toISOString(),
       requests: REQUESTS,
-      sampler: values.sampler,
+      sampler: values.control ? 'control: both untraced' : values.sampler,
       samplerArg: values['sampler-arg'],
       load: loadAverage(),
       off: stats(samples.off),

@@ -18,7 +18,7 @@ import {
 } from '../shared/platform/temporal-connection';
 import { ProviderHealth } from '../shared/platform/provider-health';
 import { gracefulShutdown } from '../shared/platform/shutdown';
-import { startTracing, withTracing, type Tracing } from '../shared/platform/tracing';
+import type { Tracing } from '../shared/platform/tracing';
 import { createKeelWorker, registerSearchAttributes, type KeelWorker } from '../worker/keel-worker';
 import { createApp } from './create-app';
 import { Draining } from './draining';
@@ -42,10 +42,10 @@ async function connect(
   tenancy: Tenancy,
   tracing: Tracing | undefined,
 ): Promise<Temporal> {
-  const temporal = createTemporalConnector(
-    config.temporal,
-    withTracing(configuredHooks(config), tracing),
-  );
+  const temporal = createTemporalConnector(config.temporal, {
+    ...configuredHooks(config),
+    ...tracing?.temporalHooks,
+  });
   if (!config.embeddedWorker) return temporal.openClient();
   // The process handles its own signals (below): the SDK must not install handlers.
   installTemporalRuntime({
@@ -94,8 +94,13 @@ async function main(): Promise<void> {
     traceIds: !!config.tracing,
   });
   logPayloadEncryption(config, logger);
+  // Only with tracing on is the OpenTelemetry SDK loaded at all.
   const tracing = config.tracing
-    ? startTracing({ settings: config.tracing, component: 'server', logger })
+    ? (await import('../shared/platform/tracing')).startTracing({
+        settings: config.tracing,
+        component: 'server',
+        logger,
+      })
     : undefined;
   collectProcessMetrics();
   if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error

@@ -9,7 +9,6 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { keelTracer } from '../shared/platform/tracing';
 
 /** The request's trace context, kept on it between the two middlewares. */
 const TRACE_CONTEXT = Symbol('traceContext');
@@ -30,7 +29,7 @@ const headerGetter: TextMapGetter<Request> = {
  * (`POST /v1/tasks/:task`), never the raw URL, and records no header, query or body.
  */
 export function traceRequests(): { open: RequestHandler; enter: RequestHandler } {
-  const tracer = keelTracer();
+  const tracer = trace.getTracer('keel');
   return {
     open: (req: Request, res: Response, next: NextFunction) => {
       if (!req.path.startsWith('/v1/')) {

@@ -10,7 +10,6 @@ import {
   logPayloadEncryption,
 } from '../shared/platform/temporal-connection';
 import { gracefulShutdown } from '../shared/platform/shutdown';
-import { startTracing, withTracing } from '../shared/platform/tracing';
 import { openTenancy, RESERVATION_SWEEP_MS } from '../shared/tenancy/open';
 import { createKeelWorker, registerSearchAttributes } from './keel-worker';
 
@@ -25,8 +24,13 @@ async function main(): Promise<void> {
     traceIds: !!config.tracing,
   });
   logPayloadEncryption(config, logger);
+  // Only with tracing on is the OpenTelemetry SDK loaded at all.
   const tracing = config.tracing
-    ? startTracing({ settings: config.tracing, component: 'worker', logger })
+    ? (await import('../shared/platform/tracing')).startTracing({
+        settings: config.tracing,
+        component: 'worker',
+        logger,
+      })
     : undefined;
   // The process handles its signals (gracefulShutdown, below): the SDK must not install handlers.
   installTemporalRuntime({
@@ -44,10 +48,10 @@ async function main(): Promise<void> {
           token: config.metrics.token,
         })
       : undefined;
-  const temporal = createTemporalConnector(
-    config.temporal,
-    withTracing(configuredHooks(config), tracing),
-  );
+  const temporal = createTemporalConnector(config.temporal, {
+    ...configuredHooks(config),
+    ...tracing?.temporalHooks,
+  });
   await registerSearchAttributes(temporal, logger);
   const connection = await temporal.connectNative();
   // Activities talk to Temporal too (the shared breakers): a client connection of their own.

@@ -1,13 +1,5 @@
 import path from 'node:path';
-import {
-  createTraceState,
-  diag,
-  DiagLogLevel,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-} from '@opentelemetry/api';
+import { createTraceState, diag, DiagLogLevel, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { hrTimeDuration, millisToHrTime } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
@@ -46,15 +38,16 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** The tracer Keel's own spans (HTTP requests, provider calls) come from. */
-export const keelTracer = (): Tracer => trace.getTracer('keel');
-
 /**
  * The workflow interceptors module, bundled with the workflows when tracing is on: Keel's own,
  * importing only the workflow SDK (workflows/trace-context.ts says why not the package's).
  */
 export const WORKFLOW_TRACING_MODULE = path.join(__dirname, '../../workflows/trace-context');
 
+/**
+ * Loaded by the entry points only when tracing is on (`await import`): the SDK and the exporter
+ * cost a few hundred ms of boot otherwise.
+ */
 export function startTracing(options: {
   settings: NonNullable<KeelConfig['tracing']>;
   /** `server` or `worker`: a resource attribute, so one service's two roles can be told apart. */
@@ -113,11 +106,6 @@ export function startTracing(options: {
     },
     shutdown: () => provider.shutdown(),
   };
-}
-
-/** `hooks` with tracing's interceptors and sink added (none when tracing is off). */
-export function withTracing(hooks: TemporalHooks, tracing: Tracing | undefined): TemporalHooks {
-  return tracing ? { ...hooks, ...tracing.temporalHooks } : hooks;
 }
 
 /** The `keelTraces` sink: a workflow's finished span, handed to the batch processor. */
