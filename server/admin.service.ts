@@ -241,6 +241,12 @@ export class AdminService {
 
   async putPlan(actor: Tenant, id: string, body: unknown, now: number): Promise<PlanDefinition> {
     this.requireOperator(actor);
+    const sent = (body as { id?: unknown } | null)?.id;
+    if (sent !== undefined && sent !== id) {
+      throw invalidRequest(`The body's id is not the path's "${id}".`, [
+        { field: 'id', message: 'must be the id in the path (or left out)' },
+      ]);
+    }
     const plan = parse(PlanDefinition, { ...(body as object), id }, 'body');
     await this.store.upsertPlan({ id, definition: plan, updatedAt: now });
     this.directory.invalidate();

@@ -18,8 +18,15 @@ import {
   AuditVerificationBody,
   MAX_AUDIT_PAGE,
 } from '../shared/contracts/audit';
+import { TenancyId } from '../shared/tenancy/plans';
 import { MAX_TENANTS_PER_PAGE } from './admin.service';
 import { json, problems, requestBody, schema, type Json } from './openapi-parts';
+
+/** A tenant or plan id, as a parameter's schema. */
+const { $schema: _dialect, ...TENANCY_ID } = schema(TenancyId);
+const GROUP = '\\s*(tenant|task|model|day|key)\\s*';
+/** What `groupBy` takes: up to five groups, comma-separated, or nothing. */
+const USAGE_GROUP_BY = `^(${GROUP}(,${GROUP}){0,4})?$`;
 
 /** The admin API (tenants, keys, plans) and the usage report, as OpenAPI paths. */
 export function adminPaths(): Json {
@@ -102,7 +109,8 @@ export function adminPaths(): Json {
         'A successor key with the same name and roles; the old one works until `overlapSeconds` pass.',
       tags: ['admin'],
       parameters: [idParam, keyIdParam],
-      requestBody: requestBody(RotateKeyBody),
+      // Optional: without a body the old key keeps working for the default overlap.
+      requestBody: { ...requestBody(RotateKeyBody), required: false },
       responses: {
         201: json(
           'The new key (with `key`, once) and the old one as it now expires (`replaces`).',
@@ -137,8 +145,8 @@ export function adminPaths(): Json {
     put: {
       summary: 'Create or replace a plan (operator).',
       tags: ['admin'],
-      parameters: [idParam],
-      requestBody: requestBody(PlanBody),
+      parameters: [{ ...idParam, schema: TENANCY_ID }],
+      requestBody: planRequestBody(),
       responses: {
         200: json('The plan.', schema(PlanBody)),
         ...problems('PUT /v1/admin/plans/{id}'),
@@ -157,9 +165,9 @@ export function adminPaths(): Json {
           name: 'groupBy',
           in: 'query',
           description: 'Comma-separated: tenant (operator), task, model, day, key.',
-          schema: { type: 'string' },
+          schema: { type: 'string', pattern: USAGE_GROUP_BY },
         },
-        { name: 'tenant', in: 'query', description: 'Operator only.', schema: { type: 'string' } },
+        { name: 'tenant', in: 'query', description: 'Operator only.', schema: TENANCY_ID },
       ],
       responses: {
         200: json('The usage.', schema(UsageBody)),
@@ -171,7 +179,7 @@ export function adminPaths(): Json {
     name: 'tenant',
     in: 'query',
     description: 'Operator only: another tenant’s chain, or `_platform` (plan changes).',
-    schema: { type: 'string' },
+    schema: { anyOf: [TENANCY_ID, { const: '_platform' }] },
   };
   paths['/v1/audit'] = {
     get: {
@@ -213,4 +221,13 @@ export function adminPaths(): Json {
     },
   };
   return paths;
+}
+
+/** A plan as PUT sends it: the path names it, so `id` in the body is optional (and must match). */
+function planRequestBody(): Json {
+  const plan = schema(PlanBody, 'input');
+  const properties = plan.properties as Json;
+  plan.required = (plan.required as string[]).filter((name) => name !== 'id');
+  properties.id = { ...(properties.id as Json), description: 'The path’s id; may be left out.' };
+  return { required: true, content: { 'application/json': { schema: plan } } };
 }

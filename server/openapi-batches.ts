@@ -9,6 +9,7 @@ import {
   BatchCancelBody,
   BatchResultLine,
 } from '../shared/contracts/batch-http';
+import { TASKS } from '../shared/tasks';
 import { CreateBatchBody } from './batch-submission';
 import { json, problems, schema, type Json } from './openapi-parts';
 
@@ -26,7 +27,7 @@ export function batchPaths(): Json {
             name: 'task',
             in: 'query',
             description: 'JSONL upload only: the task (a JSON body names it in `task`).',
-            schema: { type: 'string' },
+            schema: { enum: Object.keys(TASKS) },
           },
           {
             name: 'route',
@@ -50,7 +51,7 @@ export function batchPaths(): Json {
         requestBody: {
           required: true,
           content: {
-            'application/json': { schema: schema(CreateBatchBody, 'input') },
+            'application/json': { schema: batchBodySchema() },
             'application/x-ndjson': {
               schema: {
                 type: 'string',
@@ -132,4 +133,12 @@ export function batchPaths(): Json {
       },
     },
   };
+}
+
+/** The JSON body, `task` one of the tasks (the zod schema asks for a name; the service looks it up). */
+function batchBodySchema(): Json {
+  const body = schema(CreateBatchBody, 'input');
+  const properties = body.properties as Json;
+  properties.task = { ...(properties.task as Json), enum: Object.keys(TASKS) };
+  return body;
 }

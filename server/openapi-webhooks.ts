@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   CreatedWebhookBody,
   CreateWebhookBody,
@@ -28,7 +29,7 @@ export function webhookPaths(): Json {
       summary:
         'Create an endpoint subscribed to event types; the response carries its signing `secret` this once (docs/webhooks.md).',
       tags,
-      requestBody: requestBody(CreateWebhookBody),
+      requestBody: webhookBody(CreateWebhookBody),
       responses: {
         201: json('Created.', schema(CreatedWebhookBody)),
         ...problems('POST /v1/webhooks'),
@@ -60,7 +61,7 @@ export function webhookPaths(): Json {
       summary: 'Change the URL, the event types or the description; switch it off or on.',
       tags,
       parameters: [idParam],
-      requestBody: requestBody(UpdateWebhookBody),
+      requestBody: webhookBody(UpdateWebhookBody),
       responses: {
         200: json('The endpoint as changed.', schema(WebhookBody)),
         ...problems('PATCH /v1/webhooks/{id}'),
@@ -126,4 +127,17 @@ export function webhookPaths(): Json {
     },
   };
   return paths;
+}
+
+/**
+ * An endpoint's body, its `url` limited to http(s) (any case) as the server checks it after
+ * parsing (400 `webhook-url-refused`); the zod schema only asks for an absolute URL.
+ */
+function webhookBody(body: z.ZodType): Json {
+  const json = requestBody(body);
+  const object = ((json.content as Json)['application/json'] as Json).schema as Json;
+  const url = (object.properties as Json).url as Json;
+  url.format = 'uri';
+  url.pattern = '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+';
+  return json;
 }

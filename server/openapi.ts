@@ -145,7 +145,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       parameters: [jobIdParam],
       requestBody: {
         required: true,
-        content: { 'application/json': { schema: schema(ReviewDecisionBody, 'input') } },
+        content: { 'application/json': { schema: decisionSchema() } },
       },
       responses: {
         200: json('Accepted; the audit record.', schema(ReviewDecisionResultBody)),
@@ -219,7 +219,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
           required: false,
           description:
             'A retry with the same key returns the same job (1–255 visible ASCII characters).',
-          schema: { type: 'string', minLength: 1, maxLength: 255 },
+          schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
         },
       },
       schemas: {
@@ -230,6 +230,15 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
         ...messagesSchemas(),
       },
     },
+  };
+}
+
+/** A review decision: `output` is required for `edit` (the zod refinement, in JSON Schema). */
+function decisionSchema(): Json {
+  return {
+    ...schema(ReviewDecisionBody, 'input'),
+    if: { properties: { decision: { const: 'edit' } }, required: ['decision'] },
+    then: { required: ['output'] },
   };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { toFieldErrors, type FieldError } from '../../shared/contracts/errors';
-import { CHAT_LIMITS, ChatInput } from '../../shared/tasks/chat';
+import { CHAT_LIMITS, ChatInput, JsonSchemaName } from '../../shared/tasks/chat';
 import { invalidRequest } from '../problem';
 
 /**
@@ -71,7 +71,7 @@ const ResponseFormat = z.discriminatedUnion('type', [
       type: z.literal('json_schema'),
       json_schema: z
         .object({
-          name: z.string(),
+          name: JsonSchemaName,
           description: z.string().optional(),
           schema: z.record(z.string(), z.unknown()).optional(),
           strict: z.boolean().nullable().optional(),

@@ -62,7 +62,10 @@ export class ChatController {
       dialect,
       body,
       requestId: String(req.headers['x-request-id']),
-      ...(req.header('idempotency-key') ? { idempotencyKey: req.header('idempotency-key') } : {}),
+      // Present but empty is refused like any malformed key, not taken for no key.
+      ...(req.header('idempotency-key') !== undefined
+        ? { idempotencyKey: req.header('idempotency-key') }
+        : {}),
     };
     if ((body as { stream?: unknown } | undefined)?.stream === true) {
       await this.chat.stream(ctx, req, res);

@@ -71,7 +71,7 @@ export class ChatService {
           options: { route: prepared.route },
         },
       },
-      ...(ctx.idempotencyKey ? { idempotencyKey: ctx.idempotencyKey } : {}),
+      ...(ctx.idempotencyKey !== undefined ? { idempotencyKey: ctx.idempotencyKey } : {}),
       ...(onStart ? { onStart } : {}),
     });
   }

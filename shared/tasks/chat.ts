@@ -58,13 +58,18 @@ const Message = z
     path: ['toolCalls'],
   });
 
+/** A `json_schema` response format's name, as OpenAI allows it. */
+export const JsonSchemaName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -, at most 64');
+
 const Format = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }).strict(),
   z.object({ type: z.literal('json_object') }).strict(),
   z
     .object({
       type: z.literal('json_schema'),
-      name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -, at most 64'),
+      name: JsonSchemaName,
       schema: z
         .record(z.string(), z.unknown())
         .refine((s) => JSON.stringify(s).length <= CHAT_LIMITS.schemaChars, {

@@ -478,6 +478,7 @@ PROBLEM_SLUGS: Tuple[str, ...] = (
     "tenant-not-found",
     "tenant-store-unavailable",
     "tenant-suspended",
+    "too-many-auth-failures",
     "too-many-items",
     "too-many-streams",
     "unauthorized",

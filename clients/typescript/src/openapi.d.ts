@@ -177,6 +177,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -309,6 +323,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -423,6 +451,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/forbidden";
                             /** @constant */
                             status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -599,6 +641,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -729,6 +785,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/forbidden";
                             /** @constant */
                             status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -870,6 +940,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/review-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -1079,6 +1163,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /**
                  * @description `internal`: An unexpected error; the response reveals nothing, the log has the cause.
                  *
@@ -1209,6 +1307,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -1331,7 +1443,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description JSONL upload only: the task (a JSON body names it in `task`). */
-                    task?: string;
+                    task?: "summarize" | "classify-ticket" | "extract-invoice" | "answer" | "suggest-discount";
                     /** @description JSONL upload only: `provider:model` candidates, comma-separated. */
                     route?: string;
                     /** @description JSONL upload only: `always`. */
@@ -1349,8 +1461,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description The task every item runs, e.g. `classify-ticket`. */
-                        task: string;
+                        /**
+                         * @description The task every item runs, e.g. `classify-ticket`.
+                         * @enum {string}
+                         */
+                        task: "summarize" | "classify-ticket" | "extract-invoice" | "answer" | "suggest-discount";
                         options?: {
                             /** @description Ordered provider:model candidates, replacing the task route. */
                             route?: string[];
@@ -1508,6 +1623,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -1642,6 +1771,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/batch-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -1811,6 +1954,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -1937,6 +2094,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/batch-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -2073,6 +2244,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/batch-ended";
                             /** @constant */
                             status?: 409;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -2215,6 +2400,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/forbidden";
                             /** @constant */
                             status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -2414,6 +2613,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -2549,6 +2762,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/tenant-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -2755,6 +2982,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -2873,6 +3114,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/tenant-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -3047,6 +3302,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -3105,7 +3374,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         /** @default 3600 */
@@ -3246,6 +3515,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -3374,6 +3657,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/tenant-not-found" | "https://keel.dev/problems/key-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -3528,6 +3825,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -3589,7 +3900,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        id: string;
+                        /** @description The path’s id; may be left out. */
+                        id?: string;
                         name: string;
                         tasks?: string[];
                         /** @default {} */
@@ -3789,6 +4101,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -3946,6 +4272,317 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first: admin changes, refusals, job ends, reviews, decoded payloads (admin: its tenant; operator: any). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Operator only: another tenant’s chain, or `_platform` (plan changes). */
+                    tenant?: string | "_platform";
+                    limit?: number;
+                    /** @description A previous page’s `next`: older records. */
+                    before?: string;
+                    action?: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded";
+                    jobId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of records. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Newest first. */
+                            items: {
+                                tenant: string;
+                                /** @description 1, 2, 3… within the tenant’s chain. */
+                                seq: number;
+                                /** @description ISO 8601 */
+                                at: string;
+                                /** @description `key:<key id>` for a caller with an API key; `system:<part>` for Keel itself. */
+                                actor: string;
+                                /** @enum {string} */
+                                action: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded";
+                                jobId: string | null;
+                                /** @description Ids, enums, counts and times: never an input, an output or a secret. */
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description The hash of record `seq - 1` (64 zeros for the first). */
+                                prevHash: string;
+                                /** @description Hex HMAC-SHA256 under a key derived from payload key `keyId`, or SHA-256. */
+                                hash: string;
+                                /** @description The payload key the hash is keyed with; empty when unkeyed. */
+                                keyId: string;
+                            }[];
+                            /** @description Pass as `before` for older records; absent at the end. */
+                            next?: string;
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Walks the hash chain(s) and reports every edited, missing or unlinked record (admin: its tenant; operator: all, or one). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Operator only: another tenant’s chain, or `_platform` (plan changes). */
+                    tenant?: string | "_platform";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The verification. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ok: boolean;
+                            /** @description Chains walked. */
+                            tenants: number;
+                            /** @description Records checked. */
+                            records: number;
+                            /** @description Every break found: an edited, missing or unlinked record, a missing tail. */
+                            problems: {
+                                tenant: string;
+                                seq: number;
+                                problem: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -4074,6 +4711,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -4118,6 +4769,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Format: uri */
                         url: string;
                         events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
                         /** @default  */
@@ -4257,6 +4909,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -4380,6 +5046,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -4492,6 +5172,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -4539,6 +5233,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Format: uri */
                         url?: string;
                         events?: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
                         description?: string;
@@ -4658,6 +5353,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/unsupported-media-type";
                             /** @constant */
                             status?: 415;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -4837,6 +5546,20 @@ export interface paths {
                         };
                     };
                 };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
                 /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
                 500: {
                     headers: {
@@ -4985,6 +5708,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/webhook-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -5138,6 +5875,20 @@ export interface paths {
                             type?: "https://keel.dev/problems/delivery-in-progress";
                             /** @constant */
                             status?: 409;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
                         };
                     };
                 };
@@ -5974,7 +6725,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started. */
+            /**
+             * @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.
+             *
+             *     `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.
+             */
             429: {
                 headers: {
                     /** @description Seconds until the refusing limit has room. */
@@ -5984,7 +6739,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/rate-limited";
+                        type?: "https://keel.dev/problems/too-many-auth-failures" | "https://keel.dev/problems/rate-limited";
                         /** @constant */
                         status?: 429;
                     };
@@ -6312,7 +7067,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started. */
+            /**
+             * @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.
+             *
+             *     `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.
+             */
             429: {
                 headers: {
                     /** @description Seconds until the refusing limit has room. */
@@ -6322,7 +7081,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/rate-limited";
+                        type?: "https://keel.dev/problems/too-many-auth-failures" | "https://keel.dev/problems/rate-limited";
                         /** @constant */
                         status?: 429;
                     };
@@ -6657,7 +7416,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started. */
+            /**
+             * @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.
+             *
+             *     `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.
+             */
             429: {
                 headers: {
                     /** @description Seconds until the refusing limit has room. */
@@ -6667,7 +7430,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/rate-limited";
+                        type?: "https://keel.dev/problems/too-many-auth-failures" | "https://keel.dev/problems/rate-limited";
                         /** @constant */
                         status?: 429;
                     };
@@ -7006,7 +7769,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started. */
+            /**
+             * @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.
+             *
+             *     `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.
+             */
             429: {
                 headers: {
                     /** @description Seconds until the refusing limit has room. */
@@ -7016,7 +7783,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/rate-limited";
+                        type?: "https://keel.dev/problems/too-many-auth-failures" | "https://keel.dev/problems/rate-limited";
                         /** @constant */
                         status?: 429;
                     };
@@ -7356,7 +8123,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started. */
+            /**
+             * @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.
+             *
+             *     `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.
+             */
             429: {
                 headers: {
                     /** @description Seconds until the refusing limit has room. */
@@ -7366,7 +8137,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/rate-limited";
+                        type?: "https://keel.dev/problems/too-many-auth-failures" | "https://keel.dev/problems/rate-limited";
                         /** @constant */
                         status?: 429;
                     };
@@ -7814,7 +8585,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started. */
+            /**
+             * @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.
+             *
+             *     `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.
+             */
             429: {
                 headers: {
                     /** @description Seconds until the refusing limit has room. */
@@ -7827,10 +8602,10 @@ export interface operations {
                             /** @enum {unknown} */
                             type?: "rate_limit_error";
                             /** @enum {unknown} */
-                            code?: "rate-limited";
+                            code?: "too-many-auth-failures" | "rate-limited";
                             problem?: {
                                 /** @enum {unknown} */
-                                type?: "https://keel.dev/problems/rate-limited";
+                                type?: "https://keel.dev/problems/too-many-auth-failures" | "https://keel.dev/problems/rate-limited";
                                 /** @constant */
                                 status?: 429;
                             };
@@ -8012,6 +8787,28 @@ export interface operations {
                     };
                 };
             };
+            /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            type?: "rate_limit_error";
+                            /** @enum {unknown} */
+                            code?: "too-many-auth-failures";
+                            problem?: {
+                                /** @enum {unknown} */
+                                type?: "https://keel.dev/problems/too-many-auth-failures";
+                                /** @constant */
+                                status?: 429;
+                            };
+                        };
+                    };
+                };
+            };
             /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
             500: {
                 headers: {
@@ -8148,6 +8945,28 @@ export interface operations {
                                 type?: "https://keel.dev/problems/model-not-found";
                                 /** @constant */
                                 status?: 404;
+                            };
+                        };
+                    };
+                };
+            };
+            /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            type?: "rate_limit_error";
+                            /** @enum {unknown} */
+                            code?: "too-many-auth-failures";
+                            problem?: {
+                                /** @enum {unknown} */
+                                type?: "https://keel.dev/problems/too-many-auth-failures";
+                                /** @constant */
+                                status?: 429;
                             };
                         };
                     };
@@ -8521,7 +9340,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started. */
+            /**
+             * @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says.
+             *
+             *     `rate-limited`: A request, token or concurrency limit of the tenant or the key is reached (`limit`, `scope`); `Retry-After`, `RateLimit-Policy` and `RateLimit` say when; nothing started.
+             */
             429: {
                 headers: {
                     /** @description Seconds until the refusing limit has room. */
@@ -8535,7 +9358,7 @@ export interface operations {
                             type?: "rate_limit_error";
                             problem?: {
                                 /** @enum {unknown} */
-                                type?: "https://keel.dev/problems/rate-limited";
+                                type?: "https://keel.dev/problems/too-many-auth-failures" | "https://keel.dev/problems/rate-limited";
                                 /** @constant */
                                 status?: 429;
                             };
