@@ -1,4 +1,10 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
@@ -122,7 +128,12 @@ export class EncryptionCodec implements PayloadCodec {
   private readonly primary: PayloadKey;
   /** The primary key's id as bytes: metadata and additional authenticated data. */
   private readonly primaryId: Uint8Array;
-  private readonly byId: ReadonlyMap<string, Buffer>;
+  /** Imported once: a KeyObject spares OpenSSL the key set-up of a raw Buffer on every payload. */
+  private readonly primaryKey: KeyObject;
+  private readonly byId: ReadonlyMap<string, KeyObject>;
+  /** Random bytes drawn 4 KiB at a time, 12 per IV: one CSPRNG call per ~340 payloads. */
+  private ivPool = Buffer.alloc(0);
+  private ivOffset = 0;
 
   /** `keys[0]` encrypts; every key decrypts what it encrypted. */
   constructor(keys: readonly PayloadKey[]) {
@@ -130,7 +141,8 @@ export class EncryptionCodec implements PayloadCodec {
     if (!primary) throw new Error('EncryptionCodec needs at least one key');
     this.primary = primary;
     this.primaryId = utf8(primary.id);
-    this.byId = new Map(keys.map((k) => [k.id, k.key]));
+    this.byId = new Map(keys.map((k) => [k.id, createSecretKey(k.key)]));
+    this.primaryKey = this.byId.get(primary.id)!;
   }
 
   /** The primary key's id (what new payloads carry). */
@@ -151,8 +163,8 @@ export class EncryptionCodec implements PayloadCodec {
     const bytes = temporal.api.common.v1.Payload.encode(payload).finish();
     const compress = bytes.length >= COMPRESSION_MIN_BYTES;
     const plain = compress ? brotliCompressSync(bytes, BROTLI) : bytes;
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.primary.key, iv);
+    const iv = this.nextIv();
+    const cipher = createCipheriv('aes-256-gcm', this.primaryKey, iv);
     // The key id is authenticated too: a payload relabelled with another id does not decrypt.
     cipher.setAAD(this.primaryId);
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
@@ -164,6 +176,17 @@ export class EncryptionCodec implements PayloadCodec {
       },
       data: Buffer.concat([iv, body, cipher.getAuthTag()]),
     };
+  }
+
+  /** A fresh random 96-bit IV (a copy: the pool is reused). */
+  private nextIv(): Buffer {
+    if (this.ivOffset + IV_BYTES > this.ivPool.length) {
+      this.ivPool = randomBytes(IV_BYTES * 341);
+      this.ivOffset = 0;
+    }
+    const iv = Buffer.from(this.ivPool.subarray(this.ivOffset, this.ivOffset + IV_BYTES));
+    this.ivOffset += IV_BYTES;
+    return iv;
   }
 
   decodeOne(payload: Payload): Payload {
