@@ -149,6 +149,37 @@ describe('routing by data class and region', () => {
     });
   });
 
+  it('the OpenAI-compatible endpoint runs the same policy and lands in the same audit trail', async () => {
+    keys.clinic ??= await tenant('clinic', 'pro', { roles: ['caller', 'admin'] });
+    const chat = (model: string) =>
+      call(
+        'POST',
+        '/v1/chat/completions',
+        { model, messages: [{ role: 'user', content: 'Summarise my lab results, please.' }] },
+        keys.clinic,
+      );
+    mock.clearAttempts();
+    const denied = await chat('openai:us-plain');
+    expect(denied.status).toBe(403);
+    // OpenAI's error shape, carrying Keel's problem.
+    expect(denied.body.error).toMatchObject({
+      type: 'permission_error',
+      code: 'policy-denied',
+      problem: { rule: 'phi data needs a model with hipaa', dataClass: 'phi' },
+    });
+    expect(mock.attempts()).toEqual([]);
+
+    const allowed = await chat('anthropic:eu-hipaa');
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
+    expect(mock.attempts().map((a) => a.api)).toEqual(['anthropic']);
+    const jobId = allowed.headers.get('x-keel-job-id') ?? allowed.body.id.replace(/^chatcmpl-/, '');
+    const audit = await call('GET', `/v1/audit?jobId=${jobId}`, undefined, keys.clinic);
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'job.completed',
+      detail: { task: 'chat', policy: { dataClass: 'phi', skipped: [] } },
+    });
+  });
+
   it('a tenant without a data policy is routed as before, with no policy in its meta', async () => {
     const res = await run('plain');
     expect(res.status).toBe(200);
