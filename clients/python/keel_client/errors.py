@@ -107,9 +107,11 @@ _BY_SLUG: Dict[str, Type[KeelError]] = {
         ValidationError,
     ),
     **dict.fromkeys(
-        ["unauthorized", "forbidden", "tenant-suspended", "task-not-in-plan"], AuthError
+        ["unauthorized", "forbidden", "tenant-suspended", "task-not-in-plan", "policy-denied"],
+        AuthError,
     ),
     "rate-limited": RateLimitedError,
+    "too-many-auth-failures": RateLimitedError,
     "budget-exceeded": BudgetExceededError,
     **dict.fromkeys(
         [

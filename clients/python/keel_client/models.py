@@ -160,6 +160,28 @@ class ResultMetaInterrupted:
 
 
 @dataclass
+class ResultMetaPolicySkipped:
+    candidate: str = _field(metadata={"wire": "candidate"})
+    rule: str = _field(metadata={"wire": "rule"})
+
+
+@dataclass
+class ResultMetaPolicy:
+    """The data policy’s verdict (docs/governance.md); absent when no policy names `data`."""
+    #: The most sensitive of `classes`.
+    data_class: Literal["public", "internal", "confidential", "pii", "phi", "pci"] = _field(metadata={"wire": "dataClass"})
+    classes: List[Literal["public", "internal", "confidential", "pii", "phi", "pci"]] = _field(metadata={"wire": "classes"})
+    #: The class the policy declares for the request.
+    declared: Literal["public", "internal", "confidential", "pii", "phi", "pci"] = _field(metadata={"wire": "declared"})
+    #: PII types a model would have been sent in clear (they raise the class).
+    detected: List[str] = _field(metadata={"wire": "detected"})
+    #: Candidates the data policy did not call, and the rule each broke.
+    skipped: List[ResultMetaPolicySkipped] = _field(metadata={"wire": "skipped"})
+    #: The tenant’s residency region.
+    residency: Optional[str] = _field(default=None, metadata={"wire": "residency"})
+
+
+@dataclass
 class ResultMetaReviewChange:
     path: str = _field(metadata={"wire": "path"})
     before: Any = _field(metadata={"wire": "before"})
@@ -244,6 +266,8 @@ class ResultMeta:
     #: the vendor's answer was billed) and that were made again; counted in attempts. Absent when
     #: none.
     interrupted: Optional[ResultMetaInterrupted] = _field(default=None, metadata={"wire": "interrupted"})
+    #: The data policy’s verdict (docs/governance.md); absent when no policy names `data`.
+    policy: Optional[ResultMetaPolicy] = _field(default=None, metadata={"wire": "policy"})
     #: When a person decided: who, when, what changed, and why the task went to review.
     review: Optional[ResultMetaReview] = _field(default=None, metadata={"wire": "review"})
     #: A cache hit (options.cacheTtlMs): the job that produced the answer, and its age.
@@ -461,6 +485,7 @@ PROBLEM_SLUGS: Tuple[str, ...] = (
     "output-rejected",
     "overloaded",
     "payload-too-large",
+    "policy-denied",
     "rate-limited",
     "review-closed",
     "review-expired",

@@ -57,7 +57,10 @@ export class ValidationError extends KeelError {
 export class AuthError extends KeelError {
   override readonly name = 'AuthError';
 }
-/** The key may not do this: a missing role, a suspended tenant, a task outside the plan (403). */
+/**
+ * The key may not do this: a missing role, a suspended tenant, a task outside the plan, data the
+ * route's models may not see (403).
+ */
 export class PermissionError extends KeelError {
   override readonly name = 'PermissionError';
 }
@@ -126,6 +129,7 @@ const BY_SLUG: Readonly<Record<string, ProblemClass>> = {
   forbidden: PermissionError,
   'tenant-suspended': PermissionError,
   'task-not-in-plan': PermissionError,
+  'policy-denied': PermissionError,
   'not-found': NotFoundError,
   'unknown-task': NotFoundError,
   'job-not-found': NotFoundError,
@@ -145,6 +149,7 @@ const BY_SLUG: Readonly<Record<string, ProblemClass>> = {
   'webhook-limit-reached': ConflictError,
   'delivery-in-progress': ConflictError,
   'rate-limited': RateLimitedError,
+  'too-many-auth-failures': RateLimitedError,
   overloaded: UnavailableError,
   'temporal-unavailable': UnavailableError,
   'tenant-store-unavailable': UnavailableError,

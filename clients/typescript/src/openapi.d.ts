@@ -6249,6 +6249,29 @@ export interface components {
                 /** @description What the tenant is charged for them, not in costUsd or tokens: the vendor's bill where the dying worker had recorded it, else the worst case reserved for the call (an upper bound). */
                 costUsd: number;
             };
+            /** @description The data policy’s verdict (docs/governance.md); absent when no policy names `data`. */
+            policy?: {
+                /**
+                 * @description The most sensitive of `classes`.
+                 * @enum {string}
+                 */
+                dataClass: "public" | "internal" | "confidential" | "pii" | "phi" | "pci";
+                classes: ("public" | "internal" | "confidential" | "pii" | "phi" | "pci")[];
+                /**
+                 * @description The class the policy declares for the request.
+                 * @enum {string}
+                 */
+                declared: "public" | "internal" | "confidential" | "pii" | "phi" | "pci";
+                /** @description PII types a model would have been sent in clear (they raise the class). */
+                detected: string[];
+                /** @description The tenant’s residency region. */
+                residency?: string;
+                /** @description Candidates the data policy did not call, and the rule each broke. */
+                skipped: {
+                    candidate: string;
+                    rule: string;
+                }[];
+            };
             /** @description When a person decided: who, when, what changed, and why the task went to review. */
             review?: {
                 /** @enum {string} */
@@ -6624,6 +6647,8 @@ export interface operations {
             /**
              * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
              *
+             *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
+             *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
              *     `task-not-in-plan`: The tenant’s plan does not include this task (`plan`).
@@ -6635,7 +6660,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
+                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/policy-denied" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
                         /** @constant */
                         status?: 403;
                     };
@@ -6966,6 +6991,8 @@ export interface operations {
             /**
              * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
              *
+             *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
+             *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
              *     `task-not-in-plan`: The tenant’s plan does not include this task (`plan`).
@@ -6977,7 +7004,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
+                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/policy-denied" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
                         /** @constant */
                         status?: 403;
                     };
@@ -7315,6 +7342,8 @@ export interface operations {
             /**
              * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
              *
+             *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
+             *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
              *     `task-not-in-plan`: The tenant’s plan does not include this task (`plan`).
@@ -7326,7 +7355,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
+                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/policy-denied" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
                         /** @constant */
                         status?: 403;
                     };
@@ -7668,6 +7697,8 @@ export interface operations {
             /**
              * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
              *
+             *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
+             *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
              *     `task-not-in-plan`: The tenant’s plan does not include this task (`plan`).
@@ -7679,7 +7710,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
+                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/policy-denied" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
                         /** @constant */
                         status?: 403;
                     };
@@ -8022,6 +8053,8 @@ export interface operations {
             /**
              * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
              *
+             *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
+             *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
              *     `task-not-in-plan`: The tenant’s plan does not include this task (`plan`).
@@ -8033,7 +8066,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
+                        type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/policy-denied" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
                         /** @constant */
                         status?: 403;
                     };
@@ -8449,6 +8482,8 @@ export interface operations {
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
              *     `task-not-in-plan`: The tenant’s plan does not include this task (`plan`).
+             *
+             *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
              */
             403: {
                 headers: {
@@ -8460,10 +8495,10 @@ export interface operations {
                             /** @enum {unknown} */
                             type?: "permission_error";
                             /** @enum {unknown} */
-                            code?: "forbidden" | "tenant-suspended" | "task-not-in-plan";
+                            code?: "forbidden" | "tenant-suspended" | "task-not-in-plan" | "policy-denied";
                             problem?: {
                                 /** @enum {unknown} */
-                                type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
+                                type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan" | "https://keel.dev/problems/policy-denied";
                                 /** @constant */
                                 status?: 403;
                             };
@@ -9216,6 +9251,8 @@ export interface operations {
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
              *     `task-not-in-plan`: The tenant’s plan does not include this task (`plan`).
+             *
+             *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
              */
             403: {
                 headers: {
@@ -9228,7 +9265,7 @@ export interface operations {
                             type?: "permission_error";
                             problem?: {
                                 /** @enum {unknown} */
-                                type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan";
+                                type?: "https://keel.dev/problems/forbidden" | "https://keel.dev/problems/tenant-suspended" | "https://keel.dev/problems/task-not-in-plan" | "https://keel.dev/problems/policy-denied";
                                 /** @constant */
                                 status?: 403;
                             };
