@@ -21,6 +21,7 @@ import {
 } from '../shared/tenancy/store';
 import type { Tenancy } from '../shared/tenancy/open';
 import { AuditService } from './audit.service';
+import { scopedTenant } from './tenant-scope';
 import { invalidRequest, parse, ProblemError } from './problem';
 import { Role, type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
 import { TENANCY, TENANTS } from './tokens';
@@ -263,12 +264,13 @@ export class AdminService {
       ...(to - from > 366 * 24 * 3600 * 1000
         ? [{ field: 'query.from', message: 'at most 366 days before to' }]
         : []),
-      ...(!isOperator(actor) && (q.groupBy.includes('tenant') || q.tenant)
-        ? [{ field: q.tenant ? 'query.tenant' : 'query.groupBy', message: 'operator only' }]
-        : []),
     ];
     if (errors.length) throw invalidRequest('Invalid query parameters.', errors);
-    const tenantId = isOperator(actor) ? q.tenant : actor.id;
+    const tenantId = scopedTenant(actor, q.tenant);
+    if (!isOperator(actor) && q.groupBy.includes('tenant'))
+      throw ProblemError.of('forbidden', 'Only the platform operator groups by tenant.', {
+        errors: [{ field: 'query.groupBy', message: 'operator only' }],
+      });
     const rows = await this.store.usage({
       ...(tenantId ? { tenantId } : {}),
       from,

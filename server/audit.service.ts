@@ -7,13 +7,12 @@ import {
   type AuditRecordBody,
   type AuditVerificationBody,
 } from '../shared/contracts/audit';
-import { Role, type Tenant } from '../shared/tenancy/directory';
+import type { Tenant } from '../shared/tenancy/directory';
 import type { Tenancy } from '../shared/tenancy/open';
 import { keyActor, type AuditAction, type AuditRecord } from '../shared/tenancy/store';
-import { parse, ProblemError } from './problem';
+import { parse } from './problem';
+import { scopedTenant } from './tenant-scope';
 import { TENANCY } from './tokens';
-
-const isOperator = (actor: Tenant): boolean => actor.roles.includes(Role.operator);
 
 /**
  * The API's side of the audit trail (docs/audit.md): records what a caller with a key changed or
@@ -56,8 +55,8 @@ export class AuditService {
   /** Walks the chain(s): the operator all of them unless `tenant` is named, an admin its own. */
   async verify(actor: Tenant, query: unknown): Promise<AuditVerificationBody> {
     const q = parse(AuditVerifyQuery, query, 'query');
-    const tenantId =
-      isOperator(actor) && q.tenant === undefined ? undefined : this.chainOf(actor, q.tenant);
+    // The operator naming no tenant walks every chain.
+    const tenantId = scopedTenant(actor, q.tenant);
     const report = await this.tenancy.store.audit.verify(tenantId ? { tenantId } : {});
     return {
       ok: report.ok,
@@ -71,17 +70,9 @@ export class AuditService {
     };
   }
 
+  /** The chain a query reads: the one it names (the operator's to name), else the actor's own. */
   private chainOf(actor: Tenant, tenant: string | undefined): string {
-    if (tenant === undefined || tenant === actor.id) return actor.id;
-    if (!isOperator(actor))
-      throw ProblemError.of(
-        'forbidden',
-        'Only the platform operator reads another tenant’s trail.',
-        {
-          errors: [{ field: 'query.tenant', message: 'operator only' }],
-        },
-      );
-    return tenant;
+    return scopedTenant(actor, tenant) ?? actor.id;
   }
 }
 

@@ -19,6 +19,7 @@ import { checkDestination, DestinationRefusedError } from '../shared/webhooks/de
 import { newWebhookSecret } from '../shared/webhooks/signature';
 import { startWebhookDelivery } from '../shared/webhooks/start-delivery';
 import { AuditService } from './audit.service';
+import { scopedTenant } from './tenant-scope';
 import { parse, ProblemError } from './problem';
 import { Role, type Tenant } from '../shared/tenancy/directory';
 import { CONFIG, TEMPORAL_CLIENT, TENANCY } from './tokens';
@@ -50,12 +51,7 @@ export class WebhooksService {
     now: number,
   ): Promise<WebhookBody & { secret: string }> {
     const b = parse(CreateWebhookBody, body, 'body');
-    if (b.tenant !== undefined && b.tenant !== actor.id && !isOperator(actor)) {
-      throw ProblemError.of('forbidden', 'Only the platform operator names another tenant.', {
-        errors: [{ field: 'tenant', message: 'operator only' }],
-      });
-    }
-    const tenantId = b.tenant ?? actor.id;
+    const tenantId = scopedTenant(actor, b.tenant, 'tenant') ?? actor.id;
     if (!(await this.store.getTenant(tenantId)))
       throw ProblemError.of('tenant-not-found', `No tenant "${tenantId}".`);
     const url = await this.destination(b.url);
@@ -90,17 +86,12 @@ export class WebhooksService {
 
   async list(actor: Tenant, query: { tenant?: string }): Promise<{ items: WebhookBody[] }> {
     const extra = Object.keys(query).filter((k) => k !== 'tenant');
-    if (extra.length > 0 || (query.tenant !== undefined && !isOperator(actor))) {
+    if (extra.length > 0) {
       throw ProblemError.of('invalid-request', 'Invalid query parameters.', {
-        errors: [
-          ...extra.map((k) => ({ field: `query.${k}`, message: 'unknown field' })),
-          ...(query.tenant !== undefined && !isOperator(actor)
-            ? [{ field: 'query.tenant', message: 'operator only' }]
-            : []),
-        ],
+        errors: extra.map((k) => ({ field: `query.${k}`, message: 'unknown field' })),
       });
     }
-    const tenantId = isOperator(actor) ? query.tenant : actor.id;
+    const tenantId = scopedTenant(actor, query.tenant);
     const now = Date.now();
     const items = await this.store.webhooks.listEndpoints(tenantId);
     return { items: items.map((e) => webhookBody(e, now)) };
