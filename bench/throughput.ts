@@ -3,6 +3,8 @@
  * levers table in the README compares — sequential median, 16-concurrent throughput, and CPU
  * milliseconds per task of the Temporal dev server, the worker and the API (from /proc).
  * The upstream runs in this process; bounded: 40 warm-up, 150 sequential, then 15 s.
+ * `--profile <dir>` writes V8 CPU profiles of Keel's processes there (`node --cpu-prof`);
+ * `npx tsx bench/lib/profile-summary.ts <dir>/*.cpuprofile` reads them.
  */
 import { parseArgs } from 'node:util';
 import { startMockUpstream } from '../test/mock-upstream';
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     route: { type: 'string', default: 'local:keel-local-1' },
     embedded: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '15' },
+    profile: { type: 'string' },
   },
   strict: true,
 });
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
   const stack = await startBenchStack({
     env: upstreamEnv(mock.url),
     embeddedWorker: values.embedded,
+    cpuProfileDir: values.profile,
   });
   try {
     const send = async (i: number): Promise<void> => {
