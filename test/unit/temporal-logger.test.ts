@@ -51,4 +51,28 @@ describe('temporalLogger (the SDK’s logs through Keel’s logger)', () => {
     expect(sdkLogLevel('info')).toBe('WARN');
     expect(sdkLogLevel('debug')).toBe('DEBUG');
   });
+
+  it('hides the payloads Temporal Core prints in its debug lines (base64 no detector reads)', () => {
+    const sink = capture();
+    const sdk = temporalLogger(createLogger({ name: 'worker', level: 'debug', destination: sink }));
+    const secret = 'AKIAIOSFODNN7EXAMPLE leaked."]}}';
+    const window = (s: string): string => Buffer.from(s).toString('base64');
+    const head = window('{"ok":false,"layers":{"schema":{');
+    sdk.debug('Applying local resolution', {
+      sdkComponent: 'core',
+      status: `ActivityExecutionResult(Success([${head}..${window(secret)}]))`,
+      resolution: `Completed(Success { result: Some([${window('null')}, ${window('"hi"')}]) })`,
+      completion: 'Success(SetPatchMarker(vendor-calls-local-v1) [RecordMarker])',
+    });
+    sdk.debug(`Activity result [${window(secret)}]`, { sdkComponent: 'workflow' });
+    const [core, workflow] = sink.raw.map((s) => JSON.parse(s) as Record<string, string>);
+    expect(core).toMatchObject({
+      status: 'ActivityExecutionResult(Success([payloads]))',
+      resolution: 'Completed(Success { result: Some([payloads]) })',
+      completion: 'Success(SetPatchMarker(vendor-calls-local-v1) [RecordMarker])',
+    });
+    expect(JSON.stringify(core)).not.toContain(window(secret));
+    // Only Core's lines: Keel's own and the other SDK parts' are left as written.
+    expect(workflow!.msg).toBe(`Activity result [${window(secret)}]`);
+  });
 });
