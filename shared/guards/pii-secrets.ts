@@ -55,8 +55,17 @@ function characterClasses(s: string): number {
   return [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(s)).length;
 }
 
+/**
+ * What every pattern above needs somewhere in the text (a prefix, `://`, a key block or a
+ * keyword), tested once: most strings have none (a log line's ids and names), and the patterns
+ * cost ~5 µs a string even when they find nothing.
+ */
+const ANY_SECRET_CUE =
+  /sk-|akia|asia|gh[pousr]_|github_pat_|xox|aiza|[sr]k_|pk_live|eyj|:\/\/|-----begin|api|secret|key|token|pass|pwd|auth|bearer|credential/i;
+
 export const detectSecrets: Detector = (text) => {
   const spans: PiiSpan[] = [];
+  if (!ANY_SECRET_CUE.test(text)) return spans;
   for (const re of SECRET_PATTERNS) {
     const found =
       re === URL_PASSWORD

@@ -27,7 +27,28 @@ const REDACT = [
  * are never logged) nor the heuristic names and addresses (too many false hits on log text).
  */
 const LOG_MASKED: readonly PiiType[] = ['email', 'phone', 'credit-card', 'iban', 'ssn', 'secret'];
-const mask = (text: string): string => maskPii(text, detectPii(text, { types: LOG_MASKED }));
+
+/**
+ * Longer strings are cut before they are masked: the detectors' time grows with the text, and a
+ * log line is no place for a document. @see bench/log-masking.ts
+ */
+export const MAX_LOGGED_CHARS = 64 * 1024;
+
+/** `text` cut at MAX_LOGGED_CHARS, or just before a value the cut would split (its prefix kept). */
+function bounded(text: string): string {
+  if (text.length <= MAX_LOGGED_CHARS) return text;
+  const from = MAX_LOGGED_CHARS - 256;
+  let at = MAX_LOGGED_CHARS;
+  for (const s of detectPii(text.slice(from, MAX_LOGGED_CHARS + 256), { types: LOG_MASKED }))
+    if (from + s.start < at && from + s.end > at) at = from + s.start;
+  return `${text.slice(0, at)}… [${text.length - at} more characters not logged]`;
+}
+
+/** The detectors run on every string a line writes; no result is kept between lines. */
+const mask = (text: string): string => {
+  const kept = bounded(text);
+  return maskPii(kept, detectPii(kept, { types: LOG_MASKED }));
+};
 
 /** Native errors of any realm (workflow sandboxes, `vm`), subclasses included. */
 const isError = (value: unknown): value is Error =>

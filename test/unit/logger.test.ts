@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/platform/logger';
+import { MAX_LOGGED_CHARS, createLogger } from '../../shared/platform/logger';
 
 function capture(): { lines: Array<Record<string, unknown>>; write: (s: string) => void } {
   const lines: Array<Record<string, unknown>> = [];
@@ -148,5 +148,23 @@ describe('logger: errors', () => {
     expect(line.at).toBe('2026-01-02T03:04:05.000Z');
     expect(line.body).toBe('[16 bytes]');
     expect(line.msg).toBe('for {"to":"[EMAIL]"}');
+  });
+});
+
+describe('logger: long strings', () => {
+  it('cuts a string past MAX_LOGGED_CHARS before masking, never through a value', () => {
+    const sink = capture();
+    const logger = createLogger({ name: 't', destination: sink });
+    // A card number across the cut: its first digits must not be left behind, unmasked.
+    const head = 'x'.repeat(MAX_LOGGED_CHARS - 8);
+    logger.warn({ body: `${head} 4111 1111 1111 1111 ${'y'.repeat(100_000)}` }, 'long');
+    const body = (sink.lines[0] as { body: string }).body;
+    expect(body.startsWith(head)).toBe(true);
+    expect(body).not.toMatch(/4111/);
+    expect(body).toMatch(/… \[\d+ more characters not logged\]$/);
+    expect(body.length).toBeLessThan(MAX_LOGGED_CHARS + 50);
+    // Below the limit, nothing is cut.
+    logger.warn({ body: `${'z'.repeat(1000)} a@b.com` }, 'short');
+    expect((sink.lines[1] as { body: string }).body).toBe(`${'z'.repeat(1000)} [EMAIL]`);
   });
 });
