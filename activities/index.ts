@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import {
   DEFAULT_FILE_CONFIG,
   parseFileConfig,
@@ -21,6 +22,7 @@ import { createReviewActivities } from './review/review-activities';
 import { createLocalProvider } from './models/providers/local-provider';
 import { createWebhookActivities } from './webhooks/deliver';
 import type { ModelProvider } from './models/providers/model-provider';
+import { createEraseActivities } from './lifecycle/erase-tenant';
 
 export interface ActivityDeps {
   logger: Logger;
@@ -45,6 +47,8 @@ export interface ActivityDeps {
   eventSinks?: readonly EventSink[];
   /** KEEL_WEBHOOK_ALLOW_PRIVATE: deliveries may go to loopback and private addresses. */
   webhookAllowPrivate?: boolean;
+  /** Temporal, for the activities that manage workflows themselves (erasure). */
+  temporal?: { client: Client; namespace: string };
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
@@ -104,6 +108,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createInjectionCheckActivities(),
     ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),
     ...createEventActivities({ publish, store: deps.store, now }),
+    ...createEraseActivities({
+      ...(deps.temporal ?? {}),
+      ...(deps.store ? { store: deps.store } : {}),
+      now,
+    }),
     ...createWebhookActivities({
       store: deps.store,
       now,

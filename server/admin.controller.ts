@@ -12,9 +12,10 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import type { KeyBody, TenantBody, UsageBody } from '../shared/contracts/admin';
+import type { ErasureBody, KeyBody, TenantBody, UsageBody } from '../shared/contracts/admin';
 import type { PlanDefinition } from '../shared/tenancy/plans';
 import { AdminService } from './admin.service';
+import { ErasureService } from './erasure.service';
 import { Roles, type AuthedRequest } from './auth.guard';
 import { Role } from '../shared/tenancy/directory';
 
@@ -22,7 +23,10 @@ import { Role } from '../shared/tenancy/directory';
 @Controller('v1/admin')
 @Roles(Role.admin)
 export class AdminController {
-  constructor(@Inject(AdminService) private readonly admin: AdminService) {}
+  constructor(
+    @Inject(AdminService) private readonly admin: AdminService,
+    @Inject(ErasureService) private readonly erasure: ErasureService,
+  ) {}
 
   @Post('tenants')
   @HttpCode(201)
@@ -76,6 +80,22 @@ export class AdminController {
     @Req() req: AuthedRequest,
   ): Promise<KeyBody & { key: string; replaces: KeyBody }> {
     return this.admin.rotateKey(req.tenant, id, keyId, body, Date.now());
+  }
+
+  /** Erase the tenant's jobs and rows (operator; the tenant suspended; `{confirm: id}`). */
+  @Post('tenants/:id/erase')
+  @HttpCode(202)
+  erase(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Req() req: AuthedRequest,
+  ): Promise<ErasureBody> {
+    return this.erasure.start(req.tenant, id, body);
+  }
+
+  @Get('tenants/:id/erasure')
+  erasureStatus(@Param('id') id: string, @Req() req: AuthedRequest): Promise<ErasureBody> {
+    return this.erasure.status(req.tenant, id);
   }
 
   @Delete('tenants/:id/keys/:keyId')

@@ -8,6 +8,7 @@ import { AdminService } from './admin.service';
 import { CodecController } from './codec.controller';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
+import { ErasureService } from './erasure.service';
 import { CodecService } from './codec.service';
 import { ApiKeyGuard } from './auth.guard';
 import { BatchEventsController } from './batch-events.controller';
@@ -101,6 +102,7 @@ export class AppModule {
         ReviewsService,
         CodecService,
         AuditService,
+        ErasureService,
       ],
     };
   }

@@ -2,6 +2,8 @@ import {
   CreatedKeyBody,
   CreateKeyBody,
   CreateTenantBody,
+  EraseTenantBody,
+  ErasureBody,
   KeyBody,
   KeyListBody,
   PlanBody,
@@ -79,6 +81,30 @@ export function adminPaths(): Json {
       responses: {
         200: json('The tenant as changed.', schema(TenantBody)),
         ...problems('PATCH /v1/admin/tenants/{id}'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/erase'] = {
+    post: {
+      summary:
+        'Erase a suspended tenant (operator): its jobs deleted from Temporal, its rows from the tenant store; the audit trail keeps the record.',
+      tags: ['admin'],
+      parameters: [idParam],
+      requestBody: requestBody(EraseTenantBody),
+      responses: {
+        202: json('The erasure started (or was running already).', schema(ErasureBody)),
+        ...problems('POST /v1/admin/tenants/{id}/erase'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/erasure'] = {
+    get: {
+      summary: 'The tenant’s erasure: running, completed with its counts, or failed (operator).',
+      tags: ['admin'],
+      parameters: [idParam],
+      responses: {
+        200: json('The erasure.', schema(ErasureBody)),
+        ...problems('GET /v1/admin/tenants/{id}/erasure'),
       },
     },
   };

@@ -178,6 +178,13 @@ export const OPERATION_PROBLEMS = {
     'key-not-found',
   ],
   'DELETE /v1/admin/tenants/{id}/keys/{keyId}': [...AUTHED, 'tenant-not-found', 'key-not-found'],
+  'POST /v1/admin/tenants/{id}/erase': [
+    ...BODY,
+    ...AUTHED,
+    'tenant-not-found',
+    'tenant-not-suspended',
+  ],
+  'GET /v1/admin/tenants/{id}/erasure': [...AUTHED, 'tenant-not-found'],
   'GET /v1/admin/plans': AUTHED,
   'PUT /v1/admin/plans/{id}': [...BODY, ...AUTHED],
   'GET /v1/usage': [...AUTHED, 'invalid-request'],

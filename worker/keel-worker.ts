@@ -82,6 +82,7 @@ export function keelActivities(args: {
         }
       : {}),
     webhookAllowPrivate: config.webhooks.allowPrivate,
+    temporal: { client, namespace: config.temporal.namespace },
   });
 }
 

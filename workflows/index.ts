@@ -6,3 +6,4 @@ export { providerHealth } from './provider-health';
 export { reviewQueue } from './review-queue';
 export { deliverWebhook } from './deliver-webhook';
 export { runNexusTask } from './nexus-task';
+export { eraseTenant } from './erase-tenant';

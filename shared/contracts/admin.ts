@@ -138,3 +138,21 @@ export const UsageBody = z.object({
   totals: UsageFigures,
 });
 export type UsageBody = z.infer<typeof UsageBody>;
+
+/** `POST /v1/admin/tenants/{id}/erase`: the tenant's id typed again. */
+export const EraseTenantBody = z.object({ confirm: z.string().min(1).max(200) }).strict();
+
+export const ErasureBody = z.object({
+  erasureId: z.string().describe('The erasure’s workflow id (one per tenant at a time).'),
+  tenant: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
+  result: z
+    .object({
+      tenantId: z.string(),
+      jobsDeleted: z.number().int().describe('Workflows deleted from Temporal, histories and all.'),
+      rows: z.record(z.string(), z.number().int()).describe('Rows deleted per table.'),
+    })
+    .optional()
+    .describe('Once completed.'),
+});
+export type ErasureBody = z.infer<typeof ErasureBody>;

@@ -48,7 +48,7 @@ const TABLE = {
   forbidden: {
     status: 403,
     title: 'Forbidden',
-    when: 'The API key lacks the role the route needs (`caller` or `reviewer`).',
+    when: 'The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).',
   },
   'tenant-suspended': {
     status: 403,
@@ -76,6 +76,11 @@ const TABLE = {
     status: 404,
     title: 'Key not found',
     when: 'No API key with this id in this tenant.',
+  },
+  'tenant-not-suspended': {
+    status: 409,
+    title: 'Tenant not suspended',
+    when: 'An erasure needs the tenant suspended first, so nothing new starts while it is erased.',
   },
   'tenant-exists': {
     status: 409,

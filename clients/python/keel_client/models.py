@@ -501,6 +501,7 @@ PROBLEM_SLUGS: Tuple[str, ...] = (
     "temporal-unavailable",
     "tenant-exists",
     "tenant-not-found",
+    "tenant-not-suspended",
     "tenant-store-unavailable",
     "tenant-suspended",
     "too-many-auth-failures",

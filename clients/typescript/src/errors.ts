@@ -141,6 +141,7 @@ const BY_SLUG: Readonly<Record<string, ProblemClass>> = {
   'delivery-not-found': NotFoundError,
   'model-not-found': NotFoundError,
   'tenant-exists': ConflictError,
+  'tenant-not-suspended': ConflictError,
   'batch-ended': ConflictError,
   'job-ended': ConflictError,
   'already-decided': ConflictError,

@@ -149,7 +149,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -295,7 +295,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -440,7 +440,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -599,7 +599,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -774,7 +774,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -915,7 +915,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1075,7 +1075,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1293,7 +1293,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1558,7 +1558,7 @@ export interface paths {
                     };
                 };
                 /**
-                 * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+                 * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
                  *
                  *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
                  *
@@ -1746,7 +1746,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1926,7 +1926,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2069,7 +2069,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2205,7 +2205,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2389,7 +2389,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2557,7 +2557,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2737,7 +2737,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2926,7 +2926,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3030,6 +3030,356 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/admin/tenants/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase a suspended tenant (operator): its jobs deleted from Temporal, its rows from the tenant store; the audit trail keeps the record. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        confirm: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The erasure started (or was running already). */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The erasure’s workflow id (one per tenant at a time). */
+                            erasureId: string;
+                            tenant: string;
+                            /** @enum {string} */
+                            status: "running" | "completed" | "failed";
+                            /** @description Once completed. */
+                            result?: {
+                                tenantId: string;
+                                /** @description Workflows deleted from Temporal, histories and all. */
+                                jobsDeleted: number;
+                                /** @description Rows deleted per table. */
+                                rows: {
+                                    [key: string]: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /**
+                 * @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields.
+                 *
+                 *     `malformed-json`: The body is not valid JSON.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request" | "https://keel.dev/problems/malformed-json";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `tenant-not-suspended`: An erasure needs the tenant suspended first, so nothing new starts while it is erased. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-not-suspended";
+                            /** @constant */
+                            status?: 409;
+                        };
+                    };
+                };
+                /** @description `payload-too-large`: The body is over the deployment’s limit (`limitBytes`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/payload-too-large";
+                            /** @constant */
+                            status?: 413;
+                        };
+                    };
+                };
+                /** @description `unsupported-media-type`: The body is not sent as application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unsupported-media-type";
+                            /** @constant */
+                            status?: 415;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant’s erasure: running, completed with its counts, or failed (operator). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The erasure. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The erasure’s workflow id (one per tenant at a time). */
+                            erasureId: string;
+                            tenant: string;
+                            /** @enum {string} */
+                            status: "running" | "completed" | "failed";
+                            /** @description Once completed. */
+                            result?: {
+                                tenantId: string;
+                                /** @description Workflows deleted from Temporal, histories and all. */
+                                jobsDeleted: number;
+                                /** @description Rows deleted per table. */
+                                rows: {
+                                    [key: string]: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/tenants/{id}/keys": {
         parameters: {
             query?: never;
@@ -3089,7 +3439,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3246,7 +3596,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3455,7 +3805,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3628,7 +3978,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3811,7 +4161,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4059,7 +4409,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4258,7 +4608,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4342,7 +4692,7 @@ export interface paths {
                     limit?: number;
                     /** @description A previous page’s `next`: older records. */
                     before?: string;
-                    action?: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded";
+                    action?: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased";
                     jobId?: string;
                 };
                 header?: never;
@@ -4368,7 +4718,7 @@ export interface paths {
                                 /** @description `key:<key id>` for a caller with an API key; `system:<part>` for Keel itself. */
                                 actor: string;
                                 /** @enum {string} */
-                                action: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded";
+                                action: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased";
                                 jobId: string | null;
                                 /** @description Ids, enums, counts and times: never an input, an output or a secret. */
                                 detail: {
@@ -4416,7 +4766,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4555,7 +4905,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4697,7 +5047,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4839,7 +5189,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5018,7 +5368,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5144,7 +5494,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5300,7 +5650,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5490,7 +5840,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5683,7 +6033,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5832,7 +6182,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`). */
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6645,7 +6995,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
              *
@@ -6989,7 +7339,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
              *
@@ -7340,7 +7690,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
              *
@@ -7695,7 +8045,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
              *
@@ -8051,7 +8401,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `policy-denied`: No candidate of the route may see this request: its data class (`dataClass`, declared or raised by what screening found) needs a model attribute or region none of them has (`rule`); nothing was called.
              *
@@ -8477,7 +8827,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *
@@ -8797,7 +9147,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              */
@@ -8938,7 +9288,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              */
@@ -9246,7 +9596,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: The API key lacks the role the route needs (`caller` or `reviewer`).
+             * @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field).
              *
              *     `tenant-suspended`: The key’s tenant is suspended by the platform operator; nothing runs until it is reactivated.
              *

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'job.cancelled',
   'review.decided',
   'payloads.decoded',
+  'tenant.erased',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

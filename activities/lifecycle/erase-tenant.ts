@@ -1,0 +1,94 @@
+import { heartbeat } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { SearchAttr } from '../../shared/contracts/messages';
+import type { TenantStore } from '../../shared/tenancy/store';
+
+/** Listings with nothing new to delete before the jobs count as gone. */
+const QUIET_PASSES = 2;
+
+export interface EraseTenantArgs {
+  tenantId: string;
+  /** The erasure's own id (its workflow id): the audit record's idempotency key. */
+  erasureId: string;
+  /** `key:<id>` of the operator who asked. */
+  requestedBy: string;
+}
+
+/**
+ * Erasure's steps (docs/governance.md#erasure): every workflow of the tenant — its jobs, batches,
+ * long documents, tagged `KeelTenant` — terminated if running and deleted from Temporal, history
+ * and all; then the tenant's rows in the tenant store; then the record in its audit trail.
+ */
+export function createEraseActivities(deps: {
+  client?: Client;
+  namespace?: string;
+  store?: TenantStore;
+  now: () => number;
+}) {
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`erasure needs ${what}`);
+    return value;
+  };
+  return {
+    /**
+     * Deletes every workflow of the tenant: lists them (visibility), terminates the running ones,
+     * deletes each once, and lists again until a listing shows nothing new twice, a few seconds
+     * apart (visibility lags both new starts and deletions). Heartbeats its count.
+     */
+    async eraseTenantJobs(args: { tenantId: string }): Promise<{ deleted: number }> {
+      const client = need(deps.client, 'a Temporal client');
+      const namespace = need(deps.namespace, 'a namespace');
+      const query = `${SearchAttr.tenant.name} = '${args.tenantId.replaceAll("'", '')}'`;
+      const done = new Set<string>();
+      for (let quiet = 0; quiet < QUIET_PASSES;) {
+        let fresh = 0;
+        for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
+          const key = `${wf.workflowId}/${wf.runId}`;
+          if (done.has(key)) continue;
+          if (wf.status.name === 'RUNNING') {
+            await client.workflow
+              .getHandle(wf.workflowId, wf.runId)
+              .terminate('the tenant is being erased')
+              .catch((err: unknown) => {
+                if (!(err instanceof WorkflowNotFoundError)) throw err;
+              });
+          }
+          try {
+            await client.workflowService.deleteWorkflowExecution({
+              namespace,
+              workflowExecution: { workflowId: wf.workflowId, runId: wf.runId },
+            });
+            fresh++;
+          } catch (err) {
+            // Gone already (an earlier attempt deleted it): nothing to count.
+            if ((err as { code?: number }).code !== 5) throw err;
+          }
+          done.add(key);
+          heartbeat(done.size);
+        }
+        quiet = fresh === 0 ? quiet + 1 : 0;
+        if (quiet < QUIET_PASSES) await new Promise((r) => setTimeout(r, fresh ? 200 : 2_000));
+      }
+      return { deleted: [...done].length };
+    },
+
+    /** The tenant's rows, then the audit record (idempotent by the erasure's id). */
+    async eraseTenantRows(
+      args: EraseTenantArgs & { jobsDeleted: number },
+    ): Promise<Record<string, number>> {
+      const store = need(deps.store, 'the tenant store');
+      const rows = await store.eraseTenantData(args.tenantId);
+      await store.audit.append(
+        {
+          key: `tenant.erased:${args.erasureId}`,
+          tenantId: args.tenantId,
+          actor: args.requestedBy,
+          action: 'tenant.erased',
+          detail: { erasureId: args.erasureId, jobsDeleted: args.jobsDeleted, rows },
+        },
+        deps.now(),
+      );
+      return rows;
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../support/processes';
+import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
+
+/**
+ * Erasure of a tenant on request, against the default deployment on a real Temporal dev server:
+ * its jobs and batches are deleted from Temporal (history and all), its rows from the tenant
+ * store; another tenant is untouched; the audit trail records the erasure and still verifies.
+ */
+let stack: EmbeddedStack;
+beforeAll(async () => {
+  stack = await startEmbeddedStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+type Json = any;
+const { call, tenant } = tenantApi(() => stack);
+const ticket = (i: number) => ({ subject: 'Refund', body: `Charged twice, order ${i}` });
+
+/** Workflows tagged with the tenant, as Temporal's visibility lists them. */
+async function workflowsOf(tenantId: string): Promise<number> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  try {
+    let n = 0;
+    for await (const _ of new Client({ connection }).workflow.list({
+      query: `KeelTenant = '${tenantId}'`,
+    }))
+      n++;
+    return n;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function fill(tenantId: string): Promise<{ key: string; jobs: string[] }> {
+  const key = await tenant(tenantId, 'pro', { roles: ['caller', 'admin'] });
+  const jobs: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await call('POST', '/v1/tasks/classify-ticket', { input: ticket(i) }, key);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    jobs.push(res.body.jobId as string);
+  }
+  const batch = await call(
+    'POST',
+    '/v1/batches',
+    { task: 'classify-ticket', items: [ticket(10), ticket(11), ticket(12)] },
+    key,
+  );
+  expect(batch.status, JSON.stringify(batch.body)).toBe(202);
+  await waitFor(
+    'batch done',
+    async () =>
+      (await call('GET', `/v1/batches/${batch.body.batchId}`, undefined, key)).body.status ===
+      'completed',
+    { timeoutMs: 60_000 },
+  );
+  return { key, jobs };
+}
+
+describe('erasing a tenant', () => {
+  it('refuses without the operator, without suspension, or without the id typed again', async () => {
+    const { key } = await fill('keeper');
+    expect(
+      (await call('POST', '/v1/admin/tenants/keeper/erase', { confirm: 'keeper' }, key)).status,
+    ).toBe(403);
+    const active = await call('POST', '/v1/admin/tenants/keeper/erase', { confirm: 'keeper' });
+    expect(active.status).toBe(409);
+    expect(active.body.type).toContain('tenant-not-suspended');
+    const typo = await call('POST', '/v1/admin/tenants/keeper/erase', { confirm: 'keepr' });
+    expect(typo.status).toBe(400);
+    expect(typo.body.errors).toEqual([{ field: 'confirm', message: 'must be "keeper"' }]);
+    expect(
+      (await call('POST', '/v1/admin/tenants/nobody/erase', { confirm: 'nobody' })).status,
+    ).toBe(404);
+    expect((await call('GET', '/v1/admin/tenants/keeper/erasure')).status).toBe(404);
+  });
+
+  it('deletes its jobs, batches and rows; another tenant keeps everything; the audit trail records it', async () => {
+    const { jobs } = await fill('leaver');
+    const before = await workflowsOf('leaver');
+    // 2 jobs, the batch and its 3 items.
+    expect(before).toBeGreaterThanOrEqual(6);
+    const keeperBefore = await workflowsOf('keeper');
+    expect((await call('GET', '/v1/usage?tenant=leaver')).body.totals).toMatchObject({ jobs: 5 });
+
+    expect((await call('PATCH', '/v1/admin/tenants/leaver', { status: 'suspended' })).status).toBe(
+      200,
+    );
+    const started = await call('POST', '/v1/admin/tenants/leaver/erase', { confirm: 'leaver' });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect(started.body).toMatchObject({ tenant: 'leaver', status: 'running' });
+
+    let done: Json;
+    await waitFor(
+      'erasure completed',
+      async () => {
+        done = (await call('GET', '/v1/admin/tenants/leaver/erasure')).body;
+        return done.status === 'completed';
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(done.result.jobsDeleted).toBe(before);
+    expect(done.result.rows).toMatchObject({ tenants: 1, api_keys: 1, batches: 1, batch_items: 3 });
+    // One outcome per job (2 tasks, 3 batch items); the local model's calls are not billed.
+    expect(done.result.rows.job_outcomes).toBe(5);
+    expect(done.result.rows.events).toBeGreaterThan(0);
+
+    // Gone from Temporal and from the API. Temporal deletes asynchronously: the dev server takes
+    // ~30–40 s before describe and visibility stop finding a deleted workflow.
+    await waitFor('visibility lists none', async () => (await workflowsOf('leaver')) === 0, {
+      timeoutMs: 120_000,
+    });
+    for (const id of jobs)
+      await waitFor('job gone', async () => (await call('GET', `/v1/jobs/${id}`)).status === 404, {
+        timeoutMs: 120_000,
+      });
+    expect((await call('GET', '/v1/admin/tenants/leaver')).status).toBe(404);
+    const usage = await call('GET', '/v1/usage?tenant=leaver');
+    expect(usage.body.totals).toMatchObject({ jobs: 0 });
+
+    // The other tenant is untouched.
+    expect(await workflowsOf('keeper')).toBe(keeperBefore);
+    expect((await call('GET', '/v1/admin/tenants/keeper')).status).toBe(200);
+
+    // The audit trail keeps its record of the erasure, and verifies.
+    const audit = await call('GET', '/v1/audit?tenant=leaver&action=tenant.erased');
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'tenant.erased',
+      detail: { jobsDeleted: before, rows: { tenants: 1 } },
+    });
+    expect((await call('GET', '/v1/audit/verify?tenant=leaver')).body).toMatchObject({ ok: true });
+  });
+});
