@@ -30,7 +30,8 @@ export class GoNotFoundError extends Error {
   }
 }
 
-const isExecutable = (file: string): boolean => {
+/** Whether `file` exists and may be run (a built binary, a found tool). */
+export const isExecutable = (file: string): boolean => {
   try {
     accessSync(file, constants.X_OK);
     return true;

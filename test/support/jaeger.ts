@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findGo } from '../../temporal/cluster/install';
+import { findGo, isExecutable } from '../../temporal/cluster/install';
 import { freePort } from './free-port';
 import { ROOT, stop, waitFor, type RunningProcess } from './processes';
 
@@ -18,15 +18,6 @@ const MODULE = 'github.com/jaegertracing/jaeger';
 export function jaegerBinary(dataDir = path.join(ROOT, '.keel')): string {
   return path.join(dataDir, 'bin', `jaeger-v${JAEGER_VERSION}`);
 }
-
-const isExecutable = (file: string): boolean => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * The binary, built now if missing. `go install pkg@version` refuses this module (its go.mod has
