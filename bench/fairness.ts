@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { findTemporalCli } from '../temporal/cli';
+import { projectTemporalCli } from '../test/support/project-temporal-cli';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startMockUpstream } from '../test/mock-upstream';
@@ -273,12 +273,7 @@ async function oneRun(temporal: DevServer, mockUrl: string, client: Client): Pro
 }
 
 async function main(): Promise<void> {
-  const cli = await findTemporalCli({
-    dataDir: path.join(ROOT, '.keel'),
-    explicitPath: process.env.TEMPORAL_CLI_PATH,
-    searchPath: process.env.PATH,
-    install: true,
-  });
+  const cli = await projectTemporalCli();
   const mock = await startMockUpstream({ port: 0, slow: { medianMs: 1_000, p99Ms: 1_300 } });
   const results: Record<Mode, RunResult[]> = { fair: [], fifo: [] };
   console.log(

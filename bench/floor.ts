@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { findTemporalCli } from '../temporal/cli';
+import { projectTemporalCli } from '../test/support/project-temporal-cli';
 import { DEFAULT_SQLITE_PRAGMAS, startDevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { startMockUpstream } from '../test/mock-upstream';
@@ -183,12 +183,7 @@ async function main(): Promise<void> {
   const log = (line: string): void =>
     console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const cli = await findTemporalCli({
-    dataDir: path.join(ROOT, '.keel'),
-    explicitPath: process.env.TEMPORAL_CLI_PATH,
-    searchPath: process.env.PATH,
-    install: true,
-  });
+  const cli = await projectTemporalCli();
   const dbDir = path.join(os.tmpdir(), `keel-bench-floor-db-${process.pid}`);
   const server = await startDevServer({
     cliPath: cli.path,

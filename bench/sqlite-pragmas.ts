@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { findTemporalCli } from '../temporal/cli';
+import { projectTemporalCli } from '../test/support/project-temporal-cli';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { freePort } from '../test/support/free-port';
 import { ROOT } from '../test/support/processes';
@@ -135,12 +135,7 @@ async function main(): Promise<void> {
   const log = (line: string): void =>
     console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const cli = await findTemporalCli({
-    dataDir: path.join(ROOT, '.keel'),
-    explicitPath: process.env.TEMPORAL_CLI_PATH,
-    searchPath: process.env.PATH,
-    install: true,
-  });
+  const cli = await projectTemporalCli();
   const dbRoot = mkdtempSync(path.join(os.tmpdir(), 'keel-bench-sqlite-'));
   const cleanups: Array<() => Promise<unknown>> = [
     () => Promise.resolve(rmSync(dbRoot, { recursive: true, force: true })),

@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection, type Client } from '@temporalio/client';
 import { generatePayloadKey } from '../shared/platform/payload-codec';
-import { findTemporalCli } from '../temporal/cli';
+import { projectTemporalCli } from '../test/support/project-temporal-cli';
 import { startDevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { freePort } from '../test/support/free-port';
-import { ROOT, startTs, stop, waitFor } from '../test/support/processes';
+import { startTs, stop, waitFor } from '../test/support/processes';
 
 export interface BenchStackOptions {
   /** Extra environment for the worker and the API (e.g. the mock upstream's endpoints). */
@@ -54,12 +54,7 @@ export interface BenchStack {
 }
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
-  const cli = await findTemporalCli({
-    dataDir: path.join(ROOT, '.keel'),
-    explicitPath: process.env.TEMPORAL_CLI_PATH,
-    searchPath: process.env.PATH,
-    install: true,
-  });
+  const cli = await projectTemporalCli();
   const temporal = options.temporalAddress
     ? { address: options.temporalAddress, process: undefined, stop: () => Promise.resolve() }
     : await startDevServer({ cliPath: cli.path, port: await freePort() });

@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { findTemporalCli } from '../temporal/cli';
+import { projectTemporalCli } from '../test/support/project-temporal-cli';
 import { startDevServer } from '../temporal/dev-server';
 import { startMockUpstream } from '../test/mock-upstream';
 import { freePort } from '../test/support/free-port';
@@ -70,12 +70,7 @@ function p50DifferenceCi(on: number[], off: number[]): [number, number] {
 }
 
 async function main(): Promise<void> {
-  const cli = await findTemporalCli({
-    dataDir: path.join(ROOT, '.keel'),
-    explicitPath: process.env.TEMPORAL_CLI_PATH,
-    searchPath: process.env.PATH,
-    install: true,
-  });
+  const cli = await projectTemporalCli();
   const temporal = await startDevServer({ cliPath: cli.path, port: await freePort() });
   const mock = await startMockUpstream({ port: 0 });
   const jaeger = await startJaeger();

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { median as medianOf } from '../../bench/lib/stats';
-import { findTemporalCli } from '../../temporal/cli';
+import { projectTemporalCli } from '../support/project-temporal-cli';
 import { startMockUpstream } from '../mock-upstream';
 import { ROOT } from '../support/processes';
 import { runChaos, type ChaosReport, type RoundReport } from './suite';
@@ -48,12 +48,7 @@ async function main(): Promise<void> {
     );
   const faults = values.faults?.split(',').map((f) => f.trim());
 
-  const cli = await findTemporalCli({
-    dataDir: path.join(ROOT, '.keel'),
-    explicitPath: process.env.TEMPORAL_CLI_PATH,
-    searchPath: process.env.PATH,
-    install: true,
-  });
+  const cli = await projectTemporalCli();
   // Model calls of 0.3 s (p99 0.8 s): always some in flight when a fault strikes.
   const mock = await startMockUpstream({ port: 0, slow: { medianMs: 300, p99Ms: 800 }, seed: 11 });
   const reports: ChaosReport[] = [];
