@@ -512,6 +512,12 @@ const MATRIX: Record<string, Entry> = {
     ],
     destructive: true,
   },
+  'POST /v1/admin/tenants/{id}/erase': {
+    none: 'operator only: any tenant key gets 403 before the tenant is looked up (test/e2e/erasure.test.ts)',
+  },
+  'GET /v1/admin/tenants/{id}/erasure': {
+    none: 'operator only: any tenant key gets 403 before the tenant is looked up (test/e2e/erasure.test.ts)',
+  },
   'GET /v1/admin/plans': { none: 'plans are the platform’s data, the same for every tenant' },
   'PUT /v1/admin/plans/{id}': {
     none: '`id` is a plan, the platform’s data; operator only (a tenant key gets 403)',

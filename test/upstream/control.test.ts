@@ -42,6 +42,7 @@ const REQUIRED = [
   'flap',
   'trickle',
   'stall-midway',
+  'tool-call',
 ];
 
 let mock: MockUpstream;
