@@ -126,7 +126,11 @@ function params(req: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
         .filter((m) => m.role === 'system')
         .map((m) => m.content)
         .join('\n\n') + hint,
-    messages: anthropicMessages(req.messages),
+    messages: req.tools
+      ? anthropicMessages(req.messages)
+      : req.messages.flatMap((m) =>
+          m.role === 'system' || m.role === 'tool' ? [] : [{ role: m.role, content: m.content }],
+        ),
     ...(req.tools
       ? toolParams(req.tools)
       : format.type === 'json'
