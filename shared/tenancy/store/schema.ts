@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 /**
  * The tenant store's tables as Kysely sees them. The same columns on SQLite and PostgreSQL:
@@ -230,4 +230,23 @@ export interface StoreSchema {
   batch_items: BatchItemsTable;
   audit_log: AuditTable;
   audit_heads: AuditHeadsTable;
+}
+
+/** A table and its columns as the database reports them. */
+export interface TableShape {
+  table: string;
+  columns: Array<{ name: string; nullable: boolean }>;
+}
+
+/** Tables and columns as the database reports them, sorted (the dialects are compared in tests). */
+export async function describeSchema(db: Kysely<StoreSchema>): Promise<TableShape[]> {
+  const tables = await db.introspection.getTables();
+  return tables
+    .map((t) => ({
+      table: t.name,
+      columns: t.columns
+        .map((c) => ({ name: c.name, nullable: c.isNullable }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    }))
+    .sort((a, b) => a.table.localeCompare(b.table));
 }

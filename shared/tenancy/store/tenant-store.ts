@@ -3,12 +3,13 @@ import type { PayloadKey } from '../../platform/payload-codec';
 import { AuditLog } from './audit';
 import * as budget from './budget';
 import { BatchStore } from './batches';
+import { eraseTenantData } from './erasure';
 import { EventLog } from './events';
 import { WebhookStore } from './webhooks';
 import { postgresDialect, sqliteDialect } from './dialects';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations';
 import { keyFromRow, keyToRow, planFromRow, tenantFromRow, tenantToRow } from './rows';
-import type { StoreSchema } from './schema';
+import { describeSchema, type StoreSchema, type TableShape } from './schema';
 import {
   DuplicateError,
   type ApiKeyRecord,
@@ -45,10 +46,7 @@ export interface OpenTenantStore {
   secretKeys?: readonly PayloadKey[];
 }
 
-export interface TableShape {
-  table: string;
-  columns: Array<{ name: string; nullable: boolean }>;
-}
+export type { TableShape };
 
 export class TenantStoreOpenError extends Error {
   override readonly name = 'TenantStoreOpenError';
@@ -188,39 +186,9 @@ export class TenantStore {
     return row && tenantFromRow(row);
   }
 
-  /**
-   * Erasure (docs/governance.md#erasure): deletes every row the tenant owns — keys, budgets and
-   * reservations, the usage ledger, job outcomes, events, webhooks and their deliveries, batches
-   * and their items — and the tenant itself, in one transaction. The audit trail stays: it holds
-   * ids and verdicts, never content, and records the erasure. Returns the rows deleted per table.
-   */
-  async eraseTenantData(tenantId: string): Promise<Record<string, number>> {
-    return this.db.transaction().execute(async (trx) => {
-      const counts: Record<string, number> = {};
-      const del = async (table: string, n: Promise<{ numDeletedRows: bigint }[]>) => {
-        counts[table] = (await n).reduce((sum, r) => sum + Number(r.numDeletedRows), 0);
-      };
-      const batchIds = trx.selectFrom('batches').select('id').where('tenant_id', '=', tenantId);
-      await del(
-        'batch_items',
-        trx.deleteFrom('batch_items').where('batch_id', 'in', batchIds).execute(),
-      );
-      for (const table of [
-        'batches',
-        'webhook_deliveries',
-        'webhook_endpoints',
-        'events',
-        'job_outcomes',
-        'usage_ledger',
-        'budget_reservations',
-        'budget_periods',
-        'api_keys',
-      ] as const) {
-        await del(table, trx.deleteFrom(table).where('tenant_id', '=', tenantId).execute());
-      }
-      await del('tenants', trx.deleteFrom('tenants').where('id', '=', tenantId).execute());
-      return counts;
-    });
+  /** Erasure: every row the tenant owns, in one transaction (erasure.ts). */
+  eraseTenantData(tenantId: string): Promise<Record<string, number>> {
+    return eraseTenantData(this.db, tenantId);
   }
 
   // ---- plans
@@ -423,15 +391,7 @@ export class TenantStore {
   }
 
   /** Tables and columns as the database reports them (diagnostics; the dialects are compared in tests). */
-  async describeSchema(): Promise<TableShape[]> {
-    const tables = await this.db.introspection.getTables();
-    return tables
-      .map((t) => ({
-        table: t.name,
-        columns: t.columns
-          .map((c) => ({ name: c.name, nullable: c.isNullable }))
-          .sort((a, b) => a.name.localeCompare(b.name)),
-      }))
-      .sort((a, b) => a.table.localeCompare(b.table));
+  describeSchema(): Promise<TableShape[]> {
+    return describeSchema(this.db);
   }
 }

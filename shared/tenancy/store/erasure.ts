@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import type { StoreSchema } from './schema';
+
+/**
+ * Erasure (docs/governance.md#erasure): deletes every row the tenant owns — keys, budgets and
+ * reservations, the usage ledger, job outcomes, events, webhooks and their deliveries, batches
+ * and their items — and the tenant itself, in one transaction. The audit trail stays: it holds
+ * ids and verdicts, never content, and records the erasure. Returns the rows deleted per table.
+ */
+export function eraseTenantData(
+  db: Kysely<StoreSchema>,
+  tenantId: string,
+): Promise<Record<string, number>> {
+  return db.transaction().execute(async (trx) => {
+    const counts: Record<string, number> = {};
+    const del = async (table: string, n: Promise<{ numDeletedRows: bigint }[]>) => {
+      counts[table] = (await n).reduce((sum, r) => sum + Number(r.numDeletedRows), 0);
+    };
+    const batchIds = trx.selectFrom('batches').select('id').where('tenant_id', '=', tenantId);
+    await del(
+      'batch_items',
+      trx.deleteFrom('batch_items').where('batch_id', 'in', batchIds).execute(),
+    );
+    for (const table of [
+      'batches',
+      'webhook_deliveries',
+      'webhook_endpoints',
+      'events',
+      'job_outcomes',
+      'usage_ledger',
+      'budget_reservations',
+      'budget_periods',
+      'api_keys',
+    ] as const) {
+      await del(table, trx.deleteFrom(table).where('tenant_id', '=', tenantId).execute());
+    }
+    await del('tenants', trx.deleteFrom('tenants').where('id', '=', tenantId).execute());
+    return counts;
+  });
+}
