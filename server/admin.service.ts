@@ -21,7 +21,7 @@ import {
 } from '../shared/tenancy/store';
 import type { Tenancy } from '../shared/tenancy/open';
 import { AuditService } from './audit.service';
-import { scopedTenant } from './tenant-scope';
+import { isOperator, scopedTenant } from './tenant-scope';
 import { invalidRequest, parse, ProblemError } from './problem';
 import { Role, type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
 import { TENANCY, TENANTS } from './tokens';
@@ -30,8 +30,6 @@ import { TENANCY, TENANTS } from './tokens';
 export const MAX_TENANTS_PER_PAGE = 500;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-const isOperator = (actor: Tenant): boolean => actor.roles.includes(Role.operator);
 
 /**
  * The admin API's rules. A platform operator (role `operator`) sees and changes every tenant and

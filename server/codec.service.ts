@@ -19,8 +19,9 @@ import {
 } from '../shared/platform/claim-check';
 import { claimCheckCodec } from '../shared/platform/temporal-connection';
 import { AuditService } from './audit.service';
+import { isOperator } from './tenant-scope';
 import { invalidRequest, ProblemError } from './problem';
-import { Role, type Tenant } from '../shared/tenancy/directory';
+import { type Tenant } from '../shared/tenancy/directory';
 import { PLATFORM_AUDIT_TENANT } from '../shared/tenancy/store';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
 
@@ -96,7 +97,7 @@ export class CodecService {
     const encrypted = payloads.filter(isEncrypted);
     // A claim-check reference stands for a payload of the history: guarded the same way.
     const guarded = payloads.filter((p) => isEncrypted(p) || isClaimCheck(p));
-    if (!tenant.roles.includes(Role.operator) && guarded.length > 0) {
+    if (!isOperator(tenant) && guarded.length > 0) {
       if (!workflowId)
         throw ProblemError.of(
           'forbidden',
@@ -120,7 +121,7 @@ export class CodecService {
       }
     }
     if (encrypted.length === 0) return { payloads: decoded.map(toJson) };
-    const operator = tenant.roles.includes(Role.operator);
+    const operator = isOperator(tenant);
     // Who read which job's payloads: in the tenant's own chain (an operator's: the platform's).
     await this.trail.record(
       tenant,

@@ -6,11 +6,12 @@ import {
 } from '@temporalio/client';
 import { EraseTenantBody, type ErasureBody } from '../shared/contracts/admin';
 import type { KeelConfig } from '../shared/platform/config';
-import { Role, type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
+import { type Tenant, type TenantDirectory } from '../shared/tenancy/directory';
 import type { Tenancy } from '../shared/tenancy/open';
 import { keyActor } from '../shared/tenancy/store';
 import type { ErasureResult } from '../workflows/erase-tenant';
 import { parse, ProblemError } from './problem';
+import { isOperator } from './tenant-scope';
 import { CONFIG, TEMPORAL_CLIENT, TENANCY, TENANTS } from './tokens';
 
 /** One erasure per tenant at a time: its workflow id. */
@@ -79,6 +80,6 @@ export class ErasureService {
 }
 
 function requireOperator(actor: Tenant): void {
-  if (!actor.roles.includes(Role.operator))
+  if (!isOperator(actor))
     throw ProblemError.of('forbidden', 'Only the platform operator erases a tenant.');
 }

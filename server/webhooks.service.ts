@@ -19,13 +19,12 @@ import { checkDestination, DestinationRefusedError } from '../shared/webhooks/de
 import { newWebhookSecret } from '../shared/webhooks/signature';
 import { startWebhookDelivery } from '../shared/webhooks/start-delivery';
 import { AuditService } from './audit.service';
-import { scopedTenant } from './tenant-scope';
+import { isOperator, scopedTenant } from './tenant-scope';
 import { parse, ProblemError } from './problem';
-import { Role, type Tenant } from '../shared/tenancy/directory';
+import { type Tenant } from '../shared/tenancy/directory';
 import { CONFIG, TEMPORAL_CLIENT, TENANCY } from './tokens';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-const isOperator = (actor: Tenant): boolean => actor.roles.includes(Role.operator);
 
 /**
  * The webhooks admin API. A tenant admin sees and changes only its tenant's endpoints (another
