@@ -20,6 +20,13 @@ export const LimitsSpec = z
   .strict();
 export type LimitsSpec = z.infer<typeof LimitsSpec>;
 
+/**
+ * How long a tenant's closed jobs and their rows are kept, in days (docs/governance.md#retention):
+ * 1 … 3650. Absent on a plan (or `null` on a tenant): kept until the namespace's retention
+ * removes the histories and an erasure removes the rows.
+ */
+export const RetentionDays = z.number().int().min(1).max(3650);
+
 /** What happens when a model call would pass the month's budget. */
 export const OverBudget = z.enum(['reject', 'downgrade', 'review']);
 export type OverBudget = z.infer<typeof OverBudget>;
@@ -79,6 +86,8 @@ export const PlanDefinition = z
      * fallback), marked `degraded`.
      */
     whenLimited: WhenLimited.default('refuse'),
+    /** Days a tenant's closed jobs and their rows are kept; absent = no retention period. */
+    retentionDays: RetentionDays.optional(),
   })
   .strict();
 export type PlanDefinition = z.infer<typeof PlanDefinition>;
@@ -92,10 +101,21 @@ export const TenantOverrides = z
     overBudget: OverBudget,
     /** Moderation and rule policy overrides, as in KEEL_CONFIG's `policies.tenants`. */
     policy: z.record(z.string(), z.unknown()),
+    /** Days its closed jobs and rows are kept, over the plan's; `null`: no retention period. */
+    retentionDays: RetentionDays.nullable(),
   })
   .partial()
   .strict();
 export type TenantOverrides = z.infer<typeof TenantOverrides>;
+
+/** A tenant's retention period in days: its override, else its plan's; null = none. */
+export function retentionDaysOf(
+  plan: Pick<PlanDefinition, 'retentionDays'> | undefined,
+  overrides: TenantOverrides,
+): number | null {
+  if (overrides.retentionDays !== undefined) return overrides.retentionDays;
+  return plan?.retentionDays ?? null;
+}
 
 /** The plans Keel ships; an operator adds or changes plans through the admin API. */
 export const SHIPPED_PLANS: readonly PlanDefinition[] = [

@@ -9,7 +9,8 @@ export const AUDIT_GENESIS = '0'.repeat(64);
 /**
  * What a record says happened. Admin changes, the door's refusals (plan, budget; rate limits are
  * counted in metrics, not audited, so a flood cannot grow the trail), each job's end with its
- * admission, policy, moderation and validation verdicts, review decisions and decoded payloads.
+ * admission, policy, moderation and validation verdicts, review decisions, decoded payloads,
+ * erasures and retention runs.
  */
 export const AUDIT_ACTIONS = [
   'tenant.created',
@@ -29,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'review.decided',
   'payloads.decoded',
   'tenant.erased',
+  'retention.enforced',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

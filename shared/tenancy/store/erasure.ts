@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { StoreSchema } from './schema';
 
+type DeleteResults = ReadonlyArray<{ numDeletedRows: bigint }>;
+
+/** Rows a DELETE's results count (Kysely answers one result per statement). */
+export const deletedRows = (results: DeleteResults): number =>
+  results.reduce((sum, r) => sum + Number(r.numDeletedRows), 0);
+
 /**
  * Erasure (docs/governance.md#erasure): deletes every row the tenant owns — keys, budgets and
  * reservations, the usage ledger, job outcomes, events, webhooks and their deliveries, batches
@@ -13,8 +19,8 @@ export function eraseTenantData(
 ): Promise<Record<string, number>> {
   return db.transaction().execute(async (trx) => {
     const counts: Record<string, number> = {};
-    const del = async (table: string, n: Promise<{ numDeletedRows: bigint }[]>) => {
-      counts[table] = (await n).reduce((sum, r) => sum + Number(r.numDeletedRows), 0);
+    const del = async (table: string, n: Promise<DeleteResults>) => {
+      counts[table] = deletedRows(await n);
     };
     const batchIds = trx.selectFrom('batches').select('id').where('tenant_id', '=', tenantId);
     await del(

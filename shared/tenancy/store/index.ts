@@ -1,6 +1,8 @@
 /** The tenant store: Node-side (SQLite or PostgreSQL), used by the API and the workers. */
-export { TenantStore, TenantStoreOpenError } from './tenant-store';
-export type { OpenTenantStore, TableShape } from './tenant-store';
+export { TenantStore } from './tenant-store';
+export type { OpenTenantStore } from './tenant-store';
+export type { TableShape } from './schema';
+export { PRUNED_TABLES, type PrunedTable } from './retention';
 export { EventLog } from './events';
 export { AuditLog } from './audit';
 export { AUDIT_ACTIONS, AUDIT_GENESIS, PLATFORM_AUDIT_TENANT, keyActor } from './audit-types';
@@ -22,7 +24,15 @@ export type {
   WebhookEndpointPatch,
 } from './webhooks';
 export { NO_VALUE, emptyUsage, totalUsage } from './usage';
-export { DuplicateError, ROLES, TENANT_STATUSES, USAGE_GROUPS, monthPeriod, utcDay } from './types';
+export {
+  DuplicateError,
+  TenantStoreOpenError,
+  ROLES,
+  TENANT_STATUSES,
+  USAGE_GROUPS,
+  monthPeriod,
+  utcDay,
+} from './types';
 export type {
   ApiKeyRecord,
   BudgetState,

@@ -303,6 +303,26 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Retention (retention.ts) prunes each tenant's rows by time: indexes so it reads only those.
+  '0009_retention': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createIndex('events_tenant_at')
+        .on('events')
+        .columns(['tenant_id', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('webhook_deliveries_tenant_created')
+        .on('webhook_deliveries')
+        .columns(['tenant_id', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('batches_tenant_finished')
+        .on('batches')
+        .columns(['tenant_id', 'finished_at'])
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -12,6 +12,7 @@ import { keyFromRow, keyToRow, planFromRow, tenantFromRow, tenantToRow } from '.
 import { describeSchema, type StoreSchema, type TableShape } from './schema';
 import {
   DuplicateError,
+  TenantStoreOpenError,
   type ApiKeyRecord,
   type BudgetState,
   type CallLedgerRow,
@@ -28,6 +29,7 @@ import {
   type UsageQuery,
   type UsageRow,
 } from './types';
+import { pruneTenantData, type PrunedTable } from './retention';
 import { recordJobOutcome, usage } from './usage';
 
 export interface OpenTenantStore {
@@ -44,12 +46,6 @@ export interface OpenTenantStore {
    * audit chain's hashes keyed by them (docs/audit.md).
    */
   secretKeys?: readonly PayloadKey[];
-}
-
-export type { TableShape };
-
-export class TenantStoreOpenError extends Error {
-  override readonly name = 'TenantStoreOpenError';
 }
 
 /**
@@ -189,6 +185,11 @@ export class TenantStore {
   /** Erasure: every row the tenant owns, in one transaction (erasure.ts). */
   eraseTenantData(tenantId: string): Promise<Record<string, number>> {
     return eraseTenantData(this.db, tenantId);
+  }
+
+  /** Retention: the tenant's rows of what ended before `before`, per table (retention.ts). */
+  pruneTenantData(tenantId: string, before: number): Promise<Record<PrunedTable, number>> {
+    return pruneTenantData(this.db, tenantId, before);
   }
 
   // ---- plans

@@ -168,6 +168,11 @@ export interface UsageRow {
   validAnswers: number;
 }
 
+/** The store could not open: a bad URL or path, or its migrations failed. */
+export class TenantStoreOpenError extends Error {
+  override readonly name = 'TenantStoreOpenError';
+}
+
 /** A unique value taken already: `field` names it ('id', 'hash'). */
 export class DuplicateError extends Error {
   override readonly name = 'DuplicateError';
