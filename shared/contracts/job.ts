@@ -172,7 +172,9 @@ export const ResultMeta = z.object({
       declared: z.enum(DATA_CLASSES).describe('The class the policy declares for the request.'),
       detected: z
         .array(z.string())
-        .describe('PII types a model would have been sent in clear (they raise the class).'),
+        .describe(
+          'The types input screening found that raise the class: PII a model would have been sent in clear, and health data (phi) whether redacted or not.',
+        ),
       residency: z.string().optional().describe('The tenant’s residency region.'),
       skipped: z
         .array(z.object({ candidate: z.string(), rule: z.string() }))

@@ -6,10 +6,11 @@
  * scanned once, never re-entered at each of its characters. The costly Unicode ones (email, IPv6,
  * names, addresses, URL passwords) are only tried where a cheap pass says a match can start: an
  * '@', a ':', a listed first name, a street word (see `matchAt` in pii-scan.ts). Names and street
- * addresses are in pii-names.ts, secrets in pii-secrets.ts.
+ * addresses are in pii-names.ts, secrets in pii-secrets.ts, health data in pii-health.ts.
  */
 import { electronicFormatIBAN, countrySpecs, isValidIBAN } from 'ibantools';
 import { detectAddresses } from './pii-addresses';
+import { detectHealth } from './pii-health';
 import { detectIds } from './pii-ids';
 import { detectNames } from './pii-names';
 import { detectPhones, ID_CONTEXT } from './pii-phones';
@@ -47,6 +48,10 @@ export const PII_LABELS: Readonly<Record<PiiType, string>> = {
   passport: 'PASSPORT',
   'national-id': 'NATID',
   'date-of-birth': 'DOB',
+  'medical-record': 'MRN',
+  'health-plan-id': 'HEALTHPLAN',
+  'diagnosis-code': 'DIAGNOSIS',
+  'prescriber-id': 'PRESCRIBER',
 };
 
 // --- email ---------------------------------------------------------------------------------
@@ -292,6 +297,10 @@ const DETECTORS: Record<PiiType, Detector> = {
   passport: detectIds.passport,
   'national-id': detectIds.nationalId,
   'date-of-birth': detectIds.dateOfBirth,
+  'medical-record': detectHealth.medicalRecord,
+  'health-plan-id': detectHealth.healthPlanId,
+  'diagnosis-code': detectHealth.diagnosisCode,
+  'prescriber-id': detectHealth.prescriberId,
 };
 
 /** Every PII span in `text`, sorted by start; of overlapping spans the surer, then longer, wins. */
@@ -345,6 +354,9 @@ export function normalisePiiValue(type: PiiType, value: string): string {
     case 'vat-id':
     case 'passport':
     case 'national-id':
+    case 'medical-record':
+    case 'health-plan-id':
+    case 'prescriber-id':
       return v.replace(/[\s.-]/g, '').toUpperCase();
     case 'phone':
       return v.replace(/[\s.()-]/g, '');

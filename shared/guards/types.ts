@@ -18,6 +18,11 @@ export const PII_TYPES = [
   'passport',
   'national-id',
   'date-of-birth',
+  // Health data (pii-health.ts): docs/governance.md says which of them make a request `phi`.
+  'medical-record',
+  'health-plan-id',
+  'diagnosis-code',
+  'prescriber-id',
 ] as const;
 export type PiiType = (typeof PII_TYPES)[number];
 

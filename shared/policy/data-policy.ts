@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PiiType } from '../guards/types';
 import type { PlannedCandidate } from './routing';
 
 /**
@@ -83,14 +84,29 @@ export function applyDataPatch(base: DataPolicy | undefined, patch: DataPolicyPa
 }
 
 /** PII types whose presence in what a model is sent makes a request `pci`; any other: `pii`. */
-const PCI_TYPES: ReadonlySet<string> = new Set(['credit-card']);
+const PCI_TYPES: ReadonlySet<string> = new Set<PiiType>(['credit-card']);
+/**
+ * Health data: these make a request `phi` when screening finds them, redacted or not. Hiding a
+ * medical record number hides the number, not that the request is about a patient's care: the
+ * rest of it (the complaint, the name Keel flags but does not redact) still goes out. Prescriber
+ * ids (NPI, DEA) are not here: they name a practitioner, are public, and come up in a practice's
+ * ordinary billing tickets; like other ids they are `pii` when sent in clear.
+ */
+const PHI_TYPES: ReadonlySet<string> = new Set<PiiType>([
+  'medical-record',
+  'health-plan-id',
+  'diagnosis-code',
+]);
 
 export interface DataDecision {
   /** The most sensitive of `classes`. */
   dataClass: DataClass;
   classes: DataClass[];
   declared: DataClass;
-  /** PII types a model would be sent in clear (found and not redacted): types only. */
+  /**
+   * The types screening found that raise the class: PII a model would be sent in clear (found
+   * and not redacted), and health data (found at all). Types only.
+   */
   detected: string[];
   residency?: string;
   /** Candidates the policy skipped, each with the rule it broke. */
@@ -107,10 +123,10 @@ export interface CandidateFacts {
 }
 
 /**
- * The request's classes (declared, and raised by the PII a model would be sent in clear), and
- * for each candidate the first rule it breaks. A candidate already skipped (an open circuit)
- * keeps its reason; when no candidate is left only because of the policy, `denied` names the
- * rule the first candidate broke.
+ * The request's classes (declared, and raised by the PII a model would be sent in clear or by
+ * the health data screening found), and for each candidate the first rule it breaks. A
+ * candidate already skipped (an open circuit) keeps its reason; when no candidate is left only
+ * because of the policy, `denied` names the rule the first candidate broke.
  */
 export function decideDataPolicy(args: {
   policy: DataPolicy;
@@ -121,9 +137,10 @@ export function decideDataPolicy(args: {
 }): { candidates: PlannedCandidate[]; decision: DataDecision } {
   const { policy } = args;
   const redacted = new Set(args.pii.redacted);
-  const detected = [...new Set(args.pii.found.filter((t) => !redacted.has(t)))].sort();
+  const raising = args.pii.found.filter((t) => PHI_TYPES.has(t) || !redacted.has(t));
+  const detected = [...new Set(raising)].sort();
   const classes = new Set<DataClass>([policy.class]);
-  for (const t of detected) classes.add(PCI_TYPES.has(t) ? 'pci' : 'pii');
+  for (const t of detected) classes.add(classOf(t));
   const ordered = DATA_CLASSES.filter((c) => classes.has(c));
   const dataClass = ordered[ordered.length - 1]!;
   const skipped: DataDecision['skipped'] = [];
@@ -147,6 +164,11 @@ export function decideDataPolicy(args: {
       ...(deniedByPolicy ? { denied: { rule: skipped[0]!.rule } } : {}),
     },
   };
+}
+
+function classOf(type: string): DataClass {
+  if (PHI_TYPES.has(type)) return 'phi';
+  return PCI_TYPES.has(type) ? 'pci' : 'pii';
 }
 
 function brokenRule(

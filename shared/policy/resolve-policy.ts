@@ -28,9 +28,13 @@ export type PiiAction = z.infer<typeof PiiAction>;
 export const ThreatAction = z.enum(['block', 'flag', 'review', 'allow']);
 export type ThreatAction = z.infer<typeof ThreatAction>;
 
-/** Types redacted by default. Names and addresses are heuristic: flagged, not rewritten. */
+/**
+ * Types redacted by default. Names and addresses are heuristic: flagged, not rewritten. A
+ * diagnosis code is what a task about it needs, and identifies no one: flagged too (it still
+ * makes a request `phi`, docs/governance.md).
+ */
 export const DEFAULT_REDACTED_PII: readonly PiiType[] = PII_TYPES.filter(
-  (t) => t !== 'person-name' && t !== 'street-address',
+  (t) => t !== 'person-name' && t !== 'street-address' && t !== 'diagnosis-code',
 );
 
 /**

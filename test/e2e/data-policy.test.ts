@@ -46,6 +46,8 @@ beforeAll(async () => {
       tenants: {
         clinic: { data: { class: 'phi', residency: 'eu' } },
         'shop-eu': { data: { residency: 'eu' } },
+        // Declares nothing sensitive: only what screening finds raises the class.
+        helpdesk: { data: { class: 'internal' } },
         // E-mail addresses go to the model in clear (flagged, not redacted): the request is pii.
         'shop-eu-clear': {
           data: { residency: 'eu' },
@@ -69,13 +71,13 @@ const { call, tenant } = tenantApi(() => stack);
 const keys: Record<string, string> = {};
 const ticket = { subject: 'Refund', body: 'Charged twice; reach me at kim.ode@example.net' };
 
-async function run(tenantId: string, route = ROUTE) {
+async function run(tenantId: string, route = ROUTE, input: object = ticket) {
   keys[tenantId] ??= await tenant(tenantId, 'pro', { roles: ['caller', 'admin'] });
   mock.clearAttempts();
   const res = await call(
     'POST',
     '/v1/tasks/classify-ticket',
-    { input: ticket, options: { route } },
+    { input, options: { route } },
     keys[tenantId],
   );
   return { ...res, apis: mock.attempts().map((a) => a.api) };
@@ -147,6 +149,53 @@ describe('routing by data class and region', () => {
       dataClass: 'pii',
       detected: ['email'],
     });
+  });
+
+  it('a medical record number found by screening makes the request phi: only hipaa models', async () => {
+    const mrn = '00482913';
+    const medical = {
+      subject: 'Billed twice',
+      body: `I was billed twice for my visit, MRN ${mrn}. Please refund one.`,
+    };
+    const res = await run('helpdesk', ROUTE, medical);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    // The upstream's own log: the model without hipaa was never called.
+    expect(res.apis).toEqual(['anthropic']);
+    expect(res.body.meta).toMatchObject({ provider: 'anthropic', path: 'fallback' });
+    expect(res.body.meta.policy).toMatchObject({
+      dataClass: 'phi',
+      declared: 'internal',
+      classes: ['internal', 'phi'],
+      detected: ['medical-record'],
+      skipped: [{ candidate: 'openai:us-plain', rule: 'phi data needs a model with hipaa' }],
+    });
+    expect(res.body.meta.moderation.input.pii).toMatchObject({
+      found: [{ type: 'medical-record', count: 1 }],
+      action: 'redacted',
+    });
+    // Redacted as well: even the hipaa model got a placeholder, not the number.
+    const sent = JSON.stringify(mock.attempts()[0]!.request.messages);
+    expect(sent).toContain('[MRN_1]');
+    expect(sent).not.toContain(mrn);
+
+    const denied = await run('helpdesk', ['openai:us-plain'], medical);
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({
+      status: 403,
+      rule: 'phi data needs a model with hipaa',
+      dataClass: 'phi',
+    });
+    expect(denied.body.type).toContain('policy-denied');
+    expect(denied.apis).toEqual([]);
+
+    // The same tenant's ordinary ticket stays internal and may go to the first model.
+    const plain = await run('helpdesk', ROUTE, {
+      subject: 'Refund',
+      body: 'Charged twice for order 00482913, Dr. Martens boots, SKU DM-11822-001.',
+    });
+    expect(plain.status).toBe(200);
+    expect(plain.apis).toEqual(['openai']);
+    expect(plain.body.meta.policy).toMatchObject({ dataClass: 'internal', detected: [] });
   });
 
   it('the OpenAI-compatible endpoint runs the same policy and lands in the same audit trail', async () => {

@@ -74,6 +74,27 @@ describe('the data policy routing matrix', () => {
       ['local:keel-local-1', 'anthropic:eu-hipaa'],
     ],
     [
+      'a medical record number found by screening, even redacted: phi, hipaa only',
+      {},
+      { found: ['medical-record', 'email'], redacted: ['medical-record', 'email'] },
+      'phi',
+      ['local:keel-local-1', 'anthropic:eu-hipaa'],
+    ],
+    [
+      'a diagnosis code sent in clear, residency eu: phi in the EU',
+      { residency: 'eu' },
+      { found: ['diagnosis-code'] },
+      'phi',
+      ['local:keel-local-1', 'anthropic:eu-hipaa'],
+    ],
+    [
+      'a prescriber id (NPI) sent in clear: pii, not phi',
+      {},
+      { found: ['prescriber-id'] },
+      'pii',
+      ALL,
+    ],
+    [
       'a card number sent in clear: pci, anywhere a pci model runs',
       {},
       { found: ['credit-card', 'email'] },
