@@ -17,7 +17,7 @@ import {
   isClaimCheck,
   type ClaimCheckCodec,
 } from '../shared/platform/claim-check';
-import { claimCheckCodec } from '../shared/platform/temporal-connection';
+import { claimCheckCodec, payloadCodec } from '../shared/platform/temporal-connection';
 import { AuditService } from './audit.service';
 import { isOperator } from './tenant-scope';
 import { invalidRequest, ProblemError } from './problem';
@@ -76,7 +76,9 @@ export class CodecService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(AuditService) private readonly trail: AuditService,
   ) {
-    this.codec = config.payloadKeys ? new EncryptionCodec(config.payloadKeys) : undefined;
+    // Tenant data keys are read from the store on every request (no cache): a shredded tenant's
+    // payloads stop decoding here at once.
+    this.codec = config.payloadKeys ? payloadCodec(config, { cacheMs: 0 }) : undefined;
     this.claimCheck = config.claimCheck ? claimCheckCodec(config.claimCheck) : undefined;
   }
 
@@ -113,7 +115,7 @@ export class CodecService {
           this.claimCheck && isClaimCheck(payload)
             ? await this.claimCheck.decodeOne(payload)
             : payload;
-        decoded.push(this.codec ? this.codec.decodeOne(fetched) : fetched);
+        decoded.push(this.codec ? (await this.codec.decode([fetched]))[0]! : fetched);
       } catch (err) {
         if (!(err instanceof PayloadDecryptionError) && !(err instanceof ClaimCheckError))
           throw err;

@@ -64,6 +64,18 @@ export const KeelFileConfig = z
           .strict(),
       )
       .default([]),
+    /** Payload encryption beyond the deployment's keys (docs/encryption.md). */
+    encryption: z
+      .object({
+        /**
+         * Each tenant's payloads under a data key of its own, so erasing the tenant shreds them
+         * everywhere (docs/encryption.md#per-tenant-data-keys). Needs payload keys. Processes
+         * with it off still decrypt such payloads. @default false
+         */
+        tenantDataKeys: z.boolean().default(false),
+      })
+      .strict()
+      .default({ tenantDataKeys: false }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

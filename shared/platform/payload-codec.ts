@@ -8,15 +8,25 @@ import {
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import {
+  METADATA_ENCODING_KEY,
+  type Payload,
+  type PayloadCodec,
+  type SerializationContext,
+} from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import type { TenantBindings } from './tenant-bindings';
+import { parseTenantKeyRef, type LoadedTenantKey, type TenantKeyring } from './tenant-keys';
 
 /**
  * Keel's payload codec: every payload Temporal stores (workflow and activity inputs and results,
  * signals, updates, queries, memos, failure details) is compressed (brotli, from 1 KiB), then encrypted
  * with AES-256-GCM under the primary key, and its key id is kept in the payload's metadata so any
- * configured key decrypts it after a rotation. A payload without this codec's encoding (a history
- * written before encryption, a plain test fixture) passes through unchanged. docs/encryption.md.
+ * configured key decrypts it after a rotation. With per-tenant data keys (`TenantScope`), a
+ * tenant's payloads are encrypted under the tenant's own key instead (`tenant:<id>:<version>` in
+ * the metadata), so shredding that key makes every copy unreadable. A payload without this codec's
+ * encoding (a history written before encryption, a plain test fixture) passes through unchanged.
+ * docs/encryption.md.
  */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 /** Metadata entry naming the key a payload was encrypted with. */
@@ -124,6 +134,17 @@ export function ensurePayloadKeyFile(dataDir: string): { file: string; generated
   return { file, generated: true };
 }
 
+/** Per-tenant data keys (docs/encryption.md#per-tenant-data-keys). */
+export interface TenantScope {
+  keyring: TenantKeyring;
+  bindings: TenantBindings;
+  /**
+   * Encrypt a tenant's payloads under its data key. Off, this process still decrypts what others
+   * encrypted so, and learns whose workflows are whose. @default false
+   */
+  encode: boolean;
+}
+
 export class EncryptionCodec implements PayloadCodec {
   private readonly primary: PayloadKey;
   /** The primary key's id as bytes: metadata and additional authenticated data. */
@@ -136,7 +157,10 @@ export class EncryptionCodec implements PayloadCodec {
   private ivOffset = 0;
 
   /** `keys[0]` encrypts; every key decrypts what it encrypted. */
-  constructor(keys: readonly PayloadKey[]) {
+  constructor(
+    keys: readonly PayloadKey[],
+    private readonly tenants?: TenantScope,
+  ) {
     const [primary] = keys;
     if (!primary) throw new Error('EncryptionCodec needs at least one key');
     this.primary = primary;
@@ -150,28 +174,74 @@ export class EncryptionCodec implements PayloadCodec {
     return this.primary.id;
   }
 
-  encode(payloads: Payload[]): Promise<Payload[]> {
-    return settle(() => payloads.map((p) => this.encodeOne(p)));
+  /**
+   * Under the tenant's data key when `context` names a tenant's workflow (the key in memory: no
+   * await), else under the primary deployment key.
+   */
+  encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const tenant = this.tenants?.encode
+      ? this.tenants.bindings.tenantFor(context, payloads)
+      : undefined;
+    if (!tenant) return settle(() => payloads.map((p) => this.encodeOne(p)));
+    const keyring = this.tenants!.keyring;
+    const cached = keyring.cachedCurrent(tenant);
+    if (cached) return settle(() => payloads.map((p) => this.seal(p, cached.key, cached.refBytes)));
+    return keyring
+      .current(tenant)
+      .then((k) => payloads.map((p) => this.seal(p, k.key, k.refBytes)));
   }
 
-  /** Rejects with a PayloadDecryptionError when a payload does not decrypt. */
-  decode(payloads: Payload[]): Promise<Payload[]> {
-    return settle(() => payloads.map((p) => this.decodeOne(p)));
+  /**
+   * Rejects with a PayloadDecryptionError when a payload does not decrypt. A payload under a
+   * tenant's key tells which tenant `context`'s workflow belongs to.
+   */
+  decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const tenants = this.tenants;
+    const refs = tenants ? payloads.map(tenantRefOf) : [];
+    if (!tenants || !refs.some((r) => r !== undefined))
+      return settle(() => payloads.map((p) => this.decodeOne(p)));
+    // Each reference's key: held in memory, else read from the store (undefined: shredded).
+    const keys = new Map<string, LoadedTenantKey | undefined>();
+    const missing: string[] = [];
+    for (const ref of refs) {
+      if (ref === undefined || keys.has(ref)) continue;
+      const held = tenants.keyring.cachedRef(ref);
+      if (held === undefined) missing.push(ref);
+      keys.set(ref, held ?? undefined);
+    }
+    const finish = (): Payload[] =>
+      payloads.map((p, i) => {
+        const ref = refs[i];
+        if (ref === undefined) return this.decodeOne(p);
+        const out = this.decodeOne(p, keys.get(ref), ref);
+        const tenant = parseTenantKeyRef(ref)?.tenantId;
+        if (context?.workflowId && tenant) tenants.bindings.bind(context.workflowId, tenant);
+        return out;
+      });
+    if (missing.length === 0) return settle(finish);
+    return Promise.all(
+      missing.map(async (ref) => keys.set(ref, await tenants.keyring.byReference(ref))),
+    ).then(finish);
   }
 
   encodeOne(payload: Payload): Payload {
+    return this.seal(payload, this.primaryKey, this.primaryId);
+  }
+
+  /** Compressed (from 1 KiB), then encrypted under `key`; `keyId` labels it and is authenticated. */
+  private seal(payload: Payload, key: KeyObject, keyId: Uint8Array): Payload {
     const bytes = temporal.api.common.v1.Payload.encode(payload).finish();
     const compress = bytes.length >= COMPRESSION_MIN_BYTES;
     const plain = compress ? brotliCompressSync(bytes, BROTLI) : bytes;
     const iv = this.nextIv();
-    const cipher = createCipheriv('aes-256-gcm', this.primaryKey, iv);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
     // The key id is authenticated too: a payload relabelled with another id does not decrypt.
-    cipher.setAAD(this.primaryId);
+    cipher.setAAD(keyId);
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);
     return {
       metadata: {
         [METADATA_ENCODING_KEY]: ENCRYPTED_BYTES,
-        [KEY_ID_METADATA]: this.primaryId,
+        [KEY_ID_METADATA]: keyId,
         ...(compress ? { [COMPRESSION_METADATA]: COMPRESSION_BYTES } : {}),
       },
       data: Buffer.concat([iv, body, cipher.getAuthTag()]),
@@ -189,15 +259,26 @@ export class EncryptionCodec implements PayloadCodec {
     return iv;
   }
 
-  decodeOne(payload: Payload): Payload {
+  /**
+   * `tenantKey`: the data key a `tenant:` reference names, loaded by `decode` (undefined: the
+   * store no longer has it — shredded).
+   */
+  decodeOne(payload: Payload, tenantKey?: LoadedTenantKey, tenantRef?: string): Payload {
     if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
-    const keyId = text(payload.metadata?.[KEY_ID_METADATA]);
+    const keyId = tenantRef ?? text(payload.metadata?.[KEY_ID_METADATA]);
     if (!keyId)
       throw new PayloadDecryptionError(
         `encrypted payload carries no ${KEY_ID_METADATA}; it was not written by Keel's codec`,
         undefined,
       );
-    const key = this.byId.get(keyId);
+    const key = parseTenantKeyRef(keyId) ? tenantKey?.key : this.byId.get(keyId);
+    if (!key && parseTenantKeyRef(keyId))
+      throw new PayloadDecryptionError(
+        this.tenants
+          ? `payload encrypted with tenant data key "${keyId}", which the tenant store no longer holds: the tenant was erased and its keys shredded (or this is not the deployment that wrote it)`
+          : `payload encrypted with tenant data key "${keyId}", and this codec has no tenant keyring`,
+        keyId,
+      );
     if (!key)
       throw new PayloadDecryptionError(
         `payload encrypted with key "${keyId}", which is not configured (configured: ${[...this.byId.keys()].join(', ')}); add it to KEEL_PAYLOAD_KEYS to read this history`,
@@ -231,3 +312,12 @@ export class EncryptionCodec implements PayloadCodec {
     return temporal.api.common.v1.Payload.decode(raw);
   }
 }
+
+/** The `tenant:` key reference of an encrypted payload, if it names one. */
+function tenantRefOf(payload: Payload): string | undefined {
+  const id = payload.metadata?.[KEY_ID_METADATA];
+  if (!id || id[0] !== TENANT_REF_FIRST_BYTE) return undefined;
+  const ref = text(id);
+  return ref && parseTenantKeyRef(ref) ? ref : undefined;
+}
+const TENANT_REF_FIRST_BYTE = 't'.charCodeAt(0);

@@ -24,7 +24,11 @@ import type { Logger } from './logger';
 import { failureConverter as encodedFailureConverter } from './encoded-failure-converter';
 import { ClaimCheckCodec, FileBlobStore } from './claim-check';
 import { EncryptionCodec } from './payload-codec';
+import { TenantBindings } from './tenant-bindings';
+import { TenantKeyring } from './tenant-keys';
 import { sdkLogLevel, temporalLogger } from './temporal-logger';
+import { TenantStore } from '../tenancy/store';
+import { tenantStorePath } from '../tenancy/open';
 
 /**
  * The one place Keel's product code reaches Temporal: it builds every `Connection` and
@@ -53,6 +57,12 @@ export interface TemporalHooks {
    * @default none
    */
   sinks?: WorkerOptions['sinks'];
+  /**
+   * With per-tenant data keys: which workflow is whose. Every client the connector makes binds
+   * the workflows it starts (`KeelTenant`), composed with `interceptors.client`.
+   * @default none
+   */
+  tenantBindings?: TenantBindings;
 }
 
 export interface TemporalConnector {
@@ -82,11 +92,10 @@ export const ENCODED_FAILURE_CONVERTER_PATH = path.join(__dirname, 'encoded-fail
  * thread, outside the workflow sandbox; the failure converter is loaded by path, also inside the
  * sandbox (bundled with the workflows).
  */
-export function configuredHooks(
-  config: Pick<KeelConfig, 'payloadKeys'> & Partial<Pick<KeelConfig, 'claimCheck'>>,
-): TemporalHooks {
+export function configuredHooks(config: CodecConfig): TemporalHooks {
+  const bindings = config.payloadKeys ? new TenantBindings() : undefined;
   const codecs: PayloadCodec[] = [
-    ...(config.payloadKeys ? [new EncryptionCodec(config.payloadKeys)] : []),
+    ...(config.payloadKeys ? [payloadCodec(config, { bindings })] : []),
     ...(config.claimCheck ? [claimCheckCodec(config.claimCheck)] : []),
   ];
   if (codecs.length === 0) return {};
@@ -95,7 +104,46 @@ export function configuredHooks(
       payloadCodecs: codecs,
       ...(config.payloadKeys ? { failureConverterPath: ENCODED_FAILURE_CONVERTER_PATH } : {}),
     },
+    ...(bindings ? { tenantBindings: bindings } : {}),
   };
+}
+
+/** What the payload codec is made from. */
+export type CodecConfig = Pick<KeelConfig, 'payloadKeys'> &
+  Partial<Pick<KeelConfig, 'claimCheck' | 'dataDir' | 'databaseUrl' | 'models'>>;
+
+/** How long a process uses a tenant's data key before reading the store again. */
+export const TENANT_KEY_CACHE_MS = 60_000;
+
+/**
+ * The encrypting codec of a deployment with payload keys. It decrypts payloads under tenants' data
+ * keys whenever the tenant store is configured (loaded on first need, from a store handle of its
+ * own); it encrypts under them when the config turns `encryption.tenantDataKeys` on.
+ */
+export function payloadCodec(
+  config: CodecConfig,
+  options: { bindings?: TenantBindings; cacheMs?: number } = {},
+): EncryptionCodec {
+  const keys = config.payloadKeys;
+  if (!keys) throw new Error('payloadCodec needs payload keys');
+  const storeAt = config.databaseUrl
+    ? { url: config.databaseUrl }
+    : config.dataDir
+      ? { sqlitePath: tenantStorePath({ dataDir: config.dataDir }) }
+      : undefined;
+  if (!storeAt) return new EncryptionCodec(keys);
+  let store: Promise<TenantStore> | undefined;
+  const source = () => {
+    store ??= TenantStore.open({ ...storeAt, maxConnections: 2, secretKeys: keys });
+    // A failed open is tried again on the next payload.
+    store.catch(() => (store = undefined));
+    return store.then((s) => s.dataKeys);
+  };
+  return new EncryptionCodec(keys, {
+    keyring: new TenantKeyring(source, options.cacheMs ?? TENANT_KEY_CACHE_MS),
+    bindings: options.bindings ?? new TenantBindings(),
+    encode: config.models?.encryption.tenantDataKeys === true,
+  });
 }
 
 /** The claim-check codec of a deployment (the codec server decodes with the same one). */
@@ -131,6 +179,18 @@ function clientConverter(
   };
 }
 
+/** The client interceptors, with the tenant binding first when there are bindings. */
+function withTenantBindings(
+  client: ClientInterceptors | undefined,
+  bindings: TenantBindings | undefined,
+): ClientInterceptors | undefined {
+  if (!bindings) return client;
+  const others = client?.workflow;
+  // The older factory form (`WorkflowClientInterceptors`) is left as it is: Keel's tracing uses a list.
+  if (others && !Array.isArray(others)) return client;
+  return { ...client, workflow: [bindings.clientInterceptor(), ...(others ?? [])] };
+}
+
 function tlsOptions(settings: TemporalSettings): ConnectionOptions['tls'] {
   const tls = settings.tls;
   if (!tls) return settings.apiKey ? true : undefined;
@@ -160,13 +220,14 @@ export function createTemporalConnector(
       apiKey: settings.apiKey,
     });
   const dataConverter = clientConverter(hooks.dataConverter);
+  const interceptors = withTenantBindings(hooks.interceptors?.client, hooks.tenantBindings);
   const clientOn = (connection: Connection | NativeConnection): Client =>
     new Client({
       // A NativeConnection serves the client API too; sharing it is what eager start needs.
       connection,
       namespace: settings.namespace,
       dataConverter,
-      interceptors: hooks.interceptors?.client,
+      interceptors,
     });
   return {
     settings,

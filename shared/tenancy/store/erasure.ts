@@ -37,6 +37,8 @@ export function eraseTenantData(
       'budget_reservations',
       'budget_periods',
       'api_keys',
+      // Crypto-shredding: without its data keys, no copy of the tenant's payloads decrypts.
+      'tenant_data_keys',
     ] as const) {
       await del(table, trx.deleteFrom(table).where('tenant_id', '=', tenantId).execute());
     }

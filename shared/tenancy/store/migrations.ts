@@ -323,6 +323,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Per-tenant data keys, sealed under the payload keys (data-keys.ts); erasure deletes them.
+  '0010_tenant_data_keys': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('tenant_data_keys')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('sealed', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tenant_data_keys_pk', ['tenant_id', 'version'])
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -215,6 +215,15 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
+/** A tenant's data key, one row per version (data-keys.ts). */
+export interface TenantDataKeysTable {
+  tenant_id: string;
+  version: number;
+  /** The key sealed under the payload keys (`sealed:v1:<key id>:…`). */
+  sealed: string;
+  created_at: number;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -230,6 +239,7 @@ export interface StoreSchema {
   batch_items: BatchItemsTable;
   audit_log: AuditTable;
   audit_heads: AuditHeadsTable;
+  tenant_data_keys: TenantDataKeysTable;
 }
 
 /** A table and its columns as the database reports them. */

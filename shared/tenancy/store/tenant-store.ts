@@ -31,6 +31,7 @@ import {
 } from './types';
 import { pruneTenantData, type PrunedTable } from './retention';
 import { recordJobOutcome, usage } from './usage';
+import { DataKeyStore } from './data-keys';
 
 export interface OpenTenantStore {
   /** A PostgreSQL URL (`postgres://user:pass@host:port/db`); wins over `sqlitePath`. */
@@ -62,6 +63,8 @@ export class TenantStore {
   readonly batches: BatchStore;
   /** The audit trail: a hash chain per tenant (docs/audit.md). */
   readonly audit: AuditLog;
+  /** Each tenant's data keys, sealed (docs/encryption.md#per-tenant-data-keys); none without keys. */
+  readonly dataKeys: DataKeyStore;
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -72,6 +75,7 @@ export class TenantStore {
     this.webhooks = new WebhookStore(db, secretKeys);
     this.batches = new BatchStore(db);
     this.audit = new AuditLog(db, secretKeys);
+    this.dataKeys = new DataKeyStore(db, secretKeys ?? []);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */

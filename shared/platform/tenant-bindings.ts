@@ -1,0 +1,122 @@
+import type { WorkflowClientInterceptor } from '@temporalio/client';
+import {
+  METADATA_ENCODING_KEY,
+  type Payload,
+  type SearchAttributePair,
+  type SerializationContext,
+  type TypedSearchAttributes,
+} from '@temporalio/common';
+import { SearchAttr } from '../contracts/messages';
+
+/**
+ * Which tenant a workflow's payloads belong to, as this process has learnt it
+ * (docs/encryption.md#which-tenant-a-payload-belongs-to). Keel's workflow ids carry no tenant
+ * (`<task>-<uuid>`, part of the API), and the codec sees only a payload and the SDK's
+ * serialization context (the workflow id), so each process keeps workflow id → tenant:
+ *
+ * - a start through a Keel client binds the id to its `KeelTenant` search attribute, or to no
+ *   tenant when it has none (breakers, review queues, erasure: the deployment key);
+ * - decoding a payload under a tenant's key binds the workflow it belongs to (a worker learns a
+ *   job's tenant from its input, an activity worker from the activity's input, the API from the
+ *   memo it describes before any signal or update);
+ * - a first contact with neither (a child workflow started by a workflow, `runNexusTask`) reads
+ *   the tenant from the start input itself: Keel's start contracts carry `tenantId` (at the top,
+ *   or in `request`).
+ *
+ * Bounded (least recently used first out); an evicted id is learnt again the same ways.
+ */
+export class TenantBindings {
+  private readonly byWorkflow = new Map<string, string | null>();
+
+  constructor(private readonly max = 100_000) {}
+
+  /** The tenant of a workflow (`null`: none, the deployment key); undefined if not known. */
+  get(workflowId: string): string | null | undefined {
+    const tenant = this.byWorkflow.get(workflowId);
+    if (tenant !== undefined) {
+      // Touched: the workflows in use stay.
+      this.byWorkflow.delete(workflowId);
+      this.byWorkflow.set(workflowId, tenant);
+    }
+    return tenant;
+  }
+
+  /** A tenant binding is never replaced by `null` (no tenant). */
+  bind(workflowId: string, tenant: string | null): void {
+    const known = this.byWorkflow.get(workflowId);
+    if (known === tenant || (tenant === null && known)) return;
+    this.byWorkflow.delete(workflowId);
+    this.byWorkflow.set(workflowId, tenant);
+    if (this.byWorkflow.size > this.max) {
+      const oldest = this.byWorkflow.keys().next().value;
+      if (oldest !== undefined) this.byWorkflow.delete(oldest);
+    }
+  }
+
+  /**
+   * The tenant whose key encrypts `payloads` in `context`: the binding, else (first contact) the
+   * tenant the payloads name, which is then bound. Undefined: the deployment key.
+   */
+  tenantFor(context: SerializationContext | undefined, payloads: Payload[]): string | undefined {
+    const workflowId = context?.workflowId;
+    if (!workflowId) return undefined;
+    const known = this.get(workflowId);
+    if (known !== undefined) return known ?? undefined;
+    const named = payloads.map(tenantNamedBy).find((t) => t !== undefined);
+    if (named) this.bind(workflowId, named);
+    return named;
+  }
+
+  /** A client interceptor that binds every workflow this process starts. */
+  clientInterceptor(): WorkflowClientInterceptor {
+    const bindStart = (options: {
+      workflowId: string;
+      typedSearchAttributes?: TypedSearchAttributes | SearchAttributePair[];
+    }): void => this.bind(options.workflowId, tenantAttribute(options.typedSearchAttributes));
+    return {
+      start: (input, next) => {
+        bindStart(input.options);
+        return next(input);
+      },
+      signalWithStart: (input, next) => {
+        bindStart(input.options);
+        return next(input);
+      },
+      startUpdateWithStart: (input, next) => {
+        bindStart(input.workflowStartOptions);
+        return next(input);
+      },
+    };
+  }
+}
+
+function tenantAttribute(
+  attrs: TypedSearchAttributes | SearchAttributePair[] | undefined,
+): string | null {
+  if (!attrs) return null;
+  const value = Array.isArray(attrs)
+    ? attrs.find((p) => p.key.name === SearchAttr.tenant.name)?.value
+    : attrs.get(SearchAttr.tenant);
+  return typeof value === 'string' && value ? value : null;
+}
+
+const JSON_PLAIN = 'json/plain';
+const TENANT_FIELD = Buffer.from('"tenantId"');
+
+/** `tenantId` (or `request.tenantId`) of a JSON payload; read only when the bytes name it. */
+function tenantNamedBy(payload: Payload): string | undefined {
+  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
+  if (!encoding || Buffer.from(encoding).toString() !== JSON_PLAIN || !payload.data) return;
+  const data = Buffer.from(payload.data.buffer, payload.data.byteOffset, payload.data.byteLength);
+  if (data.indexOf(TENANT_FIELD) < 0) return undefined;
+  try {
+    const value = JSON.parse(data.toString('utf8')) as {
+      tenantId?: unknown;
+      request?: { tenantId?: unknown };
+    } | null;
+    const tenant = value?.tenantId ?? value?.request?.tenantId;
+    return typeof tenant === 'string' && tenant ? tenant : undefined;
+  } catch {
+    return undefined;
+  }
+}
