@@ -23,6 +23,7 @@ import { createLocalProvider } from './models/providers/local-provider';
 import { createWebhookActivities } from './webhooks/deliver';
 import type { ModelProvider } from './models/providers/model-provider';
 import { createEraseActivities } from './lifecycle/erase-tenant';
+import { createRetentionActivities } from './lifecycle/enforce-retention';
 
 export interface ActivityDeps {
   logger: Logger;
@@ -47,7 +48,7 @@ export interface ActivityDeps {
   eventSinks?: readonly EventSink[];
   /** KEEL_WEBHOOK_ALLOW_PRIVATE: deliveries may go to loopback and private addresses. */
   webhookAllowPrivate?: boolean;
-  /** Temporal, for the activities that manage workflows themselves (erasure). */
+  /** Temporal, for the activities that manage workflows themselves (erasure, retention). */
   temporal?: { client: Client; namespace: string };
 }
 
@@ -109,6 +110,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),
     ...createEventActivities({ publish, store: deps.store, now }),
     ...createEraseActivities({
+      ...(deps.temporal ?? {}),
+      ...(deps.store ? { store: deps.store } : {}),
+      now,
+    }),
+    ...createRetentionActivities({
       ...(deps.temporal ?? {}),
       ...(deps.store ? { store: deps.store } : {}),
       now,

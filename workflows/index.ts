@@ -7,3 +7,4 @@ export { reviewQueue } from './review-queue';
 export { deliverWebhook } from './deliver-webhook';
 export { runNexusTask } from './nexus-task';
 export { eraseTenant } from './erase-tenant';
+export { enforceRetention } from './enforce-retention';

@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SearchAttr } from '../../shared/contracts/messages';
+import type { Client } from '@temporalio/client';
 import type { TenantStore } from '../../shared/tenancy/store';
+import { deleteRun, tenantWorkflowsQuery, terminateRun } from './delete-workflows';
 
 /** Listings with nothing new to delete before the jobs count as gone. */
 const QUIET_PASSES = 2;
@@ -38,31 +38,16 @@ export function createEraseActivities(deps: {
     async eraseTenantJobs(args: { tenantId: string }): Promise<{ deleted: number }> {
       const client = need(deps.client, 'a Temporal client');
       const namespace = need(deps.namespace, 'a namespace');
-      const query = `${SearchAttr.tenant.name} = '${args.tenantId.replaceAll("'", '')}'`;
+      const query = tenantWorkflowsQuery(args.tenantId);
       const done = new Set<string>();
       for (let quiet = 0; quiet < QUIET_PASSES;) {
         let fresh = 0;
         for await (const wf of client.workflow.list({ query, pageSize: 100 })) {
           const key = `${wf.workflowId}/${wf.runId}`;
           if (done.has(key)) continue;
-          if (wf.status.name === 'RUNNING') {
-            await client.workflow
-              .getHandle(wf.workflowId, wf.runId)
-              .terminate('the tenant is being erased')
-              .catch((err: unknown) => {
-                if (!(err instanceof WorkflowNotFoundError)) throw err;
-              });
-          }
-          try {
-            await client.workflowService.deleteWorkflowExecution({
-              namespace,
-              workflowExecution: { workflowId: wf.workflowId, runId: wf.runId },
-            });
-            fresh++;
-          } catch (err) {
-            // Gone already (an earlier attempt deleted it): nothing to count.
-            if ((err as { code?: number }).code !== 5) throw err;
-          }
+          if (wf.status.name === 'RUNNING')
+            await terminateRun(client, wf, 'the tenant is being erased');
+          if (await deleteRun(client, namespace, wf)) fresh++;
           done.add(key);
           heartbeat(done.size);
         }

@@ -1,0 +1,232 @@
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureRetentionSchedule, retentionScheduleId } from '../../temporal/retention-schedule';
+import type { RetentionResult } from '../../workflows/enforce-retention';
+import { waitFor } from '../support/processes';
+import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
+import { tenantApi } from '../support/tenant-api';
+
+/**
+ * Retention periods per tenant, against the default deployment on a real Temporal dev server and
+ * its SQLite tenant store: the `enforceRetention` workflow, run as of two days from now, deletes
+ * the closed jobs and prunes the rows of a tenant kept one day, leaves its job still waiting for a
+ * review and a tenant kept 30 days untouched, and records what it did in the audit trail. The
+ * admin API refuses bad periods; the schedule is created idempotently and runs.
+ */
+let stack: EmbeddedStack;
+let connection: Connection;
+let client: Client;
+beforeAll(async () => {
+  stack = await startEmbeddedStack();
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection });
+});
+afterAll(async () => {
+  await connection?.close();
+  await stack?.stop();
+});
+
+type Json = any;
+const DAY_MS = 24 * 3600 * 1000;
+const { call, tenant } = tenantApi(() => stack);
+const ticket = (i: number) => ({ subject: 'Refund', body: `Charged twice, order ${i}` });
+
+/** The tenant's workflows as visibility lists them: closed ones and running ones. */
+async function workflowsOf(tenantId: string): Promise<{ closed: number; running: number }> {
+  const n = { closed: 0, running: 0 };
+  for await (const wf of client.workflow.list({ query: `KeelTenant = '${tenantId}'` }))
+    n[wf.status.name === 'RUNNING' ? 'running' : 'closed']++;
+  return n;
+}
+
+/** Two jobs, a batch of two items and one job held for review. */
+async function fill(key: string): Promise<{ jobs: string[]; batch: string; held: string }> {
+  const jobs: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await call('POST', '/v1/tasks/classify-ticket', { input: ticket(i) }, key);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    jobs.push(res.body.jobId as string);
+  }
+  const batch = await call(
+    'POST',
+    '/v1/batches',
+    { task: 'classify-ticket', items: [ticket(10), ticket(11)] },
+    key,
+  );
+  expect(batch.status, JSON.stringify(batch.body)).toBe(202);
+  await waitFor(
+    'batch done',
+    async () =>
+      (await call('GET', `/v1/batches/${batch.body.batchId}`, undefined, key)).body.status ===
+      'completed',
+    { timeoutMs: 60_000 },
+  );
+  const held = await call(
+    'POST',
+    '/v1/tasks/classify-ticket',
+    { input: ticket(20), options: { review: 'always' } },
+    key,
+  );
+  expect(held.body.status, JSON.stringify(held.body)).toBe('awaiting_review');
+  return { jobs, batch: batch.body.batchId as string, held: held.body.jobId as string };
+}
+
+describe('retention periods', () => {
+  it('are set on a plan or a tenant; bad values are refused naming the field, nothing changed', async () => {
+    const plan = await call('PUT', '/v1/admin/plans/ephemeral', {
+      name: 'Ephemeral',
+      retentionDays: 1,
+    });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(200);
+    expect(plan.body.retentionDays).toBe(1);
+    const adminKey = await tenant('keeps', 'pro', { roles: ['caller', 'admin'] });
+    const set = await call('PATCH', '/v1/admin/tenants/keeps', {
+      overrides: { retentionDays: 30 },
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.overrides).toMatchObject({ retentionDays: 30 });
+
+    for (const bad of [0, 3651, 1.5, '7']) {
+      const res = await call('PATCH', '/v1/admin/tenants/keeps', {
+        overrides: { retentionDays: bad },
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body.errors.map((e: Json) => e.field)).toEqual(['overrides.retentionDays']);
+    }
+    const badPlan = await call('PUT', '/v1/admin/plans/ephemeral', {
+      name: 'E',
+      retentionDays: -1,
+    });
+    expect(badPlan.status).toBe(400);
+    expect(badPlan.body.errors.map((e: Json) => e.field)).toEqual(['retentionDays']);
+    // A tenant's own admin does not shorten (or lengthen) what the operator set.
+    const own = await call(
+      'PATCH',
+      '/v1/admin/tenants/keeps',
+      { overrides: { retentionDays: 1 } },
+      adminKey,
+    );
+    expect(own.status).toBe(403);
+    expect(own.body.errors).toEqual([
+      { field: 'overrides.retentionDays', message: 'operator only' },
+    ]);
+
+    expect((await call('GET', '/v1/admin/tenants/keeps')).body.overrides).toMatchObject({
+      retentionDays: 30,
+    });
+    expect(
+      (await call('GET', '/v1/admin/plans')).body.items.find((p: Json) => p.id === 'ephemeral'),
+    ).toMatchObject({ name: 'Ephemeral', retentionDays: 1 });
+  });
+
+  it('deletes old closed jobs and prunes rows of a short period; running jobs and a longer period keep everything', async () => {
+    const briefKey = await tenant('brief', 'ephemeral', { roles: ['caller'] });
+    const keepsKey = (
+      await call('POST', '/v1/admin/tenants/keeps/keys', { name: 'svc2', roles: ['caller'] })
+    ).body.key as string;
+    const brief = await fill(briefKey);
+    const keeps = await fill(keepsKey);
+    let before = { brief: await workflowsOf('brief'), keeps: await workflowsOf('keeps') };
+    await waitFor(
+      'visibility lists every job',
+      async () => {
+        before = { brief: await workflowsOf('brief'), keeps: await workflowsOf('keeps') };
+        return before.brief.closed >= 5 && before.keeps.closed >= 5;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(before.brief.running).toBe(1);
+
+    // As of two days from now: past brief's one day, well inside keeps' 30.
+    const asOf = Date.now() + 2 * DAY_MS;
+    const handle = await client.workflow.start('enforceRetention', {
+      taskQueue: stack.taskQueue,
+      workflowId: `retention-test-${asOf}`,
+      args: [{ asOf }],
+    });
+    const result = (await handle.result()) as RetentionResult;
+    const of = (id: string) => result.perTenant.find((t) => t.tenantId === id)!;
+    expect(of('brief')).toMatchObject({ retentionDays: 1, jobsDeleted: before.brief.closed });
+    // 2 jobs and 2 batch items; the held job has not ended.
+    expect(of('brief').rows).toMatchObject({ job_outcomes: 4, batches: 1, batch_items: 2 });
+    expect(of('brief').rows.events).toBeGreaterThan(0);
+    expect(of('keeps')).toMatchObject({
+      retentionDays: 30,
+      jobsDeleted: 0,
+      rows: { usage_ledger: 0, job_outcomes: 0, events: 0, batches: 0, batch_items: 0 },
+    });
+    // The demo tenant has no period: not in the run.
+    expect(result.perTenant.map((t) => t.tenantId).sort()).toEqual(['brief', 'keeps']);
+
+    // Gone from Temporal and the API (the dev server deletes asynchronously: ~30–40 s).
+    for (const id of [...brief.jobs, `batch:${brief.batch}`])
+      await waitFor(
+        'gone',
+        async () =>
+          (id.startsWith('batch:')
+            ? await call('GET', `/v1/batches/${id.slice(6)}`, undefined, briefKey)
+            : await call('GET', `/v1/jobs/${id}`, undefined, briefKey)
+          ).status === 404,
+        { timeoutMs: 120_000 },
+      );
+    await waitFor(
+      'visibility lists only the held job',
+      async () => {
+        const n = await workflowsOf('brief');
+        return n.closed === 0 && n.running === 1;
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect((await call('GET', `/v1/jobs/${brief.held}`, undefined, briefKey)).body.status).toBe(
+      'awaiting_review',
+    );
+    expect((await call('GET', '/v1/usage?tenant=brief')).body.totals).toMatchObject({ jobs: 0 });
+
+    // The other tenant keeps everything.
+    expect(await workflowsOf('keeps')).toEqual(before.keeps);
+    for (const id of keeps.jobs)
+      expect((await call('GET', `/v1/jobs/${id}`, undefined, keepsKey)).status).toBe(200);
+    expect((await call('GET', `/v1/batches/${keeps.batch}`, undefined, keepsKey)).body.status).toBe(
+      'completed',
+    );
+    expect((await call('GET', '/v1/usage?tenant=keeps')).body.totals).toMatchObject({ jobs: 4 });
+
+    // Each tenant's trail records the run with its counts, and still verifies.
+    const runId = `${handle.workflowId}/${handle.firstExecutionRunId}`;
+    const audit = await call('GET', '/v1/audit?tenant=brief&action=retention.enforced');
+    expect(audit.body.items.find((r: Json) => r.detail.runId === runId)).toMatchObject({
+      actor: 'system:retention',
+      detail: { retentionDays: 1, jobsDeleted: before.brief.closed, rows: { batches: 1 } },
+    });
+    for (const t of ['brief', 'keeps'])
+      expect((await call('GET', `/v1/audit/verify?tenant=${t}`)).body).toMatchObject({ ok: true });
+  });
+
+  it('runs on a Temporal Schedule created idempotently', async () => {
+    const opts = { client, taskQueue: stack.taskQueue, everyMs: 2_000 };
+    const schedule = client.schedule.getHandle(retentionScheduleId(stack.taskQueue));
+    try {
+      expect(await ensureRetentionSchedule(opts)).toBe('created');
+      expect(await ensureRetentionSchedule(opts)).toBe('unchanged');
+      expect(await ensureRetentionSchedule({ ...opts, everyMs: 3_000 })).toBe('updated');
+      expect((await schedule.describe()).spec.intervals?.map((i) => i.every)).toEqual([3_000]);
+      let run: { workflowId: string; firstExecutionRunId: string } | undefined;
+      await waitFor(
+        'a scheduled run',
+        async () => {
+          run = (await schedule.describe()).info.recentActions[0]?.action.workflow;
+          return run !== undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      const result = (await client.workflow
+        .getHandle(run!.workflowId, run!.firstExecutionRunId)
+        .result()) as RetentionResult;
+      // As of now, nothing of either tenant is past its period yet.
+      expect(result).toMatchObject({ tenants: 2, jobsDeleted: 0 });
+    } finally {
+      await schedule.delete();
+    }
+  });
+});

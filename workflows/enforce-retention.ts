@@ -1,0 +1,102 @@
+import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { TenantRetention } from '../activities/lifecycle/enforce-retention';
+
+const { retentionTenants, pruneTenantJobs, pruneTenantRows } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Tenants read per page of the tenant store. */
+const TENANTS_PER_PAGE = 100;
+/** Tenants detailed in the result (every one is in its own audit trail). */
+const MAX_LISTED = 200;
+
+export interface EnforceRetentionArgs {
+  /**
+   * Epoch ms the periods count back from. @default the run's start (workflow time). A later
+   * instant deletes what will be past its period then: for tests and drills, never the schedule.
+   */
+  asOf?: number;
+  /** Continue-as-new: the last tenant done and the result so far. */
+  after?: string;
+  sofar?: RetentionResult;
+}
+
+export interface TenantRetentionResult {
+  tenantId: string;
+  retentionDays: number;
+  /** ISO 8601: what ended before this went. */
+  before: string;
+  jobsDeleted: number;
+  /** Rows pruned per table of the tenant store. */
+  rows: Record<string, number>;
+}
+
+export interface RetentionResult {
+  asOf: string;
+  /** Tenants with a retention period. */
+  tenants: number;
+  /** Workflows deleted from Temporal, all tenants. */
+  jobsDeleted: number;
+  /** Rows pruned per table, all tenants. */
+  rows: Record<string, number>;
+  /** Per tenant (the first MAX_LISTED; `unlisted` counts the others). */
+  perTenant: TenantRetentionResult[];
+  unlisted: number;
+}
+
+/**
+ * Retention (docs/governance.md#retention), run by the `keel-retention` schedule: for each tenant
+ * with a retention period, its workflows closed before it are deleted from Temporal, then its
+ * rows of that age pruned from the tenant store and the counts recorded in its audit trail
+ * (`retention.enforced`). Not tagged with a tenant, so it never lists itself.
+ */
+export async function enforceRetention(args: EnforceRetentionArgs = {}): Promise<RetentionResult> {
+  const asOf = args.asOf ?? Date.now();
+  const runId = `${workflowInfo().workflowId}/${workflowInfo().firstExecutionRunId}`;
+  const result: RetentionResult = args.sofar ?? {
+    asOf: new Date(asOf).toISOString(),
+    tenants: 0,
+    jobsDeleted: 0,
+    rows: {},
+    perTenant: [],
+    unlisted: 0,
+  };
+  let after = args.after;
+  for (;;) {
+    const page = await retentionTenants({
+      asOf,
+      limit: TENANTS_PER_PAGE,
+      ...(after !== undefined ? { after } : {}),
+    });
+    for (const t of page.tenants) await enforceOne(t, asOf, runId, result);
+    if (page.next === undefined) return result;
+    after = page.next;
+    if (workflowInfo().continueAsNewSuggested)
+      await continueAsNew<typeof enforceRetention>({ asOf, after, sofar: result });
+  }
+}
+
+async function enforceOne(
+  t: TenantRetention,
+  asOf: number,
+  runId: string,
+  result: RetentionResult,
+): Promise<void> {
+  const { deleted: jobsDeleted } = await pruneTenantJobs(t);
+  const rows = await pruneTenantRows({ ...t, runId, asOf, jobsDeleted });
+  result.tenants++;
+  result.jobsDeleted += jobsDeleted;
+  for (const [table, n] of Object.entries(rows)) result.rows[table] = (result.rows[table] ?? 0) + n;
+  if (result.perTenant.length < MAX_LISTED) {
+    result.perTenant.push({
+      tenantId: t.tenantId,
+      retentionDays: t.retentionDays,
+      before: new Date(t.before).toISOString(),
+      jobsDeleted,
+      rows,
+    });
+  } else result.unlisted++;
+}
