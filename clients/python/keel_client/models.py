@@ -173,7 +173,8 @@ class ResultMetaPolicy:
     classes: List[Literal["public", "internal", "confidential", "pii", "phi", "pci"]] = _field(metadata={"wire": "classes"})
     #: The class the policy declares for the request.
     declared: Literal["public", "internal", "confidential", "pii", "phi", "pci"] = _field(metadata={"wire": "declared"})
-    #: PII types a model would have been sent in clear (they raise the class).
+    #: The types input screening found that raise the class: PII a model would have been sent in
+    #: clear, and health data (phi) whether redacted or not.
     detected: List[str] = _field(metadata={"wire": "detected"})
     #: Candidates the data policy did not call, and the rule each broke.
     skipped: List[ResultMetaPolicySkipped] = _field(metadata={"wire": "skipped"})

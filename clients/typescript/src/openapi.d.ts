@@ -2349,6 +2349,7 @@ export interface paths {
                                     policy?: {
                                         [key: string]: unknown;
                                     };
+                                    retentionDays?: number | null;
                                 };
                                 /** @description ISO 8601 */
                                 createdAt: string;
@@ -2481,6 +2482,7 @@ export interface paths {
                             policy?: {
                                 [key: string]: unknown;
                             };
+                            retentionDays?: number | null;
                         };
                     };
                 };
@@ -2515,6 +2517,7 @@ export interface paths {
                                 policy?: {
                                     [key: string]: unknown;
                                 };
+                                retentionDays?: number | null;
                             };
                             /** @description ISO 8601 */
                             createdAt: string;
@@ -2713,6 +2716,7 @@ export interface paths {
                                 policy?: {
                                     [key: string]: unknown;
                                 };
+                                retentionDays?: number | null;
                             };
                             /** @description ISO 8601 */
                             createdAt: string;
@@ -2850,6 +2854,7 @@ export interface paths {
                             policy?: {
                                 [key: string]: unknown;
                             };
+                            retentionDays?: number | null;
                         };
                     };
                 };
@@ -2884,6 +2889,7 @@ export interface paths {
                                 policy?: {
                                     [key: string]: unknown;
                                 };
+                                retentionDays?: number | null;
                             };
                             /** @description ISO 8601 */
                             createdAt: string;
@@ -4141,6 +4147,7 @@ export interface paths {
                                  * @enum {string}
                                  */
                                 whenLimited: "refuse" | "cache" | "degrade";
+                                retentionDays?: number;
                             }[];
                         };
                     };
@@ -4306,6 +4313,7 @@ export interface paths {
                          * @enum {string}
                          */
                         whenLimited?: "refuse" | "cache" | "degrade";
+                        retentionDays?: number;
                     };
                 };
             };
@@ -4372,6 +4380,7 @@ export interface paths {
                              * @enum {string}
                              */
                             whenLimited: "refuse" | "cache" | "degrade";
+                            retentionDays?: number;
                         };
                     };
                 };
@@ -4692,7 +4701,7 @@ export interface paths {
                     limit?: number;
                     /** @description A previous page’s `next`: older records. */
                     before?: string;
-                    action?: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased";
+                    action?: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased" | "retention.enforced";
                     jobId?: string;
                 };
                 header?: never;
@@ -4718,7 +4727,7 @@ export interface paths {
                                 /** @description `key:<key id>` for a caller with an API key; `system:<part>` for Keel itself. */
                                 actor: string;
                                 /** @enum {string} */
-                                action: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased";
+                                action: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased" | "retention.enforced";
                                 jobId: string | null;
                                 /** @description Ids, enums, counts and times: never an input, an output or a secret. */
                                 detail: {
@@ -6612,7 +6621,7 @@ export interface components {
                  * @enum {string}
                  */
                 declared: "public" | "internal" | "confidential" | "pii" | "phi" | "pci";
-                /** @description PII types a model would have been sent in clear (they raise the class). */
+                /** @description The types input screening found that raise the class: PII a model would have been sent in clear, and health data (phi) whether redacted or not. */
                 detected: string[];
                 /** @description The tenant’s residency region. */
                 residency?: string;
