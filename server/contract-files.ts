@@ -16,7 +16,7 @@ export const CONTRACT_FILES = {
 } as const;
 
 /** Problems Nest answers on any path, before a route runs. */
-const ANY_PATH: readonly ProblemSlug[] = ['not-found'];
+const ANY_PATH: readonly ProblemSlug[] = ['not-found', 'method-not-allowed'];
 
 /** The OpenAPI document a deployment with the default configuration serves. */
 export function defaultOpenApi(): Record<string, unknown> {

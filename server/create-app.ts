@@ -9,6 +9,7 @@ import { DOCS_ASSETS } from './docs.controller';
 import { jsonBody, requestId, taskMetrics } from './http-middleware';
 import { nestLogger } from './nest-logger';
 import { ProblemFilter } from './problem';
+import { routeMethods } from './route-methods';
 import { traceRequests } from './trace-requests';
 
 /** The NestJS app, wired but not listening. Tests and `server/main.ts` both use this. */
@@ -29,6 +30,6 @@ export async function createApp(deps: AppDeps): Promise<NestExpressApplication> 
   app.use(DOCS_ASSETS, express.static(getAbsoluteFSPath(), { index: false }));
   app.use(jsonBody(deps.config.maxBodyBytes));
   if (tracing) app.use(tracing.enter);
-  app.useGlobalFilters(new ProblemFilter(deps.logger));
+  app.useGlobalFilters(new ProblemFilter(deps.logger, routeMethods(app)));
   return app;
 }

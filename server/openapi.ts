@@ -191,7 +191,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
       title: 'Keel API',
       version: '1.0.0',
       description:
-        'Reliable AI tasks. Every call is a Temporal workflow. Errors are RFC 9457 problem details (application/problem+json); a path no route serves answers 404 `not-found`. The OpenAI-compatible paths (`/v1/chat/completions`, `/v1/models`) answer the same problems in OpenAI’s error shape, `{"error": {message, type, param, code, problem}}`, `code` being the slug; Anthropic’s `/v1/messages` in Anthropic’s, `{"type": "error", "error": {type, message, problem}}`.',
+        'Reliable AI tasks. Every call is a Temporal workflow. Errors are RFC 9457 problem details (application/problem+json); a path no route serves answers 404 `not-found`, a method a path does not have 405 `method-not-allowed` with an `Allow` header. The OpenAI-compatible paths (`/v1/chat/completions`, `/v1/models`) answer the same problems in OpenAI’s error shape, `{"error": {message, type, param, code, problem}}`, `code` being the slug; Anthropic’s `/v1/messages` in Anthropic’s, `{"type": "error", "error": {type, message, problem}}`.',
     },
     security: [{ bearer: [] }, { apiKey: [] }],
     paths,

@@ -62,7 +62,11 @@ export function sendProblem(res: Response, req: Request, error: ProblemError): v
 /** Maps every error to problem+json. Unknown errors become a 500 that reveals nothing. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** The methods the app's routes have on a path (server/route-methods.ts): 405 or 404. */
+    private readonly methodsAt: (path: string) => readonly string[] = () => [],
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -84,6 +88,18 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      if (status === 404) {
+        // A path with routes, none for this method: 405 and the methods it has (RFC 9110).
+        const allow = this.methodsAt(req.path);
+        if (allow.length > 0 && !allow.includes(req.method)) {
+          return ProblemError.of(
+            'method-not-allowed',
+            `${req.path} has no ${req.method}; it answers ${allow.join(', ')}.`,
+            {},
+            { headers: { Allow: allow.join(', ') } },
+          );
+        }
+      }
       const slug = GENERIC_PROBLEMS[status];
       const detail = status === 404 ? `No route for ${req.method} ${req.path}` : exception.message;
       // A status the contract does not name keeps Nest's message as its title.

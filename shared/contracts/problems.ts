@@ -66,7 +66,12 @@ const TABLE = {
     title: 'Budget exceeded',
     when: 'The tenant’s monthly budget is spent and its plan rejects past it (`budget`); nothing started. In a job: a model call would have passed the budget.',
   },
-  'not-found': { status: 404, title: 'Not found', when: 'No route for this method and path.' },
+  'not-found': { status: 404, title: 'Not found', when: 'No route for this path.' },
+  'method-not-allowed': {
+    status: 405,
+    title: 'Method not allowed',
+    when: 'The path has routes, but not for this method; `Allow` lists the methods it has.',
+  },
   'tenant-not-found': {
     status: 404,
     title: 'Tenant not found',
@@ -342,6 +347,7 @@ export const GENERIC_PROBLEMS: Readonly<Record<number, ProblemSlug>> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not-found',
+  405: 'method-not-allowed',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
 };

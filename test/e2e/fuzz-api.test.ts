@@ -28,6 +28,7 @@ const CHECKS = [
   'ignored_auth',
   'use_after_free',
   'ensure_resource_availability',
+  'unsupported_method',
 ];
 /**
  * Left out, each for its reason: the SSE streams (`…/events`) hold the connection open until the

@@ -54,7 +54,7 @@ class AuthError(KeelError):
 
 
 class NotFoundError(KeelError):
-    """No such task, job, review, batch… for this tenant."""
+    """No such task, job, review, batch… for this tenant; or no such method on the path (405)."""
 
 
 class RateLimitedError(KeelError):
@@ -145,7 +145,7 @@ def error_class(slug: Optional[str]) -> Type[KeelError]:
         return KeelError
     if slug in _BY_SLUG:
         return _BY_SLUG[slug]
-    if slug == "not-found" or slug.endswith("-not-found") or slug == "unknown-task":
+    if slug in ("not-found", "method-not-allowed", "unknown-task") or slug.endswith("-not-found"):
         return NotFoundError
     return KeelError
 

@@ -64,7 +64,10 @@ export class AuthError extends KeelError {
 export class PermissionError extends KeelError {
   override readonly name = 'PermissionError';
 }
-/** No such task, job, review, batch, tenant, key, webhook or model for this key (404). */
+/**
+ * No such task, job, review, batch, tenant, key, webhook or model for this key (404), or no such
+ * method on the path (405 `method-not-allowed`, its `Allow` header lists the methods it has).
+ */
 export class NotFoundError extends KeelError {
   override readonly name = 'NotFoundError';
 }
@@ -131,6 +134,7 @@ const BY_SLUG: Readonly<Record<string, ProblemClass>> = {
   'task-not-in-plan': PermissionError,
   'policy-denied': PermissionError,
   'not-found': NotFoundError,
+  'method-not-allowed': NotFoundError,
   'unknown-task': NotFoundError,
   'job-not-found': NotFoundError,
   'batch-not-found': NotFoundError,
