@@ -11,8 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import {
+  defaultPayloadConverter,
+  type Payload,
+  type SerializationContext,
+} from '@temporalio/common';
 import { EncryptionCodec } from '../shared/platform/payload-codec';
+import { TenantBindings } from '../shared/platform/tenant-bindings';
+import { TenantKeyring } from '../shared/platform/tenant-keys';
 import { latencyStats } from './lib/stats';
 import { loadSummarizeCase } from './lib/summarize-case';
 
@@ -23,7 +29,29 @@ const FIXTURE = path.join(ROOT, 'test/fixtures/histories/run-task-external-input
 /** The recorded input body, replaced by the 10 KB text in every payload that carries it. */
 const RECORDED_BODY = 'I was charged twice for my subscription this month';
 
-const codec = new EncryptionCodec([{ id: 'bench', key: randomBytes(32) }]);
+const deploymentKey = { id: 'bench', key: randomBytes(32) };
+const codec = new EncryptionCodec([deploymentKey]);
+/** Per-tenant data keys on, the tenant's key in memory (the hot path: no store read). */
+const bindings = new TenantBindings();
+const tenantKey = { tenantId: 'bench', version: 1, key: randomBytes(32) };
+const tenantCodec = new EncryptionCodec([deploymentKey], {
+  keyring: new TenantKeyring(
+    () =>
+      Promise.resolve({
+        current: () => Promise.resolve(tenantKey),
+        get: () => Promise.resolve(tenantKey),
+      }),
+    3_600_000,
+  ),
+  bindings,
+  encode: true,
+});
+const CONTEXT: SerializationContext = {
+  type: 'workflow',
+  namespace: 'default',
+  workflowId: 'classify-ticket-bench',
+};
+bindings.bind(CONTEXT.workflowId, 'bench');
 const text = loadSummarizeCase().text;
 const input = defaultPayloadConverter.toPayload({
   task: 'classify-ticket',
@@ -71,10 +99,40 @@ function measure(payloads: Payload[]): { encode: number[]; decode: number[]; bot
   return out;
 }
 
-function main(): void {
+/**
+ * The same round trip as the SDK drives it: one awaited `encode`/`decode` call per payload, with
+ * the workflow's serialization context (deployment key vs the tenant's data key).
+ */
+async function measureAsync(
+  c: EncryptionCodec,
+  payloads: Payload[],
+): Promise<{ encode: number[]; decode: number[]; both: number[] }> {
+  const out = { encode: [] as number[], decode: [] as number[], both: [] as number[] };
+  for (let i = 0; i < WARMUP + ITERATIONS; i += 1) {
+    const t0 = performance.now();
+    const encoded: Payload[] = [];
+    for (const p of payloads) encoded.push(...(await c.encode([p], CONTEXT)));
+    const t1 = performance.now();
+    for (const p of encoded) await c.decode([p], CONTEXT);
+    const t2 = performance.now();
+    if (i < WARMUP) continue;
+    out.encode.push(t1 - t0);
+    out.decode.push(t2 - t1);
+    out.both.push(t2 - t0);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
   const single = measure([input]);
   const task = taskPayloads();
   const perTask = measure(task);
+  // Interleaved runs, so both see the same load on a shared machine.
+  const viaSdk = { deployment: [] as number[], tenant: [] as number[] };
+  for (let run = 0; run < 3; run += 1) {
+    viaSdk.deployment.push(...(await measureAsync(codec, task)).both);
+    viaSdk.tenant.push(...(await measureAsync(tenantCodec, task)).both);
+  }
   const encoded = codec.encodeOne(input);
   const result = {
     at: new Date().toISOString(),
@@ -97,6 +155,11 @@ function main(): void {
       addedMs: latencyStats(perTask.both),
       targetP50Ms: 0.5,
     },
+    /** The task's payloads one awaited call each, as the SDK calls the codec, 3 interleaved runs. */
+    taskViaSdk: {
+      deploymentKeyMs: latencyStats(viaSdk.deployment),
+      tenantDataKeyMs: latencyStats(viaSdk.tenant),
+    },
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
@@ -106,4 +169,4 @@ function main(): void {
   console.log(JSON.stringify(result, null, 2));
 }
 
-main();
+void main();
