@@ -28,6 +28,7 @@ import { ROOT, startTs, stop, waitFor } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
 import { historyBreakdown, type HistoryBreakdown } from './lib/history-breakdown';
 import { median, percentile, round2 } from './lib/stats';
+import { keelQueuesFilter } from '../shared/platform/task-queues';
 
 const arg = (name: string): number | undefined => {
   const i = process.argv.indexOf(name);
@@ -206,7 +207,7 @@ async function oneRun(temporal: DevServer, mockUrl: string, client: Client): Pro
     const backlog = async (): Promise<number> =>
       (
         await client.workflow.count(
-          `TaskQueue = '${stack.taskQueue}' AND KeelTenant = 'tenant-a' AND ExecutionStatus = 'Running'`,
+          `${keelQueuesFilter(stack.taskQueue)} AND KeelTenant = 'tenant-a' AND ExecutionStatus = 'Running'`,
         )
       ).count;
     // Warm-up, then B idle.

@@ -163,7 +163,8 @@ export class BatchesService {
   private async start(run: RunBatchArgs): Promise<void> {
     try {
       await this.client.workflow.start<typeof runBatch>('runBatch', {
-        taskQueue: this.config.taskQueue,
+        // No caller waits for a batch: it and its items run on the background queue.
+        taskQueue: this.config.backgroundTaskQueue,
         workflowId: run.batchId,
         args: [run],
         // Items inherit it: the plan's priority, and tenant by tenant within it.

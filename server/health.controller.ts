@@ -23,7 +23,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: Temporal answers and at least one worker polls Keel's task queue. */
+  /**
+   * Readiness: Temporal answers, at least one worker polls Keel's task queue (workflows and
+   * activities), and one polls the background queue (tasks with `maxSyncMs: 0`, batches).
+   */
   @Get('readyz')
   async ready(): Promise<ReadinessBody> {
     const service = this.client.workflowService;
@@ -32,13 +35,15 @@ export class HealthController {
     try {
       await service.getSystemInfo({});
       checks.temporal = 'ok';
-      for (const [name, type] of [
-        ['workflowPollers', TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
-        ['activityPollers', TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+      const { taskQueue, backgroundTaskQueue } = this.config;
+      for (const [name, queueName, type] of [
+        ['workflowPollers', taskQueue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
+        ['activityPollers', taskQueue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+        ['backgroundPollers', backgroundTaskQueue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
       ] as const) {
         const queue = await service.describeTaskQueue({
           namespace,
-          taskQueue: { name: this.config.taskQueue },
+          taskQueue: { name: queueName },
           taskQueueType: type,
         });
         checks[name] = (queue.pollers?.length ?? 0) > 0 ? 'ok' : 'no worker polling';
@@ -47,7 +52,7 @@ export class HealthController {
       checks.temporal = `unreachable: ${(err as Error).message.split('\n')[0]}`;
     }
     const ready =
-      Object.values(checks).every((v) => v === 'ok') && Object.keys(checks).length === 3;
+      Object.values(checks).every((v) => v === 'ok') && Object.keys(checks).length === 4;
     if (!ready) {
       throw ProblemError.of('not-ready', undefined, { checks });
     }

@@ -65,7 +65,7 @@ export class JobsService implements OnModuleDestroy {
   ) {
     this.running = new RunningTasks({
       limit: config.maxInflightTasks,
-      list: listRunningTasks(client, config.taskQueue),
+      list: listRunningTasks(client, [config.taskQueue, config.backgroundTaskQueue]),
       logger,
       adaptive: { waitFraction: config.shedWaitFraction },
     });

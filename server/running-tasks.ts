@@ -244,10 +244,13 @@ export class RunningTasks {
   }
 }
 
-/** Running `runTask` workflows on `taskQueue` that are not parked waiting for a reviewer. */
-export function listRunningTasks(client: Client, taskQueue: string) {
+/**
+ * Running `runTask` workflows on Keel's task queues (sync and background: a 202'd task counts
+ * too) that are not parked waiting for a reviewer.
+ */
+export function listRunningTasks(client: Client, taskQueues: readonly string[]) {
   const query =
-    `WorkflowType = 'runTask' AND TaskQueue = ${quote(taskQueue)} ` +
+    `WorkflowType = 'runTask' AND TaskQueue IN (${taskQueues.map(quote).join(', ')}) ` +
     `AND ExecutionStatus = 'Running' AND KeelStatus = 'running'`;
   return async (max: number): Promise<string[]> => {
     const ids: string[] = [];

@@ -13,6 +13,7 @@ import { requestFingerprint, sameRequest } from './idempotency';
 import { ProblemError } from './problem';
 import { FlightLanded } from './single-flight/single-flight';
 import { taskPriority } from '../shared/platform/task-priority';
+import { queueKindOf, taskQueueOf } from '../shared/platform/task-queues';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
 
 /**
@@ -34,12 +35,15 @@ export class TaskStarter {
     /** Single-flight: join the job if it runs; `FlightLanded` if it has ended. */
     shared = false,
   ): Promise<WorkflowHandle<typeof runTask>> {
+    // Work no caller waits for runs on the background queue, behind its own slots; only sync work
+    // is started eagerly (an eager start skips the queue, and with it the tenants' turns).
+    const background = queueKindOf(request.options) === 'background';
     let handle;
     try {
       // A text past its task's single-call limit runs as chunk → map → reduce, under the same
       // job id and result shape (workflows/run-long-task.ts).
       handle = await this.client.workflow.start<typeof runTask>(taskWorkflowType(request), {
-        taskQueue: this.config.taskQueue,
+        taskQueue: taskQueueOf(this.config, background ? 'background' : 'interactive'),
         workflowId: jobId,
         args: [request],
         memo: { requestFingerprint: requestFingerprint(request) },
@@ -48,7 +52,7 @@ export class TaskStarter {
         priority: taskPriority(request),
         // With a worker in this process on the same connection, the server hands it the first
         // workflow task in the start response (no task-queue round trip).
-        ...(this.config.embeddedWorker ? { requestEagerStart: true } : {}),
+        ...(this.config.embeddedWorker && !background ? { requestEagerStart: true } : {}),
         typedSearchAttributes: taskSearchAttributes(request),
         ...(idempotent || shared
           ? { workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' }

@@ -14,6 +14,7 @@ import { TenantDirectory } from '../shared/tenancy/directory';
 import type { Tenancy } from '../shared/tenancy/open';
 import { PlanGate } from '../shared/tenancy/plan-gate';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { polledQueues, type QueueKind } from '../shared/platform/task-queues';
 import { keelNexusHandler } from './nexus-handler';
 import { workflowBundle } from './workflow-bundle';
 
@@ -21,7 +22,8 @@ import { workflowBundle } from './workflow-bundle';
 export const WORKFLOWS_PATH = path.join(__dirname, '../workflows');
 
 export interface KeelWorker {
-  worker: Worker;
+  /** One SDK worker per polled queue (KEEL_WORKER_QUEUES): interactive, background, or both. */
+  workers: { kind: QueueKind; taskQueue: string; worker: Worker }[];
   /** Runs until shutdown; then sends the breakers' queued outcomes. */
   run(): Promise<void>;
   /** Stops polling; activities in flight get `shutdownGraceMs`, then the SDK cancels them. */
@@ -93,70 +95,96 @@ export function keelActivities(args: {
 export async function createKeelWorker(options: CreateKeelWorkerOptions): Promise<KeelWorker> {
   const { config, logger, client } = options;
   const health = new ProviderHealth(client, config.taskQueue, logger, config.models.breaker);
-  const worker = await Worker.create({
-    ...options.temporal.workerOptions(),
-    connection: options.connection,
-    taskQueue: config.taskQueue,
-    workflowBundle:
-      options.workflowBundle ??
-      (await workflowBundle({
-        workflowsPath: WORKFLOWS_PATH,
-        cacheDir: path.join(config.dataDir, 'cache'),
-        workflowInterceptorModules: options.temporal.workerOptions().interceptors?.workflowModules,
-        failureConverterPath: options.temporal.workerOptions().dataConverter?.failureConverterPath,
-        logger,
-      })),
-    activities: keelActivities({
-      config,
+  const bundle =
+    options.workflowBundle ??
+    (await workflowBundle({
+      workflowsPath: WORKFLOWS_PATH,
+      cacheDir: path.join(config.dataDir, 'cache'),
+      workflowInterceptorModules: options.temporal.workerOptions().interceptors?.workflowModules,
+      failureConverterPath: options.temporal.workerOptions().dataConverter?.failureConverterPath,
       logger,
-      client,
-      health,
-      taskQueue: config.taskQueue,
-      tenancy: options.tenancy,
-    }),
-    // Keel's tasks as Nexus operations, for the tenants of KEEL_NEXUS_ENDPOINTS (docs/nexus.md).
-    nexusServices: [
-      keelNexusHandler({
-        taskQueue: config.taskQueue,
-        endpoints: config.nexusEndpoints,
-        // The endpoint's tenant passes its plan's gate, as at the API's door.
-        ...(options.tenancy
-          ? {
-              plans: {
-                tenants: new TenantDirectory(options.tenancy.store),
-                gate: new PlanGate(config, options.tenancy),
-              },
-            }
-          : {}),
-      }),
-    ],
-    shutdownGraceTime: config.shutdownGraceMs,
-    maxConcurrentWorkflowTaskExecutions: config.workerSlots.workflowTasks,
-    maxConcurrentActivityTaskExecutions: config.workerSlots.activities,
-    maxConcurrentLocalActivityExecutions: config.workerSlots.localActivities,
-    // When a worker dies, its cached workflows move to another worker after this long instead of
-    // the default 10 s: tasks and the shared breakers (updates) recover quickly.
-    stickyQueueScheduleToStartTimeout: '2 seconds',
+    }));
+  // One set of activities (providers, breakers, tenant store) for both queues' workers.
+  const activities = keelActivities({
+    config,
+    logger,
+    client,
+    health,
+    taskQueue: config.taskQueue,
+    tenancy: options.tenancy,
   });
+  // Sync and background work on queues of their own, each with its own slots and its own
+  // workflow thread: a backlog of background tasks never takes the slots sync requests need.
+  const workers = await Promise.all(
+    polledQueues(config).map(async ({ kind, taskQueue, slots }) => ({
+      kind,
+      taskQueue,
+      worker: await Worker.create({
+        ...options.temporal.workerOptions(),
+        connection: options.connection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities,
+        // Keel's tasks as Nexus operations, for the tenants of KEEL_NEXUS_ENDPOINTS (docs/nexus.md).
+        ...(kind === 'interactive' ? { nexusServices: [nexusService(options)] } : {}),
+        shutdownGraceTime: config.shutdownGraceMs,
+        maxConcurrentWorkflowTaskExecutions: slots.workflowTasks,
+        maxConcurrentActivityTaskExecutions: slots.activities,
+        maxConcurrentLocalActivityExecutions: slots.localActivities,
+        // When a worker dies, its cached workflows move to another worker after this long instead
+        // of the default 10 s: tasks and the shared breakers (updates) recover quickly.
+        stickyQueueScheduleToStartTimeout: '2 seconds',
+      }),
+    })),
+  );
   return {
-    worker,
+    workers,
     run: async () => {
-      await worker.run();
+      // Both stop together: one failing shuts the other down, and the error is the run's.
+      await Promise.all(
+        workers.map(({ worker }) =>
+          worker.run().catch((err: unknown) => {
+            for (const other of workers)
+              if (other.worker.getState() === 'RUNNING') other.worker.shutdown();
+            throw err;
+          }),
+        ),
+      );
       // Outcomes still queued for the breakers go out before the connection closes.
       await health.close();
     },
     stop: () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const { worker } of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
     inFlight: () => {
-      const status = worker.getStatus();
-      return {
-        activities: status.numInFlightNonLocalActivities,
-        localActivities: status.numInFlightLocalActivities,
-        workflowActivations: status.numInFlightWorkflowActivations,
-      };
+      const sum = { activities: 0, localActivities: 0, workflowActivations: 0 };
+      for (const { worker } of workers) {
+        const status = worker.getStatus();
+        sum.activities += status.numInFlightNonLocalActivities;
+        sum.localActivities += status.numInFlightLocalActivities;
+        sum.workflowActivations += status.numInFlightWorkflowActivations;
+      }
+      return sum;
     },
   };
+}
+
+/** Keel's Nexus service, served by the interactive queue's worker. */
+function nexusService(options: CreateKeelWorkerOptions) {
+  const { config } = options;
+  return keelNexusHandler({
+    taskQueue: config.taskQueue,
+    endpoints: config.nexusEndpoints,
+    // The endpoint's tenant passes its plan's gate, as at the API's door.
+    ...(options.tenancy
+      ? {
+          plans: {
+            tenants: new TenantDirectory(options.tenancy.store),
+            gate: new PlanGate(config, options.tenancy),
+          },
+        }
+      : {}),
+  });
 }
 
 /**

@@ -44,6 +44,12 @@ export const EnvSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** @default keel-tasks */
   KEEL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /**
+   * The queue of work no caller waits for (tasks with `maxSyncMs: 0`, batches): its own worker
+   * slots, so a tenant's backlog never holds up sync requests (docs/fairness.md).
+   * @default `<KEEL_TASK_QUEUE>-background`
+   */
+  KEEL_BACKGROUND_TASK_QUEUE: z.string().min(1).optional(),
   /** Largest accepted request body in bytes. @default 1048576 (1 MiB) */
   KEEL_MAX_BODY_BYTES: z.coerce
     .number()
@@ -118,6 +124,19 @@ export const EnvSchema = z.object({
   KEEL_WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
   KEEL_WORKER_MAX_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   KEEL_WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /**
+   * The same for the background queue's worker: few workflow-task slots, because a background
+   * task's model call (a local activity) holds one for the call, and those slots are what bounds
+   * how much CPU a backlog takes from sync work. @default 16, 100, 16
+   */
+  KEEL_WORKER_BACKGROUND_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(16),
+  KEEL_WORKER_BACKGROUND_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  KEEL_WORKER_BACKGROUND_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(16),
+  /**
+   * Which queues a worker process polls: `all`, `interactive` (sync work only) or `background`;
+   * scale each out with processes of its own. @default all
+   */
+  KEEL_WORKER_QUEUES: z.enum(['all', 'interactive', 'background']).default('all'),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
   KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
   /** JSON config file with providers and the model registry (prices). @default built-in */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadFileConfig, type KeelFileConfig } from './config-file';
 import { parsePayloadKeys, type PayloadKey } from './payload-codec';
 import { EnvSchema, type Env } from './config-env';
+import { defaultBackgroundQueue, type WorkerSlots } from './task-queues';
 
 export interface TemporalSettings {
   address: string;
@@ -25,7 +26,10 @@ export interface KeelConfig {
   /** KEEL_DEMO_API_KEY, if set (else the demo tenant's key is generated under dataDir). */
   demoApiKey?: string;
   temporal: TemporalSettings;
+  /** KEEL_TASK_QUEUE: sync work (a caller waits for the answer). */
   taskQueue: string;
+  /** KEEL_BACKGROUND_TASK_QUEUE: work no caller waits for (shared/platform/task-queues.ts). */
+  backgroundTaskQueue: string;
   maxBodyBytes: number;
   /** Entries of the per-process result cache (KEEL_CACHE_MAX_ENTRIES). */
   cacheMaxEntries: number;
@@ -52,7 +56,11 @@ export interface KeelConfig {
   devServer: { port: number; uiPort: number; sqlitePragmas?: string[] };
   shutdownGraceMs: number;
   /** KEEL_WORKER_MAX_*: how much a worker runs at once. */
-  workerSlots: { workflowTasks: number; activities: number; localActivities: number };
+  workerSlots: WorkerSlots;
+  /** KEEL_WORKER_BACKGROUND_*: the background queue's worker. */
+  backgroundSlots: WorkerSlots;
+  /** KEEL_WORKER_QUEUES: which queues this process's worker polls. */
+  workerQueues: Env['KEEL_WORKER_QUEUES'];
   logLevel: Env['LOG_LEVEL'];
   parentPid?: number;
   /** Providers, models and prices (KEEL_CONFIG or the built-in default). */
@@ -185,6 +193,7 @@ export function loadConfig(
       embedded: !e.TEMPORAL_ADDRESS,
     },
     taskQueue: e.KEEL_TASK_QUEUE,
+    backgroundTaskQueue: e.KEEL_BACKGROUND_TASK_QUEUE ?? defaultBackgroundQueue(e.KEEL_TASK_QUEUE),
     maxBodyBytes: e.KEEL_MAX_BODY_BYTES,
     cacheMaxEntries: e.KEEL_CACHE_MAX_ENTRIES,
     embeddedWorker: e.KEEL_EMBEDDED_WORKER,
@@ -209,6 +218,12 @@ export function loadConfig(
       activities: e.KEEL_WORKER_MAX_ACTIVITIES,
       localActivities: e.KEEL_WORKER_MAX_LOCAL_ACTIVITIES,
     },
+    backgroundSlots: {
+      workflowTasks: e.KEEL_WORKER_BACKGROUND_WORKFLOW_TASKS,
+      activities: e.KEEL_WORKER_BACKGROUND_ACTIVITIES,
+      localActivities: e.KEEL_WORKER_BACKGROUND_LOCAL_ACTIVITIES,
+    },
+    workerQueues: e.KEEL_WORKER_QUEUES,
     logLevel: e.LOG_LEVEL,
     parentPid: e.KEEL_PARENT_PID,
     models,

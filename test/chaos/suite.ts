@@ -3,6 +3,7 @@ import { temporal } from '@temporalio/proto';
 import type { Attempt, MockUpstream } from '../mock-upstream';
 import { Load, sleep, type RequestRecord } from './load';
 import type { ChaosTarget, Fault } from './targets';
+import { keelQueuesFilter } from '../../shared/platform/task-queues';
 
 /**
  * The chaos suite: under a steady load of sync and async tasks, each fault in turn (kill -9 of a
@@ -309,7 +310,7 @@ async function ledger(
     do {
       const page = await connection.workflowService.listWorkflowExecutions({
         namespace: 'default',
-        query: `TaskQueue = '${target.taskQueue}' AND WorkflowType = 'runTask'`,
+        query: `${keelQueuesFilter(target.taskQueue)} AND WorkflowType = 'runTask'`,
         ...(nextPageToken ? { nextPageToken } : {}),
       });
       for (const w of page.executions ?? []) {

@@ -233,7 +233,12 @@ describe('operations endpoints', () => {
   it('serves liveness and readiness without a key', async () => {
     expect((await stack.call('/healthz', { auth: false })).status).toBe(200);
     const ready = (await (await stack.call('/readyz', { auth: false })).json()) as any;
-    expect(ready.checks).toEqual({ temporal: 'ok', workflowPollers: 'ok', activityPollers: 'ok' });
+    expect(ready.checks).toEqual({
+      temporal: 'ok',
+      workflowPollers: 'ok',
+      activityPollers: 'ok',
+      backgroundPollers: 'ok',
+    });
   });
 
   it('serves an OpenAPI document generated from the task schemas, and the docs page', async () => {

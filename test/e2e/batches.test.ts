@@ -7,6 +7,7 @@ import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 import { MOCK_UPSTREAM_CONFIG, startStack, upstreamEnv, type Stack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
+import { keelQueuesFilter } from '../../shared/platform/task-queues';
 
 /**
  * Batches end to end, with real processes (API, worker, the suite's Temporal dev server, the
@@ -101,7 +102,7 @@ async function executions(type: string): Promise<Map<string, number>> {
     const client = new Client({ connection });
     const runs = new Map<string, number>();
     for await (const w of client.workflow.list({
-      query: `TaskQueue = '${stack.taskQueue}' AND WorkflowType = '${type}'`,
+      query: `${keelQueuesFilter(stack.taskQueue)} AND WorkflowType = '${type}'`,
     }))
       runs.set(w.workflowId, (runs.get(w.workflowId) ?? 0) + 1);
     return runs;

@@ -10,6 +10,7 @@ import { freePort } from '../support/free-port';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { startTs, stop, waitFor, type RunningProcess } from '../support/processes';
 import { startEmbeddedStack, startStack, upstreamEnv, type Stack } from '../support/stack';
+import { keelQueuesFilter } from '../../shared/platform/task-queues';
 
 /**
  * Durability under failure, with real processes: kill -9 the worker with tasks in flight, and
@@ -74,7 +75,7 @@ async function inTemporal(
   try {
     const executions = new Map<string, number>();
     for await (const w of client.workflow.list({
-      query: `TaskQueue = '${taskQueue}' AND WorkflowType = 'runTask'`,
+      query: `${keelQueuesFilter(taskQueue)} AND WorkflowType = 'runTask'`,
     }))
       executions.set(w.workflowId, (executions.get(w.workflowId) ?? 0) + 1);
     const completedCalls = await Promise.all(

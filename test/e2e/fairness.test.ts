@@ -4,22 +4,30 @@ import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitFor } from '../support/processes';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
+import { keelQueuesFilter } from '../../shared/platform/task-queues';
 
 /**
- * Fairness on shared workers: tenant A floods the task queue with async tasks on a slow model,
- * more than the one worker can run at once, and tenant B's sync requests still complete (200,
- * within their sync budget) while A's backlog is still large. Without task-queue fairness
- * (`matching.enableFairness` off on the dev server, or no fairness key on the workflows) B's tasks
- * wait behind A's whole backlog: first come, first served, and B gets 202s.
+ * Fairness on shared workers: tenant A floods Keel with async tasks (`maxSyncMs: 0`) on a slow
+ * model, far more than the worker runs at once. Two mechanisms keep the others going
+ * (docs/fairness.md):
  *
- * Load shedding is off (KEEL_MAX_INFLIGHT_TASKS=0) so that A's whole burst reaches Temporal; both
- * tenants are on the `unlimited` plan (same priority, no limits), so what lets B through is the
- * fairness key alone. Timing goals are in bench/fairness.ts.
+ * - **The background queue**: A's tasks run on it, behind its worker's own slots, so tenant B's
+ *   sync requests (on the task queue) complete with 200 within their sync budget while A's backlog
+ *   is still large.
+ * - **Fairness keys within a queue**: tenant C's async tasks, submitted behind A's whole backlog on
+ *   the same background queue, complete while most of A's still wait: the server dispatches the
+ *   waiting tasks tenant by tenant, not first come, first served. Without `matching.enableFairness`
+ *   (or without the fairness key) C's would wait for A's backlog to drain.
+ *
+ * Load shedding is off (KEEL_MAX_INFLIGHT_TASKS=0) so that A's whole burst reaches Temporal; the
+ * tenants are on the `unlimited` plan (same priority, no limits). Timing goals are in
+ * bench/fairness.ts.
  */
-const FLOOD = 1_500;
+const FLOOD = 1_000;
 /** Submissions of A's burst in flight at once. */
 const SUBMITTERS = 16;
 const B_REQUESTS = 5;
+const C_TASKS = 3;
 
 let mock: MockUpstream;
 let stack: Stack;
@@ -55,12 +63,24 @@ const classify = (key: string, n: number, options: object) =>
 const backlogOf = (tenant: string): Promise<number> =>
   client.workflow
     .count(
-      `TaskQueue = '${stack.taskQueue}' AND KeelTenant = '${tenant}' AND ExecutionStatus = 'Running'`,
+      `${keelQueuesFilter(stack.taskQueue)} AND KeelTenant = '${tenant}' AND ExecutionStatus = 'Running'`,
     )
     .then((c) => c.count);
 
+/** Up to `max` of a tenant's job ids. */
+async function idsOf(tenant: string, max: number): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const wf of client.workflow.list({
+    query: `${keelQueuesFilter(stack.taskQueue)} AND KeelTenant = '${tenant}'`,
+  })) {
+    ids.push(wf.workflowId);
+    if (ids.length >= max) break;
+  }
+  return ids;
+}
+
 describe('fairness between tenants on shared workers', () => {
-  it("answers B's sync requests while A's burst of async tasks is still queued", async () => {
+  it("answers B's sync requests and runs C's async tasks while A's burst is still queued", async () => {
     const keyA = await newTenant('flood-a');
     const keyB = await newTenant('steady-b');
     const idle = await classify(keyB, -1, { route: ['openai:ok'] });
@@ -83,21 +103,49 @@ describe('fairness between tenants on shared workers', () => {
     expect(backlogBefore).toBeGreaterThan(FLOOD / 2);
 
     // B's sync requests, one after the other, each answered by its model within its sync budget.
+    let lastB: string | undefined;
     for (let n = 0; n < B_REQUESTS; n++) {
       const res = await classify(keyB, n, { route: ['openai:ok'] });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.meta).toMatchObject({ provider: 'openai', model: 'ok', path: 'primary' });
+      lastB = res.body.jobId as string;
     }
-    // ...while A's backlog was still large: B did not wait for A's burst to drain.
+
+    // C's async tasks join the same background queue behind A's backlog, and complete in turn.
+    const keyC = await newTenant('async-c');
+    const jobsC: string[] = [];
+    for (let n = 0; n < C_TASKS; n++) {
+      const res = await classify(keyC, n, { route: ['openai:ok'], maxSyncMs: 0 });
+      expect(res.status).toBe(202);
+      jobsC.push(res.body.jobId as string);
+    }
+    for (const jobId of jobsC) {
+      await waitFor(
+        `C's job ${jobId} completed`,
+        async () =>
+          (await call('GET', `/v1/jobs/${jobId}`, undefined, keyC)).body.status === 'completed',
+        { timeoutMs: 60_000 },
+      );
+    }
+    // ...while A's backlog was still large: neither B nor C waited for A's burst to drain.
     const backlogAfter = await backlogOf('flood-a');
     expect(backlogAfter).toBeGreaterThan(FLOOD / 4);
+
+    // Where each ran: A's and C's on the background queue, B's on the task queue.
+    const queueOf = async (jobId: string) =>
+      (await client.workflow.getHandle(jobId).describe()).taskQueue;
+    const background = `${stack.taskQueue}-background`;
+    expect(await queueOf(jobsC[0]!)).toBe(background);
+    expect(await queueOf(lastB!)).toBe(stack.taskQueue);
+    const [firstA] = await idsOf('flood-a', 1);
+    expect(await queueOf(firstA!)).toBe(background);
 
     // A is not starved either: its whole burst completes.
     await waitFor('A drained', async () => (await backlogOf('flood-a')) === 0, {
       timeoutMs: 150_000,
     });
     const failedA = await client.workflow.count(
-      `TaskQueue = '${stack.taskQueue}' AND KeelTenant = 'flood-a' AND ExecutionStatus != 'Completed'`,
+      `${keelQueuesFilter(stack.taskQueue)} AND KeelTenant = 'flood-a' AND ExecutionStatus != 'Completed'`,
     );
     expect(failedA.count).toBe(0);
   }, 300_000);

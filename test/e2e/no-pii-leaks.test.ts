@@ -16,6 +16,7 @@ import {
   withBase64Decoded,
 } from '../support/pii-values';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
+import { keelQueuesFilter } from '../../shared/platform/task-queues';
 
 /**
  * Issue 16, "logs without PII": the PII values of test/support/pii-values.ts, in the input of
@@ -131,7 +132,7 @@ async function workflowIds(): Promise<string[]> {
   do {
     const page = await connection.workflowService.listWorkflowExecutions({
       namespace: NAMESPACE,
-      query: `TaskQueue = '${stack.taskQueue}'`,
+      query: keelQueuesFilter(stack.taskQueue),
       ...(nextPageToken?.length ? { nextPageToken } : {}),
     });
     for (const e of page.executions ?? []) ids.add(e.execution!.workflowId!);

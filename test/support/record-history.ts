@@ -912,7 +912,7 @@ async function main(): Promise<void> {
         await recordInjectionCheck({ client, taskQueue, wants, save });
       if (wants(CHAT_FIXTURE)) await recordChat({ client, taskQueue, wants, save });
     } finally {
-      keel.worker.shutdown();
+      keel.stop();
       faulty.worker.shutdown();
       await Promise.all(running);
       // The entities (breakers, review queue) run until terminated.
