@@ -1,4 +1,5 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
+import type { Logger } from '../shared/platform/logger';
 
 /** How often retention runs unless configured: once a day. */
 export const RETENTION_EVERY_MS = 24 * 3600 * 1000;
@@ -61,4 +62,28 @@ export async function ensureRetentionSchedule(
     policies: { ...prev.policies, overlap: 'SKIP', catchupWindow: Math.max(every, 60_000) },
   }));
   return 'updated';
+}
+
+/**
+ * At boot (a worker, or the API with its embedded worker): the schedule ensured, and a Temporal
+ * that refuses (no schedules allowed for this key) logged, not fatal: jobs still run, only
+ * retention does not until it is created.
+ */
+export async function registerRetentionSchedule(
+  opts: RetentionScheduleOptions,
+  logger: Pick<Logger, 'info' | 'warn'>,
+): Promise<void> {
+  try {
+    const outcome = await ensureRetentionSchedule(opts);
+    if (outcome !== 'unchanged')
+      logger.info(
+        { scheduleId: retentionScheduleId(opts.taskQueue), outcome },
+        'retention schedule',
+      );
+  } catch (err) {
+    logger.warn(
+      { err: (err as Error).message, scheduleId: retentionScheduleId(opts.taskQueue) },
+      'could not create the retention schedule: retention periods are not enforced',
+    );
+  }
 }

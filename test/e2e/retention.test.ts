@@ -1,6 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureRetentionSchedule, retentionScheduleId } from '../../temporal/retention-schedule';
+import {
+  ensureRetentionSchedule,
+  registerRetentionSchedule,
+  retentionScheduleId,
+} from '../../temporal/retention-schedule';
 import type { RetentionResult } from '../../workflows/enforce-retention';
 import { waitFor } from '../support/processes';
 import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
@@ -211,6 +215,21 @@ describe('retention periods', () => {
       expect(await ensureRetentionSchedule(opts)).toBe('unchanged');
       expect(await ensureRetentionSchedule({ ...opts, everyMs: 3_000 })).toBe('updated');
       expect((await schedule.describe()).spec.intervals?.map((i) => i.every)).toEqual([3_000]);
+      // What boot calls: the same schedule, nothing to log; a refusal is logged, not thrown.
+      const logged: string[] = [];
+      const logger = {
+        info: (_: object, m: string) => logged.push(m),
+        warn: (_: object, m: string) => logged.push(m),
+      };
+      await registerRetentionSchedule({ ...opts, everyMs: 3_000 }, logger);
+      expect(logged).toEqual([]);
+      await registerRetentionSchedule(
+        { ...opts, client: new Client({ connection, namespace: 'no-such-namespace' }) },
+        logger,
+      );
+      expect(logged).toEqual([
+        'could not create the retention schedule: retention periods are not enforced',
+      ]);
       let run: { workflowId: string; firstExecutionRunId: string } | undefined;
       await waitFor(
         'a scheduled run',
