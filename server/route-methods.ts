@@ -16,9 +16,11 @@ interface RouteLayer {
 export function routeMethods(app: NestExpressApplication): (path: string) => string[] {
   let routes: RouteLayer[] | undefined;
   return (path) => {
-    routes ??= (
-      (app.getHttpAdapter().getInstance() as { router: { stack: RouteLayer[] } }).router.stack ?? []
-    ).filter((layer) => layer.route !== undefined);
+    // Express's typings leave out `match`, which every layer of its router has.
+    const express = app.getHttpAdapter().getInstance() as unknown as {
+      router: { stack: RouteLayer[] };
+    };
+    routes ??= express.router.stack.filter((layer) => layer.route !== undefined);
     const methods = new Set<string>();
     for (const layer of routes) {
       if (layer.match(path)) for (const m of layer.route!._methods()) methods.add(m);
