@@ -22,6 +22,7 @@ import {
 import { TaskCache, type CacheSlot } from './task-cache';
 import { parseTaskRequest } from './task-request';
 import { TaskStarter } from './task-starter';
+import { TenantShares } from './tenant-shares';
 import { TenancyGate, type GatePass } from './tenancy-gate';
 import type { Tenant } from '../shared/tenancy/directory';
 import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
@@ -47,6 +48,8 @@ export type RunOutcome = (
 export class JobsService implements OnModuleDestroy {
   /** Tasks running on this deployment, sync or 202'd (see KEEL_MAX_INFLIGHT_TASKS). */
   private readonly running: RunningTasks;
+  /** Each tenant's share of the admissions in progress here (KEEL_TENANT_ADMISSIONS). */
+  private readonly shares: TenantShares;
   /** Ends a sync wait when the task turns to wait for a person. */
   private readonly reviews: ReviewWatch;
   /** Sync waits in progress: a shutdown ends them (`endWaits`), and any later one at once. */
@@ -69,6 +72,7 @@ export class JobsService implements OnModuleDestroy {
       logger,
       adaptive: { waitFraction: config.shedWaitFraction },
     });
+    this.shares = new TenantShares(config.tenantAdmissions);
     this.reviews = new ReviewWatch({ list: listAwaitingReview(client, config.taskQueue), logger });
   }
 
@@ -116,14 +120,21 @@ export class JobsService implements OnModuleDestroy {
     if (hit) return { kind: 'completed', ...hit };
     // A plan that answers from the cache when limited keeps every answer for that (a day).
     const storeSlot = cacheSlot ?? this.limitedSlot(args.tenant, parsed);
-    return this.admitAndRun({
-      tenant: args.tenant,
-      parsed,
-      key,
-      cacheSlot: storeSlot,
-      landed: 0,
-      ...(args.onStart ? { onStart: args.onStart } : {}),
-    });
+    // The tenant's turn: its share is held from admission until its workflow has started.
+    const started = await this.shares.acquire(args.tenant.id);
+    try {
+      return await this.admitAndRun({
+        tenant: args.tenant,
+        parsed,
+        key,
+        cacheSlot: storeSlot,
+        landed: 0,
+        started,
+        ...(args.onStart ? { onStart: args.onStart } : {}),
+      });
+    } finally {
+      started();
+    }
   }
 
   /**
@@ -138,6 +149,8 @@ export class JobsService implements OnModuleDestroy {
     landed: number;
     /** Over a limit of a plan that degrades: the pass of a job that calls no model. */
     degraded?: GatePass;
+    /** Frees the tenant's admission share: once the workflow has started. */
+    started: () => void;
     onStart?: (jobId: string) => void;
   }): Promise<RunOutcome> {
     const { tenant, parsed, key, cacheSlot } = ctx;
@@ -193,6 +206,7 @@ export class JobsService implements OnModuleDestroy {
     try {
       ctx.onStart?.(jobId);
       handle = await this.starter.start(jobId, request, key !== undefined, flight !== undefined);
+      ctx.started();
     } catch (err) {
       const landed = isFlightLanded(err);
       if (!joined) this.running.release(jobId);

@@ -137,6 +137,12 @@ export const EnvSchema = z.object({
    * scale each out with processes of its own. @default all
    */
   KEEL_WORKER_QUEUES: z.enum(['all', 'interactive', 'background']).default('all'),
+  /**
+   * Requests of one tenant between admission and their workflow's start at once, per API process;
+   * the tenant's others wait their turn (server/tenant-shares.ts, docs/fairness.md). 0 = no limit.
+   * @default 4
+   */
+  KEEL_TENANT_ADMISSIONS: z.coerce.number().int().min(0).max(10_000).default(4),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
   KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
   /** JSON config file with providers and the model registry (prices). @default built-in */

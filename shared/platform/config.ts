@@ -40,6 +40,8 @@ export interface KeelConfig {
    * processes, counted from visibility (server/running-tasks.ts). 0 = none. @default 128
    */
   maxInflightTasks: number;
+  /** KEEL_TENANT_ADMISSIONS: one tenant's admissions in progress at once here (0 = no limit). */
+  tenantAdmissions: number;
   /** KEEL_AUTH_FAILURES_PER_MINUTE: failed authentications per client address (0 = no limit). */
   authFailuresPerMinute: number;
   /**
@@ -199,6 +201,7 @@ export function loadConfig(
     embeddedWorker: e.KEEL_EMBEDDED_WORKER,
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
     authFailuresPerMinute: e.KEEL_AUTH_FAILURES_PER_MINUTE,
+    tenantAdmissions: e.KEEL_TENANT_ADMISSIONS,
     shedWaitFraction: e.KEEL_SHED_WAIT_FRACTION,
     batches: { concurrency: e.KEEL_BATCH_CONCURRENCY, itemsPerRun: e.KEEL_BATCH_ITEMS_PER_RUN },
     events: {
