@@ -1,5 +1,4 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
-import type { Logger } from '../shared/platform/logger';
 
 /** How often retention runs unless configured: once a day. */
 export const RETENTION_EVERY_MS = 24 * 3600 * 1000;
@@ -64,6 +63,12 @@ export async function ensureRetentionSchedule(
   return 'updated';
 }
 
+/** What it logs with: Keel's pino logger, or anything with these two calls. */
+export interface BootLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
 /**
  * At boot (a worker, or the API with its embedded worker): the schedule ensured, and a Temporal
  * that refuses (no schedules allowed for this key) logged, not fatal: jobs still run, only
@@ -71,7 +76,7 @@ export async function ensureRetentionSchedule(
  */
 export async function registerRetentionSchedule(
   opts: RetentionScheduleOptions,
-  logger: Pick<Logger, 'info' | 'warn'>,
+  logger: BootLogger,
 ): Promise<void> {
   try {
     const outcome = await ensureRetentionSchedule(opts);
