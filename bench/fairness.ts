@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/fairness.ts [--quick] [--runs N] [--flood N] [--mode fair|fifo]`: does one
+ * `npx tsx bench/fairness.ts [--quick] [--runs N] [--flood N] [--mode fair|fifo] [--admissions N]`: does one
  * tenant's burst starve another on shared workers? Tenant A submits a burst of async tasks (5,000
  * by default) on a slow model (the mock upstream's `slow`, ~1 s); tenant B sends sync requests on
  * a fast model, one a second, in two phases: while A is still submitting, and once A's burst is
@@ -44,6 +44,8 @@ const B_PROBES = QUICK ? 8 : 15;
 const B_AFTER = Math.min(1_000, Math.floor(FLOOD / 2));
 const B_IDLE = QUICK ? 8 : 15;
 const CAP_MS = 60_000;
+/** `--admissions N`: KEEL_TENANT_ADMISSIONS for the API (unset: Keel's default). */
+const ADMISSIONS = arg('--admissions');
 
 type Mode = 'fair' | 'fifo';
 /** `--mode fair` or `--mode fifo` runs one mode only. */
@@ -105,6 +107,7 @@ async function startStack(temporal: DevServer, mockUrl: string): Promise<Stack> 
     KEEL_EMBEDDED_WORKER: 'false',
     // A's whole burst reaches Temporal: load shedding would refuse most of it at the door.
     KEEL_MAX_INFLIGHT_TASKS: '0',
+    ...(ADMISSIONS !== undefined ? { KEEL_TENANT_ADMISSIONS: String(ADMISSIONS) } : {}),
     LOG_LEVEL: 'warn',
     PORT: String(port),
   };
@@ -353,6 +356,7 @@ async function main(): Promise<void> {
         cores: os.cpus().length,
         flood: FLOOD,
         runs: RUNS,
+        ...(ADMISSIONS !== undefined ? { tenantAdmissions: ADMISSIONS } : {}),
         summary,
         results,
       },
