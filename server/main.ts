@@ -19,6 +19,7 @@ import {
 import { ProviderHealth } from '../shared/platform/provider-health';
 import { gracefulShutdown } from '../shared/platform/shutdown';
 import type { Tracing } from '../shared/platform/tracing';
+import { registerRetentionSchedule } from '../temporal/retention-schedule';
 import { createKeelWorker, registerSearchAttributes, type KeelWorker } from '../worker/keel-worker';
 import { createApp } from './create-app';
 import { Draining } from './draining';
@@ -58,6 +59,11 @@ async function connect(
   const connection = await temporal.connectNative();
   // One native connection for the client and the worker: what eager workflow start requires.
   const client = temporal.clientOn(connection);
+  // Retention runs as background work: the schedule is created or brought up to date at boot.
+  await registerRetentionSchedule(
+    { client: client, taskQueue: config.backgroundTaskQueue, everyMs: config.retentionEveryMs },
+    logger,
+  );
   const keel = await createKeelWorker({ config, logger, temporal, connection, client, tenancy });
   const running = keel.run().catch((err: unknown) => {
     logger.error({ err }, 'embedded worker stopped');

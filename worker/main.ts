@@ -11,6 +11,7 @@ import {
 } from '../shared/platform/temporal-connection';
 import { gracefulShutdown } from '../shared/platform/shutdown';
 import { openTenancy, RESERVATION_SWEEP_MS } from '../shared/tenancy/open';
+import { registerRetentionSchedule } from '../temporal/retention-schedule';
 import { createKeelWorker, registerSearchAttributes } from './keel-worker';
 
 /** `npm run worker`: one worker process. Run N of them against a shared cluster to scale out. */
@@ -56,6 +57,15 @@ async function main(): Promise<void> {
   const connection = await temporal.connectNative();
   // Activities talk to Temporal too (the shared breakers): a client connection of their own.
   const activityClient = await temporal.openClient();
+  // Retention runs as background work: the schedule is created or brought up to date at boot.
+  await registerRetentionSchedule(
+    {
+      client: activityClient.client,
+      taskQueue: config.backgroundTaskQueue,
+      everyMs: config.retentionEveryMs,
+    },
+    logger,
+  );
   const closeConnections = async (): Promise<void> => {
     await activityClient.close();
     await connection.close();

@@ -143,6 +143,13 @@ export const EnvSchema = z.object({
    * @default 4
    */
   KEEL_TENANT_ADMISSIONS: z.coerce.number().int().min(0).max(10_000).default(4),
+  /** How often the retention schedule runs (docs/governance.md#retention). @default 86400000 (a day) */
+  KEEL_RETENTION_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(2_678_400_000)
+    .default(86_400_000),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
   KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
   /** JSON config file with providers and the model registry (prices). @default built-in */

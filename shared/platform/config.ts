@@ -40,6 +40,8 @@ export interface KeelConfig {
    * processes, counted from visibility (server/running-tasks.ts). 0 = none. @default 128
    */
   maxInflightTasks: number;
+  /** KEEL_RETENTION_EVERY_MS: how often the retention schedule runs (docs/governance.md#retention). */
+  retentionEveryMs: number;
   /** KEEL_TENANT_ADMISSIONS: one tenant's admissions in progress at once here (0 = no limit). */
   tenantAdmissions: number;
   /** KEEL_AUTH_FAILURES_PER_MINUTE: failed authentications per client address (0 = no limit). */
@@ -202,6 +204,7 @@ export function loadConfig(
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
     authFailuresPerMinute: e.KEEL_AUTH_FAILURES_PER_MINUTE,
     tenantAdmissions: e.KEEL_TENANT_ADMISSIONS,
+    retentionEveryMs: e.KEEL_RETENTION_EVERY_MS,
     shedWaitFraction: e.KEEL_SHED_WAIT_FRACTION,
     batches: { concurrency: e.KEEL_BATCH_CONCURRENCY, itemsPerRun: e.KEEL_BATCH_ITEMS_PER_RUN },
     events: {
