@@ -47,6 +47,36 @@ export const keyFromRow = (r: Selectable<ApiKeysTable>): ApiKeyRecord => ({
   revokedAt: orNull(r.revoked_at),
 });
 
+/** The tenant's columns a key lookup joins, prefixed `t_` (TenantStore.findKeyByHash). */
+export const TENANT_JOIN_COLUMNS = [
+  't.name as t_name',
+  't.plan_id as t_plan_id',
+  't.status as t_status',
+  't.overrides as t_overrides',
+  't.created_at as t_created_at',
+  't.updated_at as t_updated_at',
+] as const;
+
+/** A key row joined with its tenant's `TENANT_JOIN_COLUMNS`. */
+export const keyAndTenantFromRow = (
+  row: Selectable<ApiKeysTable> & {
+    [
+      K in Exclude<keyof Selectable<TenantsTable>, 'id'> as `t_${K & string}`
+    ]: Selectable<TenantsTable>[K];
+  },
+): { key: ApiKeyRecord; tenant: TenantRecord } => ({
+  key: keyFromRow(row),
+  tenant: tenantFromRow({
+    id: row.tenant_id,
+    name: row.t_name,
+    plan_id: row.t_plan_id,
+    status: row.t_status,
+    overrides: row.t_overrides,
+    created_at: row.t_created_at,
+    updated_at: row.t_updated_at,
+  }),
+});
+
 export const keyToRow = (k: ApiKeyRecord): ApiKeysTable => ({
   id: k.id,
   tenant_id: k.tenantId,

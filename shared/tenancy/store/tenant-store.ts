@@ -8,7 +8,15 @@ import { EventLog } from './events';
 import { WebhookStore } from './webhooks';
 import { postgresDialect, sqliteDialect } from './dialects';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations';
-import { keyFromRow, keyToRow, planFromRow, tenantFromRow, tenantToRow } from './rows';
+import {
+  keyAndTenantFromRow,
+  keyFromRow,
+  keyToRow,
+  planFromRow,
+  TENANT_JOIN_COLUMNS,
+  tenantFromRow,
+  tenantToRow,
+} from './rows';
 import { describeSchema, type StoreSchema, type TableShape } from './schema';
 import {
   DuplicateError,
@@ -262,29 +270,10 @@ export class TenantStore {
       .selectFrom('api_keys as k')
       .innerJoin('tenants as t', 't.id', 'k.tenant_id')
       .selectAll('k')
-      .select([
-        't.name as t_name',
-        't.plan_id as t_plan_id',
-        't.status as t_status',
-        't.overrides as t_overrides',
-        't.created_at as t_created_at',
-        't.updated_at as t_updated_at',
-      ])
+      .select([...TENANT_JOIN_COLUMNS])
       .where('k.hash', '=', hash)
       .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      key: keyFromRow(row),
-      tenant: tenantFromRow({
-        id: row.tenant_id,
-        name: row.t_name,
-        plan_id: row.t_plan_id,
-        status: row.t_status,
-        overrides: row.t_overrides,
-        created_at: row.t_created_at,
-        updated_at: row.t_updated_at,
-      }),
-    };
+    return row && keyAndTenantFromRow(row);
   }
 
   async listKeys(tenantId: string): Promise<ApiKeyRecord[]> {
