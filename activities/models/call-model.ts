@@ -27,6 +27,7 @@ import { findInternalTask } from '../../shared/tasks/injection-check';
 import { recordFirstToken, recordModelCall } from '../../shared/platform/metrics';
 import { streamRelay } from '../../shared/platform/stream-relay';
 import { streamToChannel, type StreamModeration } from './stream-call';
+import { deadlineSignal } from './providers/request-options';
 
 /** How often a model call tells Temporal it is alive (the workflow's heartbeat timeout is 5 s). */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -214,7 +215,6 @@ export function createCallModelActivity(deps: CallModelDeps) {
       let answered = false;
       const secondsSince = (at: number): number => Math.max(0, deps.now() - at) / 1_000;
       const callMs = bill ? Math.max(1, deadline.at - calledAt) : deadline.ms;
-      const timer = AbortSignal.timeout(callMs);
       // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
       // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
       // A local activity cannot heartbeat: the worker cancels it itself, through the same signal.
@@ -226,6 +226,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
       const channel = args.stream && jobId ? streamRelay.find(jobId) : undefined;
       // Its stream timeouts end the vendor call through this (a non-streamed call needs none).
       const streamAbort = channel ? new AbortController() : undefined;
+      // The attempt's deadline, the activity's cancellation and the stream's timeouts, in one signal.
+      const callSignal = deadlineSignal(callMs, [
+        ctx.cancellationSignal,
+        ...(channel && streamAbort ? [streamAbort.signal, channel.signal] : []),
+      ]);
       try {
         const modelRequest = {
           ...request,
@@ -233,11 +238,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           maxOutputTokens,
           ...(sampling.temperature !== undefined ? { temperature: sampling.temperature } : {}),
           timeoutMs: callMs,
-          signal: AbortSignal.any([
-            ctx.cancellationSignal,
-            timer,
-            ...(channel && streamAbort ? [streamAbort.signal, channel.signal] : []),
-          ]),
+          signal: callSignal.signal,
         };
         const response =
           channel && streamAbort && args.stream
@@ -292,7 +293,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
         };
       } catch (err) {
         // Past the deadline, whatever the SDK made of its aborted transport is a Timeout.
-        const late = timer.aborted && !ctx.cancellationSignal.aborted;
+        const late = callSignal.timedOut() && !ctx.cancellationSignal.aborted;
         const failure = late
           ? expired(true)
           : toCallFailure(err, {
@@ -352,6 +353,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
         throw failure;
       } finally {
         clearInterval(beat);
+        callSignal.clear();
       }
     },
   };

@@ -126,11 +126,7 @@ function params(req: ModelRequest): Anthropic.MessageCreateParamsNonStreaming {
         .filter((m) => m.role === 'system')
         .map((m) => m.content)
         .join('\n\n') + hint,
-    messages: req.tools
-      ? anthropicMessages(req.messages)
-      : req.messages.flatMap((m) =>
-          m.role === 'system' || m.role === 'tool' ? [] : [{ role: m.role, content: m.content }],
-        ),
+    messages: anthropicMessages(req.messages),
     ...(req.tools
       ? toolParams(req.tools)
       : format.type === 'json'
