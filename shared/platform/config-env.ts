@@ -140,9 +140,9 @@ export const EnvSchema = z.object({
   /**
    * Requests of one tenant between admission and their workflow's start at once, per API process;
    * the tenant's others wait their turn (server/tenant-shares.ts, docs/fairness.md). 0 = no limit.
-   * @default 4
+   * @default 2
    */
-  KEEL_TENANT_ADMISSIONS: z.coerce.number().int().min(0).max(10_000).default(4),
+  KEEL_TENANT_ADMISSIONS: z.coerce.number().int().min(0).max(10_000).default(2),
   /** How often the retention schedule runs (docs/governance.md#retention). @default 86400000 (a day) */
   KEEL_RETENTION_EVERY_MS: z.coerce
     .number()
