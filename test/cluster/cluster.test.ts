@@ -10,6 +10,7 @@ import type { SupervisorState } from '../../temporal/supervisor';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { ROOT, waitFor } from '../support/processes';
 import { upstreamEnv } from '../support/upstream-env';
+import { keelQueuesFilter } from '../../shared/platform/task-queues';
 
 /**
  * The production topology on this machine (`npm run cluster`): Temporal's own server on
@@ -182,7 +183,7 @@ describe('npm run cluster: Temporal server on PostgreSQL, 2 workers, 2 APIs', ()
     const [jobId] = await submitSlow(1, 'visibility');
     const running =
       `WorkflowType = 'runTask' AND KeelTask = 'classify-ticket' AND KeelStatus = 'running' ` +
-      `AND ExecutionStatus = 'Running' AND TaskQueue = '${cluster.taskQueue}'`;
+      `AND ExecutionStatus = 'Running' AND ${keelQueuesFilter(cluster.taskQueue)}`;
     const ids = async (query: string): Promise<string[]> => {
       const found: string[] = [];
       for await (const wf of client.workflow.list({ query })) found.push(wf.workflowId);

@@ -22,7 +22,13 @@ const extra: RunningProcess[] = [];
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0, slow: { medianMs: 2_000, p99Ms: 4_000 }, seed: 7 });
-  stack = await startStack(upstreamEnv(mock.url));
+  stack = await startStack({
+    ...upstreamEnv(mock.url),
+    // The tasks are async (`maxSyncMs: 0`), so they run on the background queue; its worker gets
+    // as many slots as the foreground one so that 100 of them are in flight when it is killed.
+    KEEL_WORKER_BACKGROUND_WORKFLOW_TASKS: '100',
+    KEEL_WORKER_BACKGROUND_LOCAL_ACTIVITIES: '100',
+  });
 });
 afterAll(async () => {
   await Promise.all(extra.map((p) => stop(p)));
