@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 type Json = any;
-const { call, tenant } = tenantApi(() => stack);
+const { call, tenant, completedBatch } = tenantApi(() => stack);
 const ticket = (i: number) => ({ subject: 'Refund', body: `Charged twice, order ${i}` });
 
 /** Workflows tagged with the tenant, as Temporal's visibility lists them. */
@@ -44,20 +44,7 @@ async function fill(tenantId: string): Promise<{ key: string; jobs: string[] }> 
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     jobs.push(res.body.jobId as string);
   }
-  const batch = await call(
-    'POST',
-    '/v1/batches',
-    { task: 'classify-ticket', items: [ticket(10), ticket(11), ticket(12)] },
-    key,
-  );
-  expect(batch.status, JSON.stringify(batch.body)).toBe(202);
-  await waitFor(
-    'batch done',
-    async () =>
-      (await call('GET', `/v1/batches/${batch.body.batchId}`, undefined, key)).body.status ===
-      'completed',
-    { timeoutMs: 60_000 },
-  );
+  await completedBatch([ticket(10), ticket(11), ticket(12)], key);
   return { key, jobs };
 }
 

@@ -32,7 +32,7 @@ afterAll(async () => {
 
 type Json = any;
 const DAY_MS = 24 * 3600 * 1000;
-const { call, tenant } = tenantApi(() => stack);
+const { call, tenant, completedBatch } = tenantApi(() => stack);
 const ticket = (i: number) => ({ subject: 'Refund', body: `Charged twice, order ${i}` });
 
 /** The tenant's workflows as visibility lists them: closed ones and running ones. */
@@ -51,20 +51,7 @@ async function fill(key: string): Promise<{ jobs: string[]; batch: string; held:
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     jobs.push(res.body.jobId as string);
   }
-  const batch = await call(
-    'POST',
-    '/v1/batches',
-    { task: 'classify-ticket', items: [ticket(10), ticket(11)] },
-    key,
-  );
-  expect(batch.status, JSON.stringify(batch.body)).toBe(202);
-  await waitFor(
-    'batch done',
-    async () =>
-      (await call('GET', `/v1/batches/${batch.body.batchId}`, undefined, key)).body.status ===
-      'completed',
-    { timeoutMs: 60_000 },
-  );
+  const batchId = await completedBatch([ticket(10), ticket(11)], key);
   const held = await call(
     'POST',
     '/v1/tasks/classify-ticket',
@@ -72,7 +59,7 @@ async function fill(key: string): Promise<{ jobs: string[]; batch: string; held:
     key,
   );
   expect(held.body.status, JSON.stringify(held.body)).toBe('awaiting_review');
-  return { jobs, batch: batch.body.batchId as string, held: held.body.jobId as string };
+  return { jobs, batch: batchId, held: held.body.jobId as string };
 }
 
 describe('retention periods', () => {

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { waitFor } from './processes';
 
 /** What a test reads of an answer: its status, headers and parsed JSON body. */
 export interface ApiAnswer {
@@ -43,5 +44,19 @@ export function tenantApi(stack: () => StackApi) {
     return key.body.key as string;
   }
 
-  return { call, tenant };
+  /** A `classify-ticket` batch of `items` submitted as `key` and waited for: its id once completed. */
+  async function completedBatch(items: readonly object[], key: string): Promise<string> {
+    const batch = await call('POST', '/v1/batches', { task: 'classify-ticket', items }, key);
+    expect(batch.status, JSON.stringify(batch.body)).toBe(202);
+    const id = batch.body.batchId as string;
+    await waitFor(
+      'batch done',
+      async () =>
+        (await call('GET', `/v1/batches/${id}`, undefined, key)).body.status === 'completed',
+      { timeoutMs: 60_000 },
+    );
+    return id;
+  }
+
+  return { call, tenant, completedBatch };
 }
