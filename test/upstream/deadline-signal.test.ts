@@ -6,12 +6,8 @@ import { toCallFailure } from '../../activities/models/providers/classify-error'
 import type { ModelProvider, ModelRequest } from '../../activities/models/providers/model-provider';
 import { createOpenAIProvider } from '../../activities/models/providers/openai-provider';
 import { deadlineSignal } from '../../activities/models/providers/request-options';
-import { renderTaskRequest } from '../../activities/models/render-request';
-import { parseFileConfig } from '../../shared/platform/config-file';
-import { findModel } from '../../shared/platform/model-registry';
-import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
-import { rejection, TICKET } from './helpers';
+import { rejection, ticketRequest, vendorRegistry } from './helpers';
 
 /**
  * A call's deadline holds through garbage collections. Built from `AbortSignal.any` and
@@ -27,19 +23,7 @@ let mock: MockUpstream;
 let providers: Record<'openai' | 'anthropic', ModelProvider>;
 let collecting: NodeJS.Timeout;
 
-const registry = parseFileConfig(
-  {
-    providers: [
-      { name: 'openai', type: 'openai' },
-      { name: 'anthropic', type: 'anthropic' },
-    ],
-    models: [
-      { provider: 'openai', name: 'stream-stall', price: { input: 1, output: 1 } },
-      { provider: 'anthropic', name: 'stream-stall', price: { input: 1, output: 1 } },
-    ],
-  },
-  'test',
-);
+const registry = vendorRegistry(['stream-stall']);
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
@@ -54,16 +38,8 @@ afterAll(async () => {
   await mock?.close();
 });
 
-function stalling(provider: 'openai' | 'anthropic'): ModelRequest {
-  return {
-    ...renderTaskRequest({ task: classifyTicket, input: TICKET }),
-    model: findModel(registry, provider, 'stream-stall')!,
-    maxOutputTokens: 128,
-    timeoutMs: 300,
-    // Nothing else holds the caller's controller: only the signal travels with the request.
-    signal: new AbortController().signal,
-  };
-}
+const stalling = (provider: 'openai' | 'anthropic'): ModelRequest =>
+  ticketRequest(registry, provider, 'stream-stall', { timeoutMs: 300, maxOutputTokens: 128 });
 
 describe.each(['openai', 'anthropic'] as const)('%s stream under garbage collection', (name) => {
   it('a stream that stalls is still cut at its deadline, as a retryable Timeout', async () => {

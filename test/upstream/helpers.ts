@@ -5,6 +5,10 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import type { ModelRequest } from '../../activities/models/providers/model-provider';
+import { renderTaskRequest } from '../../activities/models/render-request';
+import { parseFileConfig } from '../../shared/platform/config-file';
+import { findModel } from '../../shared/platform/model-registry';
 import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import { summarize } from '../../shared/tasks/summarize';
 
@@ -17,6 +21,42 @@ export const SUMMARY_INPUT = {
   maxWords: 20,
 };
 export const SUMMARY_PROMPT = summarize.prompt.render(summarize.input.parse(SUMMARY_INPUT));
+
+/** A registry of the mock's `models` (scenario names) under both vendors, at a price of 1. */
+export function vendorRegistry(models: readonly string[]) {
+  return parseFileConfig(
+    {
+      providers: [
+        { name: 'openai', type: 'openai' },
+        { name: 'anthropic', type: 'anthropic' },
+      ],
+      models: models.flatMap((name) => [
+        { provider: 'openai', name, price: { input: 1, output: 1 } },
+        { provider: 'anthropic', name, price: { input: 1, output: 1 } },
+      ]),
+    },
+    'test',
+  );
+}
+
+/** The ticket's `classify-ticket` request to `provider:model`, as `callModel` hands it over. */
+export function ticketRequest(
+  registry: ReturnType<typeof vendorRegistry>,
+  provider: string,
+  model: string,
+  opts: { timeoutMs?: number; maxOutputTokens?: number } = {},
+): ModelRequest {
+  const entry = findModel(registry, provider, model);
+  if (!entry) throw new Error(`no ${provider}:${model}`);
+  return {
+    ...renderTaskRequest({ task: classifyTicket, input: TICKET }),
+    model: entry,
+    maxOutputTokens: opts.maxOutputTokens ?? 512,
+    timeoutMs: opts.timeoutMs ?? 5_000,
+    // Nothing else holds the caller's controller: only the signal travels with the request.
+    signal: new AbortController().signal,
+  };
+}
 
 // logLevel off: the SDKs log malformed SSE to stderr, which would only be noise next to assertions.
 export function openai(url: string, timeout = 5_000): OpenAI {

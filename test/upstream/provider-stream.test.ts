@@ -13,31 +13,21 @@ import type {
   ModelStreamPart,
 } from '../../activities/models/providers/model-provider';
 import { createOpenAIProvider } from '../../activities/models/providers/openai-provider';
-import { renderTaskRequest } from '../../activities/models/render-request';
-import { findModel } from '../../shared/platform/model-registry';
-import { parseFileConfig } from '../../shared/platform/config-file';
-import { classifyTicket } from '../../shared/tasks/classify-ticket';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
-import { rejection, TICKET } from './helpers';
+import { classifyTicket } from '../../shared/tasks/classify-ticket';
+import { rejection, ticketRequest, vendorRegistry } from './helpers';
 
 let mock: MockUpstream;
 let providers: Record<'openai' | 'anthropic', ModelProvider>;
 
-const registry = parseFileConfig(
-  {
-    providers: [
-      { name: 'openai', type: 'openai' },
-      { name: 'anthropic', type: 'anthropic' },
-    ],
-    models: ['ok', 'stream-cut', 'stream-stall', 'content-filter', 'no-done', '503'].flatMap(
-      (name) => [
-        { provider: 'openai', name, price: { input: 1, output: 1 } },
-        { provider: 'anthropic', name, price: { input: 1, output: 1 } },
-      ],
-    ),
-  },
-  'test',
-);
+const registry = vendorRegistry([
+  'ok',
+  'stream-cut',
+  'stream-stall',
+  'content-filter',
+  'no-done',
+  '503',
+]);
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
@@ -49,17 +39,8 @@ beforeAll(async () => {
 afterAll(() => mock?.close());
 beforeEach(() => mock.clearAttempts());
 
-function request(provider: string, model: string, timeoutMs = 5_000): ModelRequest {
-  const entry = findModel(registry, provider, model);
-  if (!entry) throw new Error(`no ${provider}:${model}`);
-  return {
-    ...renderTaskRequest({ task: classifyTicket, input: TICKET }),
-    model: entry,
-    maxOutputTokens: 512,
-    timeoutMs,
-    signal: new AbortController().signal,
-  };
-}
+const request = (provider: string, model: string, timeoutMs?: number): ModelRequest =>
+  ticketRequest(registry, provider, model, timeoutMs !== undefined ? { timeoutMs } : {});
 
 async function collect(parts: AsyncIterable<ModelStreamPart>): Promise<ModelStreamPart[]> {
   const all: ModelStreamPart[] = [];
