@@ -33,6 +33,7 @@ import { admit } from '../../shared/policy/admission';
 import { promptTokens } from '../../shared/tasks/prompt-tokens';
 import { screenInput, type InputScreening } from '../guards/screen-input';
 import { validateAnswer, type ValidateArgs, type Validation } from '../guards/validation';
+import { recordValidationFailure } from '../../shared/platform/metrics';
 
 export interface PipelineDeps {
   logger: Logger;
@@ -254,7 +255,10 @@ export function createPipelineActivities(deps: PipelineDeps) {
     /** Validate, in layers: parse and schema, business rules, grounding, output moderation. */
     validateOutput(args: ValidateArgs & { task: string }): Promise<ValidationResult> {
       const { task, ...rest } = args;
-      return Promise.resolve(validateAnswer(requireTask(task), rest));
+      const result = validateAnswer(requireTask(task), rest);
+      // A reviewer's refused edit is a person's, not a model's failure.
+      if (result.failed && !rest.reviewerEdit) recordValidationFailure(task, result.failed.layer);
+      return Promise.resolve(result);
     },
 
     /** Record: stamp latency and write the audit line (ids and numbers only, never content). */

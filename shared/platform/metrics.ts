@@ -104,6 +104,13 @@ const cacheHits = new Counter({
   registers: [registry],
 });
 
+const validationFailures = new Counter({
+  name: 'keel_validation_failures_total',
+  help: 'Model answers a validation layer failed (the first failing layer), by task and layer: schema, rules, grounding or moderation.',
+  labelNames: ['task', 'layer'] as const,
+  registers: [registry],
+});
+
 let inFlight: (() => number) | undefined;
 new Gauge({
   name: 'keel_tasks_in_flight',
@@ -160,6 +167,11 @@ export function recordFirstToken(c: { provider: string; model: string; seconds: 
 
 export function recordCacheHit(task: string): void {
   cacheHits.inc({ task: taskLabel(task) });
+}
+
+/** A model answer failed validation at `layer` (the first failing one). */
+export function recordValidationFailure(task: string, layer: string): void {
+  validationFailures.inc({ task: taskLabel(task), layer });
 }
 
 /** What `keel_tasks_in_flight` reads at each scrape (the API's RunningTasks). */
