@@ -14,6 +14,8 @@ export const EVENT_TYPES = [
   'batch.progress',
   'batch.completed',
   'budget.threshold',
+  /** A model's behaviour drifted (docs/drift.md): told to each tenant with traffic in the window. */
+  'drift.detected',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -150,6 +150,15 @@ export const EnvSchema = z.object({
     .min(1_000)
     .max(2_678_400_000)
     .default(86_400_000),
+  /**
+   * Drift detection (docs/drift.md): observations in a series' baseline (its first ones) and in
+   * its recent window, the fewest values a metric is judged on, and how often (every N
+   * observations of a series, per worker process) a series is evaluated. @default 200, 200, 50, 20
+   */
+  KEEL_DRIFT_BASELINE: z.coerce.number().int().min(10).max(100_000).default(200),
+  KEEL_DRIFT_WINDOW: z.coerce.number().int().min(10).max(100_000).default(200),
+  KEEL_DRIFT_MIN_SAMPLES: z.coerce.number().int().min(5).max(100_000).default(50),
+  KEEL_DRIFT_EVALUATE_EVERY: z.coerce.number().int().min(1).max(100_000).default(20),
   /** Set by `npm start` on its children so they stop when the supervisor is gone. */
   KEEL_PARENT_PID: z.coerce.number().int().min(2).optional(),
   /** JSON config file with providers and the model registry (prices). @default built-in */

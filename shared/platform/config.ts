@@ -4,6 +4,7 @@ import { loadFileConfig, type KeelFileConfig } from './config-file';
 import { parsePayloadKeys, type PayloadKey } from './payload-codec';
 import { EnvSchema, type Env } from './config-env';
 import { defaultBackgroundQueue, type WorkerSlots } from './task-queues';
+import { DEFAULT_DRIFT_SETTINGS, type DriftMonitorSettings } from '../observability/drift-detect';
 
 export interface TemporalSettings {
   address: string;
@@ -42,6 +43,8 @@ export interface KeelConfig {
   maxInflightTasks: number;
   /** KEEL_RETENTION_EVERY_MS: how often the retention schedule runs (docs/governance.md#retention). */
   retentionEveryMs: number;
+  /** KEEL_DRIFT_*: drift detection's windows, minimum samples and cadence (docs/drift.md). */
+  drift: DriftMonitorSettings;
   /** KEEL_TENANT_ADMISSIONS: one tenant's admissions in progress at once here (0 = no limit). */
   tenantAdmissions: number;
   /** KEEL_AUTH_FAILURES_PER_MINUTE: failed authentications per client address (0 = no limit). */
@@ -205,6 +208,13 @@ export function loadConfig(
     authFailuresPerMinute: e.KEEL_AUTH_FAILURES_PER_MINUTE,
     tenantAdmissions: e.KEEL_TENANT_ADMISSIONS,
     retentionEveryMs: e.KEEL_RETENTION_EVERY_MS,
+    drift: {
+      ...DEFAULT_DRIFT_SETTINGS,
+      baseline: e.KEEL_DRIFT_BASELINE,
+      window: e.KEEL_DRIFT_WINDOW,
+      minSamples: e.KEEL_DRIFT_MIN_SAMPLES,
+      evaluateEvery: e.KEEL_DRIFT_EVALUATE_EVERY,
+    },
     shedWaitFraction: e.KEEL_SHED_WAIT_FRACTION,
     batches: { concurrency: e.KEEL_BATCH_CONCURRENCY, itemsPerRun: e.KEEL_BATCH_ITEMS_PER_RUN },
     events: {

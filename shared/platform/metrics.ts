@@ -111,6 +111,28 @@ const validationFailures = new Counter({
   registers: [registry],
 });
 
+const driftAlerts = new Counter({
+  name: 'keel_drift_alerts_total',
+  help: 'Drift alerts raised (docs/drift.md), by task, provider, model and metric; counted once across replicas, by the process that raised it.',
+  labelNames: ['task', 'provider', 'model', 'metric'] as const,
+  registers: [registry],
+});
+
+let driftFiring: (() => Promise<Record<string, number>>) | undefined;
+const driftFiringGauge = new Gauge({
+  name: 'keel_drift_alerts_firing',
+  help: 'Drift alerts firing now across the deployment (read from the tenant store at each scrape), by metric.',
+  labelNames: ['metric'] as const,
+  registers: [registry],
+  async collect() {
+    if (!driftFiring) return;
+    const counts = await driftFiring().catch(() => undefined);
+    if (!counts) return;
+    driftFiringGauge.reset();
+    for (const [metric, n] of Object.entries(counts)) driftFiringGauge.set({ metric }, n);
+  },
+});
+
 let inFlight: (() => number) | undefined;
 new Gauge({
   name: 'keel_tasks_in_flight',
@@ -172,6 +194,26 @@ export function recordCacheHit(task: string): void {
 /** A model answer failed validation at `layer` (the first failing one). */
 export function recordValidationFailure(task: string, layer: string): void {
   validationFailures.inc({ task: taskLabel(task), layer });
+}
+
+/** A drift alert raised for a series' metric (the prompt version stays out: unbounded). */
+export function recordDriftAlert(a: {
+  task: string;
+  provider: string;
+  model: string;
+  metric: string;
+}): void {
+  driftAlerts.inc({
+    task: taskLabel(a.task),
+    provider: a.provider,
+    model: a.model,
+    metric: a.metric,
+  });
+}
+
+/** What `keel_drift_alerts_firing` reads at each scrape (the tenant store's alert rows). */
+export function trackDriftFiring(counts: () => Promise<Record<string, number>>): void {
+  driftFiring = counts;
 }
 
 /** What `keel_tasks_in_flight` reads at each scrape (the API's RunningTasks). */
