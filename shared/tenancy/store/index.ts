@@ -4,6 +4,9 @@ export type { OpenTenantStore } from './tenant-store';
 export type { TableShape } from './schema';
 export { PRUNED_TABLES, type PrunedTable } from './retention';
 export { EventLog } from './events';
+export { PromptStore, promptVersionId, ROLLOUT_TTL_MS } from './prompts';
+export type { PromptVersion, StoredRollout } from './prompts';
+export type { PromptVersionStats } from './prompt-stats';
 export { AuditLog } from './audit';
 export { AUDIT_ACTIONS, AUDIT_GENESIS, PLATFORM_AUDIT_TENANT, keyActor } from './audit-types';
 export type {

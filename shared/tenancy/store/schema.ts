@@ -97,6 +97,14 @@ export interface JobOutcomesTable {
   status: string;
   completed_at: number;
   day: string;
+  /** The prompt version the job ran with (`classify-ticket@1`, `classify-ticket@r3`); null before 0011. */
+  prompt_version: string | null;
+  /** `meta.path` (primary, fallback, degraded, review, …); null before 0011. */
+  path: string | null;
+  /** `meta.latencyMs`; null before 0011. */
+  latency_ms: number | null;
+  /** 1 when a candidate's answer was re-asked; null before 0011. */
+  reasked: number | null;
 }
 
 /** The event log (see events.ts): ids increase across the deployment. */
@@ -224,6 +232,65 @@ export interface TenantDataKeysTable {
   created_at: number;
 }
 
+/** A prompt version (prompts.ts): append-only, never updated. */
+export interface PromptVersionsTable {
+  /** `<task>@r<seq>` (global) or `<task>@<tenant>.r<seq>` (a tenant's override). */
+  id: string;
+  task: string;
+  /** null: a global version (the operator's); else the tenant whose override it is. */
+  tenant_id: string | null;
+  seq: number;
+  system: string;
+  user_template: string;
+  note: string | null;
+  /** `key:<id>` of whoever created it. */
+  created_by: string;
+  created_at: number;
+}
+
+/** Which versions a task runs with, per scope ('' global, else a tenant's override). */
+export interface PromptRolloutsTable {
+  task: string;
+  tenant_id: string;
+  /** JSON `PromptRollout`. */
+  rollout: string;
+  updated_at: number;
+}
+
+/** Drift detection (drift.ts): one row per observed task, flags and numbers only. */
+export interface DriftObservationsTable {
+  id: Generated<number>;
+  /** `task|provider:model|promptVersion`: what a window is read by. */
+  series: string;
+  tenant_id: string;
+  task: string;
+  provider: string;
+  model: string;
+  prompt_version: string;
+  at: number;
+  validation_failed: number;
+  refused: number;
+  output_chars: number | null;
+  confidence: number | null;
+  category: string | null;
+}
+
+/** One row per series and metric: its drift alert, firing or resolved. */
+export interface DriftAlertsTable {
+  series: string;
+  metric: string;
+  task: string;
+  provider: string;
+  model: string;
+  prompt_version: string;
+  firing: number;
+  raised_at: number | null;
+  resolved_at: number | null;
+  raised: number;
+  /** JSON of the metric's figures when last raised. */
+  detail: string | null;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -240,6 +307,10 @@ export interface StoreSchema {
   audit_log: AuditTable;
   audit_heads: AuditHeadsTable;
   tenant_data_keys: TenantDataKeysTable;
+  drift_observations: DriftObservationsTable;
+  drift_alerts: DriftAlertsTable;
+  prompt_versions: PromptVersionsTable;
+  prompt_rollouts: PromptRolloutsTable;
 }
 
 /** A table and its columns as the database reports them. */

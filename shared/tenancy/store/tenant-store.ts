@@ -40,6 +40,8 @@ import {
 import { pruneTenantData, type PrunedTable } from './retention';
 import { recordJobOutcome, usage } from './usage';
 import { DataKeyStore } from './data-keys';
+import { DriftStore } from './drift';
+import { PromptStore } from './prompts';
 
 export interface OpenTenantStore {
   /** A PostgreSQL URL (`postgres://user:pass@host:port/db`); wins over `sqlitePath`. */
@@ -73,6 +75,10 @@ export class TenantStore {
   readonly audit: AuditLog;
   /** Each tenant's data keys, sealed (docs/encryption.md#per-tenant-data-keys); none without keys. */
   readonly dataKeys: DataKeyStore;
+  /** Drift detection's observations and alerts (docs/drift.md). */
+  readonly drift: DriftStore;
+  /** Prompt versions and rollouts (docs/prompt-registry.md). */
+  readonly prompts: PromptStore;
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -84,6 +90,8 @@ export class TenantStore {
     this.batches = new BatchStore(db);
     this.audit = new AuditLog(db, secretKeys);
     this.dataKeys = new DataKeyStore(db, secretKeys ?? []);
+    this.drift = new DriftStore(db);
+    this.prompts = new PromptStore(db);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */

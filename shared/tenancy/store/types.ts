@@ -87,6 +87,14 @@ export interface JobOutcome {
   valid: boolean;
   status: string;
   completedAt: number;
+  /** The prompt version the job ran with (per-version statistics, docs/prompt-registry.md). */
+  promptVersion?: string;
+  /** `meta.path`. */
+  path?: string;
+  /** `meta.latencyMs`. */
+  latencyMs?: number;
+  /** A candidate's answer was re-asked. */
+  reasked?: boolean;
 }
 
 export interface ReserveBudget {

@@ -161,6 +161,10 @@ export async function recordJobOutcome(db: Kysely<StoreSchema>, o: JobOutcome): 
       status: o.status,
       completed_at: o.completedAt,
       day: utcDay(o.completedAt),
+      prompt_version: o.promptVersion ?? null,
+      path: o.path ?? null,
+      latency_ms: o.latencyMs ?? null,
+      reasked: o.reasked === undefined ? null : o.reasked ? 1 : 0,
     })
     .onConflict((oc) => oc.column('job_id').doNothing())
     .execute();
