@@ -38,6 +38,9 @@ import type { Tenancy } from '../shared/tenancy/open';
 import { ProvidersController } from './providers.controller';
 import { ReviewsController } from './reviews.controller';
 import { ReviewPageController } from './review-page.controller';
+import { DashboardController } from './dashboard/dashboard.controller';
+import { DashboardPageController } from './dashboard/dashboard-page.controller';
+import { DashboardService } from './dashboard/dashboard.service';
 import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import { WebhooksController } from './webhooks.controller';
@@ -71,6 +74,8 @@ export class AppModule {
         ReviewEventsController,
         ReviewsController,
         ReviewPageController,
+        DashboardPageController,
+        DashboardController,
         AdminController,
         UsageController,
         WebhooksController,
@@ -103,6 +108,7 @@ export class AppModule {
         CodecService,
         AuditService,
         ErasureService,
+        DashboardService,
       ],
     };
   }

@@ -20,6 +20,7 @@ import {
   AuditVerificationBody,
   MAX_AUDIT_PAGE,
 } from '../shared/contracts/audit';
+import { DashboardBody } from '../shared/contracts/dashboard';
 import { TenancyId } from '../shared/tenancy/plans';
 import { MAX_TENANTS_PER_PAGE } from './admin.service';
 import { json, problems, requestBody, schema, type Json } from './openapi-parts';
@@ -176,6 +177,19 @@ export function adminPaths(): Json {
       responses: {
         200: json('The plan.', schema(PlanBody)),
         ...problems('PUT /v1/admin/plans/{id}'),
+      },
+    },
+  };
+  paths['/v1/admin/dashboard'] = {
+    get: {
+      summary:
+        'The operator dashboard’s figures: throughput, latency percentiles, cost per successful interaction, validation failures, model calls, breakers (operator).',
+      description:
+        'Request, latency, validation and model-call figures are this API process’s own (its embedded worker included); cost (usage ledger) and breakers are every replica’s. See docs/dashboard.md.',
+      tags: ['admin'],
+      responses: {
+        200: json('The figures.', schema(DashboardBody)),
+        ...problems('GET /v1/admin/dashboard'),
       },
     },
   };

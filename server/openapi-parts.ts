@@ -186,6 +186,7 @@ export const OPERATION_PROBLEMS = {
   ],
   'GET /v1/admin/tenants/{id}/erasure': [...AUTHED, 'tenant-not-found'],
   'GET /v1/admin/plans': AUTHED,
+  'GET /v1/admin/dashboard': AUTHED,
   'PUT /v1/admin/plans/{id}': [...BODY, ...AUTHED],
   'GET /v1/usage': [...AUTHED, 'invalid-request'],
   'GET /v1/audit': [...AUTHED, 'invalid-request'],

@@ -519,6 +519,9 @@ const MATRIX: Record<string, Entry> = {
     none: 'operator only: any tenant key gets 403 before the tenant is looked up (test/e2e/erasure.test.ts)',
   },
   'GET /v1/admin/plans': { none: 'plans are the platform’s data, the same for every tenant' },
+  'GET /v1/admin/dashboard': {
+    none: 'platform-wide figures with no tenant, key or job id in them; operator only (a tenant key gets 403)',
+  },
   'PUT /v1/admin/plans/{id}': {
     none: '`id` is a plan, the platform’s data; operator only (a tenant key gets 403)',
   },
@@ -795,6 +798,9 @@ const MATRIX: Record<string, Entry> = {
   'POST /codec/session': { none: 'puts the caller’s own key in its cookie' },
   'DELETE /codec/session': { none: 'clears the caller’s cookie' },
   'GET /review': { none: 'the reviewer’s static page (its data comes from /v1/reviews)' },
+  'GET /dashboard': {
+    none: 'the operator’s static page (its data comes from /v1/admin/dashboard)',
+  },
   'GET /docs': { none: 'public Swagger UI' },
   'GET /docs/assets/docs-init.js': { none: 'public Swagger UI script' },
   'GET /openapi.json': { none: 'the public API description' },
@@ -862,6 +868,7 @@ const OUTSIDE_SPEC = [
   'POST /codec/session',
   'DELETE /codec/session',
   'GET /review',
+  'GET /dashboard',
   'GET /docs',
   'GET /docs/assets/docs-init.js',
   'GET /openapi.json',

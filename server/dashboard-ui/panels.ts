@@ -1,0 +1,139 @@
+/** The dashboard's tables and headline figures, drawn from one `GET /v1/admin/dashboard` answer. */
+import type { DashboardBody } from './api';
+import { count, el, localTime, ms, pct, show, table, usd, type Child } from './dom';
+
+type Body = DashboardBody;
+const $ = (id: string): HTMLElement => {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`The page has no #${id}.`);
+  return node;
+};
+
+export function renderFigures(d: Body): void {
+  $('stat-requests').textContent = count(d.requests.total);
+  $('stat-throughput').textContent =
+    d.requests.perSecond === null ? '–' : `${d.requests.perSecond.toFixed(2)} req/s`;
+  const l = d.latencyAll;
+  $('stat-latency').textContent =
+    l.requests === 0 ? '–' : `${ms(l.p50Ms)} / ${ms(l.p95Ms)} / ${ms(l.p99Ms)}`;
+  $('stat-cost').textContent = d.cost
+    ? `${usd(d.cost.costPerSuccessUsd)} (${count(d.cost.validAnswers)} valid)`
+    : 'ledger unavailable';
+  $('stat-inflight').textContent = count(d.inFlight);
+  $('scope').textContent =
+    (d.process.embeddedWorker
+      ? 'Requests, latency, validation and model calls: this API process and the worker inside it'
+      : 'Requests and latency: this API process only; model calls and validation failures are counted by separate worker processes (scrape their /metrics)') +
+    `, since ${localTime(d.process.startedAt)}. Cost and breakers: every replica (usage ledger, breaker entities). Rates and percentiles: the last ${Math.round(d.windowSeconds)} s.`;
+}
+
+export function renderTables(d: Body): void {
+  show(
+    $('table-latency'),
+    table(
+      d.latency,
+      [
+        { title: 'Task', cell: (r) => r.task },
+        { title: '200s', cell: (r) => count(r.requests), num: true },
+        { title: 'p50', cell: (r) => ms(r.p50Ms), num: true },
+        { title: 'p95', cell: (r) => ms(r.p95Ms), num: true },
+        { title: 'p99', cell: (r) => ms(r.p99Ms), num: true },
+      ],
+      'No sync answers yet.',
+      (r) => ({ 'data-task': r.task }),
+    ),
+  );
+  show(
+    $('table-validation'),
+    table(
+      d.validationFailures,
+      [
+        { title: 'Task', cell: (r) => r.task },
+        { title: 'Layer', cell: (r) => r.layer },
+        { title: 'Since start', cell: (r) => count(r.total), num: true },
+        { title: 'Last minute', cell: (r) => count(r.inWindow), num: true },
+      ],
+      d.process.embeddedWorker
+        ? 'No validation failures.'
+        : 'None counted here: workers run in other processes.',
+      (r) => ({ 'data-task': r.task, 'data-layer': r.layer }),
+    ),
+  );
+  show(
+    $('table-breakers'),
+    table(
+      d.breakers,
+      [
+        { title: 'Provider:model', cell: (r) => `${r.provider}:${r.model}` },
+        {
+          title: 'State',
+          cell: (r) => r.state.replace('_', '-'),
+          className: (r) => `state-${r.state}`,
+        },
+        { title: 'Calls (window)', cell: (r) => count(r.requests), num: true },
+        { title: 'Errors', cell: (r) => pct(r.errorRate), num: true },
+        { title: 'p95', cell: (r) => ms(r.p95Ms), num: true },
+        { title: 'Opened', cell: (r) => (r.openedAt ? localTime(r.openedAt) : '') },
+      ],
+      'No provider has reported a call yet.',
+      (r) => ({ 'data-model': `${r.provider}:${r.model}`, 'data-state': r.state }),
+    ),
+  );
+  show(
+    $('table-calls'),
+    table(
+      d.modelCalls,
+      [
+        { title: 'Provider:model', cell: (r) => `${r.provider}:${r.model}` },
+        { title: 'Calls', cell: (r) => count(r.calls), num: true },
+        { title: 'Failed', cell: (r) => count(r.failures), num: true },
+        { title: 'Last minute', cell: (r) => count(r.inWindow), num: true },
+      ],
+      d.process.embeddedWorker
+        ? 'No model calls yet.'
+        : 'None counted here: workers run in other processes.',
+      (r) => ({ 'data-model': `${r.provider}:${r.model}` }),
+    ),
+  );
+}
+
+/** A value of an unknown answer as short text (nested objects as compact JSON). */
+function brief(v: unknown): Child {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') {
+    const s = JSON.stringify(v);
+    return s.length > 80 ? `${s.slice(0, 79)}…` : s;
+  }
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
+/**
+ * A panel fed by a route another part of Keel serves (drift, experiments): `absent` when this
+ * server has no such route (404), else the answer's `items` (or `alerts`) as a table of their
+ * fields, so the panel works whatever columns that route grows.
+ */
+export function renderOptional(
+  host: HTMLElement,
+  answer: unknown,
+  absent: string,
+  none: string,
+): void {
+  if (answer === null) {
+    show(host, el('p', { className: 'empty', 'data-state': 'absent' }, [absent]));
+    return;
+  }
+  const a = answer as { items?: unknown; alerts?: unknown };
+  const list = Array.isArray(a.alerts) ? a.alerts : Array.isArray(a.items) ? a.items : [];
+  const rows = list.filter(
+    (r): r is Record<string, unknown> => typeof r === 'object' && r !== null,
+  );
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].slice(0, 7);
+  show(
+    host,
+    table(
+      rows.slice(0, 50),
+      keys.map((k) => ({ title: k, cell: (r: Record<string, unknown>) => brief(r[k]) })),
+      none,
+    ),
+  );
+}

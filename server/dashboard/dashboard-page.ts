@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { buildInlinePage, pageDir, type InlinePage } from '../inline-page';
+
+/**
+ * The operator dashboard (`GET /dashboard`), built once when the server starts from the real
+ * files in `server/dashboard-ui/`: `index.html`, `dashboard.css` with uPlot's stylesheet, and
+ * `dashboard.ts` (uPlot bundled in by esbuild), all inline under a hash-based CSP.
+ */
+export const DASHBOARD_UI_DIR = pageDir('dashboard-ui');
+
+const UPLOT_CSS = path.join(path.dirname(require.resolve('uplot')), 'uPlot.min.css');
+
+export function buildDashboardPage(dir: string = DASHBOARD_UI_DIR): Promise<InlinePage> {
+  return buildInlinePage({
+    name: 'dashboard',
+    dir,
+    entry: 'dashboard.ts',
+    styles: [UPLOT_CSS, 'dashboard.css'],
+  });
+}
+
+let built: Promise<InlinePage> | undefined;
+
+/** The page, built on first use and kept in memory for the life of the process. */
+export function dashboardPage(): Promise<InlinePage> {
+  built ??= buildDashboardPage();
+  return built;
+}

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { buildDashboardPage } from '../../server/dashboard/dashboard-page';
+import { quantileMs, seriesPoint, summarise } from '../../server/dashboard/summary';
+import type { Snapshot } from '../../server/dashboard/snapshot';
+
+/**
+ * The operator dashboard's pure parts: percentiles from histogram buckets as Prometheus's
+ * `histogram_quantile` computes them, rates and windowed counts from two snapshots, and the page
+ * as built at start (one inline script with uPlot bundled, one style, both allowed by hash).
+ * The page in a browser against the real stack: test/e2e/dashboard-ui.test.ts.
+ */
+
+const BOUNDS = [0.1, 0.5, 1, Infinity];
+
+function snap(at: number, over: Partial<Snapshot> = {}): Snapshot {
+  return {
+    at,
+    requests: new Map(),
+    buckets: new Map(),
+    bounds: BOUNDS,
+    validation: new Map(),
+    modelCalls: new Map(),
+    inFlight: 0,
+    ...over,
+  };
+}
+
+describe('quantileMs', () => {
+  it('interpolates inside the bucket the rank falls in', () => {
+    // 10 observations: 4 under 100 ms, 4 more under 500 ms, 2 under 1 s.
+    const counts = [4, 8, 10, 10];
+    expect(quantileMs(0.5, BOUNDS, counts)).toBe(200); // rank 5: 1/4 of the way 100→500 ms
+    expect(quantileMs(0.2, BOUNDS, counts)).toBe(50);
+    expect(quantileMs(0.95, BOUNDS, counts)).toBe(875);
+  });
+  it('answers the highest finite bound for the +Inf bucket, and null for nothing', () => {
+    expect(quantileMs(0.99, BOUNDS, [0, 0, 1, 5])).toBe(1000);
+    expect(quantileMs(0.5, BOUNDS, [0, 0, 0, 0])).toBeNull();
+    expect(quantileMs(0.5, [], [])).toBeNull();
+  });
+});
+
+describe('summarise', () => {
+  const base = snap(1_000, {
+    requests: new Map([['classify-ticket\t200', 10]]),
+    buckets: new Map([['classify-ticket', [10, 10, 10, 10]]]),
+    validation: new Map([['classify-ticket\tschema', 1]]),
+    modelCalls: new Map([['openai\tok\tok', 10]]),
+  });
+  const now = snap(31_000, {
+    requests: new Map([
+      ['classify-ticket\t200', 40],
+      ['classify-ticket\t502', 5],
+      ['summarize\t200', 15],
+    ]),
+    buckets: new Map([
+      ['classify-ticket', [10, 40, 40, 40]],
+      ['summarize', [0, 0, 15, 15]],
+    ]),
+    validation: new Map([
+      ['classify-ticket\tschema', 3],
+      ['classify-ticket\trules', 2],
+    ]),
+    modelCalls: new Map([
+      ['openai\tok\tok', 40],
+      ['openai\t503\tServerError', 5],
+      ['openai\t503\tcancelled', 1],
+    ]),
+    inFlight: 2,
+  });
+
+  it('counts since start and in the window, and the rate over the window', () => {
+    const s = summarise(now, base);
+    expect(s.requests).toEqual({
+      total: 60,
+      byStatus: { '200': 55, '502': 5 },
+      inWindow: 50,
+      perSecond: 1.67, // 50 answers in 30 s
+    });
+    expect(s.inFlight).toBe(2);
+  });
+
+  it('takes percentiles of the window’s 200 answers only, per task and together', () => {
+    const s = summarise(now, base);
+    const classify = s.latency.find((l) => l.task === 'classify-ticket');
+    // The 30 answers of the window all fell in 100–500 ms; the 10 before it do not count.
+    expect(classify).toMatchObject({ requests: 30, p50Ms: 300 });
+    expect(s.latency.find((l) => l.task === 'summarize')).toMatchObject({ requests: 15 });
+    expect(s.latencyAll.requests).toBe(45);
+  });
+
+  it('lists validation failures by task and layer and model calls with their failures', () => {
+    const s = summarise(now, base);
+    expect(s.validationFailures).toEqual([
+      { task: 'classify-ticket', layer: 'schema', total: 3, inWindow: 2 },
+      { task: 'classify-ticket', layer: 'rules', total: 2, inWindow: 2 },
+    ]);
+    expect(s.modelCalls).toEqual([
+      { provider: 'openai', model: 'ok', calls: 40, failures: 0, inWindow: 30 },
+      // A cancelled call (a hedge's loser) is not a failure.
+      { provider: 'openai', model: '503', calls: 6, failures: 5, inWindow: 6 },
+    ]);
+  });
+
+  it('has no rate without an earlier snapshot', () => {
+    expect(summarise(now).requests.perSecond).toBeNull();
+  });
+
+  it('makes one chart point per pair of samples', () => {
+    expect(seriesPoint(now, base)).toMatchObject({ at: 31_000, requestsPerSecond: 1.67 });
+  });
+});
+
+describe('buildDashboardPage', () => {
+  const hash = (text: string): string =>
+    `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+  it('inlines uPlot with the page’s script and style, each allowed by its hash alone', async () => {
+    const { html, csp } = await buildDashboardPage();
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
+    const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1] ?? '');
+    expect(scripts).toHaveLength(1);
+    expect(styles).toHaveLength(1);
+    expect(csp).toContain(`script-src ${hash(scripts[0]!)};`);
+    expect(csp).toContain(`style-src ${hash(styles[0]!)};`);
+    expect(csp).not.toMatch(/unsafe-|https?:|\*/);
+    expect(scripts[0]).toContain('uplot'); // uPlot's class names: the library is in the bundle
+    expect(styles[0]).toContain('.uplot');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet|keel:/);
+    expect(scripts[0]).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  });
+});
