@@ -51,6 +51,11 @@ export interface CallModelArgs {
    * and a Timeout it causes is final for the candidate (non-retryable) so the route moves on.
    */
   deadlineAt?: number;
+  /**
+   * A registry prompt version's id (the plan's `promptId`): its text is sent instead of the
+   * task's built-in prompt. @default the built-in prompt
+   */
+  promptId?: string;
   /** Who pays: with it, the call is reserved against the tenant's budget and put in the ledger. */
   billing?: CallBilling;
   /**
@@ -145,7 +150,13 @@ export function createCallModelActivity(deps: CallModelDeps) {
       // One total deadline for the attempt, on a timer of its own: it ends the HTTP call while the
       // body or stream is still arriving (the SDKs' `timeout` stops at the headers), and needs no
       // heartbeat, so a local activity stops at it just the same.
-      const request = renderTaskRequest({ task, input: args.input, reask: args.reask });
+      const prompt = args.promptId ? await promptText(deps.store, args.promptId) : undefined;
+      const request = renderTaskRequest({
+        task,
+        input: args.input,
+        ...(args.reask ? { reask: args.reask } : {}),
+        ...(prompt ? { prompt } : {}),
+      });
       // The task's cap bounds what one call can cost (and so the budget's reservation).
       // A conversational task may carry the caller's sampling (the chat endpoint's max_tokens).
       const sampling = task.conversation?.sampling?.(args.input) ?? {};
@@ -364,4 +375,18 @@ function interruptedDetails(
   charge: InterruptedCharge,
 ): Pick<CallFailureDetails, 'interruptedCalls' | 'interruptedCostUsd'> {
   return { interruptedCalls: charge.calls, interruptedCostUsd: charge.costUsd };
+}
+
+/** A registry version's text, by id (cached by the store: versions never change). */
+async function promptText(
+  store: TenantStore | undefined,
+  id: string,
+): Promise<{ system: string; userTemplate: string }> {
+  const version = await store?.prompts.version(id);
+  if (!version)
+    throw ApplicationFailure.nonRetryable(
+      `prompt version ${id} is not in the registry`,
+      FailureType.UnknownTask,
+    );
+  return version;
 }

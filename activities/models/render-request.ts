@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseModelJson } from '../../shared/guards/parse-model-json';
 import { REASK_POLICY, type FailureKind } from '../../shared/policy/reask';
 import type { AnyTaskDefinition } from '../../shared/tasks';
+import { renderTemplate } from '../../shared/tasks/prompt-template';
 import type { LocalProviderOptions } from './providers/local-provider';
 import type { ChatMessage, ModelRequest, ResponseFormat } from './providers/model-provider';
 
@@ -69,16 +70,30 @@ export function reaskTurn(reask: Reask): string {
 export const schemaName = (task: AnyTaskDefinition): string =>
   task.name.replace(/[^A-Za-z0-9_]/g, '_');
 
+/** A registry prompt version's text (docs/prompt-registry.md), instead of the task's own. */
+export interface PromptText {
+  system: string;
+  userTemplate: string;
+}
+
 /** The conversation: system, the task's prompt, and for a re-ask a correction turn. */
 export function buildMessages(
   task: AnyTaskDefinition,
   input: unknown,
   reask?: Reask,
+  prompt?: PromptText,
 ): ChatMessage[] {
-  const messages: ChatMessage[] = task.conversation?.messages(input) ?? [
-    { role: 'system', content: task.prompt.system },
-    { role: 'user', content: task.prompt.render(input) },
-  ];
+  const messages: ChatMessage[] =
+    task.conversation?.messages(input) ??
+    (prompt
+      ? [
+          { role: 'system', content: prompt.system },
+          { role: 'user', content: renderTemplate(prompt.userTemplate, input) },
+        ]
+      : [
+          { role: 'system', content: task.prompt.system },
+          { role: 'user', content: task.prompt.render(input) },
+        ]);
   return reask ? [...messages, { role: 'user', content: reaskTurn(reask) }] : messages;
 }
 
@@ -101,12 +116,14 @@ export function renderTaskRequest(args: {
   /** The validated task input. */
   input: unknown;
   reask?: Reask;
+  /** The registry version the job runs with; absent: the task's built-in prompt. */
+  prompt?: PromptText;
 }): Pick<ModelRequest, 'messages' | 'responseFormat' | 'providerOptions' | 'tools'> {
   const local: LocalProviderOptions = { task: args.task.name, input: args.input };
   const tools = args.task.conversation?.tools?.(args.input);
   return {
     ...(tools ? { tools } : {}),
-    messages: buildMessages(args.task, args.input, args.reask),
+    messages: buildMessages(args.task, args.input, args.reask, args.prompt),
     responseFormat:
       args.task.conversation?.responseFormat(args.input) ?? taskResponseFormat(args.task),
     // The in-process model answers with the task's deterministic algorithm, not from the prompt.

@@ -28,6 +28,7 @@ import { jobCompleted } from '../events/job-events';
 import type { PublishEvent } from '../events/publish';
 import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
+import { choosePrompt } from './choose-prompt';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
 import { admit } from '../../shared/policy/admission';
 import { promptTokens } from '../../shared/tasks/prompt-tokens';
@@ -68,7 +69,13 @@ export interface TaskPlan {
   maxSyncMs?: number;
   hardTimeoutMs: number;
   /** Epoch ms when the request was admitted; the clock comes from here, not from workflow code. */
+  /** The prompt version the job runs with: the built-in one (`classify-ticket@1`) or a registry id. */
   admittedAt: number;
+  /**
+   * Set (to `promptVersion`) when that is a registry version (docs/prompt-registry.md): the model
+   * call loads its text by this id. Absent for the task's built-in prompt and in older histories.
+   */
+  promptId?: string;
   /**
    * The input after the schema applied defaults and trimming. From `prepareTask`, absent
    * (undefined) when it equals the request's input: the workflow takes that one.
@@ -156,7 +163,8 @@ export function createPipelineActivities(deps: PipelineDeps) {
         throw ApplicationFailure.nonRetryable(message, type, ...(errors.length ? [errors] : []));
       }
       const { task, input, limits } = result.admission;
-      const estimatedInputTokens = promptTokens(task, input);
+      const prompt = await choosePrompt(deps.store, task, request);
+      const estimatedInputTokens = promptTokens(task, input, prompt.version);
       const delays = new Map<PlannedCandidate, number | undefined>();
       const latency = new Map<PlannedCandidate, WindowStats>();
       const timed = await Promise.all(
@@ -220,7 +228,8 @@ export function createPipelineActivities(deps: PipelineDeps) {
         candidates,
         fallback: fallback ? { ...fallback, timeoutMs: BOOKKEEPING_TIMEOUT_MS } : undefined,
         retryAfterBudgetMs: limits.retryAfterBudgetMs,
-        promptVersion: task.prompt.version,
+        promptVersion: prompt.id,
+        ...(prompt.version ? { promptId: prompt.id } : {}),
         maxSyncMs: limits.maxSyncMs,
         hardTimeoutMs: limits.hardTimeoutMs,
         admittedAt: result.admission.admittedAt,
@@ -229,7 +238,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
         inputKey: inputKeyOf({
           secret: deps.inputKeySecret,
           task: task.name,
-          promptVersion: task.prompt.version,
+          promptVersion: prompt.id,
           input,
         }),
         degrade,
@@ -294,6 +303,10 @@ export function createPipelineActivities(deps: PipelineDeps) {
         jobCompletedAudit({ ...args, keyId: args.billed?.keyId ?? null }),
         deps.now(),
       );
+          promptVersion: meta.promptVersion,
+          path: meta.path,
+          latencyMs: meta.latencyMs,
+          reasked: meta.reasons.some((r) => r.endsWith('→ re-ask')),
       await deps.publish?.(jobCompleted({ ...args, meta }));
       deps.logger.info(
         {

@@ -1,4 +1,5 @@
 import { countTokens } from 'gpt-tokenizer';
+import { renderTemplate } from './prompt-template';
 import type { AnyTaskDefinition } from './task-definition';
 
 /**
@@ -7,6 +8,15 @@ import type { AnyTaskDefinition } from './task-definition';
  * routing (at admission). Budgets reserve a larger upper bound over every vendor's tokenizer
  * (`worstCaseInputTokens`, activities/models/billing.ts).
  */
-export function promptTokens(task: AnyTaskDefinition, input: unknown): number {
-  return countTokens(`${task.prompt.system}\n${task.prompt.render(input)}`);
+export function promptTokens(
+  task: AnyTaskDefinition,
+  input: unknown,
+  /** A registry version the job runs with instead of the built-in prompt. */
+  prompt?: { system: string; userTemplate: string },
+): number {
+  return countTokens(
+    prompt
+      ? `${prompt.system}\n${renderTemplate(prompt.userTemplate, input)}`
+      : `${task.prompt.system}\n${task.prompt.render(input)}`,
+  );
 }

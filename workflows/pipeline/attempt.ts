@@ -99,6 +99,8 @@ export async function attemptCandidate(
           maxRetryDelayMs: plan.retryAfterBudgetMs,
           ...(deadlineAt !== undefined ? { deadlineAt } : {}),
           ...(reask ? { reask } : {}),
+          // A registry prompt version: the call loads its text by id (histories stay small).
+          ...(plan.promptId ? { promptId: plan.promptId } : {}),
           ...(request.tenancy ? { billing: billingOf(request, plan.promptVersion) } : {}),
           // A chat caller may stream: the call's output window moderates as validation would.
           ...(request.task === CHAT_TASK_NAME
