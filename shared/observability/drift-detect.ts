@@ -35,6 +35,12 @@ export interface DriftSettings {
   minPsi: number;
 }
 
+/** The settings with the evaluation cadence (the worker's monitor, KEEL_DRIFT_*). */
+export interface DriftMonitorSettings extends DriftSettings {
+  /** Evaluate a series after every this many of its observations in one process. @default 20 */
+  evaluateEvery: number;
+}
+
 export const DEFAULT_DRIFT_SETTINGS: DriftSettings = {
   baseline: 200,
   window: 200,

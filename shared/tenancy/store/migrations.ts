@@ -422,50 +422,6 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  // Drift detection (drift.ts): observations read by series in id order, and each alert's state.
-  '0012_drift': {
-    async up(db: Kysely<any>): Promise<void> {
-      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
-      await db.schema
-        .createTable('drift_observations')
-        .addColumn('id', sqlite ? 'integer' : 'bigserial', (c) =>
-          sqlite ? c.primaryKey().autoIncrement().notNull() : c.primaryKey(),
-        )
-        .addColumn('series', 'text', (c) => c.notNull())
-        .addColumn('tenant_id', 'text', (c) => c.notNull())
-        .addColumn('task', 'text', (c) => c.notNull())
-        .addColumn('provider', 'text', (c) => c.notNull())
-        .addColumn('model', 'text', (c) => c.notNull())
-        .addColumn('prompt_version', 'text', (c) => c.notNull())
-        .addColumn('at', 'bigint', (c) => c.notNull())
-        .addColumn('validation_failed', 'integer', (c) => c.notNull())
-        .addColumn('refused', 'integer', (c) => c.notNull())
-        .addColumn('output_chars', 'integer')
-        .addColumn('confidence', 'real')
-        .addColumn('category', 'text')
-        .execute();
-      await db.schema
-        .createIndex('drift_observations_series')
-        .on('drift_observations')
-        .columns(['series', 'id'])
-        .execute();
-      await db.schema
-        .createTable('drift_alerts')
-        .addColumn('series', 'text', (c) => c.notNull())
-        .addColumn('metric', 'text', (c) => c.notNull())
-        .addColumn('task', 'text', (c) => c.notNull())
-        .addColumn('provider', 'text', (c) => c.notNull())
-        .addColumn('model', 'text', (c) => c.notNull())
-        .addColumn('prompt_version', 'text', (c) => c.notNull())
-        .addColumn('firing', 'integer', (c) => c.notNull())
-        .addColumn('raised_at', 'bigint')
-        .addColumn('resolved_at', 'bigint')
-        .addColumn('raised', 'integer', (c) => c.notNull())
-        .addColumn('detail', 'text')
-        .addPrimaryKeyConstraint('drift_alerts_pk', ['series', 'metric'])
-        .execute();
-    },
-  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -291,40 +291,6 @@ export interface DriftAlertsTable {
   detail: string | null;
 }
 
-/** Drift detection (drift.ts): one row per observed task, flags and numbers only. */
-export interface DriftObservationsTable {
-  id: Generated<number>;
-  /** `task|provider:model|promptVersion`: what a window is read by. */
-  series: string;
-  tenant_id: string;
-  task: string;
-  provider: string;
-  model: string;
-  prompt_version: string;
-  at: number;
-  validation_failed: number;
-  refused: number;
-  output_chars: number | null;
-  confidence: number | null;
-  category: string | null;
-}
-
-/** One row per series and metric: its drift alert, firing or resolved. */
-export interface DriftAlertsTable {
-  series: string;
-  metric: string;
-  task: string;
-  provider: string;
-  model: string;
-  prompt_version: string;
-  firing: number;
-  raised_at: number | null;
-  resolved_at: number | null;
-  raised: number;
-  /** JSON of the metric's figures when last raised. */
-  detail: string | null;
-}
-
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -341,8 +307,6 @@ export interface StoreSchema {
   audit_log: AuditTable;
   audit_heads: AuditHeadsTable;
   tenant_data_keys: TenantDataKeysTable;
-  drift_observations: DriftObservationsTable;
-  drift_alerts: DriftAlertsTable;
   drift_observations: DriftObservationsTable;
   drift_alerts: DriftAlertsTable;
   prompt_versions: PromptVersionsTable;

@@ -41,7 +41,6 @@ import { pruneTenantData, type PrunedTable } from './retention';
 import { recordJobOutcome, usage } from './usage';
 import { DataKeyStore } from './data-keys';
 import { DriftStore } from './drift';
-import { DriftStore } from './drift';
 import { PromptStore } from './prompts';
 
 export interface OpenTenantStore {
@@ -78,8 +77,6 @@ export class TenantStore {
   readonly dataKeys: DataKeyStore;
   /** Drift detection's observations and alerts (docs/drift.md). */
   readonly drift: DriftStore;
-  /** Drift detection's observations and alerts (docs/drift.md). */
-  readonly drift: DriftStore;
   /** Prompt versions and rollouts (docs/prompt-registry.md). */
   readonly prompts: PromptStore;
 
@@ -93,7 +90,6 @@ export class TenantStore {
     this.batches = new BatchStore(db);
     this.audit = new AuditLog(db, secretKeys);
     this.dataKeys = new DataKeyStore(db, secretKeys ?? []);
-    this.drift = new DriftStore(db);
     this.drift = new DriftStore(db);
     this.prompts = new PromptStore(db);
   }
