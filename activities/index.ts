@@ -11,6 +11,8 @@ import type { LastGoodAnswers } from '../shared/platform/last-good';
 import type { ReviewQueue } from '../shared/platform/review-queue';
 import type { Limiter } from '../shared/tenancy/limits';
 import type { TenantStore } from '../shared/tenancy/store';
+import type { DriftMonitorSettings } from '../shared/observability/drift-detect';
+import { DriftMonitor } from '../shared/observability/drift-monitor';
 import { createBatchActivities } from './batch/batch-activities';
 import { createEventActivities } from './events/job-events';
 import { createEventPublisher, type EventSink } from './events/publish';
@@ -50,6 +52,8 @@ export interface ActivityDeps {
   webhookAllowPrivate?: boolean;
   /** Temporal, for the activities that manage workflows themselves (erasure, retention). */
   temporal?: { client: Client; namespace: string };
+  /** Drift detection's settings (KEEL_DRIFT_*); with the store, each task is observed. */
+  drift?: DriftMonitorSettings;
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
@@ -78,6 +82,17 @@ export function createActivities(deps: ActivityDeps) {
       store: deps.store,
       limiter: deps.limiter,
       publish,
+      ...(deps.store && deps.drift
+        ? {
+            drift: new DriftMonitor({
+              store: deps.store,
+              logger: deps.logger,
+              settings: deps.drift,
+              now,
+              publish,
+            }),
+          }
+        : {}),
     }),
     ...createCallModelActivity({
       providers,

@@ -85,6 +85,7 @@ export function keelActivities(args: {
       : {}),
     webhookAllowPrivate: config.webhooks.allowPrivate,
     temporal: { client, namespace: config.temporal.namespace },
+    drift: config.drift,
   });
 }
 

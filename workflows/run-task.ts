@@ -9,7 +9,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { InputScreening } from '../activities';
+import type { InputScreening, TaskPlan } from '../activities';
+import { observeTask, type DriftObservation } from '../shared/observability/observation';
 import { FailureType } from '../shared/contracts/errors';
 import type { ReviewAudit, RunTaskRequest, RunTaskResult } from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
@@ -40,7 +41,7 @@ import {
   type Job,
 } from './pipeline/job';
 import { resultMeta } from './pipeline/record';
-import { openTally } from './pipeline/tally';
+import { openTally, type Tally } from './pipeline/tally';
 import { awaitReview } from './pipeline/review';
 import {
   checkInjectionWithModel,
@@ -273,12 +274,32 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     admittedAt: plan.admittedAt,
     meta: resultMeta({ plan, screening, accepted, tally, ...(reviewAudit ? { reviewAudit } : {}) }),
     ...(request.tenancy ? { billed: { keyId: request.tenancy.keyId } } : {}),
+    // An argument, not a command: histories recorded without it replay unchanged.
+    ...observationOf(request, plan, tally, accepted),
   });
   step({ name: 'record', outcome: 'ok' });
   state.output = accepted.output;
   state.meta = meta;
   job.finish('completed', accepted.path);
   return { output: accepted.output, meta, steps: state.steps };
+}
+
+/** What drift detection keeps of this task: the route's first called model's behaviour. */
+function observationOf(
+  request: RunTaskRequest,
+  plan: { promptVersion: string; candidates: TaskPlan['candidates'] },
+  tally: Tally,
+  accepted: Answer,
+): { observation?: DriftObservation } {
+  const observation = observeTask({
+    task: request.task,
+    promptVersion: plan.promptVersion,
+    candidates: plan.candidates,
+    rejected: tally.rejected,
+    refused: tally.refused,
+    accepted,
+  });
+  return observation ? { observation } : {};
 }
 
 function describeScreening(report: InputScreening['report']): string {

@@ -28,6 +28,8 @@ import { jobCompleted } from '../events/job-events';
 import type { PublishEvent } from '../events/publish';
 import type { Limiter } from '../../shared/tenancy/limits';
 import type { TenantStore } from '../../shared/tenancy/store';
+import type { DriftMonitor } from '../../shared/observability/drift-monitor';
+import type { DriftObservation } from '../../shared/observability/observation';
 import { choosePrompt } from './choose-prompt';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
 import { admit } from '../../shared/policy/admission';
@@ -55,6 +57,8 @@ export interface PipelineDeps {
   publish?: PublishEvent;
   /** [0, 1) for the `weighted` routing draw (recorded in the plan). @default Math.random */
   random?: () => number;
+  /** Drift detection: stores each task's observation (docs/drift.md). */
+  drift?: DriftMonitor;
 }
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
@@ -64,18 +68,18 @@ export interface TaskPlan {
   fallback?: PlannedCandidate;
   /** A Retry-After longer than this moves on to the next candidate instead of waiting. */
   retryAfterBudgetMs: number;
-  promptVersion: string;
-  /** The task's sync envelope, divided between the candidates. Absent in older histories. */
-  maxSyncMs?: number;
-  hardTimeoutMs: number;
-  /** Epoch ms when the request was admitted; the clock comes from here, not from workflow code. */
   /** The prompt version the job runs with: the built-in one (`classify-ticket@1`) or a registry id. */
-  admittedAt: number;
+  promptVersion: string;
   /**
    * Set (to `promptVersion`) when that is a registry version (docs/prompt-registry.md): the model
    * call loads its text by this id. Absent for the task's built-in prompt and in older histories.
    */
   promptId?: string;
+  /** The task's sync envelope, divided between the candidates. Absent in older histories. */
+  maxSyncMs?: number;
+  hardTimeoutMs: number;
+  /** Epoch ms when the request was admitted; the clock comes from here, not from workflow code. */
+  admittedAt: number;
   /**
    * The input after the schema applied defaults and trimming. From `prepareTask`, absent
    * (undefined) when it equals the request's input: the workflow takes that one.
@@ -279,6 +283,8 @@ export function createPipelineActivities(deps: PipelineDeps) {
       meta: Omit<ResultMeta, 'latencyMs'>;
       /** The job is billed to a tenant's plan: its outcome goes to the usage ledger. */
       billed?: { keyId?: string };
+      /** What drift detection keeps of this task (flags and numbers, never content). */
+      observation?: DriftObservation;
     }): Promise<ResultMeta> {
       const meta: ResultMeta = {
         ...args.meta,
@@ -296,6 +302,10 @@ export function createPipelineActivities(deps: PipelineDeps) {
           valid: meta.path !== 'degraded',
           status: 'completed',
           completedAt: deps.now(),
+          promptVersion: meta.promptVersion,
+          path: meta.path,
+          latencyMs: meta.latencyMs,
+          reasked: meta.reasons.some((r) => r.endsWith('→ re-ask')),
         });
       }
       // The admission, route, verdicts and cost in the tenant's audit trail (docs/audit.md).
@@ -303,11 +313,14 @@ export function createPipelineActivities(deps: PipelineDeps) {
         jobCompletedAudit({ ...args, keyId: args.billed?.keyId ?? null }),
         deps.now(),
       );
-          promptVersion: meta.promptVersion,
-          path: meta.path,
-          latencyMs: meta.latencyMs,
-          reasked: meta.reasons.some((r) => r.endsWith('→ re-ask')),
       await deps.publish?.(jobCompleted({ ...args, meta }));
+      // Best effort: a lost observation must not fail the task it describes.
+      if (args.observation)
+        await deps.drift
+          ?.observe(args.tenantId, args.observation)
+          .catch((err: unknown) =>
+            deps.logger.warn({ err, jobId: args.jobId }, 'drift observation not recorded'),
+          );
       deps.logger.info(
         {
           event: 'task.completed',

@@ -139,6 +139,8 @@ export async function attemptCandidate(
         if (request.tenancy?.budget?.overBudget === 'reject') throw failureCause(err);
       }
       account(err);
+      // A refusal is behaviour, not an outage: drift detection counts it (docs/drift.md).
+      if (failureTypeOf(err) === FailureType.ContentFilter) tally.refused.push(ref);
       tally.reasons.push(`${ref} ${describeFailure(err)}`);
       job.step({
         name: reask ? 're-ask' : 'call',

@@ -7,6 +7,8 @@ export interface Tally {
   reasons: string[];
   /** Every rejected answer with its layer, issues and the action taken. */
   rejected: ValidationMeta['rejected'];
+  /** Candidates (`provider:model`) that refused to answer (a content filter, a refusal). */
+  refused: string[];
   /** Model calls across candidates and retries. */
   attempts: number;
   /** A call was not made: it could have passed the tenant's monthly budget. */
@@ -27,6 +29,7 @@ export function openTally(): Tally {
   const tally: Tally = {
     reasons: [],
     rejected: [],
+    refused: [],
     attempts: 0,
     overBudget: false,
     usage: { input: 0, output: 0, cachedInput: 0, costUsd: 0, providerMs: 0 },
