@@ -4,6 +4,7 @@
  */
 import uPlot from 'uplot';
 import type { DashboardBody } from './api';
+import { localTime } from './dom';
 
 type Series = DashboardBody['series'];
 
@@ -15,7 +16,12 @@ function axes(unit: string): uPlot.Axis[] {
   const stroke = css('--muted');
   const grid = { stroke: css('--border'), width: 1 };
   return [
-    { stroke, grid, ticks: grid },
+    {
+      stroke,
+      grid,
+      ticks: grid,
+      values: (_u, splits) => splits.map((s) => localTime(s * 1000)),
+    },
     { stroke, grid, ticks: grid, label: unit, size: 56 },
   ];
 }

@@ -16,6 +16,8 @@ export function buildDashboardPage(dir: string = DASHBOARD_UI_DIR): Promise<Inli
     dir,
     entry: 'dashboard.ts',
     styles: [UPLOT_CSS, 'dashboard.css'],
+    // The empty `data:` favicon (no request for /favicon.ico).
+    extraCsp: ['img-src data:'],
   });
 }
 

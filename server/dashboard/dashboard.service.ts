@@ -132,7 +132,7 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
     const found: { provider: string; model: string }[] = [];
     try {
       const listing = this.client.workflow.list({
-        query: `WorkflowType = 'providerHealth' AND ExecutionStatus = 'Running'`,
+        query: `WorkflowType = 'providerHealth' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.config.taskQueue.replace(/'/g, "\\'")}'`,
         pageSize: 200,
       });
       for await (const wf of listing) {
