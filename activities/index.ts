@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { BlobLifecycle } from '../shared/platform/blob-store';
 import {
   DEFAULT_FILE_CONFIG,
   parseFileConfig,
@@ -54,6 +55,8 @@ export interface ActivityDeps {
   temporal?: { client: Client; namespace: string };
   /** Drift detection's settings (KEEL_DRIFT_*); with the store, each task is observed. */
   drift?: DriftMonitorSettings;
+  /** The claim check's blob store, which erasure and retention clean (docs/claim-check.md). */
+  blobs?: BlobLifecycle;
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
@@ -127,11 +130,13 @@ export function createActivities(deps: ActivityDeps) {
     ...createEraseActivities({
       ...(deps.temporal ?? {}),
       ...(deps.store ? { store: deps.store } : {}),
+      ...(deps.blobs ? { blobs: deps.blobs } : {}),
       now,
     }),
     ...createRetentionActivities({
       ...(deps.temporal ?? {}),
       ...(deps.store ? { store: deps.store } : {}),
+      ...(deps.blobs ? { blobs: deps.blobs } : {}),
       now,
     }),
     ...createWebhookActivities({

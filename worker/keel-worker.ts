@@ -5,6 +5,7 @@ import { createActivities } from '../activities';
 import { createWebhookSink } from '../activities/webhooks/sink';
 import { createProviders } from '../activities/models/providers/create-providers';
 import { requireInputKeySecret, type KeelConfig } from '../shared/platform/config';
+import { FileBlobStore } from '../shared/platform/blob-store';
 import { LastGoodAnswers } from '../shared/platform/last-good';
 import type { Logger } from '../shared/platform/logger';
 import { ProviderHealth } from '../shared/platform/provider-health';
@@ -86,6 +87,7 @@ export function keelActivities(args: {
     webhookAllowPrivate: config.webhooks.allowPrivate,
     temporal: { client, namespace: config.temporal.namespace },
     drift: config.drift,
+    ...(config.claimCheck ? { blobs: new FileBlobStore(config.claimCheck.dir) } : {}),
   });
 }
 

@@ -30,6 +30,8 @@ export interface TenantRetentionResult {
   /** ISO 8601: what ended before this went. */
   before: string;
   jobsDeleted: number;
+  /** Claim-check blobs deleted from the blob store. */
+  blobsDeleted: number;
   /** Rows pruned per table of the tenant store. */
   rows: Record<string, number>;
 }
@@ -40,6 +42,8 @@ export interface RetentionResult {
   tenants: number;
   /** Workflows deleted from Temporal, all tenants. */
   jobsDeleted: number;
+  /** Claim-check blobs deleted, all tenants (absent in a result carried over from before). */
+  blobsDeleted?: number;
   /** Rows pruned per table, all tenants. */
   rows: Record<string, number>;
   /** Per tenant (the first MAX_LISTED; `unlisted` counts the others). */
@@ -49,7 +53,8 @@ export interface RetentionResult {
 
 /**
  * Retention (docs/governance.md#retention), run by the `keel-retention` schedule: for each tenant
- * with a retention period, its workflows closed before it are deleted from Temporal, then its
+ * with a retention period, its workflows closed before it are deleted from Temporal (and its
+ * claim-check blobs of that age), then its
  * rows of that age pruned from the tenant store and the counts recorded in its audit trail
  * (`retention.enforced`). Not tagged with a tenant, so it never lists itself.
  */
@@ -60,6 +65,7 @@ export async function enforceRetention(args: EnforceRetentionArgs = {}): Promise
     asOf: new Date(asOf).toISOString(),
     tenants: 0,
     jobsDeleted: 0,
+    blobsDeleted: 0,
     rows: {},
     perTenant: [],
     unlisted: 0,
@@ -85,10 +91,15 @@ async function enforceOne(
   runId: string,
   result: RetentionResult,
 ): Promise<void> {
-  const { deleted: jobsDeleted } = await pruneTenantJobs(t);
-  const rows = await pruneTenantRows({ ...t, runId, asOf, jobsDeleted });
+  // The same commands as before blobs were deleted: the count rides on the activity's result
+  // (0 when replaying a run recorded before).
+  const jobs: { deleted: number; blobsDeleted?: number } = await pruneTenantJobs(t);
+  const jobsDeleted = jobs.deleted;
+  const blobsDeleted = jobs.blobsDeleted ?? 0;
+  const rows = await pruneTenantRows({ ...t, runId, asOf, jobsDeleted, blobsDeleted });
   result.tenants++;
   result.jobsDeleted += jobsDeleted;
+  result.blobsDeleted = (result.blobsDeleted ?? 0) + blobsDeleted;
   for (const [table, n] of Object.entries(rows)) result.rows[table] = (result.rows[table] ?? 0) + n;
   if (result.perTenant.length < MAX_LISTED) {
     result.perTenant.push({
@@ -96,6 +107,7 @@ async function enforceOne(
       retentionDays: t.retentionDays,
       before: new Date(t.before).toISOString(),
       jobsDeleted,
+      blobsDeleted,
       rows,
     });
   } else result.unlisted++;

@@ -1,5 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { BlobLifecycle } from '../../shared/platform/blob-store';
 import { PlanDefinition, retentionDaysOf, TenantOverrides } from '../../shared/tenancy/plans';
 import type { PrunedTable, TenantStore } from '../../shared/tenancy/store';
 import { deleteRun, tenantWorkflowsQuery } from './delete-workflows';
@@ -25,17 +26,21 @@ export interface PruneTenantRowsArgs extends TenantRetention {
   runId: string;
   asOf: number;
   jobsDeleted: number;
+  /** Claim-check blobs deleted (absent in runs recorded before blobs were). */
+  blobsDeleted?: number;
 }
 
 /**
  * Retention's steps (docs/governance.md#retention): which tenants have a retention period; a
- * tenant's closed workflows past it deleted from Temporal; its rows past it pruned from the
- * tenant store, with a `retention.enforced` record in its audit trail.
+ * tenant's closed workflows past it deleted from Temporal, with its claim-check blobs past it; its
+ * rows past it pruned from the tenant store, with a `retention.enforced` record in its audit trail.
  */
 export function createRetentionActivities(deps: {
   client?: Client;
   namespace?: string;
   store?: TenantStore;
+  /** The claim check's blob store (docs/claim-check.md); without it there are no blobs. */
+  blobs?: BlobLifecycle;
   now: () => number;
 }) {
   const need = <T>(value: T | undefined, what: string): T => {
@@ -73,22 +78,45 @@ export function createRetentionActivities(deps: {
      * Deletes the tenant's workflows that closed before `before` (visibility: tagged with the
      * tenant, not running, CloseTime before it), page by page, heartbeating the count. A running
      * workflow is never listed, whatever its age. A retry lists again: a run deleted already
-     * answers not-found and is not counted twice.
+     * answers not-found and is not counted twice. Then the claim-check blobs of the workflows it
+     * deleted, and the tenant's blobs written before `before` (those of workflows Temporal's own
+     * namespace retention removed) except the blobs of its workflows still kept: running, or
+     * closed since.
      */
-    async pruneTenantJobs(args: TenantRetention): Promise<{ deleted: number }> {
+    async pruneTenantJobs(
+      args: TenantRetention,
+    ): Promise<{ deleted: number; blobsDeleted: number }> {
       const client = need(deps.client, 'a Temporal client');
       const namespace = need(deps.namespace, 'a namespace');
-      const query =
-        `${tenantWorkflowsQuery(args.tenantId)} AND ExecutionStatus != 'Running'` +
-        ` AND CloseTime < '${new Date(args.before).toISOString()}'`;
+      const cutoff = `'${new Date(args.before).toISOString()}'`;
+      const query = `${tenantWorkflowsQuery(args.tenantId)} AND ExecutionStatus != 'Running' AND CloseTime < ${cutoff}`;
       let deleted = 0;
+      const gone = new Set<string>();
       for await (const wf of client.workflow.list({ query, pageSize: RETENTION_PAGE_SIZE })) {
         if (wf.status.name === 'RUNNING' || !wf.closeTime || wf.closeTime.getTime() >= args.before)
           continue; // visibility's answer checked again: never a running or recent one
         if (await deleteRun(client, namespace, wf)) deleted++;
+        gone.add(wf.workflowId);
         heartbeat(deleted);
       }
-      return { deleted };
+      const blobs = deps.blobs;
+      if (!blobs) return { deleted, blobsDeleted: 0 };
+      // Started before the cut-off and kept: their blobs may be older than it and still needed.
+      const kept = new Set<string>();
+      const keptQuery = `${tenantWorkflowsQuery(args.tenantId)} AND StartTime < ${cutoff} AND (ExecutionStatus = 'Running' OR CloseTime >= ${cutoff})`;
+      for await (const wf of client.workflow.list({
+        query: keptQuery,
+        pageSize: RETENTION_PAGE_SIZE,
+      })) {
+        kept.add(wf.workflowId);
+        heartbeat(deleted);
+      }
+      const blobsDeleted =
+        (await blobs.deleteWorkflows(
+          args.tenantId,
+          [...gone].filter((id) => !kept.has(id)),
+        )) + (await blobs.pruneTenant(args.tenantId, args.before, kept));
+      return { deleted, blobsDeleted };
     },
 
     /** The tenant's rows past its period (retention.ts), then its audit record (idempotent). */
@@ -107,6 +135,7 @@ export function createRetentionActivities(deps: {
             asOf: new Date(args.asOf).toISOString(),
             before: new Date(args.before).toISOString(),
             jobsDeleted: args.jobsDeleted,
+            blobsDeleted: args.blobsDeleted ?? 0,
             rows,
           },
         },

@@ -1,5 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { BlobLifecycle } from '../../shared/platform/blob-store';
 import type { TenantStore } from '../../shared/tenancy/store';
 import { deleteRun, tenantWorkflowsQuery, terminateRun } from './delete-workflows';
 
@@ -17,12 +18,15 @@ export interface EraseTenantArgs {
 /**
  * Erasure's steps (docs/governance.md#erasure): every workflow of the tenant — its jobs, batches,
  * long documents, tagged `KeelTenant` — terminated if running and deleted from Temporal, history
- * and all; then the tenant's rows in the tenant store; then the record in its audit trail.
+ * and all, with their claim-check blobs; then the tenant's rows in the tenant store; then the
+ * record in its audit trail.
  */
 export function createEraseActivities(deps: {
   client?: Client;
   namespace?: string;
   store?: TenantStore;
+  /** The claim check's blob store (docs/claim-check.md); without it there are no blobs. */
+  blobs?: BlobLifecycle;
   now: () => number;
 }) {
   const need = <T>(value: T | undefined, what: string): T => {
@@ -33,9 +37,13 @@ export function createEraseActivities(deps: {
     /**
      * Deletes every workflow of the tenant: lists them (visibility), terminates the running ones,
      * deletes each once, and lists again until a listing shows nothing new twice, a few seconds
-     * apart (visibility lags both new starts and deletions). Heartbeats its count.
+     * apart (visibility lags both new starts and deletions). Heartbeats its count. Then every
+     * claim-check blob of the tenant (and of its workflows, where a process wrote one before it
+     * knew the workflow's tenant).
      */
-    async eraseTenantJobs(args: { tenantId: string }): Promise<{ deleted: number }> {
+    async eraseTenantJobs(args: {
+      tenantId: string;
+    }): Promise<{ deleted: number; blobsDeleted: number }> {
       const client = need(deps.client, 'a Temporal client');
       const namespace = need(deps.namespace, 'a namespace');
       const query = tenantWorkflowsQuery(args.tenantId);
@@ -54,12 +62,14 @@ export function createEraseActivities(deps: {
         quiet = fresh === 0 ? quiet + 1 : 0;
         if (quiet < QUIET_PASSES) await new Promise((r) => setTimeout(r, fresh ? 200 : 2_000));
       }
-      return { deleted: [...done].length };
+      const workflowIds = new Set([...done].map((k) => k.slice(0, k.lastIndexOf('/'))));
+      const blobsDeleted = (await deps.blobs?.deleteTenant(args.tenantId, workflowIds)) ?? 0;
+      return { deleted: [...done].length, blobsDeleted };
     },
 
     /** The tenant's rows, then the audit record (idempotent by the erasure's id). */
     async eraseTenantRows(
-      args: EraseTenantArgs & { jobsDeleted: number },
+      args: EraseTenantArgs & { jobsDeleted: number; blobsDeleted?: number },
     ): Promise<Record<string, number>> {
       const store = need(deps.store, 'the tenant store');
       const rows = await store.eraseTenantData(args.tenantId);
@@ -69,7 +79,12 @@ export function createEraseActivities(deps: {
           tenantId: args.tenantId,
           actor: args.requestedBy,
           action: 'tenant.erased',
-          detail: { erasureId: args.erasureId, jobsDeleted: args.jobsDeleted, rows },
+          detail: {
+            erasureId: args.erasureId,
+            jobsDeleted: args.jobsDeleted,
+            blobsDeleted: args.blobsDeleted ?? 0,
+            rows,
+          },
         },
         deps.now(),
       );

@@ -93,10 +93,12 @@ export const ENCODED_FAILURE_CONVERTER_PATH = path.join(__dirname, 'encoded-fail
  * sandbox (bundled with the workflows).
  */
 export function configuredHooks(config: CodecConfig): TemporalHooks {
-  const bindings = config.payloadKeys ? new TenantBindings() : undefined;
+  const bindings = config.payloadKeys || config.claimCheck ? new TenantBindings() : undefined;
   const codecs: PayloadCodec[] = [
+    // Sees payloads in clear: whose workflow is whose, for the blob store's owners.
+    ...(config.claimCheck && bindings ? [bindings.learningCodec()] : []),
     ...(config.payloadKeys ? [payloadCodec(config, { bindings })] : []),
-    ...(config.claimCheck ? [claimCheckCodec(config.claimCheck)] : []),
+    ...(config.claimCheck ? [claimCheckCodec(config.claimCheck, bindings)] : []),
   ];
   if (codecs.length === 0) return {};
   return {
@@ -147,8 +149,20 @@ export function payloadCodec(
 }
 
 /** The claim-check codec of a deployment (the codec server decodes with the same one). */
-export function claimCheckCodec(settings: NonNullable<KeelConfig['claimCheck']>): ClaimCheckCodec {
-  return new ClaimCheckCodec(new FileBlobStore(settings.dir), settings.thresholdBytes);
+export function claimCheckCodec(
+  settings: NonNullable<KeelConfig['claimCheck']>,
+  bindings?: TenantBindings,
+): ClaimCheckCodec {
+  const store = new FileBlobStore(settings.dir);
+  if (!bindings) return new ClaimCheckCodec(store, settings.thresholdBytes);
+  // Each blob filed under its workflow and, when this process knows it, the workflow's tenant.
+  return new ClaimCheckCodec(store, settings.thresholdBytes, (context) => {
+    const workflowId = context?.workflowId;
+    return {
+      workflowId,
+      tenantId: workflowId ? (bindings.get(workflowId) ?? undefined) : undefined,
+    };
+  });
 }
 
 /** One boot line saying whether this process encrypts payloads, and with which primary key id. */

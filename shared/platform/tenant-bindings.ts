@@ -2,6 +2,7 @@ import type { WorkflowClientInterceptor } from '@temporalio/client';
 import {
   METADATA_ENCODING_KEY,
   type Payload,
+  type PayloadCodec,
   type SearchAttributePair,
   type SerializationContext,
   type TypedSearchAttributes,
@@ -65,6 +66,20 @@ export class TenantBindings {
     const named = payloads.map(tenantNamedBy).find((t) => t !== undefined);
     if (named) this.bind(workflowId, named);
     return named;
+  }
+
+  /**
+   * A codec that changes nothing and learns whose workflows are whose from the payloads in clear:
+   * first in the chain, it sees what is encoded before anything else, and what is decoded last.
+   * The claim check uses it to file each blob under its tenant (docs/claim-check.md), whether or
+   * not tenant data keys are on.
+   */
+  learningCodec(): PayloadCodec {
+    const learn = (payloads: Payload[], context?: SerializationContext): Promise<Payload[]> => {
+      this.tenantFor(context, payloads);
+      return Promise.resolve(payloads);
+    };
+    return { encode: learn, decode: learn };
   }
 
   /** A client interceptor that binds every workflow this process starts. */

@@ -1,5 +1,9 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FileBlobStore } from '../../shared/platform/blob-store';
+import { bigAnswerRequest } from '../support/big-answer';
 import { waitFor } from '../support/processes';
 import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
@@ -7,7 +11,8 @@ import { tenantApi } from '../support/tenant-api';
 /**
  * Erasure of a tenant on request, against the default deployment on a real Temporal dev server:
  * its jobs and batches are deleted from Temporal (history and all), its rows from the tenant
- * store; another tenant is untouched; the audit trail records the erasure and still verifies.
+ * store, its claim-check blobs from the blob store; another tenant is untouched; the audit trail
+ * records the erasure and still verifies.
  */
 let stack: EmbeddedStack;
 beforeAll(async () => {
@@ -34,6 +39,32 @@ async function workflowsOf(tenantId: string): Promise<number> {
   } finally {
     await connection.close();
   }
+}
+
+/** Blob files under `dir` (recursively), as an auditor lists the store. */
+function filesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => path.join(d.parentPath, d.name));
+  } catch {
+    return [];
+  }
+}
+const blobDir = () => path.join(stack.env.KEEL_DATA_DIR!, 'blobs');
+
+/** An `answer` job whose ~300 KB request goes to the blob store (over 64 KiB); waited for. */
+async function bigJob(key: string): Promise<string> {
+  const req = bigAnswerRequest('Quokka-erasure', 300_000) as object;
+  const res = await call('POST', '/v1/tasks/answer', { ...req, options: { maxSyncMs: 0 } }, key);
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  const id = res.body.jobId as string;
+  await waitFor(
+    'the big job ends',
+    async () => (await call('GET', `/v1/jobs/${id}`, undefined, key)).body.status === 'completed',
+    { timeoutMs: 60_000 },
+  );
+  return id;
 }
 
 async function fill(tenantId: string): Promise<{ key: string; jobs: string[] }> {
@@ -72,13 +103,27 @@ describe('erasing a tenant', () => {
     expect((await call('GET', '/v1/admin/tenants/keeper/erasure')).status).toBe(404);
   });
 
-  it('deletes its jobs, batches and rows; another tenant keeps everything; the audit trail records it', async () => {
-    const { jobs } = await fill('leaver');
+  it('deletes its jobs, batches, blobs and rows; another tenant keeps everything; the audit trail records it', async () => {
+    const { jobs, key } = await fill('leaver');
+    const keeperKey = (
+      await call('POST', '/v1/admin/tenants/keeper/keys', { name: 'big', roles: ['caller'] })
+    ).body.key as string;
+    // One job each whose request is claim-checked.
+    jobs.push(await bigJob(key));
+    const keeperBig = await bigJob(keeperKey);
+    const store = new FileBlobStore(blobDir());
+    const leaverBlobs = filesIn(store.tenantDir('leaver'));
+    const keeperBlobs = filesIn(store.tenantDir('keeper'));
+    expect(leaverBlobs.length).toBeGreaterThan(0);
+    expect(keeperBlobs.length).toBeGreaterThan(0);
+    // Every blob is filed under its tenant: none of no known tenant, none in the old layout.
+    expect(filesIn(blobDir()).sort()).toEqual([...leaverBlobs, ...keeperBlobs].sort());
+
     const before = await workflowsOf('leaver');
-    // 2 jobs, the batch and its 3 items.
-    expect(before).toBeGreaterThanOrEqual(6);
+    // 3 jobs, the batch and its 3 items.
+    expect(before).toBeGreaterThanOrEqual(7);
     const keeperBefore = await workflowsOf('keeper');
-    expect((await call('GET', '/v1/usage?tenant=leaver')).body.totals).toMatchObject({ jobs: 5 });
+    expect((await call('GET', '/v1/usage?tenant=leaver')).body.totals).toMatchObject({ jobs: 6 });
 
     expect((await call('PATCH', '/v1/admin/tenants/leaver', { status: 'suspended' })).status).toBe(
       200,
@@ -97,9 +142,14 @@ describe('erasing a tenant', () => {
       { timeoutMs: 120_000 },
     );
     expect(done.result.jobsDeleted).toBe(before);
+    expect(done.result.blobsDeleted).toBe(leaverBlobs.length);
     expect(done.result.rows).toMatchObject({ tenants: 1, api_keys: 1, batches: 1, batch_items: 3 });
-    // One outcome per job (2 tasks, 3 batch items); the local model's calls are not billed.
-    expect(done.result.rows.job_outcomes).toBe(5);
+    // One outcome per job (3 tasks, 3 batch items); the local model's calls are not billed.
+    expect(done.result.rows.job_outcomes).toBe(6);
+
+    // The blob store, read directly: the tenant's blobs are gone, the other tenant's remain.
+    expect(filesIn(store.tenantDir('leaver'))).toEqual([]);
+    expect(filesIn(blobDir()).sort()).toEqual(keeperBlobs.sort());
     expect(done.result.rows.events).toBeGreaterThan(0);
 
     // Gone from Temporal and from the API. Temporal deletes asynchronously: the dev server takes
@@ -115,15 +165,20 @@ describe('erasing a tenant', () => {
     const usage = await call('GET', '/v1/usage?tenant=leaver');
     expect(usage.body.totals).toMatchObject({ jobs: 0 });
 
-    // The other tenant is untouched.
+    // The other tenant is untouched: its big job still reads back through its blob.
     expect(await workflowsOf('keeper')).toBe(keeperBefore);
+    const kept = await call('GET', `/v1/jobs/${keeperBig}`, undefined, keeperKey);
+    expect(kept.body).toMatchObject({
+      status: 'completed',
+      output: { answer: expect.any(String) },
+    });
     expect((await call('GET', '/v1/admin/tenants/keeper')).status).toBe(200);
 
     // The audit trail keeps its record of the erasure, and verifies.
     const audit = await call('GET', '/v1/audit?tenant=leaver&action=tenant.erased');
     expect(audit.body.items[0]).toMatchObject({
       action: 'tenant.erased',
-      detail: { jobsDeleted: before, rows: { tenants: 1 } },
+      detail: { jobsDeleted: before, blobsDeleted: leaverBlobs.length, rows: { tenants: 1 } },
     });
     expect((await call('GET', '/v1/audit/verify?tenant=leaver')).body).toMatchObject({ ok: true });
   });
