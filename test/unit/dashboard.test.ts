@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildDashboardPage } from '../../server/dashboard/dashboard-page';
 import { quantileMs, seriesPoint, summarise } from '../../server/dashboard/summary';
-import type { Snapshot } from '../../server/dashboard/snapshot';
+import { takeSnapshot, type Snapshot } from '../../server/dashboard/snapshot';
+import {
+  recordModelCall,
+  recordTaskRequest,
+  recordValidationFailure,
+  registry,
+} from '../../shared/platform/metrics';
 
 /**
  * The operator dashboard's pure parts: percentiles from histogram buckets as Prometheus's
@@ -109,6 +115,40 @@ describe('summarise', () => {
 
   it('makes one chart point per pair of samples', () => {
     expect(seriesPoint(now, base)).toMatchObject({ at: 31_000, requestsPerSecond: 1.67 });
+  });
+});
+
+describe('takeSnapshot', () => {
+  it('reads the registry: requests, 200s’ buckets only, validation failures by layer, calls', async () => {
+    registry.resetMetrics();
+    recordTaskRequest({ task: 'classify-ticket', status: 200, seconds: 0.3 });
+    recordTaskRequest({ task: 'classify-ticket', status: 200, seconds: 0.02 });
+    recordTaskRequest({
+      task: 'classify-ticket',
+      status: 429,
+      seconds: 0.001,
+      refusal: 'rate-limited',
+    });
+    recordValidationFailure('classify-ticket', 'rules');
+    recordValidationFailure('not-a-task', 'schema');
+    recordModelCall({ provider: 'openai', model: 'm', outcome: 'ServerError', seconds: 1 });
+    const s = await takeSnapshot(5);
+    expect(s.at).toBe(5);
+    expect(Object.fromEntries(s.requests)).toEqual({
+      'classify-ticket\t200': 2,
+      'classify-ticket\t429': 1,
+    });
+    expect(s.bounds.at(-1)).toBe(Infinity);
+    // Cumulative: the 20 ms answer from the 25 ms bucket on, the 300 ms one from 500 ms on.
+    const counts = s.buckets.get('classify-ticket')!;
+    expect(counts[s.bounds.indexOf(0.025)]).toBe(1);
+    expect(counts[s.bounds.indexOf(0.5)]).toBe(2);
+    expect(counts.at(-1)).toBe(2); // the 429 is not among them
+    expect(Object.fromEntries(s.validation)).toEqual({
+      'classify-ticket\trules': 1,
+      'unknown\tschema': 1,
+    });
+    expect(Object.fromEntries(s.modelCalls)).toEqual({ 'openai\tm\tServerError': 1 });
   });
 });
 
