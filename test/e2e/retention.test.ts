@@ -1,11 +1,15 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FileBlobStore, ownerTag } from '../../shared/platform/blob-store';
 import {
   ensureRetentionSchedule,
   registerRetentionSchedule,
   retentionScheduleId,
 } from '../../temporal/retention-schedule';
 import type { RetentionResult } from '../../workflows/enforce-retention';
+import { bigAnswerRequest } from '../support/big-answer';
 import { waitFor } from '../support/processes';
 import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
@@ -13,8 +17,8 @@ import { tenantApi } from '../support/tenant-api';
 /**
  * Retention periods per tenant, against the default deployment on a real Temporal dev server and
  * its SQLite tenant store: the `enforceRetention` workflow, run as of two days from now, deletes
- * the closed jobs and prunes the rows of a tenant kept one day, leaves its job still waiting for a
- * review and a tenant kept 30 days untouched, and records what it did in the audit trail. The
+ * the closed jobs, their claim-check blobs and the rows of a tenant kept one day, leaves its jobs
+ * still waiting for a review (and their blobs) and a tenant kept 30 days untouched, and records what it did in the audit trail. The
  * admin API refuses bad periods; the schedule is created idempotently and runs.
  */
 let stack: EmbeddedStack;
@@ -41,6 +45,33 @@ async function workflowsOf(tenantId: string): Promise<{ closed: number; running:
   for await (const wf of client.workflow.list({ query: `KeelTenant = '${tenantId}'` }))
     n[wf.status.name === 'RUNNING' ? 'running' : 'closed']++;
   return n;
+}
+
+/** Blob files under `dir` (recursively), as an auditor lists the store. */
+function filesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => path.join(d.parentPath, d.name));
+  } catch {
+    return [];
+  }
+}
+
+/** An `answer` job whose ~300 KB request is claim-checked; completed, or held for review. */
+async function bigJob(key: string, review?: 'always'): Promise<string> {
+  const req = bigAnswerRequest('Quokka-retention', 300_000) as object;
+  const options = { maxSyncMs: 0, ...(review ? { review } : {}) };
+  const res = await call('POST', '/v1/tasks/answer', { ...req, options }, key);
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  const id = res.body.jobId as string;
+  const want = review ? 'awaiting_review' : 'completed';
+  await waitFor(
+    `the big job ${want}`,
+    async () => (await call('GET', `/v1/jobs/${id}`, undefined, key)).body.status === want,
+    { timeoutMs: 60_000 },
+  );
+  return id;
 }
 
 /** Two jobs, a batch of two items and one job held for review. */
@@ -118,16 +149,28 @@ describe('retention periods', () => {
     ).body.key as string;
     const brief = await fill(briefKey);
     const keeps = await fill(keepsKey);
+    // Claim-checked jobs: one of each tenant completed, one of brief's held for review.
+    await bigJob(briefKey);
+    const bigHeld = await bigJob(briefKey, 'always');
+    await bigJob(keepsKey);
+    const store = new FileBlobStore(path.join(stack.env.KEEL_DATA_DIR!, 'blobs'));
+    const briefBlobs = filesIn(store.tenantDir('brief'));
+    const keepsBlobs = filesIn(store.tenantDir('keeps'));
+    const heldTag = ownerTag('workflow', bigHeld);
+    const heldBlobs = briefBlobs.filter((f) => f.includes(heldTag));
+    expect(heldBlobs.length).toBeGreaterThan(0);
+    expect(briefBlobs.length).toBeGreaterThan(heldBlobs.length);
+    expect(keepsBlobs.length).toBeGreaterThan(0);
     let before = { brief: await workflowsOf('brief'), keeps: await workflowsOf('keeps') };
     await waitFor(
       'visibility lists every job',
       async () => {
         before = { brief: await workflowsOf('brief'), keeps: await workflowsOf('keeps') };
-        return before.brief.closed >= 5 && before.keeps.closed >= 5;
+        return before.brief.closed >= 6 && before.keeps.closed >= 6;
       },
       { timeoutMs: 30_000 },
     );
-    expect(before.brief.running).toBe(1);
+    expect(before.brief.running).toBe(2);
 
     // As of two days from now: past brief's one day, well inside keeps' 30.
     const asOf = Date.now() + 2 * DAY_MS;
@@ -138,13 +181,21 @@ describe('retention periods', () => {
     });
     const result = (await handle.result()) as RetentionResult;
     const of = (id: string) => result.perTenant.find((t) => t.tenantId === id)!;
-    expect(of('brief')).toMatchObject({ retentionDays: 1, jobsDeleted: before.brief.closed });
-    // 2 jobs and 2 batch items; the held job has not ended.
-    expect(of('brief').rows).toMatchObject({ job_outcomes: 4, batches: 1, batch_items: 2 });
+    expect(of('brief')).toMatchObject({
+      retentionDays: 1,
+      jobsDeleted: before.brief.closed,
+      blobsDeleted: briefBlobs.length - heldBlobs.length,
+    });
+    // 3 jobs and 2 batch items; the held jobs have not ended.
+    expect(of('brief').rows).toMatchObject({ job_outcomes: 5, batches: 1, batch_items: 2 });
+    // The blob store, read directly: only the held job's blobs are left of brief's.
+    expect(filesIn(store.tenantDir('brief')).sort()).toEqual(heldBlobs.sort());
+    expect(filesIn(store.tenantDir('keeps')).sort()).toEqual(keepsBlobs.sort());
     expect(of('brief').rows.events).toBeGreaterThan(0);
     expect(of('keeps')).toMatchObject({
       retentionDays: 30,
       jobsDeleted: 0,
+      blobsDeleted: 0,
       rows: { usage_ledger: 0, job_outcomes: 0, events: 0, batches: 0, batch_items: 0 },
     });
     // The demo tenant has no period: not in the run.
@@ -165,11 +216,15 @@ describe('retention periods', () => {
       'visibility lists only the held job',
       async () => {
         const n = await workflowsOf('brief');
-        return n.closed === 0 && n.running === 1;
+        return n.closed === 0 && n.running === 2;
       },
       { timeoutMs: 120_000 },
     );
     expect((await call('GET', `/v1/jobs/${brief.held}`, undefined, briefKey)).body.status).toBe(
+      'awaiting_review',
+    );
+    // The held big job still reads: its blobs were kept.
+    expect((await call('GET', `/v1/jobs/${bigHeld}`, undefined, briefKey)).body.status).toBe(
       'awaiting_review',
     );
     expect((await call('GET', '/v1/usage?tenant=brief')).body.totals).toMatchObject({ jobs: 0 });
@@ -181,14 +236,19 @@ describe('retention periods', () => {
     expect((await call('GET', `/v1/batches/${keeps.batch}`, undefined, keepsKey)).body.status).toBe(
       'completed',
     );
-    expect((await call('GET', '/v1/usage?tenant=keeps')).body.totals).toMatchObject({ jobs: 4 });
+    expect((await call('GET', '/v1/usage?tenant=keeps')).body.totals).toMatchObject({ jobs: 5 });
 
     // Each tenant's trail records the run with its counts, and still verifies.
     const runId = `${handle.workflowId}/${handle.firstExecutionRunId}`;
     const audit = await call('GET', '/v1/audit?tenant=brief&action=retention.enforced');
     expect(audit.body.items.find((r: Json) => r.detail.runId === runId)).toMatchObject({
       actor: 'system:retention',
-      detail: { retentionDays: 1, jobsDeleted: before.brief.closed, rows: { batches: 1 } },
+      detail: {
+        retentionDays: 1,
+        jobsDeleted: before.brief.closed,
+        blobsDeleted: briefBlobs.length - heldBlobs.length,
+        rows: { batches: 1 },
+      },
     });
     for (const t of ['brief', 'keeps'])
       expect((await call('GET', `/v1/audit/verify?tenant=${t}`)).body).toMatchObject({ ok: true });
