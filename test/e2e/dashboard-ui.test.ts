@@ -4,7 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { ROOT, waitFor } from '../support/processes';
-import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
+import { startEmbeddedStack, startStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
 
 /**
@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 /** A fresh tab (own sessionStorage) that records script errors and CSP violations. */
-async function openDashboard(): Promise<{ page: Page; problems: string[] }> {
+async function openDashboard(on = stack): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   contexts.push(context);
   const page = await context.newPage();
@@ -58,7 +58,7 @@ async function openDashboard(): Promise<{ page: Page; problems: string[] }> {
   page.on('console', (m) => {
     if (/content security policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
   });
-  const res = await page.goto(`${stack.baseUrl}/dashboard`);
+  const res = await page.goto(`${on.baseUrl}/dashboard`);
   expect(res?.status()).toBe(200);
   expect(res?.headers()['content-security-policy']).toMatch(/script-src 'sha256-/);
   return { page, problems };
@@ -148,5 +148,36 @@ describe('GET /dashboard', () => {
     expect(polls.length).toBeGreaterThan(pollsBefore);
     await page.screenshot({ path: SHOT, fullPage: true });
     expect(problems).toEqual([]);
+  });
+});
+
+describe('GET /dashboard with the worker in its own process', () => {
+  it('says model calls and validation are counted elsewhere, and still shows the breakers', async () => {
+    const separate = await startStack(upstreamEnv(mock.url));
+    try {
+      const res = await separate.call('/v1/tasks/classify-ticket', {
+        method: 'POST',
+        body: JSON.stringify({
+          input: { subject: 'Refund', body: 'Charged twice (separate worker)' },
+          options: { route: ['openai:rule-violation'] },
+        }),
+      });
+      expect(res.status).toBe(200);
+      const { page, problems } = await openDashboard(separate);
+      await signIn(page, separate.apiKey);
+      await page.waitForSelector('[data-testid=live-status][data-state=live]');
+      expect(await text(page, 'scope')).toMatch(/this API process only/);
+      expect(await requestCount(page)).toBe(1);
+      // The worker process validated and called the model: not this registry's to count.
+      expect(await text(page, 'table-validation')).toMatch(/workers run in other processes/);
+      expect(await text(page, 'table-calls')).toMatch(/workers run in other processes/);
+      // Breakers live in Temporal, shared by every process.
+      await page.waitForSelector(
+        '[data-testid=table-breakers] tr[data-model="openai:rule-violation"]',
+      );
+      expect(problems).toEqual([]);
+    } finally {
+      await separate.stop();
+    }
   });
 });
