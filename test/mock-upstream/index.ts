@@ -10,6 +10,7 @@ import { keyHash, keyQuotas, requestKey } from './key-quota';
 import { openaiWire } from './openai-wire';
 import type { EngineState } from './respond';
 import { respond } from './respond';
+import { DEFAULT_DRIFT_AFTER_CALLS } from './drift';
 import { SCENARIOS, isScenario, seededRandom } from './scenarios';
 import type { Attempt, MockUpstream, MockUpstreamOptions } from './types';
 import type { ErrorKind, Wire } from './wire';
@@ -44,6 +45,12 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Header `x-mock-drift-after`: a whole number of calls, else undefined. */
+function headerDriftAfter(req: IncomingMessage): number | undefined {
+  const value = Number(req.headers['x-mock-drift-after']);
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
 function headerMs(req: IncomingMessage): number {
   const value = Number(req.headers['x-mock-latency-ms']);
   return Number.isFinite(value) && value > 0 ? value : 0;
@@ -62,6 +69,8 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     now,
     startedMs: now(),
     seenBodies: new Set(),
+    driftAfterCalls: options.driftAfterCalls ?? DEFAULT_DRIFT_AFTER_CALLS,
+    driftCalls: new Map(),
   };
   let attempts: Attempt[] = [];
   const quotas = keyQuotas(options.keyQuotas ?? {});
@@ -138,6 +147,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     }
     attempt.scenario = scenario;
     const extraLatencyMs = headerMs(req);
+    const driftAfterCalls = headerDriftAfter(req);
     const exchange = {
       wire,
       res,
@@ -147,6 +157,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
       extraLatencyMs,
       attempt,
       ...(quota ? { extraHeaders: quota.headers } : {}),
+      ...(driftAfterCalls !== undefined ? { driftAfterCalls } : {}),
     };
     await respond({ ...exchange, receivedMs, signal: aborter.signal }, state);
   }

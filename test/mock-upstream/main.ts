@@ -28,6 +28,7 @@ function optionsFromArgv(argv: string[]): MockUpstreamOptions {
       'ttft-ms': { type: 'string' },
       'trickle-ms': { type: 'string' },
       seed: { type: 'string' },
+      'drift-after': { type: 'string' },
     },
     strict: true,
   });
@@ -42,6 +43,8 @@ function optionsFromArgv(argv: string[]): MockUpstreamOptions {
   const ttftMs = numberFlag(values, 'ttft-ms');
   const trickleMs = numberFlag(values, 'trickle-ms');
   const seed = numberFlag(values, 'seed');
+  const driftAfterCalls = numberFlag(values, 'drift-after');
+  if (driftAfterCalls !== undefined) options.driftAfterCalls = driftAfterCalls;
   if (latencyMs !== undefined) options.latencyMs = latencyMs;
   if (flapPeriodMs !== undefined) options.flapPeriodMs = flapPeriodMs;
   if (ttftMs !== undefined) options.ttftMs = ttftMs;

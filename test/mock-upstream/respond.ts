@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { ContentFault } from './content';
 import { buildReply, isContentFault, refusalReply } from './content';
+import { driftReply } from './drift';
 import type { ScenarioName } from './scenarios';
 import { toolReply } from './tools';
 import { flapIsDown, lognormalMs, retryHeaders } from './scenarios';
@@ -26,6 +27,10 @@ export interface EngineState {
   startedMs: number;
   /** Body hashes that already got their one 500 (`500-once`). */
   seenBodies: Set<string>;
+  /** Calls of a drift scenario answered as `ok` before it drifts (options.driftAfterCalls). */
+  driftAfterCalls: number;
+  /** Calls so far per drift scenario. */
+  driftCalls: Map<string, number>;
 }
 
 export interface Exchange {
@@ -36,6 +41,8 @@ export interface Exchange {
   rawBody: string;
   /** Header `x-mock-latency-ms`, already parsed. */
   extraLatencyMs: number;
+  /** Header `x-mock-drift-after`, already parsed: overrides options.driftAfterCalls. */
+  driftAfterCalls?: number;
   attempt: Attempt;
   /** Wall-clock arrival (Date.now), for processing-time headers. */
   receivedMs: number;
@@ -264,5 +271,17 @@ export async function respond(x: Exchange, state: EngineState): Promise<void> {
       return sendReply(x, replyFor(x), 'trickle', state.trickleMs);
     case 'stall-midway':
       return sendReply(x, replyFor(x), 'stall-midway');
+    case 'drift-refusals':
+    case 'drift-longer':
+    case 'drift-categories': {
+      const call = (state.driftCalls.get(scenario) ?? 0) + 1;
+      state.driftCalls.set(scenario, call);
+      const after = x.driftAfterCalls ?? state.driftAfterCalls;
+      return sendReply(
+        x,
+        toolReply(x.parsed, scenario, undefined) ?? driftReply(scenario, call, after, x.parsed),
+        'full',
+      );
+    }
   }
 }

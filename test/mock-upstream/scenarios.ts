@@ -2,6 +2,7 @@
  * The catalogue of provider misbehaviours. A request picks one by sending its name as `model`, so
  * any client (SDK, curl, Keel's router) can reach every fault without mock-specific plumbing.
  */
+import { DRIFT_DESCRIPTIONS } from './drift';
 import type { Api } from './wire';
 
 export const SCENARIO_NAMES = [
@@ -35,6 +36,9 @@ export const SCENARIO_NAMES = [
   'trickle',
   'stall-midway',
   'tool-call',
+  'drift-refusals',
+  'drift-longer',
+  'drift-categories',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -85,6 +89,7 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     'Status, headers and the first half of the body bytes (JSON or SSE, usually cut inside a frame), then silence with the socket open until the client hangs up.',
   'tool-call':
     'A request that offers tools gets a call of the first one even under tool_choice auto (any scenario answers one when the tool choice requires it), then text once the tool results come back; without tools, as ok.',
+  ...DRIFT_DESCRIPTIONS,
 };
 
 export const SCENARIOS: ReadonlyArray<{ name: string; description: string }> = Object.freeze(

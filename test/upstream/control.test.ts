@@ -43,6 +43,9 @@ const REQUIRED = [
   'trickle',
   'stall-midway',
   'tool-call',
+  'drift-refusals',
+  'drift-longer',
+  'drift-categories',
 ];
 
 let mock: MockUpstream;
