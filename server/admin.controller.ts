@@ -12,9 +12,16 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import type { ErasureBody, KeyBody, TenantBody, UsageBody } from '../shared/contracts/admin';
+import type {
+  DataKeyRotationBody,
+  ErasureBody,
+  KeyBody,
+  TenantBody,
+  UsageBody,
+} from '../shared/contracts/admin';
 import type { PlanDefinition } from '../shared/tenancy/plans';
 import { AdminService } from './admin.service';
+import { DataKeysService } from './data-keys.service';
 import { ErasureService } from './erasure.service';
 import { Roles, type AuthedRequest } from './auth.guard';
 import { Role } from '../shared/tenancy/directory';
@@ -26,6 +33,7 @@ export class AdminController {
   constructor(
     @Inject(AdminService) private readonly admin: AdminService,
     @Inject(ErasureService) private readonly erasure: ErasureService,
+    @Inject(DataKeysService) private readonly dataKeys: DataKeysService,
   ) {}
 
   @Post('tenants')
@@ -80,6 +88,13 @@ export class AdminController {
     @Req() req: AuthedRequest,
   ): Promise<KeyBody & { key: string; replaces: KeyBody }> {
     return this.admin.rotateKey(req.tenant, id, keyId, body, Date.now());
+  }
+
+  /** A new data key for the tenant's payloads (tenant data keys on; docs/encryption.md). */
+  @Post('tenants/:id/data-keys/rotate')
+  @HttpCode(201)
+  rotateDataKey(@Param('id') id: string, @Req() req: AuthedRequest): Promise<DataKeyRotationBody> {
+    return this.dataKeys.rotate(req.tenant, id, Date.now());
   }
 
   /** Erase the tenant's jobs and rows (operator; the tenant suspended; `{confirm: id}`). */

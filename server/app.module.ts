@@ -8,6 +8,7 @@ import { AdminService } from './admin.service';
 import { CodecController } from './codec.controller';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
+import { DataKeysService } from './data-keys.service';
 import { ErasureService } from './erasure.service';
 import { CodecService } from './codec.service';
 import { ApiKeyGuard } from './auth.guard';
@@ -108,6 +109,7 @@ export class AppModule {
         CodecService,
         AuditService,
         ErasureService,
+        DataKeysService,
         DashboardService,
       ],
     };

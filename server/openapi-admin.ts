@@ -2,6 +2,7 @@ import {
   CreatedKeyBody,
   CreateKeyBody,
   CreateTenantBody,
+  DataKeyRotationBody,
   EraseTenantBody,
   ErasureBody,
   KeyBody,
@@ -106,6 +107,21 @@ export function adminPaths(): Json {
       responses: {
         200: json('The erasure.', schema(ErasureBody)),
         ...problems('GET /v1/admin/tenants/{id}/erasure'),
+      },
+    },
+  };
+  paths['/v1/admin/tenants/{id}/data-keys/rotate'] = {
+    post: {
+      summary:
+        'A new data key for the tenant’s payloads (per-tenant data keys on): it encrypts from now on, within 60 s in every process; older keys still decrypt; erasure shreds them all.',
+      tags: ['admin'],
+      parameters: [idParam],
+      responses: {
+        201: json(
+          'The new key’s reference and version (never the key).',
+          schema(DataKeyRotationBody),
+        ),
+        ...problems('POST /v1/admin/tenants/{id}/data-keys/rotate'),
       },
     },
   };

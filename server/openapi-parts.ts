@@ -185,6 +185,11 @@ export const OPERATION_PROBLEMS = {
     'tenant-not-suspended',
   ],
   'GET /v1/admin/tenants/{id}/erasure': [...AUTHED, 'tenant-not-found'],
+  'POST /v1/admin/tenants/{id}/data-keys/rotate': [
+    ...AUTHED,
+    'tenant-not-found',
+    'tenant-data-keys-off',
+  ],
   'GET /v1/admin/plans': AUTHED,
   'GET /v1/admin/dashboard': AUTHED,
   'PUT /v1/admin/plans/{id}': [...BODY, ...AUTHED],

@@ -150,9 +150,29 @@ export const ErasureBody = z.object({
     .object({
       tenantId: z.string(),
       jobsDeleted: z.number().int().describe('Workflows deleted from Temporal, histories and all.'),
+      blobsDeleted: z
+        .number()
+        .int()
+        .optional()
+        .describe('Claim-check blobs deleted from the blob store (docs/claim-check.md).'),
       rows: z.record(z.string(), z.number().int()).describe('Rows deleted per table.'),
     })
     .optional()
     .describe('Once completed.'),
 });
 export type ErasureBody = z.infer<typeof ErasureBody>;
+
+/** `POST /v1/admin/tenants/{id}/data-keys/rotate`: the tenant's new data key (never the key). */
+export const DataKeyRotationBody = z.object({
+  tenant: z.string(),
+  keyId: z
+    .string()
+    .describe(
+      'The new key’s reference, `tenant:<id>:<version>`: what new payloads carry in `encryption-key-id`.',
+    ),
+  version: z.number().int().min(1),
+  versions: z
+    .array(z.number().int().min(1))
+    .describe('Every version the tenant has: the older ones still decrypt what they encrypted.'),
+});
+export type DataKeyRotationBody = z.infer<typeof DataKeyRotationBody>;

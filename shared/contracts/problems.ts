@@ -168,6 +168,13 @@ const TABLE = {
     when: 'The review’s last deadline passed; the task no longer takes decisions.',
     detail: 'The review deadline has passed; the task no longer takes decisions.',
   },
+  'tenant-data-keys-off': {
+    status: 409,
+    title: 'Tenant data keys are off',
+    when: 'The deployment does not encrypt payloads under per-tenant data keys (`encryption.tenantDataKeys` in KEEL_CONFIG, with payload keys): there is no tenant key to rotate.',
+    detail:
+      'This deployment does not use per-tenant data keys: turn on `encryption.tenantDataKeys` in KEEL_CONFIG (with payload keys) first.',
+  },
   'job-ended': {
     status: 409,
     title: 'Job ended',

@@ -146,6 +146,7 @@ const BY_SLUG: Readonly<Record<string, ProblemClass>> = {
   'model-not-found': NotFoundError,
   'tenant-exists': ConflictError,
   'tenant-not-suspended': ConflictError,
+  'tenant-data-keys-off': ConflictError,
   'batch-ended': ConflictError,
   'job-ended': ConflictError,
   'already-decided': ConflictError,

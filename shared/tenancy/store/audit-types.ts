@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   'key.created',
   'key.rotated',
   'key.revoked',
+  'data-key.rotated',
   'webhook.created',
   'webhook.updated',
   'webhook.deleted',
