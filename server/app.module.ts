@@ -5,6 +5,8 @@ import type { KeelConfig } from '../shared/platform/config';
 import type { Logger } from '../shared/platform/logger';
 import { AdminController, UsageController } from './admin.controller';
 import { AdminService } from './admin.service';
+import { PromptsController } from './prompts.controller';
+import { PromptsService } from './prompts.service';
 import { CodecController } from './codec.controller';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
@@ -42,6 +44,8 @@ import { ReviewPageController } from './review-page.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardPageController } from './dashboard/dashboard-page.controller';
 import { DashboardService } from './dashboard/dashboard.service';
+import { DriftController } from './drift.controller';
+import { DriftService } from './drift.service';
 import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import { WebhooksController } from './webhooks.controller';
@@ -77,7 +81,9 @@ export class AppModule {
         ReviewPageController,
         DashboardPageController,
         DashboardController,
+        DriftController,
         AdminController,
+        PromptsController,
         UsageController,
         WebhooksController,
         MetricsController,
@@ -97,6 +103,7 @@ export class AppModule {
         TenancyGate,
         BatchesService,
         AdminService,
+        PromptsService,
         WebhooksService,
         TaskStarter,
         TaskCache,
@@ -111,6 +118,7 @@ export class AppModule {
         ErasureService,
         DataKeysService,
         DashboardService,
+        DriftService,
       ],
     };
   }

@@ -25,7 +25,8 @@ import { TaskStarter } from './task-starter';
 import { TenantShares } from './tenant-shares';
 import { TenancyGate, type GatePass } from './tenancy-gate';
 import type { Tenant } from '../shared/tenancy/directory';
-import { CONFIG, LOGGER, TEMPORAL_CLIENT } from './tokens';
+import type { Tenancy } from '../shared/tenancy/open';
+import { CONFIG, LOGGER, TEMPORAL_CLIENT, TENANCY } from './tokens';
 import type { runTask } from '../workflows';
 
 /** The oldest cached answer a rate-limited request of a `whenLimited: cache` plan may get. */
@@ -65,6 +66,7 @@ export class JobsService implements OnModuleDestroy {
     @Inject(TenancyGate) private readonly gate: TenancyGate,
     @Inject(SingleFlight) private readonly flights: SingleFlight,
     @Inject(Debounce) private readonly debounce: Debounce,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
   ) {
     this.running = new RunningTasks({
       limit: config.maxInflightTasks,
@@ -115,11 +117,13 @@ export class JobsService implements OnModuleDestroy {
     // First: a superseded request reads no cache and takes nothing from the tenant's limits.
     const { debounce } = parsed.request.options;
     if (debounce) await this.debounce.wait({ tenantId: args.tenant.id, debounce });
-    const cacheSlot = this.cache.slotFor(task, parsed.request);
+    // The cache and single-flight keys name the prompt version this tenant's job will run with.
+    const promptVersion = await this.promptVersionOf(args.tenant, parsed);
+    const cacheSlot = this.cache.slotFor(task, parsed.request, promptVersion);
     const hit = cacheSlot && (await this.cache.lookup(cacheSlot));
     if (hit) return { kind: 'completed', ...hit };
     // A plan that answers from the cache when limited keeps every answer for that (a day).
-    const storeSlot = cacheSlot ?? this.limitedSlot(args.tenant, parsed);
+    const storeSlot = cacheSlot ?? this.limitedSlot(args.tenant, parsed, promptVersion);
     // The tenant's turn: its share is held from admission until its workflow has started.
     const started = await this.shares.acquire(args.tenant.id);
     try {
@@ -128,6 +132,7 @@ export class JobsService implements OnModuleDestroy {
         parsed,
         key,
         cacheSlot: storeSlot,
+        promptVersion,
         landed: 0,
         started,
         ...(args.onStart ? { onStart: args.onStart } : {}),
@@ -146,6 +151,8 @@ export class JobsService implements OnModuleDestroy {
     parsed: ReturnType<typeof parseTaskRequest>;
     key: string | undefined;
     cacheSlot: CacheSlot | undefined;
+    /** The prompt version the request's keys name (`promptVersionOf`). */
+    promptVersion: string;
     landed: number;
     /** Over a limit of a plan that degrades: the pass of a job that calls no model. */
     degraded?: GatePass;
@@ -161,6 +168,7 @@ export class JobsService implements OnModuleDestroy {
             task,
             request: parsed.request,
             planRoute: tenant.terms?.routes[task.name],
+            promptVersion: ctx.promptVersion,
           })
         : undefined;
     const joined = flight?.joined === true;
@@ -182,7 +190,7 @@ export class JobsService implements OnModuleDestroy {
         }));
     } catch (err) {
       if (flight && !joined) await this.flights.land(flight);
-      const served = await this.answerWhenLimited(tenant, parsed, err);
+      const served = await this.answerWhenLimited(tenant, parsed, err, ctx.promptVersion);
       if (served) return served;
       const degraded = this.gate.degradedPass(tenant, err);
       if (!degraded) throw err;
@@ -243,9 +251,10 @@ export class JobsService implements OnModuleDestroy {
     tenant: Tenant,
     parsed: ReturnType<typeof parseTaskRequest>,
     err: unknown,
+    promptVersion: string,
   ): Promise<RunOutcome | undefined> {
     if (!(err instanceof ProblemError) || err.slug !== 'rate-limited') return undefined;
-    const slot = this.limitedSlot(tenant, parsed);
+    const slot = this.limitedSlot(tenant, parsed, promptVersion);
     const hit = slot && (await this.cache.lookup(slot));
     return hit
       ? { kind: 'completed', ...hit, headers: { ...err.headers, 'x-keel-limited': 'cache' } }
@@ -256,12 +265,37 @@ export class JobsService implements OnModuleDestroy {
   private limitedSlot(
     tenant: Tenant,
     parsed: ReturnType<typeof parseTaskRequest>,
+    promptVersion: string,
   ): CacheSlot | undefined {
     if (tenant.terms?.whenLimited !== 'cache') return undefined;
     const { task, request } = parsed;
-    return this.cache.slotFor(task, {
-      ...request,
-      options: { ...request.options, cacheTtlMs: MAX_CACHE_AGE_WHEN_LIMITED_MS },
+    return this.cache.slotFor(
+      task,
+      { ...request, options: { ...request.options, cacheTtlMs: MAX_CACHE_AGE_WHEN_LIMITED_MS } },
+      promptVersion,
+    );
+  }
+
+  /**
+   * The prompt version the tenant's (or key's) job would run with (docs/prompt-registry.md), as
+   * admission will pick it, for the keys that must not mix versions; the store's lookup is cached
+   * for a second. Requests with no such key need none.
+   */
+  private async promptVersionOf(
+    tenant: Tenant,
+    parsed: ReturnType<typeof parseTaskRequest>,
+  ): Promise<string> {
+    const { task, request } = parsed;
+    const keyed =
+      request.options.cacheTtlMs !== undefined ||
+      request.options.singleFlight === true ||
+      tenant.terms?.whenLimited === 'cache';
+    if (!keyed || task.conversation) return task.prompt.version;
+    return this.tenancy.store.prompts.resolve({
+      task: task.name,
+      builtIn: task.prompt.version,
+      tenantId: tenant.id,
+      keyId: tenant.keyId,
     });
   }
 

@@ -25,6 +25,7 @@ import { DashboardBody } from '../shared/contracts/dashboard';
 import { TenancyId } from '../shared/tenancy/plans';
 import { MAX_TENANTS_PER_PAGE } from './admin.service';
 import { json, problems, requestBody, schema, type Json } from './openapi-parts';
+import { promptPaths } from './openapi-prompts';
 
 /** A tenant or plan id, as a parameter's schema. */
 const { $schema: _dialect, ...TENANCY_ID } = schema(TenancyId);
@@ -209,6 +210,7 @@ export function adminPaths(): Json {
       },
     },
   };
+  Object.assign(paths, promptPaths());
   paths['/v1/usage'] = {
     get: {
       summary:

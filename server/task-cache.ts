@@ -68,13 +68,18 @@ export class TaskCache implements OnModuleInit, OnModuleDestroy {
     await this.redis?.close();
   }
 
-  slotFor(task: AnyTaskDefinition, request: RunTaskRequest): CacheSlot | undefined {
+  /** `promptVersion`: the version the request's job runs with (the registry's, or the built-in). */
+  slotFor(
+    task: AnyTaskDefinition,
+    request: RunTaskRequest,
+    promptVersion = task.prompt.version,
+  ): CacheSlot | undefined {
     const { options } = request;
     if (options.cacheTtlMs === undefined || options.review !== undefined) return undefined;
     const key = ResultCache.key({
       tenantId: request.tenantId,
       task: task.name,
-      promptVersion: task.prompt.version,
+      promptVersion,
       input: request.input,
       route: options.route,
       allowDegraded: options.allowDegraded,

@@ -97,12 +97,14 @@ export class SingleFlight {
     task: AnyTaskDefinition;
     request: RunTaskRequest;
     planRoute?: readonly string[];
+    /** The prompt version the job runs with. @default the task's built-in one */
+    promptVersion?: string;
   }): Promise<Flight | undefined> {
     const { task, request } = args;
     const key = flightKey({
       tenantId: request.tenantId,
       task: task.name,
-      promptVersion: task.prompt.version,
+      promptVersion: args.promptVersion ?? task.prompt.version,
       input: request.input,
       route: request.options.route,
       planRoute: args.planRoute,

@@ -32,6 +32,8 @@ export const AUDIT_ACTIONS = [
   'payloads.decoded',
   'tenant.erased',
   'retention.enforced',
+  'prompt.version-created',
+  'prompt.rollout-set',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
