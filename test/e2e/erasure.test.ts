@@ -103,6 +103,15 @@ describe('erasing a tenant', () => {
     expect((await call('GET', '/v1/admin/tenants/keeper/erasure')).status).toBe(404);
   });
 
+  it('has no data key to rotate where tenant data keys are off (409, a problem saying so)', async () => {
+    const res = await call('POST', '/v1/admin/tenants/keeper/data-keys/rotate');
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.type).toBe('https://keel.dev/problems/tenant-data-keys-off');
+    expect(res.body.detail).toContain('encryption.tenantDataKeys');
+    expect((await call('POST', '/v1/admin/tenants/nobody/data-keys/rotate')).status).toBe(404);
+  });
+
   it('deletes its jobs, batches, blobs and rows; another tenant keeps everything; the audit trail records it', async () => {
     const { jobs, key } = await fill('leaver');
     const keeperKey = (
