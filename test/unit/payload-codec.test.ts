@@ -140,7 +140,8 @@ describe('payload keys', () => {
     const config = loadConfig({ KEEL_PAYLOAD_KEY_FILE: file });
     expect(config.payloadKeys).toHaveLength(2);
     const hooks = configuredHooks(config);
-    expect(hooks.dataConverter?.payloadCodecs?.[0]).toBeInstanceOf(EncryptionCodec);
+    // After the tenant bindings' learning codec (the claim check is on by default).
+    expect(hooks.dataConverter?.payloadCodecs?.[1]).toBeInstanceOf(EncryptionCodec);
     expect(hooks.dataConverter?.failureConverterPath).toMatch(/encoded-failure-converter/);
     expect(() => loadConfig({ KEEL_PAYLOAD_KEYS: spec, KEEL_PAYLOAD_KEY_FILE: file })).toThrow(
       ConfigError,
