@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { JobStatus, type JobStep, type RunTaskResult } from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
+import { jobAborts } from '../shared/platform/job-aborts';
 import { hasEnded, problemForFailure, statusOf } from './job-status';
 import { ProblemError, type Problem } from './problem';
 import type { Tenant } from '../shared/tenancy/directory';
@@ -35,20 +36,8 @@ export class JobReader {
 
   /** Another tenant's job is a 404, the same as a missing one. */
   async get(args: { tenant: Tenant; jobId: string }): Promise<JobView> {
-    const notFound = ProblemError.of('job-not-found', `There is no job "${args.jobId}".`);
-    const match = JOB_ID.exec(args.jobId);
-    if (!match) throw notFound;
+    const view = await this.status(args);
     const handle = this.client.workflow.getHandle(args.jobId);
-    let desc: WorkflowExecutionDescription;
-    try {
-      desc = await handle.describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound;
-      throw err;
-    }
-    if (desc.typedSearchAttributes.get(SearchAttr.tenant) !== args.tenant.id) throw notFound;
-
-    const view: JobView = { jobId: args.jobId, task: match[1] ?? '', status: statusOf(desc) };
     if (view.status === JobStatus.completed) {
       const result = (await handle.result()) as RunTaskResult;
       view.output = result.output;
@@ -72,12 +61,31 @@ export class JobReader {
   }
 
   /**
+   * The job's status from `describe` alone (no query: a query waits while a workflow task is
+   * open, e.g. for a local activity's call). Another tenant's job is a 404.
+   */
+  private async status(args: { tenant: Tenant; jobId: string }): Promise<JobView> {
+    const notFound = ProblemError.of('job-not-found', `There is no job "${args.jobId}".`);
+    const match = JOB_ID.exec(args.jobId);
+    if (!match) throw notFound;
+    let desc: WorkflowExecutionDescription;
+    try {
+      desc = await this.client.workflow.getHandle(args.jobId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound;
+      throw err;
+    }
+    if (desc.typedSearchAttributes.get(SearchAttr.tenant) !== args.tenant.id) throw notFound;
+    return { jobId: args.jobId, task: match[1] ?? '', status: statusOf(desc) };
+  }
+
+  /**
    * Cancels a running job (the workflow's cancellation: an in-flight model call is aborted, a
    * pending review withdrawn) and waits up to `CANCEL_WAIT_MS` for the run to close, so the
    * answer usually says `cancelled`. A job that has ended is a 409 `job-ended`.
    */
   async cancel(args: { tenant: Tenant; jobId: string }): Promise<JobView> {
-    const view = await this.get(args);
+    const view = await this.status(args);
     const ended = (status: JobStatus): ProblemError =>
       ProblemError.of('job-ended', `The job has already ended (${status}).`, {
         jobId: args.jobId,
@@ -88,10 +96,13 @@ export class JobReader {
       await handle.cancel();
     } catch (err) {
       // It ended between the read and the cancel.
-      const now = await this.get(args);
+      const now = await this.status(args);
       if (hasEnded(now.status)) throw ended(now.status);
       throw err;
     }
+    // A call running as a local activity in this process stops now, not at the workflow task's
+    // next heartbeat (shared/platform/job-aborts.ts).
+    jobAborts.abort(args.jobId);
     await this.waitForEnd(args.jobId, CANCEL_WAIT_MS);
     return this.get(args);
   }

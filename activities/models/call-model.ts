@@ -26,6 +26,7 @@ import { callOutputCap } from '../../shared/tasks';
 import { findInternalTask } from '../../shared/tasks/injection-check';
 import { recordFirstToken, recordModelCall } from '../../shared/platform/metrics';
 import { streamRelay } from '../../shared/platform/stream-relay';
+import { jobAborts } from '../../shared/platform/job-aborts';
 import { streamToChannel, type StreamModeration } from './stream-call';
 import { deadlineSignal } from './providers/request-options';
 
@@ -237,9 +238,13 @@ export function createCallModelActivity(deps: CallModelDeps) {
       const channel = args.stream && jobId ? streamRelay.find(jobId) : undefined;
       // Its stream timeouts end the vendor call through this (a non-streamed call needs none).
       const streamAbort = channel ? new AbortController() : undefined;
+      // A local call hears of a cancel at once through this (shared/platform/job-aborts.ts).
+      const jobCall = ctx.info.isLocal && jobId ? jobAborts.register(jobId) : undefined;
+      const cancelled = (): boolean => ctx.cancellationSignal.aborted || !!jobCall?.cancelled;
       // The attempt's deadline, the activity's cancellation and the stream's timeouts, in one signal.
       const callSignal = deadlineSignal(callMs, [
         ctx.cancellationSignal,
+        ...(jobCall ? [jobCall.signal] : []),
         ...(channel && streamAbort ? [streamAbort.signal, channel.signal] : []),
       ]);
       try {
@@ -304,7 +309,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
         };
       } catch (err) {
         // Past the deadline, whatever the SDK made of its aborted transport is a Timeout.
-        const late = callSignal.timedOut() && !ctx.cancellationSignal.aborted;
+        const late = callSignal.timedOut() && !cancelled();
         const failure = late
           ? expired(true)
           : toCallFailure(err, {
@@ -315,7 +320,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
               attempt: ctx.info.attempt,
               now: deps.now(),
             });
-        if (guarded && ctx.cancellationSignal.aborted) {
+        if (guarded && cancelled()) {
           // Cancelled (a hedge's loser, the hard timeout): no fault, but the call was at least
           // this slow. Dropping it would leave the p95 only the calls that won, and the hedge
           // delay taken from it would creep down and hedge ever more often.
@@ -346,17 +351,14 @@ export function createCallModelActivity(deps: CallModelDeps) {
         if (!answered)
           recordModelCall({
             ...labels,
-            outcome: ctx.cancellationSignal.aborted ? 'cancelled' : (failure.type ?? 'unknown'),
+            outcome: cancelled() ? 'cancelled' : (failure.type ?? 'unknown'),
             seconds: secondsSince(calledAt),
             usage: details?.billedUsage,
             costUsd: details?.billedCostUsd,
           });
         // Cancelled mid-call (a hedge's loser, the hard timeout): the vendor reports no usage.
         if (bill) {
-          await bill.settle(
-            details?.billedUsage,
-            ctx.cancellationSignal.aborted ? 'interrupted' : 'failed',
-          );
+          await bill.settle(details?.billedUsage, cancelled() ? 'interrupted' : 'failed');
           const billed = details?.billedUsage;
           if (billed)
             await deps.limiter?.settle(bill.jobId, billed.inputTokens + billed.outputTokens);
@@ -365,6 +367,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
       } finally {
         clearInterval(beat);
         callSignal.clear();
+        jobCall?.release();
       }
     },
   };

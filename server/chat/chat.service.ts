@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { RunTaskResult } from '../../shared/contracts/job';
 import type { KeelConfig } from '../../shared/platform/config';
 import type { Logger } from '../../shared/platform/logger';
+import { jobAborts } from '../../shared/platform/job-aborts';
 import {
   streamRelay,
   type RelayEvent,
@@ -183,11 +184,13 @@ export class ChatService {
       if (finished) return;
       finished = true;
       channel?.close();
-      if (jobId)
+      if (jobId) {
         void this.client.workflow
           .getHandle(jobId)
           .cancel()
           .catch(() => undefined);
+        jobAborts.abort(jobId);
+      }
     });
 
     const events = relayEvents(channelReady);

@@ -227,7 +227,7 @@ describe('POST /v1/jobs/{id}/cancel', () => {
 describe('on the default deployment (the worker inside the API)', () => {
   let embedded: EmbeddedStack;
   beforeAll(async () => {
-    embedded = await startEmbeddedStack({ KEEL_EVENT_POLL_MS: '100' });
+    embedded = await startEmbeddedStack({ ...upstreamEnv(mock.url), KEEL_EVENT_POLL_MS: '100' });
   }, 120_000);
   afterAll(async () => {
     await embedded?.stop();
@@ -250,5 +250,32 @@ describe('on the default deployment (the worker inside the API)', () => {
       'job.completed',
     ]);
     expect(events[3]!.data).toMatchObject({ jobId, status: 'completed' });
+  });
+
+  // In process the cancel aborts the local activity's call itself (shared/platform/job-aborts.ts),
+  // instead of waiting for the workflow task's heartbeat 8 s later: by the time the cancel is
+  // answered the upstream has seen the hang-up, and the call was never continued elsewhere.
+  it('a cancel stops the call in flight at once: one call, closed by Keel before the answer', async () => {
+    const marker = `cancel-embedded-${Date.now()}`;
+    const res = await embedded.call(
+      '/v1/tasks/classify-ticket',
+      json({
+        input: { subject: 'Refund', body: `${marker}: I was charged twice` },
+        options: { route: ['openai:hang'], maxSyncMs: 0, allowDegraded: false },
+      }),
+    );
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const mine = () => mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker));
+    await waitFor('the call reaches the upstream', () => mine().length === 1, {
+      timeoutMs: 20_000,
+    });
+
+    const cancel = await embedded.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    expect(await cancel.json()).toMatchObject({ jobId, status: 'cancelled' });
+    expect(mine().map((a) => a.closedBy)).toEqual(['client']);
+    const job = (await (await embedded.call(`/v1/jobs/${jobId}`)).json()) as any;
+    expect(job.status).toBe('cancelled');
   });
 });
