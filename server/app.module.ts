@@ -44,6 +44,8 @@ import { ReviewPageController } from './review-page.controller';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DashboardPageController } from './dashboard/dashboard-page.controller';
 import { DashboardService } from './dashboard/dashboard.service';
+import { DriftController } from './drift.controller';
+import { DriftService } from './drift.service';
 import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import { WebhooksController } from './webhooks.controller';
@@ -79,6 +81,7 @@ export class AppModule {
         ReviewPageController,
         DashboardPageController,
         DashboardController,
+        DriftController,
         AdminController,
         PromptsController,
         UsageController,
@@ -115,6 +118,7 @@ export class AppModule {
         ErasureService,
         DataKeysService,
         DashboardService,
+        DriftService,
       ],
     };
   }

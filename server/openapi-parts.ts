@@ -165,6 +165,7 @@ export const OPERATION_PROBLEMS = {
     'review-failed',
   ],
   'GET /v1/providers': AUTHED,
+  'GET /v1/drift': [...AUTHED, 'invalid-request'],
   'POST /v1/admin/tenants': [...BODY, ...AUTHED, 'tenant-exists'],
   'GET /v1/admin/tenants': [...AUTHED, 'invalid-request'],
   'GET /v1/admin/tenants/{id}': [...AUTHED, 'tenant-not-found'],

@@ -21,6 +21,7 @@ import { chatPaths, chatSchemas } from './openapi-chat';
 import { messagesPaths, messagesSchemas } from './openapi-messages';
 import { jobEventPaths } from './openapi-events';
 import { webhookPaths } from './openapi-webhooks';
+import { driftPaths } from './openapi-drift';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
 
 export { OPERATION_PROBLEMS } from './openapi-parts';
@@ -169,6 +170,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
   Object.assign(paths, batchPaths());
   Object.assign(paths, adminPaths());
   Object.assign(paths, webhookPaths());
+  Object.assign(paths, driftPaths());
   paths['/healthz'] = {
     get: {
       summary: 'Liveness',

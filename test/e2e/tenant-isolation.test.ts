@@ -274,6 +274,9 @@ const MATRIX: Record<string, Entry> = {
     destructive: true,
   },
   'GET /v1/providers': { none: 'platform-wide provider health; names no tenant or object' },
+  'GET /v1/drift': {
+    none: 'platform-wide drift per model and prompt version: counts and statistics, no tenant, key or job id; operator only (a tenant key gets 403)',
+  },
   'POST /v1/chat/completions': {
     none: 'takes no ids: `model` is a platform alias; each call is a new job of the caller',
   },
@@ -557,91 +560,96 @@ const MATRIX: Record<string, Entry> = {
       },
       {
         as: 'admin',
-  // The prompt registry: a tenant admin's scope is its own tenant's overrides (and the global
-  // versions beside them); naming B is a 403 on the field, A's own list and stats hold none of B's.
-  'POST /v1/admin/prompts/{task}/versions': {
-    cross: () => [
-      {
-        as: 'admin',
-        method: 'POST',
-        path: '/v1/admin/prompts/classify-ticket/versions',
-        body: { system: 'Classify.', userTemplate: '{{input}}', tenant: b.id },
-        ...operatorOnly('tenant'),
-      },
-    ],
-    own: () => [
-      {
-        as: 'admin',
-        method: 'POST',
-        path: '/v1/admin/prompts/classify-ticket/versions',
-        body: { system: 'Classify.', userTemplate: '{{input}}' },
-        status: 201,
-        shows: [`classify-ticket@${b.id}.r`],
-      },
-    ],
-  },
-  'GET /v1/admin/prompts/{task}/versions': {
-    cross: () => [
-      {
-        as: 'admin',
-        method: 'GET',
-        path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
-        ...operatorOnly('query.tenant'),
-      },
-      {
-        as: 'admin',
-        method: 'GET',
-        path: '/v1/admin/prompts/classify-ticket/versions',
-        status: 200,
-      },
-    ],
-    own: () => [
-      { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/versions' },
-      {
-        as: 'operator',
-        method: 'GET',
-        path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
-      },
-    ],
-  },
-  'PUT /v1/admin/prompts/{task}/rollout': {
-    cross: () => [
-      {
-        as: 'admin',
-        method: 'PUT',
-        path: '/v1/admin/prompts/classify-ticket/rollout',
-        body: { tenant: b.id, versions: [{ version: 'classify-ticket@1', percent: 100 }] },
-        ...operatorOnly('tenant'),
-      },
-    ],
-    own: () => [
-      {
-        as: 'admin',
-        method: 'PUT',
-        path: '/v1/admin/prompts/classify-ticket/rollout',
-        body: { versions: [{ version: 'classify-ticket@1', percent: 100 }] },
-      },
-    ],
-  },
-  'GET /v1/admin/prompts/{task}/stats': {
-    cross: () => [
-      {
-        as: 'admin',
-        method: 'GET',
-        path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
-        ...operatorOnly('query.tenant'),
-      },
-      { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/stats', status: 200 },
-    ],
-    own: () => [
-      { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/stats' },
-      {
-        as: 'operator',
-        method: 'GET',
-        path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
-      },
-    ],
-  },
+        // The prompt registry: a tenant admin's scope is its own tenant's overrides (and the global
+        // versions beside them); naming B is a 403 on the field, A's own list and stats hold none of B's.
+        'POST /v1/admin/prompts/{task}/versions': {
+          cross: () => [
+            {
+              as: 'admin',
+              method: 'POST',
+              path: '/v1/admin/prompts/classify-ticket/versions',
+              body: { system: 'Classify.', userTemplate: '{{input}}', tenant: b.id },
+              ...operatorOnly('tenant'),
+            },
+          ],
+          own: () => [
+            {
+              as: 'admin',
+              method: 'POST',
+              path: '/v1/admin/prompts/classify-ticket/versions',
+              body: { system: 'Classify.', userTemplate: '{{input}}' },
+              status: 201,
+              shows: [`classify-ticket@${b.id}.r`],
+            },
+          ],
+        },
+        'GET /v1/admin/prompts/{task}/versions': {
+          cross: () => [
+            {
+              as: 'admin',
+              method: 'GET',
+              path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
+              ...operatorOnly('query.tenant'),
+            },
+            {
+              as: 'admin',
+              method: 'GET',
+              path: '/v1/admin/prompts/classify-ticket/versions',
+              status: 200,
+            },
+          ],
+          own: () => [
+            { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/versions' },
+            {
+              as: 'operator',
+              method: 'GET',
+              path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
+            },
+          ],
+        },
+        'PUT /v1/admin/prompts/{task}/rollout': {
+          cross: () => [
+            {
+              as: 'admin',
+              method: 'PUT',
+              path: '/v1/admin/prompts/classify-ticket/rollout',
+              body: { tenant: b.id, versions: [{ version: 'classify-ticket@1', percent: 100 }] },
+              ...operatorOnly('tenant'),
+            },
+          ],
+          own: () => [
+            {
+              as: 'admin',
+              method: 'PUT',
+              path: '/v1/admin/prompts/classify-ticket/rollout',
+              body: { versions: [{ version: 'classify-ticket@1', percent: 100 }] },
+            },
+          ],
+        },
+        'GET /v1/admin/prompts/{task}/stats': {
+          cross: () => [
+            {
+              as: 'admin',
+              method: 'GET',
+              path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
+              ...operatorOnly('query.tenant'),
+            },
+            {
+              as: 'admin',
+              method: 'GET',
+              path: '/v1/admin/prompts/classify-ticket/stats',
+              status: 200,
+            },
+          ],
+          own: () => [
+            { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/stats' },
+            {
+              as: 'operator',
+              method: 'GET',
+              path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
+            },
+          ],
+        },
         method: 'GET',
         path: '/v1/audit?tenant=_platform',
         ...operatorOnly('query.tenant'),

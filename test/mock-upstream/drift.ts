@@ -15,7 +15,7 @@ export const DEFAULT_DRIFT_AFTER_CALLS = 50;
 export const DRIFT_DESCRIPTIONS: Record<DriftScenario, string> = {
   'drift-refusals': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}; header x-mock-drift-after per request), then every second call refuses (content_filter / stop_reason refusal).`,
   'drift-longer': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}), then the main text field (classify-ticket's rationale, a summary…) says everything three times: valid, grounded, longer.`,
-  'drift-categories': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}), then every second classify-ticket answer names the next category (BILLING → TECHNICAL → ACCOUNT → OTHER → BILLING), confidence kept.`,
+  'drift-categories': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}), then every classify-ticket answer names the next category (BILLING → TECHNICAL → ACCOUNT → OTHER → BILLING), confidence and rationale kept.`,
 };
 
 export function isDriftScenario(name: string): name is DriftScenario {
@@ -49,12 +49,10 @@ export function driftReply(
         return { ...value, [field]: `${text} ${text} ${text}` };
       });
     case 'drift-categories':
-      return drifted % 2 === 1
-        ? edit(ok, (value) => {
-            const i = CATEGORIES.indexOf(String(value['category']));
-            return i < 0 ? value : { ...value, category: CATEGORIES[(i + 1) % CATEGORIES.length] };
-          })
-        : ok;
+      return edit(ok, (value) => {
+        const i = CATEGORIES.indexOf(String(value['category']));
+        return i < 0 ? value : { ...value, category: CATEGORIES[(i + 1) % CATEGORIES.length] };
+      });
   }
 }
 
