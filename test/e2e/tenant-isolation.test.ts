@@ -1,4 +1,7 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,7 +16,20 @@ import {
   type Probe,
   type TenantWorld,
 } from '../support/isolation-world';
-import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
+import {
+  MOCK_UPSTREAM_CONFIG,
+  startEmbeddedStack,
+  upstreamEnv,
+  type EmbeddedStack,
+} from '../support/stack';
+
+/** A copy of a KEEL_CONFIG file with `encryption.tenantDataKeys` on. */
+function withTenantDataKeys(config: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'keel-iso-')), 'keel.json');
+  const parsed = JSON.parse(readFileSync(config, 'utf8')) as object;
+  writeFileSync(file, JSON.stringify({ ...parsed, encryption: { tenantDataKeys: true } }));
+  return file;
+}
 
 /**
  * The tenant-isolation matrix: every operation of `GET /openapi.json` and every route the server
@@ -44,7 +60,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   stack = await startEmbeddedStack({
-    ...upstreamEnv(mock.url),
+    // Per-tenant data keys on: their rotation route is a row of the matrix.
+    ...upstreamEnv(mock.url, withTenantDataKeys(MOCK_UPSTREAM_CONFIG)),
     KEEL_PAYLOAD_KEYS: generatePayloadKey(),
     KEEL_WEBHOOK_ALLOW_PRIVATE: 'true',
     // Nest's "Mapped {path, METHOD} route" lines: every route the server serves.
@@ -514,6 +531,25 @@ const MATRIX: Record<string, Entry> = {
       },
     ],
     destructive: true,
+  },
+  'POST /v1/admin/tenants/{id}/data-keys/rotate': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: `/v1/admin/tenants/${b.id}/data-keys/rotate`,
+        ...notFound('tenant-not-found'),
+      },
+    ],
+    own: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: `/v1/admin/tenants/${b.id}/data-keys/rotate`,
+        status: 201,
+        check: (res) => expect(res.body.keyId).toMatch(new RegExp(`^tenant:${b.id}:\\d+$`)),
+      },
+    ],
   },
   'POST /v1/admin/tenants/{id}/erase': {
     none: 'operator only: any tenant key gets 403 before the tenant is looked up (test/e2e/erasure.test.ts)',
