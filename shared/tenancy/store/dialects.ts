@@ -10,6 +10,7 @@ import {
   type DatabaseConnection,
   type DialectAdapter,
   type Driver,
+  type SqliteDatabase,
 } from 'kysely';
 import { Pool, types } from 'pg';
 
@@ -88,10 +89,37 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/** Compiled statements kept per connection; past this many distinct SQL texts the cache restarts. */
+export const SQLITE_STATEMENT_CACHE = 500;
+
+/**
+ * The connection as Kysely sees it, with compiled statements reused. better-sqlite3 compiles on
+ * every `prepare` (16–25 µs for the store's typical insert or select on this machine), and the
+ * store sends the same few hundred SQL texts over and over. A statement still being iterated is
+ * busy: that text is compiled afresh. SQLite recompiles a cached statement itself after a schema
+ * change (a migration).
+ */
+function withStatementCache(db: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) return cached;
+      const statement = db.prepare(sql);
+      if (!cached) {
+        if (cache.size >= SQLITE_STATEMENT_CACHE) cache.clear();
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 class SharedFileSqliteDialect extends SqliteDialect {
   constructor(
     private readonly file: string,
-    private readonly open: () => Database.Database,
+    private readonly open: () => SqliteDatabase,
   ) {
     super({ database: () => Promise.resolve(open()) });
   }
@@ -124,7 +152,7 @@ export function sqliteDialect(file: string): SqliteDialect {
     // every ledger write (p99 of 50–80 ms per model call on this machine's loaded disk).
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    return db;
+    return withStatementCache(db);
   });
 }
 
