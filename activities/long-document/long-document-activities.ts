@@ -4,6 +4,13 @@ import type { Issue, ResultMeta } from '../../shared/contracts/job';
 import type { Logger } from '../../shared/platform/logger';
 import { findTask } from '../../shared/tasks';
 import { chunkDocument } from '../../shared/tasks/long-document';
+import {
+  answerExcerpts,
+  packAnswerPieces,
+  type AnswerDocumentText,
+  type AnswerExcerpts,
+  type PieceRef,
+} from '../../shared/tasks/long-answer';
 import { jobCompleted } from '../events/job-events';
 import type { PublishEvent } from '../events/publish';
 
@@ -25,6 +32,25 @@ export function createLongDocumentActivities(deps: { publish: PublishEvent; logg
       return Promise.resolve({
         chunks: chunkDocument(args.task, args.text).map(({ start, end }) => ({ start, end })),
       });
+    },
+
+    /**
+     * A long `answer`'s documents cut into pieces and packed into child jobs of one call's size
+     * (`shared/tasks/long-answer.ts`): offsets per document, not texts.
+     */
+    packLongAnswer(args: { documents: AnswerDocumentText[] }): Promise<{ packs: PieceRef[][] }> {
+      return Promise.resolve({ packs: packAnswerPieces(args.documents) });
+    },
+
+    /**
+     * A long `answer`'s partial answers as the reduce step's documents: the answering partials'
+     * quotes per original document; abstentions dropped.
+     */
+    longAnswerExcerpts(args: {
+      documentIds: string[];
+      partials: Array<{ answer: string; citations: Array<{ documentId: string; quote: string }> }>;
+    }): Promise<AnswerExcerpts> {
+      return Promise.resolve(answerExcerpts(args));
     },
 
     /**

@@ -198,12 +198,24 @@ export const ResultMeta = z.object({
   longDocument: z
     .object({
       chunks: z.number().int().min(1).describe('Chunks the source was split into.'),
-      mapCalls: z.number().int().min(1).describe('Child jobs that summarised a chunk.'),
+      mapCalls: z
+        .number()
+        .int()
+        .min(1)
+        .describe('Child jobs over a chunk (`answer`: over a pack of pieces).'),
       rounds: z
         .number()
         .int()
         .min(1)
         .describe('Map rounds: 2 or more when the joined partial summaries were still too long.'),
+      abstained: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe(
+          '`answer`: map jobs whose partial answer abstained (dropped). When every one did, no reduce job ran and the answer is the abstention.',
+        ),
       children: z
         .array(
           z.object({

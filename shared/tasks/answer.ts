@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { defineTask, renderInput, type BusinessRule, type Violation } from './task-definition';
 import { answerFromDocuments, MAX_QUOTE_CHARS } from './local/answer-retrieval';
 import { createQuoteMatcher, excerpt, normaliseForGrounding } from './grounding';
+import { ANSWER_MAX_DOCUMENT_CHARS } from '../policy/long-document-limits';
 
 export const AnswerDocument = z
   .object({
     id: z.string().min(1).max(100).describe('Unique within the request; citations name it.'),
-    text: z.string().min(1).max(50_000),
+    text: z.string().min(1).max(ANSWER_MAX_DOCUMENT_CHARS),
   })
   .strict();
 

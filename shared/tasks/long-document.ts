@@ -8,6 +8,7 @@ import type { RunTaskRequest } from '../contracts/job';
 import { chunkText, type Chunk } from './chunking';
 import { longDocumentLimits, LONG_DOCUMENT_MAX_CHARS } from '../policy/long-document-limits';
 import { SummarizeInput } from './summarize';
+import { fitsOneAnswerCall, LongAnswerInput } from './long-answer';
 
 export {
   joinPartials,
@@ -24,7 +25,8 @@ export const LongSummarizeInput = SummarizeInput.extend({
 
 /** The input schema the API checks for a task: the long-document one where the task has one. */
 export function longInputSchema(task: string): z.ZodType | undefined {
-  return task === 'summarize' ? LongSummarizeInput : undefined;
+  if (task === 'summarize') return LongSummarizeInput;
+  return task === 'answer' ? LongAnswerInput : undefined;
 }
 
 /** The text of a request's input, when it has one. */
@@ -35,6 +37,11 @@ function textOf(input: unknown): string | undefined {
 
 /** Whether the request's text is past its task's single-call limit: it runs as a long task. */
 export function isLongDocument(request: Pick<RunTaskRequest, 'task' | 'input'>): boolean {
+  if (request.task === 'answer') {
+    // Past one call: over 100,000 characters in all, or one document over 50,000.
+    const documents = (request.input as { documents?: unknown } | null | undefined)?.documents;
+    return Array.isArray(documents) && !fitsOneAnswerCall(documents as Array<{ text: string }>);
+  }
   const limits = longDocumentLimits(request.task);
   const text = textOf(request.input);
   return limits !== undefined && text !== undefined && text.length > limits.singleCallChars;
