@@ -192,6 +192,41 @@ describe('the prompt registry', () => {
     expect(await cached()).toMatchObject({ path: 'cache', promptVersion: 'classify-ticket@1' });
   });
 
+  it('a global version from the operator reaches tenants without an override of their own', async () => {
+    const created = await call('POST', '/v1/admin/prompts/classify-ticket/versions', {
+      system: `${SYSTEM_V2} (global)`,
+      userTemplate: '{{input}}',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const global = created.body.id as string;
+    expect(global).toMatch(/^classify-ticket@r\d+$/);
+    const set = await call('PUT', '/v1/admin/prompts/classify-ticket/rollout', {
+      versions: [{ version: global, percent: 100 }],
+    });
+    expect(set.body).toMatchObject({ inEffect: 'global' });
+    const plain = await tenant('prompt-plain', 'pro');
+    const run = await classify(plain);
+    expect(run.body.meta.promptVersion).toBe(global);
+    expect(run.system).toBe(`${SYSTEM_V2} (global)`);
+    // prompt-acme's own rollout (100 % built-in since the rollback) wins over the global one.
+    expect((await classify(caller)).body.meta.promptVersion).toBe('classify-ticket@1');
+    // A tenant admin sees the global version and that the global rollout applies to it.
+    const seen = await call(
+      'GET',
+      '/v1/admin/prompts/classify-ticket/versions',
+      undefined,
+      otherAdmin,
+    );
+    expect(seen.body.items.map((v: any) => v.id)).toContain(global);
+    expect(seen.body.inEffect).toBe('global');
+    // Back to the built-in prompt for everyone: the global rollout removed.
+    const removed = await call('PUT', '/v1/admin/prompts/classify-ticket/rollout', {
+      versions: [],
+    });
+    expect(removed.body).toMatchObject({ rollout: null, inEffect: 'built-in' });
+    expect((await classify(plain)).body.meta.promptVersion).toBe('classify-ticket@1');
+  });
+
   it('refuses rollouts that do not add up or name versions out of scope', async () => {
     const bad = await call(
       'PUT',
