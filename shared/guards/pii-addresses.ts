@@ -89,7 +89,7 @@ function streetLines(text: string): PiiSpan[] {
 // --- postcode-anchored addresses -----------------------------------------------------------
 
 const CITY =
-  "\\p{Lu}[\\p{L}'’-]+(?:[ \\t]+(?:(?:am|an|der|sur|en|de|la|le|del|sul)[ \\t]+)?\\p{Lu}[\\p{L}'’-]+)?";
+  "\\p{Lu}[\\p{L}'’-]+(?:[ \\t]+(?:(?:am|an|im|der|den|aan|upon|on|sur|en|de|la|le|del|sul)[ \\t]+){0,2}\\p{Lu}[\\p{L}'’-]+)?";
 /** The town and postcode that end an address; reading backwards starts where they start. */
 const ANCHORS: RegExp[] = [
   // UK: "London SE17 3EF" (the town is read backwards with the street).
@@ -105,28 +105,52 @@ const ANCHORS: RegExp[] = [
 
 const LOWER_ADDRESS_WORDS = new Set(
   (
-    'de del della delle dei di da la le les des du dos das van den der von am an im auf bis ter ' +
-    'hs izda dcha izq dcha. rue avenue allée boulevard chemin impasse quai place via viale piazza ' +
-    'corso calle avenida paseo straat laan weg gracht plein box flat apt unit suite floor y e & -'
+    'de del della delle dei degli dello di da la le les des du dos das van den der von am an im ' +
+    'auf aan upon on sur sous en bis ter hs izda dcha izq izquierda derecha rue avenue allée ' +
+    'boulevard chemin impasse quai place via viale piazza corso calle avenida paseo straat laan ' +
+    'weg gracht plein box flat apt unit suite floor étage escalier esc appt bât porte piso planta ' +
+    'bajo principal puerta ático nave interno int scala civico verdieping hoog huis whg og eg y e & -'
   ).split(' '),
 );
 const ABBREVIATIONS = /^(?:St|Rd|Ave|Bât|Str|Nr|No|Apt|Dr|Blvd|Av|Bd|Pl|Sq|Ct|Ln|Hwy|Pkwy)\.$/;
 /** A house number or range ("12-14", "3a", "3º"), a capitalised word, an initialism, "C/". */
 const ADDRESS_TOKEN =
-  /^(?:\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?[º°ª]?|\p{Lu}[\p{L}'’-]*|(?:\p{Lu}\.){1,3}|\p{Lu}\/|[ldLD]['’]\p{Lu}[\p{L}'’-]*|[nN][º°o]\.?)$/u;
+  /^(?:\d+[A-Za-z]?(?:[-–/][A-Za-z0-9]+)?[º°ª]?|\d{1,2}(?:e|er|ème|\.)|\p{Lu}[\p{L}-]*str\.|\p{Lu}\p{Ll}{0,4}\.|\p{Lu}[\p{L}'’-]*|(?:\p{Lu}\.){1,3}|\p{Lu}\/|[ldLD]['’]\p{Lu}[\p{L}'’-]*|[nN][º°o]\.?)$/u;
 /** Words that make a part without a number part of an address. */
 const PLACE_WORD =
-  /\b(?:Flat|Apartment|Apt|Unit|Suite|House|Court|Estate|Mansions|Lodge|Building|Tower|Block|Residence|Résidence|Bât|Bâtiment|Hof|Haus|Box|Postfach|Postbus|Apartado|Casella|BP)\b/u;
+  /\b(?:Flat|Apartment|Apt|Unit|Suite|House|Court|Estate|Mansions|Lodge|Building|Tower|Block|Residence|Résidence|Bât|Bâtiment|Hof|Haus|Box|Postfach|Postbus|Apartado|Casella|BP|\p{L}*[Pp]ark|\p{L}*haus|OG|EG|Etage|Whg|Wohnung|Escalier|étage|Appt|Polígono|Poligono|piso|planta|bajo|principal|puerta|nave|scala|interno|civico|verdieping)\b/u;
+/** A part that names a street ("Mill Lane", "Hansastraße"): part of the address without a number. */
+const STREET_PART = new RegExp(
+  `\\b${STREET_SUFFIX}$|(?:${EU_SUFFIXES})$|^(?:${EU_PREFIXES}|${FR_STREET_TYPES})\\b`,
+  'iu',
+);
 const BOX = /\b(?:P\.?\s?O\.?\s?Box|Postfach|Postbus|Apartado|Casella postale|BP)\b/iu;
 
-const isAddressToken = (t: string): boolean =>
-  ADDRESS_TOKEN.test(t) || ABBREVIATIONS.test(t) || LOWER_ADDRESS_WORDS.has(t);
+/** A token as the address word tests see it: without brackets ("(3e", "verdieping)"). */
+const bare = (t: string): string => t.replace(/^[(]+|[)]+$/g, '');
+/** Lower-case words that join address words but do not start a part: "de", "van", "upon". */
+const CONNECTORS = new Set(
+  'de del della delle dei degli dello di da la le les des du dos das van den der von am an im auf aan upon on sur sous en bis ter hs y e & -'.split(
+    ' ',
+  ),
+);
+const isLowerWord = (t: string): boolean =>
+  LOWER_ADDRESS_WORDS.has(t) || LOWER_ADDRESS_WORDS.has(t.replace(/\.$/, ''));
+const isAddressToken = (raw: string): boolean => {
+  const t = bare(raw);
+  return ADDRESS_TOKEN.test(t) || ABBREVIATIONS.test(t) || isLowerWord(t);
+};
 
-/** How far back from `at` the address words reach, one comma-separated part at a time. */
+/**
+ * How far back from `at` the address words reach, one comma-separated part at a time. A part
+ * without a number, a place word or a street word (a district: "Brixton", "Penwortham") is
+ * passed over, at most two in a row, and kept only when a part with one lies before it.
+ */
 function readBack(text: string, at: number): number {
   let start = at;
   let parts = 0;
-  const window = text.slice(Math.max(0, at - 160), at);
+  let pending = 0;
+  const window = text.slice(Math.max(0, at - 200), at);
   const offset = at - window.length;
   const segments = window.split(/(,|\n)/);
   let end = window.length;
@@ -141,14 +165,20 @@ function readBack(text: string, at: number): number {
     if (tokens.length === 0) continue;
     let k = tokens.length;
     while (k > 0 && isAddressToken(tokens[k - 1]![0])) k -= 1;
-    while (k < tokens.length && LOWER_ADDRESS_WORDS.has(tokens[k]![0])) k += 1;
+    while (k < tokens.length && CONNECTORS.has(bare(tokens[k]![0]))) k += 1;
     const kept = tokens.slice(k);
-    const words = kept.map((t) => t[0]).join(' ');
-    const first = parts === 0;
-    if (kept.length === 0 || (!first && !/\d/.test(words) && !PLACE_WORD.test(words))) break;
+    if (kept.length === 0) break;
+    const words = kept.map((t) => bare(t[0])).join(' ');
+    const addressy = /\d/.test(words) || PLACE_WORD.test(words) || STREET_PART.test(words);
+    if (parts > 0 && !addressy) {
+      pending += 1;
+      if (k > 0 || pending > 2) break;
+      continue;
+    }
     start = offset + end + kept[0]!.index;
-    parts += 1;
-    if (k > 0 || parts > 5) break;
+    parts += 1 + pending;
+    pending = 0;
+    if (k > 0 || parts > 6) break;
   }
   return start;
 }

@@ -272,19 +272,43 @@ const detectPassports: Detector = (text) => {
 
 const MONTHS =
   'jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|braio)?|f[ée]v(?:rier)?|mar(?:ch|ch|s|zo|ço)?|m[äa]rz|maart|apr(?:il|ile)?|avr(?:il)?|abr(?:il)?|may|mai|mayo|mei|maggio|jun(?:e|i|io)?|juin|giugno|jul(?:y|i|io)?|juil(?:let)?|luglio|aug(?:ust|ustus)?|ao[uû]t|agosto|sep(?:t|tember|tembre|tiembre)?|settembre|o[ck]t(?:ober|obre)?|ottobre|nov(?:ember|embre)?|de[cz](?:ember|embre)?|dic(?:iembre|embre)?|d[ée]c(?:embre)?|gen(?:naio)?|enero|febrero|januari|februari|juni|juli|augustus|oktober|dezember|marzo|aprile|maggio|luglio|novembre|dicembre|janvier|février|mars|avril|juin|juillet|septembre|octobre|décembre|junio|julio|octubre|noviembre|diciembre';
-const DATE = `(?:\\d{1,2}[./-]\\d{1,2}[./-](?:19|20)?\\d{2}|(?:19|20)\\d{2}-\\d{1,2}-\\d{1,2}|\\d{1,2}\\.?[ \\t]+(?:de[ \\t]+)?(?:${MONTHS})\\.?[ \\t]+(?:de[ \\t]+)?(?:19|20)\\d{2}|(?:${MONTHS})\\.?[ \\t]+\\d{1,2}(?:st|nd|rd|th)?,?[ \\t]+(?:19|20)\\d{2})`;
+const DATE = `(?:\\d{1,2}[./-]\\d{1,2}[./-](?:19|20)?\\d{2}|(?:19|20)\\d{2}-\\d{1,2}-\\d{1,2}|\\d{1,2}(?:\\.|st|nd|rd|th|er|º)?[ \\t]+(?:de[ \\t]+|of[ \\t]+)?(?:${MONTHS})\\.?[ \\t]+(?:de[ \\t]+)?(?:19|20)\\d{2}|(?:${MONTHS})\\.?[ \\t]+\\d{1,2}(?:st|nd|rd|th)?,?[ \\t]+(?:19|20)\\d{2})`;
 const BIRTH_KEYWORDS =
-  'date of birth|birth ?date|d\\.?o\\.?b\\.?|born(?: on)?|birthday|geburtsdatum|geboren(?: am)?|geb\\.|date de naissance|n[ée]e? le|fecha de nacimiento|nacid[oa] el|nac[ií] el|geboortedatum|geboren op|data di nascita|nat[oa] il';
+  'date of birth|birth ?date|d\\.?o\\.?b\\.?|born|birthday|geburtsdatum|geburtstag|geboren|geb\\.|date de naissance|n[ée]e?|fecha de nacimiento|nacid[oa]|nac[ií]|geboortedatum|data di nascita|nat[oa]';
+/**
+ * A birth word, then the date, with at most four words between them ("born in Leeds on",
+ * "geboren bin ich am", "nato a Milano il", "fecha de nacimiento el"): no digits between.
+ */
 const DATE_OF_BIRTH = new RegExp(
-  `(?<![\\p{L}])(?:${BIRTH_KEYWORDS})(?![\\p{L}])[\\s:,-]*(?:(?:is|ist|est|es|è|was|:)[\\s:]+)?(${DATE})(?![\\p{L}\\d])`,
+  `(?<![\\p{L}])(?:${BIRTH_KEYWORDS})(?![\\p{L}])(?:[\\s:,-]+(?!\\d)[\\p{L}'’]+\\.?){0,4}?[\\s:,-]+(${DATE})(?![\\p{L}\\d])`,
   'giu',
 );
+/**
+ * The date, then the birth word (German word order, "am 04.11.1993 geboren"): tried only in the
+ * 40 characters before each "geboren", since DATE would otherwise be tried at every position.
+ */
+const DATE_THEN_BIRTH = new RegExp(
+  `(?<![\\p{L}\\d])(${DATE})[ \\t,]+(?:(?:bin|wurde|ist|ich|er|sie)[ \\t]+){0,2}$`,
+  'iu',
+);
+function datesThenBirth(text: string): PiiSpan[] {
+  const spans: PiiSpan[] = [];
+  for (const g of text.matchAll(/geboren(?![\p{L}])/giu)) {
+    const from = Math.max(0, g.index - 40);
+    const m = DATE_THEN_BIRTH.exec(text.slice(from, g.index));
+    if (m)
+      spans.push(span('date-of-birth', text, from + m.index, from + m.index + m[1]!.length, 0.85));
+  }
+  return spans;
+}
 
-const detectDatesOfBirth: Detector = (text) =>
-  [...text.matchAll(DATE_OF_BIRTH)].map((m) => {
+const detectDatesOfBirth: Detector = (text) => [
+  ...[...text.matchAll(DATE_OF_BIRTH)].map((m) => {
     const start = m.index + m[0].length - m[1]!.length;
     return span('date-of-birth', text, start, start + m[1]!.length, 0.85);
-  });
+  }),
+  ...datesThenBirth(text),
+];
 
 export const detectIds = {
   vat: detectVat,

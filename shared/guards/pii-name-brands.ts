@@ -20,7 +20,10 @@ const BRANDS = new Set(
 );
 const MULTI_WORD_BRANDS = [...BRANDS].filter((b) => b.includes(' '));
 const PRODUCT_AFTER =
-  /^(?:['’]s)?[ \t]+(?:boots?|shoes?|jacket|belt|bag|handbag|whiske?y|bourbon|gift|cooler|perfume|parfum|magazine|coat|dress|jeans|cookware|store|shop|boutique|watch|sneakers|zapatillas|jacke|schuhe|sac|bolso|borsa|profumo|koffiemachine|wallpaper|mug|set|card|brand|collection|outlet|app|account)\b/iu;
+  /^(?:['’]s)?[ \t]+(?:(?:black|red|blue|gold|green|double black) label|tasche|uhr|hemd|kleid|brille|rucksack|pullover|montre|lunettes|veste|robe|gafas|reloj|vestido|orologio|occhiali|scarpe|giacca|tas|horloge|jurk|bril|boots?|shoes?|jacket|belt|bag|handbag|whiske?y|bourbon|gift|cooler|perfume|parfum|magazine|coat|dress|jeans|cookware|store|shop|boutique|watch|sneakers|zapatillas|jacke|schuhe|sac|bolso|borsa|profumo|koffiemachine|wallpaper|mug|set|card|brand|collection|outlet|app|account)\b/iu;
+/** A product named before the brand: "une montre Michael Kors", "scarpe Salvatore Ferragamo". */
+const PRODUCT_BEFORE =
+  /(?:^|[^\p{L}])(?:(?:bottles?|glass|case|box|pair|tin|pack|jar)[ \t]+of|watch|bag|handbag|perfume|shoes|boots|jacket|dress|sunglasses|glasses|scarf|wallet|belt|coat|tasche|uhr|parfum|schuhe|jacke|kleid|brille|hemd|flasche|montre|sac|chaussures|robe|lunettes|veste|ceinture|bouteille|bolso|reloj|gafas|zapatos|zapatillas|vestido|colonia|vaqueros|cinturón|cartera|botella|borsa|orologio|profumo|scarpe|vestito|occhiali|giacca|cintura|bottiglia|horloge|schoenen|jurk|bril|jas|riem|fles)[ \t]+$/iu;
 const ARTICLE_BEFORE =
   /(?:\b(?:a|an|the|my|our|some|ein|eine|einen|un|une|le|la|les|el|los|las|een|de|het|uno|una|il|lo)|\d+)[ \t]+$/iu;
 
@@ -38,5 +41,6 @@ export function isBrand(text: string, s: PiiSpan): boolean {
   const after = text.slice(s.end, s.end + 24);
   const beforeText = text.slice(Math.max(0, s.start - 8), s.start);
   if (PRODUCT_AFTER.test(after)) return true;
+  if (PRODUCT_BEFORE.test(text.slice(Math.max(0, s.start - 24), s.start))) return true;
   return /['’]s$/.test(text.slice(s.start, s.end + 2)) && ARTICLE_BEFORE.test(beforeText);
 }

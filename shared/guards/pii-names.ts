@@ -19,6 +19,7 @@ import {
   type Detector,
 } from './pii-scan';
 import { isBrand } from './pii-name-brands';
+import { cuedNames, MORE_FIRST_NAMES, WORD_FIRST_NAMES, type NameLexicon } from './pii-name-cues';
 import type { PiiSpan } from './types';
 
 // --- person names --------------------------------------------------------------------------
@@ -155,18 +156,9 @@ const tagged = (tag: RegExp): Set<string> =>
       .map(([w]) => w),
   );
 const LEXICON_FIRST = tagged(/FirstName|MaleName|FemaleName/);
-const CONTINENTAL_FIRST = (
-  'jörg jürgen günter dieter uwe wolfgang annegret ulrike katrin sabine birgit petra ute heike ' +
-  'tobias lukas jonas leon finn felix maximilian lena lea hannah marie sophie élodie béatrice ' +
-  'hélène céline aurélie amélie mathilde camille manon chloé léa françois rené jérôme stéphane ' +
-  'andré thierry olivier nicolas julien mathieu lucía maría josé andrés rocío inés sofía ' +
-  'javier alejandro sergio pablo álvaro jesús carmen pilar dolores mercedes nuria sanne daan ' +
-  'fleur bram sem lotte anouk femke joost pieter jeroen wouter sven ruben giulia francesca ' +
-  'chiara alessandro lorenzo matteo giuseppe giovanni francesco federica alessia martina ' +
-  'niccolò nicolò siobhan saoirse aoife niamh'
-).split(' ');
-for (const n of CONTINENTAL_FIRST) LEXICON_FIRST.add(n);
+for (const n of [...MORE_FIRST_NAMES, ...WORD_FIRST_NAMES]) LEXICON_FIRST.add(n);
 const isFirstName = (w: string): boolean => LEXICON_FIRST.has(w.toLowerCase());
+const ONLY_NAME_TAG = /^(?:FirstName|MaleName|FemaleName)$/;
 /** Words that end a name read after a cue: function words, verbs, punctuation-bound words. */
 const STOP_AFTER_CUE = new Set(
   (
@@ -288,26 +280,7 @@ const TITLE_HEADS = new Set(
     .map(pairOf),
 );
 /** The first two characters of every cue, lower case ("i am", "i'm": `i `, `i'`). */
-const CUE_HEADS = new Set(
-  [
-    'my',
-    'i ',
-    "i'",
-    'th',
-    'bi',
-    'na',
-    'ca',
-    'as',
-    'sp',
-    'ta',
-    'fr',
-    've',
-    'de',
-    'pr',
-    'vr',
-    'ch',
-  ].map(pairOf),
-);
+const CUE_HEADS = new Set("my|i |i'|th|bi|na|ca|as|sp|ta|fr|ve|de|pr|vr|ch".split('|').map(pairOf));
 const UPPER = /\p{Lu}/u;
 
 /** HONORIFIC can start at `i`: a title's first two characters. */
@@ -327,6 +300,17 @@ const upperAt = (text: string, i: number): boolean => {
   const c = text.charCodeAt(i);
   if (c < 0x80) return c >= 0x41 && c <= 0x5a;
   return UPPER.test(String.fromCodePoint(text.codePointAt(i) ?? c));
+};
+
+const NAME_LEXICON: NameLexicon = {
+  isFirstName,
+  isOnlyFirstName: (w) => {
+    const tag = LEXICON[w.toLowerCase()];
+    return isFirstName(w) && (tag === undefined || ONLY_NAME_TAG.test(String(tag)));
+  },
+  notName: (w) => NOT_NAMES.has(w) || TITLE_WORD.test(w),
+  placeOrThing,
+  surname: (w) => surname(w),
 };
 
 const WEAK_CUE =
@@ -394,5 +378,6 @@ export const detectNames: Detector = (text) => {
     const s = nameSpan(text, m.index, m[0], 0.6);
     if (s && surname(m[2]!)) spans.push(s);
   }
+  spans.push(...cuedNames(text, NAME_LEXICON));
   return spans.filter((s): s is PiiSpan => s !== undefined && !isBrand(text, s));
 };

@@ -11,7 +11,7 @@ import type { PiiSpan } from './types';
 
 /** "order #", "tracking no.", "invoice": the number that follows is an identifier, not PII. */
 export const ID_CONTEXT =
-  /\b(?:order|tracking|invoice|inv|ref(?:erence)?|ticket|case|sku|isbn|po|confirmation|shipment|parcel|serial|part|build|version|id|bestellung|rechnung|kundennummer|auftrag|commande|facture|pedido|factura|bestelling|factuur|ordine|fattura)\b[\s#:.]*(?:no\.?|nr\.?|num(?:ber|éro|ero)?|n[°º]|id|#)?[\s#:.]*$/i;
+  /(?:\b(?:order|tracking|invoice|inv|ref(?:erence)?|ticket|case|sku|isbn|po|confirmation|shipment|parcel|serial|part|article|item|contract|account|customer|build|version|id|bestellung|rechnung|auftrag|artikel|vertrag|commande|facture|pedido|factura|contrato|bestelling|factuur|ordine|fattura|contratto)|(?:bestell|artikel|kunden|vertrags|rechnungs|auftrags|sendungs|serien|vorgangs|order|klant|factuur|contract)(?:nummer|nr))\b[\s#:.]*(?:no\.?|nr\.?|num(?:ber|éro|ero)?|n[°º]|id|#)?[\s#:.]*$/iu;
 
 const PHONE_CONTEXT =
   /(?:phone|tel|mobile|cell|call|ring|fax|whatsapp|sms|text|reach|dial|contact|handy|telefon|mobil|festnetz|rufen|anrufen|erreichbar|portable|joindre|appel|téléphone|teléfono|móvil|movil|llam|fijo|bel|mobiel|telefoon|telefono|cellulare|chiama)/i;
@@ -22,7 +22,7 @@ const DATE_SHAPE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d
  * groups joined by one space, or by `-`, `.` or `/` with optional spaces around it; an extension.
  */
 const PHONE_CANDIDATE =
-  /(?<![\w+.,/-])(?:\+[ \t]?)?(?:\(\d{1,5}\)[ \t]?)?\d{1,12}(?:(?:[ \t]?[-./][ \t]?|[ \t])\(?\d{1,8}\)?){0,7}(?:[ \t]*(?:ext\.?|x|#)[ \t]*\d{1,5})?(?![\w-]|[.,]\d)/g;
+  /(?<![\w+.,/-])(?:\+[ \t]?\d{1,3}[ \t]?\(0\)[ \t]?|\+[ \t]?)?(?:\(\d{1,5}\)[ \t]?)?\d{1,12}(?:(?:[ \t]?[-./][ \t]?|[ \t])\(?\d{1,8}\)?){0,7}(?:[ \t]*(?:ext\.?|x|#)[ \t]*\d{1,5})?(?![\w-]|[.,]\d)/g;
 
 /** The country whose numbers a ticket in this language most likely holds. */
 const LANGUAGE_COUNTRY: Record<string, CountryCode> = {
@@ -48,7 +48,12 @@ export const detectPhones: Detector = (text, { region, language }) => {
     if (DATE_SHAPE.test(c[0]) || /^\d+(?:\.\d+){3}$/.test(c[0])) continue;
     if (ID_CONTEXT.test(before(text, c.index, 24))) continue;
     // `00` is the international prefix of every supported country but the US: same length as ' +'.
-    const candidate = c[0].startsWith('00') ? ` +${c[0].slice(2)}` : c[0];
+    // The trunk `(0)` after a country code ("+44 (0)20 …") is not dialled: blanked, same length.
+    const candidate = (c[0].startsWith('00') ? ` +${c[0].slice(2)}` : c[0]).replace(
+      /\(0\)[ \t]?/,
+      (t) => ' '.repeat(t.length),
+    );
+    const international = /^(?:\+|00)/.test(c[0]);
     let best: PiiSpan | undefined;
     for (const country of countries) {
       for (const m of findPhoneNumbersInText(candidate, {
@@ -58,7 +63,16 @@ export const detectPhones: Detector = (text, { region, language }) => {
         const start =
           c.index + m.startsAt + (candidate[m.startsAt] === '+' && c[0][0] === '0' ? -1 : 0);
         const keyword = PHONE_CONTEXT.test(before(text, start, 40));
-        const confidence = m.number.isValid() ? 0.9 : keyword ? 0.6 : 0.4;
+        // A possible (not valid) number written with its international or trunk prefix and in
+        // groups ("0044 7700 900 512", "01632 960 457") is a phone number as written.
+        const written = international || (/^0\d/.test(c[0]) && /\d[ \t]\d/.test(c[0]));
+        // …unless it continues a code ("1Z 999 AA1 01 2345 6784", "NL92 ABNA 0417 1643 00"): the word
+        // before mixes letters and digits or is in capitals.
+        const code = /(?:[A-Za-z]\w*\d|\d\w*[A-Za-z]|\b[A-Z]{2,})\w*[ \t]*$/.test(
+          before(text, c.index, 16),
+        );
+        const possible = m.number.isPossible() && written && !code;
+        const confidence = m.number.isValid() ? 0.9 : keyword ? 0.6 : possible ? 0.55 : 0.4;
         if (!best || confidence > best.confidence) {
           best = span('phone', text, start, c.index + m.endsAt, confidence);
         }
