@@ -1,9 +1,9 @@
 /**
  * `npm run bench:pii`: precision and recall of the PII detectors on the realistic corpus
  * (test/corpora/pii-realistic), per type and per language with the number of cases, and each
- * detector's time per 10 KB. Reports the held-out set, holdout-2, unless `--set <name>` names another
- * file there (`tune`, and `holdout`, tuning data since holdout-2 was written); each case is scanned
- * with its own region and language, as a tenant's policy would give them.
+ * detector's time per 10 KB. Reports the held-out set, holdout-3, unless `--set <name>` names another
+ * file there (`tune`, `holdout` and `holdout-2`, tuning data since holdout-3 was written); each case
+ * is scanned with its own region and language, as a tenant's policy would give them.
  *
  * A detected span counts as found when it is of the expected type and covers at least 80 % of the
  * expected value while being at most twice its length (names without their title, addresses with
@@ -135,7 +135,7 @@ function timing(cases: readonly Case[]): Record<PiiType, number> {
 function main(): void {
   const set = process.argv.includes('--set')
     ? process.argv[process.argv.indexOf('--set') + 1]!
-    : 'holdout-2';
+    : 'holdout-3';
   const cases = load(set);
   const { byType, byTypeLang, misses } = score(cases);
   const ms = timing(cases);
