@@ -58,6 +58,7 @@ import { WORKFLOWS_PATH, createKeelWorker, keelActivities } from '../../worker/k
 import { openTenancy, type Tenancy } from '../../shared/tenancy/open';
 import type { runBatch, runLongTask, runTask } from '../../workflows';
 import { startMockUpstream } from '../mock-upstream';
+import { LONG_ANSWER_FIXTURE, recordLongAnswer } from './record-long-answer';
 import { freePort } from './free-port';
 import { hold } from './hold';
 
@@ -816,6 +817,7 @@ async function main(): Promise<void> {
           BATCH_FIXTURE,
           INJECTION_CHECK_FIXTURE,
           LONG_TASK_FIXTURE,
+          LONG_ANSWER_FIXTURE,
           CHAT_FIXTURE,
         ].includes(n),
     );
@@ -908,6 +910,8 @@ async function main(): Promise<void> {
       if (wants(TENANT_SLOT_FIXTURE)) await recordTenantSlot({ client, taskQueue, wants, save });
       if (wants(BATCH_FIXTURE)) await recordBatch({ client, taskQueue, wants, save }, tenancy);
       if (wants(LONG_TASK_FIXTURE)) await recordLongTask({ client, taskQueue, wants, save });
+      if (wants(LONG_ANSWER_FIXTURE))
+        await recordLongAnswer({ client, taskQueue, tenantId: TENANT, save });
       if (wants(INJECTION_CHECK_FIXTURE))
         await recordInjectionCheck({ client, taskQueue, wants, save });
       if (wants(CHAT_FIXTURE)) await recordChat({ client, taskQueue, wants, save });

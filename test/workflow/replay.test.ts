@@ -49,6 +49,7 @@ const REQUIRED = [
   'run-task-cancelled-job-end-events-v1.json', // cancelled in review: withdrawn, job.cancelled
   'run-batch.json', // a batch's first run: two children, their outcomes, continue-as-new
   'run-long-task.json', // a long summarize: chunk, two map children, reduce, grounding, record
+  'run-long-answer.json', // a long answer: 4 pieces in two map children, excerpts, reduce, ground, record
   'run-task-injection-model-check-v1.json', // a model's verdict: an unreadable one, then the next candidate's
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
