@@ -153,7 +153,8 @@ export async function runLongTask(request: RunTaskRequest): Promise<RunTaskResul
   try {
     const done =
       request.task === 'answer'
-        ? // New with long answers: no recorded history takes this branch, so it needs no patch.
+        ? // New with long answers: no history predates this branch, so it needs no patch
+          // (test/fixtures/histories/run-long-answer.json replays it since).
           await answerLong({ request, input, state, runChild, map })
         : await summarizeLong();
     const meta = sumMeta(
