@@ -70,9 +70,12 @@ const CUED = new RegExp(
   `(?<![\\p{L}])(?:(${ci(RELATION_CUE)}|${ci(PHRASE_CUE)})|(${ci(WEAK_CUE)}))(?:[ \\t]*,)?[ \\t]+(${CAPITAL_NAME}|${LOWER_NAME})`,
   'gu',
 );
-/** A title in lower case before a lower-case name: "mme blanc", "herr krüger". */
+/**
+ * A title in lower case before a lower-case name: "mme blanc", "herr krüger". After a number it
+ * is a unit, not a title: "1000 ms elapsed", "after 391 ms without an answer".
+ */
 const LOWER_TITLE =
-  /(?<![A-Za-z\u00c0-\u024f])(?:mme|mlle|mr|mrs|ms|herr|frau|sra|sr|señora|señor|signora|sig\.ra|mevrouw|meneer|mevr|dhr)\.?[ \t]+([a-z\u00df-\u00ff][a-z\u00df-\u00ff'’-]+)/g;
+  /(?<![A-Za-z\u00c0-\u024f])(?<!\d[ \t]*)(?:mme|mlle|mr|mrs|ms|herr|frau|sra|sr|señora|señor|signora|sig\.ra|mevrouw|meneer|mevr|dhr)\.?[ \t]+([a-z\u00df-\u00ff][a-z\u00df-\u00ff'’-]+)/g;
 const STOP = new Set(
   (
     'and or at in on from with for to the a an is was will who please but because since as know ' +

@@ -41,6 +41,12 @@ describe('person names by the words around them', () => {
     ]);
   });
 
+  it('reads "ms" after a number as milliseconds, not a title', () => {
+    expect(values('person-name', 'half_open: 1000 ms elapsed')).toEqual([]);
+    expect(values('person-name', 'hedged after 391 ms without an answer')).toEqual([]);
+    expect(values('person-name', 'a parcel for ms lefebvre')).toEqual(['lefebvre']);
+  });
+
   it('finds a lone first name that is only a first name, not one that is a word', () => {
     expect(values('person-name', 'The courier came twice and Natalie was out both times.')).toEqual(
       ['Natalie'],
