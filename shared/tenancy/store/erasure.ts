@@ -10,9 +10,9 @@ export const deletedRows = (results: DeleteResults): number =>
 /**
  * Erasure (docs/governance.md#erasure): deletes every row the tenant owns — keys, budgets and
  * reservations, the usage ledger, job outcomes, events, webhooks and their deliveries, batches
- * and their items, its prompt overrides — and the tenant itself, in one transaction. The audit
- * trail stays: it holds ids and verdicts, never content, and records the erasure. Returns the
- * rows deleted per table.
+ * and their items, its prompt overrides, its experiments and shadow comparisons — and the tenant
+ * itself, in one transaction. The audit trail stays: it holds ids and verdicts, never content,
+ * and records the erasure. Returns the rows deleted per table.
  */
 export function eraseTenantData(
   db: Kysely<StoreSchema>,
@@ -41,6 +41,9 @@ export function eraseTenantData(
       // Its prompt overrides (the global rollout's tenant_id is '', never a tenant's).
       'prompt_rollouts',
       'prompt_versions',
+      // Its experiments and the comparisons of its jobs (docs/experiments.md).
+      'experiment_results',
+      'experiments',
       // Crypto-shredding: without its data keys, no copy of the tenant's payloads decrypts.
       'tenant_data_keys',
     ] as const) {

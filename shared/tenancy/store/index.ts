@@ -7,6 +7,8 @@ export { EventLog } from './events';
 export { PromptStore, promptVersionId, ROLLOUT_TTL_MS } from './prompts';
 export type { PromptVersion, StoredRollout } from './prompts';
 export type { PromptVersionStats } from './prompt-stats';
+export { EXPERIMENT_STATUSES, ExperimentStore } from './experiments';
+export type { Experiment, ExperimentResult, ExperimentStatus, NewExperiment } from './experiments';
 export { AuditLog } from './audit';
 export { AUDIT_ACTIONS, AUDIT_GENESIS, PLATFORM_AUDIT_TENANT, keyActor } from './audit-types';
 export type {

@@ -422,6 +422,53 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Shadow tests (experiments.ts): experiments and one comparison row per shadowed job.
+  '0014_experiments': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('experiments')
+        .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text')
+        .addColumn('candidate_prompt_id', 'text')
+        .addColumn('candidate_route', 'text')
+        .addColumn('sample_rate', 'real', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('stopped_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('experiments_task_status')
+        .on('experiments')
+        .columns(['task', 'status'])
+        .execute();
+      await db.schema
+        .createTable('experiment_results')
+        .addColumn('experiment_id', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('shadow_valid', 'integer', (c) => c.notNull())
+        .addColumn('shadow_error', 'text')
+        .addColumn('agree', 'integer')
+        .addColumn('fields', 'text', (c) => c.notNull())
+        .addColumn('diff_fields', 'text', (c) => c.notNull())
+        .addColumn('live_latency_ms', 'bigint', (c) => c.notNull())
+        .addColumn('shadow_latency_ms', 'bigint', (c) => c.notNull())
+        .addColumn('live_cost_micros', 'bigint', (c) => c.notNull())
+        .addColumn('shadow_cost_micros', 'bigint', (c) => c.notNull())
+        .addColumn('shadow_provider', 'text', (c) => c.notNull())
+        .addColumn('shadow_model', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('experiment_results_pk', ['experiment_id', 'job_id'])
+        .execute();
+      await db.schema
+        .createIndex('experiment_results_tenant')
+        .on('experiment_results')
+        .column('tenant_id')
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -291,6 +291,40 @@ export interface DriftAlertsTable {
   detail: string | null;
 }
 
+/** Shadow tests (experiments.ts): an experiment's definition. */
+export interface ExperimentsTable {
+  id: string;
+  task: string;
+  tenant_id: string | null;
+  candidate_prompt_id: string | null;
+  candidate_route: string | null;
+  sample_rate: number;
+  status: string;
+  created_by: string;
+  created_at: number;
+  stopped_at: number | null;
+}
+
+/** One shadowed job's comparison: flags and numbers, never content. */
+export interface ExperimentResultsTable {
+  experiment_id: string;
+  job_id: string;
+  tenant_id: string;
+  at: number;
+  shadow_valid: number;
+  shadow_error: string | null;
+  agree: number | null;
+  /** JSON arrays of top-level output field names. */
+  fields: string;
+  diff_fields: string;
+  live_latency_ms: number;
+  shadow_latency_ms: number;
+  live_cost_micros: number;
+  shadow_cost_micros: number;
+  shadow_provider: string;
+  shadow_model: string;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -311,6 +345,8 @@ export interface StoreSchema {
   drift_alerts: DriftAlertsTable;
   prompt_versions: PromptVersionsTable;
   prompt_rollouts: PromptRolloutsTable;
+  experiments: ExperimentsTable;
+  experiment_results: ExperimentResultsTable;
 }
 
 /** A table and its columns as the database reports them. */

@@ -41,6 +41,7 @@ import { pruneTenantData, type PrunedTable } from './retention';
 import { recordJobOutcome, usage } from './usage';
 import { DataKeyStore } from './data-keys';
 import { DriftStore } from './drift';
+import { ExperimentStore } from './experiments';
 import { PromptStore } from './prompts';
 
 export interface OpenTenantStore {
@@ -79,6 +80,7 @@ export class TenantStore {
   readonly drift: DriftStore;
   /** Prompt versions and rollouts (docs/prompt-registry.md). */
   readonly prompts: PromptStore;
+  readonly experiments: ExperimentStore; // shadow tests (docs/experiments.md)
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -92,6 +94,7 @@ export class TenantStore {
     this.dataKeys = new DataKeyStore(db, secretKeys ?? []);
     this.drift = new DriftStore(db);
     this.prompts = new PromptStore(db);
+    this.experiments = new ExperimentStore(db);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */
