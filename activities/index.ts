@@ -27,6 +27,8 @@ import { createWebhookActivities } from './webhooks/deliver';
 import type { ModelProvider } from './models/providers/model-provider';
 import { createEraseActivities } from './lifecycle/erase-tenant';
 import { createRetentionActivities } from './lifecycle/enforce-retention';
+import { createShadowActivities } from './experiments/shadow-activities';
+import { ShadowTrigger } from './experiments/shadow-trigger';
 
 export interface ActivityDeps {
   logger: Logger;
@@ -57,6 +59,11 @@ export interface ActivityDeps {
   drift?: DriftMonitorSettings;
   /** The claim check's blob store, which erasure and retention clean (docs/claim-check.md). */
   blobs?: BlobLifecycle;
+  /**
+   * Shadow tests (docs/experiments.md): the queue their workflows run on, the background one.
+   * With the store and `temporal`, each job answered by a model is offered to the experiments.
+   */
+  experiments?: { taskQueue: string };
 }
 
 /** All activities, wired to their dependencies. The worker passes real ones; tests pass their own. */
@@ -73,56 +80,76 @@ export function createActivities(deps: ActivityDeps) {
     now,
     logger: deps.logger,
   });
+  const shadow =
+    deps.store && deps.temporal && deps.experiments
+      ? new ShadowTrigger({
+          store: deps.store,
+          client: deps.temporal.client,
+          taskQueue: deps.experiments.taskQueue,
+          logger: deps.logger,
+          now,
+        })
+      : undefined;
+  const pipeline = createPipelineActivities({
+    logger: deps.logger,
+    providers: new Set(providers.keys()),
+    registry,
+    now,
+    health: deps.health,
+    lastGood: deps.lastGood,
+    inputKeySecret: deps.inputKeySecret,
+    store: deps.store,
+    limiter: deps.limiter,
+    publish,
+    ...(deps.store && deps.drift
+      ? {
+          drift: new DriftMonitor({
+            store: deps.store,
+            logger: deps.logger,
+            settings: deps.drift,
+            now,
+            publish,
+          }),
+        }
+      : {}),
+    ...(shadow ? { shadow: (job) => shadow.offer(job) } : {}),
+  });
+  const models = createCallModelActivity({
+    providers,
+    registry,
+    now,
+    health: deps.health,
+    store: deps.store,
+    limiter: deps.limiter,
+    // A log line and a metric for operators (labelled by plan, never by tenant), an event for
+    // the tenant's webhooks. Written once per threshold and period (the event's key).
+    onBudgetThreshold: async (event) => {
+      deps.logger.warn(
+        { event: 'budget.threshold', ...event },
+        `tenant ${event.tenantId} has spent ${Math.round(event.threshold * 100)} % of its monthly budget`,
+      );
+      const tenant = await deps.store?.getTenant(event.tenantId).catch(() => undefined);
+      recordBudgetThreshold(tenant?.planId, event.threshold);
+      await publish({
+        tenantId: event.tenantId,
+        subject: event.tenantId,
+        type: 'budget.threshold',
+        key: `budget.threshold:${event.tenantId}:${event.period}:${event.threshold}`,
+        data: { ...event },
+      }).catch((err: unknown) =>
+        deps.logger.warn({ err, tenant: event.tenantId }, 'budget threshold event not written'),
+      );
+    },
+  });
   return {
-    ...createPipelineActivities({
-      logger: deps.logger,
-      providers: new Set(providers.keys()),
-      registry,
+    ...pipeline,
+    ...models,
+    ...createShadowActivities({
+      ...(deps.store ? { store: deps.store } : {}),
+      ...(deps.temporal ? { client: deps.temporal.client } : {}),
       now,
-      health: deps.health,
-      lastGood: deps.lastGood,
-      inputKeySecret: deps.inputKeySecret,
-      store: deps.store,
-      limiter: deps.limiter,
-      publish,
-      ...(deps.store && deps.drift
-        ? {
-            drift: new DriftMonitor({
-              store: deps.store,
-              logger: deps.logger,
-              settings: deps.drift,
-              now,
-              publish,
-            }),
-          }
-        : {}),
-    }),
-    ...createCallModelActivity({
-      providers,
-      registry,
-      now,
-      health: deps.health,
-      store: deps.store,
-      limiter: deps.limiter,
-      // A log line and a metric for operators (labelled by plan, never by tenant), an event for
-      // the tenant's webhooks. Written once per threshold and period (the event's key).
-      onBudgetThreshold: async (event) => {
-        deps.logger.warn(
-          { event: 'budget.threshold', ...event },
-          `tenant ${event.tenantId} has spent ${Math.round(event.threshold * 100)} % of its monthly budget`,
-        );
-        const tenant = await deps.store?.getTenant(event.tenantId).catch(() => undefined);
-        recordBudgetThreshold(tenant?.planId, event.threshold);
-        await publish({
-          tenantId: event.tenantId,
-          subject: event.tenantId,
-          type: 'budget.threshold',
-          key: `budget.threshold:${event.tenantId}:${event.period}:${event.threshold}`,
-          data: { ...event },
-        }).catch((err: unknown) =>
-          deps.logger.warn({ err, tenant: event.tenantId }, 'budget threshold event not written'),
-        );
-      },
+      prepare: (request) => pipeline.prepareTask(request),
+      callModel: (args) => models.callModel(args),
     }),
     ...createInjectionCheckActivities(),
     ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),

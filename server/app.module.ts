@@ -46,6 +46,8 @@ import { DashboardPageController } from './dashboard/dashboard-page.controller';
 import { DashboardService } from './dashboard/dashboard.service';
 import { DriftController } from './drift.controller';
 import { DriftService } from './drift.service';
+import { ExperimentsController } from './experiments.controller';
+import { ExperimentsService } from './experiments.service';
 import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import { WebhooksController } from './webhooks.controller';
@@ -82,6 +84,7 @@ export class AppModule {
         DashboardPageController,
         DashboardController,
         DriftController,
+        ExperimentsController,
         AdminController,
         PromptsController,
         UsageController,
@@ -119,6 +122,7 @@ export class AppModule {
         DataKeysService,
         DashboardService,
         DriftService,
+        ExperimentsService,
       ],
     };
   }

@@ -22,6 +22,7 @@ import { messagesPaths, messagesSchemas } from './openapi-messages';
 import { jobEventPaths } from './openapi-events';
 import { webhookPaths } from './openapi-webhooks';
 import { driftPaths } from './openapi-drift';
+import { experimentPaths } from './openapi-experiments';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
 
 export { OPERATION_PROBLEMS } from './openapi-parts';
@@ -171,6 +172,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
   Object.assign(paths, adminPaths());
   Object.assign(paths, webhookPaths());
   Object.assign(paths, driftPaths());
+  Object.assign(paths, experimentPaths());
   paths['/healthz'] = {
     get: {
       summary: 'Liveness',

@@ -87,6 +87,8 @@ export function keelActivities(args: {
     webhookAllowPrivate: config.webhooks.allowPrivate,
     temporal: { client, namespace: config.temporal.namespace },
     drift: config.drift,
+    // Shadow tests run where work nobody waits on runs (docs/experiments.md).
+    experiments: { taskQueue: config.backgroundTaskQueue },
     ...(config.claimCheck ? { blobs: new FileBlobStore(config.claimCheck.dir) } : {}),
   });
 }

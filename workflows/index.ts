@@ -8,3 +8,4 @@ export { deliverWebhook } from './deliver-webhook';
 export { runNexusTask } from './nexus-task';
 export { eraseTenant } from './erase-tenant';
 export { enforceRetention } from './enforce-retention';
+export { runShadow } from './run-shadow';

@@ -129,6 +129,11 @@ const TABLE = {
     title: 'Batch not found',
     when: 'No batch with this id for this tenant (another tenant’s batch is not found either).',
   },
+  'experiment-not-found': {
+    status: 404,
+    title: 'Experiment not found',
+    when: 'No experiment with this id that this key may see (another tenant’s is not found either).',
+  },
   'batch-ended': {
     status: 409,
     title: 'Batch ended',

@@ -291,6 +291,69 @@ const MATRIX: Record<string, Entry> = {
     destructive: true,
   },
   'GET /v1/providers': { none: 'platform-wide provider health; names no tenant or object' },
+  // Shadow tests: a tenant admin's experiments sample its own tenant's traffic only.
+  'POST /v1/admin/experiments': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: '/v1/admin/experiments',
+        body: { task: 'classify-ticket', candidateRoute: 'openai:ok', sampleRate: 0, tenant: b.id },
+        ...operatorOnly('tenant'),
+      },
+    ],
+    own: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: '/v1/admin/experiments',
+        body: { task: 'classify-ticket', candidateRoute: 'openai:ok', sampleRate: 0 },
+        status: 201,
+        shows: [b.id],
+      },
+    ],
+  },
+  'GET /v1/experiments': {
+    cross: () => [{ as: 'admin', method: 'GET', path: '/v1/experiments', status: 200 }],
+    own: () => [{ as: 'admin', method: 'GET', path: '/v1/experiments', shows: [b.experiment] }],
+  },
+  'GET /v1/experiments/{id}': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'GET',
+        path: `/v1/experiments/${b.experiment}`,
+        ...notFound('experiment-not-found'),
+      },
+    ],
+    own: () => [
+      {
+        as: 'admin',
+        method: 'GET',
+        path: `/v1/experiments/${b.experiment}`,
+        shows: [b.experiment],
+      },
+    ],
+  },
+  'POST /v1/admin/experiments/{id}/stop': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: `/v1/admin/experiments/${b.experiment}/stop`,
+        ...notFound('experiment-not-found'),
+      },
+    ],
+    own: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: `/v1/admin/experiments/${b.experiment}/stop`,
+        shows: ['"stopped"'],
+      },
+    ],
+    destructive: true,
+  },
   'GET /v1/drift': {
     none: 'platform-wide drift per model and prompt version: counts and statistics, no tenant, key or job id; operator only (a tenant key gets 403)',
   },

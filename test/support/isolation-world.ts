@@ -59,6 +59,8 @@ export interface TenantWorld {
   spareWebhook: string;
   /** The input payloads of `job` as its history stores them (encrypted). */
   payloads: CodecPayload[];
+  /** A shadow test of its classify-ticket traffic (rate 0: it never samples a job). */
+  experiment: string;
 }
 
 /** JSON (or JSONL, or SSE) calls to the API with a given key. */
@@ -271,6 +273,16 @@ export async function makeTenant(args: {
     return delivery !== '';
   });
 
+  const experiment = await send(
+    {
+      method: 'POST',
+      path: '/v1/admin/experiments',
+      body: { task: 'classify-ticket', candidateRoute: 'local:keel-local-1', sampleRate: 0 },
+    },
+    admin.key,
+  );
+  ok(experiment, 201, 'experiment');
+
   const history = await args.raw.workflow.getHandle(job).fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const payloads = (started?.input?.payloads ?? []).map((p: temporal.api.common.v1.IPayload) => ({
@@ -302,6 +314,7 @@ export async function makeTenant(args: {
     delivery,
     spareWebhook: spare.id,
     payloads,
+    experiment: experiment.body.id as string,
   };
 }
 
@@ -318,6 +331,7 @@ export function secretsOf(world: TenantWorld): string[] {
     world.cancelJob,
     world.batch,
     world.runningBatch,
+    world.experiment,
     world.webhook,
     world.webhookSecret,
     world.delivery,

@@ -138,6 +138,7 @@ const BY_SLUG: Readonly<Record<string, ProblemClass>> = {
   'unknown-task': NotFoundError,
   'job-not-found': NotFoundError,
   'batch-not-found': NotFoundError,
+  'experiment-not-found': NotFoundError,
   'review-not-found': NotFoundError,
   'tenant-not-found': NotFoundError,
   'key-not-found': NotFoundError,
