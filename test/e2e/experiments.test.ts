@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { waitFor } from '../support/processes';
 import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
@@ -14,13 +15,16 @@ import { tenantApi } from '../support/tenant-api';
  */
 let mock: MockUpstream;
 let stack: EmbeddedStack;
+let connection: Connection;
 const { call, tenant } = tenantApi(() => stack);
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0, driftAfterCalls: 0 });
   stack = await startEmbeddedStack(upstreamEnv(mock.url));
+  connection = await Connection.connect({ address: inject('temporalAddress') });
 }, 120_000);
 afterAll(async () => {
+  await connection?.close();
   await stack?.stop();
   await mock?.close();
 });
@@ -136,6 +140,12 @@ describe('shadow tests', () => {
       },
       { timeoutMs: 60_000 },
     );
+    // Each shadow ran as its own workflow on the background queue, at the lowest priority.
+    const shadow = await new Client({ connection }).workflow
+      .getHandle(`shadow-${id}-${live[0]!.jobId}`)
+      .describe();
+    expect(shadow.taskQueue).toBe(`${stack.taskQueue}-background`);
+    expect(shadow.priority?.priorityKey).toBe(5);
     const s = report.stats;
     expect(s).toMatchObject({ n: 8, enoughSamples: false, minSamples: 30, enumField: 'category' });
     // drift-categories names another category than ok does: the enum never matches.
@@ -176,5 +186,52 @@ describe('shadow tests', () => {
     expect(stopped.status).toBe(200);
     expect(stopped.body).toMatchObject({ status: 'stopped', n: 8 });
     expect(stopped.body.stoppedAt).toEqual(expect.any(String));
+  });
+
+  it('a candidate prompt version: the shadow call sends it, the caller still gets the live prompt’s answer', async () => {
+    const version = await call(
+      'POST',
+      '/v1/admin/prompts/classify-ticket/versions',
+      {
+        system:
+          'SHADOW CANDIDATE PROMPT. Classify support tickets as BILLING, TECHNICAL, ACCOUNT or OTHER; answer JSON {"category", "confidence", "rationale"}.',
+        userTemplate: '{{input}}',
+      },
+      admin,
+    );
+    expect(version.status, JSON.stringify(version.body)).toBe(201);
+    const created = await call(
+      'POST',
+      '/v1/admin/experiments',
+      { task: 'classify-ticket', candidatePromptId: version.body.id, sampleRate: 1 },
+      admin,
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    await new Promise((r) => setTimeout(r, 1_100));
+    await fetch(`${mock.url}/_mock/attempts`, { method: 'DELETE' });
+    const live = await classifyAll();
+    expect(live.map((r) => r.output)).toEqual(baseline);
+    let report: any;
+    await waitFor(
+      'every live job shadowed with the candidate prompt',
+      async () => {
+        report = (await call('GET', `/v1/experiments/${id}`, undefined, admin)).body;
+        return report.stats?.n === TICKETS.length;
+      },
+      { timeoutMs: 60_000 },
+    );
+    // Same model, same answers: the candidate prompt agrees with the live one on every ticket.
+    expect(report.stats.enumMatch).toMatchObject({ n: 8, rate: 1 });
+    expect(report.stats.validationPass).toMatchObject({ n: 8, rate: 1 });
+    const { attempts } = (await (await fetch(`${mock.url}/_mock/attempts`)).json()) as {
+      attempts: Array<{ request: { messages: Array<{ role: string; content: string }> } }>;
+    };
+    const systems = attempts.map(
+      (a) => a.request.messages.find((m) => m.role === 'system')?.content,
+    );
+    // One live call with the built-in prompt and one shadow call with the candidate's per ticket.
+    expect(systems.filter((t) => t?.startsWith('SHADOW CANDIDATE PROMPT'))).toHaveLength(8);
+    expect(systems).toHaveLength(16);
   });
 });
