@@ -195,7 +195,6 @@ export const OPERATION_PROBLEMS = {
     'tenant-not-found',
     'tenant-data-keys-off',
   ],
-  'GET /v1/admin/plans': AUTHED,
   'POST /v1/admin/prompts/{task}/versions': [
     ...BODY,
     ...AUTHED,
@@ -215,6 +214,7 @@ export const OPERATION_PROBLEMS = {
     'unknown-task',
     'tenant-not-found',
   ],
+  'GET /v1/admin/plans': AUTHED,
   'GET /v1/admin/dashboard': AUTHED,
   'PUT /v1/admin/plans/{id}': [...BODY, ...AUTHED],
   'GET /v1/usage': [...AUTHED, 'invalid-request'],

@@ -249,9 +249,9 @@ function decisionSchema(): Json {
 /** What a task that takes long documents says about them in its request body's description. */
 function longNote(task: string): string {
   const limits = longDocumentLimits(task);
-  return limits
-    ? ` A text longer than ${limits.singleCallChars} characters (up to ${limits.maxChars}) runs as a long document: chunk → map → reduce, one job (docs/long-documents.md).`
   if (limits && task === 'answer')
     return ` Documents over ${limits.singleCallChars} characters in all, or one over ${limits.chunkChars} (up to ${limits.maxChars} in all), run as a long document: pieces → child answers → one reduce over their cited quotes, one job (docs/long-documents.md).`;
+  return limits
+    ? ` A text longer than ${limits.singleCallChars} characters (up to ${limits.maxChars}) runs as a long document: chunk → map → reduce, one job (docs/long-documents.md).`
     : '';
 }

@@ -620,6 +620,91 @@ const MATRIX: Record<string, Entry> = {
   'GET /v1/admin/tenants/{id}/erasure': {
     none: 'operator only: any tenant key gets 403 before the tenant is looked up (test/e2e/erasure.test.ts)',
   },
+  // The prompt registry: a tenant admin's scope is its own tenant's overrides (and the global
+  // versions beside them); naming B is a 403 on the field, A's own list and stats hold none of B's.
+  'POST /v1/admin/prompts/{task}/versions': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: '/v1/admin/prompts/classify-ticket/versions',
+        body: { system: 'Classify.', userTemplate: '{{input}}', tenant: b.id },
+        ...operatorOnly('tenant'),
+      },
+    ],
+    own: () => [
+      {
+        as: 'admin',
+        method: 'POST',
+        path: '/v1/admin/prompts/classify-ticket/versions',
+        body: { system: 'Classify.', userTemplate: '{{input}}' },
+        status: 201,
+        shows: [`classify-ticket@${b.id}.r`],
+      },
+    ],
+  },
+  'GET /v1/admin/prompts/{task}/versions': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'GET',
+        path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
+        ...operatorOnly('query.tenant'),
+      },
+      {
+        as: 'admin',
+        method: 'GET',
+        path: '/v1/admin/prompts/classify-ticket/versions',
+        status: 200,
+      },
+    ],
+    own: () => [
+      { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/versions' },
+      {
+        as: 'operator',
+        method: 'GET',
+        path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
+      },
+    ],
+  },
+  'PUT /v1/admin/prompts/{task}/rollout': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'PUT',
+        path: '/v1/admin/prompts/classify-ticket/rollout',
+        body: { tenant: b.id, versions: [{ version: 'classify-ticket@1', percent: 100 }] },
+        ...operatorOnly('tenant'),
+      },
+    ],
+    own: () => [
+      {
+        as: 'admin',
+        method: 'PUT',
+        path: '/v1/admin/prompts/classify-ticket/rollout',
+        body: { versions: [{ version: 'classify-ticket@1', percent: 100 }] },
+      },
+    ],
+  },
+  'GET /v1/admin/prompts/{task}/stats': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'GET',
+        path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
+        ...operatorOnly('query.tenant'),
+      },
+      { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/stats', status: 200 },
+    ],
+    own: () => [
+      { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/stats' },
+      {
+        as: 'operator',
+        method: 'GET',
+        path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
+      },
+    ],
+  },
   'GET /v1/admin/plans': { none: 'plans are the platform’s data, the same for every tenant' },
   'GET /v1/admin/dashboard': {
     none: 'platform-wide figures with no tenant, key or job id in them; operator only (a tenant key gets 403)',
@@ -659,96 +744,6 @@ const MATRIX: Record<string, Entry> = {
       },
       {
         as: 'admin',
-        // The prompt registry: a tenant admin's scope is its own tenant's overrides (and the global
-        // versions beside them); naming B is a 403 on the field, A's own list and stats hold none of B's.
-        'POST /v1/admin/prompts/{task}/versions': {
-          cross: () => [
-            {
-              as: 'admin',
-              method: 'POST',
-              path: '/v1/admin/prompts/classify-ticket/versions',
-              body: { system: 'Classify.', userTemplate: '{{input}}', tenant: b.id },
-              ...operatorOnly('tenant'),
-            },
-          ],
-          own: () => [
-            {
-              as: 'admin',
-              method: 'POST',
-              path: '/v1/admin/prompts/classify-ticket/versions',
-              body: { system: 'Classify.', userTemplate: '{{input}}' },
-              status: 201,
-              shows: [`classify-ticket@${b.id}.r`],
-            },
-          ],
-        },
-        'GET /v1/admin/prompts/{task}/versions': {
-          cross: () => [
-            {
-              as: 'admin',
-              method: 'GET',
-              path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
-              ...operatorOnly('query.tenant'),
-            },
-            {
-              as: 'admin',
-              method: 'GET',
-              path: '/v1/admin/prompts/classify-ticket/versions',
-              status: 200,
-            },
-          ],
-          own: () => [
-            { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/versions' },
-            {
-              as: 'operator',
-              method: 'GET',
-              path: `/v1/admin/prompts/classify-ticket/versions?tenant=${b.id}`,
-            },
-          ],
-        },
-        'PUT /v1/admin/prompts/{task}/rollout': {
-          cross: () => [
-            {
-              as: 'admin',
-              method: 'PUT',
-              path: '/v1/admin/prompts/classify-ticket/rollout',
-              body: { tenant: b.id, versions: [{ version: 'classify-ticket@1', percent: 100 }] },
-              ...operatorOnly('tenant'),
-            },
-          ],
-          own: () => [
-            {
-              as: 'admin',
-              method: 'PUT',
-              path: '/v1/admin/prompts/classify-ticket/rollout',
-              body: { versions: [{ version: 'classify-ticket@1', percent: 100 }] },
-            },
-          ],
-        },
-        'GET /v1/admin/prompts/{task}/stats': {
-          cross: () => [
-            {
-              as: 'admin',
-              method: 'GET',
-              path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
-              ...operatorOnly('query.tenant'),
-            },
-            {
-              as: 'admin',
-              method: 'GET',
-              path: '/v1/admin/prompts/classify-ticket/stats',
-              status: 200,
-            },
-          ],
-          own: () => [
-            { as: 'admin', method: 'GET', path: '/v1/admin/prompts/classify-ticket/stats' },
-            {
-              as: 'operator',
-              method: 'GET',
-              path: `/v1/admin/prompts/classify-ticket/stats?tenant=${b.id}`,
-            },
-          ],
-        },
         method: 'GET',
         path: '/v1/audit?tenant=_platform',
         ...operatorOnly('query.tenant'),
