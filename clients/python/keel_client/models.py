@@ -232,12 +232,15 @@ class ResultMetaLongDocument:
     """A long document (text past the single-call limit): chunk → map → reduce. The output is the reduce job’s, checked once more against the whole source; costs, tokens and attempts sum every child."""
     #: Chunks the source was split into.
     chunks: int = _field(metadata={"wire": "chunks"})
-    #: Child jobs that summarised a chunk.
+    #: Child jobs over a chunk (`answer`: over a pack of pieces).
     map_calls: int = _field(metadata={"wire": "mapCalls"})
     #: Map rounds: 2 or more when the joined partial summaries were still too long.
     rounds: int = _field(metadata={"wire": "rounds"})
     #: Every child job (GET /v1/jobs/{id} reads each), maps first, the reduce last.
     children: List[ResultMetaLongDocumentChildren] = _field(metadata={"wire": "children"})
+    #: `answer`: map jobs whose partial answer abstained (dropped). When every one did, no reduce
+    #: job ran and the answer is the abstention.
+    abstained: Optional[int] = _field(default=None, metadata={"wire": "abstained"})
 
 
 @dataclass
@@ -412,7 +415,7 @@ class AnswerInputDocument:
 @dataclass
 class AnswerInput:
     question: str = _field(metadata={"wire": "question"})
-    #: What the answer may rely on.
+    #: What the answer may rely on: at most 2000000 characters in all.
     documents: List[AnswerInputDocument] = _field(metadata={"wire": "documents"})
 
 
@@ -470,6 +473,7 @@ PROBLEM_SLUGS: Tuple[str, ...] = (
     "budget-exceeded",
     "delivery-in-progress",
     "delivery-not-found",
+    "experiment-not-found",
     "forbidden",
     "idempotency-key-reused",
     "input-rejected",
@@ -500,6 +504,7 @@ PROBLEM_SLUGS: Tuple[str, ...] = (
     "task-not-in-plan",
     "task-timed-out",
     "temporal-unavailable",
+    "tenant-data-keys-off",
     "tenant-exists",
     "tenant-not-found",
     "tenant-not-suspended",

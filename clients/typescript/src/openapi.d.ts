@@ -3080,6 +3080,8 @@ export interface paths {
                                 tenantId: string;
                                 /** @description Workflows deleted from Temporal, histories and all. */
                                 jobsDeleted: number;
+                                /** @description Claim-check blobs deleted from the blob store (docs/claim-check.md). */
+                                blobsDeleted?: number;
                                 /** @description Rows deleted per table. */
                                 rows: {
                                     [key: string]: number;
@@ -3280,6 +3282,8 @@ export interface paths {
                                 tenantId: string;
                                 /** @description Workflows deleted from Temporal, histories and all. */
                                 jobsDeleted: number;
+                                /** @description Claim-check blobs deleted from the blob store (docs/claim-check.md). */
+                                blobsDeleted?: number;
                                 /** @description Rows deleted per table. */
                                 rows: {
                                     [key: string]: number;
@@ -3380,6 +3384,153 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/tenants/{id}/data-keys/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new data key for the tenant’s payloads (per-tenant data keys on): it encrypts from now on, within 60 s in every process; older keys still decrypt; erasure shreds them all. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new key’s reference and version (never the key). */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tenant: string;
+                            /** @description The new key’s reference, `tenant:<id>:<version>`: what new payloads carry in `encryption-key-id`. */
+                            keyId: string;
+                            version: number;
+                            /** @description Every version the tenant has: the older ones still decrypt what they encrypted. */
+                            versions: number[];
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `tenant-data-keys-off`: The deployment does not encrypt payloads under per-tenant data keys (`encryption.tenantDataKeys` in KEEL_CONFIG, with payload keys): there is no tenant key to rotate. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-data-keys-off";
+                            /** @constant */
+                            status?: 409;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4513,6 +4664,960 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The operator dashboard’s figures: throughput, latency percentiles, cost per successful interaction, validation failures, model calls, breakers (operator).
+         * @description Request, latency, validation and model-call figures are this API process’s own (its embedded worker included); cost (usage ledger) and breakers are every replica’s. See docs/dashboard.md.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The figures. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            generatedAt: string;
+                            /** @description The window the `inWindow`, rate and latency figures cover. */
+                            windowSeconds: number;
+                            process: {
+                                /** @description The worker runs in this API process: model calls and validation counted here. */
+                                embeddedWorker: boolean;
+                                /** @description Since when this process counts (the counters reset at start). */
+                                startedAt: string;
+                            };
+                            requests: {
+                                /** @description `POST /v1/tasks/{task}` answers since this process started. */
+                                total: number;
+                                byStatus: {
+                                    [key: string]: number;
+                                };
+                                inWindow: number;
+                                perSecond: number | null;
+                            };
+                            /** @description Tasks running as this API counts them for load shedding. */
+                            inFlight: number;
+                            /** @description Sync (200) answers of every task in the window. */
+                            latencyAll: {
+                                requests: number;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p50Ms: number | null;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p95Ms: number | null;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p99Ms: number | null;
+                            };
+                            /** @description Sync (200) answers per task, from the request histogram, interpolated in buckets. */
+                            latency: {
+                                task: string;
+                                /** @description 200 answers in the window. */
+                                requests: number;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p50Ms: number | null;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p95Ms: number | null;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p99Ms: number | null;
+                            }[];
+                            /** @description One point per sample interval (2 s), the last 5 minutes, oldest first. */
+                            series: {
+                                /** @description Epoch milliseconds of the sample. */
+                                at: number;
+                                requestsPerSecond: number;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p50Ms: number | null;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p95Ms: number | null;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p99Ms: number | null;
+                            }[];
+                            /** @description From the usage ledger (every replica), the last hour; null if the store failed. */
+                            cost: {
+                                from: string;
+                                to: string;
+                                costUsd: number;
+                                jobs: number;
+                                validAnswers: number;
+                                costPerSuccessUsd: number | null;
+                            } | null;
+                            validationFailures: {
+                                task: string;
+                                layer: string;
+                                total: number;
+                                inWindow: number;
+                            }[];
+                            modelCalls: {
+                                provider: string;
+                                model: string;
+                                calls: number;
+                                /** @description Outcomes other than `ok` and `cancelled`. */
+                                failures: number;
+                                inWindow: number;
+                            }[];
+                            /** @description Every provider/model with a breaker entity (one that ever reported a call). */
+                            breakers: {
+                                provider: string;
+                                model: string;
+                                /** @enum {string} */
+                                state: "closed" | "open" | "half_open";
+                                openedAt?: string;
+                                requests: number;
+                                failures: number;
+                                errorRate: number;
+                                /** @description Milliseconds; null when nothing was measured. */
+                                p95Ms: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/prompts/{task}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The built-in prompt, the global versions and the scope’s own; its rollout. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Operator only: a tenant’s overrides (absent: global; stats: every tenant). */
+                    tenant?: string;
+                };
+                header?: never;
+                path: {
+                    task: "summarize" | "classify-ticket" | "extract-invoice" | "answer" | "suggest-discount";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The versions. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The built-in prompt, then versions oldest first. */
+                            items: {
+                                /** @description `<task>@r<n>` (global), `<task>@<tenant>.r<n>` (override), or built-in. */
+                                id: string;
+                                task: string;
+                                /** @description null: global (or the built-in prompt). */
+                                tenant: string | null;
+                                /** @description The task’s prompt in code: used where no rollout applies. */
+                                builtIn: boolean;
+                                system: string;
+                                /** @description null for the built-in prompt (rendered in code). */
+                                userTemplate: string | null;
+                                note: string | null;
+                                /** @description ISO 8601; null for the built-in prompt. */
+                                createdAt: string | null;
+                            }[];
+                            /** @description The scope’s own rollout, if it has one. */
+                            rollout: {
+                                task: string;
+                                /** @description null: the global rollout. */
+                                tenant: string | null;
+                                /** @enum {string} */
+                                stickiness: "tenant" | "key";
+                                versions: {
+                                    version: string;
+                                    percent: number;
+                                }[];
+                                /** @description ISO 8601 */
+                                updatedAt: string;
+                            } | null;
+                            /** @enum {string} */
+                            inEffect: "tenant" | "global" | "built-in";
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /**
+                 * @description `unknown-task`: No task has this name.
+                 *
+                 *     `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either).
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unknown-task" | "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add a prompt version (operator: global or a named tenant’s; tenant admin: its own override). Append-only. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    task: "summarize" | "classify-ticket" | "extract-invoice" | "answer" | "suggest-discount";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The system prompt. */
+                        system: string;
+                        /** @description The user turn: `{{field}}` for a top-level input field, `{{input}}` for the whole input as JSON in <input> tags. */
+                        userTemplate: string;
+                        /** @description What changed, for the people reading the list. */
+                        note?: string;
+                        /** @description Operator only: the tenant whose override this is; absent: global. A tenant admin’s is always its own tenant. */
+                        tenant?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The version, with its id. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description `<task>@r<n>` (global), `<task>@<tenant>.r<n>` (override), or built-in. */
+                            id: string;
+                            task: string;
+                            /** @description null: global (or the built-in prompt). */
+                            tenant: string | null;
+                            /** @description The task’s prompt in code: used where no rollout applies. */
+                            builtIn: boolean;
+                            system: string;
+                            /** @description null for the built-in prompt (rendered in code). */
+                            userTemplate: string | null;
+                            note: string | null;
+                            /** @description ISO 8601; null for the built-in prompt. */
+                            createdAt: string | null;
+                        };
+                    };
+                };
+                /**
+                 * @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields.
+                 *
+                 *     `malformed-json`: The body is not valid JSON.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request" | "https://keel.dev/problems/malformed-json";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /**
+                 * @description `unknown-task`: No task has this name.
+                 *
+                 *     `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either).
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unknown-task" | "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `payload-too-large`: The body is over the deployment’s limit (`limitBytes`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/payload-too-large";
+                            /** @constant */
+                            status?: 413;
+                        };
+                    };
+                };
+                /** @description `unsupported-media-type`: The body is not sent as application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unsupported-media-type";
+                            /** @constant */
+                            status?: 415;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/prompts/{task}/rollout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the scope’s rollout: shares of versions adding up to 100 (a rollback is 100 % on an earlier one; empty removes it). Applies without a restart. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    task: "summarize" | "classify-ticket" | "extract-invoice" | "answer" | "suggest-discount";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Operator only: the tenant whose override this is; absent: global. A tenant admin’s is always its own tenant. */
+                        tenant?: string;
+                        /**
+                         * @description Who keeps a version while the shares stay: each tenant, or each API key.
+                         * @default tenant
+                         * @enum {string}
+                         */
+                        stickiness?: "tenant" | "key";
+                        /** @description Shares adding up to 100, in bucket order; empty removes the scope’s rollout (it follows the global one, else the built-in prompt). */
+                        versions: {
+                            /** @description A version id, or the task’s built-in version. */
+                            version: string;
+                            percent: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description The scope’s rollout now. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            rollout: {
+                                task: string;
+                                /** @description null: the global rollout. */
+                                tenant: string | null;
+                                /** @enum {string} */
+                                stickiness: "tenant" | "key";
+                                versions: {
+                                    version: string;
+                                    percent: number;
+                                }[];
+                                /** @description ISO 8601 */
+                                updatedAt: string;
+                            } | null;
+                            /** @enum {string} */
+                            inEffect: "tenant" | "global" | "built-in";
+                        };
+                    };
+                };
+                /**
+                 * @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields.
+                 *
+                 *     `malformed-json`: The body is not valid JSON.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request" | "https://keel.dev/problems/malformed-json";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /**
+                 * @description `unknown-task`: No task has this name.
+                 *
+                 *     `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either).
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unknown-task" | "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `payload-too-large`: The body is over the deployment’s limit (`limitBytes`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/payload-too-large";
+                            /** @constant */
+                            status?: 413;
+                        };
+                    };
+                };
+                /** @description `unsupported-media-type`: The body is not sent as application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unsupported-media-type";
+                            /** @constant */
+                            status?: 415;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/prompts/{task}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per version: jobs, valid / re-ask / review / degraded rates, latency p50 (job outcomes), calls, tokens and cost (usage ledger). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Operator only: a tenant’s overrides (absent: global; stats: every tenant). */
+                    tenant?: string;
+                };
+                header?: never;
+                path: {
+                    task: "summarize" | "classify-ticket" | "extract-invoice" | "answer" | "suggest-discount";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The figures. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            task: string;
+                            /** @description null: every tenant (operator). */
+                            tenant: string | null;
+                            versions: {
+                                version: string;
+                                /** @description Completed jobs (billed tenants) that ran with it. */
+                                jobs: number;
+                                /** @description Jobs answered by a validated model answer, not a downgrade. */
+                                validRate: number | null;
+                                /** @description Jobs in which an answer was rejected and re-asked. */
+                                reaskRate: number | null;
+                                /** @description Jobs a person reviewed. */
+                                reviewRate: number | null;
+                                /** @description Jobs that ended on a downgrade. */
+                                degradedRate: number | null;
+                                latencyP50Ms: number | null;
+                                /** @description Billed model calls, failed ones included (usage ledger). */
+                                calls: number;
+                                failedCalls: number;
+                                inputTokens: number;
+                                outputTokens: number;
+                                costUsd: number;
+                                costPerJobUsd: number | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /**
+                 * @description `unknown-task`: No task has this name.
+                 *
+                 *     `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either).
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unknown-task" | "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/usage": {
         parameters: {
             query?: never;
@@ -4701,7 +5806,7 @@ export interface paths {
                     limit?: number;
                     /** @description A previous page’s `next`: older records. */
                     before?: string;
-                    action?: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased" | "retention.enforced";
+                    action?: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "data-key.rotated" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased" | "retention.enforced" | "prompt.version-created" | "prompt.rollout-set";
                     jobId?: string;
                 };
                 header?: never;
@@ -4727,7 +5832,7 @@ export interface paths {
                                 /** @description `key:<key id>` for a caller with an API key; `system:<part>` for Keel itself. */
                                 actor: string;
                                 /** @enum {string} */
-                                action: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased" | "retention.enforced";
+                                action: "tenant.created" | "tenant.updated" | "plan.updated" | "key.created" | "key.rotated" | "key.revoked" | "data-key.rotated" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret-rotated" | "request.refused" | "job.completed" | "job.failed" | "job.cancelled" | "review.decided" | "payloads.decoded" | "tenant.erased" | "retention.enforced" | "prompt.version-created" | "prompt.rollout-set";
                                 jobId: string | null;
                                 /** @description Ids, enums, counts and times: never an input, an output or a secret. */
                                 detail: {
@@ -5013,7 +6118,7 @@ export interface paths {
                                 id: string;
                                 tenantId: string;
                                 url: string;
-                                events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                                events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                                 description: string;
                                 enabled: boolean;
                                 /** @description `gone` when Keel switched the endpoint off because it answered 410 Gone. */
@@ -5130,7 +6235,7 @@ export interface paths {
                     "application/json": {
                         /** Format: uri */
                         url: string;
-                        events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                        events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                         /** @default  */
                         description?: string;
                         tenant?: string;
@@ -5148,7 +6253,7 @@ export interface paths {
                             id: string;
                             tenantId: string;
                             url: string;
-                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                             description: string;
                             enabled: boolean;
                             /** @description `gone` when Keel switched the endpoint off because it answered 410 Gone. */
@@ -5349,7 +6454,7 @@ export interface paths {
                             id: string;
                             tenantId: string;
                             url: string;
-                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                             description: string;
                             enabled: boolean;
                             /** @description `gone` when Keel switched the endpoint off because it answered 410 Gone. */
@@ -5475,7 +6580,7 @@ export interface paths {
                             id: string;
                             tenantId: string;
                             url: string;
-                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                             description: string;
                             enabled: boolean;
                             /** @description `gone` when Keel switched the endpoint off because it answered 410 Gone. */
@@ -5594,7 +6699,7 @@ export interface paths {
                     "application/json": {
                         /** Format: uri */
                         url?: string;
-                        events?: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                        events?: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                         description?: string;
                         enabled?: boolean;
                     };
@@ -5611,7 +6716,7 @@ export interface paths {
                             id: string;
                             tenantId: string;
                             url: string;
-                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                             description: string;
                             enabled: boolean;
                             /** @description `gone` when Keel switched the endpoint off because it answered 410 Gone. */
@@ -5801,7 +6906,7 @@ export interface paths {
                             id: string;
                             tenantId: string;
                             url: string;
-                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold")[];
+                            events: ("job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected")[];
                             description: string;
                             enabled: boolean;
                             /** @description `gone` when Keel switched the endpoint off because it answered 410 Gone. */
@@ -5993,7 +7098,7 @@ export interface paths {
                                 /** @description The `webhook-id` header: the same on every attempt. */
                                 eventId: string;
                                 /** @enum {string} */
-                                eventType: "job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold";
+                                eventType: "job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected";
                                 /** @enum {string} */
                                 state: "pending" | "delivered" | "failed" | "abandoned";
                                 attempts: number;
@@ -6158,7 +7263,7 @@ export interface paths {
                             /** @description The `webhook-id` header: the same on every attempt. */
                             eventId: string;
                             /** @enum {string} */
-                            eventType: "job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold";
+                            eventType: "job.completed" | "job.failed" | "job.cancelled" | "review.requested" | "review.decided" | "review.expired" | "batch.completed" | "budget.threshold" | "drift.detected";
                             /** @enum {string} */
                             state: "pending" | "delivered" | "failed" | "abandoned";
                             attempts: number;
@@ -6287,6 +7392,1072 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Drift per task × model × prompt version: each metric’s recent window against its baseline (chi-square, KS, PSI) and the alerts (operator).
+         * @description Evaluated on read from the shared store; alerts (keel_drift_alerts_total, a log line, `drift.detected` webhook events) are raised by the workers every KEEL_DRIFT_EVALUATE_EVERY observations of a series. See docs/drift.md.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only this task’s series. */
+                    task?: string;
+                    /** @description Only this provider’s series. */
+                    provider?: string;
+                    /** @description Only this model’s series. */
+                    model?: string;
+                    /** @description Only this prompt version’s series. */
+                    promptVersion?: string;
+                    status?: "collecting-baseline" | "collecting-window" | "stable" | "drifted";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The series. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            generatedAt: string;
+                            settings: {
+                                baseline: number;
+                                window: number;
+                                minSamples: number;
+                                alpha: number;
+                                minPsi: number;
+                                evaluateEvery: number;
+                            };
+                            series: {
+                                task: string;
+                                provider: string;
+                                model: string;
+                                promptVersion: string;
+                                observations: number;
+                                /** @enum {string} */
+                                status: "collecting-baseline" | "collecting-window" | "stable" | "drifted";
+                                /** @description The series’ first `baseline` observations. */
+                                baseline: {
+                                    n: number;
+                                    /** @description Time of its first observation. */
+                                    from?: string;
+                                    /** @description Time of its last observation. */
+                                    to?: string;
+                                };
+                                /** @description Its latest `window` observations after the baseline. */
+                                recent: {
+                                    n: number;
+                                    /** @description Time of its first observation. */
+                                    from?: string;
+                                    /** @description Time of its last observation. */
+                                    to?: string;
+                                };
+                                metrics: {
+                                    /** @enum {string} */
+                                    metric: "validation-failure-rate" | "refusal-rate" | "output-length" | "confidence" | "category-mix";
+                                    /** @enum {string} */
+                                    test: "chi-square" | "ks";
+                                    baseline: {
+                                        /** @description Values of the metric in the window. */
+                                        n: number;
+                                        /** @description Share of true (the two rates). */
+                                        rate?: number;
+                                        /** @description Median (output length in characters, confidence). */
+                                        median?: number;
+                                        /** @description Share of each category. */
+                                        mix?: {
+                                            [key: string]: number;
+                                        };
+                                    };
+                                    recent: {
+                                        /** @description Values of the metric in the window. */
+                                        n: number;
+                                        /** @description Share of true (the two rates). */
+                                        rate?: number;
+                                        /** @description Median (output length in characters, confidence). */
+                                        median?: number;
+                                        /** @description Share of each category. */
+                                        mix?: {
+                                            [key: string]: number;
+                                        };
+                                    };
+                                    /** @description Chi-square statistic or KS D. */
+                                    statistic?: number;
+                                    pValue?: number;
+                                    /** @description Population stability index of recent against baseline. */
+                                    psi?: number;
+                                    /** @description Both windows hold at least minSamples values. */
+                                    enoughSamples: boolean;
+                                    /** @description enoughSamples, pValue < alpha and psi ≥ minPsi. */
+                                    drifted: boolean;
+                                }[];
+                                /** @description Raised by the workers’ evaluations (metric, log line, webhook event). */
+                                alerts: {
+                                    metric: string;
+                                    firing: boolean;
+                                    /** @description Times it was raised. */
+                                    raised: number;
+                                    raisedAt?: string;
+                                    resolvedAt?: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a shadow test: a candidate prompt version and/or model answers a sample of a task’s live traffic, unbilled and never returned (operator: any scope; tenant admin: its own). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The task whose live traffic is sampled. */
+                        task: string;
+                        /** @description Whose traffic: a tenant (a tenant admin: only its own, the default). The operator without it: every tenant’s. */
+                        tenant?: string;
+                        /** @description A registry prompt version of the task (`classify-ticket@r3`). Default: the live job’s. */
+                        candidatePromptId?: string;
+                        /** @description The `provider:model` the shadow calls. Default: the live job’s model. */
+                        candidateRoute?: string;
+                        /** @description Share of the scope’s jobs answered by a model that are shadowed, 0–1. */
+                        sampleRate: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The experiment, running. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            task: string;
+                            /** @enum {string} */
+                            status: "running" | "stopped";
+                            /** @description Shadowed jobs compared so far. */
+                            n: number;
+                            sampleRate: number;
+                            candidateRoute: string | null;
+                            candidatePromptId: string | null;
+                            /** @description Whose traffic; null: every tenant’s. */
+                            tenant: string | null;
+                            createdAt: string;
+                            stoppedAt: string | null;
+                            stats: {
+                                n: number;
+                                /** @description n ≥ minSamples: below it, read the intervals, not rates. */
+                                enoughSamples: boolean;
+                                minSamples: number;
+                                /** @description The output’s enum field compared (`category`). */
+                                enumField: string | null;
+                                /** @description Jobs whose enum field agrees, over jobs where both answers name it. */
+                                enumMatch: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Shadow answers that passed validation, over every shadowed job. */
+                                validationPass: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Per top-level output field: share that differs. */
+                                fieldDiffs: {
+                                    [key: string]: {
+                                        /** @description Share; null without trials. */
+                                        rate: number | null;
+                                        /** @description Trials. */
+                                        n: number;
+                                        /** @description 95 % Wilson interval, lower bound. */
+                                        low: number | null;
+                                        /** @description 95 % Wilson interval, upper bound. */
+                                        high: number | null;
+                                    };
+                                };
+                                /** @description Provider time, shadow − live. */
+                                latencyDeltaMs: {
+                                    /** @description Mean of shadow − live per job; null without jobs. */
+                                    mean: number | null;
+                                    n: number;
+                                    /** @description 95 % normal interval (mean ± 1.96·s/√n), lower bound. */
+                                    low: number | null;
+                                    high: number | null;
+                                };
+                                /** @description Cost, shadow − live (the shadow’s is not billed to the tenant). */
+                                costDeltaUsd: {
+                                    /** @description Mean of shadow − live per job; null without jobs. */
+                                    mean: number | null;
+                                    n: number;
+                                    /** @description 95 % normal interval (mean ± 1.96·s/√n), lower bound. */
+                                    low: number | null;
+                                    high: number | null;
+                                };
+                                live: {
+                                    meanLatencyMs: number | null;
+                                    meanCostUsd: number | null;
+                                };
+                                shadow: {
+                                    meanLatencyMs: number | null;
+                                    meanCostUsd: number | null;
+                                    /** @description What the shadow calls cost: the experiment’s, not the tenant’s. */
+                                    totalCostUsd: number;
+                                };
+                                /** @description Shadow failures by kind. */
+                                errors: {
+                                    [key: string]: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /**
+                 * @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields.
+                 *
+                 *     `malformed-json`: The body is not valid JSON.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request" | "https://keel.dev/problems/malformed-json";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `tenant-not-found`: No tenant with this id that this key may see (another tenant is not found either). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `payload-too-large`: The body is over the deployment’s limit (`limitBytes`). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/payload-too-large";
+                            /** @constant */
+                            status?: 413;
+                        };
+                    };
+                };
+                /** @description `unsupported-media-type`: The body is not sent as application/json. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unsupported-media-type";
+                            /** @constant */
+                            status?: 415;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/experiments/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop sampling; the comparisons so far stay readable. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The experiment, stopped. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            task: string;
+                            /** @enum {string} */
+                            status: "running" | "stopped";
+                            /** @description Shadowed jobs compared so far. */
+                            n: number;
+                            sampleRate: number;
+                            candidateRoute: string | null;
+                            candidatePromptId: string | null;
+                            /** @description Whose traffic; null: every tenant’s. */
+                            tenant: string | null;
+                            createdAt: string;
+                            stoppedAt: string | null;
+                            stats: {
+                                n: number;
+                                /** @description n ≥ minSamples: below it, read the intervals, not rates. */
+                                enoughSamples: boolean;
+                                minSamples: number;
+                                /** @description The output’s enum field compared (`category`). */
+                                enumField: string | null;
+                                /** @description Jobs whose enum field agrees, over jobs where both answers name it. */
+                                enumMatch: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Shadow answers that passed validation, over every shadowed job. */
+                                validationPass: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Per top-level output field: share that differs. */
+                                fieldDiffs: {
+                                    [key: string]: {
+                                        /** @description Share; null without trials. */
+                                        rate: number | null;
+                                        /** @description Trials. */
+                                        n: number;
+                                        /** @description 95 % Wilson interval, lower bound. */
+                                        low: number | null;
+                                        /** @description 95 % Wilson interval, upper bound. */
+                                        high: number | null;
+                                    };
+                                };
+                                /** @description Provider time, shadow − live. */
+                                latencyDeltaMs: {
+                                    /** @description Mean of shadow − live per job; null without jobs. */
+                                    mean: number | null;
+                                    n: number;
+                                    /** @description 95 % normal interval (mean ± 1.96·s/√n), lower bound. */
+                                    low: number | null;
+                                    high: number | null;
+                                };
+                                /** @description Cost, shadow − live (the shadow’s is not billed to the tenant). */
+                                costDeltaUsd: {
+                                    /** @description Mean of shadow − live per job; null without jobs. */
+                                    mean: number | null;
+                                    n: number;
+                                    /** @description 95 % normal interval (mean ± 1.96·s/√n), lower bound. */
+                                    low: number | null;
+                                    high: number | null;
+                                };
+                                live: {
+                                    meanLatencyMs: number | null;
+                                    meanCostUsd: number | null;
+                                };
+                                shadow: {
+                                    meanLatencyMs: number | null;
+                                    meanCostUsd: number | null;
+                                    /** @description What the shadow calls cost: the experiment’s, not the tenant’s. */
+                                    totalCostUsd: number;
+                                };
+                                /** @description Shadow failures by kind. */
+                                errors: {
+                                    [key: string]: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `experiment-not-found`: No experiment with this id that this key may see (another tenant’s is not found either). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/experiment-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The experiments this key may see (operator: all; tenant admin: its tenant’s). */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "running" | "stopped";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The experiments. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                task: string;
+                                /** @enum {string} */
+                                status: "running" | "stopped";
+                                /** @description Shadowed jobs compared so far. */
+                                n: number;
+                                sampleRate: number;
+                                candidateRoute: string | null;
+                                candidatePromptId: string | null;
+                                /** @description Whose traffic; null: every tenant’s. */
+                                tenant: string | null;
+                                createdAt: string;
+                                stoppedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/experiments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agreement with the live answers: enum match rate, field diff rates, validation pass rate (95 % Wilson intervals), latency and cost deltas (95 % normal intervals). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The experiment and its statistics. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            task: string;
+                            /** @enum {string} */
+                            status: "running" | "stopped";
+                            /** @description Shadowed jobs compared so far. */
+                            n: number;
+                            sampleRate: number;
+                            candidateRoute: string | null;
+                            candidatePromptId: string | null;
+                            /** @description Whose traffic; null: every tenant’s. */
+                            tenant: string | null;
+                            createdAt: string;
+                            stoppedAt: string | null;
+                            stats: {
+                                n: number;
+                                /** @description n ≥ minSamples: below it, read the intervals, not rates. */
+                                enoughSamples: boolean;
+                                minSamples: number;
+                                /** @description The output’s enum field compared (`category`). */
+                                enumField: string | null;
+                                /** @description Jobs whose enum field agrees, over jobs where both answers name it. */
+                                enumMatch: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Shadow answers that passed validation, over every shadowed job. */
+                                validationPass: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Per top-level output field: share that differs. */
+                                fieldDiffs: {
+                                    [key: string]: {
+                                        /** @description Share; null without trials. */
+                                        rate: number | null;
+                                        /** @description Trials. */
+                                        n: number;
+                                        /** @description 95 % Wilson interval, lower bound. */
+                                        low: number | null;
+                                        /** @description 95 % Wilson interval, upper bound. */
+                                        high: number | null;
+                                    };
+                                };
+                                /** @description Provider time, shadow − live. */
+                                latencyDeltaMs: {
+                                    /** @description Mean of shadow − live per job; null without jobs. */
+                                    mean: number | null;
+                                    n: number;
+                                    /** @description 95 % normal interval (mean ± 1.96·s/√n), lower bound. */
+                                    low: number | null;
+                                    high: number | null;
+                                };
+                                /** @description Cost, shadow − live (the shadow’s is not billed to the tenant). */
+                                costDeltaUsd: {
+                                    /** @description Mean of shadow − live per job; null without jobs. */
+                                    mean: number | null;
+                                    n: number;
+                                    /** @description 95 % normal interval (mean ± 1.96·s/√n), lower bound. */
+                                    low: number | null;
+                                    high: number | null;
+                                };
+                                live: {
+                                    meanLatencyMs: number | null;
+                                    meanCostUsd: number | null;
+                                };
+                                shadow: {
+                                    meanLatencyMs: number | null;
+                                    meanCostUsd: number | null;
+                                    /** @description What the shadow calls cost: the experiment’s, not the tenant’s. */
+                                    totalCostUsd: number;
+                                };
+                                /** @description Shadow failures by kind. */
+                                errors: {
+                                    [key: string]: number;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `experiment-not-found`: No experiment with this id that this key may see (another tenant’s is not found either). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/experiment-not-found";
+                            /** @constant */
+                            status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6667,10 +8838,12 @@ export interface components {
             longDocument?: {
                 /** @description Chunks the source was split into. */
                 chunks: number;
-                /** @description Child jobs that summarised a chunk. */
+                /** @description Child jobs over a chunk (`answer`: over a pack of pieces). */
                 mapCalls: number;
                 /** @description Map rounds: 2 or more when the joined partial summaries were still too long. */
                 rounds: number;
+                /** @description `answer`: map jobs whose partial answer abstained (dropped). When every one did, no reduce job ran and the answer is the abstention. */
+                abstained?: number;
                 /** @description Every child job (GET /v1/jobs/{id} reads each), maps first, the reduce last. */
                 children: {
                     jobId: string;
@@ -7905,7 +10078,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Body limit: 1048576 bytes. Prompt answer@1; waits up to 15000 ms. */
+        /** @description Body limit: 1048576 bytes. Prompt answer@1; waits up to 15000 ms. Documents over 100000 characters in all, or one over 50000 (up to 2000000 in all), run as a long document: pieces → child answers → one reduce over their cited quotes, one job (docs/long-documents.md). */
         requestBody: {
             content: {
                 /**
@@ -7928,7 +10101,7 @@ export interface operations {
                 "application/json": {
                     input: {
                         question: string;
-                        /** @description What the answer may rely on. */
+                        /** @description What the answer may rely on: at most 2000000 characters in all. */
                         documents: {
                             /** @description Unique within the request; citations name it. */
                             id: string;
