@@ -2,7 +2,7 @@
  * `npm run bench:claim-check`: what the claim check (shared/platform/claim-check.ts) changes for
  * a ~1 MB `answer` request (20 documents of 48 KB, filler a compressor cannot shrink much), with
  * payloads encrypted as npm start runs Keel. Two stacks on one Temporal dev server, each an API
- * with its worker inside: the claim check at its default (64 KiB) and off. Requests alternate
+ * with its worker inside: the claim check at its default (16 KiB) and off. Requests alternate
  * between them; reports the history each task leaves (events, payload bytes) and the latency,
  * medians of `--runs` (default 5). Writes bench/results/claim-check-latest.json.
  */

@@ -220,15 +220,17 @@ export const EnvSchema = z.object({
   KEEL_PAYLOAD_KEY_FILE: z.string().min(1).optional(),
   /**
    * The claim check (docs/claim-check.md): a payload larger than this many bytes (after
-   * encryption) is kept in the blob store and the history holds a reference. 0 = off.
-   * @default 65536
+   * encryption) is kept in the blob store and the history holds a reference. 0 = off. 16 KiB: a
+   * long document's child jobs get pieces of up to 100,000 characters, ~27 KB once compressed,
+   * and the parent's history holds all their inputs (docs/claim-check.md).
+   * @default 16384
    */
   KEEL_CLAIM_CHECK_BYTES: z.coerce
     .number()
     .int()
     .min(0)
     .max(2 * 1024 * 1024)
-    .default(64 * 1024),
+    .default(16 * 1024),
   /**
    * The claim check's blob directory; every API and worker process must see the same one.
    * @default <KEEL_DATA_DIR>/blobs

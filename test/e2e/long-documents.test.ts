@@ -121,7 +121,7 @@ describe('summarize over a document past the single-call limit', () => {
     for (const s of sentences) expect(quoteIsInDocument(s, text)).toBe(true);
     expect(output.summary.split(/\s+/).length).toBeLessThanOrEqual(80);
 
-    // The text is kept out of the parent's history by the claim check: payloads over 64 KiB
+    // The text is kept out of the parent's history by the claim check: payloads over 16 KiB
     // (the source, the chunk list, most chunks) are references; a last short chunk stays inline.
     const history = await raw.workflow.getHandle(jobId).fetchHistory();
     expect(historyPayloadBytes(history.events).bytes).toBeLessThan(text.length / 3);

@@ -95,9 +95,9 @@ describe('ClaimCheckCodec', () => {
     expect(fromPayload(payloads[0]!)).toEqual({ text });
   });
 
-  it('is on by default at 64 KiB under <dataDir>/blobs, and off with 0', () => {
+  it('is on by default at 16 KiB under <dataDir>/blobs, and off with 0', () => {
     expect(loadConfig({ KEEL_DATA_DIR: '/tmp/k' }).claimCheck).toEqual({
-      thresholdBytes: 65_536,
+      thresholdBytes: 16_384,
       dir: '/tmp/k/blobs',
     });
     expect(loadConfig({ KEEL_CLAIM_CHECK_BYTES: '0' }).claimCheck).toBeUndefined();

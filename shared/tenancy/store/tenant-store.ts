@@ -66,14 +66,10 @@ export interface OpenTenantStore {
  * (a unique key hash, a budget that never overshoots) is enforced by the database.
  */
 export class TenantStore {
-  /** The event log (SSE streams, webhooks). */
-  readonly events: EventLog;
-  /** Webhook endpoints and their deliveries. */
-  readonly webhooks: WebhookStore;
-  /** Batches and their items (POST /v1/batches). */
-  readonly batches: BatchStore;
-  /** The audit trail: a hash chain per tenant (docs/audit.md). */
-  readonly audit: AuditLog;
+  readonly events: EventLog; // the event log (SSE streams, webhooks)
+  readonly webhooks: WebhookStore; // webhook endpoints and their deliveries
+  readonly batches: BatchStore; // batches and their items (POST /v1/batches)
+  readonly audit: AuditLog; // a hash chain per tenant (docs/audit.md)
   /** Each tenant's data keys, sealed (docs/encryption.md#per-tenant-data-keys); none without keys. */
   readonly dataKeys: DataKeyStore;
   /** Drift detection's observations and alerts (docs/drift.md). */
