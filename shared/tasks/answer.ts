@@ -17,18 +17,24 @@ export const AnswerInput = z
     documents: z.array(AnswerDocument).min(1).max(20).describe('What the answer may rely on.'),
   })
   .strict()
-  .superRefine((input, ctx) => {
-    const seen = new Set<string>();
-    input.documents.forEach((doc, i) => {
-      if (seen.has(doc.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['documents', i, 'id'],
-          message: `duplicate document id "${doc.id}"`,
-        });
-      seen.add(doc.id);
-    });
+  .superRefine(uniqueDocumentIds);
+
+/** Citations name documents by id: within one request each id names one document. */
+export function uniqueDocumentIds(
+  input: { documents: ReadonlyArray<{ id: string }> },
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Set<string>();
+  input.documents.forEach((doc, i) => {
+    if (seen.has(doc.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['documents', i, 'id'],
+        message: `duplicate document id "${doc.id}"`,
+      });
+    seen.add(doc.id);
   });
+}
 
 export const AnswerCitation = z
   .object({

@@ -5,7 +5,7 @@
  * activities run these, the workflow passes offsets.
  */
 import { z } from 'zod';
-import { isAbstention } from './answer';
+import { isAbstention, uniqueDocumentIds } from './answer';
 import { chunkText } from './chunking';
 import { NO_ANSWER } from './local/answer-retrieval';
 import {
@@ -48,16 +48,7 @@ export const LongAnswerInput = z
   })
   .strict()
   .superRefine((input, ctx) => {
-    const seen = new Set<string>();
-    input.documents.forEach((doc, i) => {
-      if (seen.has(doc.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['documents', i, 'id'],
-          message: `duplicate document id "${doc.id}"`,
-        });
-      seen.add(doc.id);
-    });
+    uniqueDocumentIds(input, ctx);
     const total = totalChars(input.documents);
     if (total > LONG_DOCUMENT_MAX_CHARS)
       ctx.addIssue({
