@@ -13,7 +13,9 @@ import { bigAnswerRequest, historyPayloadBytes } from '../test/support/big-answe
 import { median, round2 } from './lib/stats';
 import { startBenchStack, type BenchStack } from './stack';
 
-const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5);
+// Without the flag, indexOf is -1 and argv[0] (node's path) would be read as the count.
+const RUNS_AT = process.argv.indexOf('--runs');
+const RUNS = RUNS_AT >= 0 ? Number(process.argv[RUNS_AT + 1]) : 5;
 
 interface Sample {
   ms: number;

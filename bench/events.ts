@@ -14,7 +14,9 @@ import { readSse } from '../test/support/sse';
 import { median, percentile, round2 } from './lib/stats';
 import { startBenchStack, type BenchStack } from './stack';
 
-const JOBS = Number(process.argv[process.argv.indexOf('--jobs') + 1] || 30);
+// Without the flag, indexOf is -1 and argv[0] (node's path) would be read as the count.
+const JOBS_AT = process.argv.indexOf('--jobs');
+const JOBS = JOBS_AT >= 0 ? Number(process.argv[JOBS_AT + 1]) : 30;
 /** Written after the client is listening (a `review.requested` may be older than the stream). */
 const TYPES = new Set(['review.decided']);
 
