@@ -19,6 +19,12 @@ export interface InlinePage {
   csp: string;
 }
 
+/**
+ * The stylesheet both pages share, relative to a page's folder: `server/page-ui/` sits beside
+ * `server/review-ui/` and `server/dashboard-ui/` (its scripts reach the bundles by import).
+ */
+export const PAGE_UI_CSS = '../page-ui/page.css';
+
 /** A page's source folder: next to this file (or, compiled into `dist/server/`, in the sources). */
 export function pageDir(name: string): string {
   return (

@@ -1,9 +1,17 @@
 import { TASKS } from '../shared/tasks';
-import { buildInlinePage, escapeHtml, fill, pageDir, type InlinePage } from './inline-page';
+import {
+  buildInlinePage,
+  escapeHtml,
+  fill,
+  pageDir,
+  PAGE_UI_CSS,
+  type InlinePage,
+} from './inline-page';
 
 /**
  * The reviewer's page (`GET /review`), built once when the server starts from the real files in
- * `server/review-ui/`: `index.html`, `review.css`, and `review.ts` (bundled in memory by esbuild).
+ * `server/review-ui/`: `index.html`, `review.css` (after the shared `server/page-ui/page.css`), and
+ * `review.ts` (bundled in memory by esbuild, the shared `server/page-ui/` helpers included).
  * The style and the script are inlined into the HTML, so the page is one self-contained document
  * (nothing to fetch, nothing from elsewhere), and the Content-Security-Policy allows exactly
  * those two inline blocks by their SHA-256 hash, computed from the built text
@@ -27,7 +35,7 @@ export function buildReviewPage(
     name: 'reviewer',
     dir,
     entry: 'review.ts',
-    styles: ['review.css'],
+    styles: [PAGE_UI_CSS, 'review.css'],
     extraCsp: ['img-src data:'],
     finish: (html) => fill(html, /<!-- keel:task-options -->/, options, 'The task options marker'),
   });

@@ -9,6 +9,7 @@
 import { ApiError, createGet, type DashboardBody } from './api';
 import { latencyChart, throughputChart, type Chart } from './charts';
 import { byId, localTime } from './dom';
+import { keyStore, sessionUi, showApp, showSignIn } from '../page-ui/session';
 import { renderFigures, renderOptional, renderTables } from './panels';
 
 const STORAGE_KEY = 'keel.operatorKey';
@@ -16,13 +17,7 @@ const POLL_MS = 2_000;
 const SLOW_POLL_MS = 10_000;
 
 const ui = {
-  signinView: byId('signin-view', HTMLElement),
-  signinForm: byId('signin-form', HTMLFormElement),
-  signinMessage: byId('signin-message', HTMLElement),
-  apiKey: byId('api-key', HTMLInputElement),
-  appView: byId('app-view', HTMLElement),
-  session: byId('session', HTMLElement),
-  signOut: byId('sign-out', HTMLButtonElement),
+  ...sessionUi(),
   live: byId('live-status', HTMLElement),
   loadError: byId('load-error', HTMLElement),
   throughput: byId('chart-throughput', HTMLElement),
@@ -40,16 +35,7 @@ const state = {
   charts: null as { throughput: Chart; latency: Chart } | null,
 };
 
-function storage(key: string | null | undefined): string | null {
-  try {
-    if (key === undefined) return sessionStorage.getItem(STORAGE_KEY);
-    if (key) sessionStorage.setItem(STORAGE_KEY, key);
-    else sessionStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Storage disabled: the key lives in memory only.
-  }
-  return null;
-}
+const storage = keyStore(STORAGE_KEY);
 
 const get = createGet({ key: () => state.key, signOut });
 
@@ -57,25 +43,16 @@ function signOut(message: string): void {
   state.session++;
   window.clearTimeout(state.timer);
   state.key = null;
-  storage(null);
-  ui.appView.hidden = true;
-  ui.session.hidden = true;
-  ui.signinView.hidden = false;
-  ui.signinMessage.textContent = message;
-  ui.signinMessage.hidden = !message;
-  ui.apiKey.value = '';
-  ui.apiKey.focus();
+  storage.write(null);
+  showSignIn(ui, message);
 }
 
 function signIn(key: string): void {
   state.key = key;
   state.session++;
   state.lastSlow = 0;
-  storage(key);
-  ui.signinView.hidden = true;
-  ui.signinMessage.hidden = true;
-  ui.appView.hidden = false;
-  ui.session.hidden = false;
+  storage.write(key);
+  showApp(ui);
   state.charts ??= {
     throughput: throughputChart(ui.throughput),
     latency: latencyChart(ui.latency),
@@ -142,6 +119,6 @@ ui.signinForm.addEventListener('submit', (e) => {
 });
 ui.signOut.addEventListener('click', () => signOut(''));
 
-const stored = storage(undefined);
+const stored = storage.read();
 if (stored) signIn(stored);
 else signOut('');

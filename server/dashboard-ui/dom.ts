@@ -1,34 +1,11 @@
 /**
- * DOM and formatting helpers for the dashboard. Every piece of data reaches the DOM as text
- * (`textContent`, text nodes, `setAttribute`), never as markup.
+ * DOM and formatting helpers for the dashboard (`byId` and `el` are the shared ones in
+ * server/page-ui/dom.ts). Every piece of data reaches the DOM as text (`textContent`, text
+ * nodes, `setAttribute`), never as markup.
  */
-export type Child = Node | string | number | null | undefined | false;
+import { el, type Child } from '../page-ui/dom';
 
-/** The element with this id, checked to be of the expected kind (the page cannot work without it). */
-export function byId<T extends HTMLElement>(id: string, kind: { new (): T; prototype: T }): T {
-  const node = document.getElementById(id);
-  if (!(node instanceof kind)) throw new Error(`The page has no #${id} of the expected kind.`);
-  return node;
-}
-
-/** A new element with attributes and children; strings become text nodes. */
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string | undefined> = {},
-  children: readonly Child[] = [],
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, v] of Object.entries(attrs)) {
-    if (v === undefined) continue;
-    if (name === 'className') node.className = v;
-    else node.setAttribute(name, v);
-  }
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    node.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
+export { byId, el, type Child } from '../page-ui/dom';
 
 /** Replaces `host`'s content with `node`. */
 export function show(host: HTMLElement, node: Node): void {

@@ -1,10 +1,11 @@
 import path from 'node:path';
-import { buildInlinePage, pageDir, type InlinePage } from '../inline-page';
+import { buildInlinePage, pageDir, PAGE_UI_CSS, type InlinePage } from '../inline-page';
 
 /**
  * The operator dashboard (`GET /dashboard`), built once when the server starts from the real
- * files in `server/dashboard-ui/`: `index.html`, `dashboard.css` with uPlot's stylesheet, and
- * `dashboard.ts` (uPlot bundled in by esbuild), all inline under a hash-based CSP.
+ * files in `server/dashboard-ui/`: `index.html`, `dashboard.css` after uPlot's stylesheet and the
+ * shared `server/page-ui/page.css`, and `dashboard.ts` (uPlot and the shared `server/page-ui/`
+ * helpers bundled in by esbuild), all inline under a hash-based CSP.
  */
 export const DASHBOARD_UI_DIR = pageDir('dashboard-ui');
 
@@ -15,7 +16,7 @@ export function buildDashboardPage(dir: string = DASHBOARD_UI_DIR): Promise<Inli
     name: 'dashboard',
     dir,
     entry: 'dashboard.ts',
-    styles: [UPLOT_CSS, 'dashboard.css'],
+    styles: [UPLOT_CSS, PAGE_UI_CSS, 'dashboard.css'],
     // The empty `data:` favicon (no request for /favicon.ico).
     extraCsp: ['img-src data:'],
   });

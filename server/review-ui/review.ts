@@ -13,6 +13,7 @@ import { clearErrors, showErrors } from './errors';
 import { readForm, type OutputForm } from './form';
 import { openLive, type LiveState } from './live';
 import { ui } from './ui';
+import { keyStore, showApp, showSignIn } from '../page-ui/session';
 
 const STORAGE_KEY = 'keel.reviewerKey';
 
@@ -30,34 +31,10 @@ const state = {
   detailSeq: 0,
 };
 
-function storedKey(): string | null {
-  try {
-    return sessionStorage.getItem(STORAGE_KEY);
-  } catch {
-    return null;
-  }
-}
-function storeKey(key: string | null): void {
-  try {
-    if (key) sessionStorage.setItem(STORAGE_KEY, key);
-    else sessionStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Storage disabled: the key lives in memory only.
-  }
-}
+const storage = keyStore(STORAGE_KEY);
 
 const api = createApi({ key: () => state.key, signOut });
 
-/* ---------- signing in and out ---------- */
-function showSignIn(message: string): void {
-  ui.appView.hidden = true;
-  ui.session.hidden = true;
-  ui.signinView.hidden = false;
-  ui.signinMessage.textContent = message;
-  ui.signinMessage.hidden = !message;
-  ui.apiKey.value = '';
-  ui.apiKey.focus();
-}
 /* ---------- live updates ---------- */
 let closeLive: (() => void) | undefined;
 const LIVE_TEXT: Record<LiveState, string> = {
@@ -89,20 +66,17 @@ function signOut(message: string): void {
   state.form = { fields: [], whole: false };
   state.listSeq++;
   state.detailSeq++;
-  storeKey(null);
+  storage.write(null);
   clear(ui.items);
   ui.detail.hidden = true;
   ui.empty.hidden = true;
   ui.listStatus.textContent = '';
-  showSignIn(message);
+  showSignIn(ui, message);
 }
 function signIn(key: string): Promise<void> {
   state.key = key;
-  storeKey(key);
-  ui.signinView.hidden = true;
-  ui.signinMessage.hidden = true;
-  ui.appView.hidden = false;
-  ui.session.hidden = false;
+  storage.write(key);
+  showApp(ui);
   ui.detail.hidden = true;
   startLive();
   return loadList('first');
@@ -384,6 +358,6 @@ document.addEventListener('keydown', (e) => {
 });
 
 /* ---------- start ---------- */
-const saved = storedKey();
+const saved = storage.read();
 if (saved) void signIn(saved);
-else showSignIn('');
+else showSignIn(ui, '');

@@ -1,17 +1,12 @@
 /** The page's fixed elements (index.html), looked up once and checked to be of the right kind. */
+import { sessionUi } from '../page-ui/session';
 import { byId } from './dom';
 
 const div = (id: string): HTMLElement => byId(id, HTMLElement);
 const button = (id: string): HTMLButtonElement => byId(id, HTMLButtonElement);
 
 export const ui = {
-  signinView: div('signin-view'),
-  signinForm: byId('signin-form', HTMLFormElement),
-  signinMessage: div('signin-message'),
-  apiKey: byId('api-key', HTMLInputElement),
-  appView: div('app-view'),
-  session: div('session'),
-  signOut: button('sign-out'),
+  ...sessionUi(),
   taskFilter: byId('task-filter', HTMLSelectElement),
   refresh: button('refresh'),
   listStatus: div('list-status'),

@@ -35,7 +35,9 @@ describe('buildReviewPage', () => {
     // A bundle: the browser gets no module syntax and nothing to fetch.
     expect(script).not.toMatch(/^\s*(import|export)\s/m);
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+stylesheet|keel:/);
-    expect(style).toBe(readFileSync(path.join(REVIEW_UI_DIR, 'review.css'), 'utf8'));
+    // The shared stylesheet, then the page's own.
+    const css = (file: string) => readFileSync(path.join(REVIEW_UI_DIR, file), 'utf8');
+    expect(style).toBe(`${css('../page-ui/page.css')}\n${css('review.css')}`);
     // Data goes in as text only.
     expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
   });
@@ -49,9 +51,14 @@ describe('buildReviewPage', () => {
   });
 
   it('stops with a clear error when index.html lost a marker', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'keel-review-ui-'));
-    scratch.push(dir);
+    const root = mkdtempSync(path.join(tmpdir(), 'keel-review-ui-'));
+    scratch.push(root);
+    // The page's folder with the shared server/page-ui/ beside it, as in the sources.
+    const dir = path.join(root, 'review-ui');
     cpSync(REVIEW_UI_DIR, dir, { recursive: true });
+    cpSync(path.join(REVIEW_UI_DIR, '..', 'page-ui'), path.join(root, 'page-ui'), {
+      recursive: true,
+    });
     const index = path.join(dir, 'index.html');
     writeFileSync(index, readFileSync(index, 'utf8').replace('<!-- keel:task-options -->', ''));
     await expect(buildReviewPage(['summarize'], dir)).rejects.toThrow(/task options marker/);
