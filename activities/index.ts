@@ -20,6 +20,7 @@ import { createEventPublisher, type EventSink } from './events/publish';
 import { createLongDocumentActivities } from './long-document/long-document-activities';
 import { createCallModelActivity } from './models/call-model';
 import { createInjectionCheckActivities } from './guards/injection-verdict';
+import { createVerifierActivities } from './guards/verifier-verdict';
 import { createPipelineActivities } from './pipeline/pipeline-activities';
 import { createReviewActivities } from './review/review-activities';
 import { createLocalProvider } from './models/providers/local-provider';
@@ -152,6 +153,7 @@ export function createActivities(deps: ActivityDeps) {
       callModel: (args) => models.callModel(args),
     }),
     ...createInjectionCheckActivities(),
+    ...createVerifierActivities(),
     ...createReviewActivities({ now, queue: deps.reviewQueue, publish }),
     ...createEventActivities({ publish, store: deps.store, now }),
     ...createEraseActivities({
@@ -181,5 +183,6 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { TaskPlan, ValidationResult } from './pipeline/pipeline-activities';
 export type { InputScreening } from './guards/screen-input';
 export type { InjectionVerdictReading } from './guards/injection-verdict';
+export type { VerifierVerdictReading } from './guards/verifier-verdict';
 export type { CallModelArgs, CallModelResult } from './models/call-model';
 export type { LastGoodAnswer } from '../shared/platform/last-good';

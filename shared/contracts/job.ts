@@ -53,11 +53,25 @@ export const ValidationMeta = z
       .describe(
         'How the answer was read: a structured object, plain JSON text, a ```json fence, or JSON cut out of prose.',
       ),
+    verifier: z
+      .object({
+        score: z.number().min(0).max(1).optional(),
+        passed: z.boolean(),
+        model: z.string().describe('The verifier that scored the answer, `provider:model`.'),
+        costUsd: z.number().min(0).describe('What the verifier calls cost (also in `costUsd`).'),
+        unsupported: z.array(z.string()).optional(),
+        failedOpen: z
+          .boolean()
+          .optional()
+          .describe('No verdict came back and the policy fails open: the answer was not scored.'),
+      })
+      .optional()
+      .describe('The verifier layer (docs/verifier.md), when a policy turns it on.'),
     rejected: z
       .array(
         z.object({
           candidate: z.string(),
-          layer: z.enum(VALIDATION_LAYERS),
+          layer: z.enum([...VALIDATION_LAYERS, 'verifier']),
           action: z.enum(VALIDATION_ACTIONS),
           issues: z.array(Issue),
         }),

@@ -10,6 +10,7 @@ import { DEFAULT_REVIEW_POLICY, ReviewPolicy } from '../contracts/review';
 import { RoutingSpec } from '../contracts/job';
 import { DEFAULT_HEDGE, HedgePatch, type HedgePolicy } from './hedge';
 import { applyDataPatch, DataPolicyPatch, type DataPolicy } from './data-policy';
+import { applyValidationPatch, ValidationPolicyPatch, type ValidationPolicy } from './verifier';
 
 /**
  * Moderation and rule limits are data, per task and per tenant. The worker resolves them once per
@@ -147,6 +148,8 @@ export const PolicyPatch = z
       .optional(),
     /** Data class, residency and the rules that route by them (docs/governance.md). */
     data: DataPolicyPatch.optional(),
+    /** Optional validation layers beyond the task's: the verifier (docs/verifier.md). */
+    validation: ValidationPolicyPatch.optional(),
     moderation: z
       .object({
         input: ModerationPolicy.shape.input.unwrap().partial().optional(),
@@ -193,6 +196,8 @@ export interface ResolvedPolicy {
   language?: string;
   /** Data class and residency routing; absent unless a policy names `data` (no routing rules). */
   data?: DataPolicy;
+  /** Optional validation layers; absent unless a policy names a verifier. */
+  validation?: ValidationPolicy;
 }
 
 export const BUILT_IN_POLICY: ResolvedPolicy = {
@@ -224,6 +229,7 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
       : base.data
         ? { data: base.data }
         : {}),
+    ...withValidation(applyValidationPatch(base.validation, patch.validation)),
     moderation: {
       input: { ...base.moderation.input, ...m?.input },
       output: { ...base.moderation.output, ...m?.output },
@@ -234,6 +240,11 @@ function apply(base: ResolvedPolicy, patch: PolicyPatch | undefined): ResolvedPo
         : {}),
     },
   };
+}
+
+/** Absent unless set: plans recorded without a verifier read the same. */
+function withValidation(v: ValidationPolicy | undefined): { validation?: ValidationPolicy } {
+  return v ? { validation: v } : {};
 }
 
 /** Built-in ← task defaults ← config default ← tenant ← tenant's task entry. */

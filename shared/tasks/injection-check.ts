@@ -3,6 +3,7 @@ import { detectInjection } from '../guards/injection';
 import { parseModelJson } from '../guards/parse-model-json';
 import { stringsOf } from '../guards/json-strings';
 import { defineTask, renderInput, type AnyTaskDefinition } from './task-definition';
+import { VERIFY_ANSWER_TASK, verifyAnswer } from './verify-answer';
 
 /**
  * The model-based injection check (docs/injection-model-check.md): a task Keel runs for itself,
@@ -77,5 +78,6 @@ export const injectionCheck: AnyTaskDefinition = defineTask({
 
 /** Tasks Keel calls models for on its own account, by name; never served to callers. */
 export function findInternalTask(name: string): AnyTaskDefinition | undefined {
-  return name === INJECTION_CHECK_TASK ? injectionCheck : undefined;
+  if (name === INJECTION_CHECK_TASK) return injectionCheck;
+  return name === VERIFY_ANSWER_TASK ? verifyAnswer : undefined;
 }

@@ -51,6 +51,8 @@ const EXPECT: Record<string, [Path, number, number?]> = {
   truncated: ['primary', 2],
   // PII the input did not have is masked in place (the default output policy): no re-ask.
   'pii-output': ['primary', 1],
+  // A promise the input does not make: no deterministic layer sees it (the verifier does).
+  unfaithful: ['primary', 1],
   '500-once': ['primary', 2],
   '401': ['degraded', 1],
   '400-context': ['degraded', 1],

@@ -8,7 +8,9 @@ import { findTask } from '../../shared/tasks';
 import type { ToolsAsked } from './tools';
 
 const isKeelSchema = (name: string): boolean =>
-  name === 'injection_check' || findTask(name.replace(/_/g, '-')) !== undefined;
+  name === 'injection_check' ||
+  name === 'verify_answer' ||
+  findTask(name.replace(/_/g, '-')) !== undefined;
 
 /**
  * The request's tools and tool choice, and the tool results of its last turn. A forced tool

@@ -15,6 +15,7 @@ export const CONTENT_FAULTS = [
   'fabricated-citation',
   'pii-output',
   'toxic-output',
+  'unfaithful',
 ] as const;
 export type ContentFault = (typeof CONTENT_FAULTS)[number];
 
@@ -32,6 +33,8 @@ export const INJECTED = {
   /** Replaces the vendor (extract-invoice): a company the invoice never mentions. */
   fabricatedVendor: 'Okafor Holdings International',
   refusal: "I'm sorry, but I can't help with that request.",
+  /** `unfaithful`: a promise no input makes, in words no deterministic layer checks. */
+  unfaithful: 'a full refund is guaranteed',
 } as const;
 
 export function isContentFault(name: string): name is ContentFault {
@@ -86,11 +89,36 @@ function injectionVerdict(raw: unknown): Answer {
   return { taskName: 'injection-check', value, text: JSON.stringify(value) };
 }
 
+/**
+ * The mock model's judgement for Keel's verifier (schema `verify_answer`): a stand-in for a model
+ * that reads the answer against its sources. An answer that says "guaranteed" where the input
+ * does not scores 0.2, with that sentence unsupported; any other scores 0.95.
+ */
+const PROMISE = /\bguaranteed\b/i;
+
+function verifierVerdict(raw: unknown): Answer {
+  const texts = (v: unknown): string[] => {
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v)) return v.flatMap(texts);
+    return isRecord(v) ? Object.values(v).flatMap(texts) : [];
+  };
+  const input = isRecord(raw) ? texts(raw['input']) : [];
+  const answer = isRecord(raw) ? texts(raw['answer']) : [];
+  const promised = input.some((t) => PROMISE.test(t))
+    ? []
+    : answer.flatMap((t) => t.split(/(?<=[.!?])\s+/)).filter((t) => PROMISE.test(t));
+  const value = promised.length
+    ? { score: 0.2, unsupported: promised.map((t) => t.trim().slice(0, 200)) }
+    : { score: 0.95, unsupported: [] };
+  return { taskName: 'verify-answer', value, text: JSON.stringify(value) };
+}
+
 /** Structured-output names use underscores (`classify_ticket`); task names use dashes. */
 function correctAnswer(schemaName: string | undefined, lastUserText: string): Answer {
   const plain = { text: `This is a mock completion for: ${lastUserText.slice(0, 400)}` };
   const raw = parseRenderedInput(lastUserText);
   if (schemaName === 'injection_check') return injectionVerdict(raw);
+  if (schemaName === 'verify_answer') return verifierVerdict(raw);
   // JSON-mode clients (Ollama/vLLM style) name no schema: recognise the task by its input shape.
   const task =
     schemaName === undefined ? taskByInputShape(raw) : findTask(schemaName.replace(/_/g, '-'));
@@ -217,6 +245,8 @@ function mutateValue(
       return editMain(answer, value, (t) => `${t} Contact ${INJECTED.email} or ${INJECTED.phone}.`);
     case 'toxic-output':
       return editMain(answer, value, (t) => `${t} Honestly, ${INJECTED.profanity}.`);
+    case 'unfaithful':
+      return editMain(answer, value, (t) => `${t} — ${INJECTED.unfaithful}.`);
     default:
       return value;
   }

@@ -32,6 +32,7 @@ export const SCENARIO_NAMES = [
   'fabricated-citation',
   'pii-output',
   'toxic-output',
+  'unfaithful',
   'flap',
   'trickle',
   'stall-midway',
@@ -82,6 +83,8 @@ const DESCRIPTIONS: Record<ScenarioName, string> = {
     'Claims the input does not support: a number and a name absent from the source (summary); a quoted term not in the ticket (rationale); a first citation quoting a sentence no document contains plus a citation of doc-does-not-exist (answer); a made-up vendor (invoice).',
   'pii-output': 'Plants jane.doe@example.com and +1 415 555 0100 in the main text field.',
   'toxic-output': 'Plants "this is damn stupid crap" in the main text field.',
+  unfaithful:
+    'Appends "— a full refund is guaranteed." to the main text field: a promise no input makes, which only the verifier catches. Any scenario answering Keel\'s verifier (schema verify_answer) scores 0.2 when the answer says "guaranteed" and the input does not, else 0.95.',
   flap: 'Alternates per options.flapPeriodMs: 503 in the first half of each period, ok in the second.',
   trickle:
     'Status, headers and the first bytes at once, then the rest of the body (JSON or SSE) a few bytes every 200 ms, the last ones options.trickleMs (default 20000) later.',

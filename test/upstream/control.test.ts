@@ -39,6 +39,7 @@ const REQUIRED = [
   'fabricated-citation',
   'pii-output',
   'toxic-output',
+  'unfaithful',
   'flap',
   'trickle',
   'stall-midway',

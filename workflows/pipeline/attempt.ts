@@ -1,4 +1,4 @@
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import type {
   CallModelArgs,
   CallModelResult,
@@ -22,6 +22,13 @@ import { callCandidate, callModeOf } from './call';
 import { validateOutput } from './proxies';
 import type { Job } from './job';
 import type { Tally } from './tally';
+import {
+  VERIFIER_PATCH,
+  VERIFY_PROMPT_VERSION,
+  verifierFor,
+  verifyAnswer,
+  type VerifierMeta,
+} from './verifier';
 
 /** An answer the route produced, with where it came from. */
 export interface Answer {
@@ -33,7 +40,14 @@ export interface Answer {
   lastGood?: { jobId: string; ageMs: number };
   /** Set when a validation layer's action is `review`: why a person must look. */
   review?: string[];
+  /** Set when a policy names a verifier and it ran on this answer. */
+  verifier?: VerifierMeta;
 }
+
+/** The layer an answer failed: one of `validateOutput`'s, or the verifier's. */
+type FailedLayer = Omit<NonNullable<ValidationResult['failed']>, 'layer'> & {
+  layer: NonNullable<ValidationResult['failed']>['layer'] | 'verifier';
+};
 
 /** What one candidate came to: an answer, or where to go next. */
 export type Outcome =
@@ -168,8 +182,23 @@ export async function attemptCandidate(
       detail: describeLayers(validation),
     });
     const answer = { output: validation.output, provider: call.provider, model: call.model, path };
-    if (validation.ok) return { answer: { ...answer, validation } };
-    const failed = validation.failed!;
+    let failed: FailedLayer | undefined = validation.failed;
+    let verified: { verifier?: VerifierMeta } = {};
+    const verifier = validation.ok ? verifierFor(plan, inProcess) : undefined;
+    if (verifier && patched(VERIFIER_PATCH)) {
+      // The answer as the model wrote it: placeholders, not the values they stand for.
+      const said = redact ? (call.output ?? call.text) : validation.output;
+      const billing = request.tenancy ? billingOf(request, VERIFY_PROMPT_VERSION) : undefined;
+      const verdict = await verifyAnswer(ctx, verifier, said, billing);
+      verified = { verifier: verdict.meta };
+      if (verdict.failed) {
+        // An outage is no reason to re-ask the answering model: the next candidate instead.
+        const down = verdict.meta.score === undefined && verifier.action === 're-ask';
+        const action = down ? 'next' : verifier.action;
+        failed = { layer: 'verifier', kind: 'grounding', action, issues: verdict.failed };
+      }
+    }
+    if (!failed) return { answer: { ...answer, validation, ...verified } };
     // Re-ask once, with the failures named; a deterministic local model would only repeat itself.
     const again = failed.action === 're-ask' && !reask && !inProcess;
     const action = again ? 're-ask' : failed.action === 're-ask' ? 'next' : failed.action;
@@ -180,8 +209,9 @@ export async function attemptCandidate(
       return {
         answer: {
           ...answer,
-          output: validation.proposed,
+          output: failed.layer === 'verifier' ? validation.output : validation.proposed,
           validation,
+          ...verified,
           review: [`${failed.layer}: ${issues}`],
         },
       };

@@ -27,6 +27,7 @@ export const {
   closeTenancy,
   publishJobEnd,
   readInjectionVerdict,
+  readVerifierVerdict,
 } = proxyLocalActivities<Activities>({
   startToCloseTimeout: BOOKKEEPING_TIMEOUT,
   retry: BOOKKEEPING_RETRY,

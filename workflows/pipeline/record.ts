@@ -32,6 +32,7 @@ export function resultMeta(args: {
       grounding: v?.layers.grounding ?? SKIPPED,
       moderation: v?.layers.moderation ?? SKIPPED,
       parse: v?.parse ?? 'object',
+      ...(accepted.verifier ? { verifier: accepted.verifier } : {}),
       rejected: tally.rejected,
     },
     moderation: { input: screening.report, ...(v ? { output: v.moderation } : {}) },
