@@ -103,6 +103,9 @@ const CHECKED_TENANT = 'fixture-checked-tenant';
 const INJECTION_CHECK_FIXTURE = 'run-task-injection-model-check-v1';
 const CHAT_FIXTURE = 'run-task-chat';
 const INJECTION_MODEL_CHECK = 'injection-model-check-v1';
+/** Its policy names a verifier (`verifier-v1`): an unfaithful answer, re-asked, then verified. */
+const VERIFIED_TENANT = 'fixture-verified-tenant';
+const VERIFIER_FIXTURE = 'run-task-verifier-v1';
 
 /** The provider is OpenAI-compatible (an external call), the mock upstream its server. */
 function fileConfig(mockUrl: string): unknown {
@@ -111,7 +114,11 @@ function fileConfig(mockUrl: string): unknown {
     providers: [{ name: 'compat', type: 'openai-compatible', baseUrl: `${mockUrl}/v1` }],
     models: [
       { provider: 'local', name: 'keel-local-1', price: { input: 0, output: 0 } },
-      ...['ok', 'invalid-json', '503'].map((name) => ({ provider: 'compat', name, price })),
+      ...['ok', 'invalid-json', '503', 'unfaithful'].map((name) => ({
+        provider: 'compat',
+        name,
+        price,
+      })),
     ],
     breaker: { minRequests: MIN_REQUESTS, openMs: OPEN_MS },
     policies: {
@@ -136,6 +143,9 @@ function fileConfig(mockUrl: string): unknown {
               model: { route: ['compat:invalid-json', 'compat:ok'], onFailure: 'closed' },
             },
           },
+        },
+        [VERIFIED_TENANT]: {
+          validation: { verifier: { route: ['compat:ok'], failure: 'closed', action: 're-ask' } },
         },
       },
     },
@@ -496,6 +506,30 @@ async function recordInjectionCheck(r: Recorder): Promise<void> {
 }
 
 /**
+ * verifier-v1: the policy names a verifier. The answer says what the ticket does not (the mock's
+ * `unfaithful`): the verifier scores it low, the model is re-asked, the verifier passes the new
+ * answer; four calls, every one billed.
+ */
+async function recordVerifier(r: Recorder): Promise<void> {
+  const run = await start(
+    r,
+    'classify-ticket',
+    TICKET,
+    { route: ['compat:unfaithful'] },
+    {
+      tenantId: VERIFIED_TENANT,
+      tenancy: { keyId: 'key_fixture', planId: 'pro', holdsSlot: false, priority: 3 },
+    },
+  );
+  const result = await run.result();
+  const rejected = result.meta.validation.rejected.map((x) => `${x.layer} ${x.action}`);
+  const verified = result.meta.validation.verifier?.passed === true && result.meta.attempts === 4;
+  expectPath('verifier', result, 'primary', verified && rejected.join() === 'verifier re-ask');
+  await expectPatchMarker(r, 'verifier', run, 'verifier-v1');
+  await r.save(VERIFIER_FIXTURE, run);
+}
+
+/**
  * The `chat` task (`/v1/chat/completions`): the caller's messages sent as they are, a text answer,
  * its calls carrying the stream window's moderation scope (unused: nobody streams here).
  */
@@ -819,6 +853,7 @@ async function main(): Promise<void> {
           LONG_TASK_FIXTURE,
           LONG_ANSWER_FIXTURE,
           CHAT_FIXTURE,
+          VERIFIER_FIXTURE,
         ].includes(n),
     );
   const runPatched = PATCHED_FIXTURES.some(wants);
@@ -915,6 +950,7 @@ async function main(): Promise<void> {
       if (wants(INJECTION_CHECK_FIXTURE))
         await recordInjectionCheck({ client, taskQueue, wants, save });
       if (wants(CHAT_FIXTURE)) await recordChat({ client, taskQueue, wants, save });
+      if (wants(VERIFIER_FIXTURE)) await recordVerifier({ client, taskQueue, wants, save });
     } finally {
       keel.stop();
       faulty.worker.shutdown();

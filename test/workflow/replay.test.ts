@@ -51,6 +51,7 @@ const REQUIRED = [
   'run-long-task.json', // a long summarize: chunk, two map children, reduce, grounding, record
   'run-long-answer.json', // a long answer: 4 pieces in two map children, excerpts, reduce, ground, record
   'run-task-injection-model-check-v1.json', // a model's verdict: an unreadable one, then the next candidate's
+  'run-task-verifier-v1.json', // the verifier scores an answer low: re-asked, then verified
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
 ];
