@@ -29,6 +29,18 @@ const POLICIES = {
     'vf-reask': verified(['openai:ok'], 're-ask', 'closed'),
     'vf-next': verified(['openai:ok'], 'next', 'closed'),
     'vf-down-closed': verified(['openai:503'], 're-ask', 'closed'),
+    'vf-reject': verified(['openai:ok'], 'reject', 'closed'),
+    'vf-review': verified(['openai:ok'], 'review', 'closed'),
+    // The first verifier answers no readable verdict and spends the cap: the second is not asked.
+    'vf-capped': {
+      validation: {
+        verifier: {
+          route: ['openai:invalid-json', 'openai:ok'],
+          failure: 'open',
+          maxCostUsd: 0.000001,
+        },
+      },
+    },
     // Another vendor's 503: four failures of one model in a row would open its circuit.
     'vf-down-open': verified(['anthropic:503'], 're-ask', 'open'),
   },
@@ -148,6 +160,39 @@ describe('the verifier layer', () => {
     ]);
     expect(taskCalls().map((a) => a.model)).toEqual(['unfaithful', 'ok']);
     expect(verifyCalls()).toHaveLength(2);
+  });
+
+  it('with action reject, an unfaithful answer is a 422 naming the verifier', async () => {
+    const res = await classify('vf-reject', ['openai:unfaithful'], 'Charged twice, fifth ticket.');
+    expect(res.status).toBe(422);
+    expect(res.body.type).toContain('output-rejected');
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ field: '(output)', rule: 'verifier' }),
+    ]);
+    expect(taskCalls()).toHaveLength(1);
+  });
+
+  it('with action review, the unfaithful answer waits for a person', async () => {
+    const res = await classify('vf-review', ['openai:unfaithful'], 'Charged twice, sixth ticket.');
+    expect(res.status).toBe(202);
+    const job = await call(
+      'GET',
+      `/v1/jobs/${res.body.jobId}`,
+      undefined,
+      await keyOf('vf-review'),
+    );
+    expect(job.body.status).toBe('awaiting_review');
+    expect(taskCalls()).toHaveLength(1);
+    expect(verifyCalls()).toHaveLength(1);
+  });
+
+  it('maxCostUsd stops further verifier candidates: the policy fails open', async () => {
+    const res = await classify('vf-capped', ['openai:ok'], 'Charged twice, seventh ticket.');
+    expect(res.status).toBe(200);
+    expect(res.body.meta.validation.verifier).toMatchObject({ passed: true, failedOpen: true });
+    expect(res.body.meta.validation.verifier.costUsd).toBeGreaterThan(0);
+    expect(res.body.meta.reasons[0]).toMatch(/unreadable verdict.*cost cap 0.000001 USD reached/);
+    expect(verifyCalls().map((a) => a.model)).toEqual(['invalid-json']);
   });
 
   it('a verifier outage failing closed fails the layer: the route degrades', async () => {
