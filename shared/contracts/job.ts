@@ -57,7 +57,11 @@ export const ValidationMeta = z
       .object({
         score: z.number().min(0).max(1).optional(),
         passed: z.boolean(),
-        model: z.string().describe('The verifier that scored the answer, `provider:model`.'),
+        model: z
+          .string()
+          .describe(
+            'The verifier that scored the answer, `provider:model`; without a verdict, the route.',
+          ),
         costUsd: z.number().min(0).describe('What the verifier calls cost (also in `costUsd`).'),
         unsupported: z.array(z.string()).optional(),
         failedOpen: z
