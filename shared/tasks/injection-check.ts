@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { detectInjection } from '../guards/injection';
-import { parseModelJson } from '../guards/parse-model-json';
 import { stringsOf } from '../guards/json-strings';
+import { readVerdict } from './read-verdict';
 import { defineTask, renderInput, type AnyTaskDefinition } from './task-definition';
 import { VERIFY_ANSWER_TASK, verifyAnswer } from './verify-answer';
 
@@ -28,21 +28,7 @@ export function readInjectionVerdict(args: {
   output?: unknown;
   text?: string;
 }): { ok: true; verdict: InjectionVerdict } | { ok: false; problem: string } {
-  let value = args.output;
-  if (value === undefined) {
-    const parsed = parseModelJson(args.text ?? '');
-    if (!parsed.ok) return { ok: false, problem: `unreadable verdict (${parsed.reason})` };
-    value = parsed.value;
-  }
-  const verdict = InjectionVerdict.safeParse(value);
-  if (!verdict.success) {
-    const first = verdict.error.issues[0];
-    return {
-      ok: false,
-      problem: `malformed verdict (${first ? `${first.path.join('.') || 'verdict'}: ${first.message}` : 'invalid'})`,
-    };
-  }
-  return { ok: true, verdict: verdict.data };
+  return readVerdict(InjectionVerdict, args);
 }
 
 const SYSTEM =

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseModelJson } from '../guards/parse-model-json';
 import { stringsOf } from '../guards/json-strings';
+import { readVerdict } from './read-verdict';
 import { defineTask, renderInput, type AnyTaskDefinition } from './task-definition';
 
 /**
@@ -32,21 +32,7 @@ export function readVerifierVerdict(args: {
   output?: unknown;
   text?: string;
 }): { ok: true; verdict: VerifierVerdict } | { ok: false; problem: string } {
-  let value = args.output;
-  if (value === undefined) {
-    const parsed = parseModelJson(args.text ?? '');
-    if (!parsed.ok) return { ok: false, problem: `unreadable verdict (${parsed.reason})` };
-    value = parsed.value;
-  }
-  const verdict = VerifierVerdict.safeParse(value);
-  if (!verdict.success) {
-    const first = verdict.error.issues[0];
-    return {
-      ok: false,
-      problem: `malformed verdict (${first ? `${first.path.join('.') || 'verdict'}: ${first.message}` : 'invalid'})`,
-    };
-  }
-  return { ok: true, verdict: verdict.data };
+  return readVerdict(VerifierVerdict, args);
 }
 
 const SYSTEM =
