@@ -10,18 +10,11 @@ import { CHAT_TASK_NAME } from '../../shared/contracts/chat';
 import { FailureType } from '../../shared/contracts/errors';
 import type { Issue, ResultPath, RunTaskRequest } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
-import {
-  attemptsOf,
-  billedUsageOf,
-  describeFailure,
-  failureCause,
-  interruptedOf,
-  providerMsOf,
-} from '../failure-info';
+import { describeFailure, failureCause } from '../failure-info';
 import { callCandidate, callModeOf } from './call';
 import { validateOutput } from './proxies';
 import type { Job } from './job';
-import type { Tally } from './tally';
+import { accountFailure, countInterrupted, type Tally } from './tally';
 import {
   VERIFIER_PATCH,
   VERIFY_PROMPT_VERSION,
@@ -89,16 +82,7 @@ export async function attemptCandidate(
     hedged: track !== undefined,
   });
   const account = (err: unknown): void => {
-    tally.attempts += attemptsOf(err);
-    tally.usage.providerMs += providerMsOf(err);
-    const billed = billedUsageOf(err);
-    if (billed) tally.bill(billed.usage, billed.costUsd);
-    countInterrupted(interruptedOf(err));
-  };
-  const countInterrupted = (charge: CallModelResult['interrupted']): void => {
-    if (!charge) return;
-    tally.interrupted.calls += charge.calls;
-    tally.interrupted.costUsd += charge.costUsd;
+    accountFailure(tally, err);
   };
   let reask: CallModelArgs['reask'];
   for (;;) {
@@ -133,7 +117,7 @@ export async function attemptCandidate(
       tally.attempts += call.attempt;
       tally.usage.providerMs += call.providerMs;
       tally.bill(call.usage, call.costUsd);
-      countInterrupted(call.interrupted);
+      countInterrupted(tally, call.interrupted);
       job.step({
         name: reask ? 're-ask' : 'call',
         outcome: 'ok',

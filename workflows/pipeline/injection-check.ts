@@ -7,18 +7,12 @@ import type {
 } from '../../activities';
 import type { RunTaskRequest } from '../../shared/contracts/job';
 import type { InjectionModelCheck } from '../../shared/policy/resolve-policy';
-import {
-  attemptsOf,
-  billedUsageOf,
-  describeFailure,
-  interruptedOf,
-  providerMsOf,
-} from '../failure-info';
+import { describeFailure } from '../failure-info';
 import { billingOf } from './attempt';
 import { callCandidate, callModeOf } from './call';
 import type { Job } from './job';
 import { readInjectionVerdict } from './proxies';
-import type { Tally } from './tally';
+import { accountFailure, countInterrupted, type Tally } from './tally';
 
 /**
  * Patch: the model-based injection check runs after the screening. Asked only by runs whose
@@ -183,19 +177,4 @@ function noVerdict(
       ],
     },
   };
-}
-
-/** A failed call's attempts, time and any usage the vendor billed, into the job's tally. */
-function accountFailure(tally: Tally, err: unknown): void {
-  tally.attempts += attemptsOf(err);
-  tally.usage.providerMs += providerMsOf(err);
-  const billed = billedUsageOf(err);
-  if (billed) tally.bill(billed.usage, billed.costUsd);
-  countInterrupted(tally, interruptedOf(err));
-}
-
-function countInterrupted(tally: Tally, charge: CallModelResult['interrupted']): void {
-  if (!charge) return;
-  tally.interrupted.calls += charge.calls;
-  tally.interrupted.costUsd += charge.costUsd;
 }

@@ -1,5 +1,6 @@
 import type { CallModelResult } from '../../activities';
 import type { ValidationMeta } from '../../shared/contracts/job';
+import { attemptsOf, billedUsageOf, interruptedOf, providerMsOf } from '../failure-info';
 
 /** What the route has cost and said so far: it becomes the result's meta. */
 export interface Tally {
@@ -42,4 +43,24 @@ export function openTally(): Tally {
     },
   };
   return tally;
+}
+
+/**
+ * A failed call's attempts, time and any usage the vendor billed, into the job's tally. Returns
+ * what the vendor billed (USD), for a check that caps its own spending.
+ */
+export function accountFailure(tally: Tally, err: unknown): number {
+  tally.attempts += attemptsOf(err);
+  tally.usage.providerMs += providerMsOf(err);
+  const billed = billedUsageOf(err);
+  if (billed) tally.bill(billed.usage, billed.costUsd);
+  countInterrupted(tally, interruptedOf(err));
+  return billed?.costUsd ?? 0;
+}
+
+/** Calls cut off mid-call that a retry charged at their worst case. */
+export function countInterrupted(tally: Tally, charge: CallModelResult['interrupted']): void {
+  if (!charge) return;
+  tally.interrupted.calls += charge.calls;
+  tally.interrupted.costUsd += charge.costUsd;
 }

@@ -2,17 +2,11 @@ import { isCancellation } from '@temporalio/workflow';
 import type { CallModelArgs, CallModelResult, InputScreening, TaskPlan } from '../../activities';
 import type { Issue, ValidationMeta } from '../../shared/contracts/job';
 import type { VerifierPolicy } from '../../shared/policy/verifier';
-import {
-  attemptsOf,
-  billedUsageOf,
-  describeFailure,
-  interruptedOf,
-  providerMsOf,
-} from '../failure-info';
+import { describeFailure } from '../failure-info';
 import { callCandidate, callModeOf } from './call';
 import { readVerifierVerdict } from './proxies';
 import type { Job } from './job';
-import type { Tally } from './tally';
+import { accountFailure, countInterrupted, type Tally } from './tally';
 
 /**
  * Patch: the verifier layer runs after the other layers pass. Asked only by runs whose policy
@@ -55,7 +49,9 @@ export async function verifyAnswer(
   const { plan, screening, job, tally } = ctx;
   const problems: string[] = [];
   const spent = { costUsd: 0 };
-  const account = (err: unknown): void => accountFailure(tally, spent, err);
+  const account = (err: unknown): void => {
+    spent.costUsd += accountFailure(tally, err);
+  };
   for (const ref of verifier.route) {
     if (verifier.maxCostUsd !== undefined && spent.costUsd >= verifier.maxCostUsd) {
       problems.push(`verifier cost cap ${verifier.maxCostUsd} USD reached`);
@@ -160,24 +156,6 @@ function noVerdict(
       },
     ],
   };
-}
-
-/** A failed call's attempts, time and any usage the vendor billed, into the job's tally. */
-function accountFailure(tally: Tally, spent: { costUsd: number }, err: unknown): void {
-  tally.attempts += attemptsOf(err);
-  tally.usage.providerMs += providerMsOf(err);
-  const billed = billedUsageOf(err);
-  if (billed) {
-    tally.bill(billed.usage, billed.costUsd);
-    spent.costUsd += billed.costUsd;
-  }
-  countInterrupted(tally, interruptedOf(err));
-}
-
-function countInterrupted(tally: Tally, charge: CallModelResult['interrupted']): void {
-  if (!charge) return;
-  tally.interrupted.calls += charge.calls;
-  tally.interrupted.costUsd += charge.costUsd;
 }
 
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
