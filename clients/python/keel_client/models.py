@@ -78,9 +78,23 @@ class ResultMetaValidationSchema:
 
 
 @dataclass
+class ResultMetaValidationVerifier:
+    """The verifier layer (docs/verifier.md), when a policy turns it on."""
+    passed: bool = _field(metadata={"wire": "passed"})
+    #: The verifier that scored the answer, `provider:model`; without a verdict, the route.
+    model: str = _field(metadata={"wire": "model"})
+    #: What the verifier calls cost (also in `costUsd`).
+    cost_usd: float = _field(metadata={"wire": "costUsd"})
+    score: Optional[float] = _field(default=None, metadata={"wire": "score"})
+    unsupported: Optional[List[str]] = _field(default=None, metadata={"wire": "unsupported"})
+    #: No verdict came back and the policy fails open: the answer was not scored.
+    failed_open: Optional[bool] = _field(default=None, metadata={"wire": "failedOpen"})
+
+
+@dataclass
 class ResultMetaValidationRejected:
     candidate: str = _field(metadata={"wire": "candidate"})
-    layer: Literal["schema", "rules", "grounding", "moderation"] = _field(metadata={"wire": "layer"})
+    layer: Literal["schema", "rules", "grounding", "moderation", "verifier"] = _field(metadata={"wire": "layer"})
     action: Literal["clamp", "re-ask", "next", "degrade", "review", "reject"] = _field(metadata={"wire": "action"})
     issues: List[ResultMetaValidationSchemaIssue] = _field(metadata={"wire": "issues"})
 
@@ -97,6 +111,8 @@ class ResultMetaValidation:
     parse: Literal["object", "none", "fence", "extracted"] = _field(metadata={"wire": "parse"})
     #: Earlier answers that failed a layer, and what was done about each.
     rejected: List[ResultMetaValidationRejected] = _field(metadata={"wire": "rejected"})
+    #: The verifier layer (docs/verifier.md), when a policy turns it on.
+    verifier: Optional[ResultMetaValidationVerifier] = _field(default=None, metadata={"wire": "verifier"})
 
 
 @dataclass

@@ -8700,11 +8700,23 @@ export interface components {
                  * @enum {string}
                  */
                 parse: "object" | "none" | "fence" | "extracted";
+                /** @description The verifier layer (docs/verifier.md), when a policy turns it on. */
+                verifier?: {
+                    score?: number;
+                    passed: boolean;
+                    /** @description The verifier that scored the answer, `provider:model`; without a verdict, the route. */
+                    model: string;
+                    /** @description What the verifier calls cost (also in `costUsd`). */
+                    costUsd: number;
+                    unsupported?: string[];
+                    /** @description No verdict came back and the policy fails open: the answer was not scored. */
+                    failedOpen?: boolean;
+                };
                 /** @description Earlier answers that failed a layer, and what was done about each. */
                 rejected: {
                     candidate: string;
                     /** @enum {string} */
-                    layer: "schema" | "rules" | "grounding" | "moderation";
+                    layer: "schema" | "rules" | "grounding" | "moderation" | "verifier";
                     /** @enum {string} */
                     action: "clamp" | "re-ask" | "next" | "degrade" | "review" | "reject";
                     issues: {
