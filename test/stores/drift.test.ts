@@ -54,6 +54,15 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('drift store on %s', (kind) => 
     expect(await store.drift.series({ model: 'ok' })).toHaveLength(1);
   });
 
+  it('erasing a tenant deletes its observations, and only its own', async () => {
+    const store = await open(freshTarget(kind));
+    for (let i = 0; i < 6; i++)
+      await store.drift.record(i < 2 ? 'acme' : 'globex', obs({}), 1000 + i);
+    expect(await store.eraseTenantData('acme')).toMatchObject({ drift_observations: 2 });
+    expect(await store.drift.series()).toEqual([{ ...series, observations: 4, lastAt: 1005 }]);
+    expect(await store.drift.tenantsSince(series, 0)).toEqual(['globex']);
+  });
+
   it('raises an alert once across replicas racing, resolves it once', async () => {
     const target = freshTarget(kind);
     const a = await open(target);

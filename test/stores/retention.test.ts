@@ -86,6 +86,17 @@ async function fill(store: TenantStore, t: string): Promise<void> {
   await store.webhooks.ensureDelivery(ep, { ...ended, id: ended.id + 2e6 }, `dl-${t}-new`, NEW);
   await store.webhooks.finishDelivery(`dl-${t}-new`, 'delivered');
 
+  const observed = {
+    task: 'classify-ticket',
+    provider: 'openai',
+    model: 'ok',
+    promptVersion: 'classify-ticket@1',
+    validationFailed: false,
+    refused: false,
+  };
+  await store.drift.record(t, observed, OLD);
+  await store.drift.record(t, observed, NEW);
+
   for (const [id, finishedAt] of [
     [`b-${t}-old`, OLD],
     [`b-${t}-running`, undefined],
@@ -128,9 +139,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('retention pruning on %s', (kin
       webhook_deliveries: 1,
       batch_items: 3,
       batches: 1,
+      // The old observation; the new one and the other tenant's stay.
+      drift_observations: 1,
     });
     // Again: nothing left to prune.
-    expect(Object.values(await store.pruneTenantData('short', CUT))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Object.values(await store.pruneTenantData('short', CUT))).toEqual([0, 0, 0, 0, 0, 0, 0]);
 
     const calls = async (tenantId: string) =>
       (await store.usage({ tenantId, from: 0, to: NEW * 2, groupBy: [] }))[0];

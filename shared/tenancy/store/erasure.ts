@@ -10,7 +10,8 @@ export const deletedRows = (results: DeleteResults): number =>
 /**
  * Erasure (docs/governance.md#erasure): deletes every row the tenant owns — keys, budgets and
  * reservations, the usage ledger, job outcomes, events, webhooks and their deliveries, batches
- * and their items, its prompt overrides, its experiments and shadow comparisons — and the tenant
+ * and their items, its prompt overrides, its experiments and shadow comparisons, its drift
+ * observations — and the tenant
  * itself, in one transaction. The audit trail stays: it holds ids and verdicts, never content,
  * and records the erasure. Returns the rows deleted per table.
  */
@@ -44,6 +45,8 @@ export function eraseTenantData(
       // Its experiments and the comparisons of its jobs (docs/experiments.md).
       'experiment_results',
       'experiments',
+      // Its jobs' drift observations (numbers and enums, no content; docs/drift.md).
+      'drift_observations',
       // Crypto-shredding: without its data keys, no copy of the tenant's payloads decrypts.
       'tenant_data_keys',
     ] as const) {

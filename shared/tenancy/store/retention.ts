@@ -14,6 +14,7 @@ export const PRUNED_TABLES = [
   'webhook_deliveries',
   'batch_items',
   'batches',
+  'drift_observations',
 ] as const;
 export type PrunedTable = (typeof PRUNED_TABLES)[number];
 
@@ -26,7 +27,8 @@ export type PrunedTable = (typeof PRUNED_TABLES)[number];
  *   batch's `batch.completed`) and tenant-wide events (`budget.threshold`), by `at`: a job still
  *   running keeps its whole stream;
  * - webhook deliveries created before it that are no longer pending;
- * - batches that finished before it, with their items.
+ * - batches that finished before it, with their items;
+ * - drift observations (`at`): a drift window older than the tenant's retention loses its jobs.
  *
  * Keys, budgets and reservations, webhook endpoints, the tenant itself and its audit trail stay.
  */
@@ -83,6 +85,13 @@ export function pruneTenantData(
         await trx.deleteFrom('batch_items').where('batch_id', 'in', finished).execute(),
       ),
       batches: deletedRows(await trx.deleteFrom('batches').where('id', 'in', finished).execute()),
+      drift_observations: deletedRows(
+        await trx
+          .deleteFrom('drift_observations')
+          .where('tenant_id', '=', tenantId)
+          .where('at', '<', before)
+          .execute(),
+      ),
     };
   });
 }
