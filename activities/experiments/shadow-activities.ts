@@ -4,7 +4,7 @@ import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-w
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { compareAnswers, enumFieldOf } from '../../shared/observability/experiment-stats';
 import { findTask } from '../../shared/tasks';
-import type { Experiment, TenantStore } from '../../shared/tenancy/store';
+import type { Experiment, ExperimentResult, TenantStore } from '../../shared/tenancy/store';
 import type { CallModelArgs, CallModelResult } from '../models/call-model';
 import type { InputScreening } from '../guards/screen-input';
 import { validateAnswer } from '../guards/validation';
@@ -29,23 +29,8 @@ export interface ShadowDeps {
   callModel: (args: CallModelArgs) => Promise<CallModelResult>;
 }
 
-/** What one shadowed job leaves: flags and numbers, no content. */
-export interface ShadowOutcome {
-  experimentId: string;
-  jobId: string;
-  tenantId: string;
-  shadowValid: boolean;
-  shadowError: string | null;
-  agree: boolean | null;
-  fields: string[];
-  diffFields: string[];
-  liveLatencyMs: number;
-  shadowLatencyMs: number;
-  liveCostMicros: number;
-  shadowCostMicros: number;
-  shadowProvider: string;
-  shadowModel: string;
-}
+/** What one shadowed job leaves: flags and numbers, no content (its row, stamped on write). */
+export type ShadowOutcome = Omit<ExperimentResult, 'at'>;
 
 const micros = (usd: number): number => Math.round(usd * 1_000_000);
 
