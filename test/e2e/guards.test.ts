@@ -1,9 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { INJECTED, startMockUpstream, type MockUpstream } from '../mock-upstream';
-import { MOCK_UPSTREAM_CONFIG, startStack, upstreamEnv, type Stack } from '../support/stack';
+import { mockUpstreamConfigWith, startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
  * Validation and moderation end to end: the HTTP API, the real worker and the real SDKs against
@@ -24,10 +21,7 @@ const POLICIES = {
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-guards-'));
-  const config = path.join(dir, 'keel.json');
-  const base = JSON.parse(readFileSync(MOCK_UPSTREAM_CONFIG, 'utf8')) as Record<string, unknown>;
-  writeFileSync(config, JSON.stringify({ ...base, policies: POLICIES }));
+  const config = mockUpstreamConfigWith({ policies: POLICIES });
   stack = await startStack(upstreamEnv(mock.url, config));
 });
 afterAll(async () => {

@@ -1,9 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
-import { MOCK_UPSTREAM_CONFIG, startEmbeddedStack, upstreamEnv } from '../support/stack';
+import { mockUpstreamConfigWith, startEmbeddedStack, upstreamEnv } from '../support/stack';
 import type { EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
 
@@ -35,10 +32,7 @@ const POLICIES = {
 
 beforeAll(async () => {
   mock = await startMockUpstream({ port: 0 });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-injection-check-'));
-  const config = path.join(dir, 'keel.json');
-  const base = JSON.parse(readFileSync(MOCK_UPSTREAM_CONFIG, 'utf8')) as Record<string, unknown>;
-  writeFileSync(config, JSON.stringify({ ...base, policies: POLICIES }));
+  const config = mockUpstreamConfigWith({ policies: POLICIES });
   stack = await startEmbeddedStack(upstreamEnv(mock.url, config));
 });
 afterAll(async () => {

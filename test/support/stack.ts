@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { freePort } from './free-port';
 import { startTs, stop, waitFor, type RunningProcess } from './processes';
 
-export { MOCK_UPSTREAM_CONFIG, upstreamEnv } from './upstream-env';
+export { MOCK_UPSTREAM_CONFIG, mockUpstreamConfigWith, upstreamEnv } from './upstream-env';
 
 export interface Stack {
   baseUrl: string;

@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** The shipped config that registers every upstream scenario as a model of both vendors. */
@@ -15,4 +17,12 @@ export function upstreamEnv(mockUrl: string, config = MOCK_UPSTREAM_CONFIG): Nod
     ANTHROPIC_API_KEY: 'sk-ant-test-not-real',
     ANTHROPIC_BASE_URL: mockUrl,
   };
+}
+
+/** A config file of the shipped registry with `extra` on top (e.g. `{policies}`); its path. */
+export function mockUpstreamConfigWith(extra: Record<string, unknown>): string {
+  const base = JSON.parse(readFileSync(MOCK_UPSTREAM_CONFIG, 'utf8')) as Record<string, unknown>;
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'keel-config-')), 'keel.json');
+  writeFileSync(file, JSON.stringify({ ...base, ...extra }));
+  return file;
 }
