@@ -96,6 +96,25 @@ async function fill(store: TenantStore, t: string): Promise<void> {
   };
   await store.drift.record(t, observed, OLD);
   await store.drift.record(t, observed, NEW);
+  for (const [jobId, at] of [
+    [`${t}-old`, OLD],
+    [`${t}-new`, NEW],
+  ] as const)
+    await store.evaluations.record({
+      jobId,
+      tenantId: t,
+      task: 'classify-ticket',
+      provider: 'openai',
+      model: 'ok',
+      promptVersion: 'classify-ticket@1',
+      at,
+      unfaithful: false,
+      score: 0.95,
+      unsafe: false,
+      error: null,
+      costMicros: 500,
+      verifier: 'openai:ok',
+    });
 
   for (const [id, finishedAt] of [
     [`b-${t}-old`, OLD],
@@ -141,9 +160,13 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('retention pruning on %s', (kin
       batches: 1,
       // The old observation; the new one and the other tenant's stay.
       drift_observations: 1,
+      // The old evaluation; the new one stays.
+      evaluations: 1,
     });
     // Again: nothing left to prune.
-    expect(Object.values(await store.pruneTenantData('short', CUT))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(Object.values(await store.pruneTenantData('short', CUT))).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
 
     const calls = async (tenantId: string) =>
       (await store.usage({ tenantId, from: 0, to: NEW * 2, groupBy: [] }))[0];

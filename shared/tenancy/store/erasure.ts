@@ -11,7 +11,7 @@ export const deletedRows = (results: DeleteResults): number =>
  * Erasure (docs/governance.md#erasure): deletes every row the tenant owns — keys, budgets and
  * reservations, the usage ledger, job outcomes, events, webhooks and their deliveries, batches
  * and their items, its prompt overrides, its experiments and shadow comparisons, its drift
- * observations — and the tenant
+ * observations, its sampled evaluations — and the tenant
  * itself, in one transaction. The audit trail stays: it holds ids and verdicts, never content,
  * and records the erasure. Returns the rows deleted per table.
  */
@@ -47,6 +47,10 @@ export function eraseTenantData(
       'experiments',
       // Its jobs' drift observations (numbers and enums, no content; docs/drift.md).
       'drift_observations',
+      // Its debug samples (masked prompts and answers; docs/debug-samples.md).
+      'debug_samples',
+      // Its sampled evaluations (flags and numbers, no content; docs/evaluation.md).
+      'evaluations',
       // Crypto-shredding: without its data keys, no copy of the tenant's payloads decrypts.
       'tenant_data_keys',
     ] as const) {

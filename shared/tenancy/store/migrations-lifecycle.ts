@@ -141,5 +141,67 @@ export const LIFECYCLE_MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // Sampled evaluation of live traffic (evaluations.ts): one row per evaluated job.
+  '0015_evaluations': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('evaluations')
+        .addColumn('job_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('prompt_version', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('unfaithful', 'integer')
+        .addColumn('score', 'real')
+        .addColumn('unsafe', 'integer', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('cost_micros', 'bigint', (c) => c.notNull())
+        .addColumn('verifier', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('evaluations_tenant_at')
+        .on('evaluations')
+        .columns(['tenant_id', 'at'])
+        .execute();
+    },
+  },
+  // Debug samples (debug-samples.ts): read per tenant newest first, pruned by expiry.
+  '0016_debug_samples': {
+    async up(db: Kysely<any>): Promise<void> {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+      await db.schema
+        .createTable('debug_samples')
+        .addColumn('id', sqlite ? 'integer' : 'bigserial', (c) =>
+          sqlite ? c.primaryKey().autoIncrement().notNull() : c.primaryKey(),
+        )
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('prompt_version', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('latency_ms', 'bigint', (c) => c.notNull())
+        .addColumn('input_tokens', 'bigint')
+        .addColumn('output_tokens', 'bigint')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('debug_samples_tenant')
+        .on('debug_samples')
+        .columns(['tenant_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('debug_samples_expires')
+        .on('debug_samples')
+        .column('expires_at')
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */

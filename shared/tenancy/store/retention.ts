@@ -15,6 +15,7 @@ export const PRUNED_TABLES = [
   'batch_items',
   'batches',
   'drift_observations',
+  'evaluations',
 ] as const;
 export type PrunedTable = (typeof PRUNED_TABLES)[number];
 
@@ -28,7 +29,8 @@ export type PrunedTable = (typeof PRUNED_TABLES)[number];
  *   running keeps its whole stream;
  * - webhook deliveries created before it that are no longer pending;
  * - batches that finished before it, with their items;
- * - drift observations (`at`): a drift window older than the tenant's retention loses its jobs.
+ * - drift observations (`at`): a drift window older than the tenant's retention loses its jobs;
+ * - sampled evaluations (`at`).
  *
  * Keys, budgets and reservations, webhook endpoints, the tenant itself and its audit trail stay.
  */
@@ -88,6 +90,13 @@ export function pruneTenantData(
       drift_observations: deletedRows(
         await trx
           .deleteFrom('drift_observations')
+          .where('tenant_id', '=', tenantId)
+          .where('at', '<', before)
+          .execute(),
+      ),
+      evaluations: deletedRows(
+        await trx
+          .deleteFrom('evaluations')
           .where('tenant_id', '=', tenantId)
           .where('at', '<', before)
           .execute(),

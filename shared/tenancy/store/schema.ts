@@ -325,6 +325,47 @@ export interface ExperimentResultsTable {
   shadow_model: string;
 }
 
+/** Sampled evaluation of live traffic (evaluations.ts): one row per evaluated job, no content. */
+export interface EvaluationsTable {
+  job_id: string;
+  tenant_id: string;
+  task: string;
+  provider: string;
+  model: string;
+  prompt_version: string;
+  at: number;
+  /** `YYYY-MM-DD` (UTC) of `at`. */
+  day: string;
+  /** 1 unfaithful, 0 faithful, null no verdict. */
+  unfaithful: number | null;
+  score: number | null;
+  unsafe: number;
+  error: string | null;
+  cost_micros: number;
+  verifier: string;
+}
+
+/** Debug samples (debug-samples.ts): a sampled call's masked prompt and answer, sealed. */
+export interface DebugSamplesTable {
+  id: Generated<number>;
+  tenant_id: string;
+  job_id: string;
+  task: string;
+  provider: string;
+  model: string;
+  prompt_version: string;
+  /** `ok`, or the call's failure type. */
+  outcome: string;
+  latency_ms: number;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  at: number;
+  /** When the retention run deletes it: `at` + the tenant's `debugSamples.retentionDays`. */
+  expires_at: number;
+  /** JSON `{messages, droppedMessages, output}`, masked; `sealed:v1:…` with payload keys. */
+  content: string;
+}
+
 export interface StoreSchema {
   tenants: TenantsTable;
   plans: PlansTable;
@@ -347,6 +388,8 @@ export interface StoreSchema {
   prompt_rollouts: PromptRolloutsTable;
   experiments: ExperimentsTable;
   experiment_results: ExperimentResultsTable;
+  debug_samples: DebugSamplesTable;
+  evaluations: EvaluationsTable;
 }
 
 /** A table and its columns as the database reports them. */

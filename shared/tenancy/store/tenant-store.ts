@@ -42,7 +42,9 @@ import { recordJobOutcome, usage } from './usage';
 import { DataKeyStore } from './data-keys';
 import { DriftStore } from './drift';
 import { ExperimentStore } from './experiments';
+import { EvaluationStore } from './evaluations';
 import { PromptStore } from './prompts';
+import { DebugSampleStore } from './debug-samples';
 
 export interface OpenTenantStore {
   /** A PostgreSQL URL (`postgres://user:pass@host:port/db`); wins over `sqlitePath`. */
@@ -53,10 +55,7 @@ export interface OpenTenantStore {
   maxConnections?: number;
   /** Told when an idle PostgreSQL connection fails (the pool replaces it). @default ignored */
   onConnectionError?: (err: Error) => void;
-  /**
-   * The payload keys: webhook signing secrets are sealed with them (docs/encryption.md) and the
-   * audit chain's hashes keyed by them (docs/audit.md).
-   */
+  /** Payload keys: they seal webhook secrets and debug samples, and key the audit chain's hashes. */
   secretKeys?: readonly PayloadKey[];
 }
 
@@ -70,13 +69,12 @@ export class TenantStore {
   readonly webhooks: WebhookStore; // webhook endpoints and their deliveries
   readonly batches: BatchStore; // batches and their items (POST /v1/batches)
   readonly audit: AuditLog; // a hash chain per tenant (docs/audit.md)
-  /** Each tenant's data keys, sealed (docs/encryption.md#per-tenant-data-keys); none without keys. */
-  readonly dataKeys: DataKeyStore;
-  /** Drift detection's observations and alerts (docs/drift.md). */
-  readonly drift: DriftStore;
-  /** Prompt versions and rollouts (docs/prompt-registry.md). */
-  readonly prompts: PromptStore;
+  readonly dataKeys: DataKeyStore; // tenants' data keys, sealed (docs/encryption.md)
+  readonly drift: DriftStore; // drift observations and alerts (docs/drift.md)
+  readonly prompts: PromptStore; // prompt versions and rollouts (docs/prompt-registry.md)
   readonly experiments: ExperimentStore; // shadow tests (docs/experiments.md)
+  readonly debugSamples: DebugSampleStore; // masked prompts and answers (docs/debug-samples.md)
+  readonly evaluations: EvaluationStore; // sampled live evaluation (docs/evaluation.md)
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -91,6 +89,8 @@ export class TenantStore {
     this.drift = new DriftStore(db);
     this.prompts = new PromptStore(db);
     this.experiments = new ExperimentStore(db);
+    this.debugSamples = new DebugSampleStore(db, secretKeys);
+    this.evaluations = new EvaluationStore(db);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */
