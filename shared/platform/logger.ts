@@ -34,21 +34,27 @@ const LOG_MASKED: readonly PiiType[] = ['email', 'phone', 'credit-card', 'iban',
  */
 export const MAX_LOGGED_CHARS = 64 * 1024;
 
-/** `text` cut at MAX_LOGGED_CHARS, or just before a value the cut would split (its prefix kept). */
-function bounded(text: string): string {
-  if (text.length <= MAX_LOGGED_CHARS) return text;
-  const from = MAX_LOGGED_CHARS - 256;
-  let at = MAX_LOGGED_CHARS;
-  for (const s of detectPii(text.slice(from, MAX_LOGGED_CHARS + 256), { types: LOG_MASKED }))
+/** `text` cut at `max`, or just before a value the cut would split (its prefix kept). */
+function bounded(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const from = Math.max(0, max - 256);
+  let at = max;
+  for (const s of detectPii(text.slice(from, max + 256), { types: LOG_MASKED }))
     if (from + s.start < at && from + s.end > at) at = from + s.start;
   return `${text.slice(0, at)}… [${text.length - at} more characters not logged]`;
 }
 
-/** The detectors run on every string a line writes; no result is kept between lines. */
-const mask = (text: string): string => {
-  const kept = bounded(text);
+/**
+ * `text` as a log line holds it: cut at `maxChars` (never through a value) and its e-mails,
+ * phones, cards, IBANs, SSNs and secrets replaced by their labels (`[EMAIL]`, …). The detectors
+ * run on every string a line writes; no result is kept between lines. Debug samples
+ * (docs/debug-samples.md) keep prompts and answers through the same function.
+ */
+export function maskForLog(text: string, maxChars = MAX_LOGGED_CHARS): string {
+  const kept = bounded(text, maxChars);
   return maskPii(kept, detectPii(kept, { types: LOG_MASKED }));
-};
+}
+const mask = (text: string): string => maskForLog(text);
 
 /** Native errors of any realm (workflow sandboxes, `vm`), subclasses included. */
 const isError = (value: unknown): value is Error =>
