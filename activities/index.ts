@@ -30,6 +30,8 @@ import { createEraseActivities } from './lifecycle/erase-tenant';
 import { createRetentionActivities } from './lifecycle/enforce-retention';
 import { createShadowActivities } from './experiments/shadow-activities';
 import { ShadowTrigger } from './experiments/shadow-trigger';
+import { createEvaluationActivities } from './evaluation/evaluation-activities';
+import { EvaluationTrigger } from './evaluation/evaluation-trigger';
 
 export interface ActivityDeps {
   logger: Logger;
@@ -62,7 +64,8 @@ export interface ActivityDeps {
   blobs?: BlobLifecycle;
   /**
    * Shadow tests (docs/experiments.md): the queue their workflows run on, the background one.
-   * With the store and `temporal`, each job answered by a model is offered to the experiments.
+   * With the store and `temporal`, each job answered by a model is offered to the experiments
+   * and to its tenant's sampled evaluation (docs/evaluation.md), which runs on the same queue.
    */
   experiments?: { taskQueue: string };
 }
@@ -84,6 +87,16 @@ export function createActivities(deps: ActivityDeps) {
   const shadow =
     deps.store && deps.temporal && deps.experiments
       ? new ShadowTrigger({
+          store: deps.store,
+          client: deps.temporal.client,
+          taskQueue: deps.experiments.taskQueue,
+          logger: deps.logger,
+          now,
+        })
+      : undefined;
+  const evaluation =
+    deps.store && deps.temporal && deps.experiments
+      ? new EvaluationTrigger({
           store: deps.store,
           client: deps.temporal.client,
           taskQueue: deps.experiments.taskQueue,
@@ -113,7 +126,10 @@ export function createActivities(deps: ActivityDeps) {
           }),
         }
       : {}),
-    ...(shadow ? { shadow: (job) => shadow.offer(job) } : {}),
+    // After a model's answer is recorded: shadows and the sampled evaluation (both never throw).
+    ...(shadow || evaluation
+      ? { answered: (job) => Promise.all([shadow?.offer(job), evaluation?.offer(job)]) }
+      : {}),
   });
   const models = createCallModelActivity({
     providers,
@@ -146,6 +162,13 @@ export function createActivities(deps: ActivityDeps) {
     ...pipeline,
     ...models,
     ...createShadowActivities({
+      ...(deps.store ? { store: deps.store } : {}),
+      ...(deps.temporal ? { client: deps.temporal.client } : {}),
+      now,
+      prepare: (request) => pipeline.prepareTask(request),
+      callModel: (args) => models.callModel(args),
+    }),
+    ...createEvaluationActivities({
       ...(deps.store ? { store: deps.store } : {}),
       ...(deps.temporal ? { client: deps.temporal.client } : {}),
       now,

@@ -9,3 +9,4 @@ export { runNexusTask } from './nexus-task';
 export { eraseTenant } from './erase-tenant';
 export { enforceRetention } from './enforce-retention';
 export { runShadow } from './run-shadow';
+export { runEvaluation } from './run-evaluation';

@@ -1,6 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { RunTaskRequest, RunTaskResult } from '../../shared/contracts/job';
 import { compareAnswers, enumFieldOf } from '../../shared/observability/experiment-stats';
 import { findTask } from '../../shared/tasks';
@@ -9,6 +8,7 @@ import type { CallModelArgs, CallModelResult } from '../models/call-model';
 import type { InputScreening } from '../guards/screen-input';
 import { validateAnswer } from '../guards/validation';
 import type { TaskPlan } from '../pipeline/pipeline-activities';
+import { liveRequest, liveResult } from './live-job';
 
 /**
  * Shadow tests' activities (docs/experiments.md). `shadowCompare` loads the live job by its id
@@ -35,17 +35,6 @@ export type ShadowOutcome = Omit<ExperimentResult, 'at'>;
 const micros = (usd: number): number => Math.round(usd * 1_000_000);
 
 export function createShadowActivities(deps: ShadowDeps) {
-  /** The live job's request, decoded with the client's converter (codec, claim check). */
-  const liveRequest = async (jobId: string): Promise<RunTaskRequest> => {
-    const history = await deps.client!.workflow.getHandle(jobId).fetchHistory();
-    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
-    return decodeFromPayloadsAtIndex<RunTaskRequest>(
-      deps.client!.options.loadedDataConverter,
-      0,
-      payloads,
-    );
-  };
-
   return {
     async shadowCompare(args: {
       experimentId: string;
@@ -56,10 +45,9 @@ export function createShadowActivities(deps: ShadowDeps) {
       const experiment = await deps.store.experiments.get(args.experimentId);
       if (!experiment) return { skipped: 'experiment not found' };
       if (experiment.status !== 'running') return { skipped: 'experiment stopped' };
-      const handle = deps.client.workflow.getHandle(args.jobId);
       // The live job has recorded its result and closes right after: this waits for that.
-      const live = (await handle.result()) as RunTaskResult;
-      const request = await liveRequest(args.jobId);
+      const live = await liveResult(deps.client, args.jobId);
+      const request = await liveRequest(deps.client, args.jobId);
       const shadow = await runCandidate(deps, experiment, request, live);
       const task = findTask(request.task);
       const compared = compareAnswers(

@@ -59,8 +59,8 @@ export interface PipelineDeps {
   random?: () => number;
   /** Drift detection: stores each task's observation (docs/drift.md). */
   drift?: DriftMonitor;
-  /** Shadow tests (docs/experiments.md): offered each job answered by a model; never throws. */
-  shadow?: (job: { jobId: string; tenantId: string; task: string }) => Promise<unknown>;
+  /** Shadow tests and sampled evaluation: offered each job answered by a model; never throws. */
+  answered?: (job: { jobId: string; tenantId: string; task: string }) => Promise<unknown>;
 }
 
 /** Everything the workflow needs to run a task, decided once and recorded in history. */
@@ -323,8 +323,8 @@ export function createPipelineActivities(deps: PipelineDeps) {
           .catch((err: unknown) =>
             deps.logger.warn({ err, jobId: args.jobId }, 'drift observation not recorded'),
           );
-      // Not waited for: the shadow starts on the background queue while this answer goes out.
-      if (meta.path === 'primary' || meta.path === 'fallback') void deps.shadow?.(args);
+      // Not waited for: shadows and evaluations start on the background queue as this goes out.
+      if (meta.path === 'primary' || meta.path === 'fallback') void deps.answered?.(args);
       deps.logger.info(
         {
           event: 'task.completed',

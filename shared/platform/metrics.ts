@@ -118,6 +118,13 @@ const driftAlerts = new Counter({
   registers: [registry],
 });
 
+const evaluations = new Counter({
+  name: 'keel_evaluations_total',
+  help: 'Live answers evaluated by sampling (docs/evaluation.md), by task, model (provider:model) and verdict: faithful, unfaithful, unsafe (wins over the other two) or error (no verifier verdict).',
+  labelNames: ['task', 'model', 'verdict'] as const,
+  registers: [registry],
+});
+
 let driftFiring: (() => Promise<Record<string, number>>) | undefined;
 const driftFiringGauge = new Gauge({
   name: 'keel_drift_alerts_firing',
@@ -209,6 +216,15 @@ export function recordDriftAlert(a: {
     model: a.model,
     metric: a.metric,
   });
+}
+
+/** One sampled evaluation (the prompt version and tenant stay out: unbounded). */
+export function recordEvaluation(e: {
+  task: string;
+  model: string;
+  verdict: 'faithful' | 'unfaithful' | 'unsafe' | 'error';
+}): void {
+  evaluations.inc({ task: taskLabel(e.task), model: e.model, verdict: e.verdict });
 }
 
 /** What `keel_drift_alerts_firing` reads at each scrape (the tenant store's alert rows). */

@@ -27,6 +27,24 @@ export type LimitsSpec = z.infer<typeof LimitsSpec>;
  */
 export const RetentionDays = z.number().int().min(1).max(3650);
 
+/**
+ * Sampled evaluation of live traffic (docs/evaluation.md): the share of a tenant's answered jobs
+ * whose answer a verifier model scores for faithfulness and output moderation checks for safety,
+ * afterwards, on the background queue. Its calls cost money (the evaluation's, not the tenant's
+ * usage): a plan's setting or an operator's override, never a tenant admin's.
+ */
+export const EvaluationPolicy = z
+  .object({
+    /** 0 (off) … 1 (every answered job). */
+    sampleRate: z.number().min(0).max(1),
+    /** The verifier's `provider:model` candidates, tried in order. Absent: the answer's own model. */
+    route: z.array(ModelRef).min(1).max(3).optional(),
+    /** A verifier score below this is a hallucination (unfaithful). @default 0.7 */
+    minScore: z.number().min(0).max(1).default(0.7),
+  })
+  .strict();
+export type EvaluationPolicy = z.infer<typeof EvaluationPolicy>;
+
 /** What happens when a model call would pass the month's budget. */
 export const OverBudget = z.enum(['reject', 'downgrade', 'review']);
 export type OverBudget = z.infer<typeof OverBudget>;
@@ -88,6 +106,8 @@ export const PlanDefinition = z
     whenLimited: WhenLimited.default('refuse'),
     /** Days a tenant's closed jobs and their rows are kept; absent = no retention period. */
     retentionDays: RetentionDays.optional(),
+    /** Sampled evaluation of its tenants' live answers; absent = off. */
+    evaluation: EvaluationPolicy.optional(),
   })
   .strict();
 export type PlanDefinition = z.infer<typeof PlanDefinition>;
@@ -103,6 +123,8 @@ export const TenantOverrides = z
     policy: z.record(z.string(), z.unknown()),
     /** Days its closed jobs and rows are kept, over the plan's; `null`: no retention period. */
     retentionDays: RetentionDays.nullable(),
+    /** Sampled evaluation, over the plan's; `null`: off whatever the plan says. */
+    evaluation: EvaluationPolicy.nullable(),
   })
   .partial()
   .strict();
@@ -115,6 +137,15 @@ export function retentionDaysOf(
 ): number | null {
   if (overrides.retentionDays !== undefined) return overrides.retentionDays;
   return plan?.retentionDays ?? null;
+}
+
+/** A tenant's sampled evaluation: its override, else its plan's; undefined = off. */
+export function evaluationOf(
+  plan: Pick<PlanDefinition, 'evaluation'> | undefined,
+  overrides: TenantOverrides,
+): EvaluationPolicy | undefined {
+  const chosen = overrides.evaluation !== undefined ? overrides.evaluation : plan?.evaluation;
+  return chosen && chosen.sampleRate > 0 ? chosen : undefined;
 }
 
 /** The plans Keel ships; an operator adds or changes plans through the admin API. */
