@@ -48,6 +48,8 @@ import { DriftController } from './drift.controller';
 import { DriftService } from './drift.service';
 import { ExperimentsController } from './experiments.controller';
 import { ExperimentsService } from './experiments.service';
+import { EvaluationsController } from './evaluations.controller';
+import { EvaluationsService } from './evaluations.service';
 import { ReviewsService } from './reviews.service';
 import type { ProviderHealth } from '../shared/platform/provider-health';
 import { WebhooksController } from './webhooks.controller';
@@ -85,6 +87,7 @@ export class AppModule {
         DashboardController,
         DriftController,
         ExperimentsController,
+        EvaluationsController,
         AdminController,
         PromptsController,
         UsageController,
@@ -123,6 +126,7 @@ export class AppModule {
         DashboardService,
         DriftService,
         ExperimentsService,
+        EvaluationsService,
       ],
     };
   }

@@ -23,6 +23,7 @@ import { jobEventPaths } from './openapi-events';
 import { webhookPaths } from './openapi-webhooks';
 import { driftPaths } from './openapi-drift';
 import { experimentPaths } from './openapi-experiments';
+import { evaluationPaths } from './openapi-evaluations';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
 
 export { OPERATION_PROBLEMS } from './openapi-parts';
@@ -173,6 +174,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
   Object.assign(paths, webhookPaths());
   Object.assign(paths, driftPaths());
   Object.assign(paths, experimentPaths());
+  Object.assign(paths, evaluationPaths());
   paths['/healthz'] = {
     get: {
       summary: 'Liveness',

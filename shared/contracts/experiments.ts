@@ -49,7 +49,8 @@ export const ExperimentListQuery = z
   .object({ status: z.enum(['running', 'stopped']).optional() })
   .strict();
 
-const Rate = z.object({
+/** A share with its 95 % Wilson interval (experiments, evaluations). */
+export const Rate = z.object({
   rate: z.number().nullable().describe('Share; null without trials.'),
   n: z.number().int().describe('Trials.'),
   low: z.number().nullable().describe('95 % Wilson interval, lower bound.'),
