@@ -87,7 +87,10 @@ export function wilson(successes: number, n: number, z = Z95): RateInterval {
   const z2 = z * z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return { rate: p, n, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  // At 0 and n the bound is exactly 0 or 1 (rounding leaves 1e-17 otherwise).
+  const low = successes <= 0 ? 0 : Math.max(0, centre - half);
+  const high = successes >= n ? 1 : Math.min(1, centre + half);
+  return { rate: p, n, low, high };
 }
 
 export interface MeanInterval {
