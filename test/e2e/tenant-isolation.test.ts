@@ -734,6 +734,22 @@ const MATRIX: Record<string, Entry> = {
       { as: 'admin', method: 'GET', path: '/v1/usage?groupBy=key', shows: [b.keyIds[1]!] },
     ],
   },
+  // Sampled evaluations (docs/evaluation.md): a tenant admin reads its own tenant's counts only.
+  'GET /v1/evaluations': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'GET',
+        path: `/v1/evaluations?tenant=${b.id}`,
+        ...operatorOnly('query.tenant'),
+      },
+      { as: 'admin', method: 'GET', path: '/v1/evaluations', status: 200 },
+    ],
+    own: () => [
+      { as: 'admin', method: 'GET', path: `/v1/evaluations?tenant=${b.id}` },
+      { as: 'operator', method: 'GET', path: `/v1/evaluations?tenant=${b.id}&groupBy=day` },
+    ],
+  },
   'GET /v1/audit': {
     cross: () => [
       {
