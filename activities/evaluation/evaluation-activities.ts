@@ -12,6 +12,7 @@ import { createOutputModerator } from '../guards/output-moderation';
 import type { InputScreening } from '../guards/screen-input';
 import type { CallModelArgs, CallModelResult } from '../models/call-model';
 import type { TaskPlan } from '../pipeline/pipeline-activities';
+import type { PlannedCandidate } from '../../shared/policy/routing';
 
 /**
  * Sampled evaluation of live traffic (docs/evaluation.md). `evaluateAnswer` loads a finished live
@@ -58,16 +59,26 @@ export function createEvaluationActivities(deps: EvaluationDeps) {
       const live = await liveResult(deps.client, args.jobId);
       const request = await liveRequest(deps.client, args.jobId);
       const own = `${live.meta.provider}:${live.meta.model}`;
-      const { plan, screening } = await deps.prepare({
-        ...request,
-        // The live job's own route, no review, no cache; the plan's limits were its to spend.
-        options: { ...request.options, route: [own], review: undefined, cacheTtlMs: undefined },
-        ...(request.tenancy ? { tenancy: { ...request.tenancy, limited: undefined } } : {}),
-      });
+      // The live request admitted again on a route (no review, no cache; the plan's limits were
+      // the live job's to spend): its own for screening, the verifiers' for the candidates the
+      // tenant's data policy lets see it.
+      const prepare = (route: string[]) =>
+        deps.prepare({
+          ...request,
+          options: { ...request.options, route, review: undefined, cacheTtlMs: undefined },
+          ...(request.tenancy ? { tenancy: { ...request.tenancy, limited: undefined } } : {}),
+        });
+      const { plan, screening } = await prepare([own]);
+      let verifiers: Verifiers = { candidates: plan.candidates };
+      if (args.route)
+        verifiers = await prepare(args.route).then(
+          (p) => ({ candidates: p.plan.candidates }),
+          (err: unknown) => ({ candidates: [], refused: `route refused: ${failureType(err)}` }),
+        );
       if (screening.blocked) return { skipped: 'input refused on screening again' };
       const input = plan.input ?? request.input;
       const verdict = await verify(deps, {
-        route: args.route ?? [own],
+        ...verifiers,
         minScore: args.minScore,
         input: screening.redactedInput ?? input,
         answer: hide(live.output, screening.placeholders),
@@ -102,13 +113,13 @@ export function createEvaluationActivities(deps: EvaluationDeps) {
   };
 }
 
+type Verifiers = { candidates: PlannedCandidate[]; refused?: string };
 type Verdict = Pick<EvaluationRow, 'unfaithful' | 'score' | 'error' | 'costMicros' | 'verifier'>;
 
 /** Each verifier candidate in turn (one call each, unbilled) until one gives a readable verdict. */
 async function verify(
   deps: EvaluationDeps,
-  a: {
-    route: string[];
+  a: Verifiers & {
     minScore: number;
     input: unknown;
     answer: unknown;
@@ -116,11 +127,14 @@ async function verify(
   },
 ): Promise<Verdict> {
   let costUsd = 0;
-  let error = 'no verifier';
+  let error = a.refused ?? 'no verifier the data policy allows';
   let verifier = '';
-  for (const ref of a.route) {
-    verifier = ref;
-    const [provider = '', model = ''] = ref.split(/:(.*)/s);
+  for (const { provider, model, skip } of a.candidates) {
+    verifier = `${provider}:${model}`;
+    if (skip) {
+      error = `skipped: ${skip}`;
+      continue;
+    }
     let call: CallModelResult;
     try {
       call = await deps.callModel({
@@ -132,7 +146,7 @@ async function verify(
         maxRetryDelayMs: a.retryAfterBudgetMs,
       });
     } catch (err) {
-      error = `call failed: ${(err instanceof ApplicationFailure ? err.type : undefined) ?? 'error'}`;
+      error = `call failed: ${failureType(err)}`;
       continue;
     }
     costUsd += call.costUsd;
@@ -152,6 +166,9 @@ async function verify(
   }
   return { unfaithful: null, score: null, error, costMicros: toMicros(costUsd), verifier };
 }
+
+const failureType = (err: unknown): string =>
+  (err instanceof ApplicationFailure ? err.type : undefined) ?? 'error';
 
 /** The answer with the input's values put back behind their placeholders (as the model wrote it). */
 function hide(answer: unknown, placeholders: Record<string, string> | undefined): unknown {

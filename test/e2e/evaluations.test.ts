@@ -170,6 +170,9 @@ describe('sampled evaluation of live traffic', () => {
     });
     expect(bad.hallucination.low).toBeGreaterThan(0.5); // Wilson, 5 of 5: 0.57–1
     expect(bad.costUsd).toBeGreaterThan(0);
+    console.log(
+      `evaluation: $${(bad.costUsd / bad.evaluated).toFixed(6)} per evaluated answer (mock prices)`,
+    );
     const good = await evaluated(faithful, 'ok', TICKETS.length);
     expect(good).toMatchObject({ hallucination: { rate: 0, n: 4, low: 0 }, unsafe: { rate: 0 } });
     expect(good.hallucination.high).toBeLessThan(0.5); // Wilson, 0 of 4: 0–0.49
@@ -207,6 +210,42 @@ describe('sampled evaluation of live traffic', () => {
     expect(metrics).toMatch(
       /keel_evaluations_total\{task="classify-ticket",model="openai:ok",verdict="faithful"\} [4-9]/,
     );
+  });
+
+  it('the verifier sees the input redacted and the answer with the same placeholders', async () => {
+    const key = await tenant('ev-pii', 'pro', {
+      roles: ['caller', 'admin'],
+      extra: { overrides: EVALUATE_ALL },
+    });
+    mock.clearAttempts();
+    const card = '4111 1111 1111 1111';
+    const res = await classify(key, 'ok', {
+      subject: 'Card',
+      body: `My card ${card} was charged twice`,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await evaluated(key, 'ok', 1);
+    const verify = mock
+      .attempts()
+      .filter((a) => JSON.stringify(a.request).includes('check answers for faithfulness'));
+    expect(verify).toHaveLength(1);
+    expect(JSON.stringify(verify[0]!.request)).toContain('[CARD_1]');
+    expect(JSON.stringify(mock.attempts())).not.toContain(card);
+  });
+
+  it('a verifier that fails counts as an error, not as a verdict', async () => {
+    const key = await tenant('ev-down', 'pro', {
+      roles: ['caller', 'admin'],
+      extra: { overrides: { evaluation: { sampleRate: 1, route: ['anthropic:503'] } } },
+    });
+    const res = await classify(key, 'ok', TICKETS[1]!);
+    expect(res.status).toBe(200);
+    const group = await evaluated(key, 'ok', 1);
+    expect(group).toMatchObject({
+      errors: 1,
+      hallucination: { rate: null, n: 0 },
+      unsafe: { rate: 0, n: 1 },
+    });
   });
 
   it('counts an answer holding profanity the input did not as unsafe', async () => {
