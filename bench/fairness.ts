@@ -22,7 +22,7 @@ import { Client, Connection } from '@temporalio/client';
 import { projectTemporalCli } from '../test/support/project-temporal-cli';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { startMockUpstream } from '../test/mock-upstream';
+import { startUpstream } from './lib/upstream';
 import { freePort } from '../test/support/free-port';
 import { ROOT, startTs, stop, waitFor } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
@@ -46,6 +46,13 @@ const B_IDLE = QUICK ? 8 : 15;
 const CAP_MS = 60_000;
 /** `--admissions N`: KEEL_TENANT_ADMISSIONS for the API (unset: Keel's default). */
 const ADMISSIONS = arg('--admissions');
+/**
+ * `--split-nice N`: two worker processes instead of one, the interactive queue's and the background
+ * queue's, the second under `nice -n N` (docs/fairness.md, "Background workers yield the CPU").
+ */
+const SPLIT_NICE = arg('--split-nice');
+/** `--async-yield N`: KEEL_ASYNC_YIELD_MS for the API (unset: Keel's default; 0 = off). */
+const ASYNC_YIELD = arg('--async-yield');
 
 type Mode = 'fair' | 'fifo';
 /** `--mode fair` or `--mode fifo` runs one mode only. */
@@ -108,10 +115,19 @@ async function startStack(temporal: DevServer, mockUrl: string): Promise<Stack> 
     // A's whole burst reaches Temporal: load shedding would refuse most of it at the door.
     KEEL_MAX_INFLIGHT_TASKS: '0',
     ...(ADMISSIONS !== undefined ? { KEEL_TENANT_ADMISSIONS: String(ADMISSIONS) } : {}),
+    ...(ASYNC_YIELD !== undefined ? { KEEL_ASYNC_YIELD_MS: String(ASYNC_YIELD) } : {}),
     LOG_LEVEL: 'warn',
     PORT: String(port),
   };
-  const worker = startTs('worker/main.ts', env);
+  const workers =
+    SPLIT_NICE === undefined
+      ? [startTs('worker/main.ts', env)]
+      : [
+          startTs('worker/main.ts', { ...env, KEEL_WORKER_QUEUES: 'interactive' }),
+          startTs('worker/main.ts', { ...env, KEEL_WORKER_QUEUES: 'background' }, [], [], {
+            nice: SPLIT_NICE,
+          }),
+        ];
   const server = startTs('server/main.ts', env);
   const base = `http://127.0.0.1:${port}`;
   await waitFor('stack ready', async () => (await fetch(`${base}/readyz`)).ok, {
@@ -124,7 +140,7 @@ async function startStack(temporal: DevServer, mockUrl: string): Promise<Stack> 
     taskQueue,
     stop: async () => {
       await stop(server);
-      await stop(worker);
+      for (const worker of workers) await stop(worker);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -278,7 +294,14 @@ async function oneRun(temporal: DevServer, mockUrl: string, client: Client): Pro
 
 async function main(): Promise<void> {
   const cli = await projectTemporalCli();
-  const mock = await startMockUpstream({ port: 0, slow: { medianMs: 1_000, p99Ms: 1_300 } });
+  // The mock upstream in its own process: B's model call must not wait behind A's load generator
+  // on this process's event loop (a real provider is not the caller's machine).
+  const mock = await startUpstream(1, {
+    slowMedianMs: 1_000,
+    slowP99Ms: 1_300,
+    ttftMs: 1_000,
+    flapPeriodMs: 2_000,
+  });
   const results: Record<Mode, RunResult[]> = { fair: [], fifo: [] };
   console.log(
     `fairness bench: A ${FLOOD} async tasks (~1 s model), B sync probes; ${RUNS} run(s) per mode; ` +
@@ -305,7 +328,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await mock.close();
+    await stop(mock.proc);
   }
   const phaseSummary = (rs: RunResult[], pick: (r: RunResult) => Phase) => {
     const phases = rs.map(pick);
@@ -357,6 +380,8 @@ async function main(): Promise<void> {
         flood: FLOOD,
         runs: RUNS,
         ...(ADMISSIONS !== undefined ? { tenantAdmissions: ADMISSIONS } : {}),
+        ...(SPLIT_NICE !== undefined ? { backgroundWorkerNice: SPLIT_NICE } : {}),
+        ...(ASYNC_YIELD !== undefined ? { asyncYieldMs: ASYNC_YIELD } : {}),
         summary,
         results,
       },

@@ -18,16 +18,23 @@ export function startTs(
   args: string[] = [],
   /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs: string[] = [],
+  /** Run it under `nice -n N` (every thread of it, from the start): background work yields the CPU. */
+  options: { nice?: number } = {},
 ): RunningProcess {
-  const child = spawn(
+  const command = [
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', path.join(ROOT, entry), ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+    ...nodeArgs,
+    '--import',
+    'tsx',
+    path.join(ROOT, entry),
+    ...args,
+  ];
+  if (options.nice !== undefined) command.unshift('nice', '-n', String(options.nice));
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
