@@ -51,8 +51,6 @@ const ADMISSIONS = arg('--admissions');
  * queue's, the second under `nice -n N` (docs/fairness.md, "Background workers yield the CPU").
  */
 const SPLIT_NICE = arg('--split-nice');
-/** `--async-yield N`: KEEL_ASYNC_YIELD_MS for the API (unset: Keel's default; 0 = off). */
-const ASYNC_YIELD = arg('--async-yield');
 
 type Mode = 'fair' | 'fifo';
 /** `--mode fair` or `--mode fifo` runs one mode only. */
@@ -115,7 +113,6 @@ async function startStack(temporal: DevServer, mockUrl: string): Promise<Stack> 
     // A's whole burst reaches Temporal: load shedding would refuse most of it at the door.
     KEEL_MAX_INFLIGHT_TASKS: '0',
     ...(ADMISSIONS !== undefined ? { KEEL_TENANT_ADMISSIONS: String(ADMISSIONS) } : {}),
-    ...(ASYNC_YIELD !== undefined ? { KEEL_ASYNC_YIELD_MS: String(ASYNC_YIELD) } : {}),
     LOG_LEVEL: 'warn',
     PORT: String(port),
   };
@@ -381,7 +378,6 @@ async function main(): Promise<void> {
         runs: RUNS,
         ...(ADMISSIONS !== undefined ? { tenantAdmissions: ADMISSIONS } : {}),
         ...(SPLIT_NICE !== undefined ? { backgroundWorkerNice: SPLIT_NICE } : {}),
-        ...(ASYNC_YIELD !== undefined ? { asyncYieldMs: ASYNC_YIELD } : {}),
         summary,
         results,
       },

@@ -23,7 +23,6 @@ import { TaskCache, type CacheSlot } from './task-cache';
 import { parseTaskRequest } from './task-request';
 import { TaskStarter } from './task-starter';
 import { TenantShares } from './tenant-shares';
-import { SyncFirst } from './sync-first';
 import { TenancyGate, type GatePass } from './tenancy-gate';
 import type { Tenant } from '../shared/tenancy/directory';
 import type { Tenancy } from '../shared/tenancy/open';
@@ -52,8 +51,6 @@ export class JobsService implements OnModuleDestroy {
   private readonly running: RunningTasks;
   /** Each tenant's share of the admissions in progress here (KEEL_TENANT_ADMISSIONS). */
   private readonly shares: TenantShares;
-  /** Async submissions wait for this process's sync requests (KEEL_ASYNC_YIELD_MS). */
-  private readonly syncFirst: SyncFirst;
   /** Ends a sync wait when the task turns to wait for a person. */
   private readonly reviews: ReviewWatch;
   /** Sync waits in progress: a shutdown ends them (`endWaits`), and any later one at once. */
@@ -78,7 +75,6 @@ export class JobsService implements OnModuleDestroy {
       adaptive: { waitFraction: config.shedWaitFraction },
     });
     this.shares = new TenantShares(config.tenantAdmissions);
-    this.syncFirst = new SyncFirst(config.asyncYieldMs);
     this.reviews = new ReviewWatch({ list: listAwaitingReview(client, config.taskQueue), logger });
   }
 
@@ -128,10 +124,6 @@ export class JobsService implements OnModuleDestroy {
     if (hit) return { kind: 'completed', ...hit };
     // A plan that answers from the cache when limited keeps every answer for that (a day).
     const storeSlot = cacheSlot ?? this.limitedSlot(args.tenant, parsed, promptVersion);
-    // Sync first: an async submission waits while this process runs a sync request.
-    const sync = parsed.request.options.maxSyncMs !== 0;
-    if (!sync) await this.syncFirst.yieldToSync();
-    const answered = sync ? this.syncFirst.enter() : () => {};
     // The tenant's turn: its share is held from admission until its workflow has started.
     const started = await this.shares.acquire(args.tenant.id);
     try {
@@ -147,7 +139,6 @@ export class JobsService implements OnModuleDestroy {
       });
     } finally {
       started();
-      answered();
     }
   }
 

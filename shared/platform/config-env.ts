@@ -143,11 +143,6 @@ export const EnvSchema = z.object({
    * @default 2
    */
   KEEL_TENANT_ADMISSIONS: z.coerce.number().int().min(0).max(10_000).default(2),
-  /**
-   * The longest an async submission waits while sync requests run in this API process, in ms
-   * (docs/fairness.md). @default 250
-   */
-  KEEL_ASYNC_YIELD_MS: z.coerce.number().int().min(0).max(10_000).default(250),
   /** How often the retention schedule runs (docs/governance.md#retention). @default 86400000 (a day) */
   KEEL_RETENTION_EVERY_MS: z.coerce
     .number()

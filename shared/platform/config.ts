@@ -47,8 +47,6 @@ export interface KeelConfig {
   drift: DriftMonitorSettings;
   /** KEEL_TENANT_ADMISSIONS: one tenant's admissions in progress at once here (0 = no limit). */
   tenantAdmissions: number;
-  /** KEEL_ASYNC_YIELD_MS: the longest an async submission waits for sync requests here (0 = off). */
-  asyncYieldMs: number;
   /** KEEL_AUTH_FAILURES_PER_MINUTE: failed authentications per client address (0 = no limit). */
   authFailuresPerMinute: number;
   /**
@@ -209,7 +207,6 @@ export function loadConfig(
     maxInflightTasks: e.KEEL_MAX_INFLIGHT_TASKS,
     authFailuresPerMinute: e.KEEL_AUTH_FAILURES_PER_MINUTE,
     tenantAdmissions: e.KEEL_TENANT_ADMISSIONS,
-    asyncYieldMs: e.KEEL_ASYNC_YIELD_MS,
     retentionEveryMs: e.KEEL_RETENTION_EVERY_MS,
     drift: {
       ...DEFAULT_DRIFT_SETTINGS,
