@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { INJECTED } from '../mock-upstream/content';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
@@ -76,6 +76,10 @@ async function evaluated(key: string, model: string, n: number): Promise<Json> {
   );
   return group;
 }
+
+/** The evaluation workflow of a live job, as Temporal describes it. */
+const evaluationRun = (jobId: string) =>
+  new Client({ connection }).workflow.getHandle(`evaluation-${jobId}`).describe();
 
 describe('sampled evaluation of live traffic', () => {
   let unfaithful: string;
@@ -177,12 +181,12 @@ describe('sampled evaluation of live traffic', () => {
     expect(good).toMatchObject({ hallucination: { rate: 0, n: 4, low: 0 }, unsafe: { rate: 0 } });
     expect(good.hallucination.high).toBeLessThan(0.5); // Wilson, 0 of 4: 0–0.49
 
-    // sampleRate 0: nothing evaluated, nothing recorded.
+    // sampleRate 0: nothing evaluated (no workflow started), nothing recorded.
     expect((await report(off)).groups).toEqual([]);
+    for (const b of unevaluated)
+      await expect(evaluationRun(b.jobId)).rejects.toThrow(WorkflowNotFoundError);
     // Each evaluation ran as its own workflow on the background queue, at the lowest priority.
-    const run = await new Client({ connection }).workflow
-      .getHandle(`evaluation-${live[0]!.jobId}`)
-      .describe();
+    const run = await evaluationRun(live[0]!.jobId);
     expect(run.taskQueue).toBe(`${stack.taskQueue}-background`);
     expect(run.priority?.priorityKey).toBe(5);
     expect(run.status.name).toBe('COMPLETED');
@@ -246,6 +250,32 @@ describe('sampled evaluation of live traffic', () => {
       hallucination: { rate: null, n: 0 },
       unsafe: { rate: 0, n: 1 },
     });
+  });
+
+  it('a plan turns it on for its tenants; a tenant’s null override turns it off', async () => {
+    const bad = await call('PUT', '/v1/admin/plans/ev-plan', {
+      name: 'Evaluated',
+      evaluation: { sampleRate: 'all' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('evaluation.sampleRate');
+    const plan = await call('PUT', '/v1/admin/plans/ev-plan', {
+      name: 'Evaluated',
+      evaluation: { sampleRate: 1, route: ['openai:ok'] },
+    });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(200);
+    const roles = ['caller', 'admin'];
+    const on = await tenant('ev-planned', 'ev-plan', { roles });
+    const off = await tenant('ev-planned-off', 'ev-plan', {
+      roles,
+      extra: { overrides: { evaluation: null } },
+    });
+    const unevaluated = await classify(off, 'unfaithful', TICKETS[2]!);
+    expect(unevaluated.status).toBe(200);
+    expect((await classify(on, 'unfaithful', TICKETS[2]!)).status).toBe(200);
+    expect(await evaluated(on, 'unfaithful', 1)).toMatchObject({ hallucination: { rate: 1 } });
+    expect((await report(off)).groups).toEqual([]);
+    await expect(evaluationRun(unevaluated.body.jobId)).rejects.toThrow(WorkflowNotFoundError);
   });
 
   it('counts an answer holding profanity the input did not as unsafe', async () => {
