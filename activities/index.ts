@@ -28,6 +28,8 @@ import { createWebhookActivities } from './webhooks/deliver';
 import type { ModelProvider } from './models/providers/model-provider';
 import { createEraseActivities } from './lifecycle/erase-tenant';
 import { createRetentionActivities } from './lifecycle/enforce-retention';
+import { createDebugSampleRetention } from './lifecycle/prune-debug-samples';
+import { withDebugSamples } from './models/debug-samples';
 import { createShadowActivities } from './experiments/shadow-activities';
 import { ShadowTrigger } from './experiments/shadow-trigger';
 import { createEvaluationActivities } from './evaluation/evaluation-activities';
@@ -161,6 +163,16 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...pipeline,
     ...models,
+    // Debug samples (docs/debug-samples.md): the calls of a sampled job of a tenant that opted in.
+    ...(deps.store
+      ? {
+          callModel: withDebugSamples((args) => models.callModel(args), {
+            store: deps.store,
+            logger: deps.logger,
+            now,
+          }),
+        }
+      : {}),
     ...createShadowActivities({
       ...(deps.store ? { store: deps.store } : {}),
       ...(deps.temporal ? { client: deps.temporal.client } : {}),
@@ -191,6 +203,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.blobs ? { blobs: deps.blobs } : {}),
       now,
     }),
+    ...createDebugSampleRetention({ ...(deps.store ? { store: deps.store } : {}) }),
     ...createWebhookActivities({
       store: deps.store,
       now,

@@ -106,11 +106,12 @@ export class AdminService {
     const tenant = await this.visibleTenant(actor, id);
     const b = parse(UpdateTenantBody, body, 'body');
     if (!isOperator(actor)) {
-      // A tenant admin may rename its tenant and change its moderation policy, nothing it pays for.
+      // A tenant admin may rename its tenant, change its moderation policy and opt in to debug
+      // samples of its own data, nothing it pays for.
       const forbidden = [
         ...(['plan', 'status'] as const).filter((f) => b[f] !== undefined),
         ...Object.keys(b.overrides ?? {})
-          .filter((k) => k !== 'policy')
+          .filter((k) => k !== 'policy' && k !== 'debugSamples')
           .map((k) => `overrides.${k}`),
       ];
       if (forbidden.length > 0) {
@@ -133,6 +134,9 @@ export class AdminService {
       now,
     );
     this.directory.invalidate();
+    // Samples taken so far keep the new period too (docs/debug-samples.md#retention).
+    const samples = b.overrides?.debugSamples;
+    if (samples) await this.store.debugSamples.redate(tenant.id, samples.retentionDays);
     await this.trail.record(
       actor,
       tenant.id,

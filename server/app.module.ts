@@ -46,6 +46,8 @@ import { DashboardPageController } from './dashboard/dashboard-page.controller';
 import { DashboardService } from './dashboard/dashboard.service';
 import { DriftController } from './drift.controller';
 import { DriftService } from './drift.service';
+import { DebugSamplesController } from './debug-samples.controller';
+import { DebugSamplesService } from './debug-samples.service';
 import { ExperimentsController } from './experiments.controller';
 import { ExperimentsService } from './experiments.service';
 import { EvaluationsController } from './evaluations.controller';
@@ -86,6 +88,7 @@ export class AppModule {
         DashboardPageController,
         DashboardController,
         DriftController,
+        DebugSamplesController,
         ExperimentsController,
         EvaluationsController,
         AdminController,
@@ -125,6 +128,7 @@ export class AppModule {
         DataKeysService,
         DashboardService,
         DriftService,
+        DebugSamplesService,
         ExperimentsService,
         EvaluationsService,
       ],

@@ -220,6 +220,7 @@ export const OPERATION_PROBLEMS = {
   'GET /v1/usage': [...AUTHED, 'invalid-request'],
   'GET /v1/evaluations': [...AUTHED, 'invalid-request'],
   'GET /v1/audit': [...AUTHED, 'invalid-request'],
+  'GET /v1/admin/debug-samples': [...AUTHED, 'invalid-request'],
   'GET /v1/audit/verify': [...AUTHED, 'invalid-request'],
   'POST /v1/batches': [
     ...BODY,

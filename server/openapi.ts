@@ -22,6 +22,7 @@ import { messagesPaths, messagesSchemas } from './openapi-messages';
 import { jobEventPaths } from './openapi-events';
 import { webhookPaths } from './openapi-webhooks';
 import { driftPaths } from './openapi-drift';
+import { debugSamplesPaths } from './openapi-debug-samples';
 import { experimentPaths } from './openapi-experiments';
 import { evaluationPaths } from './openapi-evaluations';
 import { bodySchema, json, problems, ref, schema, type Json } from './openapi-parts';
@@ -173,6 +174,7 @@ export function buildOpenApi(options: { maxBodyBytes: number }): Json {
   Object.assign(paths, adminPaths());
   Object.assign(paths, webhookPaths());
   Object.assign(paths, driftPaths());
+  Object.assign(paths, debugSamplesPaths());
   Object.assign(paths, experimentPaths());
   Object.assign(paths, evaluationPaths());
   paths['/healthz'] = {

@@ -1,12 +1,16 @@
-import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TenantRetention } from '../activities/lifecycle/enforce-retention';
 
-const { retentionTenants, pruneTenantJobs, pruneTenantRows } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '30 seconds',
-  retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
+const { retentionTenants, pruneTenantJobs, pruneTenantRows, pruneDebugSamples } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 10, initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
+
+/** The run also prunes expired debug samples (docs/debug-samples.md#retention), first. */
+export const DEBUG_SAMPLES_PATCH = 'retention-debug-samples-v1';
 
 /** Tenants read per page of the tenant store. */
 const TENANTS_PER_PAGE = 100;
@@ -46,6 +50,8 @@ export interface RetentionResult {
   blobsDeleted?: number;
   /** Rows pruned per table, all tenants. */
   rows: Record<string, number>;
+  /** Expired debug samples deleted, all tenants, and per tenant (absent in runs before them). */
+  debugSamples?: { deleted: number; perTenant: Record<string, number> };
   /** Per tenant (the first MAX_LISTED; `unlisted` counts the others). */
   perTenant: TenantRetentionResult[];
   unlisted: number;
@@ -56,7 +62,8 @@ export interface RetentionResult {
  * with a retention period, its workflows closed before it are deleted from Temporal (and its
  * claim-check blobs of that age), then its
  * rows of that age pruned from the tenant store and the counts recorded in its audit trail
- * (`retention.enforced`). Not tagged with a tenant, so it never lists itself.
+ * (`retention.enforced`). First, every expired debug sample goes, whatever its tenant's job
+ * retention. Not tagged with a tenant, so it never lists itself.
  */
 export async function enforceRetention(args: EnforceRetentionArgs = {}): Promise<RetentionResult> {
   const asOf = args.asOf ?? Date.now();
@@ -71,6 +78,9 @@ export async function enforceRetention(args: EnforceRetentionArgs = {}): Promise
     unlisted: 0,
   };
   let after = args.after;
+  // Once per run (not again after continue-as-new): each sample carries its own expiry.
+  if (args.after === undefined && patched(DEBUG_SAMPLES_PATCH))
+    result.debugSamples = await pruneDebugSamples({ asOf });
   for (;;) {
     const page = await retentionTenants({
       asOf,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RoutingSpec } from '../contracts/job';
+import { DebugSamplesSetting } from './debug-samples';
 
 /** A plan or tenant id: lower-case letters, digits and dashes, 1–63 characters. */
 export const TenancyId = z
@@ -123,6 +124,8 @@ export const TenantOverrides = z
     policy: z.record(z.string(), z.unknown()),
     /** Days its closed jobs and rows are kept, over the plan's; `null`: no retention period. */
     retentionDays: RetentionDays.nullable(),
+    /** Debug samples, the tenant's opt-in (docs/debug-samples.md); `null` or absent: off. */
+    debugSamples: DebugSamplesSetting.nullable(),
     /** Sampled evaluation, over the plan's; `null`: off whatever the plan says. */
     evaluation: EvaluationPolicy.nullable(),
   })

@@ -54,6 +54,8 @@ const REQUIRED = [
   'run-task-verifier-v1.json', // the verifier scores an answer low: re-asked, then verified
   'provider-health.json', // the breaker entity: outcome signals, permit updates
   'review-queue.json', // the review queue entity
+  'enforce-retention.json', // a retention run: one tenant's jobs and rows
+  'enforce-retention-debug-samples-v1.json', // and, first, the expired debug samples
 ];
 
 /** Every string in a history, payloads decoded (they are base64 JSON). */
@@ -89,7 +91,14 @@ describe('replay of recorded histories', () => {
   it('the fixtures cover the external call, re-ask, fallback, degrade, review and both entities', () => {
     expect(FILES).toEqual(expect.arrayContaining(REQUIRED));
     expect(new Set(FILES.map((f) => workflowType(load(f))))).toEqual(
-      new Set(['runTask', 'runBatch', 'runLongTask', 'providerHealth', 'reviewQueue']),
+      new Set([
+        'runTask',
+        'runBatch',
+        'runLongTask',
+        'providerHealth',
+        'reviewQueue',
+        'enforceRetention',
+      ]),
     );
   });
 

@@ -123,19 +123,31 @@ export class DebugSampleStore {
     return Number(result.numUpdatedRows);
   }
 
-  /** Deletes every sample expired at `asOf`, whatever its tenant; the count per tenant. */
-  async prune(asOf: number): Promise<Record<string, number>> {
+  /**
+   * Deletes up to `limit` samples expired at `asOf`, whatever their tenant (call again until it
+   * deletes none); the count per tenant.
+   */
+  async prune(asOf: number, limit = 5_000): Promise<Record<string, number>> {
     return this.db.transaction().execute(async (trx) => {
-      const counts = await trx
+      const rows = await trx
         .selectFrom('debug_samples')
-        .select((eb) => ['tenant_id', eb.fn.countAll().as('n')])
+        .select(['id', 'tenant_id'])
         .where('expires_at', '<=', asOf)
-        .groupBy('tenant_id')
+        .orderBy('id')
+        .limit(limit)
         .execute();
-      if (counts.length === 0) return {};
-      await trx.deleteFrom('debug_samples').where('expires_at', '<=', asOf).execute();
-      // Both statements see the same expired rows: one inserted meanwhile is new, never expired.
-      return Object.fromEntries(counts.map((c) => [c.tenant_id, Number(c.n)]));
+      if (rows.length === 0) return {};
+      await trx
+        .deleteFrom('debug_samples')
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      const counts: Record<string, number> = {};
+      for (const r of rows) counts[r.tenant_id] = (counts[r.tenant_id] ?? 0) + 1;
+      return counts;
     });
   }
 
