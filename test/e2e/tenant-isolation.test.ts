@@ -50,6 +50,8 @@ let a: TenantWorld;
 let b: TenantWorld;
 /** B's ids, keys, secrets and input text: none may be in an answer to A. */
 let bSecrets: string[];
+/** When both worlds were made: later rows of the matrix make A's jobs with B's text on purpose. */
+let builtAt: number;
 const send = sender(() => stack.baseUrl);
 
 beforeAll(async () => {
@@ -76,6 +78,7 @@ beforeAll(async () => {
   // start would pass B's before reaching its own.
   b = await make('iso-bravo', 'Bravo-4471');
   a = await make('iso-alpha', 'Alpha-1188');
+  builtAt = Date.now();
   bSecrets = secretsOf(b);
 }, 240_000);
 
@@ -748,6 +751,30 @@ const MATRIX: Record<string, Entry> = {
     own: () => [
       { as: 'admin', method: 'GET', path: `/v1/evaluations?tenant=${b.id}` },
       { as: 'operator', method: 'GET', path: `/v1/evaluations?tenant=${b.id}&groupBy=day` },
+    ],
+  },
+  // Debug samples (docs/debug-samples.md): both tenants opted in; an admin reads its own only.
+  'GET /v1/admin/debug-samples': {
+    cross: () => [
+      {
+        as: 'admin',
+        method: 'GET',
+        path: `/v1/admin/debug-samples?tenant=${b.id}`,
+        ...operatorOnly('query.tenant'),
+      },
+      // Up to when the worlds were made: the task rows' cross calls make A's own jobs of B's
+      // text (a shared idempotency key, a cached body), and A's samples of them are A's.
+      {
+        as: 'admin',
+        method: 'GET',
+        path: `/v1/admin/debug-samples?limit=100&to=${new Date(builtAt).toISOString()}`,
+        status: 200,
+        check: (res) => expect(res.body.items.length).toBeGreaterThan(0),
+      },
+    ],
+    own: () => [
+      { as: 'admin', method: 'GET', path: '/v1/admin/debug-samples?limit=100', shows: [b.job] },
+      { as: 'operator', method: 'GET', path: `/v1/admin/debug-samples?tenant=${b.id}` },
     ],
   },
   'GET /v1/audit': {

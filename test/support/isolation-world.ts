@@ -133,7 +133,12 @@ export async function makeTenant(args: {
   const { send, operator, id, marker } = args;
   ok(
     await send(
-      { method: 'POST', path: '/v1/admin/tenants', body: { id, plan: 'unlimited' } },
+      {
+        method: 'POST',
+        path: '/v1/admin/tenants',
+        // Opted in to debug samples: every job's calls are kept, for the isolation of their list.
+        body: { id, plan: 'unlimited', overrides: { debugSamples: { rate: 1, retentionDays: 1 } } },
+      },
       operator,
     ),
     201,
