@@ -47,7 +47,7 @@ export function withDebugSamples(
 
   return async (args) => {
     const tenantId = args.billing?.tenantId;
-    const jobId = Context.current().info.workflowExecution?.workflowId;
+    const jobId = jobIdOfActivity();
     if (!tenantId || !jobId) return callModel(args);
     const setting = await settingOf(tenantId).catch((err: unknown) => {
       deps.logger.warn({ err, tenant: tenantId }, 'debug sample setting not read');
@@ -86,6 +86,15 @@ export function withDebugSamples(
     await keep('ok', result);
     return result;
   };
+}
+
+/** The workflow that scheduled this activity; none outside an activity (a direct call). */
+function jobIdOfActivity(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The call's failure type (`RateLimited`, `Timeout`, …), `cancelled`, or `error`. */
