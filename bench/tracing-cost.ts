@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = jaeger.otlpEndpoint;
   const logger = createLogger({ name: 'bench', level: 'warn' });
   const tracing = startTracing({
-    settings: { exporter: 'otlp', serviceName: 'keel-bench-cost' },
+    // The SDK's sampler (always on unless OTEL_TRACES_SAMPLER says otherwise): every span is made.
+    settings: { exporter: 'otlp', serviceName: 'keel-bench-cost', samplerFromEnv: true },
     component: 'bench',
     logger,
   });

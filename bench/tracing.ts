@@ -3,11 +3,13 @@
  * [--control]`: what OpenTelemetry tracing adds to a sync `classify-ticket` answer
  * (docs/traces.md). Two copies of `npm start`'s deployment (one API process with its worker
  * inside) on one dev server, the same mock upstream (`openai:ok`, 0 ms): one with tracing off,
- * one exporting every span (sampler always on) to a real Jaeger (test/support/jaeger.ts;
- * `npm run jaeger:install` builds it); `--control` leaves both untraced (an A/A run: the
+ * one with tracing on into a real Jaeger (test/support/jaeger.ts; `npm run jaeger:install` builds
+ * it), with Keel's default sampler (`--sampler default`: no traceparent is sent, so nothing is
+ * recorded) or the SDK's named one (`--sampler always_on`: every span exported); `--control` leaves both untraced (an A/A run: the
  * difference this machine's noise makes). Requests alternate between the two, one at a time, so
  * drift in the machine's load hits both alike. Prints p50/p90 of the response time and of
- * `x-keel-overhead-ms` for each, the p50 difference and its bootstrap 95 % interval; writes
+ * `x-keel-overhead-ms` for each, the p50 difference and its bootstrap 95 % interval, and the CPU
+ * each API process (its worker inside) spent per request; writes
  * bench/results/tracing-<timestamp>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { freePort } from '../test/support/free-port';
 import { startJaeger } from '../test/support/jaeger';
 import { ROOT } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
+import { cpuMs } from './lib/proc-stats';
 import { latencyStats, loadAverage, median, percentile, round2 } from './lib/stats';
 import { startBenchStack, type BenchStack } from './stack';
 
@@ -27,8 +30,11 @@ const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '300' },
     warmup: { type: 'string', default: '30' },
-    /** OTEL_TRACES_SAMPLER of the traced stack (`always_off`: tracing on, nothing recorded). */
-    sampler: { type: 'string', default: 'always_on' },
+    /**
+     * OTEL_TRACES_SAMPLER of the traced stack: `default` leaves it unset (Keel's default: nothing
+     * of its own recorded, a sampled caller's traceparent is), `always_on` records every request.
+     */
+    sampler: { type: 'string', default: 'default' },
     /** OTEL_TRACES_SAMPLER_ARG, e.g. `0.1` with `parentbased_traceidratio`. */
     'sampler-arg': { type: 'string' },
     /** A/A control: the second stack untraced too, to see this machine's noise in the difference. */
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
             ...upstreamEnv(mock.url),
             OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
             OTEL_SERVICE_NAME: 'keel-bench',
-            OTEL_TRACES_SAMPLER: values.sampler,
+            ...(values.sampler === 'default' ? {} : { OTEL_TRACES_SAMPLER: values.sampler }),
             ...(values['sampler-arg'] ? { OTEL_TRACES_SAMPLER_ARG: values['sampler-arg'] } : {}),
           },
     });
@@ -97,12 +103,20 @@ async function main(): Promise<void> {
       await classify(on, i);
     }
     const samples = { off: [] as Sample[], on: [] as Sample[] };
+    // The API process's CPU (its worker inside), user + system, over the measured requests: a
+    // steadier figure than the response time on a shared machine (the Temporal server's and
+    // Jaeger's are not in it).
+    const cpuBefore = { off: cpuMs(off.pids().api), on: cpuMs(on.pids().api) };
     for (let i = 0; i < REQUESTS; i++) {
       // Alternate which goes first, so neither always follows the other.
       const order = i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
       for (const which of order)
         samples[which].push(await classify(which === 'on' ? on : off, WARMUP + i));
     }
+    const cpuPerRequestMs = {
+      off: round2((cpuMs(off.pids().api) - cpuBefore.off) / REQUESTS),
+      on: round2((cpuMs(on.pids().api) - cpuBefore.on) / REQUESTS),
+    };
     const stats = (s: Sample[]) => ({
       responseMs: latencyStats(s.map((x) => x.ms)),
       overheadMs: latencyStats(s.map((x) => x.overheadMs)),
@@ -115,6 +129,11 @@ async function main(): Promise<void> {
       load: loadAverage(),
       off: stats(samples.off),
       on: stats(samples.on),
+      /** CPU ms of each API process (worker inside) per request, and on − off. */
+      cpuPerRequestMs: {
+        ...cpuPerRequestMs,
+        added: round2(cpuPerRequestMs.on - cpuPerRequestMs.off),
+      },
       addedP50Ms: {
         response: round2(stats(samples.on).responseMs.p50 - stats(samples.off).responseMs.p50),
         overhead: round2(stats(samples.on).overheadMs.p50 - stats(samples.off).overheadMs.p50),

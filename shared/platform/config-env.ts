@@ -283,6 +283,13 @@ export const EnvSchema = z.object({
   /** Only `http/protobuf` is shipped; another value stops the boot rather than tracing nowhere. */
   OTEL_EXPORTER_OTLP_PROTOCOL: z.literal('http/protobuf').optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.literal('http/protobuf').optional(),
+  /**
+   * The SDK's sampler (`parentbased_always_on`, `parentbased_traceidratio` with
+   * OTEL_TRACES_SAMPLER_ARG, …). Unset, Keel samples nothing of its own: a request is recorded
+   * when its caller's `traceparent` is sampled (docs/traces.md#sampling).
+   * @default Keel's parent-based, always off
+   */
+  OTEL_TRACES_SAMPLER: z.string().min(1).optional(),
   /** The service name on every span. @default keel */
   OTEL_SERVICE_NAME: z.string().min(1).default('keel'),
   OTEL_SDK_DISABLED: bool.default(false),

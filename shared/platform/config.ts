@@ -110,7 +110,15 @@ export interface KeelConfig {
    * OpenTelemetry tracing (docs/traces.md): on when OTEL_EXPORTER_OTLP_ENDPOINT (or its traces
    * variant) or OTEL_TRACES_EXPORTER is set; `undefined` = off.
    */
-  tracing?: { exporter: 'otlp' | 'console'; serviceName: string };
+  tracing?: {
+    exporter: 'otlp' | 'console';
+    serviceName: string;
+    /**
+     * OTEL_TRACES_SAMPLER is set: the SDK's sampler from it. Otherwise Keel's default, sampling
+     * off: a request is recorded only when its caller's `traceparent` says so.
+     */
+    samplerFromEnv: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -294,6 +302,7 @@ function tracingConfig(e: Env): Pick<KeelConfig, 'tracing'> {
     tracing: {
       exporter: e.OTEL_TRACES_EXPORTER === 'console' ? 'console' : 'otlp',
       serviceName: e.OTEL_SERVICE_NAME,
+      samplerFromEnv: e.OTEL_TRACES_SAMPLER !== undefined,
     },
   };
 }

@@ -4,8 +4,10 @@ import { hrTimeDuration, millisToHrTime } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import {
+  AlwaysOffSampler,
   BatchSpanProcessor,
   ConsoleSpanExporter,
+  ParentBasedSampler,
   type ReadableSpan,
   type SpanExporter,
   type SpanProcessor,
@@ -74,8 +76,17 @@ export function startTracing(options: {
   const exporter: SpanExporter =
     settings.exporter === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter();
   const processor = withoutMessages(new BatchSpanProcessor(exporter));
-  // The sampler comes from OTEL_TRACES_SAMPLER / _ARG (default: parent-based, always on).
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
+  // The sampler comes from OTEL_TRACES_SAMPLER / _ARG when set. Keel's default samples nothing of
+  // its own (a request is recorded when its caller's traceparent is sampled): recording every
+  // request costs a few ms of CPU each (docs/traces.md#overhead), tracing with nothing sampled
+  // costs nothing measurable.
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [processor],
+    ...(settings.samplerFromEnv
+      ? {}
+      : { sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) }),
+  });
   provider.register();
   logger.info(
     { exporter: settings.exporter, service: settings.serviceName },

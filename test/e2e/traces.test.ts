@@ -178,17 +178,29 @@ describe('traces in Jaeger, one API process with its worker inside', () => {
     expect(JSON.stringify(trace)).not.toContain(SECRET);
   });
 
-  it('answers a traceparent of its own to a caller that sent none', async () => {
-    const res = await stack.call('/v1/jobs/no-such-job');
-    expect(res.status).toBe(404);
-    expect(res.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  it('samples nothing of its own by default: a caller that sent no traceparent gets an unsampled one, and Jaeger never sees it', async () => {
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: JSON.stringify({ input: ticket, options: { route: ['openai:ok'] } }),
+    });
+    expect(res.status).toBe(200);
+    const answered = /^00-([0-9a-f]{32})-[0-9a-f]{16}-00$/.exec(res.headers.get('traceparent')!);
+    expect(answered, res.headers.get('traceparent')!).not.toBeNull();
+    // A sampled request after it: once its trace is in Jaeger, the batch that would have carried
+    // the first one's spans has gone too.
+    await classifyTraced(stack, 'keel-traces-embedded');
+    expect(await jaeger.trace(answered![1]!)).toBeUndefined();
   });
 });
 
 describe('traces in Jaeger, an API process and a worker process', () => {
   let stack: EmbeddedStack;
   beforeAll(async () => {
-    stack = await startStack(tracingEnv('keel-traces-split'));
+    // This deployment records every request (OTEL_TRACES_SAMPLER), not only sampled callers'.
+    stack = await startStack({
+      ...tracingEnv('keel-traces-split'),
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -196,5 +208,23 @@ describe('traces in Jaeger, an API process and a worker process', () => {
 
   it('carries the trace from the API to the worker through Temporal', async () => {
     await classifyTraced(stack, 'keel-traces-split');
+  });
+
+  it('with OTEL_TRACES_SAMPLER=parentbased_always_on, records a request whose caller sent no traceparent', async () => {
+    const res = await stack.call('/v1/tasks/classify-ticket', {
+      method: 'POST',
+      body: JSON.stringify({ input: ticket, options: { route: ['openai:ok'] } }),
+    });
+    expect(res.status).toBe(200);
+    const answered = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(res.headers.get('traceparent')!);
+    expect(answered, res.headers.get('traceparent')!).not.toBeNull();
+    const trace = await traceOf(
+      answered![1]!,
+      (t) => named(t, /^chat /).length > 0 && named(t, /^POST /).length > 0,
+    );
+    const [http] = named(trace, /^POST /);
+    expect(http!.spanID).toBe(answered![2]);
+    // Keel's own root: no parent.
+    expect(http!.references).toEqual([]);
   });
 });
