@@ -50,6 +50,7 @@ export function taskMetrics(): RequestHandler {
           seconds: elapsedMs(req) / 1_000,
           refusal: sentProblem(res),
           plan: (req as Partial<AuthedRequest>).tenant?.terms?.planId,
+          tenant: (req as Partial<AuthedRequest>).tenant?.id,
         }),
       );
     }

@@ -8,7 +8,7 @@ import {
 import { resolveDemoApiKey } from '../shared/platform/demo-key';
 import { exitWithParent } from '../shared/platform/exit-with-parent';
 import { createLogger, type Logger } from '../shared/platform/logger';
-import { collectProcessMetrics } from '../shared/platform/metrics';
+import { collectProcessMetrics, labelByTenant } from '../shared/platform/metrics';
 import { assertSupportedNode } from '../shared/platform/node-version';
 import {
   configuredHooks,
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       })
     : undefined;
   collectProcessMetrics();
+  labelByTenant(config.metrics.tenantLabel);
   if (config.embeddedWorker) requireInputKeySecret(config); // before connecting: a boot error
   // The tenant store (migrations applied) with the shipped plans, the config file's tenants and
   // the demo tenant; the limits in Redis or in this process. An embedded worker sweeps too.

@@ -25,6 +25,7 @@ import { invalidRequest, ProblemError, type Problem } from './problem';
 import { statusOf } from './job-status';
 import type { Tenant } from '../shared/tenancy/directory';
 import { CONFIG, TEMPORAL_CLIENT } from './tokens';
+import { trackTasksAwaitingReview } from '../shared/platform/metrics';
 import type { KeelConfig } from '../shared/platform/config';
 
 /** Most items one `GET /v1/reviews` returns. */
@@ -52,7 +53,18 @@ export class ReviewsService {
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(CONFIG) private readonly config: KeelConfig,
     @Inject(AuditService) private readonly trail: AuditService,
-  ) {}
+  ) {
+    trackTasksAwaitingReview(() => this.countAwaiting());
+  }
+
+  /** Tasks held for review on this deployment's task queue, every tenant (one visibility count). */
+  private async countAwaiting(): Promise<number> {
+    const queue = this.config.taskQueue.replace(/'/g, "\\'");
+    const { count } = await this.client.workflow.count(
+      `WorkflowType = 'runTask' AND ExecutionStatus = 'Running' AND TaskQueue = '${queue}' AND ${SearchAttr.status.name} = '${JobStatus.awaitingReview}'`,
+    );
+    return count;
+  }
 
   /**
    * Pending reviews of the reviewer's own tenant, oldest first, filtered by task and age: one

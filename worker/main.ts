@@ -2,7 +2,7 @@ import { ConfigError, loadConfig, requireInputKeySecret } from '../shared/platfo
 import { exitWithParent } from '../shared/platform/exit-with-parent';
 import { assertSupportedNode } from '../shared/platform/node-version';
 import { createLogger } from '../shared/platform/logger';
-import { collectProcessMetrics, serveMetrics } from '../shared/platform/metrics';
+import { collectProcessMetrics, labelByTenant, serveMetrics } from '../shared/platform/metrics';
 import {
   configuredHooks,
   createTemporalConnector,
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     metricsAddress: config.metrics.temporalAddress,
   });
   collectProcessMetrics();
+  labelByTenant(config.metrics.tenantLabel);
   const metrics =
     config.metrics.workerPort > 0
       ? await serveMetrics({

@@ -278,6 +278,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
           seconds: secondsSince(calledAt),
           usage: response.usage,
           costUsd: cost,
+          tenant: args.billing?.tenantId,
         });
         answered = true;
         if (bill) {
@@ -355,6 +356,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
             seconds: secondsSince(calledAt),
             usage: details?.billedUsage,
             costUsd: details?.billedCostUsd,
+            tenant: args.billing?.tenantId,
           });
         // Cancelled mid-call (a hedge's loser, the hard timeout): the vendor reports no usage.
         if (bill) {

@@ -36,7 +36,7 @@ import { admit } from '../../shared/policy/admission';
 import { promptTokens } from '../../shared/tasks/prompt-tokens';
 import { screenInput, type InputScreening } from '../guards/screen-input';
 import { validateAnswer, type ValidateArgs, type Validation } from '../guards/validation';
-import { recordValidationFailure } from '../../shared/platform/metrics';
+import { recordAnswerPath, recordValidationFailure } from '../../shared/platform/metrics';
 
 export interface PipelineDeps {
   logger: Logger;
@@ -272,7 +272,8 @@ export function createPipelineActivities(deps: PipelineDeps) {
       const { task, ...rest } = args;
       const result = validateAnswer(requireTask(task), rest);
       // A reviewer's refused edit is a person's, not a model's failure.
-      if (result.failed && !rest.reviewerEdit) recordValidationFailure(task, result.failed.layer);
+      if (result.failed && !rest.reviewerEdit)
+        recordValidationFailure(task, result.failed.layer, result.failed.issues);
       return Promise.resolve(result);
     },
 
@@ -343,6 +344,8 @@ export function createPipelineActivities(deps: PipelineDeps) {
         },
         'task completed',
       );
+      // Last: a retried recordResult (a store write failed above) counts its answer once.
+      recordAnswerPath(args.task, args.tenantId, meta);
       return meta;
     },
 

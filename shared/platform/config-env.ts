@@ -202,6 +202,13 @@ export const EnvSchema = z.object({
    */
   KEEL_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /**
+   * Label a few counters (requests, refusals, cost, fallbacks, degradations) by tenant id as
+   * well. A cardinality risk: one series per tenant and label set; off unless the operator turns
+   * it on (docs/metrics.md).
+   * @default false
+   */
+  KEEL_METRICS_TENANT_LABEL: bool.default(false),
+  /**
    * `host:port` where the Temporal SDK's runtime (the Rust core of a worker process or of the
    * API's embedded worker) serves its own Prometheus metrics (`temporal_*`). Unset: off.
    */

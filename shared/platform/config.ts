@@ -84,9 +84,10 @@ export interface KeelConfig {
   redisUrl?: string;
   /**
    * `/metrics`: `token` (KEEL_METRICS_TOKEN) required when set; `workerPort`
-   * (KEEL_WORKER_METRICS_PORT, 0 = off); `temporalAddress` (KEEL_TEMPORAL_METRICS_ADDRESS).
+   * (KEEL_WORKER_METRICS_PORT, 0 = off); `temporalAddress` (KEEL_TEMPORAL_METRICS_ADDRESS);
+   * `tenantLabel` (KEEL_METRICS_TENANT_LABEL): a few counters labelled by tenant too.
    */
-  metrics: { token?: string; workerPort: number; temporalAddress?: string };
+  metrics: { token?: string; workerPort: number; temporalAddress?: string; tenantLabel: boolean };
   /**
    * The payload codec's keys (KEEL_PAYLOAD_KEYS or KEEL_PAYLOAD_KEY_FILE), primary first;
    * undefined = no encryption.
@@ -260,6 +261,7 @@ export function loadConfig(
       token: e.KEEL_METRICS_TOKEN,
       workerPort: e.KEEL_WORKER_METRICS_PORT,
       temporalAddress: e.KEEL_TEMPORAL_METRICS_ADDRESS,
+      tenantLabel: e.KEEL_METRICS_TENANT_LABEL,
     },
     payloadKeys,
     ...(e.KEEL_CLAIM_CHECK_BYTES > 0

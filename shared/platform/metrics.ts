@@ -1,7 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Issue, ResultMeta } from '../contracts/job';
+import type { BreakerStateName } from '../policy/breaker';
 import { findTask } from '../tasks';
+import { breakerStateValue, pathEvent, ruleLabel } from './metric-labels';
 
 /**
  * Keel's Prometheus metrics: one registry per process, every metric defined here and nowhere
@@ -12,9 +15,21 @@ import { findTask } from '../tasks';
  *
  * Labels are bounded on purpose: task names are the registry's (anything else is `unknown`),
  * providers and models come from the configuration, plans from the tenant store's plan table,
- * statuses are HTTP codes, outcomes are failure types. Never a tenant id, key id, job id or input.
+ * statuses are HTTP codes, outcomes are failure types, rules and reasons fixed lists
+ * (./metric-labels.ts). Never a key id, job id or input; a tenant id only on the few counters
+ * marked below, and only when the operator turns it on (KEEL_METRICS_TENANT_LABEL).
  */
 export const registry = new Registry();
+
+let tenantLabel = false;
+/** KEEL_METRICS_TENANT_LABEL: add `tenant` to the counters that take it. Set once at boot. */
+export function labelByTenant(on: boolean): void {
+  tenantLabel = on;
+}
+/** The `tenant` label when the operator turned it on (`none`: no tenant known), else nothing. */
+function tenantOf(id: string | undefined): { tenant?: string } {
+  return tenantLabel ? { tenant: id ?? 'none' } : {};
+}
 
 /** A label for a task name taken from a URL: the task's name if Keel knows it, else `unknown`. */
 export function taskLabel(name: string): string {
@@ -23,8 +38,8 @@ export function taskLabel(name: string): string {
 
 const requests = new Counter({
   name: 'keel_requests_total',
-  help: 'POST /v1/tasks/{task} answers, by task and HTTP status code.',
-  labelNames: ['task', 'status'] as const,
+  help: 'POST /v1/tasks/{task} answers, by task and HTTP status code (and tenant, when turned on).',
+  labelNames: ['task', 'status', 'tenant'] as const,
   registers: [registry],
 });
 
@@ -49,7 +64,7 @@ export const ADMISSION_REFUSALS: ReadonlySet<string> = new Set([
 const refusals = new Counter({
   name: 'keel_admission_refusals_total',
   help: 'POST /v1/tasks/{task} requests refused, by problem slug and the tenant plan (none: no plan known).',
-  labelNames: ['reason', 'plan'] as const,
+  labelNames: ['reason', 'plan', 'tenant'] as const,
   registers: [registry],
 });
 
@@ -92,8 +107,8 @@ const modelTokens = new Counter({
 
 const modelCost = new Counter({
   name: 'keel_model_cost_usd_total',
-  help: 'Cost of the reported tokens at the configured prices, in USD.',
-  labelNames: ['provider', 'model'] as const,
+  help: 'Cost of the reported tokens at the configured prices, in USD (by tenant too, when turned on).',
+  labelNames: ['provider', 'model', 'tenant'] as const,
   registers: [registry],
 });
 
@@ -106,8 +121,29 @@ const cacheHits = new Counter({
 
 const validationFailures = new Counter({
   name: 'keel_validation_failures_total',
-  help: 'Model answers a validation layer failed (the first failing layer), by task and layer: schema, rules, grounding or moderation.',
-  labelNames: ['task', 'layer'] as const,
+  help: 'Model answers a validation layer failed (the first failing layer), by task, layer (schema, rules, grounding or moderation) and rule (the first broken one; schema, or other when unknown).',
+  labelNames: ['task', 'layer', 'rule'] as const,
+  registers: [registry],
+});
+
+const fallbacks = new Counter({
+  name: 'keel_fallbacks_total',
+  help: "Answers from a route's later candidate, by task and reason (what stopped the first candidate).",
+  labelNames: ['task', 'reason', 'tenant'] as const,
+  registers: [registry],
+});
+
+const degradations = new Counter({
+  name: 'keel_degradations_total',
+  help: 'Answers from a downgrade (last good answer, deterministic fallback, a person, or the proposal after a review deadline), by task and reason (what made the route give up).',
+  labelNames: ['task', 'reason', 'tenant'] as const,
+  registers: [registry],
+});
+
+const breakerState = new Gauge({
+  name: 'keel_breaker_state',
+  help: 'Circuit breaker state of a provider/model as this process last read its shared entity: 0 closed, 1 half-open, 2 open. Only provider/models this process has read.',
+  labelNames: ['provider', 'model'] as const,
   registers: [registry],
 });
 
@@ -150,6 +186,26 @@ new Gauge({
   },
 });
 
+/** A count of tasks awaiting review is reused this long: a scrape never queues behind visibility. */
+export const AWAITING_REVIEW_CACHE_MS = 5_000;
+let awaitingReview: (() => Promise<number>) | undefined;
+let awaitingRead: { at: number; value: Promise<number | undefined> } | undefined;
+new Gauge({
+  name: 'keel_tasks_awaiting_review',
+  help: 'Tasks held for a human review decision across the deployment (Temporal visibility, read at most every 5 s by the API; 0 in a worker process).',
+  registers: [registry],
+  async collect() {
+    if (!awaitingReview) return;
+    const now = Date.now();
+    if (!awaitingRead || now - awaitingRead.at >= AWAITING_REVIEW_CACHE_MS) {
+      const read = awaitingReview;
+      awaitingRead = { at: now, value: read().catch(() => undefined) };
+    }
+    const n = await awaitingRead.value;
+    if (n !== undefined) this.set(n);
+  },
+});
+
 /** One answer of `POST /v1/tasks/{task}`; `refusal` is the problem slug when one was sent. */
 export function recordTaskRequest(r: {
   task: string;
@@ -157,12 +213,13 @@ export function recordTaskRequest(r: {
   seconds: number;
   refusal?: string;
   plan?: string;
+  tenant?: string;
 }): void {
   const labels = { task: taskLabel(r.task), status: String(r.status) };
-  requests.inc(labels);
+  requests.inc({ ...labels, ...tenantOf(r.tenant) });
   requestSeconds.observe(labels, r.seconds);
   if (r.refusal && ADMISSION_REFUSALS.has(r.refusal))
-    refusals.inc({ reason: r.refusal, plan: r.plan ?? 'none' });
+    refusals.inc({ reason: r.refusal, plan: r.plan ?? 'none', ...tenantOf(r.tenant) });
 }
 
 /** A budget threshold crossed (`threshold` 0.8 or 1). */
@@ -178,6 +235,8 @@ export function recordModelCall(c: {
   seconds: number;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
+  /** The billed tenant: a label on the cost only, and only with KEEL_METRICS_TENANT_LABEL. */
+  tenant?: string;
 }): void {
   const model = { provider: c.provider, model: c.model };
   modelCalls.inc({ ...model, outcome: c.outcome });
@@ -186,7 +245,7 @@ export function recordModelCall(c: {
     modelTokens.inc({ ...model, direction: 'input' }, c.usage.inputTokens);
     modelTokens.inc({ ...model, direction: 'output' }, c.usage.outputTokens);
   }
-  if (c.costUsd) modelCost.inc(model, c.costUsd);
+  if (c.costUsd) modelCost.inc({ ...model, ...tenantOf(c.tenant) }, c.costUsd);
 }
 
 /** A streamed call's first text delta arrived `seconds` after its request. */
@@ -198,9 +257,30 @@ export function recordCacheHit(task: string): void {
   cacheHits.inc({ task: taskLabel(task) });
 }
 
-/** A model answer failed validation at `layer` (the first failing one). */
-export function recordValidationFailure(task: string, layer: string): void {
-  validationFailures.inc({ task: taskLabel(task), layer });
+/** A model answer failed validation at `layer` (the first failing one) with these issues. */
+export function recordValidationFailure(
+  task: string,
+  layer: string,
+  issues: readonly Issue[] = [],
+): void {
+  validationFailures.inc({ task: taskLabel(task), layer, rule: ruleLabel(task, layer, issues) });
+}
+
+/** A recorded answer: counted when it took a fallback or a degraded path, by why. */
+export function recordAnswerPath(
+  task: string,
+  tenant: string,
+  meta: Pick<ResultMeta, 'path' | 'provider' | 'model' | 'reasons'>,
+): void {
+  const event = pathEvent(meta);
+  if (!event) return;
+  const labels = { task: taskLabel(task), reason: event.reason, ...tenantOf(tenant) };
+  (event.kind === 'fallback' ? fallbacks : degradations).inc(labels);
+}
+
+/** What a ProviderHealth read of a provider/model's shared breaker entity said. */
+export function recordBreakerState(provider: string, model: string, state: BreakerStateName): void {
+  breakerState.set({ provider, model }, breakerStateValue(state));
 }
 
 /** A drift alert raised for a series' metric (the prompt version stays out: unbounded). */
@@ -230,6 +310,12 @@ export function recordEvaluation(e: {
 /** What `keel_drift_alerts_firing` reads at each scrape (the tenant store's alert rows). */
 export function trackDriftFiring(counts: () => Promise<Record<string, number>>): void {
   driftFiring = counts;
+}
+
+/** What `keel_tasks_awaiting_review` counts (cached AWAITING_REVIEW_CACHE_MS; the API's reviews). */
+export function trackTasksAwaitingReview(count: () => Promise<number>): void {
+  awaitingReview = count;
+  awaitingRead = undefined;
 }
 
 /** What `keel_tasks_in_flight` reads at each scrape (the API's RunningTasks). */

@@ -15,6 +15,7 @@ import {
   type PublishedHealth,
 } from '../contracts/messages';
 import type { Logger } from './logger';
+import { recordBreakerState } from './metrics';
 
 export interface ProviderHealthOptions {
   /** A published state read less than this long ago is reused (no `describe`). */
@@ -84,6 +85,7 @@ export class ProviderHealth {
 
   private async read(provider: string, model: string, now: number): Promise<ProviderHealthView> {
     let published: PublishedHealth | undefined;
+    let known = true;
     try {
       const desc = await this.client.workflow
         .getHandle(providerHealthWorkflowId(this.taskQueue, provider, model))
@@ -91,12 +93,15 @@ export class ProviderHealth {
       published = (desc.memo as { health?: PublishedHealth } | undefined)?.health;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) {
+        known = false;
         this.logger.warn(
           { provider, model, err: (err as Error).message },
           'breaker state unavailable; treating as closed',
         );
       }
     }
+    // An entity never reported to is closed; an unreadable one leaves the gauge as it was.
+    if (known) recordBreakerState(provider, model, published?.state ?? 'closed');
     if (!published) return this.empty(provider, model, now);
     // Stats older than the window describe nothing any more.
     const stale = now - published.asOf > this.settings.windowMs;
