@@ -2350,6 +2350,16 @@ export interface paths {
                                         [key: string]: unknown;
                                     };
                                     retentionDays?: number | null;
+                                    debugSamples?: {
+                                        rate: number;
+                                        retentionDays: number;
+                                    } | null;
+                                    evaluation?: {
+                                        sampleRate: number;
+                                        route?: string[];
+                                        /** @default 0.7 */
+                                        minScore: number;
+                                    } | null;
                                 };
                                 /** @description ISO 8601 */
                                 createdAt: string;
@@ -2483,6 +2493,16 @@ export interface paths {
                                 [key: string]: unknown;
                             };
                             retentionDays?: number | null;
+                            debugSamples?: {
+                                rate: number;
+                                retentionDays: number;
+                            } | null;
+                            evaluation?: {
+                                sampleRate: number;
+                                route?: string[];
+                                /** @default 0.7 */
+                                minScore?: number;
+                            } | null;
                         };
                     };
                 };
@@ -2518,6 +2538,16 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 retentionDays?: number | null;
+                                debugSamples?: {
+                                    rate: number;
+                                    retentionDays: number;
+                                } | null;
+                                evaluation?: {
+                                    sampleRate: number;
+                                    route?: string[];
+                                    /** @default 0.7 */
+                                    minScore: number;
+                                } | null;
                             };
                             /** @description ISO 8601 */
                             createdAt: string;
@@ -2717,6 +2747,16 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 retentionDays?: number | null;
+                                debugSamples?: {
+                                    rate: number;
+                                    retentionDays: number;
+                                } | null;
+                                evaluation?: {
+                                    sampleRate: number;
+                                    route?: string[];
+                                    /** @default 0.7 */
+                                    minScore: number;
+                                } | null;
                             };
                             /** @description ISO 8601 */
                             createdAt: string;
@@ -2855,6 +2895,16 @@ export interface paths {
                                 [key: string]: unknown;
                             };
                             retentionDays?: number | null;
+                            debugSamples?: {
+                                rate: number;
+                                retentionDays: number;
+                            } | null;
+                            evaluation?: {
+                                sampleRate: number;
+                                route?: string[];
+                                /** @default 0.7 */
+                                minScore?: number;
+                            } | null;
                         };
                     };
                 };
@@ -2890,6 +2940,16 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                                 retentionDays?: number | null;
+                                debugSamples?: {
+                                    rate: number;
+                                    retentionDays: number;
+                                } | null;
+                                evaluation?: {
+                                    sampleRate: number;
+                                    route?: string[];
+                                    /** @default 0.7 */
+                                    minScore: number;
+                                } | null;
                             };
                             /** @description ISO 8601 */
                             createdAt: string;
@@ -4299,6 +4359,12 @@ export interface paths {
                                  */
                                 whenLimited: "refuse" | "cache" | "degrade";
                                 retentionDays?: number;
+                                evaluation?: {
+                                    sampleRate: number;
+                                    route?: string[];
+                                    /** @default 0.7 */
+                                    minScore: number;
+                                };
                             }[];
                         };
                     };
@@ -4465,6 +4531,12 @@ export interface paths {
                          */
                         whenLimited?: "refuse" | "cache" | "degrade";
                         retentionDays?: number;
+                        evaluation?: {
+                            sampleRate: number;
+                            route?: string[];
+                            /** @default 0.7 */
+                            minScore?: number;
+                        };
                     };
                 };
             };
@@ -4532,6 +4604,12 @@ export interface paths {
                              */
                             whenLimited: "refuse" | "cache" | "degrade";
                             retentionDays?: number;
+                            evaluation?: {
+                                sampleRate: number;
+                                route?: string[];
+                                /** @default 0.7 */
+                                minScore: number;
+                            };
                         };
                     };
                 };
@@ -7618,6 +7696,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/debug-samples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sampled model calls of a tenant that opted in: masked prompt messages and raw answer, model, prompt version, outcome, latency, tokens (tenant admin: its own; operator: any).
+         * @description A tenant opts in with `overrides.debugSamples: {rate, retentionDays}` (PATCH /v1/admin/tenants/{id}). Texts are masked as log lines are ([EMAIL], [PHONE], [CARD], [IBAN], [SSN], [SECRET]) and cut at 4,096 characters each. Newest first. See docs/debug-samples.md.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The platform operator: one tenant (default: all). Others: their own only. */
+                    tenant?: string;
+                    /** @description Only this task’s calls. */
+                    task?: string;
+                    /** @description ISO 8601, inclusive. */
+                    from?: string;
+                    /** @description ISO 8601, exclusive. */
+                    to?: string;
+                    /** @description 1 … 100, default 20. */
+                    limit?: string;
+                    /** @description A previous page’s `next`. */
+                    before?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of samples. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Newest first. */
+                            items: {
+                                id: string;
+                                tenant: string;
+                                jobId: string;
+                                task: string;
+                                provider: string;
+                                model: string;
+                                promptVersion: string;
+                                /** @description `ok`, or the call’s failure type (`RateLimited`, `Timeout`, …). */
+                                outcome: string;
+                                latencyMs: number;
+                                inputTokens: number | null;
+                                outputTokens: number | null;
+                                /** @description ISO 8601: when the call started. */
+                                at: string;
+                                /** @description ISO 8601: when retention deletes it. */
+                                expiresAt: string;
+                                /** @description What the model was sent, masked ([EMAIL], [PHONE], …), each cut at 4,096 characters with a marker. */
+                                messages: {
+                                    role: string;
+                                    content: string;
+                                }[];
+                                /** @description Messages past the first 20, not kept. */
+                                droppedMessages: number;
+                                /** @description The raw answer, masked and cut like the messages; null when the call failed. */
+                                output: string | null;
+                            }[];
+                            /** @description Pass as `before` for older samples; absent at the end. */
+                            next?: string;
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/experiments": {
         parameters: {
             query?: never;
@@ -8407,6 +8656,185 @@ export interface paths {
                             type?: "https://keel.dev/problems/experiment-not-found";
                             /** @constant */
                             status?: 404;
+                        };
+                    };
+                };
+                /** @description `too-many-auth-failures`: This client address failed to authenticate KEEL_AUTH_FAILURES_PER_MINUTE times this minute; every keyed request from it is refused until `Retry-After` says. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/too-many-auth-failures";
+                            /** @constant */
+                            status?: 429;
+                        };
+                    };
+                };
+                /** @description `internal`: An unexpected error; the response reveals nothing, the log has the cause. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/internal";
+                            /** @constant */
+                            status?: 500;
+                        };
+                    };
+                };
+                /** @description `tenant-store-unavailable`: The key could not be checked: the tenant store (KEEL_DATABASE_URL) did not answer (`Retry-After: 5`); nothing started. */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before retrying. */
+                        "retry-after"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/tenant-store-unavailable";
+                            /** @constant */
+                            status?: 503;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sampled evaluation of live traffic per task × model × prompt version (× day): hallucination and unsafe-output rates with 95 % Wilson intervals, and the evaluation’s cost (admin: its tenant; operator: all).
+         * @description A tenant’s `evaluation.sampleRate` (plan or override) sends that share of its answered jobs to a verifier model and output moderation on the background queue, after the answer went out. See docs/evaluation.md.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    task?: string;
+                    /** @description Inclusive; default: 30 days before `to`. */
+                    from?: string;
+                    /** @description Exclusive; default: now. */
+                    to?: string;
+                    groupBy?: "day";
+                    /** @description Operator only. */
+                    tenant?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The groups and totals. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            from: string;
+                            to: string;
+                            groups: {
+                                task: string;
+                                /** @description `provider:model` of the live answers. */
+                                model: string;
+                                promptVersion: string;
+                                /** @description `YYYY-MM-DD` (UTC), with `groupBy=day`. */
+                                day?: string;
+                                /** @description Live answers evaluated. */
+                                evaluated: number;
+                                /** @description Answers the verifier scored below the minimum, over those it gave a verdict on. */
+                                hallucination: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Answers output moderation found PII or profanity in that the input did not hold, over every evaluated answer. */
+                                unsafe: {
+                                    /** @description Share; null without trials. */
+                                    rate: number | null;
+                                    /** @description Trials. */
+                                    n: number;
+                                    /** @description 95 % Wilson interval, lower bound. */
+                                    low: number | null;
+                                    /** @description 95 % Wilson interval, upper bound. */
+                                    high: number | null;
+                                };
+                                /** @description Evaluations without a verifier verdict (calls failed). */
+                                errors: number;
+                                /** @description What the evaluation’s verifier calls cost (never in /v1/usage). */
+                                costUsd: number;
+                            }[];
+                            totals: {
+                                evaluated: number;
+                                costUsd: number;
+                            };
+                        };
+                    };
+                };
+                /** @description `invalid-request`: The body, a query parameter or a header is invalid; `errors[]` names the fields. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/invalid-request";
+                            /** @constant */
+                            status?: 400;
+                        };
+                    };
+                };
+                /** @description `unauthorized`: The API key is missing or not valid (with `WWW-Authenticate: Bearer`). */
+                401: {
+                    headers: {
+                        /** @description Always `Bearer realm="keel"`. */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/unauthorized";
+                            /** @constant */
+                            status?: 401;
+                        };
+                    };
+                };
+                /** @description `forbidden`: The API key lacks the role the route needs, or names another tenant where only the platform operator may (`errors[]` names the field). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"] & {
+                            /** @enum {unknown} */
+                            type?: "https://keel.dev/problems/forbidden";
+                            /** @constant */
+                            status?: 403;
                         };
                     };
                 };
