@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASKS } from '../../shared/tasks';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { freePort } from '../support/free-port';
+import { waitFor } from '../support/processes';
 import { scrapeMetrics, Scrape } from '../support/prometheus';
 import {
+  mockUpstreamConfigWith,
   startEmbeddedStack,
   startStack,
   upstreamEnv,
@@ -142,6 +144,100 @@ describe('one API process with its worker inside', () => {
     // Bounded labels: no tenant or key id anywhere in the exposition.
     const text = await (await fetch(`${stack.baseUrl}/metrics`)).text();
     expect(text).not.toMatch(/metrics-(tiny|capped|free)-co|keel_live_/);
+    // KEEL_METRICS_TENANT_LABEL is off by default: no series has a tenant label at all.
+    expect(text).not.toContain('tenant=');
+  });
+});
+
+describe('rules, fallbacks, degradations, breakers, reviews; labelled by tenant when turned on', () => {
+  let stack: EmbeddedStack;
+  beforeAll(async () => {
+    mock.clearAttempts();
+    // A breaker that opens after 4 failed calls and stays open through the test.
+    const config = mockUpstreamConfigWith({
+      breaker: { minRequests: 4, failureRate: 0.5, openMs: 120_000 },
+    });
+    stack = await startEmbeddedStack({
+      ...upstreamEnv(mock.url, config),
+      KEEL_METRICS_TENANT_LABEL: 'true',
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  const scrape = () => scrapeMetrics(`${stack.baseUrl}/metrics`);
+
+  it('counts a broken rule, fallbacks and a degradation by reason, and shows an open breaker', async () => {
+    const { call, tenant, run } = client(stack);
+    // The first answer breaks classify-ticket's confidence rule (action next): the second answers.
+    const broken = await run(undefined, ticket(21), 'classify-ticket', {
+      route: ['openai:rule-violation', 'openai:ok'],
+    });
+    expect(broken.body.meta).toMatchObject({ path: 'fallback', model: 'ok' });
+    // A 503 twice (two attempts each, four failures): two fallbacks, then the breaker opens.
+    for (const n of [22, 23]) {
+      const res = await run(undefined, ticket(n), 'classify-ticket', {
+        route: ['openai:503', 'openai:ok'],
+      });
+      expect(res.body.meta).toMatchObject({ path: 'fallback', model: 'ok' });
+    }
+    // A tenant's own request: an invalid key upstream and no other candidate, so it degrades to
+    // the task's deterministic fallback.
+    const key = await tenant('metrics-label-co', 'free');
+    const degraded = await run(key, ticket(24), 'classify-ticket', { route: ['openai:401'] });
+    expect(degraded.status, JSON.stringify(degraded.body)).toBe(200);
+    expect(degraded.body.meta.path).toBe('degraded');
+
+    // The API reads the breaker entities for GET /v1/providers: once it sees 503 open, so does
+    // the gauge.
+    await waitFor(
+      'the breaker to open',
+      async () =>
+        (await call('GET', '/v1/providers')).body.providers.find(
+          (p: any) => p.provider === 'openai' && p.model === '503',
+        )?.state === 'open',
+      { timeoutMs: 15_000 },
+    );
+    const m = await scrape();
+    expect(m.table('keel_validation_failures_total')).toEqual({
+      'task=classify-ticket,layer=rules,rule=confidence-at-least-tenant-minimum': 1,
+    });
+    expect(m.table('keel_fallbacks_total')).toEqual({
+      'task=classify-ticket,reason=invalid-answer,tenant=demo': 1,
+      'task=classify-ticket,reason=server-error,tenant=demo': 2,
+    });
+    expect(m.table('keel_degradations_total')).toEqual({
+      'task=classify-ticket,reason=provider-error,tenant=metrics-label-co': 1,
+    });
+    expect(m.value('keel_breaker_state', { provider: 'openai', model: '503' })).toBe(2);
+    expect(m.value('keel_breaker_state', { provider: 'openai', model: 'ok' })).toBe(0);
+    // With the switch on, requests and cost carry the tenant too (the demo key's and the new one's).
+    expect(m.table('keel_requests_total')).toEqual({
+      'task=classify-ticket,status=200,tenant=demo': 3,
+      'task=classify-ticket,status=200,tenant=metrics-label-co': 1,
+    });
+    expect(m.samples('keel_model_cost_usd_total', { tenant: 'demo' })).not.toEqual([]);
+  });
+
+  it('shows a task held for review in the gauge until its decision', async () => {
+    const { call, run } = client(stack);
+    const held = await run(undefined, ticket(25), 'classify-ticket', {
+      route: ['openai:ok'],
+      review: 'always',
+    });
+    expect(held.status).toBe(202);
+    const jobId = held.body.jobId as string;
+    const awaiting = async () => (await scrape()).value('keel_tasks_awaiting_review');
+    // Counted from visibility at most every few seconds: polled, not read once.
+    await waitFor('the held task in the gauge', async () => (await awaiting()) === 1, {
+      timeoutMs: 30_000,
+    });
+    const decided = await call('POST', `/v1/reviews/${jobId}`, { decision: 'approve' });
+    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+    await waitFor('the gauge to drop it', async () => (await awaiting()) === 0, {
+      timeoutMs: 30_000,
+    });
+    expect((await call('GET', `/v1/jobs/${jobId}`)).body.status).toBe('completed');
   });
 });
 
