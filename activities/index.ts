@@ -86,26 +86,19 @@ export function createActivities(deps: ActivityDeps) {
     now,
     logger: deps.logger,
   });
-  const shadow =
+  // Work started after a live answer (shadows, sampled evaluations): on the background queue.
+  const afterAnswer =
     deps.store && deps.temporal && deps.experiments
-      ? new ShadowTrigger({
+      ? {
           store: deps.store,
           client: deps.temporal.client,
           taskQueue: deps.experiments.taskQueue,
           logger: deps.logger,
           now,
-        })
+        }
       : undefined;
-  const evaluation =
-    deps.store && deps.temporal && deps.experiments
-      ? new EvaluationTrigger({
-          store: deps.store,
-          client: deps.temporal.client,
-          taskQueue: deps.experiments.taskQueue,
-          logger: deps.logger,
-          now,
-        })
-      : undefined;
+  const shadow = afterAnswer && new ShadowTrigger(afterAnswer);
+  const evaluation = afterAnswer && new EvaluationTrigger(afterAnswer);
   const pipeline = createPipelineActivities({
     logger: deps.logger,
     providers: new Set(providers.keys()),
