@@ -1,6 +1,6 @@
 /**
  * `npm run bench:tracing [-- --requests N] [--warmup N] [--sampler S] [--sampler-arg A]
- * [--control]`: what OpenTelemetry tracing adds to a sync `classify-ticket` answer
+ * [--control] [--profile DIR]`: what OpenTelemetry tracing adds to a sync `classify-ticket` answer
  * (docs/traces.md). Two copies of `npm start`'s deployment (one API process with its worker
  * inside) on one dev server, the same mock upstream (`openai:ok`, 0 ms): one with tracing off,
  * one with tracing on into a real Jaeger (test/support/jaeger.ts; `npm run jaeger:install` builds
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     'sampler-arg': { type: 'string' },
     /** A/A control: the second stack untraced too, to see this machine's noise in the difference. */
     control: { type: 'boolean', default: false },
+    /** Write V8 CPU profiles of each stack's API process to `<dir>/off` and `<dir>/on`. */
+    profile: { type: 'string' },
   },
   strict: true,
 });
@@ -83,10 +85,17 @@ async function main(): Promise<void> {
   const stacks: BenchStack[] = [];
   try {
     const common = { embeddedWorker: true, temporalAddress: temporal.address };
-    const off = await startBenchStack({ ...common, env: upstreamEnv(mock.url) });
+    const profileDir = (which: 'off' | 'on') =>
+      values.profile ? { cpuProfileDir: path.join(values.profile, which) } : {};
+    const off = await startBenchStack({
+      ...common,
+      ...profileDir('off'),
+      env: upstreamEnv(mock.url),
+    });
     stacks.push(off);
     const on = await startBenchStack({
       ...common,
+      ...profileDir('on'),
       env: values.control
         ? upstreamEnv(mock.url)
         : {

@@ -77,9 +77,7 @@ export function startTracing(options: {
     settings.exporter === 'console' ? new ConsoleSpanExporter() : new OTLPTraceExporter();
   const processor = withoutMessages(new BatchSpanProcessor(exporter));
   // The sampler comes from OTEL_TRACES_SAMPLER / _ARG when set. Keel's default samples nothing of
-  // its own (a request is recorded when its caller's traceparent is sampled): recording every
-  // request costs a few ms of CPU each (docs/traces.md#overhead), tracing with nothing sampled
-  // costs nothing measurable.
+  // its own: a request is recorded when its caller's traceparent is sampled (docs/traces.md).
   const provider = new NodeTracerProvider({
     resource,
     spanProcessors: [processor],
