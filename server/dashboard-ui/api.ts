@@ -4,6 +4,7 @@
  * operator role (403) signs the page out with a message saying which.
  */
 export type { DashboardBody } from '../../shared/contracts/dashboard';
+export type { EvaluationsBody } from '../../shared/contracts/evaluations';
 
 export class ApiError extends Error {
   constructor(

@@ -3,14 +3,14 @@
  * index.html and allowed by hash in the page's Content-Security-Policy). The operator signs in
  * with an API key (kept in this tab's sessionStorage); the page then polls
  * `GET /v1/admin/dashboard` every 2 seconds (the next poll starts when the previous answer has
- * been drawn, so a slow server is never asked twice at once) and the drift and experiment
- * routes every 10 seconds, when this server has them.
+ * been drawn, so a slow server is never asked twice at once) and the drift, experiment and
+ * evaluation routes every 10 seconds, when this server has them.
  */
-import { ApiError, createGet, type DashboardBody } from './api';
+import { ApiError, createGet, type DashboardBody, type EvaluationsBody } from './api';
 import { latencyChart, throughputChart, type Chart } from './charts';
 import { byId, localTime } from './dom';
 import { keyStore, sessionUi, showApp, showSignIn } from '../page-ui/session';
-import { renderFigures, renderOptional, renderTables } from './panels';
+import { renderEvaluations, renderFigures, renderOptional, renderTables } from './panels';
 
 const STORAGE_KEY = 'keel.operatorKey';
 const POLL_MS = 2_000;
@@ -24,6 +24,7 @@ const ui = {
   latency: byId('chart-latency', HTMLElement),
   drift: byId('panel-drift', HTMLElement),
   experiments: byId('panel-experiments', HTMLElement),
+  evaluations: byId('panel-evaluations', HTMLElement),
 };
 
 const state = {
@@ -61,9 +62,10 @@ function signIn(key: string): void {
 }
 
 async function pollSlow(session: number): Promise<void> {
-  const [drift, experiments] = await Promise.all([
+  const [drift, experiments, evaluations] = await Promise.all([
     get<unknown>('/v1/drift', { optional: true }),
     get<unknown>('/v1/experiments', { optional: true }),
+    get<EvaluationsBody>('/v1/evaluations', { optional: true }),
   ]);
   if (session !== state.session) return;
   renderOptional(
@@ -78,6 +80,7 @@ async function pollSlow(session: number): Promise<void> {
     'Experiments: none configured (this server has no experiments API yet).',
     'No experiments running.',
   );
+  renderEvaluations(ui.evaluations, evaluations);
 }
 
 async function poll(session: number): Promise<void> {

@@ -1,5 +1,5 @@
 /** The dashboard's tables and headline figures, drawn from one `GET /v1/admin/dashboard` answer. */
-import type { DashboardBody } from './api';
+import type { DashboardBody, EvaluationsBody } from './api';
 import { count, el, localTime, ms, pct, show, table, usd, type Child } from './dom';
 
 type Body = DashboardBody;
@@ -134,6 +134,43 @@ export function renderOptional(
       rows.slice(0, 50),
       keys.map((k) => ({ title: k, cell: (r: Record<string, unknown>) => brief(r[k]) })),
       none,
+    ),
+  );
+}
+
+/** A rate with its 95 % interval: `12 % (4–27 %)`, or `–` without trials. */
+function rateWithInterval(r: EvaluationsBody['groups'][number]['hallucination']): string {
+  if (r.rate === null) return '–';
+  return r.low === null || r.high === null
+    ? pct(r.rate)
+    : `${pct(r.rate)} (${pct(r.low)}–${pct(r.high)})`;
+}
+
+/**
+ * Sampled evaluation of live traffic (`GET /v1/evaluations`, docs/evaluation.md): per task ×
+ * model × prompt version over the last 30 days, the hallucination and unsafe-output rates with
+ * their intervals. `null` (a server without the route): says so.
+ */
+export function renderEvaluations(host: HTMLElement, answer: EvaluationsBody | null): void {
+  if (answer === null) {
+    show(host, el('p', { className: 'empty', 'data-state': 'absent' }, ['No evaluations here.']));
+    return;
+  }
+  show(
+    host,
+    table(
+      answer.groups.slice(0, 50),
+      [
+        { title: 'Task', cell: (g) => g.task },
+        { title: 'Model', cell: (g) => g.model },
+        { title: 'Prompt', cell: (g) => g.promptVersion },
+        { title: 'Evaluated', cell: (g) => count(g.evaluated), num: true },
+        { title: 'Hallucination', cell: (g) => rateWithInterval(g.hallucination), num: true },
+        { title: 'Unsafe', cell: (g) => rateWithInterval(g.unsafe), num: true },
+        { title: 'Cost', cell: (g) => usd(g.costUsd), num: true },
+      ],
+      'No sampled evaluations in the last 30 days (a plan or tenant turns them on).',
+      (g) => ({ 'data-task': g.task, 'data-model': g.model }),
     ),
   );
 }

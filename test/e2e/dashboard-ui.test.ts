@@ -69,12 +69,17 @@ async function signIn(page: Page, key: string): Promise<void> {
   await page.click('#sign-in');
 }
 
-/** classify-ticket through one mock model; the answer's status. */
-async function classify(model: string, n: number): Promise<number> {
-  const res = await api.call('POST', '/v1/tasks/classify-ticket', {
-    input: { subject: 'Refund', body: `I was charged twice, order ${n} (${model})` },
-    options: { route: [`openai:${model}`] },
-  });
+/** classify-ticket through one mock model (as the demo tenant, or `key`'s); the answer's status. */
+async function classify(model: string, n: number, key?: string): Promise<number> {
+  const res = await api.call(
+    'POST',
+    '/v1/tasks/classify-ticket',
+    {
+      input: { subject: 'Refund', body: `I was charged twice, order ${n} (${model})` },
+      options: { route: [`openai:${model}`] },
+    },
+    key,
+  );
   return res.status;
 }
 
@@ -105,6 +110,11 @@ describe('GET /dashboard', () => {
     statuses.push(await classify('rule-violation', 1));
     statuses.push(await classify('503', 1));
     statuses.push(await classify('503', 2));
+    // A tenant whose every answer is evaluated after it is given (docs/evaluation.md).
+    const evaluated = await api.tenant('dash-eval-co', 'pro', {
+      extra: { overrides: { evaluation: { sampleRate: 1, route: ['openai:ok'] } } },
+    });
+    statuses.push(await classify('unfaithful', 1, evaluated));
     expect(statuses.every((s) => s === 200)).toBe(true); // the failures degrade, as documented
 
     const { page, problems } = await openDashboard();
@@ -135,6 +145,12 @@ describe('GET /dashboard', () => {
     // Drift and experiments come from routes other parts of Keel serve: absent, or listed.
     await page.waitForSelector('[data-testid=panel-drift] :is(p, table)');
     expect(await text(page, 'panel-experiments')).toMatch(/experiments|Experiments/);
+    // The evaluated tenant's unfaithful answer: a hallucination rate of 100 % with its interval.
+    const evaluation = page.locator(
+      '[data-testid=panel-evaluations] tr[data-task=classify-ticket][data-model="openai:unfaithful"]',
+    );
+    await evaluation.waitFor({ timeout: 40_000 });
+    expect(await evaluation.textContent()).toMatch(/100 % \(\d+(\.\d)? %–100 %\)/);
 
     // More traffic, sent through the API, not the page: the figures move without a reload.
     const before = await requestCount(page);
