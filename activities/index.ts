@@ -130,6 +130,7 @@ export function createActivities(deps: ActivityDeps) {
     providers,
     registry,
     now,
+    ...(deps.temporal ? { temporal: deps.temporal } : {}),
     health: deps.health,
     store: deps.store,
     limiter: deps.limiter,

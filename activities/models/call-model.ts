@@ -27,6 +27,7 @@ import { findInternalTask } from '../../shared/tasks/injection-check';
 import { recordFirstToken, recordModelCall } from '../../shared/platform/metrics';
 import { streamRelay } from '../../shared/platform/stream-relay';
 import { jobAborts } from '../../shared/platform/job-aborts';
+import { watchCancelRequest } from '../../shared/platform/cancel-watch';
 import { streamToChannel, type StreamModeration } from './stream-call';
 import { deadlineSignal } from './providers/request-options';
 
@@ -52,17 +53,11 @@ export interface CallModelArgs {
    * and a Timeout it causes is final for the candidate (non-retryable) so the route moves on.
    */
   deadlineAt?: number;
-  /**
-   * A registry prompt version's id (the plan's `promptId`): its text is sent instead of the
-   * task's built-in prompt. @default the built-in prompt
-   */
+  /** A registry prompt version's id (the plan's `promptId`), sent instead of the built-in prompt. */
   promptId?: string;
   /** Who pays: with it, the call is reserved against the tenant's budget and put in the ledger. */
   billing?: CallBilling;
-  /**
-   * The chat endpoint's moderation scope: when its caller streams from this process, the call
-   * streams through the job's channel (stream-call.ts); otherwise it is ignored.
-   */
+  /** The chat endpoint's moderation scope: its caller streaming here gets the job's channel. */
   stream?: StreamModeration;
 }
 
@@ -104,6 +99,8 @@ export interface CallModelDeps {
   limiter?: Limiter;
   /** Where a budget threshold crossed is told (a log line and a metric now; webhooks later). */
   onBudgetThreshold?: (event: BudgetThresholdEvent) => void | Promise<void>;
+  /** Temporal: a long local call listens for its job's cancel request (cancel-watch.ts). */
+  temporal?: Omit<Parameters<typeof watchCancelRequest>[0], 'jobId' | 'afterMs'>;
 }
 
 /** How long past its deadline an unsettled reservation is kept before the sweep releases it. */
@@ -227,9 +224,8 @@ export function createCallModelActivity(deps: CallModelDeps) {
       let answered = false;
       const secondsSince = (at: number): number => Math.max(0, deps.now() - at) / 1_000;
       const callMs = bill ? Math.max(1, deadline.at - calledAt) : deadline.ms;
-      // Heartbeats carry cancellation to this call: when the workflow gives up on it (hard
-      // timeout, cancel), the signal aborts the HTTP request instead of letting it run on.
-      // A local activity cannot heartbeat: the worker cancels it itself, through the same signal.
+      // Heartbeats carry cancellation (hard timeout, cancel) to this call: the signal aborts the
+      // HTTP request. A local activity cannot heartbeat: the worker cancels it through the signal.
       const beat = ctx.info.isLocal
         ? undefined
         : setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
@@ -238,8 +234,11 @@ export function createCallModelActivity(deps: CallModelDeps) {
       const channel = args.stream && jobId ? streamRelay.find(jobId) : undefined;
       // Its stream timeouts end the vendor call through this (a non-streamed call needs none).
       const streamAbort = channel ? new AbortController() : undefined;
-      // A local call hears of a cancel at once through this (shared/platform/job-aborts.ts).
+      // A cancel reaches a local call at once from this process (job-aborts.ts) or, once it runs
+      // long, from its job's history (cancel-watch.ts: a separate worker's call).
       const jobCall = ctx.info.isLocal && jobId ? jobAborts.register(jobId) : undefined;
+      const unwatch =
+        jobCall && jobId && deps.temporal && watchCancelRequest({ ...deps.temporal, jobId });
       const cancelled = (): boolean => ctx.cancellationSignal.aborted || !!jobCall?.cancelled;
       // The attempt's deadline, the activity's cancellation and the stream's timeouts, in one signal.
       const callSignal = deadlineSignal(callMs, [
@@ -369,6 +368,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
       } finally {
         clearInterval(beat);
         callSignal.clear();
+        if (unwatch) unwatch();
         jobCall?.release();
       }
     },

@@ -8,8 +8,8 @@
  * default deployment (the worker inside the API process) the upstream sees the connection close
  * at once. The aborted attempt fails as a retryable `CallCancelled`; the workflow's pause before
  * the retry ends its workflow task, and the cancellation it then receives ends the job.
- * A call in another process (a separate worker, another API replica) is not here: it stops at
- * that heartbeat, as before.
+ * A call in another process (a separate worker, another API replica) is not here: that process
+ * learns of the cancel from Temporal (shared/platform/cancel-watch.ts) and aborts it here.
  */
 export interface JobCall {
   /** Aborted when the job's cancel was requested in this process. */

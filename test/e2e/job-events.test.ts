@@ -198,6 +198,25 @@ describe('POST /v1/jobs/{id}/cancel', () => {
     },
   );
 
+  // The worker is another process: the API's cancel cannot reach its call in memory. The call,
+  // a local activity, hears of it from the job's history (shared/platform/cancel-watch.ts)
+  // instead of at its workflow task's heartbeat 8 s later.
+  it('a worker in its own process stops the call once the cancel is in the history: one call, closed before the answer', async () => {
+    const marker = `cancel-split-${Date.now()}`;
+    const jobId = await submit({
+      input: { subject: 'Refund', body: `${marker}: I was charged twice` },
+      options: { route: ['openai:hang'], maxSyncMs: 0, allowDegraded: false },
+    });
+    const mine = () => mock.attempts().filter((a) => JSON.stringify(a.request).includes(marker));
+    await waitFor('the call reaches the upstream', () => mine().length === 1, {
+      timeoutMs: 20_000,
+    });
+    const res = await stack.call(`/v1/jobs/${jobId}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ jobId, status: 'cancelled' });
+    expect(mine().map((a) => a.closedBy)).toEqual(['client']);
+  });
+
   it('cancelling a job waiting for review withdraws it from the review queue', async () => {
     const jobId = await submit(reviewed);
     await waitFor(
