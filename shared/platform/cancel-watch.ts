@@ -26,9 +26,12 @@ export function watchCancelRequest(args: {
   everyMs?: number;
 }): () => void {
   const { client, namespace, jobId } = args;
-  const stopping = new AbortController();
+  let stopped = false;
+  // One signal per ask (a listener is added to it per call): the stop aborts the one in flight.
+  let asking: AbortController | undefined;
   const ask = async (): Promise<void> => {
-    const described = await client.connection.withAbortSignal(stopping.signal, () =>
+    asking = new AbortController();
+    const described = await client.connection.withAbortSignal(asking.signal, () =>
       client.workflowService.describeWorkflowExecution({
         namespace,
         execution: { workflowId: jobId },
@@ -40,12 +43,12 @@ export function watchCancelRequest(args: {
     void ask()
       .catch(() => undefined)
       .finally(() => {
-        if (!stopping.signal.aborted)
-          timer = setTimeout(next, args.everyMs ?? CANCEL_WATCH_EVERY_MS);
+        if (!stopped) timer = setTimeout(next, args.everyMs ?? CANCEL_WATCH_EVERY_MS);
       });
   }, args.afterMs ?? CANCEL_WATCH_AFTER_MS);
   return () => {
+    stopped = true;
     clearTimeout(timer);
-    stopping.abort();
+    asking?.abort();
   };
 }
