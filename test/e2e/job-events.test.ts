@@ -199,9 +199,9 @@ describe('POST /v1/jobs/{id}/cancel', () => {
   );
 
   // The worker is another process: the API's cancel cannot reach its call in memory. The call,
-  // a local activity, hears of it from the job's history (shared/platform/cancel-watch.ts)
+  // a local activity, hears of it from Temporal's describe (shared/platform/cancel-watch.ts)
   // instead of at its workflow task's heartbeat 8 s later.
-  it('a worker in its own process stops the call once the cancel is in the history: one call, closed before the answer', async () => {
+  it('a worker in its own process stops the call once Temporal marks the run cancel-requested: one call, closed before the answer', async () => {
     const marker = `cancel-split-${Date.now()}`;
     const jobId = await submit({
       input: { subject: 'Refund', body: `${marker}: I was charged twice` },
