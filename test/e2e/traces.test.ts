@@ -171,7 +171,12 @@ describe('traces in Jaeger, one API process with its worker inside', () => {
     });
     expect(res.status, await res.clone().text()).toBe(200);
     expect(res.headers.get('traceparent')).toMatch(new RegExp(`^00-${traceId}-`));
-    const trace = await traceOf(traceId, (t) => named(t, /^chat /).length > 0);
+    // Spans reach Jaeger in several exports (the workflow's when its run ends): wait for the
+    // provider call's whole chain, up to the HTTP span.
+    const trace = await traceOf(traceId, (t) => {
+      const [call] = named(t, /^chat /);
+      return !!call && ancestors(t, call).at(-1)?.operationName === 'POST /v1/chat/completions';
+    });
     const [chat] = named(trace, /^chat /);
     expect(tag(chat!, 'gen_ai.usage.output_tokens')).toBeGreaterThan(0);
     expect(ancestors(trace, chat!).at(-1)!.operationName).toBe('POST /v1/chat/completions');
