@@ -26,6 +26,7 @@ import { TenancyId } from '../shared/tenancy/plans';
 import { MAX_TENANTS_PER_PAGE } from './admin.service';
 import { json, problems, requestBody, schema, type Json } from './openapi-parts';
 import { promptPaths } from './openapi-prompts';
+import { INSTANT_SCHEMA } from '../shared/contracts/instant';
 
 /** A tenant or plan id, as a parameter's schema. */
 const { $schema: _dialect, ...TENANCY_ID } = schema(TenancyId);
@@ -217,8 +218,8 @@ export function adminPaths(): Json {
         'Calls, tokens, cost, valid answers and cost per successful interaction (admin: its tenant; operator: all).',
       tags: ['admin'],
       parameters: [
-        { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
-        { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+        { name: 'from', in: 'query', schema: INSTANT_SCHEMA },
+        { name: 'to', in: 'query', schema: INSTANT_SCHEMA },
         {
           name: 'groupBy',
           in: 'query',

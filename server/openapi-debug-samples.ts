@@ -1,5 +1,6 @@
 import { DebugSamplePageBody, MAX_SAMPLES_PER_PAGE } from '../shared/contracts/debug-samples';
 import { json, problems, schema, type Json } from './openapi-parts';
+import { INSTANT_SCHEMA } from '../shared/contracts/instant';
 
 /** `GET /v1/admin/debug-samples` (docs/debug-samples.md). */
 export function debugSamplesPaths(): Json {
@@ -30,8 +31,8 @@ export function debugSamplesPaths(): Json {
             type: 'string',
             pattern: '^[a-z0-9-]{1,100}$',
           }),
-          query('from', 'ISO 8601, inclusive.', { type: 'string', format: 'date-time' }),
-          query('to', 'ISO 8601, exclusive.', { type: 'string', format: 'date-time' }),
+          query('from', 'An RFC 3339 date-time or a date, inclusive.', INSTANT_SCHEMA),
+          query('to', 'An RFC 3339 date-time or a date, exclusive.', INSTANT_SCHEMA),
           query('limit', `1 … ${MAX_SAMPLES_PER_PAGE}, default 20.`, {
             type: 'string',
             pattern: '^\\d{1,4}$',

@@ -1,6 +1,7 @@
 import { EvaluationsBody } from '../shared/contracts/evaluations';
 import { TenancyId } from '../shared/tenancy/plans';
 import { json, problems, schema, type Json } from './openapi-parts';
+import { INSTANT_SCHEMA } from '../shared/contracts/instant';
 
 /** `GET /v1/evaluations` (docs/evaluation.md). */
 export function evaluationPaths(): Json {
@@ -23,13 +24,13 @@ export function evaluationPaths(): Json {
             name: 'from',
             in: 'query',
             description: 'Inclusive; default: 30 days before `to`.',
-            schema: { type: 'string', format: 'date-time' },
+            schema: INSTANT_SCHEMA,
           },
           {
             name: 'to',
             in: 'query',
             description: 'Exclusive; default: now.',
-            schema: { type: 'string', format: 'date-time' },
+            schema: INSTANT_SCHEMA,
           },
           { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['day'] } },
           { name: 'tenant', in: 'query', description: 'Operator only.', schema: tenancyId },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Instant } from './instant';
 import { TenancyId, TenantOverrides, PlanDefinition } from '../tenancy/plans';
 
 /** Roles a key may carry; `operator` (every tenant) only from a platform operator. */
@@ -84,17 +85,12 @@ export const PlanListBody = z.object({ items: z.array(PlanDefinition) });
 /** Longest span one usage query covers: 366 days. */
 export const MAX_USAGE_SPAN_MS = 366 * 24 * 3600 * 1000;
 
-const instant = z
-  .string()
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'an ISO 8601 date or date-time')
-  .transform((v) => Date.parse(v));
-
 export const UsageQuery = z
   .object({
     /** Inclusive; default: the start of the current UTC month. */
-    from: instant.optional(),
+    from: Instant.optional(),
     /** Exclusive; default: now. */
-    to: instant.optional(),
+    to: Instant.optional(),
     groupBy: z
       .string()
       .default('')

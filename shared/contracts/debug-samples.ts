@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Instant } from './instant';
 import { MAX_SAMPLES_PER_PAGE } from '../tenancy/debug-samples';
 import { TenancyId } from '../tenancy/plans';
 
@@ -9,11 +10,6 @@ import { TenancyId } from '../tenancy/plans';
  */
 export { MAX_SAMPLES_PER_PAGE };
 
-const instant = z
-  .string()
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'an ISO 8601 date or date-time')
-  .transform((v) => Date.parse(v));
-
 export const DebugSamplesQuery = z
   .object({
     /** The platform operator reads any tenant's samples (default: all); an admin its own. */
@@ -23,9 +19,9 @@ export const DebugSamplesQuery = z
       .regex(/^[a-z0-9-]{1,100}$/, 'a task name')
       .optional(),
     /** Inclusive. */
-    from: instant.optional(),
+    from: Instant.optional(),
     /** Exclusive. */
-    to: instant.optional(),
+    to: Instant.optional(),
     limit: z
       .string()
       .regex(/^\d{1,4}$/, 'a whole number')

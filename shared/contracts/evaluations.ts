@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Instant } from './instant';
 import { TenancyId } from '../tenancy/plans';
 import { Rate } from './experiments';
 
@@ -15,11 +16,6 @@ export const MAX_EVALUATION_SPAN_MS = 366 * 24 * 3600 * 1000;
 /** The window when `from` is not given: the 30 days before `to`. */
 export const DEFAULT_EVALUATION_SPAN_MS = 30 * 24 * 3600 * 1000;
 
-const instant = z
-  .string()
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'an ISO 8601 date or date-time')
-  .transform((v) => Date.parse(v));
-
 export const EvaluationsQuery = z
   .object({
     task: z
@@ -29,8 +25,8 @@ export const EvaluationsQuery = z
       .regex(/^[a-z0-9-]+$/, 'a task name')
       .optional()
       .describe('Only this task’s evaluations.'),
-    from: instant.optional().describe('Inclusive; default: 30 days before `to`.'),
-    to: instant.optional().describe('Exclusive; default: now.'),
+    from: Instant.optional().describe('Inclusive; default: 30 days before `to`.'),
+    to: Instant.optional().describe('Exclusive; default: now.'),
     groupBy: z.enum(['day']).optional().describe('`day`: one group per UTC day as well.'),
     tenant: TenancyId.optional().describe('The platform operator: one tenant (default: all).'),
   })

@@ -7714,9 +7714,9 @@ export interface paths {
                     tenant?: string;
                     /** @description Only this task’s calls. */
                     task?: string;
-                    /** @description ISO 8601, inclusive. */
+                    /** @description An RFC 3339 date-time or a date, inclusive. */
                     from?: string;
-                    /** @description ISO 8601, exclusive. */
+                    /** @description An RFC 3339 date-time or a date, exclusive. */
                     to?: string;
                     /** @description 1 … 100, default 20. */
                     limit?: string;
