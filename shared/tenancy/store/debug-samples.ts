@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { PayloadKey } from '../../platform/payload-codec';
 import { openSecret, sealSecret } from '../../platform/sealed-secret';
-import type { DebugSamplesTable, StoreSchema } from './schema';
+import type { StoreSchema } from './schema';
+import type { DebugSamplesTable } from './schema-lifecycle';
 
 /**
  * Debug samples (docs/debug-samples.md): for a tenant that opted in, a sampled model call's

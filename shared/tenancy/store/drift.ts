@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DriftObservation } from '../../observability/observation';
-import type { DriftObservationsTable, StoreSchema } from './schema';
+import type { StoreSchema } from './schema';
+import type { DriftObservationsTable } from './schema-lifecycle';
 
 /**
  * Drift detection's data (docs/drift.md): one row per observed task (numbers and flags, never

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ExperimentResultsTable, ExperimentsTable, StoreSchema } from './schema';
+import type { StoreSchema } from './schema';
+import type { ExperimentResultsTable, ExperimentsTable } from './schema-lifecycle';
 
 /**
  * Shadow tests' data (docs/experiments.md): an experiment names a task, a scope (one tenant or

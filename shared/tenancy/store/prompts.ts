@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { assignVersion, PromptRollout } from '../prompt-rollout';
 import { promptStats, type PromptVersionStats } from './prompt-stats';
-import type { PromptVersionsTable, StoreSchema } from './schema';
+import type { StoreSchema } from './schema';
+import type { PromptVersionsTable } from './schema-lifecycle';
 
 /**
  * The prompt registry's rows (docs/prompt-registry.md): versions per task, global or a tenant's
