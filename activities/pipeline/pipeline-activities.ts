@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { canonicalJson } from '../../shared/contracts/canonical-json';
 import { FailureType } from '../../shared/contracts/errors';
@@ -31,6 +30,7 @@ import type { TenantStore } from '../../shared/tenancy/store';
 import type { DriftMonitor } from '../../shared/observability/drift-monitor';
 import type { DriftObservation } from '../../shared/observability/observation';
 import { choosePrompt } from './choose-prompt';
+import { inputKeyOf } from './input-key';
 import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
 import { admit } from '../../shared/policy/admission';
 import { promptTokens } from '../../shared/tasks/prompt-tokens';
@@ -107,34 +107,6 @@ export interface TaskPlan {
 export type ValidationResult = Validation;
 
 const BOOKKEEPING_TIMEOUT_MS = 10_000;
-
-/** Every string value Unicode-normalised (NFC), whitespace collapsed and trimmed; keys kept. */
-export function normaliseStrings(value: unknown): unknown {
-  if (typeof value === 'string') return value.normalize('NFC').replace(/\s+/g, ' ').trim();
-  if (Array.isArray(value)) return value.map(normaliseStrings);
-  if (value && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, normaliseStrings(v)]),
-    );
-  return value;
-}
-
-/**
- * KeelInputKey: an HMAC of task, prompt version and the input's canonical JSON with normalised
- * strings. The same bytes as before canonical JSON moved to `shared/` (for JSON input), so the
- * last good answers of earlier jobs are still found.
- */
-export function inputKeyOf(args: {
-  secret: string;
-  task: string;
-  promptVersion: string;
-  input: unknown;
-}): string {
-  return createHmac('sha256', args.secret)
-    .update(`${args.task}\n${args.promptVersion}\n${canonicalJson(normaliseStrings(args.input))}`)
-    .digest('hex')
-    .slice(0, 32);
-}
 
 export function requireTask(name: string): AnyTaskDefinition {
   const task = findTask(name);

@@ -4,7 +4,7 @@ import { canonicalJson } from '../../shared/contracts/canonical-json';
 import { canonicalHash } from '../../shared/platform/canonical-hash';
 import { requestFingerprint, sameRequest } from '../../server/idempotency';
 import { ResultCache } from '../../server/result-cache';
-import { inputKeyOf } from '../../activities/pipeline/pipeline-activities';
+import { inputKeyOf } from '../../activities/pipeline/input-key';
 
 const ticket = { subject: 'Refund', body: 'charged twice', tags: [{ b: 1, a: 2 }] };
 const reordered = { tags: [{ a: 2, b: 1 }], body: 'charged twice', subject: 'Refund' };
