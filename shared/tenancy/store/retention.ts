@@ -52,14 +52,19 @@ export function pruneTenantData(
       .where('tenant_id', '=', tenantId)
       .where('finished_at', 'is not', null)
       .where('finished_at', '<', before);
-    return {
-      usage_ledger: deletedRows(
+    // The tables whose rows are dated by `at` alone.
+    const datedBefore = async (
+      table: 'usage_ledger' | 'drift_observations' | 'evaluations',
+    ): Promise<number> =>
+      deletedRows(
         await trx
-          .deleteFrom('usage_ledger')
+          .deleteFrom(table)
           .where('tenant_id', '=', tenantId)
           .where('at', '<', before)
           .execute(),
-      ),
+      );
+    return {
+      usage_ledger: await datedBefore('usage_ledger'),
       job_outcomes: deletedRows(
         await trx
           .deleteFrom('job_outcomes')
@@ -87,20 +92,8 @@ export function pruneTenantData(
         await trx.deleteFrom('batch_items').where('batch_id', 'in', finished).execute(),
       ),
       batches: deletedRows(await trx.deleteFrom('batches').where('id', 'in', finished).execute()),
-      drift_observations: deletedRows(
-        await trx
-          .deleteFrom('drift_observations')
-          .where('tenant_id', '=', tenantId)
-          .where('at', '<', before)
-          .execute(),
-      ),
-      evaluations: deletedRows(
-        await trx
-          .deleteFrom('evaluations')
-          .where('tenant_id', '=', tenantId)
-          .where('at', '<', before)
-          .execute(),
-      ),
+      drift_observations: await datedBefore('drift_observations'),
+      evaluations: await datedBefore('evaluations'),
     };
   });
 }
