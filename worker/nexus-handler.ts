@@ -1,6 +1,7 @@
 import * as nexus from 'nexus-rpc';
 import { operationInfo, startWorkflow, WorkflowRunOperationHandler } from '@temporalio/nexus';
 import type { RunTaskRequest } from '../shared/contracts/job';
+import { SearchAttr } from '../shared/contracts/messages';
 import { ProblemError } from '../shared/contracts/problem-error';
 import {
   keelNexusService,
@@ -68,6 +69,8 @@ export function keelNexusHandler(
             taskQueue: options.taskQueue,
             args: [args],
             priority: args.priority,
+            // Whose it is, for erasure and for a process that has to look it up (its data key).
+            typedSearchAttributes: [{ key: SearchAttr.tenant, value: request.tenantId }],
           });
         } catch (err) {
           // Not started: the job never runs to release its concurrency slot.

@@ -239,6 +239,13 @@ export const EnvSchema = z.object({
     .max(2 * 1024 * 1024)
     .default(16 * 1024),
   /**
+   * How many workflows' tenants each process remembers for per-tenant data keys
+   * (docs/encryption.md#which-tenant-a-payload-belongs-to): least recently used out; a workflow
+   * it forgot is looked up in Temporal when it next encodes for it. ~100 bytes each.
+   * @default 100000
+   */
+  KEEL_TENANT_BINDINGS_MAX: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /**
    * The claim check's blob directory; every API and worker process must see the same one.
    * @default <KEEL_DATA_DIR>/blobs
    */

@@ -98,6 +98,8 @@ export interface KeelConfig {
    * directory, histories keep a reference; undefined = off.
    */
   claimCheck?: { thresholdBytes: number; dir: string };
+  /** KEEL_TENANT_BINDINGS_MAX: workflow → tenant bindings each process keeps (per-tenant keys). */
+  tenantBindingsMax: number;
   /** KEEL_CODEC_CORS_ORIGINS: browser origins (the Web UI) allowed to call `/codec/*`. */
   codecCorsOrigins: string[];
   /**
@@ -119,6 +121,12 @@ export interface KeelConfig {
      * off: a request is recorded only when its caller's `traceparent` says so.
      */
     samplerFromEnv: boolean;
+    /**
+     * Whether the sampler keeps an unsampled parent's children unsampled: Keel's default and the
+     * SDK's `parentbased_*` (and `always_off`). Then an unsampled context skips the Temporal
+     * spans altogether (shared/platform/trace-interceptors.ts).
+     */
+    followsParent: boolean;
   };
 }
 
@@ -264,6 +272,7 @@ export function loadConfig(
       tenantLabel: e.KEEL_METRICS_TENANT_LABEL,
     },
     payloadKeys,
+    tenantBindingsMax: e.KEEL_TENANT_BINDINGS_MAX,
     ...(e.KEEL_CLAIM_CHECK_BYTES > 0
       ? {
           claimCheck: {
@@ -305,6 +314,10 @@ function tracingConfig(e: Env): Pick<KeelConfig, 'tracing'> {
       exporter: e.OTEL_TRACES_EXPORTER === 'console' ? 'console' : 'otlp',
       serviceName: e.OTEL_SERVICE_NAME,
       samplerFromEnv: e.OTEL_TRACES_SAMPLER !== undefined,
+      followsParent:
+        e.OTEL_TRACES_SAMPLER === undefined ||
+        e.OTEL_TRACES_SAMPLER === 'always_off' ||
+        e.OTEL_TRACES_SAMPLER.startsWith('parentbased_'),
     },
   };
 }

@@ -176,12 +176,18 @@ export class EncryptionCodec implements PayloadCodec {
 
   /**
    * Under the tenant's data key when `context` names a tenant's workflow (the key in memory: no
-   * await), else under the primary deployment key.
+   * await; a workflow this process no longer knows is looked up once), else under the primary
+   * deployment key.
    */
   encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     const tenant = this.tenants?.encode
-      ? this.tenants.bindings.tenantFor(context, payloads)
+      ? this.tenants.bindings.resolve(context, payloads)
       : undefined;
+    if (tenant instanceof Promise) return tenant.then((t) => this.encodeFor(t, payloads));
+    return this.encodeFor(tenant, payloads);
+  }
+
+  private encodeFor(tenant: string | undefined, payloads: Payload[]): Promise<Payload[]> {
     if (!tenant) return settle(() => payloads.map((p) => this.encodeOne(p)));
     const keyring = this.tenants!.keyring;
     const cached = keyring.cachedCurrent(tenant);

@@ -24,7 +24,7 @@ import type { Logger } from './logger';
 import { failureConverter as encodedFailureConverter } from './encoded-failure-converter';
 import { ClaimCheckCodec, FileBlobStore } from './claim-check';
 import { EncryptionCodec } from './payload-codec';
-import { TenantBindings } from './tenant-bindings';
+import { TenantBindings, temporalTenantLookup } from './tenant-bindings';
 import { TenantKeyring } from './tenant-keys';
 import { sdkLogLevel, temporalLogger } from './temporal-logger';
 import { TenantStore } from '../tenancy/store';
@@ -93,7 +93,10 @@ export const ENCODED_FAILURE_CONVERTER_PATH = path.join(__dirname, 'encoded-fail
  * sandbox (bundled with the workflows).
  */
 export function configuredHooks(config: CodecConfig): TemporalHooks {
-  const bindings = config.payloadKeys || config.claimCheck ? new TenantBindings() : undefined;
+  const bindings =
+    config.payloadKeys || config.claimCheck
+      ? new TenantBindings(config.tenantBindingsMax)
+      : undefined;
   const codecs: PayloadCodec[] = [
     // Sees payloads in clear: whose workflow is whose, for the blob store's owners.
     ...(config.claimCheck && bindings ? [bindings.learningCodec()] : []),
@@ -112,7 +115,9 @@ export function configuredHooks(config: CodecConfig): TemporalHooks {
 
 /** What the payload codec is made from. */
 export type CodecConfig = Pick<KeelConfig, 'payloadKeys'> &
-  Partial<Pick<KeelConfig, 'claimCheck' | 'dataDir' | 'databaseUrl' | 'models'>>;
+  Partial<
+    Pick<KeelConfig, 'claimCheck' | 'dataDir' | 'databaseUrl' | 'models' | 'tenantBindingsMax'>
+  >;
 
 /** How long a process uses a tenant's data key before reading the store again. */
 export const TENANT_KEY_CACHE_MS = 60_000;
@@ -234,6 +239,11 @@ export function createTemporalConnector(
       apiKey: settings.apiKey,
     });
   const dataConverter = clientConverter(hooks.dataConverter);
+  // A workflow whose binding this process lost is looked up through its first open connection.
+  const lookUpThrough = (connection: Connection | NativeConnection): (() => void) =>
+    hooks.tenantBindings?.lookUpWith(
+      temporalTenantLookup(() => connection.workflowService, settings.namespace),
+    ) ?? (() => undefined);
   const interceptors = withTenantBindings(hooks.interceptors?.client, hooks.tenantBindings);
   const clientOn = (connection: Connection | NativeConnection): Client =>
     new Client({
@@ -250,15 +260,25 @@ export function createTemporalConnector(
     clientOn,
     async openClient() {
       const connection = await connect();
-      return { client: clientOn(connection), close: () => connection.close() };
+      const detach = lookUpThrough(connection);
+      return {
+        client: clientOn(connection),
+        close: () => {
+          detach();
+          return connection.close();
+        },
+      };
     },
-    connectNative() {
+    async connectNative() {
       const options: NativeConnectionOptions = {
         address: settings.address,
         tls: tlsOptions(settings),
         apiKey: settings.apiKey,
       };
-      return NativeConnection.connect(options);
+      const connection = await NativeConnection.connect(options);
+      // The worker's connection: it lives as long as the process does.
+      lookUpThrough(connection);
+      return connection;
     },
     workerOptions() {
       return {

@@ -1,5 +1,6 @@
-import type { WorkflowClientInterceptor } from '@temporalio/client';
+import type { WorkflowClientInterceptor, WorkflowService } from '@temporalio/client';
 import {
+  defaultPayloadConverter,
   METADATA_ENCODING_KEY,
   type Payload,
   type PayloadCodec,
@@ -24,12 +25,30 @@ import { SearchAttr } from '../contracts/messages';
  *   the tenant from the start input itself: Keel's start contracts carry `tenantId` (at the top,
  *   or in `request`).
  *
- * Bounded (least recently used first out); an evicted id is learnt again the same ways.
+ * Bounded (least recently used first out); an evicted id is learnt again the same ways, and when
+ * an encode meets a workflow none of them covers (a cached workflow woken by a timer after its
+ * binding was evicted), from Temporal: `lookup` reads the workflow's `KeelTenant` search
+ * attribute (`temporalTenantLookup`), once per workflow, concurrent asks sharing one call.
  */
 export class TenantBindings {
   private readonly byWorkflow = new Map<string, string | null>();
+  private readonly asking = new Map<string, Promise<string | undefined>>();
 
-  constructor(private readonly max = 100_000) {}
+  constructor(
+    private readonly max = 100_000,
+    private lookup?: TenantLookup,
+  ) {}
+
+  /**
+   * Where a workflow no binding covers is looked up, once the process has a connection (the first
+   * one given is kept); the function returned detaches it, for a connection about to close.
+   */
+  lookUpWith(lookup: TenantLookup): () => void {
+    this.lookup ??= lookup;
+    return () => {
+      if (this.lookup === lookup) this.lookup = undefined;
+    };
+  }
 
   /** The tenant of a workflow (`null`: none, the deployment key); undefined if not known. */
   get(workflowId: string): string | null | undefined {
@@ -69,6 +88,33 @@ export class TenantBindings {
   }
 
   /**
+   * `tenantFor`, and when nothing in this process covers the workflow, Temporal's answer (bound
+   * from then on; a workflow Temporal does not know, or a failed call, is the deployment key and
+   * is asked again next time). Synchronous unless it has to ask.
+   */
+  resolve(
+    context: SerializationContext | undefined,
+    payloads: Payload[],
+  ): string | undefined | Promise<string | undefined> {
+    const workflowId = context?.workflowId;
+    const found = this.tenantFor(context, payloads);
+    if (found !== undefined || !workflowId || !this.lookup || this.byWorkflow.has(workflowId))
+      return found;
+    let pending = this.asking.get(workflowId);
+    if (!pending) {
+      pending = this.lookup(workflowId)
+        .then((tenant) => {
+          if (tenant !== undefined) this.bind(workflowId, tenant);
+          return tenant ?? undefined;
+        })
+        .catch(() => undefined)
+        .finally(() => this.asking.delete(workflowId));
+      this.asking.set(workflowId, pending);
+    }
+    return pending;
+  }
+
+  /**
    * A codec that changes nothing and learns whose workflows are whose from the payloads in clear:
    * first in the chain, it sees what is encoded before anything else, and what is decoded last.
    * The claim check uses it to file each blob under its tenant (docs/claim-check.md), whether or
@@ -104,6 +150,36 @@ export class TenantBindings {
     };
   }
 }
+
+/**
+ * The tenant of a workflow as Temporal knows it: its `KeelTenant` search attribute, `null` when it
+ * has none (breakers, review queues: the deployment key), undefined when the workflow is unknown.
+ */
+export type TenantLookup = (workflowId: string) => Promise<string | null | undefined>;
+
+/** A `TenantLookup` through a connection's workflow service (search attributes are never encoded). */
+export function temporalTenantLookup(
+  service: () => Pick<WorkflowService, 'describeWorkflowExecution'>,
+  namespace: string,
+): TenantLookup {
+  return async (workflowId) => {
+    try {
+      const { workflowExecutionInfo } = await service().describeWorkflowExecution({
+        namespace,
+        execution: { workflowId },
+      });
+      const field =
+        workflowExecutionInfo?.searchAttributes?.indexedFields?.[SearchAttr.tenant.name];
+      const value: unknown = field ? defaultPayloadConverter.fromPayload(field) : null;
+      return typeof value === 'string' && value ? value : null;
+    } catch (err) {
+      if ((err as { code?: number }).code === GRPC_NOT_FOUND) return undefined;
+      throw err;
+    }
+  };
+}
+
+const GRPC_NOT_FOUND = 5;
 
 function tenantAttribute(
   attrs: TypedSearchAttributes | SearchAttributePair[] | undefined,

@@ -11,6 +11,7 @@ import {
   KEY_ID_METADATA,
   parsePayloadKeys,
 } from '../../shared/platform/payload-codec';
+import { TenantBindings, temporalTenantLookup } from '../../shared/platform/tenant-bindings';
 import { payloadCodec } from '../../shared/platform/temporal-connection';
 import { waitFor } from '../support/processes';
 import { startStack, type Stack } from '../support/stack';
@@ -54,14 +55,14 @@ function configFile(): string {
 }
 
 /** A codec as a fresh process of the deployment builds it (the same key file and store). */
-const freshCodec = () =>
+const freshCodec = (bindings?: TenantBindings) =>
   payloadCodec(
     {
       payloadKeys: parsePayloadKeys(KEYS),
       dataDir: stack.env.KEEL_DATA_DIR!,
-      models: loadFileConfig(undefined),
+      models: { ...loadFileConfig(undefined), encryption: { tenantDataKeys: true } },
     },
-    { cacheMs: 0 },
+    { cacheMs: 0, ...(bindings ? { bindings } : {}) },
   );
 
 /** Every payload of a history, as Temporal stores it (encoded). */
@@ -196,5 +197,36 @@ describe('per-tenant data keys and crypto-shredding', () => {
       expect((await freshCodec().decode(payloads)).length).toBe(payloads.length);
       expect((await codecDecode(payloads)).status).toBe(200);
     }
+  });
+
+  it('a process that forgot whose job it is asks Temporal, and still encrypts under the tenant key', async () => {
+    const key = await tenant('forgetful', 'pro', { roles: ['caller', 'admin'] });
+    const res = await call(
+      'POST',
+      '/v1/tasks/classify-ticket',
+      { input: { subject: 'Refund', body: `${MARKER} (forgetful)` } },
+      key,
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const jobId = res.body.jobId as string;
+    // What a worker does when a cached workflow wakes on a timer after its binding was evicted:
+    // it encodes for the job with nothing in the payload naming the tenant.
+    const asOf = (bindings: TenantBindings) =>
+      freshCodec(bindings).encode([defaultPayloadConverter.toPayload({ output: 'late' })], {
+        type: 'workflow',
+        namespace: 'default',
+        workflowId: jobId,
+      });
+    const lookup = temporalTenantLookup(() => rawConnection.workflowService, 'default');
+    const forgot = new TenantBindings(1, lookup);
+    forgot.bind(jobId, 'forgetful');
+    forgot.bind('another-job', 'survivor'); // evicts the job's binding
+    expect((await asOf(forgot)).map(keyRef)).toEqual(['tenant:forgetful:1']);
+    // Without the lookup (as before): the deployment key, which shredding would not reach.
+    expect((await asOf(new TenantBindings(1))).map(keyRef)).toEqual([
+      parsePayloadKeys(KEYS)[0]!.id,
+    ]);
+    // A workflow Temporal does not know: the deployment key.
+    expect(await lookup('classify-ticket-never-started')).toBeUndefined();
   });
 });
