@@ -51,7 +51,12 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'bench', level: 'warn' });
   const tracing = startTracing({
     // The SDK's sampler (always on unless OTEL_TRACES_SAMPLER says otherwise): every span is made.
-    settings: { exporter: 'otlp', serviceName: 'keel-bench-cost', samplerFromEnv: true },
+    settings: {
+      exporter: 'otlp',
+      serviceName: 'keel-bench-cost',
+      samplerFromEnv: true,
+      followsParent: false,
+    },
     component: 'bench',
     logger,
   });

@@ -110,10 +110,15 @@ export const interceptors = (): WorkflowInterceptors => {
       }
     },
   };
+  // The run's header, converted once: every activity of the run carries the same context.
+  let header: Headers | undefined;
   const carry =
     <I extends { headers: Headers }, O>(next: (input: I) => O) =>
-    (input: I): O =>
-      next(run ? { ...input, headers: withSpan(input.headers, run) } : input);
+    (input: I): O => {
+      if (!run) return next(input);
+      header ??= withSpan({}, run);
+      return next({ ...input, headers: { ...input.headers, ...header } });
+    };
   const outbound: WorkflowOutboundCallsInterceptor = {
     scheduleActivity: (input, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) =>
       carry(next)(input),

@@ -14,17 +14,15 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import {
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryNexusInboundInterceptor,
   OpenTelemetryNexusOutboundInterceptor,
-  OpenTelemetryWorkflowClientInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { KeelConfig } from './config';
 import type { Logger } from './logger';
 import type { InjectedSinks } from '@temporalio/worker';
 import type { KeelTraceSinks, WorkflowSpan } from '../../workflows/trace-context';
 import type { TemporalHooks } from './temporal-connection';
+import { traceActivityInterceptors, traceClientInterceptor } from './trace-interceptors';
 
 /**
  * OpenTelemetry tracing for one process (docs/traces.md): the Node SDK's tracer provider,
@@ -93,15 +91,11 @@ export function startTracing(options: {
   return {
     temporalHooks: {
       interceptors: {
-        client: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+        // Keel's: the package's for a sampled context, no span for an unsampled one.
+        client: { workflow: [traceClientInterceptor(settings.followsParent)] },
         worker: {
           workflowModules: [WORKFLOW_TRACING_MODULE],
-          activity: [
-            (ctx) => ({
-              inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
-              outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-            }),
-          ],
+          activity: [(ctx) => traceActivityInterceptors(ctx, settings.followsParent)],
           nexus: [
             (ctx) => ({
               inbound: new OpenTelemetryNexusInboundInterceptor(ctx),

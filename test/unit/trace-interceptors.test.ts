@@ -1,0 +1,169 @@
+import { Writable } from 'node:stream';
+import { context, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
+import type { Context as ActivityContext } from '@temporalio/activity';
+import type { WorkflowStartInput } from '@temporalio/client';
+import { defaultPayloadConverter, type Headers } from '@temporalio/common';
+import type { ActivityExecuteInput } from '@temporalio/worker';
+import {
+  AlwaysOffSampler,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  type Sampler,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/platform/logger';
+import {
+  TRACE_HEADER,
+  traceActivityInterceptors,
+  traceClientInterceptor,
+  traceHeaderContext,
+  withTraceHeader,
+} from '../../shared/platform/trace-interceptors';
+
+/**
+ * Keel's Temporal client and activity interceptors (shared/platform/trace-interceptors.ts), with
+ * the SDK's provider registered as tracing on does it (Keel's default sampler, counted): an
+ * unsampled context asks the sampler nothing, makes no span, and still carries its trace id in
+ * the `_tracer-data` header to the activity, whose log lines have it; a sampled one goes through
+ * the OpenTelemetry package's interceptors and its spans are exported with the right parents.
+ */
+const exporter = new InMemorySpanExporter();
+let sampled = 0;
+const inner = new ParentBasedSampler({ root: new AlwaysOffSampler() });
+const counting: Sampler = {
+  shouldSample: (...args) => {
+    sampled++;
+    return inner.shouldSample(...args);
+  },
+  toString: () => 'counting',
+};
+const provider = new NodeTracerProvider({
+  sampler: counting,
+  spanProcessors: [new SimpleSpanProcessor(exporter)],
+});
+const lines: Record<string, unknown>[] = [];
+const logger = createLogger({
+  name: 'test',
+  traceIds: true,
+  destination: new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  }),
+});
+
+beforeAll(() => {
+  provider.register();
+});
+afterAll(async () => {
+  await provider.shutdown();
+  trace.disable();
+});
+beforeEach(() => {
+  exporter.reset();
+  sampled = 0;
+  lines.length = 0;
+});
+
+const ids = (flags: TraceFlags): SpanContext => ({
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  traceFlags: flags,
+  isRemote: true,
+});
+const inContext = (span: SpanContext): Context => trace.setSpanContext(context.active(), span);
+
+const startInput = (headers: Headers = {}): WorkflowStartInput =>
+  ({ workflowType: 'runTask', headers, options: { workflowId: 'wf-1' } }) as WorkflowStartInput;
+
+const activityCtx = {
+  info: {
+    activityType: 'callModel',
+    activityId: '3',
+    inWorkflow: true,
+    workflowExecution: { workflowId: 'wf-1', runId: 'run-1' },
+  },
+} as unknown as ActivityContext;
+
+const activityInput = (headers: Headers): ActivityExecuteInput => ({ args: [], headers });
+
+describe('the _tracer-data header', () => {
+  it('is written as the OpenTelemetry package’s converter writes it, and read back', () => {
+    const headers = withTraceHeader({}, ids(TraceFlags.NONE));
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+    expect(headers[TRACE_HEADER]).toEqual(defaultPayloadConverter.toPayload({ traceparent }));
+    expect(traceHeaderContext(headers)).toEqual(ids(TraceFlags.NONE));
+    expect(traceHeaderContext({})).toBeUndefined();
+  });
+});
+
+describe('the client interceptor', () => {
+  const client = traceClientInterceptor(true);
+
+  it('for an unsampled context: no span, the context in the header', async () => {
+    let seen: Headers | undefined;
+    await context.with(inContext(ids(TraceFlags.NONE)), () =>
+      client.startWithDetails!(startInput(), (input) => {
+        seen = input.headers;
+        return Promise.resolve({ runId: 'run-1', eagerlyStarted: false });
+      }),
+    );
+    expect(sampled).toBe(0);
+    expect(traceHeaderContext(seen!)).toEqual(ids(TraceFlags.NONE));
+  });
+
+  it('for a sampled context: the StartWorkflow span, its context in the header', async () => {
+    let seen: Headers | undefined;
+    await context.with(inContext(ids(TraceFlags.SAMPLED)), () =>
+      client.startWithDetails!(startInput(), (input) => {
+        seen = input.headers;
+        return Promise.resolve({ runId: 'run-1', eagerlyStarted: false });
+      }),
+    );
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.name).toBe('StartWorkflow:runTask');
+    expect(span!.parentSpanId).toBe(ids(TraceFlags.SAMPLED).spanId);
+    expect(span!.attributes.temporalWorkflowId).toBe('wf-1');
+    expect(traceHeaderContext(seen!)?.spanId).toBe(span!.spanContext().spanId);
+  });
+});
+
+describe('the activity interceptors', () => {
+  const { inbound } = traceActivityInterceptors(activityCtx, true);
+
+  it('for an unsampled header: no span, the trace id in the activity’s log lines', async () => {
+    await inbound!.execute!(activityInput(withTraceHeader({}, ids(TraceFlags.NONE))), () => {
+      logger.info('in the activity');
+      return Promise.resolve(undefined);
+    });
+    expect(sampled).toBe(0);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(lines[0]).toMatchObject({ trace_id: ids(TraceFlags.NONE).traceId });
+  });
+
+  it('for a sampled header: RunActivity under the header’s span, its ids in the log lines', async () => {
+    await inbound!.execute!(activityInput(withTraceHeader({}, ids(TraceFlags.SAMPLED))), () => {
+      logger.info('in the activity');
+      return Promise.resolve(undefined);
+    });
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.name).toBe('RunActivity:callModel');
+    expect(span!.spanContext().traceId).toBe(ids(TraceFlags.SAMPLED).traceId);
+    expect(span!.parentSpanId).toBe(ids(TraceFlags.SAMPLED).spanId);
+    expect(lines[0]).toMatchObject({
+      trace_id: ids(TraceFlags.SAMPLED).traceId,
+      span_id: span!.spanContext().spanId,
+    });
+  });
+
+  it('with a sampler that ignores the parent: every activity through the package’s', async () => {
+    const always = traceActivityInterceptors(activityCtx, false).inbound!;
+    await always.execute!(activityInput(withTraceHeader({}, ids(TraceFlags.NONE))), () =>
+      Promise.resolve(undefined),
+    );
+    expect(sampled).toBe(1);
+  });
+});
