@@ -1,5 +1,6 @@
 /**
- * `npm run bench:tracing-cost [-- --requests N]`: the CPU tracing adds to one sync
+ * `npm run bench:tracing-cost [-- --requests N] [--traceparent sampled|unsampled]
+ * [--interceptors keel|package]`: the CPU tracing adds to one sync
  * `classify-ticket`, measured in one process without Temporal's or the network's noise
  * (docs/traces.md; bench/tracing.ts measures end to end, where this machine's noise is larger
  * than the figure). Each simulated request does the span work a traced request does, with the
@@ -25,10 +26,24 @@ import { startJaeger } from '../test/support/jaeger';
 import { round2 } from './lib/stats';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '20000' } },
+  options: {
+    requests: { type: 'string', default: '20000' },
+    /**
+     * `sampled` (the default): every request's traceparent is sampled, every span is made and
+     * exported. `unsampled`: Keel's default sampler and unsampled traceparents, nothing recorded.
+     */
+    traceparent: { type: 'string', default: 'sampled' },
+    /**
+     * With `--traceparent unsampled`: `keel` (Keel's interceptors skip the spans) or `package`
+     * (`@temporalio/interceptors-opentelemetry`'s for every context, as before issue 18).
+     */
+    interceptors: { type: 'string', default: 'keel' },
+  },
   strict: true,
 });
 const REQUESTS = Number(values.requests);
+const SAMPLED = values.traceparent !== 'unsampled';
+const FLAGS = SAMPLED ? '01' : '00';
 
 const local: ModelProvider = {
   slug: 'openai',
@@ -50,12 +65,13 @@ async function main(): Promise<void> {
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = jaeger.otlpEndpoint;
   const logger = createLogger({ name: 'bench', level: 'warn' });
   const tracing = startTracing({
-    // The SDK's sampler (always on unless OTEL_TRACES_SAMPLER says otherwise): every span is made.
+    // Sampled: the SDK's sampler (always on unless OTEL_TRACES_SAMPLER says otherwise), every
+    // span made. Unsampled: Keel's default sampler, which follows the unsampled traceparent.
     settings: {
       exporter: 'otlp',
       serviceName: 'keel-bench-cost',
-      samplerFromEnv: true,
-      followsParent: false,
+      samplerFromEnv: SAMPLED,
+      followsParent: !SAMPLED && values.interceptors === 'keel',
     },
     component: 'bench',
     logger,
@@ -88,7 +104,7 @@ async function main(): Promise<void> {
       protocol: 'http',
       baseUrl: '',
       route: { path: '/v1/tasks/:task' },
-      headers: { traceparent: `00-${n.toString(16).padStart(32, '0')}-00f067aa0ba902b7-01` },
+      headers: { traceparent: `00-${n.toString(16).padStart(32, '0')}-00f067aa0ba902b7-${FLAGS}` },
     };
     const inSpan = await new Promise<() => unknown>((resolve) => {
       http.open(
@@ -118,7 +134,7 @@ async function main(): Promise<void> {
     const runSpan = 'aaaaaaaaaaaaaaaa';
     const activityHeaders = {
       '_tracer-data': defaultPayloadConverter.toPayload({
-        traceparent: `00-${traceId}-${runSpan}-01`,
+        traceparent: `00-${traceId}-${runSpan}-${FLAGS}`,
       }),
     };
     for (const type of ['prepareTask', 'callModel', 'validateOutput', 'recordResult']) {
@@ -142,18 +158,20 @@ async function main(): Promise<void> {
           : undefined,
       );
     }
-    sink(
-      { workflowId: `job-${n}`, runId: 'run', taskQueue: 'q' },
-      {
-        name: 'RunWorkflow:runTask',
-        traceId,
-        spanId: runSpan,
-        parentSpanId: parent,
-        traceFlags: '01',
-        startMs: Date.now(),
-        endMs: Date.now(),
-      },
-    );
+    // The workflow module exports a sampled run only.
+    if (SAMPLED)
+      sink(
+        { workflowId: `job-${n}`, runId: 'run', taskQueue: 'q' },
+        {
+          name: 'RunWorkflow:runTask',
+          traceId,
+          spanId: runSpan,
+          parentSpanId: parent,
+          traceFlags: '01',
+          startMs: Date.now(),
+          endMs: Date.now(),
+        },
+      );
     res.emit('finish');
   };
 
@@ -166,7 +184,9 @@ async function main(): Promise<void> {
   const wallMs = performance.now() - started;
   const result = {
     requests: REQUESTS,
-    spansPerRequest: 8,
+    traceparent: SAMPLED ? 'sampled' : 'unsampled',
+    interceptors: SAMPLED ? 'package' : values.interceptors,
+    spansPerRequest: SAMPLED ? 8 : 0,
     cpuUsPerRequest: round2((used.user + used.system) / REQUESTS),
     wallUsPerRequest: round2((wallMs * 1_000) / REQUESTS),
   };

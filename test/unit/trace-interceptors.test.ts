@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/platform/config';
 import { createLogger } from '../../shared/platform/logger';
 import {
   TRACE_HEADER,
@@ -165,5 +166,22 @@ describe('the activity interceptors', () => {
       Promise.resolve(undefined),
     );
     expect(sampled).toBe(1);
+  });
+});
+
+describe('which samplers take the no-span path for an unsampled context', () => {
+  const followsParent = (sampler?: string): boolean | undefined =>
+    loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      ...(sampler ? { OTEL_TRACES_SAMPLER: sampler } : {}),
+    }).tracing?.followsParent;
+
+  it('Keel’s default and the parent-based ones; not those that ignore the parent', () => {
+    expect(followsParent()).toBe(true);
+    expect(followsParent('parentbased_always_on')).toBe(true);
+    expect(followsParent('parentbased_traceidratio')).toBe(true);
+    expect(followsParent('always_off')).toBe(true);
+    expect(followsParent('always_on')).toBe(false);
+    expect(followsParent('traceidratio')).toBe(false);
   });
 });
