@@ -9,7 +9,7 @@ import type { ResolvedPolicy } from '../../shared/policy/resolve-policy';
 import { detectPii } from '../../shared/guards/pii';
 import { detectToxicity } from '../../shared/guards/toxicity';
 import { stringsOf } from '../../shared/guards/json-strings';
-import type { PiiSpan, ToxicityScan } from '../../shared/guards/types';
+import type { PiiSpan, PiiType, ToxicityScan } from '../../shared/guards/types';
 import { piiFingerprint } from './pii-fingerprint';
 
 export interface OutputModerationScope {
@@ -39,6 +39,13 @@ export interface OutputModerator {
   toxicityAction(score: number): OutputToxicityAction;
 }
 
+/**
+ * Types an answer may hold that the input did not, as words: a condition the input told in
+ * other words or another language ("insuline" → "insulin"), or that an answer about health
+ * names. The request's class was decided on the input (docs/governance.md).
+ */
+const ANSWER_WORDS: ReadonlySet<PiiType> = new Set(['health-condition']);
+
 /** One moderator per answer: the input is read (at most once) only when a text needs it. */
 export function createOutputModerator(scope: OutputModerationScope): OutputModerator {
   const { output: rules, thresholds } = scope.policy.moderation;
@@ -63,7 +70,7 @@ export function createOutputModerator(scope: OutputModerationScope): OutputModer
       rules.pii === 'allow'
         ? []
         : detectPii(text, { ...locale, minConfidence: thresholds.piiConfidence }).filter(
-            (s) => !inInput(s),
+            (s) => !ANSWER_WORDS.has(s.type) && !inInput(s),
           ),
     onPii:
       rules.pii === 'block'

@@ -6,11 +6,13 @@
  * scanned once, never re-entered at each of its characters. The costly Unicode ones (email, IPv6,
  * names, addresses, URL passwords) are only tried where a cheap pass says a match can start: an
  * '@', a ':', a listed first name, a street word (see `matchAt` in pii-scan.ts). Names and street
- * addresses are in pii-names.ts, secrets in pii-secrets.ts, health data in pii-health.ts.
+ * addresses are in pii-names.ts, secrets in pii-secrets.ts, health data in pii-health.ts and
+ * pii-health-narrative.ts.
  */
 import { electronicFormatIBAN, countrySpecs, isValidIBAN } from 'ibantools';
 import { detectAddresses } from './pii-addresses';
 import { detectHealth } from './pii-health';
+import { detectHealthNarrative } from './pii-health-narrative';
 import { detectIds } from './pii-ids';
 import { detectNames } from './pii-names';
 import { detectPhones, ID_CONTEXT } from './pii-phones';
@@ -52,6 +54,7 @@ export const PII_LABELS: Readonly<Record<PiiType, string>> = {
   'health-plan-id': 'HEALTHPLAN',
   'diagnosis-code': 'DIAGNOSIS',
   'prescriber-id': 'PRESCRIBER',
+  'health-condition': 'CONDITION',
 };
 
 // --- email ---------------------------------------------------------------------------------
@@ -301,6 +304,7 @@ const DETECTORS: Record<PiiType, Detector> = {
   'health-plan-id': detectHealth.healthPlanId,
   'diagnosis-code': detectHealth.diagnosisCode,
   'prescriber-id': detectHealth.prescriberId,
+  'health-condition': detectHealthNarrative,
 };
 
 /** Every PII span in `text`, sorted by start; of overlapping spans the surer, then longer, wins. */
@@ -361,6 +365,7 @@ export function normalisePiiValue(type: PiiType, value: string): string {
     case 'phone':
       return v.replace(/[\s.()-]/g, '');
     case 'email':
+    case 'health-condition':
       return v.toLowerCase();
     default:
       return v;

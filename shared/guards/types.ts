@@ -23,6 +23,8 @@ export const PII_TYPES = [
   'health-plan-id',
   'diagnosis-code',
   'prescriber-id',
+  // Health narrative (pii-health-narrative.ts): a condition, medication or treatment of a person.
+  'health-condition',
 ] as const;
 export type PiiType = (typeof PII_TYPES)[number];
 

@@ -88,14 +88,16 @@ const PCI_TYPES: ReadonlySet<string> = new Set<PiiType>(['credit-card']);
 /**
  * Health data: these make a request `phi` when screening finds them, redacted or not. Hiding a
  * medical record number hides the number, not that the request is about a patient's care: the
- * rest of it (the complaint, the name Keel flags but does not redact) still goes out. Prescriber
+ * rest of it (the complaint, the name Keel flags but does not redact) still goes out. A
+ * condition told as narrative ("my daughter's insulin pump") is health data without any id. Prescriber
  * ids (NPI, DEA) are not here: they name a practitioner, are public, and come up in a practice's
  * ordinary billing tickets; like other ids they are `pii` when sent in clear.
  */
-const PHI_TYPES: ReadonlySet<string> = new Set<PiiType>([
+export const PHI_TYPES: ReadonlySet<string> = new Set<PiiType>([
   'medical-record',
   'health-plan-id',
   'diagnosis-code',
+  'health-condition',
 ]);
 
 export interface DataDecision {

@@ -31,11 +31,17 @@ export type ThreatAction = z.infer<typeof ThreatAction>;
 
 /**
  * Types redacted by default. Names and addresses are heuristic: flagged, not rewritten. A
- * diagnosis code is what a task about it needs, and identifies no one: flagged too (it still
- * makes a request `phi`, docs/governance.md).
+ * diagnosis code, or a condition told as narrative, is what a task about it needs, and
+ * identifies no one: flagged too (both still make a request `phi`, docs/governance.md).
  */
+const FLAGGED_BY_DEFAULT: ReadonlySet<PiiType> = new Set([
+  'person-name',
+  'street-address',
+  'diagnosis-code',
+  'health-condition',
+]);
 export const DEFAULT_REDACTED_PII: readonly PiiType[] = PII_TYPES.filter(
-  (t) => t !== 'person-name' && t !== 'street-address' && t !== 'diagnosis-code',
+  (t) => !FLAGGED_BY_DEFAULT.has(t),
 );
 
 /**
