@@ -198,6 +198,36 @@ describe('routing by data class and region', () => {
     expect(plain.body.meta.policy).toMatchObject({ dataClass: 'internal', detected: [] });
   });
 
+  it('health told as narrative, without any id or code, makes the request phi too', async () => {
+    const narrative = {
+      subject: 'Pump app logs out',
+      body: 'My son was diagnosed with type 1 diabetes in March and the app of his insulin pump keeps logging him out.',
+    };
+    const res = await run('helpdesk', ROUTE, narrative);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    // The upstream's own log: only the model with hipaa was called.
+    expect(res.apis).toEqual(['anthropic']);
+    expect(res.body.meta.policy).toMatchObject({
+      dataClass: 'phi',
+      declared: 'internal',
+      detected: ['health-condition'],
+      skipped: [{ candidate: 'openai:us-plain', rule: 'phi data needs a model with hipaa' }],
+    });
+    // Flagged, not redacted: the task needs the words, so the hipaa model got them.
+    expect(res.body.meta.moderation.input.pii).toMatchObject({ action: 'flagged' });
+    expect(JSON.stringify(mock.attempts()[0]!.request.messages)).toContain('insulin pump');
+
+    const denied = await run('helpdesk', ['openai:us-plain'], narrative);
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({
+      status: 403,
+      rule: 'phi data needs a model with hipaa',
+      dataClass: 'phi',
+    });
+    expect(denied.body.type).toContain('policy-denied');
+    expect(denied.apis).toEqual([]);
+  });
+
   it('the OpenAI-compatible endpoint runs the same policy and lands in the same audit trail', async () => {
     keys.clinic ??= await tenant('clinic', 'pro', { roles: ['caller', 'admin'] });
     const chat = (model: string) =>
