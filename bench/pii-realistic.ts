@@ -9,13 +9,17 @@
  * expected value while being at most twice its length (names without their title, addresses with
  * or without a flat). Writes bench/results/pii-realistic-<set>.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { detectPii } from '../shared/guards/pii';
 import { PII_TYPES, type PiiSpan, type PiiType } from '../shared/guards/types';
+import {
+  loadCorpus,
+  medianMs,
+  ratio,
+  setArgument,
+  tenKilobytes,
+  writeResult,
+} from './lib/corpus-bench';
 
-const ROOT = path.resolve(__dirname, '..');
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 
 interface Case {
@@ -31,14 +35,6 @@ interface Counts {
   fp: number;
   fn: number;
   cases: number;
-}
-
-function load(set: string): Case[] {
-  const file = path.join(ROOT, 'test/corpora/pii-realistic', `${set}.jsonl`);
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Case);
 }
 
 /** The expected values' offsets in the text, each occurrence taken once. */
@@ -96,8 +92,6 @@ export function score(cases: readonly Case[]): {
   return { byType, byTypeLang, misses };
 }
 
-const ratio = (a: number, b: number): string => (b === 0 ? '—' : (a / b).toFixed(3));
-
 function table(rows: Record<string, Counts>): string[] {
   const out = [
     '| type | cases | TP | FP | FN | precision | recall |',
@@ -113,30 +107,18 @@ function table(rows: Record<string, Counts>): string[] {
 
 /** Median ms of one detector on a 10 KB text stitched from the corpus. */
 function timing(cases: readonly Case[]): Record<PiiType, number> {
-  let text = '';
-  for (let i = 0; text.length < 10_240; i += 1) text += `${cases[i % cases.length]!.text}\n\n`;
-  text = text.slice(0, 10_240);
+  const text = tenKilobytes(cases.map((c) => c.text));
   return Object.fromEntries(
-    PII_TYPES.map((type) => {
-      const run = (): PiiSpan[] => detectPii(text, { types: [type], region: 'GB', language: 'en' });
-      for (let i = 0; i < 5; i += 1) run();
-      const samples: number[] = [];
-      for (let i = 0; i < ITERATIONS; i += 1) {
-        const t0 = performance.now();
-        run();
-        samples.push(performance.now() - t0);
-      }
-      samples.sort((a, b) => a - b);
-      return [type, Math.round(samples[samples.length >> 1]! * 1000) / 1000];
-    }),
+    PII_TYPES.map((type) => [
+      type,
+      medianMs(() => detectPii(text, { types: [type], region: 'GB', language: 'en' }), ITERATIONS),
+    ]),
   ) as Record<PiiType, number>;
 }
 
 function main(): void {
-  const set = process.argv.includes('--set')
-    ? process.argv[process.argv.indexOf('--set') + 1]!
-    : 'holdout-3';
-  const cases = load(set);
+  const set = setArgument('holdout-3');
+  const cases = loadCorpus<Case>('pii-realistic', set);
   const { byType, byTypeLang, misses } = score(cases);
   const ms = timing(cases);
   console.log(
@@ -149,11 +131,13 @@ function main(): void {
   console.log('| type | ms |\n| --- | --- |');
   for (const [type, t] of Object.entries(ms)) console.log(`| ${type} | ${t} |`);
   if (process.argv.includes('--misses')) console.log(`\n${misses.join('\n')}`);
-  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(
-    path.join(ROOT, `bench/results/pii-realistic-${set}.json`),
-    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, set, cases: cases.length, byType, byTypeLang, msPer10KB: ms }, null, 2)}\n`,
-  );
+  writeResult(`pii-realistic-${set}`, {
+    set,
+    cases: cases.length,
+    byType,
+    byTypeLang,
+    msPer10KB: ms,
+  });
 }
 
 main();
