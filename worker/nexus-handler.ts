@@ -10,6 +10,7 @@ import {
   type NexusTaskInput,
   type NexusTaskRequest,
   type NexusTaskResult,
+  nexusRunnerId,
   type RunNexusTask,
 } from '../shared/contracts/nexus';
 import { taskPriority } from '../shared/platform/task-priority';
@@ -65,11 +66,11 @@ export function keelNexusHandler(
         };
         try {
           return await startWorkflow<RunNexusTask>(ctx, 'runNexusTask', {
-            workflowId: `nexus-${jobId}`,
+            workflowId: nexusRunnerId(jobId),
             taskQueue: options.taskQueue,
             args: [args],
             priority: args.priority,
-            // Whose it is, for erasure and for a process that has to look it up (its data key).
+            // Whose it is, for erasure (its payloads stay under the deployment key: nexusRunnerId).
             typedSearchAttributes: [{ key: SearchAttr.tenant, value: request.tenantId }],
           });
         } catch (err) {

@@ -74,6 +74,15 @@ export interface NexusProblemDetails {
 }
 
 /** What Keel's Nexus handler starts `runNexusTask` (Keel's own workflow) with. */
+/**
+ * The workflow id of the Nexus operation that runs job `jobId` (`runNexusTask`). Its payloads are
+ * under the deployment key, never a tenant's: its result is delivered into the caller's namespace,
+ * whose workers decode with the deployment keys shared with them (docs/nexus.md), not with a
+ * tenant data key they cannot have. The job it starts is the tenant's.
+ */
+export const NEXUS_RUNNER_PREFIX = 'nexus-';
+export const nexusRunnerId = (jobId: string): string => `${NEXUS_RUNNER_PREFIX}${jobId}`;
+
 export interface NexusTaskRequest {
   /** The Keel job's id: the task's own workflow runs under it, as for `POST /v1/tasks/{task}`. */
   jobId: string;

@@ -176,9 +176,9 @@ const TABLE = {
   'tenant-data-keys-off': {
     status: 409,
     title: 'Tenant data keys are off',
-    when: 'The deployment does not encrypt payloads under per-tenant data keys (`encryption.tenantDataKeys` in KEEL_CONFIG, with payload keys): there is no tenant key to rotate.',
+    when: 'The deployment does not encrypt payloads under per-tenant data keys: it has no payload keys (KEEL_PAYLOAD_KEYS or KEEL_PAYLOAD_KEY_FILE), or `encryption.tenantDataKeys` is false in KEEL_CONFIG. There is no tenant key to rotate.',
     detail:
-      'This deployment does not use per-tenant data keys: turn on `encryption.tenantDataKeys` in KEEL_CONFIG (with payload keys) first.',
+      'This deployment does not use per-tenant data keys: they need payload keys (KEEL_PAYLOAD_KEYS or KEEL_PAYLOAD_KEY_FILE) and `encryption.tenantDataKeys` left on in KEEL_CONFIG.',
   },
   'job-ended': {
     status: 409,

@@ -69,13 +69,13 @@ export const KeelFileConfig = z
       .object({
         /**
          * Each tenant's payloads under a data key of its own, so erasing the tenant shreds them
-         * everywhere (docs/encryption.md#per-tenant-data-keys). Needs payload keys. Processes
-         * with it off still decrypt such payloads. @default false
+         * everywhere (docs/encryption.md#per-tenant-data-keys). Needs payload keys (`npm start`
+         * makes them). Processes with it off still decrypt such payloads. @default true
          */
-        tenantDataKeys: z.boolean().default(false),
+        tenantDataKeys: z.boolean().default(true),
       })
       .strict()
-      .default({ tenantDataKeys: false }),
+      .default({ tenantDataKeys: true }),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -9,6 +9,7 @@ import {
   type TypedSearchAttributes,
 } from '@temporalio/common';
 import { SearchAttr } from '../contracts/messages';
+import { NEXUS_RUNNER_PREFIX } from '../contracts/nexus';
 
 /**
  * Which tenant a workflow's payloads belong to, as this process has learnt it
@@ -21,9 +22,10 @@ import { SearchAttr } from '../contracts/messages';
  * - decoding a payload under a tenant's key binds the workflow it belongs to (a worker learns a
  *   job's tenant from its input, an activity worker from the activity's input, the API from the
  *   memo it describes before any signal or update);
- * - a first contact with neither (a child workflow started by a workflow, `runNexusTask`) reads
- *   the tenant from the start input itself: Keel's start contracts carry `tenantId` (at the top,
- *   or in `request`).
+ * - a first contact with neither (a child workflow started by a workflow) reads the tenant from
+ *   the start input itself: Keel's start contracts carry `tenantId` (at the top, or in `request`).
+ *
+ * A Nexus operation's runner (`nexusRunnerId`) is no tenant's: its result goes to the caller.
  *
  * Bounded (least recently used first out); an evicted id is learnt again the same ways, and when
  * an encode meets a workflow none of them covers (a cached workflow woken by a timer after its
@@ -79,7 +81,7 @@ export class TenantBindings {
    */
   tenantFor(context: SerializationContext | undefined, payloads: Payload[]): string | undefined {
     const workflowId = context?.workflowId;
-    if (!workflowId) return undefined;
+    if (!workflowId || workflowId.startsWith(NEXUS_RUNNER_PREFIX)) return undefined;
     const known = this.get(workflowId);
     if (known !== undefined) return known ?? undefined;
     const named = payloads.map(tenantNamedBy).find((t) => t !== undefined);
@@ -98,8 +100,8 @@ export class TenantBindings {
   ): string | undefined | Promise<string | undefined> {
     const workflowId = context?.workflowId;
     const found = this.tenantFor(context, payloads);
-    if (found !== undefined || !workflowId || !this.lookup || this.byWorkflow.has(workflowId))
-      return found;
+    if (found !== undefined || !workflowId || !this.lookup) return found;
+    if (this.byWorkflow.has(workflowId) || workflowId.startsWith(NEXUS_RUNNER_PREFIX)) return found;
     let pending = this.asking.get(workflowId);
     if (!pending) {
       pending = this.lookup(workflowId)

@@ -56,8 +56,8 @@ beforeAll(async () => {
     LOG_LEVEL: 'debug',
   });
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  codec = configuredHooks({ payloadKeys: parsePayloadKeys(KEYS) }).dataConverter!
-    .payloadCodecs![0]!;
+  codec = configuredHooks({ payloadKeys: parsePayloadKeys(KEYS), dataDir: stack.env.KEEL_DATA_DIR })
+    .dataConverter!.payloadCodecs![0]!;
 
   const inputs = taskInputs();
   for (const [task, input] of Object.entries(inputs)) {

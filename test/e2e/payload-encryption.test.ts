@@ -106,7 +106,8 @@ describe('payloads encrypted in Temporal', () => {
     expect(stored).not.toContain('Zanzibar');
     expect(stored).not.toContain('BILLING'); // the result too
     expect(stored).toContain('binary/encrypted');
-    expect(stored).toContain(KEYS.split(':')[0]); // the primary key's id, not the key
+    // Under the demo tenant's data key (on by default), named by reference, never the key.
+    expect(stored).toContain('tenant:demo:1');
     expect(stored).not.toContain(KEYS.split(',')[0]!.split(':')[1]);
 
     // Search attributes are not encrypted: they carry ids and enums only. The memo is encrypted.
@@ -131,7 +132,8 @@ describe('payloads encrypted in Temporal', () => {
     // Through the codec (the connector with the same keys), the input reads back.
     const temporal = createTemporalConnector(
       { address: inject('temporalAddress'), namespace: 'default', embedded: false },
-      configuredHooks({ payloadKeys: parsePayloadKeys(KEYS) }),
+      // The same keys and tenant store (where the tenants' sealed data keys are).
+      configuredHooks({ payloadKeys: parsePayloadKeys(KEYS), dataDir: stack.env.KEEL_DATA_DIR }),
     );
     const { client, close } = await temporal.openClient();
     try {

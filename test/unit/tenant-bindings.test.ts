@@ -1,5 +1,6 @@
 import { defaultPayloadConverter, type SerializationContext } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
+import { nexusRunnerId } from '../../shared/contracts/nexus';
 import { TenantBindings, type TenantLookup } from '../../shared/platform/tenant-bindings';
 
 /**
@@ -85,6 +86,15 @@ describe('TenantBindings', () => {
     expect(await b.resolve(job('w'), [])).toBeUndefined();
     expect(await b.resolve(job('w'), [])).toBeUndefined();
     expect(asked).toEqual(['w', 'w', 'w']);
+  });
+
+  it("a Nexus operation's runner is no tenant's: its result goes to the caller's namespace", () => {
+    const { lookup, asked } = temporalKnows({ [nexusRunnerId('j1')]: 'acme' });
+    const b = new TenantBindings(10, lookup);
+    const input = [payload({ jobId: 'j1', request: { tenantId: 'acme' } })];
+    expect(b.resolve(job(nexusRunnerId('j1')), input)).toBeUndefined();
+    expect(b.resolve(job('j1'), input)).toBe('acme'); // the job it starts is the tenant's
+    expect(asked).toEqual([]);
   });
 
   it('keeps the first lookup given, until it is detached', async () => {

@@ -3531,7 +3531,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description `tenant-data-keys-off`: The deployment does not encrypt payloads under per-tenant data keys (`encryption.tenantDataKeys` in KEEL_CONFIG, with payload keys): there is no tenant key to rotate. */
+                /** @description `tenant-data-keys-off`: The deployment does not encrypt payloads under per-tenant data keys: it has no payload keys (KEEL_PAYLOAD_KEYS or KEEL_PAYLOAD_KEY_FILE), or `encryption.tenantDataKeys` is false in KEEL_CONFIG. There is no tenant key to rotate. */
                 409: {
                     headers: {
                         [name: string]: unknown;
