@@ -50,14 +50,16 @@ export class ClaimCheckCodec implements PayloadCodec {
      * Whose payloads these are, from the SDK's serialization context (the workflow; its tenant
      * as the process's tenant bindings know it). @default the workflow alone, of no known tenant
      */
-    private readonly owner: (context?: SerializationContext) => BlobOwner = (context) => ({
+    private readonly owner: (context?: SerializationContext) => BlobOwner | Promise<BlobOwner> = (
+      context,
+    ) => ({
       workflowId: context?.workflowId,
     }),
   ) {}
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     if (!payloads.some((p) => (p.data?.byteLength ?? 0) > this.thresholdBytes)) return payloads;
-    const scope = blobScope(this.owner(context));
+    const scope = blobScope(await this.owner(context));
     return Promise.all(payloads.map((p) => this.encodeOne(p, scope)));
   }
 

@@ -160,14 +160,11 @@ export function claimCheckCodec(
 ): ClaimCheckCodec {
   const store = new FileBlobStore(settings.dir);
   if (!bindings) return new ClaimCheckCodec(store, settings.thresholdBytes);
-  // Each blob filed under its workflow and, when this process knows it, the workflow's tenant.
-  return new ClaimCheckCodec(store, settings.thresholdBytes, (context) => {
-    const workflowId = context?.workflowId;
-    return {
-      workflowId,
-      tenantId: workflowId ? (bindings.get(workflowId) ?? undefined) : undefined,
-    };
-  });
+  // Each blob filed under its workflow and its tenant, looked up when this process forgot it.
+  return new ClaimCheckCodec(store, settings.thresholdBytes, async (context) => ({
+    workflowId: context?.workflowId,
+    tenantId: await bindings.resolve(context, []),
+  }));
 }
 
 /** One boot line saying whether this process encrypts payloads, and with which primary key id. */

@@ -67,6 +67,37 @@ describe('the blob store files each blob under its tenant and workflow', () => {
     expect(blobsIn(dir)).toHaveLength(3);
   });
 
+  it('a workflow whose binding this process forgot is looked up, and its blob filed under its tenant', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keel-blobs-'));
+    const hooks = configuredHooks(
+      loadConfig({
+        KEEL_CLAIM_CHECK_BYTES: '1024',
+        KEEL_BLOB_DIR: dir,
+        KEEL_TENANT_BINDINGS_MAX: '1',
+      }),
+    );
+    const asked: string[] = [];
+    hooks.tenantBindings!.lookUpWith((id) => {
+      asked.push(id);
+      return Promise.resolve(id === 'summarize-2' ? 'acme' : null);
+    });
+    const context = (workflowId: string) => ({
+      type: 'workflow' as const,
+      namespace: 'default',
+      workflowId,
+    });
+    hooks.tenantBindings!.bind('summarize-2', 'acme');
+    hooks.tenantBindings!.bind('other', 'globex'); // evicts summarize-2 (1 binding kept)
+    let payloads = [defaultPayloadConverter.toPayload({ text: 'y'.repeat(5_000) })];
+    for (const c of hooks.dataConverter!.payloadCodecs!)
+      payloads = await c.encode(payloads, context('summarize-2'));
+    const wf = ownerTag('workflow', 'summarize-2');
+    expect(blobsIn(dir).map(path.dirname)).toEqual([
+      path.join(new FileBlobStore(dir).tenantDir('acme'), wf.slice(0, 2), wf),
+    ]);
+    expect(asked).toEqual(['summarize-2']);
+  });
+
   it('erasure deletes every blob of the tenant and only those', async () => {
     const { dir, store, encode } = chain();
     await encode([big('acme')], 'job-a1');
