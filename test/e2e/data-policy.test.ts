@@ -83,6 +83,18 @@ async function run(tenantId: string, route = ROUTE, input: object = ticket) {
   return { ...res, apis: mock.attempts().map((a) => a.api) };
 }
 
+/** Refused before any call: 403 `policy-denied` naming the phi rule; the upstream saw nothing. */
+function expectPhiDenied(denied: { status: number; body: any; apis: string[] }): void {
+  expect(denied.status).toBe(403);
+  expect(denied.body).toMatchObject({
+    status: 403,
+    rule: 'phi data needs a model with hipaa',
+    dataClass: 'phi',
+  });
+  expect(denied.body.type).toContain('policy-denied');
+  expect(denied.apis).toEqual([]);
+}
+
 describe('routing by data class and region', () => {
   it('PHI reaches only the model with hipaa in its region; the other is skipped with its rule', async () => {
     const res = await run('clinic');
@@ -179,14 +191,7 @@ describe('routing by data class and region', () => {
     expect(sent).not.toContain(mrn);
 
     const denied = await run('helpdesk', ['openai:us-plain'], medical);
-    expect(denied.status).toBe(403);
-    expect(denied.body).toMatchObject({
-      status: 403,
-      rule: 'phi data needs a model with hipaa',
-      dataClass: 'phi',
-    });
-    expect(denied.body.type).toContain('policy-denied');
-    expect(denied.apis).toEqual([]);
+    expectPhiDenied(denied);
 
     // The same tenant's ordinary ticket stays internal and may go to the first model.
     const plain = await run('helpdesk', ROUTE, {
@@ -218,14 +223,7 @@ describe('routing by data class and region', () => {
     expect(JSON.stringify(mock.attempts()[0]!.request.messages)).toContain('insulin pump');
 
     const denied = await run('helpdesk', ['openai:us-plain'], narrative);
-    expect(denied.status).toBe(403);
-    expect(denied.body).toMatchObject({
-      status: 403,
-      rule: 'phi data needs a model with hipaa',
-      dataClass: 'phi',
-    });
-    expect(denied.body.type).toContain('policy-denied');
-    expect(denied.apis).toEqual([]);
+    expectPhiDenied(denied);
   });
 
   it('the OpenAI-compatible endpoint runs the same policy and lands in the same audit trail', async () => {
