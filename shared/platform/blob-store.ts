@@ -67,6 +67,11 @@ export interface BlobLifecycle {
   deleteWorkflows(tenantId: string, workflowIds: Iterable<string>): Promise<number>;
   /** The tenant's blobs written before `before`, except those of the workflows in `keep`. */
   pruneTenant(tenantId: string, before: number, keep: Iterable<string>): Promise<number>;
+  /**
+   * Blobs of workflows of no tenant (`none/`) written before `before`, except those of the
+   * workflows in `keep`.
+   */
+  pruneUnowned(before: number, keep: Iterable<string>): Promise<number>;
 }
 
 /**
@@ -147,8 +152,18 @@ export class FileBlobStore implements BlobStore, BlobLifecycle {
   }
 
   pruneTenant(tenantId: string, before: number, keep: Iterable<string>): Promise<number> {
+    return Promise.resolve(this.pruneUnder(this.tenantDir(tenantId), before, keep));
+  }
+
+  pruneUnowned(before: number, keep: Iterable<string>): Promise<number> {
+    return Promise.resolve(
+      this.pruneUnder(path.join(this.dir, 'tenants', NO_TENANT), before, keep),
+    );
+  }
+
+  /** Blobs under `root` (a tenant's, or `none`) written before `before`, except `keep`'s. */
+  private pruneUnder(root: string, before: number, keep: Iterable<string>): number {
     const kept = new Set([...keep].map((id) => ownerTag('workflow', id)));
-    const root = this.tenantDir(tenantId);
     let n = 0;
     for (const fan of entries(root)) {
       for (const workflow of entries(path.join(root, fan))) {
@@ -165,7 +180,7 @@ export class FileBlobStore implements BlobStore, BlobLifecycle {
       }
       removeIfEmpty(path.join(root, fan));
     }
-    return Promise.resolve(n);
+    return n;
   }
 }
 

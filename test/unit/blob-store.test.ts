@@ -132,4 +132,21 @@ describe('the blob store files each blob under its tenant and workflow', () => {
     expect(blobsIn(store.tenantDir('other'))).toHaveLength(1);
     expect(await store.pruneTenant('nobody', cutoff, [])).toBe(0);
   });
+
+  it("blobs of workflows of no tenant go once past the cut-off, never a kept workflow's nor a tenant's", async () => {
+    const { dir, store, encode } = chain();
+    const noTenant = () =>
+      defaultPayloadConverter.toPayload({ text: randomBytes(3_000).toString('hex') });
+    for (const id of ['breaker-old', 'queue-running', 'webhook-new'])
+      await encode([noTenant()], id);
+    await encode([big('acme')], 'acme-old');
+    const past = new Date(Date.now() - 3 * 86_400_000);
+    const recent = ownerTag('workflow', 'webhook-new');
+    for (const f of blobsIn(dir).filter((f) => !f.includes(recent))) utimesSync(f, past, past);
+    const none = path.join(dir, 'tenants', 'none');
+    expect(blobsIn(none)).toHaveLength(3);
+    expect(await store.pruneUnowned(Date.now() - 86_400_000, ['queue-running'])).toBe(1);
+    expect(blobsIn(none)).toHaveLength(2); // queue-running's (kept) and webhook-new's (recent)
+    expect(blobsIn(store.tenantDir('acme'))).toHaveLength(1); // a tenant's: its own retention
+  });
 });
