@@ -1,10 +1,13 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { PayloadKey } from '../../platform/payload-codec';
+import { CheckpointSigner, checkpointFromRow, checkpointRow } from './audit-checkpoint';
+import { deletedRows } from './erasure';
 import type { AuditTable, StoreSchema } from './schema';
 import {
   AUDIT_GENESIS,
   type AuditPage,
+  type AuditProblem,
   type AuditRecord,
   type AuditVerification,
   type NewAuditRecord,
@@ -33,6 +36,7 @@ const VERIFY_PAGE = 1_000;
 export class AuditLog {
   private readonly macKeys: ReadonlyMap<string, Buffer>;
   private readonly primaryKeyId: string;
+  private readonly signer: CheckpointSigner;
 
   constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -40,6 +44,7 @@ export class AuditLog {
   ) {
     this.macKeys = new Map(keys.map((k) => [k.id, auditMacKey(k.key)]));
     this.primaryKeyId = keys[0]?.id ?? '';
+    this.signer = new CheckpointSigner(keys);
   }
 
   /** Appends a record to its tenant's chain; the same `key` again returns the first record. */
@@ -148,13 +153,34 @@ export class AuditLog {
       .distinct()
       .$if(opts.tenantId !== undefined, (q) => q.where('tenant_id', '=', opts.tenantId!))
       .execute();
+    const checkpoints = new Map(
+      (
+        await this.db
+          .selectFrom('audit_checkpoints')
+          .selectAll()
+          .$if(opts.tenantId !== undefined, (q) => q.where('tenant_id', '=', opts.tenantId!))
+          .execute()
+      ).map((row) => [row.tenant_id, checkpointFromRow(row)]),
+    );
     const tenants = [
-      ...new Set([...heads.map((h) => h.tenant_id), ...tenantRows.map((t) => t.tenant_id)]),
+      ...new Set([
+        ...heads.map((h) => h.tenant_id),
+        ...tenantRows.map((t) => t.tenant_id),
+        ...checkpoints.keys(),
+      ]),
     ].sort();
     for (const tenantId of tenants) {
       result.tenants++;
       let expectedSeq = 1;
       let prevHash = AUDIT_GENESIS;
+      const checkpoint = checkpoints.get(tenantId);
+      if (checkpoint) {
+        // Retention pruned the front: the chain starts where the checkpoint says, if it is signed.
+        const broken = this.signer.problemWith(checkpoint);
+        if (broken) problem({ tenantId, seq: checkpoint.firstSeq, problem: broken });
+        expectedSeq = checkpoint.firstSeq;
+        prevHash = checkpoint.prevHash;
+      }
       for (;;) {
         const rows = await this.db
           .selectFrom('audit_log')
@@ -165,28 +191,10 @@ export class AuditLog {
           .limit(VERIFY_PAGE)
           .execute();
         for (const row of rows) {
-          const r = recordFromRow(row);
           result.records++;
-          if (r.seq !== expectedSeq)
-            problem({
-              tenantId,
-              seq: expectedSeq,
-              problem: `records ${expectedSeq}–${r.seq - 1} are missing`,
-            });
-          if (r.prevHash !== prevHash)
-            problem({ tenantId, seq: r.seq, problem: 'does not link to the record before it' });
-          const key = r.keyId ? this.macKeys.get(r.keyId) : undefined;
-          if (r.keyId && !key) {
-            problem({
-              tenantId,
-              seq: r.seq,
-              problem: `its hash is keyed with payload key "${r.keyId}", which is not configured`,
-            });
-          } else if (this.hashOf(r, row.detail, r.keyId) !== r.hash) {
-            problem({ tenantId, seq: r.seq, problem: 'its content does not match its hash' });
-          }
-          expectedSeq = r.seq + 1;
-          prevHash = r.hash;
+          for (const p of this.checkRow(row, expectedSeq, prevHash)) problem(p);
+          expectedSeq = Number(row.seq) + 1;
+          prevHash = row.hash;
         }
         if (rows.length < VERIFY_PAGE) break;
       }
@@ -203,6 +211,125 @@ export class AuditLog {
         });
     }
     return result;
+  }
+
+  /**
+   * Retention (docs/audit.md#checkpoints), inside the caller's transaction `trx`: deletes the front
+   * of the tenant's chain, records from the first kept through the last one dated before `before`
+   * (never the newest: the head still links to a record), and writes its signed checkpoint in
+   * their place, the count accumulated. The records to go are verified first: a chain already
+   * broken there is left whole for `verify` to report, never sealed over by a checkpoint. Without
+   * payload keys nothing is pruned: an unsigned checkpoint would let anyone hide deleted records.
+   * Returns the records deleted.
+   */
+  async pruneBefore(
+    trx: Kysely<StoreSchema>,
+    tenantId: string,
+    before: number,
+    now: number,
+  ): Promise<number> {
+    if (!this.signer.primaryKeyId) return 0;
+    // Takes the head row's lock (PostgreSQL) as an append does: no append interleaves.
+    const head = await trx
+      .updateTable('audit_heads')
+      .set((eb) => ({ seq: eb.ref('seq') }))
+      .where('tenant_id', '=', tenantId)
+      .returning(['seq', 'hash'])
+      .executeTakeFirst();
+    if (!head) return 0;
+    const last = Number(head.seq);
+    const newest = await trx
+      .selectFrom('audit_log')
+      .select('hash')
+      .where('tenant_id', '=', tenantId)
+      .where('seq', '=', last)
+      .executeTakeFirst();
+    if (newest?.hash !== head.hash) return 0; // a broken tail: left for verify to report
+    const row = await trx
+      .selectFrom('audit_checkpoints')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    const previous = row ? checkpointFromRow(row) : undefined;
+    if (previous && this.signer.problemWith(previous)) return 0;
+    const first = previous?.firstSeq ?? 1;
+    let expectedSeq = first;
+    let prevHash = previous?.prevHash ?? AUDIT_GENESIS;
+    for (let more = true; more;) {
+      const rows = await trx
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('seq', '>=', expectedSeq)
+        .where('seq', '<', last)
+        .orderBy('seq')
+        .limit(VERIFY_PAGE)
+        .execute();
+      more = rows.length === VERIFY_PAGE;
+      for (const r of rows) {
+        if (Number(r.at) >= before) {
+          more = false;
+          break;
+        }
+        if (this.checkRow(r, expectedSeq, prevHash).length > 0) return 0;
+        expectedSeq = Number(r.seq) + 1;
+        prevHash = r.hash;
+      }
+    }
+    if (expectedSeq === first) return 0;
+    const deleted = deletedRows(
+      await trx
+        .deleteFrom('audit_log')
+        .where('tenant_id', '=', tenantId)
+        .where('seq', '<', expectedSeq)
+        .execute(),
+    );
+    const checkpoint = checkpointRow(
+      this.signer.sign({
+        tenantId,
+        firstSeq: expectedSeq,
+        prevHash,
+        prunedCount: expectedSeq - 1,
+        prunedBefore: before,
+        at: now,
+      }),
+    );
+    const { tenant_id: _, ...update } = checkpoint;
+    await trx
+      .insertInto('audit_checkpoints')
+      .values(checkpoint)
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet(update))
+      .execute();
+    return deleted;
+  }
+
+  /** What is wrong with one stored record, expected at `expectedSeq` after `prevHash`. */
+  private checkRow(
+    row: Selectable<AuditTable>,
+    expectedSeq: number,
+    prevHash: string,
+  ): AuditProblem[] {
+    const r = recordFromRow(row);
+    const { tenantId } = r;
+    const problems: AuditProblem[] = [];
+    if (r.seq !== expectedSeq)
+      problems.push({
+        tenantId,
+        seq: expectedSeq,
+        problem: `records ${expectedSeq}–${r.seq - 1} are missing`,
+      });
+    if (r.prevHash !== prevHash)
+      problems.push({ tenantId, seq: r.seq, problem: 'does not link to the record before it' });
+    if (r.keyId && !this.macKeys.has(r.keyId)) {
+      problems.push({
+        tenantId,
+        seq: r.seq,
+        problem: `its hash is keyed with payload key "${r.keyId}", which is not configured`,
+      });
+    } else if (this.hashOf(r, row.detail, r.keyId) !== r.hash) {
+      problems.push({ tenantId, seq: r.seq, problem: 'its content does not match its hash' });
+    }
+    return problems;
   }
 
   private async byKey(key: string): Promise<AuditRecord | undefined> {

@@ -203,5 +203,21 @@ export const LIFECYCLE_MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // Retention of the audit trail (audit-checkpoint.ts): one signed checkpoint per tenant.
+  '0017_audit_checkpoints': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('first_seq', 'bigint', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('pruned_count', 'bigint', (c) => c.notNull())
+        .addColumn('pruned_before', 'bigint', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('mac', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { JOB_END_EVENTS, type EventType } from '../../contracts/events';
+import type { AuditLog } from './audit';
 import { deletedRows } from './erasure';
 import type { StoreSchema } from './schema';
 
@@ -16,6 +17,7 @@ export const PRUNED_TABLES = [
   'batches',
   'drift_observations',
   'evaluations',
+  'audit_records',
 ] as const;
 export type PrunedTable = (typeof PRUNED_TABLES)[number];
 
@@ -30,14 +32,17 @@ export type PrunedTable = (typeof PRUNED_TABLES)[number];
  * - webhook deliveries created before it that are no longer pending;
  * - batches that finished before it, with their items;
  * - drift observations (`at`): a drift window older than the tenant's retention loses its jobs;
- * - sampled evaluations (`at`).
+ * - sampled evaluations (`at`);
+ * - the front of its audit trail (`at`), with `audit` (AuditLog.pruneBefore: a signed checkpoint
+ *   in its place; nothing without payload keys).
  *
- * Keys, budgets and reservations, webhook endpoints, the tenant itself and its audit trail stay.
+ * Keys, budgets and reservations, webhook endpoints and the tenant itself stay.
  */
 export function pruneTenantData(
   db: Kysely<StoreSchema>,
   tenantId: string,
   before: number,
+  audit?: Pick<AuditLog, 'pruneBefore'>,
 ): Promise<Record<PrunedTable, number>> {
   return db.transaction().execute(async (trx) => {
     const ended = trx
@@ -94,6 +99,7 @@ export function pruneTenantData(
       batches: deletedRows(await trx.deleteFrom('batches').where('id', 'in', finished).execute()),
       drift_observations: await datedBefore('drift_observations'),
       evaluations: await datedBefore('evaluations'),
+      audit_records: audit ? await audit.pruneBefore(trx, tenantId, before, Date.now()) : 0,
     };
   });
 }

@@ -233,6 +233,18 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
+/** What retention pruned from the front of a tenant's audit chain (audit-checkpoint.ts). */
+export interface AuditCheckpointsTable {
+  tenant_id: string;
+  first_seq: number;
+  prev_hash: string;
+  pruned_count: number;
+  pruned_before: number;
+  at: number;
+  key_id: string;
+  mac: string;
+}
+
 /** A tenant's data key, one row per version (data-keys.ts). */
 export interface TenantDataKeysTable {
   tenant_id: string;
@@ -257,6 +269,7 @@ export interface StoreSchema {
   batch_items: BatchItemsTable;
   audit_log: AuditTable;
   audit_heads: AuditHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   tenant_data_keys: TenantDataKeysTable;
   drift_observations: DriftObservationsTable;
   drift_alerts: DriftAlertsTable;

@@ -208,7 +208,7 @@ export class TenantStore {
 
   /** Retention: the tenant's rows of what ended before `before`, per table (retention.ts). */
   pruneTenantData(tenantId: string, before: number): Promise<Record<PrunedTable, number>> {
-    return pruneTenantData(this.db, tenantId, before);
+    return pruneTenantData(this.db, tenantId, before, this.audit);
   }
 
   // ---- plans
