@@ -28,6 +28,7 @@ import { createWebhookActivities } from './webhooks/deliver';
 import type { ModelProvider } from './models/providers/model-provider';
 import { createEraseActivities } from './lifecycle/erase-tenant';
 import { createRetentionActivities } from './lifecycle/enforce-retention';
+import { createUnownedBlobRetention } from './lifecycle/prune-unowned-blobs';
 import { createDebugSampleRetention } from './lifecycle/prune-debug-samples';
 import { withDebugSamples } from './models/debug-samples';
 import { createShadowActivities } from './experiments/shadow-activities';
@@ -198,6 +199,10 @@ export function createActivities(deps: ActivityDeps) {
       now,
     }),
     ...createDebugSampleRetention({ ...(deps.store ? { store: deps.store } : {}) }),
+    ...createUnownedBlobRetention({
+      ...(deps.temporal ?? {}),
+      ...(deps.blobs ? { blobs: deps.blobs } : {}),
+    }),
     ...createWebhookActivities({
       store: deps.store,
       now,
