@@ -1,8 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FileBlobStore, ownerTag } from '../../shared/platform/blob-store';
+import { generatePayloadKey, parsePayloadKeys } from '../../shared/platform/payload-codec';
+import { payloadCodec } from '../../shared/platform/temporal-connection';
 import {
   ensureRetentionSchedule,
   registerRetentionSchedule,
@@ -10,7 +13,7 @@ import {
 } from '../../temporal/retention-schedule';
 import type { RetentionResult } from '../../workflows/enforce-retention';
 import { bigAnswerRequest } from '../support/big-answer';
-import { waitFor } from '../support/processes';
+import { ROOT, waitFor } from '../support/processes';
 import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
 
@@ -18,16 +21,24 @@ import { tenantApi } from '../support/tenant-api';
  * Retention periods per tenant, against the default deployment on a real Temporal dev server and
  * its SQLite tenant store: the `enforceRetention` workflow, run as of two days from now, deletes
  * the closed jobs, their claim-check blobs and the rows of a tenant kept one day, leaves its jobs
- * still waiting for a review (and their blobs) and a tenant kept 30 days untouched, and records what it did in the audit trail. The
- * admin API refuses bad periods; the schedule is created idempotently and runs.
+ * still waiting for a review (and their blobs) and a tenant kept 30 days untouched, and records
+ * what it did in the audit trail. With payload keys (as `npm start` makes them) the short tenant's
+ * audit trail is pruned too, behind a signed checkpoint, and still verifies. The admin API refuses
+ * bad periods; the schedule is created idempotently and runs.
  */
 let stack: EmbeddedStack;
 let connection: Connection;
 let client: Client;
+const payloadKeys = generatePayloadKey();
 beforeAll(async () => {
-  stack = await startEmbeddedStack();
+  stack = await startEmbeddedStack({ KEEL_PAYLOAD_KEYS: payloadKeys });
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
+  // Memos and results are encrypted: the client decodes as the deployment does.
+  const codec = payloadCodec({
+    payloadKeys: parsePayloadKeys(payloadKeys),
+    dataDir: stack.env.KEEL_DATA_DIR!,
+  });
+  client = new Client({ connection, dataConverter: { payloadCodecs: [codec] } });
 });
 afterAll(async () => {
   await connection?.close();
@@ -253,8 +264,31 @@ describe('retention periods', () => {
         rows: { batches: 1 },
       },
     });
+    // Brief's trail was pruned behind a checkpoint: of what was there, only its newest record is
+    // kept, then the run's own record; keeps' 30 days keep all of its trail.
+    const trail = (await call('GET', '/v1/audit?tenant=brief&limit=10')).body.items as Json[];
+    expect(trail.map((r) => r.action)).toEqual(['retention.enforced', expect.any(String)]);
+    const [enforced, kept] = trail;
+    expect(of('brief').rows.audit_records).toBe(kept.seq - 1);
+    expect(of('brief').rows.audit_records).toBeGreaterThan(0);
+    expect(enforced.detail.rows.audit_records).toBe(kept.seq - 1);
+    expect(of('keeps').rows.audit_records).toBe(0);
     for (const t of ['brief', 'keeps'])
       expect((await call('GET', `/v1/audit/verify?tenant=${t}`)).body).toMatchObject({ ok: true });
+    const offline = spawnSync(
+      path.join(ROOT, 'node_modules/.bin/tsx'),
+      [path.join(ROOT, 'server/audit-verify.ts'), '--tenant', 'brief'],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          KEEL_DATA_DIR: stack.env.KEEL_DATA_DIR,
+          KEEL_PAYLOAD_KEYS: payloadKeys,
+        },
+      },
+    );
+    expect(offline.status, offline.stdout + offline.stderr).toBe(0);
+    expect(offline.stdout).toContain('ok: 2 records in 1 chains, 0 problems');
     // Its waits allow for a loaded machine (visibility, the retention run): up to 3 minutes.
   }, 180_000);
 
