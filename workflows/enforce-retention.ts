@@ -2,7 +2,7 @@ import { continueAsNew, patched, proxyActivities, workflowInfo } from '@temporal
 import type { Activities } from '../activities';
 import type { TenantRetention } from '../activities/lifecycle/enforce-retention';
 
-const { retentionTenants, pruneTenantJobs, pruneTenantRows, pruneDebugSamples } =
+const { retentionTenants, pruneTenantJobs, pruneTenantRows, pruneDebugSamples, pruneUnownedBlobs } =
   proxyActivities<Activities>({
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: '30 seconds',
@@ -11,6 +11,8 @@ const { retentionTenants, pruneTenantJobs, pruneTenantRows, pruneDebugSamples } 
 
 /** The run also prunes expired debug samples (docs/debug-samples.md#retention), first. */
 export const DEBUG_SAMPLES_PATCH = 'retention-debug-samples-v1';
+/** Then the claim-check blobs of no tenant past the namespace's retention (docs/claim-check.md). */
+export const UNOWNED_BLOBS_PATCH = 'retention-unowned-blobs-v1';
 
 /** Tenants read per page of the tenant store. */
 const TENANTS_PER_PAGE = 100;
@@ -52,6 +54,11 @@ export interface RetentionResult {
   rows: Record<string, number>;
   /** Expired debug samples deleted, all tenants, and per tenant (absent in runs before them). */
   debugSamples?: { deleted: number; perTenant: Record<string, number> };
+  /**
+   * Claim-check blobs of workflows of no tenant deleted, written before `before` (the namespace's
+   * retention back from `asOf`; absent in runs before them, or without a blob store).
+   */
+  unownedBlobs?: { blobsDeleted: number; before?: string };
   /** Per tenant (the first MAX_LISTED; `unlisted` counts the others). */
   perTenant: TenantRetentionResult[];
   unlisted: number;
@@ -63,7 +70,8 @@ export interface RetentionResult {
  * claim-check blobs of that age), then its
  * rows of that age pruned from the tenant store and the counts recorded in its audit trail
  * (`retention.enforced`). First, every expired debug sample goes, whatever its tenant's job
- * retention. Not tagged with a tenant, so it never lists itself.
+ * retention, and the claim-check blobs of no tenant past the namespace's own retention. Not tagged
+ * with a tenant, so it never lists itself.
  */
 export async function enforceRetention(args: EnforceRetentionArgs = {}): Promise<RetentionResult> {
   const asOf = args.asOf ?? Date.now();
@@ -81,6 +89,8 @@ export async function enforceRetention(args: EnforceRetentionArgs = {}): Promise
   // Once per run (not again after continue-as-new): each sample carries its own expiry.
   if (args.after === undefined && patched(DEBUG_SAMPLES_PATCH))
     result.debugSamples = await pruneDebugSamples({ asOf });
+  if (args.after === undefined && patched(UNOWNED_BLOBS_PATCH))
+    result.unownedBlobs = await pruneUnownedBlobs({ asOf });
   for (;;) {
     const page = await retentionTenants({
       asOf,

@@ -6,6 +6,7 @@
  *
  *   npx tsx test/support/record-retention-history.ts                         enforce-retention.json
  *   npx tsx test/support/record-retention-history.ts --suffix debug-samples-v1
+ *   npx tsx test/support/record-retention-history.ts --suffix unowned-blobs-v1
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createDebugSampleRetention } from '../../activities/lifecycle/prune-debug-samples';
 import { createRetentionActivities } from '../../activities/lifecycle/enforce-retention';
+import { createUnownedBlobRetention } from '../../activities/lifecycle/prune-unowned-blobs';
+import { FileBlobStore } from '../../shared/platform/blob-store';
 import { createLogger } from '../../shared/platform/logger';
 import { installTemporalRuntime } from '../../shared/platform/temporal-connection';
 import { TenantStore } from '../../shared/tenancy/store';
@@ -86,6 +89,11 @@ async function main(): Promise<void> {
       activities: {
         ...createRetentionActivities({ client, namespace: 'default', store, now: Date.now }),
         ...createDebugSampleRetention({ store }),
+        ...createUnownedBlobRetention({
+          client,
+          namespace: 'default',
+          blobs: new FileBlobStore(path.join(dir, 'blobs')),
+        }),
       },
     });
     console.log('worker ready');

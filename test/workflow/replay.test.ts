@@ -56,6 +56,7 @@ const REQUIRED = [
   'review-queue.json', // the review queue entity
   'enforce-retention.json', // a retention run: one tenant's jobs and rows
   'enforce-retention-debug-samples-v1.json', // and, first, the expired debug samples
+  'enforce-retention-unowned-blobs-v1.json', // then the blobs of no tenant
 ];
 
 /** Every string in a history, payloads decoded (they are base64 JSON). */
