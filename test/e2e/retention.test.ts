@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -186,6 +187,33 @@ describe('retention periods', () => {
     );
     expect(before.brief.running).toBe(2);
 
+    // Blobs of workflows of no tenant (a breaker's, a webhook delivery's), written three days ago:
+    // one of a workflow that no longer exists, one of a workflow still running (the held job).
+    const { config } = await client.workflowService.describeNamespace({ namespace: 'default' });
+    const namespaceRetentionMs = Number(config!.workflowExecutionRetentionTtl!.seconds) * 1000;
+    expect(namespaceRetentionMs).toBeGreaterThan(0);
+    expect(namespaceRetentionMs).toBeLessThan(2 * DAY_MS); // so the run's cut-off is after now
+    const unowned = async (workflowId: string): Promise<string> => {
+      const bytes = randomBytes(64);
+      const key = createHash('sha256').update(bytes).digest('hex');
+      const tag = ownerTag('workflow', workflowId);
+      await store.put(key, bytes, `none/${tag}`);
+      const file = path.join(
+        stack.env.KEEL_DATA_DIR!,
+        'blobs',
+        'tenants',
+        'none',
+        tag.slice(0, 2),
+        tag,
+        key,
+      );
+      const past = new Date(Date.now() - 3 * DAY_MS);
+      utimesSync(file, past, past);
+      return file;
+    };
+    const orphan = await unowned(`breaker-gone-${Date.now()}`);
+    const ofRunning = await unowned(bigHeld);
+
     // As of two days from now: past brief's one day, well inside keeps' 30.
     const asOf = Date.now() + 2 * DAY_MS;
     const handle = await client.workflow.start('enforceRetention', {
@@ -194,6 +222,14 @@ describe('retention periods', () => {
       args: [{ asOf }],
     });
     const result = (await handle.result()) as RetentionResult;
+    // No tenant's blobs: past the namespace's retention and of no workflow that still exists.
+    expect(result.unownedBlobs).toMatchObject({
+      blobsDeleted: expect.any(Number),
+      before: new Date(asOf - namespaceRetentionMs).toISOString(),
+    });
+    expect(result.unownedBlobs!.blobsDeleted).toBeGreaterThanOrEqual(1);
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(ofRunning)).toBe(true);
     const of = (id: string) => result.perTenant.find((t) => t.tenantId === id)!;
     expect(of('brief')).toMatchObject({
       retentionDays: 1,
