@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { context, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import type { WorkflowStartInput } from '@temporalio/client';
@@ -14,7 +13,6 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/platform/config';
-import { createLogger } from '../../shared/platform/logger';
 import {
   TRACE_HEADER,
   traceActivityInterceptors,
@@ -22,6 +20,7 @@ import {
   traceHeaderContext,
   withTraceHeader,
 } from '../../shared/platform/trace-interceptors';
+import { capturedLogger } from '../support/captured-logger';
 
 /**
  * Keel's Temporal client and activity interceptors (shared/platform/trace-interceptors.ts), with
@@ -44,17 +43,7 @@ const provider = new NodeTracerProvider({
   sampler: counting,
   spanProcessors: [new SimpleSpanProcessor(exporter)],
 });
-const lines: Record<string, unknown>[] = [];
-const logger = createLogger({
-  name: 'test',
-  traceIds: true,
-  destination: new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  }),
-});
+const { logger, lines } = capturedLogger();
 
 beforeAll(() => {
   provider.register();

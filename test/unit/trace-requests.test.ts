@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -8,7 +7,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonBody } from '../../server/http-middleware';
 import { traceRequests } from '../../server/trace-requests';
-import { createLogger } from '../../shared/platform/logger';
+import { capturedLogger } from '../support/captured-logger';
 
 /**
  * The API's request span (server/trace-requests.ts) and the log mixin, with the SDK's provider
@@ -18,17 +17,7 @@ import { createLogger } from '../../shared/platform/logger';
  */
 const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const lines: Record<string, unknown>[] = [];
-const logger = createLogger({
-  name: 'test',
-  traceIds: true,
-  destination: new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  }),
-});
+const { logger, lines } = capturedLogger();
 
 let baseUrl: string;
 let server: ReturnType<express.Express['listen']>;
