@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePayloadKey } from '../../shared/platform/payload-codec';
 import { TASKS } from '../../shared/tasks';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
+import { auditVerify } from '../support/audit-verify';
 import { ROOT } from '../support/processes';
 import { startEmbeddedStack, upstreamEnv, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
@@ -207,29 +208,17 @@ describe('the audit trail', () => {
     expect(cli.stdout).toContain('BROKEN acme #6: its content does not match its hash');
     expect(cli.stdout).toContain('TAMPERED');
 
-    const offline = spawnSync(
-      path.join(ROOT, 'node_modules/.bin/tsx'),
-      [path.join(ROOT, 'server/audit-verify.ts'), '--tenant', 'acme'],
-      {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          KEEL_DATA_DIR: stack.env.KEEL_DATA_DIR,
-          KEEL_PAYLOAD_KEYS: payloadKeys,
-        },
-      },
-    );
+    const offline = auditVerify(['--tenant', 'acme'], {
+      dataDir: stack.env.KEEL_DATA_DIR!,
+      payloadKeys,
+    });
     expect(offline.status, offline.stderr).toBe(1);
     expect(offline.stdout).toContain('BROKEN acme #6');
     // Without the payload key the keyed chain cannot be checked, and it says so.
-    const keyless = spawnSync(
-      path.join(ROOT, 'node_modules/.bin/tsx'),
-      [path.join(ROOT, 'server/audit-verify.ts'), '--tenant', 'globex', '--json'],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, KEEL_DATA_DIR: stack.env.KEEL_DATA_DIR, KEEL_PAYLOAD_KEYS: '' },
-      },
-    );
+    const keyless = auditVerify(['--tenant', 'globex', '--json'], {
+      dataDir: stack.env.KEEL_DATA_DIR!,
+      payloadKeys: '',
+    });
     expect(keyless.status, keyless.stderr).toBe(1);
     expect(JSON.parse(keyless.stdout).problems[0].problem).toContain('not configured');
   });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +13,8 @@ import {
 } from '../../temporal/retention-schedule';
 import type { RetentionResult } from '../../workflows/enforce-retention';
 import { bigAnswerRequest } from '../support/big-answer';
-import { ROOT, waitFor } from '../support/processes';
+import { auditVerify } from '../support/audit-verify';
+import { waitFor } from '../support/processes';
 import { startEmbeddedStack, type EmbeddedStack } from '../support/stack';
 import { tenantApi } from '../support/tenant-api';
 
@@ -311,18 +311,10 @@ describe('retention periods', () => {
     expect(of('keeps').rows.audit_records).toBe(0);
     for (const t of ['brief', 'keeps'])
       expect((await call('GET', `/v1/audit/verify?tenant=${t}`)).body).toMatchObject({ ok: true });
-    const offline = spawnSync(
-      path.join(ROOT, 'node_modules/.bin/tsx'),
-      [path.join(ROOT, 'server/audit-verify.ts'), '--tenant', 'brief'],
-      {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          KEEL_DATA_DIR: stack.env.KEEL_DATA_DIR,
-          KEEL_PAYLOAD_KEYS: payloadKeys,
-        },
-      },
-    );
+    const offline = auditVerify(['--tenant', 'brief'], {
+      dataDir: stack.env.KEEL_DATA_DIR!,
+      payloadKeys,
+    });
     expect(offline.status, offline.stdout + offline.stderr).toBe(0);
     expect(offline.stdout).toContain('ok: 2 records in 1 chains, 0 problems');
     // Its waits allow for a loaded machine (visibility, the retention run): up to 3 minutes.
