@@ -23,7 +23,8 @@ import { NEXUS_RUNNER_PREFIX } from '../contracts/nexus';
  *   job's tenant from its input, an activity worker from the activity's input, the API from the
  *   memo it describes before any signal or update);
  * - a first contact with neither (a child workflow started by a workflow) reads the tenant from
- *   the start input itself: Keel's start contracts carry `tenantId` (at the top, or in `request`).
+ *   its start input, a task request (`task`, `tenantId`, `requestId`); never from an activity's
+ *   input (an erasure's names the tenant it erases, and is no tenant's).
  *
  * A Nexus operation's runner (`nexusRunnerId`) is no tenant's: its result goes to the caller.
  *
@@ -84,7 +85,10 @@ export class TenantBindings {
     if (!workflowId || workflowId.startsWith(NEXUS_RUNNER_PREFIX)) return undefined;
     const known = this.get(workflowId);
     if (known !== undefined) return known ?? undefined;
-    const named = payloads.map(tenantNamedBy).find((t) => t !== undefined);
+    // Only a task's start input names its workflow's tenant: an activity's input naming one (an
+    // erasure's, a retention run's) belongs to a workflow that is no tenant's.
+    if (context?.type !== 'workflow') return undefined;
+    const named = payloads.map(tenantOfTaskStart).find((t) => t !== undefined);
     if (named) this.bind(workflowId, named);
     return named;
   }
@@ -196,19 +200,25 @@ function tenantAttribute(
 const JSON_PLAIN = 'json/plain';
 const TENANT_FIELD = Buffer.from('"tenantId"');
 
-/** `tenantId` (or `request.tenantId`) of a JSON payload; read only when the bytes name it. */
-function tenantNamedBy(payload: Payload): string | undefined {
+/**
+ * The `tenantId` of a task's start input (`RunTaskRequest`: `task`, `tenantId`, `requestId`), the
+ * contract of every workflow a workflow starts for a tenant (batch items, a long document's
+ * chunks, the job under a Nexus operation); read only when the JSON bytes name a tenant.
+ */
+function tenantOfTaskStart(payload: Payload): string | undefined {
   const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
   if (!encoding || Buffer.from(encoding).toString() !== JSON_PLAIN || !payload.data) return;
   const data = Buffer.from(payload.data.buffer, payload.data.byteOffset, payload.data.byteLength);
   if (data.indexOf(TENANT_FIELD) < 0) return undefined;
   try {
     const value = JSON.parse(data.toString('utf8')) as {
+      task?: unknown;
       tenantId?: unknown;
-      request?: { tenantId?: unknown };
+      requestId?: unknown;
     } | null;
-    const tenant = value?.tenantId ?? value?.request?.tenantId;
-    return typeof tenant === 'string' && tenant ? tenant : undefined;
+    const tenant = value?.tenantId;
+    const isTaskStart = typeof value?.task === 'string' && typeof value.requestId === 'string';
+    return isTaskStart && typeof tenant === 'string' && tenant ? tenant : undefined;
   } catch {
     return undefined;
   }

@@ -177,6 +177,12 @@ describe('per-tenant data keys and crypto-shredding', () => {
       { timeoutMs: 120_000 },
     );
     expect(done.result.rows.tenant_data_keys).toBe(1);
+    // The erasure itself is no tenant's: its history (the tenant's id, the counts) stays readable
+    // under the deployment key, whichever process ran its steps.
+    const erasure = await raw.workflow.getHandle('erase-tenant-shredded').fetchHistory();
+    const erasurePayloads = encrypted(payloadsIn(erasure.events));
+    expect(erasurePayloads.length).toBeGreaterThan(0);
+    expect(new Set(erasurePayloads.map(keyRef))).toEqual(new Set([parsePayloadKeys(KEYS)[0]!.id]));
 
     // After: the saved copy no longer decodes, anywhere, with an error naming the key.
     for (const payloads of before.values()) {

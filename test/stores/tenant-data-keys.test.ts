@@ -71,7 +71,7 @@ describe('per-tenant data keys', () => {
     const writer = codec();
     // First contact: the start input names its tenant; the job is bound from then on.
     const [input] = await writer.encode(
-      [payload({ tenantId: 'acme', input: 'secret' })],
+      [payload({ task: 't', requestId: 'r', tenantId: 'acme', input: 'secret' })],
       job('j1'),
     );
     const [result] = await writer.encode([payload({ output: 'BILLING' })], job('j1'));
@@ -90,9 +90,17 @@ describe('per-tenant data keys', () => {
     expect(keyIdOf(plain!)).toBe(keys[0]!.id);
     // Off: the deployment key for everyone, and still reads what tenants' keys wrote.
     const off = codec({ on: false });
-    const [offInput] = await off.encode([payload({ tenantId: 'acme' })], job('j2'));
+    const [offInput] = await off.encode(
+      [payload({ task: 't', requestId: 'r', tenantId: 'acme' })],
+      job('j2'),
+    );
     expect(keyIdOf(offInput!)).toBe(keys[0]!.id);
-    expect(await value(off, input!)).toEqual({ tenantId: 'acme', input: 'secret' });
+    expect(await value(off, input!)).toEqual({
+      task: 't',
+      requestId: 'r',
+      tenantId: 'acme',
+      input: 'secret',
+    });
   });
 
   it('a start through a client binds the job to its KeelTenant, or to no tenant', async () => {
@@ -120,22 +128,36 @@ describe('per-tenant data keys', () => {
     await start('erase-tenant-acme');
     const [a] = await writer.encode([payload({ text: 'x' })], job('job-a'));
     // Erasure's input names the tenant, but the workflow is not the tenant's: deployment key.
-    const [e] = await writer.encode([payload({ tenantId: 'acme' })], job('erase-tenant-acme'));
+    const [e] = await writer.encode(
+      [payload({ task: 't', requestId: 'r', tenantId: 'acme' })],
+      job('erase-tenant-acme'),
+    );
     expect(keyIdOf(a!)).toBe('tenant:globex:1');
     expect(keyIdOf(e!)).toBe(keys[0]!.id);
   });
 
   it('rotations of the tenant key and of the deployment keys still decode old payloads', async () => {
     const { store, codec, keys } = await deployment();
-    const [old] = await codec().encode([payload({ tenantId: 'acme', n: 1 })], job('j1'));
+    const [old] = await codec().encode(
+      [payload({ task: 't', requestId: 'r', tenantId: 'acme', n: 1 })],
+      job('j1'),
+    );
     await store.dataKeys.rotate('acme');
-    const [rotated] = await codec().encode([payload({ tenantId: 'acme', n: 2 })], job('j2'));
+    const [rotated] = await codec().encode(
+      [payload({ task: 't', requestId: 'r', tenantId: 'acme', n: 2 })],
+      job('j2'),
+    );
     expect(keyIdOf(rotated!)).toBe('tenant:acme:2');
     // The deployment keys rotate too: a new primary first, the old one kept below it.
     const next = [...parsePayloadKeys(generatePayloadKey()), ...keys];
     const later = codec({ keys: next });
-    expect(await value(later, old!)).toEqual({ tenantId: 'acme', n: 1 });
-    expect(await value(later, rotated!)).toEqual({ tenantId: 'acme', n: 2 });
+    expect(await value(later, old!)).toEqual({ task: 't', requestId: 'r', tenantId: 'acme', n: 1 });
+    expect(await value(later, rotated!)).toEqual({
+      task: 't',
+      requestId: 'r',
+      tenantId: 'acme',
+      n: 2,
+    });
     // Without the deployment key that sealed the data keys: the sealed key does not open.
     await expect(
       codec({ keys: parsePayloadKeys(generatePayloadKey()) }).decode([old!]),
@@ -145,8 +167,14 @@ describe('per-tenant data keys', () => {
   it("shredding a tenant's keys makes its payloads undecodable, naming the key, and no other's", async () => {
     const { store, codec } = await deployment();
     const writer = codec();
-    const [acme] = await writer.encode([payload({ tenantId: 'acme', input: 'A' })], job('a1'));
-    const [globex] = await writer.encode([payload({ tenantId: 'globex', input: 'G' })], job('g1'));
+    const [acme] = await writer.encode(
+      [payload({ task: 't', requestId: 'r', tenantId: 'acme', input: 'A' })],
+      job('a1'),
+    );
+    const [globex] = await writer.encode(
+      [payload({ task: 't', requestId: 'r', tenantId: 'globex', input: 'G' })],
+      job('g1'),
+    );
     const rows = await store.eraseTenantData('acme');
     expect(rows.tenant_data_keys).toBe(1);
     const reader = codec();
@@ -155,10 +183,18 @@ describe('per-tenant data keys', () => {
       keyId: 'tenant:acme:1',
       message: expect.stringContaining('"tenant:acme:1", which the tenant store no longer holds'),
     });
-    expect(await value(reader, globex!)).toEqual({ tenantId: 'globex', input: 'G' });
+    expect(await value(reader, globex!)).toEqual({
+      task: 't',
+      requestId: 'r',
+      tenantId: 'globex',
+      input: 'G',
+    });
     // Nothing is encrypted again for the erased tenant (a new key would reuse the reference).
     await expect(
-      codec().encode([payload({ tenantId: 'acme', input: 'late' })], job('a2')),
+      codec().encode(
+        [payload({ task: 't', requestId: 'r', tenantId: 'acme', input: 'late' })],
+        job('a2'),
+      ),
     ).rejects.toThrow(/not in the tenant store/);
   });
 });

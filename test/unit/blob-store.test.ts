@@ -12,8 +12,11 @@ const blobsIn = (dir: string): string[] =>
   readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => path.join(d.parentPath, d.name));
+/** A task's start input (what names its workflow's tenant), large enough for the claim check. */
 const big = (tenantId: string): Payload =>
   defaultPayloadConverter.toPayload({
+    task: 'summarize',
+    requestId: 'r1',
     tenantId,
     text: Array.from({ length: 2_000 }, () => randomBytes(4).toString('hex')).join(' '),
   });

@@ -69,7 +69,11 @@ describe('TenantBindings', () => {
     b.bind('none', null);
     expect(b.resolve(job('known'), [])).toBe('acme');
     expect(b.resolve(job('none'), [])).toBeUndefined();
-    expect(b.resolve(job('child'), [payload({ tenantId: 'globex', input: {} })])).toBe('globex');
+    expect(
+      b.resolve(job('child'), [
+        payload({ task: 'summarize', tenantId: 'globex', requestId: 'r1', input: {} }),
+      ]),
+    ).toBe('globex');
     expect(b.resolve(undefined, [])).toBeUndefined(); // no workflow (`/codec/encode`)
     expect(asked).toEqual([]);
   });
@@ -88,10 +92,30 @@ describe('TenantBindings', () => {
     expect(asked).toEqual(['w', 'w', 'w']);
   });
 
+  it("only a task's start input names the tenant: an erasure's activity input does not", async () => {
+    const { lookup, asked } = temporalKnows({ 'erase-tenant-acme': null });
+    const b = new TenantBindings(10, lookup);
+    const activity = {
+      type: 'activity' as const,
+      namespace: 'default',
+      workflowId: 'erase-tenant-acme',
+      isLocal: false,
+    };
+    // The erasure's first step names the tenant it erases; Temporal says the erasure has none.
+    expect(await b.resolve(activity, [payload({ tenantId: 'acme' })])).toBeUndefined();
+    // Its result names the tenant too, but the workflow is bound to none by then.
+    expect(b.resolve(job('erase-tenant-acme'), [payload({ tenantId: 'acme', rows: {} })])).toBe(
+      undefined,
+    );
+    expect(asked).toEqual(['erase-tenant-acme']);
+    // Not a task request (no task, no requestId): nothing named.
+    expect(b.tenantFor(job('other'), [payload({ tenantId: 'acme' })])).toBeUndefined();
+  });
+
   it("a Nexus operation's runner is no tenant's: its result goes to the caller's namespace", () => {
     const { lookup, asked } = temporalKnows({ [nexusRunnerId('j1')]: 'acme' });
     const b = new TenantBindings(10, lookup);
-    const input = [payload({ jobId: 'j1', request: { tenantId: 'acme' } })];
+    const input = [payload({ task: 'summarize', tenantId: 'acme', requestId: 'r1', input: {} })];
     expect(b.resolve(job(nexusRunnerId('j1')), input)).toBeUndefined();
     expect(b.resolve(job('j1'), input)).toBe('acme'); // the job it starts is the tenant's
     expect(asked).toEqual([]);
