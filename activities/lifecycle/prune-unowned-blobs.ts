@@ -33,13 +33,24 @@ export function createUnownedBlobRetention(deps: {
       const before = args.asOf - retentionMs;
       const cutoff = `'${new Date(before).toISOString()}'`;
       const kept: string[] = [];
-      for await (const wf of client.workflow.list({
-        query: `StartTime < ${cutoff} AND (ExecutionStatus = 'Running' OR CloseTime >= ${cutoff})`,
-        pageSize: RETENTION_PAGE_SIZE,
-      })) {
-        kept.push(wf.workflowId);
-        if (kept.length % RETENTION_PAGE_SIZE === 0) heartbeat(kept.length);
-      }
+      // The raw service, not `client.workflow.list`: that decodes every memo, and a namespace may
+      // hold workflows whose memos this deployment's keys do not open (another deployment's,
+      // keys retired since). Only the ids are needed.
+      let nextPageToken: Uint8Array | undefined;
+      do {
+        const page = await client.workflowService.listWorkflowExecutions({
+          namespace,
+          query: `StartTime < ${cutoff} AND (ExecutionStatus = 'Running' OR CloseTime >= ${cutoff})`,
+          pageSize: RETENTION_PAGE_SIZE,
+          ...(nextPageToken ? { nextPageToken } : {}),
+        });
+        for (const wf of page.executions) {
+          const id = wf.execution?.workflowId;
+          if (id) kept.push(id);
+        }
+        heartbeat(kept.length);
+        nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      } while (nextPageToken);
       const blobsDeleted = await blobs.pruneUnowned(before, kept);
       return { blobsDeleted, before: new Date(before).toISOString() };
     },

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FileBlobStore, ownerTag } from '../../shared/platform/blob-store';
-import { generatePayloadKey, parsePayloadKeys } from '../../shared/platform/payload-codec';
+import {
+  EncryptionCodec,
+  generatePayloadKey,
+  parsePayloadKeys,
+} from '../../shared/platform/payload-codec';
 import { payloadCodec } from '../../shared/platform/temporal-connection';
 import {
   ensureRetentionSchedule,
@@ -213,6 +217,19 @@ describe('retention periods', () => {
     };
     const orphan = await unowned(`breaker-gone-${Date.now()}`);
     const ofRunning = await unowned(bigHeld);
+    // Another deployment's workflow in the same namespace, still running: its memo opens with
+    // keys this deployment does not hold. The run lists it among the workflows that still exist.
+    const foreign = new Client({
+      connection,
+      dataConverter: {
+        payloadCodecs: [new EncryptionCodec(parsePayloadKeys(generatePayloadKey()))],
+      },
+    });
+    const stranger = await foreign.workflow.start('nobodyRunsThis', {
+      taskQueue: `nobody-polls-${Date.now()}`,
+      workflowId: `foreign-deployment-${Date.now()}`,
+      memo: { note: 'another deployment' },
+    });
 
     // As of two days from now: past brief's one day, well inside keeps' 30.
     const asOf = Date.now() + 2 * DAY_MS;
@@ -230,6 +247,7 @@ describe('retention periods', () => {
     expect(result.unownedBlobs!.blobsDeleted).toBeGreaterThanOrEqual(1);
     expect(existsSync(orphan)).toBe(false);
     expect(existsSync(ofRunning)).toBe(true);
+    await stranger.terminate('test over');
     const of = (id: string) => result.perTenant.find((t) => t.tenantId === id)!;
     expect(of('brief')).toMatchObject({
       retentionDays: 1,
