@@ -1,5 +1,4 @@
 import {
-  defaultPayloadConverter,
   proxySinks,
   workflowInfo,
   type Headers,
@@ -9,6 +8,11 @@ import {
   type WorkflowInterceptors,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
+import {
+  readTraceHeader,
+  withTraceHeader,
+  type TraceParent,
+} from '../shared/contracts/trace-header';
 
 /**
  * The workflow side of tracing (docs/traces.md), bundled only when tracing is on
@@ -20,13 +24,11 @@ import {
  *
  * Why not that package's own workflow interceptors: they bring `@opentelemetry/sdk-trace-base`
  * into the bundle, evaluated again for every workflow run; measured, +13 ms p50 on a sync
- * `classify-ticket` (bench/tracing.ts). This module imports nothing but the workflow SDK.
+ * `classify-ticket` (bench/tracing.ts). This module imports nothing but the workflow SDK and the
+ * header's own definition (shared/contracts/trace-header.ts).
  * Span ids come from the sandbox's seeded `Math.random` and times from workflow time, so a
  * replay makes the same span; sinks are not called during replay.
  */
-
-/** The header `@temporalio/interceptors-opentelemetry` reads and writes (its TRACE_HEADER). */
-const TRACE_HEADER = '_tracer-data';
 
 /** One finished workflow span, as it crosses the sink (plain data). */
 export interface WorkflowSpan {
@@ -46,28 +48,6 @@ export interface KeelTraceSinks extends Sinks {
   keelTraces: { export(span: WorkflowSpan): void };
 }
 
-interface SpanIds {
-  traceId: string;
-  spanId: string;
-  traceFlags: string;
-}
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-function parentOf(headers: Headers): SpanIds | undefined {
-  const payload = headers[TRACE_HEADER];
-  if (!payload) return undefined;
-  const carrier = defaultPayloadConverter.fromPayload<{ traceparent?: unknown }>(payload);
-  const match =
-    typeof carrier?.traceparent === 'string' ? TRACEPARENT.exec(carrier.traceparent) : null;
-  return match ? { traceId: match[1]!, spanId: match[2]!, traceFlags: match[3]! } : undefined;
-}
-
-function withSpan(headers: Headers, span: SpanIds): Headers {
-  const traceparent = `00-${span.traceId}-${span.spanId}-${span.traceFlags}`;
-  return { ...headers, [TRACE_HEADER]: defaultPayloadConverter.toPayload({ traceparent }) };
-}
-
 /** 16 hex digits from the sandbox's deterministic `Math.random`, never all zeros. */
 function spanId(): string {
   let id = '';
@@ -80,19 +60,20 @@ function spanId(): string {
 
 export const interceptors = (): WorkflowInterceptors => {
   const { keelTraces } = proxySinks<KeelTraceSinks>();
-  let run: SpanIds | undefined;
+  let run: TraceParent | undefined;
   const inbound: WorkflowInboundCallsInterceptor = {
     async execute(input, next) {
-      const parent = parentOf(input.headers);
+      const parent = readTraceHeader(input.headers);
       if (!parent) return next(input);
       run = { traceId: parent.traceId, spanId: spanId(), traceFlags: parent.traceFlags };
       const startMs = Date.now();
       const end = (errorType?: string): void => {
         // Not sampled upstream: the context still travels, but nothing is exported.
-        if ((parseInt(parent.traceFlags, 16) & 1) === 0 || !run) return;
+        if ((parent.traceFlags & 1) === 0 || !run) return;
         keelTraces.export({
           name: `RunWorkflow:${workflowInfo().workflowType}`,
           ...run,
+          traceFlags: run.traceFlags.toString(16).padStart(2, '0'),
           parentSpanId: parent.spanId,
           startMs,
           endMs: Date.now(),
@@ -116,7 +97,7 @@ export const interceptors = (): WorkflowInterceptors => {
     <I extends { headers: Headers }, O>(next: (input: I) => O) =>
     (input: I): O => {
       if (!run) return next(input);
-      header ??= withSpan({}, run);
+      header ??= withTraceHeader({}, run);
       return next({ ...input, headers: { ...input.headers, ...header } });
     };
   const outbound: WorkflowOutboundCallsInterceptor = {

@@ -7,7 +7,8 @@ import {
 } from '@opentelemetry/api';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { Context as ActivityContext } from '@temporalio/activity';
-import type { Headers, Payload } from '@temporalio/common';
+import type { Headers } from '@temporalio/common';
+import { readTraceHeader, withTraceHeader } from '../contracts/trace-header';
 import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
@@ -34,16 +35,7 @@ import type {
  * `traceidratio`), everything goes through the package's interceptors, as before.
  */
 
-/** The header `@temporalio/interceptors-opentelemetry` reads and writes (its TRACE_HEADER). */
-export const TRACE_HEADER = '_tracer-data';
-
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const encode = (s: string): Uint8Array => encoder.encode(s);
-const decode = (bytes: Uint8Array): string => decoder.decode(bytes);
-/** The JSON converter's encoding, as `defaultPayloadConverter` writes it. */
-const JSON_ENCODING = encode('json/plain');
+export { TRACE_HEADER, withTraceHeader } from '../contracts/trace-header';
 
 /** The active context's span ids when valid and not sampled: the fast path's case. */
 function unsampled(): SpanContext | undefined {
@@ -53,36 +45,24 @@ function unsampled(): SpanContext | undefined {
     : undefined;
 }
 
-/** `headers` plus the `_tracer-data` header naming `ids`, as the package's converter writes it. */
-export function withTraceHeader(headers: Headers, ids: SpanContext): Headers {
-  const flags = ids.traceFlags.toString(16).padStart(2, '0');
-  const traceparent = `00-${ids.traceId}-${ids.spanId}-${flags}`;
-  const payload: Payload = {
-    metadata: { encoding: JSON_ENCODING },
-    data: encode(JSON.stringify({ traceparent })),
-  };
-  return { ...headers, [TRACE_HEADER]: payload };
+/** The (remote) span context the `_tracer-data` header names, if it is a JSON `{traceparent}`. */
+export function traceHeaderContext(headers: Headers): SpanContext | undefined {
+  const ids = readTraceHeader(headers);
+  return ids ? { ...ids, isRemote: true } : undefined;
 }
 
-/** The span context the `_tracer-data` header names, if it is a JSON `{traceparent}`. */
-export function traceHeaderContext(headers: Headers): SpanContext | undefined {
-  const payload = headers[TRACE_HEADER];
-  const encoding = payload?.metadata?.encoding;
-  if (!payload?.data || !encoding || decode(encoding) !== 'json/plain') return undefined;
-  let carrier: unknown;
-  try {
-    carrier = JSON.parse(decode(payload.data));
-  } catch {
-    return undefined;
-  }
-  const traceparent = (carrier as { traceparent?: unknown } | null)?.traceparent;
-  const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-  if (!match) return undefined;
-  return {
-    traceId: match[1]!,
-    spanId: match[2]!,
-    traceFlags: parseInt(match[3]!, 16),
-    isRemote: true,
+/**
+ * One client call with a header: for an unsampled context, the bare header and no span; else the
+ * package's interceptor method.
+ */
+function headed<I extends { headers: Headers }, R>(
+  viaPackage: (input: I, next: (input: I) => R) => R,
+): (input: I, next: (input: I) => R) => R {
+  return (input, next) => {
+    const ids = unsampled();
+    return ids
+      ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
+      : viaPackage(input, next);
   };
 }
 
@@ -91,36 +71,11 @@ export function traceClientInterceptor(followsParent: boolean): WorkflowClientIn
   const sampled = new OpenTelemetryWorkflowClientInterceptor();
   if (!followsParent) return sampled;
   return {
-    start: (input, next) => {
-      const ids = unsampled();
-      return ids
-        ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
-        : sampled.start(input, next);
-    },
-    startWithDetails: (input, next) => {
-      const ids = unsampled();
-      return ids
-        ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
-        : sampled.startWithDetails(input, next);
-    },
-    signalWithStart: (input, next) => {
-      const ids = unsampled();
-      return ids
-        ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
-        : sampled.signalWithStart(input, next);
-    },
-    signal: (input, next) => {
-      const ids = unsampled();
-      return ids
-        ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
-        : sampled.signal(input, next);
-    },
-    startUpdate: (input, next) => {
-      const ids = unsampled();
-      return ids
-        ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
-        : sampled.startUpdate(input, next);
-    },
+    start: headed((input, next) => sampled.start(input, next)),
+    startWithDetails: headed((input, next) => sampled.startWithDetails(input, next)),
+    signalWithStart: headed((input, next) => sampled.signalWithStart(input, next)),
+    signal: headed((input, next) => sampled.signal(input, next)),
+    startUpdate: headed((input, next) => sampled.startUpdate(input, next)),
     startUpdateWithStart: (input, next) => {
       const ids = unsampled();
       return ids
@@ -131,12 +86,7 @@ export function traceClientInterceptor(followsParent: boolean): WorkflowClientIn
           })
         : sampled.startUpdateWithStart(input, next);
     },
-    query: (input, next) => {
-      const ids = unsampled();
-      return ids
-        ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
-        : sampled.query(input, next);
-    },
+    query: headed((input, next) => sampled.query(input, next)),
     // No header for these: the package only makes a span, which an unsampled context skips.
     terminate: (input, next) => (unsampled() ? next(input) : sampled.terminate(input, next)),
     cancel: (input, next) => (unsampled() ? next(input) : sampled.cancel(input, next)),

@@ -1,0 +1,51 @@
+import type { Headers, Payload } from '@temporalio/common';
+import { decode, encode } from '@temporalio/common/lib/encoding';
+
+/**
+ * The `_tracer-data` header that carries a trace's context through Temporal (docs/traces.md):
+ * what `@temporalio/interceptors-opentelemetry` reads and writes, a JSON payload
+ * `{"traceparent": "00-<trace id>-<span id>-<flags>"}`. One definition for Keel's client and
+ * activity interceptors (shared/platform/trace-interceptors.ts) and its workflow module
+ * (workflows/trace-context.ts): workflow-safe, it imports only types and the SDK's encoding.
+ */
+export const TRACE_HEADER = '_tracer-data';
+
+/** A W3C trace context as the header carries it. */
+export interface TraceParent {
+  traceId: string;
+  spanId: string;
+  /** W3C trace flags (bit 0: sampled). */
+  traceFlags: number;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** The JSON converter's encoding, as `defaultPayloadConverter` writes it. */
+const JSON_ENCODING = encode('json/plain');
+
+/** `headers` plus the header naming `ids`, byte for byte as the package's converter writes it. */
+export function withTraceHeader(headers: Headers, ids: TraceParent): Headers {
+  const flags = ids.traceFlags.toString(16).padStart(2, '0');
+  const traceparent = `00-${ids.traceId}-${ids.spanId}-${flags}`;
+  const payload: Payload = {
+    metadata: { encoding: JSON_ENCODING },
+    data: encode(JSON.stringify({ traceparent })),
+  };
+  return { ...headers, [TRACE_HEADER]: payload };
+}
+
+/** The context the header names, if it is a JSON `{traceparent}` of the W3C form. */
+export function readTraceHeader(headers: Headers): TraceParent | undefined {
+  const payload = headers[TRACE_HEADER];
+  const encoding = payload?.metadata?.encoding;
+  if (!payload?.data || !encoding || decode(encoding) !== 'json/plain') return undefined;
+  let carrier: unknown;
+  try {
+    carrier = JSON.parse(decode(payload.data));
+  } catch {
+    return undefined;
+  }
+  const traceparent = (carrier as { traceparent?: unknown } | null)?.traceparent;
+  const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
+  if (!match) return undefined;
+  return { traceId: match[1]!, spanId: match[2]!, traceFlags: parseInt(match[3]!, 16) };
+}
