@@ -11,7 +11,7 @@ import { openaiWire } from './openai-wire';
 import type { EngineState } from './respond';
 import { respond } from './respond';
 import { DEFAULT_DRIFT_AFTER_CALLS } from './drift';
-import { SCENARIOS, isScenario, seededRandom } from './scenarios';
+import { SCENARIOS, isScenario, seededRandom, type ScenarioName } from './scenarios';
 import type { Attempt, MockUpstream, MockUpstreamOptions } from './types';
 import type { ErrorKind, Wire } from './wire';
 import { makeId } from './wire';
@@ -73,6 +73,8 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     driftCalls: new Map(),
   };
   let attempts: Attempt[] = [];
+  /** Models served as another scenario until cleared (a provider that breaks, then recovers). */
+  const servedAs = new Map<string, ScenarioName>();
   const quotas = keyQuotas(options.keyQuotas ?? {});
   const sockets = new Set<Socket>();
   const closing = new AbortController();
@@ -135,7 +137,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
         ...(parsed.tools ? { tools: parsed.tools.tools.map((t) => t.name) } : {}),
       },
     });
-    const scenario = parsed.model;
+    const scenario = servedAs.get(parsed.model) ?? parsed.model;
     if (!isScenario(scenario)) {
       attempt.scenario = 'unknown-model';
       return fail('model-not-found', parsed.model);
@@ -189,12 +191,36 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
         .catch(() => sendJson(res, 400, { error: { message: 'expected {"latencyMs": n}' } }));
       return;
     }
+    if (path.startsWith('/_mock/models/')) return serveAsRoute(req, res, path);
     if (route === 'DELETE /_mock/attempts') {
       attempts = [];
       res.writeHead(204).end();
       return;
     }
     sendJson(res, 404, { error: { message: `No route ${route}`, type: 'invalid_request_error' } });
+  }
+
+  /** `PUT /_mock/models/<model>` `{"scenario": "503"}` serves the model as that scenario; DELETE ends it. */
+  function serveAsRoute(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const model = decodeURIComponent(path.slice('/_mock/models/'.length));
+    if (req.method === 'DELETE') {
+      servedAs.delete(model);
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method !== 'PUT' || !model)
+      return sendJson(res, 404, { error: { message: `No route ${req.method} ${path}` } });
+    readBody(req)
+      .then((raw) => {
+        const scenario = (JSON.parse(raw ?? '{}') as { scenario?: unknown }).scenario;
+        if (typeof scenario !== 'string' || !isScenario(scenario))
+          return sendJson(res, 400, {
+            error: { message: 'scenario: one of GET /_mock/scenarios' },
+          });
+        servedAs.set(model, scenario);
+        sendJson(res, 200, { model, scenario });
+      })
+      .catch(() => sendJson(res, 400, { error: { message: 'expected {"scenario": name}' } }));
   }
 
   const server = createServer(handle);
@@ -213,6 +239,10 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
         attempts: () => attempts.map((a) => ({ ...a })),
         clearAttempts: () => {
           attempts = [];
+        },
+        serveAs: (model, scenario) => {
+          if (scenario === undefined) servedAs.delete(model);
+          else servedAs.set(model, scenario);
         },
         close: () =>
           new Promise<void>((done) => {

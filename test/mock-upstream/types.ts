@@ -3,6 +3,7 @@
  * an import cycle; index.ts re-exports them as the module's API.
  */
 import type { KeyQuota } from './key-quota';
+import type { ScenarioName } from './scenarios';
 import type { Api } from './wire';
 
 export interface MockUpstreamOptions {
@@ -74,6 +75,12 @@ export interface MockUpstream {
   url: string;
   attempts(): Attempt[];
   clearAttempts(): void;
+  /**
+   * Serves requests naming `model` as `scenario` from now on (undefined: as the model's own
+   * scenario again); the attempt log keeps the model asked for and names the scenario served.
+   * Over HTTP: `PUT /_mock/models/<model>` with `{"scenario": name}`, `DELETE` to end it.
+   */
+  serveAs(model: string, scenario: ScenarioName | undefined): void;
   /** Stops listening and destroys every socket, including hanging and stalled ones. */
   close(): Promise<void>;
 }

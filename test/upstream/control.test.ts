@@ -99,6 +99,28 @@ describe('control endpoints', () => {
     expect((await put('{"latencyMs": 0}')).status).toBe(200);
   });
 
+  it('PUT /_mock/models/<model> serves a model as another scenario until DELETE', async () => {
+    const url = `${mock.url}/_mock/models/ok`;
+    const put = (body: string): Promise<Response> => fetch(url, { method: 'PUT', body });
+    expect((await put('{"scenario": "no-such-scenario"}')).status).toBe(400);
+    expect((await put('not json')).status).toBe(400);
+    expect(await json(put('{"scenario": "503"}'))).toEqual({ model: 'ok', scenario: '503' });
+    mock.clearAttempts();
+    const failed = await rejection(openai(mock.url).chat.completions.create(openaiParams('ok')));
+    expect(failed.status).toBe(503);
+    expect((await fetch(url, { method: 'DELETE' })).status).toBe(204);
+    await openai(mock.url).chat.completions.create(openaiParams('ok'));
+    // In process: the same switch for tests that hold the mock.
+    mock.serveAs('ok', '529');
+    await rejection(anthropic(mock.url).messages.create(anthropicParams('ok')));
+    mock.serveAs('ok', undefined);
+    expect(mock.attempts().map((a) => [a.model, a.scenario, a.status])).toEqual([
+      ['ok', '503', 503],
+      ['ok', 'ok', 200],
+      ['ok', '529', 529],
+    ]);
+  });
+
   it("invalid JSON bodies get each vendor's 400 invalid_request_error", async () => {
     const post = (path: string): Promise<Response> =>
       fetch(`${mock.url}${path}`, {
