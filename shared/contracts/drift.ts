@@ -3,7 +3,8 @@ import { DRIFT_METRICS } from '../observability/drift-detect';
 
 /**
  * `GET /v1/drift` (platform operator): every series (task × provider:model × prompt version)
- * evaluated now, its recent window against its baseline, metric by metric, and its alerts.
+ * evaluated now, its recent window against its baseline, metric by metric (with the sampled
+ * evaluation's hallucination and unsafe-output rates when it has evaluations), and its alerts.
  * docs/drift.md.
  */
 
@@ -36,14 +37,18 @@ const Window = z.object({
 
 const Metric = z.object({
   metric: z.enum(DRIFT_METRICS),
-  test: z.enum(['chi-square', 'ks']),
+  test: z.enum(['chi-square', 'ks', 'two-proportion-z']),
   baseline: Window,
   recent: Window,
-  statistic: z.number().optional().describe('Chi-square statistic or KS D.'),
+  statistic: z.number().optional().describe('Chi-square statistic, KS D or z (one-sided).'),
   pValue: z.number().optional(),
   psi: z.number().optional().describe('Population stability index of recent against baseline.'),
   enoughSamples: z.boolean().describe('Both windows hold at least minSamples values.'),
-  drifted: z.boolean().describe('enoughSamples, pValue < alpha and psi ≥ minPsi.'),
+  drifted: z
+    .boolean()
+    .describe(
+      'enoughSamples, pValue < alpha and psi ≥ minPsi (the evaluation rates: recent − baseline ≥ minRise).',
+    ),
 });
 
 const Span = z.object({
@@ -83,6 +88,7 @@ export const DriftBody = z.object({
     minSamples: z.number().int(),
     alpha: z.number(),
     minPsi: z.number(),
+    minRise: z.number().describe('The evaluation rates’ smallest rise that alerts.'),
     evaluateEvery: z.number().int(),
   }),
   series: z.array(DriftSeriesBody),

@@ -4,6 +4,8 @@ import {
   ksTwoSample,
   psi,
   quantileEdges,
+  twoProportionZ,
+  type Proportion,
   type TestResult,
 } from './drift-stats';
 import type { DriftObservation } from './observation';
@@ -19,8 +21,13 @@ export const DRIFT_METRICS = [
   'output-length',
   'confidence',
   'category-mix',
+  'hallucination-rate',
+  'unsafe-rate',
 ] as const;
 export type DriftMetric = (typeof DRIFT_METRICS)[number];
+
+/** The sampled evaluation's rates (docs/evaluation.md), watched from its rows, not observations. */
+export const EVALUATION_METRICS = ['hallucination-rate', 'unsafe-rate'] as const;
 
 export interface DriftSettings {
   /** Observations in the baseline: the series' first ones. @default 200 */
@@ -33,6 +40,11 @@ export interface DriftSettings {
   alpha: number;
   /** …and the shift's PSI at least this (a material change, not a significant trifle). @default 0.1 */
   minPsi: number;
+  /**
+   * The evaluation rates' material change instead: recent − baseline at least this (a rare
+   * event's rise is a small PSI: 2 % → 5 % is 0.028). @default 0.05
+   */
+  minRise: number;
 }
 
 /** The settings with the evaluation cadence (the worker's monitor, KEEL_DRIFT_*). */
@@ -47,6 +59,7 @@ export const DEFAULT_DRIFT_SETTINGS: DriftSettings = {
   minSamples: 50,
   alpha: 0.001,
   minPsi: 0.1,
+  minRise: 0.05,
 };
 
 /** What a window shows for one metric. */
@@ -63,16 +76,16 @@ export interface WindowFigures {
 
 export interface MetricDrift {
   metric: DriftMetric;
-  test: 'chi-square' | 'ks';
+  test: 'chi-square' | 'ks' | 'two-proportion-z';
   baseline: WindowFigures;
   recent: WindowFigures;
-  /** Chi-square statistic or KS D; absent without enough samples. */
+  /** Chi-square statistic, KS D or z; absent without enough samples. */
   statistic?: number;
   pValue?: number;
   psi?: number;
   /** Both windows hold at least minSamples values. */
   enoughSamples: boolean;
-  /** enoughSamples, p < alpha and PSI ≥ minPsi. */
+  /** enoughSamples, p < alpha and PSI ≥ minPsi (the evaluation rates: a rise ≥ minRise). */
   drifted: boolean;
 }
 
@@ -81,6 +94,13 @@ export type Observed = Pick<
   DriftObservation,
   'validationFailed' | 'refused' | 'outputChars' | 'confidence' | 'category'
 >;
+
+/** What the evaluation rates read of one evaluated answer (a row of `evaluations`). */
+export interface Evaluated {
+  /** The verifier's reading; null without a verdict (not in the hallucination rate). */
+  unfaithful: boolean | null;
+  unsafe: boolean;
+}
 
 export function compareWindows(
   baseline: readonly Observed[],
@@ -101,20 +121,21 @@ function judge(
   test: MetricDrift['test'],
   figures: { baseline: WindowFigures; recent: WindowFigures },
   s: DriftSettings,
-  run: () => TestResult & { psi: number },
+  run: () => TestResult & ({ psi: number } | { rise: number }),
 ): MetricDrift {
   const enoughSamples = figures.baseline.n >= s.minSamples && figures.recent.n >= s.minSamples;
   if (!enoughSamples) return { metric, test, ...figures, enoughSamples, drifted: false };
   const r = run();
+  const material = 'psi' in r ? r.psi >= s.minPsi : r.rise >= s.minRise;
   return {
     metric,
     test,
     ...figures,
     statistic: round(r.statistic),
     pValue: r.pValue,
-    psi: round(r.psi),
+    ...('psi' in r ? { psi: round(r.psi) } : {}),
     enoughSamples,
-    drifted: r.pValue < s.alpha && r.psi >= s.minPsi,
+    drifted: r.pValue < s.alpha && material,
   };
 }
 
@@ -142,6 +163,41 @@ function rate(
     s,
     () => ({ ...chiSquareHomogeneity([b, r]), psi: psi(b, r) }),
   );
+}
+
+/**
+ * The sampled evaluation's two rates, recent against baseline: did the hallucination rate (over
+ * the answers with a verdict) or the unsafe-output rate (over every evaluated answer) rise? The
+ * one-sided two-proportion z-test, material when the rise is at least `minRise`.
+ */
+export function compareEvaluationRates(
+  baseline: readonly Evaluated[],
+  recent: readonly Evaluated[],
+  s: DriftSettings,
+): MetricDrift[] {
+  const rise = (metric: DriftMetric, pick: (e: Evaluated) => boolean | null): MetricDrift => {
+    const count = (w: readonly Evaluated[]): Proportion => {
+      const values = w.map(pick).filter((v): v is boolean => v !== null);
+      return { events: values.filter(Boolean).length, n: values.length };
+    };
+    const b = count(baseline);
+    const r = count(recent);
+    const figures = (c: Proportion): WindowFigures => ({
+      n: c.n,
+      ...(c.n > 0 ? { rate: round(c.events / c.n) } : {}),
+    });
+    return judge(
+      metric,
+      'two-proportion-z',
+      { baseline: figures(b), recent: figures(r) },
+      s,
+      () => ({
+        ...twoProportionZ(b, r),
+        rise: r.events / r.n - b.events / b.n,
+      }),
+    );
+  };
+  return [rise('hallucination-rate', (e) => e.unfaithful), rise('unsafe-rate', (e) => e.unsafe)];
 }
 
 function continuous(

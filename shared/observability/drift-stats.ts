@@ -2,8 +2,8 @@ import { jStat } from 'jstat';
 
 /**
  * The tests drift detection compares a recent window with its baseline by (docs/drift.md). Pure
- * functions of counts and samples; p-values from jstat's chi-square CDF and the Kolmogorov
- * distribution's series.
+ * functions of counts and samples; p-values from jstat's chi-square CDF and complementary error
+ * function and the Kolmogorov distribution's series.
  */
 
 /** A proportion of 0 in either distribution is floored here, so the PSI stays finite. */
@@ -71,6 +71,27 @@ export function chiSquareHomogeneity(rows: readonly (readonly number[])[]): Test
   );
   const df = (kept.length - 1) * (columns.length - 1);
   return { statistic, pValue: chiSquareSurvival(statistic, df), df };
+}
+
+/** A count of events in a sample of `n` (a rate's numerator and denominator). */
+export interface Proportion {
+  events: number;
+  n: number;
+}
+
+/**
+ * The pooled two-proportion z-test, one-sided: is the rate of `recent` higher than that of
+ * `baseline`? z = (p₂ − p₁) / √(p̂(1 − p̂)(1/n₁ + 1/n₂)), p̂ the pooled rate, and p = P(Z ≥ z)
+ * = erfc(z/√2)/2. z² is the 2×2 Pearson chi-square; one-sided, a rate that fell is never
+ * significant. Empty samples, or a pooled rate of 0 or 1 (nothing differs), give z 0 and p 1.
+ */
+export function twoProportionZ(baseline: Proportion, recent: Proportion): TestResult {
+  if (baseline.n === 0 || recent.n === 0) return { statistic: 0, pValue: 1 };
+  const pooled = (baseline.events + recent.events) / (baseline.n + recent.n);
+  if (pooled <= 0 || pooled >= 1) return { statistic: 0, pValue: 1 };
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / baseline.n + 1 / recent.n));
+  const z = (recent.events / recent.n - baseline.events / baseline.n) / se;
+  return { statistic: z, pValue: Math.min(1, Math.max(0, jStat.erfc(z / Math.SQRT2) / 2)) };
 }
 
 /**

@@ -5,5 +5,7 @@ declare module 'jstat' {
       /** P(X ≤ x) for a chi-square variable with `dof` degrees of freedom. */
       cdf(x: number, dof: number): number;
     };
+    /** The complementary error function, accurate far into the tail. */
+    erfc(x: number): number;
   };
 }

@@ -105,6 +105,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('drift store on %s', (kind) => 
         minSamples: 30,
         alpha: 0.001,
         minPsi: 0.1,
+        minRise: 0.05,
         evaluateEvery: 1000,
       },
       now: () => now++,

@@ -7,10 +7,13 @@ import {
   ksTwoSample,
   psi,
   quantileEdges,
+  twoProportionZ,
 } from '../../shared/observability/drift-stats';
 import {
+  compareEvaluationRates,
   compareWindows,
   DEFAULT_DRIFT_SETTINGS,
+  type Evaluated,
   type Observed,
 } from '../../shared/observability/drift-detect';
 import { answerFigures, observeTask } from '../../shared/observability/observation';
@@ -75,6 +78,52 @@ describe('drift statistics against textbook values', () => {
     expect(r.statistic).toBeCloseTo(0.3, 12);
     // λ = (√50 + 0.12 + 0.11/√50)·0.3 = 2.16200; Q(λ) = 2e^(−2λ²) − 2e^(−8λ²) + … = 1.7424e-4
     expect(r.pValue).toBeCloseTo(1.7424e-4, 7);
+  });
+
+  it('two-proportion z: 10/100 → 25/100 is z = 0.15/√(0.175·0.825·0.02) = 2.7915, p = 0.00262', () => {
+    const r = twoProportionZ({ events: 10, n: 100 }, { events: 25, n: 100 });
+    expect(r.statistic).toBeCloseTo(2.791453, 5);
+    expect(r.pValue).toBeCloseTo(0.002624, 6);
+    // z² is the 2×2 Pearson chi-square of the same counts; one-sided, its p is half the two-sided.
+    const chi = chiSquareHomogeneity([
+      [10, 90],
+      [25, 75],
+    ]);
+    expect(r.statistic ** 2).toBeCloseTo(chi.statistic, 8);
+    expect(r.pValue).toBeCloseTo(chi.pValue / 2, 8);
+  });
+
+  it('two-proportion z: the one-sided normal critical values 1.6449 (5 %) and 3.0902 (0.1 %)', () => {
+    // n = 500,000 each and a pooled rate of ½: the standard error is 1/1000, so z = 1000·Δrate.
+    const z = (target: number) =>
+      twoProportionZ(
+        { events: 250_000 - target * 250, n: 500_000 },
+        { events: 250_000 + target * 250, n: 500_000 },
+      );
+    expect(z(1.644854).statistic).toBeCloseTo(1.644854, 6);
+    expect(z(1.644854).pValue).toBeCloseTo(0.05, 6);
+    expect(z(3.090232).pValue).toBeCloseTo(0.001, 6);
+  });
+
+  it('two-proportion z: a fall is never significant; nothing to compare gives z 0, p 1', () => {
+    const fell = twoProportionZ({ events: 25, n: 100 }, { events: 10, n: 100 });
+    expect(fell.statistic).toBeCloseTo(-2.791453, 5);
+    expect(fell.pValue).toBeCloseTo(1 - 0.002624, 6);
+    for (const [a, b] of [
+      [
+        { events: 0, n: 50 },
+        { events: 0, n: 50 },
+      ],
+      [
+        { events: 50, n: 50 },
+        { events: 30, n: 30 },
+      ],
+      [
+        { events: 0, n: 0 },
+        { events: 3, n: 10 },
+      ],
+    ] as const)
+      expect(twoProportionZ(a, b)).toEqual({ statistic: 0, pValue: 1 });
   });
 
   it('PSI: 25/25/25/25 → 10/20/30/40 is 0.2282; equal distributions 0', () => {
@@ -198,5 +247,56 @@ describe('observeTask', () => {
     expect(answerFigures('plain text')).toEqual({ outputChars: 12 });
     const odd = { confidence: 7, category: 'x'.repeat(65) };
     expect(answerFigures(odd)).toEqual({ outputChars: JSON.stringify(odd).length });
+  });
+});
+
+describe('compareEvaluationRates', () => {
+  const s = DEFAULT_DRIFT_SETTINGS;
+  const ev = (n: number, unfaithfulEvery = 0, unsafeEvery = 0): Evaluated[] =>
+    Array.from({ length: n }, (_, i) => ({
+      unfaithful: unfaithfulEvery && i % unfaithfulEvery === 0 ? true : false,
+      unsafe: unsafeEvery > 0 && i % unsafeEvery === 0,
+    }));
+
+  it('stable rates raise nothing; equal windows give z 0', () => {
+    const result = compareEvaluationRates(ev(200, 20), ev(200, 20), s);
+    expect(result.map((m) => [m.metric, m.test, m.enoughSamples, m.drifted])).toEqual([
+      ['hallucination-rate', 'two-proportion-z', true, false],
+      ['unsafe-rate', 'two-proportion-z', true, false],
+    ]);
+    expect(result[0]).toMatchObject({ baseline: { n: 200, rate: 0.05 }, statistic: 0 });
+    expect(result[0]!.psi).toBeUndefined();
+  });
+
+  it('a hallucination rate from 5 % to 25 % alerts; the unsafe rate stays quiet', () => {
+    const [h, u] = compareEvaluationRates(ev(200, 20), ev(200, 4), s);
+    expect(h).toMatchObject({ drifted: true, recent: { n: 200, rate: 0.25 } });
+    expect(h!.pValue).toBeLessThan(s.alpha);
+    expect(u!.drifted).toBe(false);
+  });
+
+  it('unsafe answers from none to 1 in 5 alert; a rate that fell does not', () => {
+    expect(compareEvaluationRates(ev(100), ev(100, 0, 5), s)[1]!.drifted).toBe(true);
+    expect(compareEvaluationRates(ev(100, 0, 5), ev(100), s)[1]).toMatchObject({
+      drifted: false,
+      enoughSamples: true,
+    });
+  });
+
+  it('a significant rise below minRise does not alert (0 % → 4 % of 5,000 each)', () => {
+    const [h] = compareEvaluationRates(ev(5000), ev(5000, 25), s);
+    expect(h!.pValue).toBeLessThan(1e-10);
+    expect(h!.drifted).toBe(false);
+    expect(
+      compareEvaluationRates(ev(5000), ev(5000, 25), { ...s, minRise: 0.03 })[0]!.drifted,
+    ).toBe(true);
+  });
+
+  it('the hallucination rate counts only answers with a verdict; below minSamples nothing is judged', () => {
+    const noVerdict: Evaluated[] = ev(100).map((e, i) => (i < 60 ? { ...e, unfaithful: null } : e));
+    const [h, u] = compareEvaluationRates(ev(100), noVerdict, s);
+    expect(h).toMatchObject({ enoughSamples: false, drifted: false, recent: { n: 40 } });
+    expect(h!.pValue).toBeUndefined();
+    expect(u).toMatchObject({ enoughSamples: true, recent: { n: 100, rate: 0 } });
   });
 });
