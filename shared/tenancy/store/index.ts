@@ -13,6 +13,8 @@ export type { DebugSample, DebugSampleQuery, NewDebugSample } from './debug-samp
 export { EvaluationStore } from './evaluations';
 export type { EvaluationCounts, EvaluationFilter, EvaluationRow } from './evaluations';
 export type { Experiment, ExperimentResult, ExperimentStatus, NewExperiment } from './experiments';
+export { MetricShareStore, PROCESS_ROLES } from './metric-shares';
+export type { MetricShare, ProcessRole } from './metric-shares';
 export { AuditLog } from './audit';
 export { AUDIT_ACTIONS, AUDIT_GENESIS, PLATFORM_AUDIT_TENANT, keyActor } from './audit-types';
 export type {

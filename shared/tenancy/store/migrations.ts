@@ -1,4 +1,11 @@
-import { SqliteAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Migrator,
+  SqliteAdapter,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+} from 'kysely';
 import { LIFECYCLE_MIGRATIONS } from './migrations-lifecycle';
 
 /**
@@ -338,6 +345,19 @@ const migrations: Record<string, Migration> = {
     },
   },
   ...LIFECYCLE_MIGRATIONS,
+  // Each process's dashboard metrics (metric-shares.ts): one row per running process.
+  '0018_metric_shares': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('metric_shares')
+        .addColumn('process_id', 'text', (c) => c.primaryKey().notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -348,3 +368,13 @@ export const migrationProvider: MigrationProvider = {
 /** Table names of the Migrator's own bookkeeping, kept apart from other Kysely users of the database. */
 export const MIGRATION_TABLE = 'keel_tenancy_migration';
 export const MIGRATION_LOCK_TABLE = 'keel_tenancy_migration_lock';
+
+/** Applies the pending migrations (under the Migrator's lock: safe from several processes). */
+export function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
+  return new Migrator({
+    db,
+    provider: migrationProvider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  }).migrateToLatest();
+}

@@ -245,6 +245,21 @@ export interface AuditCheckpointsTable {
   mac: string;
 }
 
+/**
+ * One running Keel process's dashboard metrics (metric-shares.ts, docs/dashboard.md): counters
+ * and the request histogram without tenant labels, rewritten every KEEL_METRICS_SHARE_MS.
+ */
+export interface MetricSharesTable {
+  /** A random id the process drew at start (a restart is a new process). */
+  process_id: string;
+  /** `api`, `api+worker` (the worker inside the API) or `worker`. */
+  role: string;
+  started_at: number;
+  updated_at: number;
+  /** JSON: prom-client's `getMetricsAsJSON()`, filtered to the dashboard's metrics and labels. */
+  body: string;
+}
+
 /** A tenant's data key, one row per version (data-keys.ts). */
 export interface TenantDataKeysTable {
   tenant_id: string;
@@ -279,6 +294,7 @@ export interface StoreSchema {
   experiment_results: ExperimentResultsTable;
   debug_samples: DebugSamplesTable;
   evaluations: EvaluationsTable;
+  metric_shares: MetricSharesTable;
 }
 
 /** A table and its columns as the database reports them. */

@@ -1,4 +1,4 @@
-import { Kysely, Migrator } from 'kysely';
+import { Kysely } from 'kysely';
 import type { PayloadKey } from '../../platform/payload-codec';
 import { AuditLog } from './audit';
 import * as budget from './budget';
@@ -7,7 +7,7 @@ import { eraseTenantData } from './erasure';
 import { EventLog } from './events';
 import { WebhookStore } from './webhooks';
 import { postgresDialect, sqliteDialect } from './dialects';
-import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE, migrationProvider } from './migrations';
+import { migrateToLatest } from './migrations';
 import {
   keyAndTenantFromRow,
   keyFromRow,
@@ -45,6 +45,7 @@ import { ExperimentStore } from './experiments';
 import { EvaluationStore } from './evaluations';
 import { PromptStore } from './prompts';
 import { DebugSampleStore } from './debug-samples';
+import { MetricShareStore } from './metric-shares';
 
 export interface OpenTenantStore {
   /** A PostgreSQL URL (`postgres://user:pass@host:port/db`); wins over `sqlitePath`. */
@@ -75,6 +76,7 @@ export class TenantStore {
   readonly experiments: ExperimentStore; // shadow tests (docs/experiments.md)
   readonly debugSamples: DebugSampleStore; // masked prompts and answers (docs/debug-samples.md)
   readonly evaluations: EvaluationStore; // sampled live evaluation (docs/evaluation.md)
+  readonly metricShares: MetricShareStore; // each process's dashboard metrics (docs/dashboard.md)
 
   private constructor(
     private readonly db: Kysely<StoreSchema>,
@@ -91,6 +93,7 @@ export class TenantStore {
     this.experiments = new ExperimentStore(db);
     this.debugSamples = new DebugSampleStore(db, secretKeys);
     this.evaluations = new EvaluationStore(db);
+    this.metricShares = new MetricShareStore(db);
   }
 
   /** Opens the database and applies pending migrations; safe from several processes at once. */
@@ -108,13 +111,7 @@ export class TenantStore {
         ? postgresDialect(opts.url, opts.maxConnections, opts.onConnectionError)
         : sqliteDialect(opts.sqlitePath!),
     });
-    const migrator = new Migrator({
-      db,
-      provider: migrationProvider,
-      migrationTableName: MIGRATION_TABLE,
-      migrationLockTableName: MIGRATION_LOCK_TABLE,
-    });
-    const { error } = await migrator.migrateToLatest();
+    const { error } = await migrateToLatest(db);
     if (error) {
       await db.destroy();
       throw new TenantStoreOpenError(
