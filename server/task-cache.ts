@@ -121,6 +121,7 @@ function cachedResult(hit: CacheHit): RunTaskResult {
       path: ResultPath.cache,
       attempts: 0,
       reasons: [],
+      reasonCodes: [],
       latencyMs: 0,
       providerMs: 0,
       costUsd: 0,

@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ModelUsage } from '../activities/models/providers/model-provider';
+import { routeReasonOfFailure, type RouteReason } from '../shared/contracts/route-reasons';
 
 /** What callModel leaves in a failure's details (see activities/models/providers/classify-error.ts). */
 interface CallDetails {
@@ -35,6 +36,13 @@ export function describeFailure(err: unknown): string {
   }
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
   return String(cause);
+}
+
+/** A failed call's route reason, decided from its failure type (or the SDK error's name). */
+export function routeReasonOfError(err: unknown): RouteReason {
+  const cause = err instanceof ActivityFailure ? (err.cause ?? err) : err;
+  if (cause instanceof ApplicationFailure) return routeReasonOfFailure(cause.type ?? undefined);
+  return routeReasonOfFailure(cause instanceof Error ? cause.name : undefined);
 }
 
 /** Calls a failed candidate made (callModel records its last attempt number). */

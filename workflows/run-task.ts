@@ -14,6 +14,7 @@ import { observeTask, type DriftObservation } from '../shared/observability/obse
 import { FailureType } from '../shared/contracts/errors';
 import type { ReviewAudit, RunTaskRequest, RunTaskResult } from '../shared/contracts/job';
 import { SearchAttr, getJobStateQuery } from '../shared/contracts/messages';
+import { legacyRouteReasonOf } from '../shared/contracts/route-reasons';
 import {
   admitRequest,
   closeTenancy,
@@ -41,7 +42,7 @@ import {
   type Job,
 } from './pipeline/job';
 import { resultMeta } from './pipeline/record';
-import { openTally, type Tally } from './pipeline/tally';
+import { note, openTally, type Tally } from './pipeline/tally';
 import { awaitReview } from './pipeline/review';
 import {
   checkInjectionWithModel,
@@ -171,8 +172,10 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
       for (let index = 0; index < plan.candidates.length; index++) {
         const candidate = plan.candidates[index]!;
         if (candidate.skip) {
-          tally.reasons.push(`${candidate.provider}:${candidate.model} ${candidate.skip}`);
-          step({ name: 'call', outcome: 'failed', detail: tally.reasons.at(-1) });
+          const line = `${candidate.provider}:${candidate.model} ${candidate.skip}`;
+          // A plan recorded before skipCode existed: its line's code by the legacy parse.
+          const code = candidate.skipCode ?? legacyRouteReasonOf(line) ?? 'other';
+          step({ name: 'call', outcome: 'failed', detail: note(tally, code, line) });
           continue;
         }
         const path = index === 0 ? 'primary' : 'fallback';
@@ -202,7 +205,7 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
     if (!isCancellation(err)) fail(err);
     // The job itself was cancelled, not the route's timeout scope: it ends cancelled.
     if (CancellationScope.current().consideredCancelled && patched(CANCELLED_ON_ROUTE)) throw err;
-    tally.reasons.push(`hard timeout: ${plan.hardTimeoutMs} ms spent on the route`);
+    note(tally, 'hard-timeout', `hard timeout: ${plan.hardTimeoutMs} ms spent on the route`);
   }
   answer ??= await degrade(ctx);
   if (!answer) {
@@ -262,7 +265,7 @@ async function runPipeline(request: RunTaskRequest, job: Job): Promise<RunTaskRe
       reviewAudit = reviewed.audit;
       accepted = { ...accepted, output: reviewed.output, path: 'review' };
     } else {
-      tally.reasons.push('review deadline passed: served the proposed answer');
+      note(tally, 'review-deadline', 'review deadline passed: served the proposed answer');
       accepted = { ...accepted, path: 'degraded' };
     }
   }

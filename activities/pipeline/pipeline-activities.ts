@@ -156,7 +156,11 @@ export function createPipelineActivities(deps: PipelineDeps) {
             minRequests: deps.health.settings.minRequests,
             estimatedInputTokens,
           });
-          const planned = { ...c, timeoutMs, ...(open ? { skip: 'circuit open' } : {}) };
+          const planned = {
+            ...c,
+            timeoutMs,
+            ...(open ? { skip: 'circuit open', skipCode: 'circuit-open' as const } : {}),
+          };
           const minRequests = deps.health.settings.minRequests;
           latency.set(planned, health.stats);
           delays.set(
@@ -194,6 +198,7 @@ export function createPipelineActivities(deps: PipelineDeps) {
         ? routed.candidates.map((c) => ({
             ...c,
             skip: `not called: the ${limited} limit is reached`,
+            skipCode: 'limit-reached' as const,
           }))
         : routed.candidates;
       // Hedges only where the tenant's policy for the task turns them on (off by default).

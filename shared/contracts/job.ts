@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VALIDATION_ACTIONS } from './actions';
+import { ROUTE_REASONS } from './route-reasons';
 import { DATA_CLASSES } from '../policy/data-policy';
 
 export const JobStatus = {
@@ -147,6 +148,12 @@ export const ResultMeta = z.object({
     .describe('Model calls made, across candidates and retries (0 for a cache hit).'),
   path: z.enum(Object.values(ResultPath)),
   reasons: z.array(z.string()).describe('Why the path is not `primary`, one line per failure.'),
+  reasonCodes: z
+    .array(z.enum(ROUTE_REASONS).nullable())
+    .optional()
+    .describe(
+      "One per `reasons` line, in the same order: the line's route reason as a stable code (why a candidate did not answer, or why the route gave up), null for a line that is no route reason (a check that failed open, the last good answer served). Read these, not the wording of `reasons`, which may change. Absent on results recorded before the codes existed.",
+    ),
   validation: ValidationMeta,
   moderation: ModerationMeta,
   latencyMs: z.number().int().min(0).describe('From admission to the recorded result.'),

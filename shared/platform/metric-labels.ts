@@ -1,11 +1,13 @@
 import type { Issue, ResultMeta } from '../contracts/job';
 import type { BreakerStateName } from '../policy/breaker';
+import { legacyRouteReasonOf, type RouteReason } from '../contracts/route-reasons';
 import { findTask } from '../tasks';
 
 /**
  * Pure mappings from what a task produced to the bounded label values of Keel's metrics
  * (shared/platform/metrics.ts): a validation failure's rule, why a route fell back or degraded, a
  * breaker's state as a number. Every value comes from a fixed list; anything else is `other`.
+ * Route reasons are codes the workflow decided (shared/contracts/route-reasons.ts), not wording.
  */
 
 /** Rule ids every task may report besides its own business rules (activities/guards/validation.ts). */
@@ -28,68 +30,17 @@ export function ruleLabel(task: string, layer: string, issues: readonly Issue[])
   return findTask(task)?.rules?.some((r) => r.id === rule) ? rule : 'other';
 }
 
-/** Why a route's first candidate did not answer (fallback), or why the route gave up (degradation). */
-export const ROUTE_REASONS = [
-  'rate-limit',
-  'overloaded',
-  'server-error',
-  'timeout',
-  'connection',
-  'circuit-open',
-  'budget',
-  'content-filter',
-  'context-length',
-  'provider-error',
-  'invalid-answer',
-  'data-policy',
-  'limit-reached',
-  'hedge',
-  'hard-timeout',
-  'review-deadline',
-  'other',
-] as const;
-export type RouteReason = (typeof ROUTE_REASONS)[number];
-
-/** Failure types (shared/contracts/errors.ts) and the activity timeout, by route reason. */
-const BY_FAILURE: Readonly<Record<string, RouteReason>> = {
-  RateLimit: 'rate-limit',
-  Overloaded: 'overloaded',
-  ServerError: 'server-error',
-  Timeout: 'timeout',
-  TimeoutFailure: 'timeout',
-  Connection: 'connection',
-  CircuitOpen: 'circuit-open',
-  BudgetExceeded: 'budget',
-  ContentFilter: 'content-filter',
-  ContextLength: 'context-length',
-  Auth: 'provider-error',
-  BadRequest: 'provider-error',
-  NotFound: 'provider-error',
-  QuotaExceeded: 'provider-error',
-  UnknownModel: 'provider-error',
-  UnknownProvider: 'provider-error',
-};
-
 /**
- * One line of a result's `meta.reasons`, as the workflow writes them (workflows/run-task.ts,
- * workflows/pipeline/attempt.ts, hedge.ts): `<provider:model> <failure type>: …`,
- * `<ref> failed <layer>: … → <action>`, `<ref> circuit open`, `<ref> policy: …`,
- * `<ref> not called: …`, `hedged: …`, `hard timeout: …`, `review deadline passed: …`. Lines about
- * something else (a verifier or injection check failing open, the last good answer served) are
- * no route reason: undefined.
+ * Each line's route reason: the codes the workflow wrote beside the lines (`meta.reasonCodes`,
+ * null for a line that is no route reason). A result recorded before the codes existed (no
+ * `reasonCodes`, or not one per line) falls back to the LEGACY parse of the lines' wording.
  */
-export function routeReasonOf(line: string): RouteReason | undefined {
-  if (line.startsWith('hedged:')) return 'hedge';
-  if (line.startsWith('hard timeout:')) return 'hard-timeout';
-  if (line.startsWith('review deadline passed')) return 'review-deadline';
-  const rest = /^\S+:\S+ (.+)$/s.exec(line)?.[1];
-  if (rest === undefined) return undefined;
-  if (rest === 'circuit open') return 'circuit-open';
-  if (rest.startsWith('policy:')) return 'data-policy';
-  if (rest.startsWith('not called:')) return 'limit-reached';
-  if (rest.startsWith('failed ')) return 'invalid-answer';
-  const type = /^[A-Za-z]+/.exec(rest)?.[0] ?? '';
-  return BY_FAILURE[type] ?? 'other';
+export function routeReasonsOf(
+  meta: Pick<ResultMeta, 'reasons' | 'reasonCodes'>,
+): (RouteReason | undefined)[] {
+  const codes = meta.reasonCodes;
+  if (codes && codes.length === meta.reasons.length) return codes.map((c) => c ?? undefined);
+  return meta.reasons.map(legacyRouteReasonOf);
 }
 
 /**
@@ -99,9 +50,9 @@ export function routeReasonOf(line: string): RouteReason | undefined {
  * provider `review`, model `human`) is a degradation too. Primary, cache and reviewed answers: none.
  */
 export function pathEvent(
-  meta: Pick<ResultMeta, 'path' | 'provider' | 'model' | 'reasons'>,
+  meta: Pick<ResultMeta, 'path' | 'provider' | 'model' | 'reasons' | 'reasonCodes'>,
 ): { kind: 'fallback' | 'degradation'; reason: RouteReason } | undefined {
-  const reasons = meta.reasons.map(routeReasonOf);
+  const reasons = routeReasonsOf(meta);
   if (meta.path === 'fallback') {
     return { kind: 'fallback', reason: reasons.find((r) => r !== undefined) ?? 'other' };
   }

@@ -270,7 +270,7 @@ export function recordValidationFailure(
 export function recordAnswerPath(
   task: string,
   tenant: string,
-  meta: Pick<ResultMeta, 'path' | 'provider' | 'model' | 'reasons'>,
+  meta: Pick<ResultMeta, 'path' | 'provider' | 'model' | 'reasons' | 'reasonCodes'>,
 ): void {
   const event = pathEvent(meta);
   if (!event) return;

@@ -150,7 +150,7 @@ export function decideDataPolicy(args: {
     const broken = brokenRule(ordered, policy, args.factsOf(c));
     if (!broken) return c;
     skipped.push({ candidate: `${c.provider}:${c.model}`, rule: broken });
-    return c.skip ? c : { ...c, skip: `policy: ${broken}` };
+    return c.skip ? c : { ...c, skip: `policy: ${broken}`, skipCode: 'data-policy' as const };
   });
   const live = candidates.filter((c) => !c.skip);
   const deniedByPolicy = live.length === 0 && skipped.length > 0;

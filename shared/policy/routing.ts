@@ -1,4 +1,5 @@
 import type { FieldError } from '../contracts/errors';
+import type { SkipReason } from '../contracts/route-reasons';
 
 export interface RouteCandidate {
   provider: string;
@@ -14,8 +15,10 @@ export interface PlannedCandidate extends RouteCandidate {
    * external. Absent only in plans recorded before the field existed.
    */
   inProcess?: boolean;
-  /** Why this candidate is skipped without a call (its circuit is open). */
+  /** Why this candidate is skipped without a call (its circuit is open), in words. */
   skip?: string;
+  /** The same as a route reason, set with `skip`; absent in plans recorded before it existed. */
+  skipCode?: SkipReason;
   /**
    * Hedge: when this candidate has not answered after this many ms (its p95), the next one
    * starts beside it and the first valid answer wins (`policy/hedge.ts`). Absent: no hedge.

@@ -148,6 +148,7 @@ describe('hedged calls', () => {
       expect(result.meta.reasons).toEqual([
         `hedged: started quick:x after ${HEDGE_AFTER_MS} ms without an answer from sluggish:x; quick:x won, sluggish:x cancelled`,
       ]);
+      expect(result.meta.reasonCodes).toEqual(['hedge']);
       expect(
         (result.steps ?? []).map((s) => `${s.name} ${s.outcome} ${s.detail ?? ''}`.trim()),
       ).toEqual([

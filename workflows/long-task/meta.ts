@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
 import type { ResultMeta, ResultPath, RunTaskRequest } from '../../shared/contracts/job';
+import type { RouteReason } from '../../shared/contracts/route-reasons';
 
 /** A child's request: the parent's, with one text, its own request id, no slot of its own. */
 export function childRequest(
@@ -28,6 +29,24 @@ export function unwrapChildFailure(err: unknown): never {
     throw err.cause;
   }
   throw err;
+}
+
+/**
+ * Every child's reason lines, each once, with their codes beside them while every child has codes
+ * (a child recorded before they existed leaves the parent without them).
+ */
+function reasonsOf(metas: ResultMeta[]): Pick<ResultMeta, 'reasons' | 'reasonCodes'> {
+  const lines = new Map<string, RouteReason | null | undefined>();
+  let coded = true;
+  for (const m of metas) {
+    const codes = m.reasonCodes?.length === m.reasons.length ? m.reasonCodes : undefined;
+    if (!codes) coded = false;
+    m.reasons.forEach((line, i) => {
+      if (!lines.has(line)) lines.set(line, codes?.[i]);
+    });
+  }
+  const reasons = [...lines.keys()];
+  return coded ? { reasons, reasonCodes: [...lines.values()].map((c) => c ?? null) } : { reasons };
 }
 
 const PATH_RANK: Record<ResultPath, number> = {
@@ -55,7 +74,7 @@ export function sumMeta(
   );
   const { latencyMs, ...longDocument } = long;
   const interrupted = metas.flatMap((m) => (m.interrupted ? [m.interrupted] : []));
-  const { interrupted: _reduced, ...base } = reduced;
+  const { interrupted: _reduced, reasonCodes: _codes, ...base } = reduced;
   return {
     ...base,
     ...(interrupted.length > 0
@@ -68,7 +87,7 @@ export function sumMeta(
       : {}),
     // The least trusted path any part took: a degraded chunk makes a degraded summary.
     path: worst,
-    reasons: [...new Set(metas.flatMap((m) => m.reasons))],
+    ...reasonsOf(metas),
     attempts: sum((m) => m.attempts),
     providerMs: sum((m) => m.providerMs),
     latencyMs,

@@ -10,11 +10,11 @@ import { CHAT_TASK_NAME } from '../../shared/contracts/chat';
 import { FailureType } from '../../shared/contracts/errors';
 import type { Issue, ResultPath, RunTaskRequest } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
-import { describeFailure, failureCause } from '../failure-info';
+import { describeFailure, failureCause, routeReasonOfError } from '../failure-info';
 import { callCandidate, callModeOf } from './call';
 import { validateOutput } from './proxies';
 import type { Job } from './job';
-import { accountFailure, countInterrupted, type Tally } from './tally';
+import { accountFailure, countInterrupted, note, type Tally } from './tally';
 import {
   VERIFIER_PATCH,
   VERIFY_PROMPT_VERSION,
@@ -139,12 +139,8 @@ export async function attemptCandidate(
       account(err);
       // A refusal is behaviour, not an outage: drift detection counts it (docs/drift.md).
       if (failureTypeOf(err) === FailureType.ContentFilter) tally.refused.push(ref);
-      tally.reasons.push(`${ref} ${describeFailure(err)}`);
-      job.step({
-        name: reask ? 're-ask' : 'call',
-        outcome: 'failed',
-        detail: tally.reasons.at(-1),
-      });
+      const line = note(tally, routeReasonOfError(err), `${ref} ${describeFailure(err)}`);
+      job.step({ name: reask ? 're-ask' : 'call', outcome: 'failed', detail: line });
       return { next: 'next' };
     }
     const validation = await validateOutput({
@@ -188,7 +184,7 @@ export async function attemptCandidate(
     const action = again ? 're-ask' : failed.action === 're-ask' ? 'next' : failed.action;
     const issues = failed.issues.map((e) => `${e.field} ${e.message}`).join('; ');
     tally.rejected.push({ candidate: ref, layer: failed.layer, action, issues: failed.issues });
-    tally.reasons.push(`${ref} failed ${failed.layer}: ${issues} → ${action}`);
+    note(tally, 'invalid-answer', `${ref} failed ${failed.layer}: ${issues} → ${action}`);
     if (action === 'review') {
       return {
         answer: {

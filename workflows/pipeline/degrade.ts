@@ -1,6 +1,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { findLastGood } from './proxies';
 import { attemptCandidate, rejectionOf, type Answer, type AttemptContext } from './attempt';
+import { note } from './tally';
 
 /**
  * Semantic downgrade, as the task's policy orders it (`last-good`, `review`, `fallback`), once
@@ -17,7 +18,9 @@ export async function degrade(ctx: AttemptContext): Promise<Answer | undefined> 
         excludeJobId: workflowInfo().workflowId,
       });
       if (last) {
-        tally.reasons.push(
+        note(
+          tally,
+          null,
           `served the last good answer (${last.jobId}, ${Math.round(last.ageMs / 1000)} s old)`,
         );
         answer = {

@@ -2,6 +2,7 @@ import { CancellationScope, sleep } from '@temporalio/workflow';
 import type { ResultPath } from '../../shared/contracts/job';
 import type { PlannedCandidate } from '../../shared/policy/routing';
 import { attemptCandidate, type AttemptContext, type Outcome } from './attempt';
+import { note } from './tally';
 
 /**
  * Histories from before hedged calls. Asked only when the plan gives a candidate `hedgeAfterMs`
@@ -109,13 +110,17 @@ export async function attemptHedged(
         losers.push(`${ref} answered later, not used`);
       }
     }
-    tally.reasons.push(
+    note(
+      tally,
+      'hedge',
       `hedged: started ${refOf(second)} after ${hedgeAfterMs} ms without an answer from ${refOf(first)}; ${winner} won` +
         (losers.length > 0 ? `, ${losers.join(', ')}` : ''),
     );
     return { outcome: result.outcome, hedged: true };
   }
-  tally.reasons.push(
+  note(
+    tally,
+    'hedge',
     `hedged: started ${refOf(second)} after ${hedgeAfterMs} ms without an answer from ${refOf(first)}; neither answered`,
   );
   const firstVerdict = outcomes.get(a);

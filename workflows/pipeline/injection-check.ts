@@ -12,7 +12,7 @@ import { billingOf } from './attempt';
 import { callCandidate, callModeOf } from './call';
 import type { Job } from './job';
 import { readInjectionVerdict } from './proxies';
-import { accountFailure, countInterrupted, type Tally } from './tally';
+import { accountFailure, countInterrupted, note, type Tally } from './tally';
 
 /**
  * Patch: the model-based injection check runs after the screening. Asked only by runs whose
@@ -158,7 +158,7 @@ function noVerdict(
   why: string,
 ): InputScreening {
   if (check.onFailure === 'open') {
-    tally.reasons.push(`injection model check gave no verdict, failed open: ${why}`);
+    note(tally, null, `injection model check gave no verdict, failed open: ${why}`);
     return screening;
   }
   return {

@@ -26,6 +26,7 @@ export function resultMeta(args: {
     attempts: tally.attempts,
     path: accepted.path,
     reasons: tally.reasons,
+    reasonCodes: tally.reasonCodes,
     validation: {
       schema: v?.layers.schema ?? LAST_GOOD,
       rules: v?.layers.rules ?? SKIPPED,

@@ -1,11 +1,14 @@
 import type { CallModelResult } from '../../activities';
 import type { ValidationMeta } from '../../shared/contracts/job';
+import type { RouteReason } from '../../shared/contracts/route-reasons';
 import { attemptsOf, billedUsageOf, interruptedOf, providerMsOf } from '../failure-info';
 
 /** What the route has cost and said so far: it becomes the result's meta. */
 export interface Tally {
   /** Why the answer is not the first candidate's (each failure, skip and downgrade). */
   reasons: string[];
+  /** One per line of `reasons`: its route reason, null for a line that is none. Add with `note`. */
+  reasonCodes: (RouteReason | null)[];
   /** Every rejected answer with its layer, issues and the action taken. */
   rejected: ValidationMeta['rejected'];
   /** Candidates (`provider:model`) that refused to answer (a content filter, a refusal). */
@@ -29,6 +32,7 @@ export interface Tally {
 export function openTally(): Tally {
   const tally: Tally = {
     reasons: [],
+    reasonCodes: [],
     rejected: [],
     refused: [],
     attempts: 0,
@@ -43,6 +47,16 @@ export function openTally(): Tally {
     },
   };
   return tally;
+}
+
+/**
+ * One line of the result's `meta.reasons` and its route reason (null: the line is none), decided
+ * here where the line is written so that metrics never read the wording. Returns the line.
+ */
+export function note(tally: Tally, code: RouteReason | null, line: string): string {
+  tally.reasons.push(line);
+  tally.reasonCodes.push(code);
+  return line;
 }
 
 /**

@@ -6,7 +6,7 @@ import { describeFailure } from '../failure-info';
 import { callCandidate, callModeOf } from './call';
 import { readVerifierVerdict } from './proxies';
 import type { Job } from './job';
-import { accountFailure, countInterrupted, type Tally } from './tally';
+import { accountFailure, countInterrupted, note, type Tally } from './tally';
 
 /**
  * Patch: the verifier layer runs after the other layers pass. Asked only by runs whose policy
@@ -143,7 +143,7 @@ function noVerdict(
     costUsd: round(costUsd),
   };
   if (verifier.failure === 'open') {
-    tally.reasons.push(`verifier gave no verdict, failed open: ${why}`);
+    note(tally, null, `verifier gave no verdict, failed open: ${why}`);
     return { meta: { ...meta, failedOpen: true } };
   }
   return {
