@@ -17,6 +17,11 @@ import type { ErrorKind, Wire } from './wire';
 import { makeId } from './wire';
 
 export type { Attempt, MockUpstream, MockUpstreamOptions } from './types';
+
+interface ServedAs {
+  scenario: ScenarioName;
+  latencyMs: number;
+}
 export { SCENARIOS } from './scenarios';
 export { INJECTED } from './content';
 
@@ -74,7 +79,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
   };
   let attempts: Attempt[] = [];
   /** Models served as another scenario until cleared (a provider that breaks, then recovers). */
-  const servedAs = new Map<string, ScenarioName>();
+  const servedAs = new Map<string, ServedAs>();
   const quotas = keyQuotas(options.keyQuotas ?? {});
   const sockets = new Set<Socket>();
   const closing = new AbortController();
@@ -137,7 +142,8 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
         ...(parsed.tools ? { tools: parsed.tools.tools.map((t) => t.name) } : {}),
       },
     });
-    const scenario = servedAs.get(parsed.model) ?? parsed.model;
+    const override = servedAs.get(parsed.model);
+    const scenario = override?.scenario ?? parsed.model;
     if (!isScenario(scenario)) {
       attempt.scenario = 'unknown-model';
       return fail('model-not-found', parsed.model);
@@ -148,7 +154,7 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
       return fail('rate-limit', parsed.model, quota.headers);
     }
     attempt.scenario = scenario;
-    const extraLatencyMs = headerMs(req);
+    const extraLatencyMs = headerMs(req) + (override?.latencyMs ?? 0);
     const driftAfterCalls = headerDriftAfter(req);
     const exchange = {
       wire,
@@ -200,7 +206,10 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
     sendJson(res, 404, { error: { message: `No route ${route}`, type: 'invalid_request_error' } });
   }
 
-  /** `PUT /_mock/models/<model>` `{"scenario": "503"}` serves the model as that scenario; DELETE ends it. */
+  /**
+   * `PUT /_mock/models/<model>` `{"scenario": "503", "latencyMs"?: n}` serves the model as that
+   * scenario (n ms later than the scenario would); `DELETE` ends it.
+   */
   function serveAsRoute(req: IncomingMessage, res: ServerResponse, path: string): void {
     const model = decodeURIComponent(path.slice('/_mock/models/'.length));
     if (req.method === 'DELETE') {
@@ -212,13 +221,16 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
       return sendJson(res, 404, { error: { message: `No route ${req.method} ${path}` } });
     readBody(req)
       .then((raw) => {
-        const scenario = (JSON.parse(raw ?? '{}') as { scenario?: unknown }).scenario;
+        const body = JSON.parse(raw ?? '{}') as { scenario?: unknown; latencyMs?: unknown };
+        const { scenario, latencyMs = 0 } = body;
         if (typeof scenario !== 'string' || !isScenario(scenario))
           return sendJson(res, 400, {
             error: { message: 'scenario: one of GET /_mock/scenarios' },
           });
-        servedAs.set(model, scenario);
-        sendJson(res, 200, { model, scenario });
+        if (typeof latencyMs !== 'number' || !(latencyMs >= 0 && latencyMs <= 600_000))
+          return sendJson(res, 400, { error: { message: 'latencyMs: 0..600000' } });
+        servedAs.set(model, { scenario, latencyMs });
+        sendJson(res, 200, { model, scenario, latencyMs });
       })
       .catch(() => sendJson(res, 400, { error: { message: 'expected {"scenario": name}' } }));
   }
@@ -240,9 +252,9 @@ export function startMockUpstream(options: MockUpstreamOptions = {}): Promise<Mo
         clearAttempts: () => {
           attempts = [];
         },
-        serveAs: (model, scenario) => {
+        serveAs: (model, scenario, latencyMs = 0) => {
           if (scenario === undefined) servedAs.delete(model);
-          else servedAs.set(model, scenario);
+          else servedAs.set(model, { scenario, latencyMs });
         },
         close: () =>
           new Promise<void>((done) => {

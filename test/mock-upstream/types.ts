@@ -76,11 +76,12 @@ export interface MockUpstream {
   attempts(): Attempt[];
   clearAttempts(): void;
   /**
-   * Serves requests naming `model` as `scenario` from now on (undefined: as the model's own
-   * scenario again); the attempt log keeps the model asked for and names the scenario served.
-   * Over HTTP: `PUT /_mock/models/<model>` with `{"scenario": name}`, `DELETE` to end it.
+   * Serves requests naming `model` as `scenario` from now on, `latencyMs` later than it would
+   * (undefined: as the model's own scenario again); the attempt log keeps the model asked for
+   * and names the scenario served. Over HTTP: `PUT /_mock/models/<model>` with
+   * `{"scenario": name, "latencyMs"?: n}`, `DELETE` to end it.
    */
-  serveAs(model: string, scenario: ScenarioName | undefined): void;
+  serveAs(model: string, scenario: ScenarioName | undefined, latencyMs?: number): void;
   /** Stops listening and destroys every socket, including hanging and stalled ones. */
   close(): Promise<void>;
 }

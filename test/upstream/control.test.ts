@@ -104,10 +104,17 @@ describe('control endpoints', () => {
     const put = (body: string): Promise<Response> => fetch(url, { method: 'PUT', body });
     expect((await put('{"scenario": "no-such-scenario"}')).status).toBe(400);
     expect((await put('not json')).status).toBe(400);
-    expect(await json(put('{"scenario": "503"}'))).toEqual({ model: 'ok', scenario: '503' });
+    expect((await put('{"scenario": "503", "latencyMs": -1}')).status).toBe(400);
+    expect(await json(put('{"scenario": "503", "latencyMs": 120}'))).toEqual({
+      model: 'ok',
+      scenario: '503',
+      latencyMs: 120,
+    });
     mock.clearAttempts();
+    const started = performance.now();
     const failed = await rejection(openai(mock.url).chat.completions.create(openaiParams('ok')));
     expect(failed.status).toBe(503);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
     expect((await fetch(url, { method: 'DELETE' })).status).toBe(204);
     await openai(mock.url).chat.completions.create(openaiParams('ok'));
     // In process: the same switch for tests that hold the mock.
