@@ -209,6 +209,13 @@ export const EnvSchema = z.object({
    */
   KEEL_METRICS_TENANT_LABEL: bool.default(false),
   /**
+   * Every API and worker process writes the metrics the operator dashboard draws to the tenant
+   * store this often, so any API's dashboard sums the whole deployment (docs/dashboard.md). A row
+   * not rewritten for 3 intervals is left out. 0 = this process does not share its metrics.
+   * @default 5000
+   */
+  KEEL_METRICS_SHARE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  /**
    * `host:port` where the Temporal SDK's runtime (the Rust core of a worker process or of the
    * API's embedded worker) serves its own Prometheus metrics (`temporal_*`). Unset: off.
    */

@@ -85,9 +85,16 @@ export interface KeelConfig {
   /**
    * `/metrics`: `token` (KEEL_METRICS_TOKEN) required when set; `workerPort`
    * (KEEL_WORKER_METRICS_PORT, 0 = off); `temporalAddress` (KEEL_TEMPORAL_METRICS_ADDRESS);
-   * `tenantLabel` (KEEL_METRICS_TENANT_LABEL): a few counters labelled by tenant too.
+   * `tenantLabel` (KEEL_METRICS_TENANT_LABEL): a few counters labelled by tenant too;
+   * `shareEveryMs` (KEEL_METRICS_SHARE_MS, 0 = off): the dashboard's metrics to the tenant store.
    */
-  metrics: { token?: string; workerPort: number; temporalAddress?: string; tenantLabel: boolean };
+  metrics: {
+    token?: string;
+    workerPort: number;
+    temporalAddress?: string;
+    tenantLabel: boolean;
+    shareEveryMs: number;
+  };
   /**
    * The payload codec's keys (KEEL_PAYLOAD_KEYS or KEEL_PAYLOAD_KEY_FILE), primary first;
    * undefined = no encryption.
@@ -270,6 +277,7 @@ export function loadConfig(
       workerPort: e.KEEL_WORKER_METRICS_PORT,
       temporalAddress: e.KEEL_TEMPORAL_METRICS_ADDRESS,
       tenantLabel: e.KEEL_METRICS_TENANT_LABEL,
+      shareEveryMs: e.KEEL_METRICS_SHARE_MS,
     },
     payloadKeys,
     tenantBindingsMax: e.KEEL_TENANT_BINDINGS_MAX,
