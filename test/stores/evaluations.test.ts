@@ -90,6 +90,56 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('evaluations on %s', (kind) => 
     expect(all.find((r) => r.model === 'ok')?.evaluated).toBe(3);
   });
 
+  it('a series in evaluation order (time, then job id): first, latest after a place, tenants, series', async () => {
+    const store = await open(freshTarget(kind));
+    const series = {
+      task: 'classify-ticket',
+      provider: 'openai',
+      model: 'ok',
+      promptVersion: 'classify-ticket@1',
+    };
+    // j1..j6 one ms apart, j7 and j0 at j6's time (job id breaks the tie); other series beside.
+    for (let i = 1; i <= 6; i++)
+      await store.evaluations.record(
+        row(`j${i}`, { at: DAY1 + i, unfaithful: i > 4 ? true : i === 3 ? null : false }),
+      );
+    await store.evaluations.record(row('j7', { at: DAY1 + 6, unsafe: true, tenantId: 'globex' }));
+    await store.evaluations.record(row('j0', { at: DAY1 + 6 }));
+    await store.evaluations.record(row('x1', { model: 'other', at: DAY1 }));
+    await store.evaluations.record(row('x2', { promptVersion: 'classify-ticket@2', at: DAY1 }));
+
+    const first = await store.evaluations.first(series, 3);
+    expect(first).toEqual([
+      { jobId: 'j1', at: DAY1 + 1, unfaithful: false, unsafe: false },
+      { jobId: 'j2', at: DAY1 + 2, unfaithful: false, unsafe: false },
+      { jobId: 'j3', at: DAY1 + 3, unfaithful: null, unsafe: false },
+    ]);
+    const latest = await store.evaluations.latest(series, first.at(-1)!, 4);
+    expect(latest.map((e) => e.jobId)).toEqual(['j7', 'j6', 'j0', 'j5']);
+    expect(latest[0]).toMatchObject({ unsafe: true });
+    expect(await store.evaluations.latest(series, latest[0]!, 4)).toEqual([]);
+    expect(await store.evaluations.tenantsSince(series, { at: DAY1 + 6, jobId: 'j6' })).toEqual([
+      'acme',
+      'globex',
+    ]);
+    expect(await store.evaluations.tenantsSince(series, { at: DAY1 + 6, jobId: 'j7' })).toEqual([
+      'globex',
+    ]);
+    expect(await store.evaluations.tenantsSince(series, first[0]!)).toEqual(['acme', 'globex']);
+    expect(
+      (await store.evaluations.series({ task: 'classify-ticket' })).map((s) => [
+        s.model,
+        s.promptVersion,
+        s.observations,
+      ]),
+    ).toEqual([
+      ['ok', 'classify-ticket@1', 8],
+      ['ok', 'classify-ticket@2', 1],
+      ['other', 'classify-ticket@1', 1],
+    ]);
+    expect(await store.evaluations.series({ model: 'other' })).toMatchObject([{ model: 'other' }]);
+  });
+
   it('erasing a tenant deletes its evaluations, and only its own', async () => {
     const store = await open(freshTarget(kind));
     await store.evaluations.record(row('j1'));

@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Evaluated } from '../../observability/drift-detect';
+import { seriesKey, type DriftSeries, type SeriesSummary } from './drift';
 import type { StoreSchema } from './schema';
 import { utcDay } from './types';
 
@@ -6,7 +8,8 @@ import { utcDay } from './types';
  * Sampled evaluation of live traffic (docs/evaluation.md): one row per evaluated live job, flags
  * and numbers only (never the input or the answer): the verifier's verdict on the answer's
  * faithfulness, output moderation's on its safety, and what the evaluation cost. Read back as
- * counts per model × prompt version (× day).
+ * counts per model × prompt version (× day), and as windows of one series (task × model × prompt
+ * version, in evaluation order) for the alerts on the rates (docs/drift.md).
  */
 
 export interface EvaluationRow {
@@ -57,6 +60,32 @@ export interface EvaluationCounts {
   costMicros: number;
 }
 
+/** One evaluated answer as the rates' windows read it. */
+export interface WindowedEvaluation extends Evaluated {
+  jobId: string;
+  at: number;
+}
+
+/** A place in a series' evaluation order: by time, then job id. */
+export type EvaluationCursor = Pick<WindowedEvaluation, 'at' | 'jobId'>;
+
+type Where = ExpressionBuilder<StoreSchema, 'evaluations'>;
+const ofSeries = (s: DriftSeries) => (eb: Where) =>
+  eb.and([
+    eb('task', '=', s.task),
+    eb('provider', '=', s.provider),
+    eb('model', '=', s.model),
+    eb('prompt_version', '=', s.promptVersion),
+  ]);
+/** Rows after `c` in the order (at, job_id) (or from it on, with `inclusive`). */
+const after =
+  (c: EvaluationCursor, inclusive = false) =>
+  (eb: Where) =>
+    eb.or([
+      eb('at', '>', c.at),
+      eb.and([eb('at', '=', c.at), eb('job_id', inclusive ? '>=' : '>', c.jobId)]),
+    ]);
+
 export class EvaluationStore {
   constructor(private readonly db: Kysely<StoreSchema>) {}
 
@@ -82,6 +111,79 @@ export class EvaluationStore {
       })
       .onConflict((oc) => oc.column('job_id').doNothing())
       .execute();
+  }
+
+  /** The series' first `limit` evaluations, oldest first. */
+  async first(s: DriftSeries, limit: number): Promise<WindowedEvaluation[]> {
+    const rows = await this.db
+      .selectFrom('evaluations')
+      .select(['job_id', 'at', 'unfaithful', 'unsafe'])
+      .where(ofSeries(s))
+      .orderBy('at', 'asc')
+      .orderBy('job_id', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(windowed);
+  }
+
+  /** The series' latest `limit` evaluations after `from`, newest first. */
+  async latest(
+    s: DriftSeries,
+    from: EvaluationCursor,
+    limit: number,
+  ): Promise<WindowedEvaluation[]> {
+    const rows = await this.db
+      .selectFrom('evaluations')
+      .select(['job_id', 'at', 'unfaithful', 'unsafe'])
+      .where(ofSeries(s))
+      .where(after(from))
+      .orderBy('at', 'desc')
+      .orderBy('job_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(windowed);
+  }
+
+  /** The tenants with an evaluation of the series from `from` on (a recent window's). */
+  async tenantsSince(s: DriftSeries, from: EvaluationCursor): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('evaluations')
+      .select('tenant_id')
+      .distinct()
+      .where(ofSeries(s))
+      .where(after(from, true))
+      .execute();
+    return rows.map((r) => r.tenant_id).sort();
+  }
+
+  /** Every series with evaluations and their count, optionally narrowed (GET /v1/drift). */
+  async series(filter: Partial<DriftSeries> = {}): Promise<SeriesSummary[]> {
+    let q = this.db
+      .selectFrom('evaluations')
+      .select((eb) => [
+        'task',
+        'provider',
+        'model',
+        'prompt_version',
+        eb.fn.countAll().as('n'),
+        eb.fn.max('at').as('last_at'),
+      ])
+      .groupBy(['task', 'provider', 'model', 'prompt_version']);
+    if (filter.task) q = q.where('task', '=', filter.task);
+    if (filter.provider) q = q.where('provider', '=', filter.provider);
+    if (filter.model) q = q.where('model', '=', filter.model);
+    if (filter.promptVersion) q = q.where('prompt_version', '=', filter.promptVersion);
+    const rows = await q.execute();
+    return rows
+      .map((r) => ({
+        task: r.task,
+        provider: r.provider,
+        model: r.model,
+        promptVersion: r.prompt_version,
+        observations: Number(r.n),
+        lastAt: Number(r.last_at),
+      }))
+      .sort((a, b) => seriesKey(a).localeCompare(seriesKey(b)));
   }
 
   /** Counts per task × model × prompt version (× day) over `[from, to)`, summed by the database. */
@@ -126,4 +228,18 @@ export class EvaluationStore {
       costMicros: Number(r.cost_micros ?? 0),
     }));
   }
+}
+
+function windowed(r: {
+  job_id: string;
+  at: number;
+  unfaithful: number | null;
+  unsafe: number;
+}): WindowedEvaluation {
+  return {
+    jobId: r.job_id,
+    at: Number(r.at),
+    unfaithful: r.unfaithful === null ? null : Number(r.unfaithful) === 1,
+    unsafe: Number(r.unsafe) === 1,
+  };
 }

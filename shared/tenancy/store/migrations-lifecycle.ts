@@ -219,5 +219,15 @@ export const LIFECYCLE_MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  // Alerts on the evaluation rates (evaluations.ts, docs/evaluation.md): a series' rows in order.
+  '0019_evaluations_series': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createIndex('evaluations_series')
+        .on('evaluations')
+        .columns(['task', 'provider', 'model', 'prompt_version', 'at', 'job_id'])
+        .execute();
+    },
+  },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
