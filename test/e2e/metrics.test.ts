@@ -167,26 +167,36 @@ describe('rules, fallbacks, degradations, breakers, reviews; labelled by tenant 
   });
   const scrape = () => scrapeMetrics(`${stack.baseUrl}/metrics`);
 
-  it('counts a broken rule, fallbacks and a degradation by reason, and shows an open breaker', async () => {
+  it('counts a broken rule, fallbacks and a degradation by the codes the results carry, and shows an open breaker', async () => {
     const { call, tenant, run } = client(stack);
     // The first answer breaks classify-ticket's confidence rule (action next): the second answers.
     const broken = await run(undefined, ticket(21), 'classify-ticket', {
       route: ['openai:rule-violation', 'openai:ok'],
     });
     expect(broken.body.meta).toMatchObject({ path: 'fallback', model: 'ok' });
+    // The result names each reason line's code: what the metrics count, never the wording.
+    expect(broken.body.meta.reasonCodes).toEqual(['invalid-answer']);
+    // A 429 (no Retry-After, both attempts refused): the second candidate answers.
+    const limited = await run(undefined, ticket(20), 'classify-ticket', {
+      route: ['openai:429-bare', 'openai:ok'],
+    });
+    expect(limited.body.meta).toMatchObject({ path: 'fallback', reasonCodes: ['rate-limit'] });
     // A 503 twice (two attempts each, four failures): two fallbacks, then the breaker opens.
     for (const n of [22, 23]) {
       const res = await run(undefined, ticket(n), 'classify-ticket', {
         route: ['openai:503', 'openai:ok'],
       });
-      expect(res.body.meta).toMatchObject({ path: 'fallback', model: 'ok' });
+      expect(res.body.meta).toMatchObject({ path: 'fallback', reasonCodes: ['server-error'] });
     }
     // A tenant's own request: an invalid key upstream and no other candidate, so it degrades to
     // the task's deterministic fallback.
     const key = await tenant('metrics-label-co', 'free');
     const degraded = await run(key, ticket(24), 'classify-ticket', { route: ['openai:401'] });
     expect(degraded.status, JSON.stringify(degraded.body)).toBe(200);
-    expect(degraded.body.meta.path).toBe('degraded');
+    expect(degraded.body.meta).toMatchObject({
+      path: 'degraded',
+      reasonCodes: ['provider-error'],
+    });
 
     // The API reads the breaker entities for GET /v1/providers: once it sees 503 open, so does
     // the gauge.
@@ -198,13 +208,20 @@ describe('rules, fallbacks, degradations, breakers, reviews; labelled by tenant 
         )?.state === 'open',
       { timeoutMs: 15_000 },
     );
+    // Now the open circuit skips 503 without a call: a fallback for that reason.
+    const skipped = await run(undefined, ticket(25), 'classify-ticket', {
+      route: ['openai:503', 'openai:ok'],
+    });
+    expect(skipped.body.meta).toMatchObject({ path: 'fallback', reasonCodes: ['circuit-open'] });
     const m = await scrape();
     expect(m.table('keel_validation_failures_total')).toEqual({
       'task=classify-ticket,layer=rules,rule=confidence-at-least-tenant-minimum': 1,
     });
     expect(m.table('keel_fallbacks_total')).toEqual({
       'task=classify-ticket,reason=invalid-answer,tenant=demo': 1,
+      'task=classify-ticket,reason=rate-limit,tenant=demo': 1,
       'task=classify-ticket,reason=server-error,tenant=demo': 2,
+      'task=classify-ticket,reason=circuit-open,tenant=demo': 1,
     });
     expect(m.table('keel_degradations_total')).toEqual({
       'task=classify-ticket,reason=provider-error,tenant=metrics-label-co': 1,
@@ -213,7 +230,7 @@ describe('rules, fallbacks, degradations, breakers, reviews; labelled by tenant 
     expect(m.value('keel_breaker_state', { provider: 'openai', model: 'ok' })).toBe(0);
     // With the switch on, requests and cost carry the tenant too (the demo key's and the new one's).
     expect(m.table('keel_requests_total')).toEqual({
-      'task=classify-ticket,status=200,tenant=demo': 3,
+      'task=classify-ticket,status=200,tenant=demo': 5,
       'task=classify-ticket,status=200,tenant=metrics-label-co': 1,
     });
     expect(m.samples('keel_model_cost_usd_total', { tenant: 'demo' })).not.toEqual([]);
