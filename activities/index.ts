@@ -100,6 +100,17 @@ export function createActivities(deps: ActivityDeps) {
       : undefined;
   const shadow = afterAnswer && new ShadowTrigger(afterAnswer);
   const evaluation = afterAnswer && new EvaluationTrigger(afterAnswer);
+  // Drift detection: every task's observation and, as two more metrics, the evaluation rates.
+  const drift =
+    deps.store && deps.drift
+      ? new DriftMonitor({
+          store: deps.store,
+          logger: deps.logger,
+          settings: deps.drift,
+          now,
+          publish,
+        })
+      : undefined;
   const pipeline = createPipelineActivities({
     logger: deps.logger,
     providers: new Set(providers.keys()),
@@ -111,17 +122,7 @@ export function createActivities(deps: ActivityDeps) {
     store: deps.store,
     limiter: deps.limiter,
     publish,
-    ...(deps.store && deps.drift
-      ? {
-          drift: new DriftMonitor({
-            store: deps.store,
-            logger: deps.logger,
-            settings: deps.drift,
-            now,
-            publish,
-          }),
-        }
-      : {}),
+    ...(drift ? { drift } : {}),
     // After a model's answer is recorded: shadows and the sampled evaluation (both never throw).
     ...(shadow || evaluation
       ? { answered: (job) => Promise.all([shadow?.offer(job), evaluation?.offer(job)]) }
@@ -181,6 +182,7 @@ export function createActivities(deps: ActivityDeps) {
       now,
       prepare: (request) => pipeline.prepareTask(request),
       callModel: (args) => models.callModel(args),
+      ...(drift ? { onRecorded: (series) => drift.evaluated(series) } : {}),
     }),
     ...createInjectionCheckActivities(),
     ...createVerifierActivities(),

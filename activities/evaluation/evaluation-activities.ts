@@ -21,7 +21,7 @@ import type { PlannedCandidate } from '../../shared/policy/routing';
  * the answer's faithfulness (the internal task `verify-answer`, never billed to the tenant) and
  * runs output moderation on the answer as returned (unsafe: PII or profanity the input did not
  * have, whatever the tenant's policy does with it). Only flags and numbers leave it.
- * `recordEvaluation` writes the row and counts it.
+ * `recordEvaluation` writes the row, counts it and tells the drift monitor (alerts on the rates).
  */
 
 export interface EvaluationDeps {
@@ -32,6 +32,10 @@ export interface EvaluationDeps {
   prepare: (request: RunTaskRequest) => Promise<{ plan: TaskPlan; screening: InputScreening }>;
   /** The model call activity's function, called here without `billing`. */
   callModel: (args: CallModelArgs) => Promise<CallModelResult>;
+  /** Told of each recorded evaluation: the alerts on the rates (docs/drift.md). */
+  onRecorded?: (
+    series: Pick<EvaluationRow, 'task' | 'provider' | 'model' | 'promptVersion'>,
+  ) => void;
 }
 
 export interface EvaluateAnswerArgs {
@@ -98,6 +102,7 @@ export function createEvaluationActivities(deps: EvaluationDeps) {
 
     async recordEvaluation(outcome: EvaluationOutcome): Promise<void> {
       await deps.store?.evaluations.record({ ...outcome, at: deps.now() });
+      deps.onRecorded?.(outcome);
       recordEvaluation({
         task: outcome.task,
         model: `${outcome.provider}:${outcome.model}`,

@@ -66,6 +66,16 @@ export const DriftSeriesBody = z.object({
   status: z.enum(['collecting-baseline', 'collecting-window', 'stable', 'drifted']),
   baseline: Span.describe('The series’ first `baseline` observations.'),
   recent: Span.describe('Its latest `window` observations after the baseline.'),
+  evaluations: z
+    .object({
+      evaluated: z.number().int().describe('Evaluated answers of the series (docs/evaluation.md).'),
+      baseline: Span.describe('Its first `baseline` evaluated answers.'),
+      recent: Span.describe('Its latest `window` evaluated answers after them.'),
+    })
+    .optional()
+    .describe(
+      'With sampled evaluation: the windows of hallucination-rate and unsafe-rate (in metrics).',
+    ),
   metrics: z.array(Metric),
   alerts: z
     .array(

@@ -3,14 +3,24 @@ import type { Logger } from '../platform/logger';
 import { recordDriftAlert } from '../platform/metrics';
 import type { TenantStore } from '../tenancy/store';
 import { seriesKey, type DriftAlertRow, type DriftSeries } from '../tenancy/store/drift';
-import { compareWindows, type DriftMonitorSettings, type MetricDrift } from './drift-detect';
+import type { EvaluationCursor, WindowedEvaluation } from '../tenancy/store/evaluations';
+import {
+  compareEvaluationRates,
+  compareWindows,
+  EVALUATION_METRICS,
+  type DriftMetric,
+  type DriftMonitorSettings,
+  type MetricDrift,
+} from './drift-detect';
 import type { DriftObservation } from './observation';
 
 /**
  * Drift detection's Node side (docs/drift.md): each observed task is one insert; every
  * `evaluateEvery`-th observation of a series in this process evaluates the series in the
  * background and raises or resolves its alerts (a conditional update in the store, so one
- * replica tells: a metric, a log line, a `drift.detected` event per tenant in the window).
+ * replica tells: a metric, a log line, a `drift.detected` event per tenant in the window). The
+ * sampled evaluation's rates (docs/evaluation.md) are two more metrics of the same series, read
+ * from its `evaluations` rows; every `evaluateEvery`-th evaluation recorded checks the series too.
  * `report` evaluates on read for `GET /v1/drift` without raising anything.
  */
 
@@ -21,6 +31,12 @@ export interface SeriesReport extends DriftSeries {
   status: SeriesStatus;
   baseline: { n: number; from?: string; to?: string };
   recent: { n: number; from?: string; to?: string };
+  /** The evaluation rates' windows, when the series has evaluations. */
+  evaluations?: {
+    evaluated: number;
+    baseline: { n: number; from?: string; to?: string };
+    recent: { n: number; from?: string; to?: string };
+  };
   metrics: MetricDrift[];
   alerts: Array<
     Omit<DriftAlertRow, keyof DriftSeries | 'detail' | 'raisedAt' | 'resolvedAt'> & {
@@ -35,7 +51,15 @@ interface Evaluation {
   metrics: MetricDrift[];
   baseline: { n: number; fromAt?: number; toAt?: number };
   recent: { n: number; fromAt?: number; toAt?: number; fromId?: number };
+  /** The evaluation rates' windows (absent without evaluations). */
+  evaluations?: {
+    baseline: { n: number; fromAt?: number; toAt?: number };
+    recent: { n: number; fromAt?: number; toAt?: number; from?: EvaluationCursor };
+  };
 }
+
+const isEvaluationMetric = (m: DriftMetric): boolean =>
+  (EVALUATION_METRICS as readonly string[]).includes(m);
 
 export class DriftMonitor {
   /** Observations per series seen by this process, for the evaluation cadence. */
@@ -57,20 +81,33 @@ export class DriftMonitor {
   /** One observed task: one insert, and now and then an evaluation that is not waited for. */
   async observe(tenantId: string, o: DriftObservation): Promise<void> {
     await this.deps.store.drift.record(tenantId, o, this.deps.now());
-    const key = seriesKey(o);
+    this.tick(seriesKey(o), o);
+  }
+
+  /**
+   * One evaluated answer of the series was recorded (its row is written by the evaluation's
+   * activity): now and then the series is checked, its evaluation rates with it.
+   */
+  evaluated(s: DriftSeries): void {
+    this.tick(`evaluations|${seriesKey(s)}`, s);
+  }
+
+  /** Counts `key`; every `evaluateEvery`-th time checks the series, not waited for. */
+  private tick(key: string, s: DriftSeries): void {
     const count = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, count);
-    if (count % this.deps.settings.evaluateEvery !== 0 || this.running.has(key)) return;
-    this.running.add(key);
+    const running = seriesKey(s);
+    if (count % this.deps.settings.evaluateEvery !== 0 || this.running.has(running)) return;
+    this.running.add(running);
     const series = {
-      task: o.task,
-      provider: o.provider,
-      model: o.model,
-      promptVersion: o.promptVersion,
+      task: s.task,
+      provider: s.provider,
+      model: s.model,
+      promptVersion: s.promptVersion,
     };
     void this.check(series)
       .catch((err: unknown) => this.deps.logger.warn({ err, ...series }, 'drift evaluation failed'))
-      .finally(() => this.running.delete(key));
+      .finally(() => this.running.delete(running));
   }
 
   /** Evaluate a series and move its alerts: raise what drifted, resolve what is stable again. */
@@ -100,17 +137,33 @@ export class DriftMonitor {
     const recent = full
       ? await this.deps.store.drift.latest(s, baseline.at(-1)!.id, settings.window)
       : [];
-    const metrics = compareWindows(baseline, recent, settings);
-    const status: SeriesStatus = !full
-      ? 'collecting-baseline'
-      : metrics.some((m) => m.drifted)
-        ? 'drifted'
-        : metrics.some((m) => m.enoughSamples)
-          ? 'stable'
+    const rated = await this.evaluationWindows(s);
+    const metrics = [
+      ...compareWindows(baseline, recent, settings),
+      ...(rated ? compareEvaluationRates(rated.baseline, rated.recent, settings) : []),
+    ];
+    const status: SeriesStatus = metrics.some((m) => m.drifted)
+      ? 'drifted'
+      : metrics.some((m) => m.enoughSamples)
+        ? 'stable'
+        : !full
+          ? 'collecting-baseline'
           : 'collecting-window';
     return {
       status,
       metrics,
+      ...(rated
+        ? {
+            evaluations: {
+              baseline: { n: rated.baseline.length, ...times(rated.baseline, false) },
+              recent: {
+                n: rated.recent.length,
+                ...times(rated.recent, true),
+                ...(rated.recent.length ? { from: rated.recent.at(-1)! } : {}),
+              },
+            },
+          }
+        : {}),
       baseline: {
         n: baseline.length,
         ...(baseline.length ? { fromAt: baseline[0]!.at, toAt: baseline.at(-1)!.at } : {}),
@@ -124,9 +177,34 @@ export class DriftMonitor {
     };
   }
 
+  /** The series' first evaluations (the baseline) and its latest after them; none: undefined. */
+  private async evaluationWindows(
+    s: DriftSeries,
+  ): Promise<{ baseline: WindowedEvaluation[]; recent: WindowedEvaluation[] } | undefined> {
+    const { settings } = this.deps;
+    const baseline = await this.deps.store.evaluations.first(s, settings.baseline);
+    if (baseline.length === 0) return undefined;
+    const recent =
+      baseline.length >= settings.baseline
+        ? await this.deps.store.evaluations.latest(s, baseline.at(-1)!, settings.window)
+        : [];
+    return { baseline, recent };
+  }
+
   /** Every series (narrowed by `filter`), evaluated now, with its alerts. */
   async report(filter: Partial<DriftSeries> = {}): Promise<SeriesReport[]> {
-    const all = await this.deps.store.drift.series(filter);
+    const [observed, evaluated] = await Promise.all([
+      this.deps.store.drift.series(filter),
+      this.deps.store.evaluations.series(filter),
+    ]);
+    // A series with evaluations but no observation of its own (its answers came from a
+    // fallback) is listed too, after the observed ones.
+    const counted = new Map(evaluated.map((e) => [seriesKey(e), e.observations] as const));
+    const seen = new Set(observed.map(seriesKey));
+    const all = [
+      ...observed,
+      ...evaluated.filter((e) => !seen.has(seriesKey(e))).map((e) => ({ ...e, observations: 0 })),
+    ];
     return Promise.all(
       all.map(async ({ observations, lastAt: _lastAt, ...s }) => {
         const [e, alerts] = await Promise.all([this.evaluate(s), this.deps.store.drift.alerts(s)]);
@@ -136,6 +214,15 @@ export class DriftMonitor {
           status: e.status,
           baseline: { n: e.baseline.n, ...span(e.baseline) },
           recent: { n: e.recent.n, ...span(e.recent) },
+          ...(e.evaluations
+            ? {
+                evaluations: {
+                  evaluated: counted.get(seriesKey(s)) ?? 0,
+                  baseline: { n: e.evaluations.baseline.n, ...span(e.evaluations.baseline) },
+                  recent: { n: e.evaluations.recent.n, ...span(e.evaluations.recent) },
+                },
+              }
+            : {}),
           metrics: e.metrics,
           alerts: alerts.map((a) => ({
             metric: a.metric,
@@ -176,9 +263,14 @@ export class DriftMonitor {
       `drift detected: ${m.metric} of ${s.task} on ${s.provider}:${s.model}`,
     );
     const publish = this.deps.publish;
-    if (!publish || e.recent.fromId === undefined) return;
+    if (!publish) return;
     // Each tenant whose traffic is in the drifted window hears of it through its own webhooks.
-    for (const tenantId of await this.deps.store.drift.tenantsSince(s, e.recent.fromId)) {
+    const from = e.evaluations?.recent.from;
+    const tenants = isEvaluationMetric(m.metric)
+      ? from && (await this.deps.store.evaluations.tenantsSince(s, from))
+      : e.recent.fromId !== undefined &&
+        (await this.deps.store.drift.tenantsSince(s, e.recent.fromId));
+    for (const tenantId of tenants || []) {
       await publish({
         tenantId,
         subject: tenantId,
@@ -193,6 +285,16 @@ export class DriftMonitor {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A window's first and last times; `newestFirst` when it is read newest first. */
+function times(
+  w: readonly { at: number }[],
+  newestFirst: boolean,
+): { fromAt?: number; toAt?: number } {
+  if (w.length === 0) return {};
+  const [a, b] = [w[0]!.at, w.at(-1)!.at];
+  return newestFirst ? { fromAt: b, toAt: a } : { fromAt: a, toAt: b };
+}
 
 function span(w: { fromAt?: number; toAt?: number }): { from?: string; to?: string } {
   return w.fromAt === undefined || w.toAt === undefined

@@ -153,4 +153,84 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('drift store on %s', (kind) => 
       expect.objectContaining({ metric: 'refusal-rate', firing: true, raised: 1 }),
     ]);
   });
+
+  it('the evaluation rates: unfaithful verdicts after the baseline raise hallucination-rate once, then resolve', async () => {
+    const store = await open(freshTarget(kind));
+    const lines: Array<{ level: string; obj: object }> = [];
+    const events: NewKeelEvent[] = [];
+    let now = 1_000;
+    const monitor = new DriftMonitor({
+      store,
+      logger: recordingLogger(lines),
+      settings: {
+        baseline: 20,
+        window: 20,
+        minSamples: 15,
+        alpha: 0.001,
+        minPsi: 0.1,
+        minRise: 0.05,
+        evaluateEvery: 1000, // checked by hand below (the cadence: test/e2e/evaluation-alerts)
+      },
+      now: () => now++,
+      publish: (e) => Promise.resolve(void events.push(e)),
+    });
+    const evaluated = series;
+    let job = 0;
+    const record = async (tenantId: string, unfaithful: boolean) => {
+      await store.evaluations.record({
+        ...evaluated,
+        jobId: `job-${String(job++).padStart(3, '0')}`,
+        tenantId,
+        at: now++,
+        unfaithful,
+        score: unfaithful ? 0.2 : 0.95,
+        unsafe: false,
+        error: null,
+        costMicros: 500,
+        verifier: 'openai:ok',
+      });
+      monitor.evaluated(evaluated);
+    };
+    for (let i = 0; i < 20; i++) await record('acme', false);
+    // A series of evaluations only (no observation of its own) is reported all the same.
+    expect(await monitor.report()).toMatchObject([
+      {
+        ...evaluated,
+        observations: 0,
+        status: 'collecting-baseline',
+        evaluations: { evaluated: 20, baseline: { n: 20 }, recent: { n: 0 } },
+      },
+    ]);
+    for (let i = 0; i < 14; i++) await record(i < 2 ? 'acme' : 'globex', true);
+    let e = await monitor.check(evaluated);
+    const rate = () => e.metrics.find((m) => m.metric === 'hallucination-rate')!;
+    expect(rate()).toMatchObject({ enoughSamples: false, recent: { n: 14, rate: 1 } });
+    await record('globex', true);
+    e = await monitor.check(evaluated);
+    expect(rate()).toMatchObject({ drifted: true, test: 'two-proportion-z', recent: { n: 15 } });
+    expect(e.status).toBe('drifted');
+    await monitor.check(evaluated);
+    const told = lines.filter((l) => (l.obj as { event?: string }).event === 'drift.detected');
+    expect(told).toHaveLength(1);
+    expect(told[0]!.obj).toMatchObject({
+      metric: 'hallucination-rate',
+      baselineN: 20,
+      recentN: 15,
+    });
+    expect(JSON.stringify(told[0]!.obj)).not.toContain('job-');
+    // The tenants with an evaluation in the recent window, each once.
+    expect(events.map((x) => [x.type, x.tenantId, (x.data as { metric: string }).metric])).toEqual([
+      ['drift.detected', 'acme', 'hallucination-rate'],
+      ['drift.detected', 'globex', 'hallucination-rate'],
+    ]);
+    // Faithful again: the recent window refills with good verdicts and the alert resolves.
+    for (let i = 0; i < 20; i++) await record('acme', false);
+    e = await monitor.check(evaluated);
+    expect(rate()).toMatchObject({ drifted: false, recent: { n: 20, rate: 0 } });
+    const [report] = await monitor.report();
+    expect(report!.alerts).toEqual([
+      expect.objectContaining({ metric: 'hallucination-rate', firing: false, raised: 1 }),
+    ]);
+    expect(lines.some((l) => (l.obj as { event?: string }).event === 'drift.resolved')).toBe(true);
+  });
 });
