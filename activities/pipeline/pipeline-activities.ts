@@ -285,7 +285,8 @@ export function createPipelineActivities(deps: PipelineDeps) {
           promptVersion: meta.promptVersion,
           path: meta.path,
           latencyMs: meta.latencyMs,
-          reasked: meta.reasons.some((r) => r.endsWith('→ re-ask')),
+          // The structured record of rejected answers, not the wording of `reasons`.
+          reasked: meta.validation.rejected.some((r) => r.action === 're-ask'),
         });
       }
       // The admission, route, verdicts and cost in the tenant's audit trail (docs/audit.md).
