@@ -78,6 +78,7 @@ const EXPECT: Record<string, [Path, number, number?]> = {
   'drift-refusals': ['primary', 1],
   'drift-longer': ['primary', 1],
   'drift-categories': ['primary', 1],
+  'drift-unfaithful': ['primary', 1],
 };
 
 describe('every upstream scenario through the HTTP API (openai)', () => {

@@ -6,7 +6,12 @@
 import { buildReply, refusalReply } from './content';
 import { isRecord, type Reply } from './wire';
 
-export const DRIFT_SCENARIOS = ['drift-refusals', 'drift-longer', 'drift-categories'] as const;
+export const DRIFT_SCENARIOS = [
+  'drift-refusals',
+  'drift-longer',
+  'drift-categories',
+  'drift-unfaithful',
+] as const;
 export type DriftScenario = (typeof DRIFT_SCENARIOS)[number];
 
 /** Calls of a drift scenario answered as `ok` before it drifts (options.driftAfterCalls). */
@@ -16,6 +21,7 @@ export const DRIFT_DESCRIPTIONS: Record<DriftScenario, string> = {
   'drift-refusals': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}; header x-mock-drift-after per request), then every second call refuses (content_filter / stop_reason refusal).`,
   'drift-longer': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}), then the main text field (classify-ticket's rationale, a summary…) says everything three times: valid, grounded, longer.`,
   'drift-categories': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}), then every classify-ticket answer names the next category (BILLING → TECHNICAL → ACCOUNT → OTHER → BILLING), confidence and rationale kept.`,
+  'drift-unfaithful': `As ok for the first options.driftAfterCalls calls (default ${DEFAULT_DRIFT_AFTER_CALLS}), then as unfaithful: "— a full refund is guaranteed." appended to the main text field, so a verifier's verdicts turn bad (the alerts on the evaluation rates, docs/evaluation.md).`,
 };
 
 export function isDriftScenario(name: string): name is DriftScenario {
@@ -53,6 +59,8 @@ export function driftReply(
         const i = CATEGORIES.indexOf(String(value['category']));
         return i < 0 ? value : { ...value, category: CATEGORIES[(i + 1) % CATEGORIES.length] };
       });
+    case 'drift-unfaithful':
+      return buildReply(request.schemaName, request.lastUserText, 'unfaithful');
   }
 }
 

@@ -273,7 +273,8 @@ export async function respond(x: Exchange, state: EngineState): Promise<void> {
       return sendReply(x, replyFor(x), 'stall-midway');
     case 'drift-refusals':
     case 'drift-longer':
-    case 'drift-categories': {
+    case 'drift-categories':
+    case 'drift-unfaithful': {
       const call = (state.driftCalls.get(scenario) ?? 0) + 1;
       state.driftCalls.set(scenario, call);
       const after = x.driftAfterCalls ?? state.driftAfterCalls;

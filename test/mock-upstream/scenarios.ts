@@ -40,6 +40,7 @@ export const SCENARIO_NAMES = [
   'drift-refusals',
   'drift-longer',
   'drift-categories',
+  'drift-unfaithful',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

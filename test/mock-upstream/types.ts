@@ -24,8 +24,9 @@ export interface MockUpstreamOptions {
   /** How long a `trickle` body takes from its first bytes to its last; default 20000 ms. */
   trickleMs?: number;
   /**
-   * Calls of each drift scenario (`drift-refusals`, `drift-longer`, `drift-categories`) answered
-   * as `ok` before it drifts; a request's `x-mock-drift-after` header overrides it. Default 50.
+   * Calls of each drift scenario (`drift-refusals`, `drift-longer`, `drift-categories`,
+   * `drift-unfaithful`) answered as `ok` before it drifts; a request's `x-mock-drift-after`
+   * header overrides it. Default 50.
    */
   driftAfterCalls?: number;
   /** Clock for `flap` (and attempt timestamps), injectable so tests need not sleep. */

@@ -47,6 +47,7 @@ const REQUIRED = [
   'drift-refusals',
   'drift-longer',
   'drift-categories',
+  'drift-unfaithful',
 ];
 
 let mock: MockUpstream;

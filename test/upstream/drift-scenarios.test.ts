@@ -65,6 +65,14 @@ describe('drift scenarios (driftAfterCalls: 3)', () => {
     expect(seen[3]!.answer.confidence).toBe(seen[0]!.answer.confidence);
   });
 
+  it('drift-unfaithful: a promise appended after the third call, which the verifier scores 0.2', async () => {
+    const seen = await calls('drift-unfaithful', 5);
+    const first = seen[0]!.answer.rationale as string;
+    expect(seen[2]!.answer.rationale).toBe(first);
+    expect(seen[3]!.answer.rationale).toBe(`${first} — a full refund is guaranteed.`);
+    expect(seen[4]!.answer.category).toBe(seen[0]!.answer.category);
+  });
+
   it('counts per scenario; the x-mock-drift-after header moves the change; Anthropic refuses too', async () => {
     const client = anthropic(mock.url);
     const send = (after: string) =>

@@ -138,6 +138,7 @@ const EXPECT: Record<string, Expect | { openai: Expect; anthropic: Expect }> = {
   'drift-refusals': { valid: true },
   'drift-longer': { valid: true },
   'drift-categories': { valid: true },
+  'drift-unfaithful': { valid: true },
   // Unfaithful is the verifier's to judge (docs/verifier.md): without one, a valid answer.
   unfaithful: { valid: true },
 };
