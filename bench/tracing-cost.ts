@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   const jaeger = await startJaeger();
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = jaeger.otlpEndpoint;
   const logger = createLogger({ name: 'bench', level: 'warn' });
+  const followsParent = !SAMPLED && values.interceptors === 'keel';
   const tracing = startTracing({
     // Sampled: the SDK's sampler (always on unless OTEL_TRACES_SAMPLER says otherwise), every
     // span made. Unsampled: Keel's default sampler, which follows the unsampled traceparent.
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       exporter: 'otlp',
       serviceName: 'keel-bench-cost',
       samplerFromEnv: SAMPLED,
-      followsParent: !SAMPLED && values.interceptors === 'keel',
+      followsParent,
     },
     component: 'bench',
     logger,
@@ -89,8 +90,9 @@ async function main(): Promise<void> {
       keelTraces: { export: { fn: (info: unknown, span: unknown) => void } };
     }
   ).keelTraces.export.fn;
-  const provider = tracedProvider(local);
-  const http = traceRequests();
+  // `package`: every span made, as before Keel's fast paths (issue 18).
+  const provider = tracedProvider(local, followsParent);
+  const http = traceRequests({ followsParent, rootUnsampled: !SAMPLED });
 
   const request = async (n: number): Promise<void> => {
     const res = Object.assign(new EventEmitter(), {

@@ -21,7 +21,10 @@ export async function createApp(deps: AppDeps): Promise<NestExpressApplication> 
   app.disable('x-powered-by');
   app.set('etag', false);
   // Tracing on (OTEL_*): a span per API request, continuing the caller's traceparent.
-  const tracing = deps.config.tracing ? traceRequests() : undefined;
+  const traced = deps.config.tracing;
+  const tracing = traced
+    ? traceRequests({ followsParent: traced.followsParent, rootUnsampled: !traced.samplerFromEnv })
+    : undefined;
   app.use(requestId());
   if (tracing) app.use(tracing.open);
   app.use(taskMetrics());

@@ -5,10 +5,62 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Context,
+  type SpanContext,
   type TextMapGetter,
 } from '@opentelemetry/api';
+import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+/** How the process samples (KeelConfig['tracing']): which requests can skip the span. */
+export interface RequestSampling {
+  /** The sampler keeps an unsampled parent's children unsampled (Keel's default, `parentbased_*`). */
+  followsParent: boolean;
+  /** A request with no `traceparent` is never sampled (Keel's default: OTEL_TRACES_SAMPLER unset). */
+  rootUnsampled: boolean;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZEROS = /^0+$/;
+
+/** Random hex ids from one pooled buffer: 48 ids of 32 digits per refill. */
+let pool = Buffer.alloc(0);
+let at = 0;
+function hexId(bytes: 8 | 16): string {
+  if (at + bytes > pool.length) {
+    pool = randomBytes(768);
+    at = 0;
+  }
+  const id = pool.toString('hex', at, at + bytes);
+  at += bytes;
+  return ZEROS.test(id) ? hexId(bytes) : id;
+}
+
+/**
+ * The span context of a request that will not be sampled, or undefined when it may be: no
+ * `traceparent` while the root sampler samples nothing, or an unsampled one while the sampler
+ * follows its parent. Such a request gets a span id of its own, recorded nowhere, so its answer's
+ * `traceparent` and its log lines still name the trace.
+ */
+export function unsampledRequest(
+  header: string | string[] | undefined,
+  sampling: RequestSampling,
+): SpanContext | undefined {
+  if (!sampling.followsParent) return undefined;
+  if (header === undefined) {
+    return sampling.rootUnsampled
+      ? { traceId: hexId(16), spanId: hexId(8), traceFlags: TraceFlags.NONE }
+      : undefined;
+  }
+  const match = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null;
+  // A malformed or repeated header: the SDK's propagator decides, as it always did.
+  if (!match || ZEROS.test(match[1]!) || ZEROS.test(match[2]!)) return undefined;
+  const flags = parseInt(match[3]!, 16);
+  return flags & TraceFlags.SAMPLED
+    ? undefined
+    : { traceId: match[1]!, spanId: hexId(8), traceFlags: flags & ~TraceFlags.SAMPLED };
+}
 
 /** The request's trace context, kept on it between the two middlewares. */
 const TRACE_CONTEXT = Symbol('traceContext');
@@ -27,12 +79,29 @@ const headerGetter: TextMapGetter<Request> = {
  * context), runs the rest of the request inside the span: workflow starts (Temporal's client
  * interceptor) and log lines (`trace_id`) hang under it. The span is named by the route
  * (`POST /v1/tasks/:task`), never the raw URL, and records no header, query or body.
+ *
+ * A request that cannot be sampled (`unsampledRequest`: Keel's default, nothing sampled unless
+ * the caller's `traceparent` is) makes no span: its context is built directly, and the same
+ * `traceparent` comes back. What it costs is in docs/traces.md ("Overhead").
  */
-export function traceRequests(): { open: RequestHandler; enter: RequestHandler } {
+export function traceRequests(sampling: RequestSampling): {
+  open: RequestHandler;
+  enter: RequestHandler;
+} {
   const tracer = trace.getTracer('keel');
   return {
     open: (req: Request, res: Response, next: NextFunction) => {
       if (!req.path.startsWith('/v1/')) {
+        next();
+        return;
+      }
+      const fast = unsampledRequest(req.headers.traceparent, sampling);
+      if (fast) {
+        (req as TracedRequest)[TRACE_CONTEXT] = trace.setSpanContext(ROOT_CONTEXT, fast);
+        res.setHeader(
+          'traceparent',
+          `00-${fast.traceId}-${fast.spanId}-${fast.traceFlags.toString(16).padStart(2, '0')}`,
+        );
         next();
         return;
       }

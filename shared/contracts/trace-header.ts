@@ -21,6 +21,20 @@ export interface TraceParent {
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** The JSON converter's encoding, as `defaultPayloadConverter` writes it. */
 const JSON_ENCODING = encode('json/plain');
+/**
+ * The platform's UTF-8 decoder where there is one (Node, for the activities, which read the
+ * header once each); the SDK's JavaScript one inside the workflow sandbox (once per run).
+ */
+const utf8: { decode(bytes: Uint8Array): string } =
+  typeof TextDecoder === 'function' ? new TextDecoder() : { decode };
+/** The header as the package and Keel write it, read without a JSON parse. */
+const WRITTEN = /^\{"traceparent":"([^"]*)"\}$/;
+
+function isJsonEncoding(bytes: Uint8Array): boolean {
+  if (bytes.length !== JSON_ENCODING.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== JSON_ENCODING[i]) return false;
+  return true;
+}
 
 /** `headers` plus the header naming `ids`, byte for byte as the package's converter writes it. */
 export function withTraceHeader(headers: Headers, ids: TraceParent): Headers {
@@ -37,14 +51,17 @@ export function withTraceHeader(headers: Headers, ids: TraceParent): Headers {
 export function readTraceHeader(headers: Headers): TraceParent | undefined {
   const payload = headers[TRACE_HEADER];
   const encoding = payload?.metadata?.encoding;
-  if (!payload?.data || !encoding || decode(encoding) !== 'json/plain') return undefined;
-  let carrier: unknown;
-  try {
-    carrier = JSON.parse(decode(payload.data));
-  } catch {
-    return undefined;
+  if (!payload?.data || !encoding || !isJsonEncoding(encoding)) return undefined;
+  const text = utf8.decode(payload.data);
+  let traceparent = WRITTEN.exec(text)?.[1] as unknown;
+  if (traceparent === undefined) {
+    // Another writer's spacing or field order.
+    try {
+      traceparent = (JSON.parse(text) as { traceparent?: unknown } | null)?.traceparent;
+    } catch {
+      return undefined;
+    }
   }
-  const traceparent = (carrier as { traceparent?: unknown } | null)?.traceparent;
   const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
   if (!match) return undefined;
   return { traceId: match[1]!, spanId: match[2]!, traceFlags: parseInt(match[3]!, 16) };

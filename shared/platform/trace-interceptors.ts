@@ -18,6 +18,7 @@ import type {
   ActivityExecuteInput,
   ActivityInboundCallsInterceptor,
   ActivityInterceptors,
+  ActivityOutboundCallsInterceptor,
   Next,
 } from '@temporalio/worker';
 
@@ -96,25 +97,51 @@ export function traceClientInterceptor(followsParent: boolean): WorkflowClientIn
 
 /**
  * The activity interceptors: for an activity whose header names an unsampled context, no span,
- * only that context made active (log lines' `trace_id`; a provider call's span would be
- * unsampled too). Anything else goes through the package's, which makes `RunActivity:<type>`.
+ * only that context made active (log lines' `trace_id`; a provider call skips its span too) and
+ * the same ids on Temporal's own activity log lines. Anything else goes through the package's,
+ * which makes `RunActivity:<type>`; those are built only then (an activity's interceptors are
+ * built for every activity, so the fast path builds nothing it does not use).
  */
 export function traceActivityInterceptors(
   ctx: ActivityContext,
   followsParent: boolean,
 ): ActivityInterceptors {
-  const sampled = new OpenTelemetryActivityInboundInterceptor(ctx);
-  const inbound: ActivityInboundCallsInterceptor = followsParent
-    ? {
-        execute: (
-          input: ActivityExecuteInput,
-          next: Next<ActivityInboundCallsInterceptor, 'execute'>,
-        ) => {
-          const ids = traceHeaderContext(input.headers);
-          if (!ids || ids.traceFlags & TraceFlags.SAMPLED) return sampled.execute(input, next);
-          return context.with(trace.setSpanContext(context.active(), ids), () => next(input));
-        },
+  if (!followsParent) {
+    return {
+      inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+      outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+    };
+  }
+  /** Set by `execute` before the activity's code runs: the unsampled context it runs in. */
+  let fast: SpanContext | undefined;
+  let sampledOutbound: OpenTelemetryActivityOutboundInterceptor | undefined;
+  const inbound: ActivityInboundCallsInterceptor = {
+    execute: (
+      input: ActivityExecuteInput,
+      next: Next<ActivityInboundCallsInterceptor, 'execute'>,
+    ) => {
+      const ids = traceHeaderContext(input.headers);
+      if (!ids || ids.traceFlags & TraceFlags.SAMPLED) {
+        fast = undefined;
+        return new OpenTelemetryActivityInboundInterceptor(ctx).execute(input, next);
       }
-    : sampled;
-  return { inbound, outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) };
+      fast = ids;
+      return context.with(trace.setSpanContext(context.active(), ids), () => next(input));
+    },
+  };
+  const outbound: ActivityOutboundCallsInterceptor = {
+    getLogAttributes: (input, next) => {
+      if (fast) {
+        return next({
+          trace_id: fast.traceId,
+          span_id: fast.spanId,
+          trace_flags: `0${fast.traceFlags.toString(16)}`,
+          ...input,
+        });
+      }
+      sampledOutbound ??= new OpenTelemetryActivityOutboundInterceptor(ctx);
+      return sampledOutbound.getLogAttributes(input, next);
+    },
+  };
+  return { inbound, outbound };
 }

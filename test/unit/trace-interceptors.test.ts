@@ -88,6 +88,28 @@ describe('the _tracer-data header', () => {
     expect(traceHeaderContext(headers)).toEqual(ids(TraceFlags.NONE));
     expect(traceHeaderContext({})).toBeUndefined();
   });
+
+  it('is read whatever the JSON’s spacing, and only as JSON with a W3C traceparent', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const json = (text: string) => ({
+      [TRACE_HEADER]: { ...defaultPayloadConverter.toPayload({}), data: Buffer.from(text) },
+    });
+    expect(traceHeaderContext(json(`{ "traceparent" : "${traceparent}" }`))).toEqual(
+      ids(TraceFlags.SAMPLED),
+    );
+    expect(traceHeaderContext(json(`{"other":1,"traceparent":"${traceparent}"}`))).toEqual(
+      ids(TraceFlags.SAMPLED),
+    );
+    expect(traceHeaderContext(json('{"traceparent":"01-zz"}'))).toBeUndefined();
+    expect(traceHeaderContext(json('not json'))).toBeUndefined();
+    const binary = {
+      [TRACE_HEADER]: {
+        metadata: { encoding: Buffer.from('binary/plain') },
+        data: Buffer.from(`{"traceparent":"${traceparent}"}`),
+      },
+    };
+    expect(traceHeaderContext(binary)).toBeUndefined();
+  });
 });
 
 describe('the client interceptor', () => {
@@ -132,6 +154,22 @@ describe('the activity interceptors', () => {
     expect(sampled).toBe(0);
     expect(exporter.getFinishedSpans()).toEqual([]);
     expect(lines[0]).toMatchObject({ trace_id: ids(TraceFlags.NONE).traceId });
+  });
+
+  it('for an unsampled header: Temporal’s activity log lines get its ids, without a span', async () => {
+    const { inbound: fastIn, outbound } = traceActivityInterceptors(activityCtx, true);
+    let attributes: Record<string, unknown> = {};
+    await fastIn!.execute!(activityInput(withTraceHeader({}, ids(TraceFlags.NONE))), () => {
+      attributes = outbound!.getLogAttributes!({ activityType: 'callModel' }, (a) => a);
+      return Promise.resolve(undefined);
+    });
+    expect(attributes).toEqual({
+      trace_id: ids(TraceFlags.NONE).traceId,
+      span_id: ids(TraceFlags.NONE).spanId,
+      trace_flags: '00',
+      activityType: 'callModel',
+    });
+    expect(sampled).toBe(0);
   });
 
   it('for a sampled header: RunActivity under the header’s span, its ids in the log lines', async () => {

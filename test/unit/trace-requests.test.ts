@@ -6,7 +6,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonBody } from '../../server/http-middleware';
-import { traceRequests } from '../../server/trace-requests';
+import { traceRequests, unsampledRequest, type RequestSampling } from '../../server/trace-requests';
 import { capturedLogger } from '../support/captured-logger';
 
 /**
@@ -19,12 +19,10 @@ const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 const { logger, lines } = capturedLogger();
 
-let baseUrl: string;
-let server: ReturnType<express.Express['listen']>;
-beforeAll(async () => {
-  provider.register();
+/** The test app: a span per /v1 request under `sampling`, a handler that logs. */
+async function listen(sampling: RequestSampling) {
   const app = express();
-  const tracing = traceRequests();
+  const tracing = traceRequests(sampling);
   app.use(tracing.open);
   app.use(jsonBody(1024));
   app.use(tracing.enter);
@@ -37,12 +35,26 @@ beforeAll(async () => {
     logger.info('health');
     res.send('ok');
   });
-  server = app.listen(0, '127.0.0.1');
+  const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+let baseUrl: string;
+/** Keel's default sampling: nothing of its own, a caller's sampled traceparent followed. */
+let defaultUrl: string;
+const servers: Array<ReturnType<express.Express['listen']>> = [];
+beforeAll(async () => {
+  provider.register();
+  // The provider samples everything; `sampling` says what the process's sampler would do.
+  const always = await listen({ followsParent: true, rootUnsampled: false });
+  const keelDefault = await listen({ followsParent: true, rootUnsampled: true });
+  servers.push(always.server, keelDefault.server);
+  baseUrl = always.url;
+  defaultUrl = keelDefault.url;
 });
 afterAll(async () => {
-  server?.close();
+  for (const server of servers) server.close();
   await provider.shutdown();
   trace.disable();
 });
@@ -95,5 +107,81 @@ describe('request spans', () => {
     expect(exporter.getFinishedSpans()).toHaveLength(1);
     const line = lines.find((l) => l.msg === 'health')!;
     expect(line.trace_id).toBeUndefined();
+  });
+});
+
+describe('requests that cannot be sampled (Keel’s default sampler)', () => {
+  const post = (headers: Record<string, string> = {}) =>
+    fetch(`${defaultUrl}/v1/tasks/classify-ticket`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: '{}',
+    });
+
+  it('makes no span, answers a traceparent of its own and logs its trace id', async () => {
+    exporter.reset();
+    lines.length = 0;
+    const res = await post();
+    expect(res.status).toBe(200);
+    const answered = res.headers.get('traceparent')!;
+    expect(answered).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    const [, traceId, spanId] = answered.split('-');
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    expect(lines.find((l) => l.msg === 'handled')).toMatchObject({
+      trace_id: traceId,
+      span_id: spanId,
+    });
+    // Every request gets its own trace.
+    const again = (await post()).headers.get('traceparent')!;
+    expect(again.split('-')[1]).not.toBe(traceId);
+  });
+
+  it('continues an unsampled caller’s trace with a span id of its own, recorded nowhere', async () => {
+    exporter.reset();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await post({ traceparent: `00-${traceId}-00f067aa0ba902b7-00` });
+    const [, answeredTrace, answeredSpan, flags] = res.headers.get('traceparent')!.split('-');
+    expect(answeredTrace).toBe(traceId);
+    expect(answeredSpan).not.toBe('00f067aa0ba902b7');
+    expect(flags).toBe('00');
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('still records a sampled caller’s request', async () => {
+    exporter.reset();
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await post({ traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    expect(res.headers.get('traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+  });
+});
+
+describe('unsampledRequest', () => {
+  const keel = { followsParent: true, rootUnsampled: true };
+  it('leaves to the SDK what it does not decide alone', () => {
+    // A sampler that ignores the parent, a sampled or malformed or all-zero parent.
+    expect(unsampledRequest(undefined, { followsParent: false, rootUnsampled: true })).toBe(
+      undefined,
+    );
+    expect(unsampledRequest(undefined, { followsParent: true, rootUnsampled: false })).toBe(
+      undefined,
+    );
+    expect(unsampledRequest(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, keel)).toBe(undefined);
+    expect(unsampledRequest('00-xyz', keel)).toBe(undefined);
+    expect(unsampledRequest(`00-${'0'.repeat(32)}-${'b'.repeat(16)}-00`, keel)).toBe(undefined);
+    expect(unsampledRequest(`00-${'a'.repeat(32)}-${'0'.repeat(16)}-00`, keel)).toBe(undefined);
+    expect(unsampledRequest(['a', 'b'], keel)).toBe(undefined);
+  });
+
+  it('keeps an unsampled caller’s trace id and flags other than sampled', () => {
+    const ids = unsampledRequest(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-02`, keel)!;
+    expect(ids.traceId).toBe('a'.repeat(32));
+    expect(ids.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(ids.traceFlags).toBe(2);
+  });
+
+  it('draws distinct random ids', () => {
+    const ids = Array.from({ length: 200 }, () => unsampledRequest(undefined, keel)!.traceId);
+    expect(new Set(ids).size).toBe(200);
   });
 });

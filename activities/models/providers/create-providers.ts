@@ -19,5 +19,6 @@ export function createProviders(config: KeelConfig): ModelProvider[] {
         : createOpenAIProvider({ ...p, type: p.type }),
     ),
   ];
-  return config.tracing ? providers.map(tracedProvider) : providers;
+  const tracing = config.tracing;
+  return tracing ? providers.map((p) => tracedProvider(p, tracing.followsParent)) : providers;
 }

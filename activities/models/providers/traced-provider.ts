@@ -1,4 +1,12 @@
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  context,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
 
 /**
@@ -6,10 +14,17 @@ import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './m
  * attributes (docs/traces.md): operation, system/provider, requested and answering model, token
  * usage, finish reason. Never the messages, the answer or an error's message: those may quote the
  * caller's input. Wrapped around each provider only when tracing is on (create-providers.ts);
- * the span is a child of the activity's (the Temporal activity interceptor's context).
+ * the span is a child of the activity's (the Temporal activity interceptor's context). With a
+ * sampler that follows its parent (`followsParent`, Keel's default), a call inside an unsampled
+ * context makes no span at all: it could only be an unrecorded one.
  */
-export function tracedProvider(provider: ModelProvider): ModelProvider {
+export function tracedProvider(provider: ModelProvider, followsParent = false): ModelProvider {
   const tracer = trace.getTracer('keel');
+  const unsampled = (): boolean => {
+    if (!followsParent) return false;
+    const parent = trace.getSpanContext(context.active());
+    return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0;
+  };
   const start = (request: ModelRequest): Span => {
     const model = request.model.id ?? request.model.name;
     return tracer.startSpan(`chat ${model}`, {
@@ -21,6 +36,7 @@ export function tracedProvider(provider: ModelProvider): ModelProvider {
     slug: provider.slug,
     type: provider.type,
     async generate(request) {
+      if (unsampled()) return provider.generate(request);
       const span = start(request);
       try {
         const response = await provider.generate(request);
@@ -34,6 +50,10 @@ export function tracedProvider(provider: ModelProvider): ModelProvider {
       }
     },
     async *stream(request) {
+      if (unsampled()) {
+        yield* provider.stream(request);
+        return;
+      }
       const span = start(request);
       try {
         for await (const part of provider.stream(request)) {
