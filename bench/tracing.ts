@@ -1,13 +1,14 @@
 /**
  * `npm run bench:tracing [-- --requests N] [--warmup N] [--sampler S] [--sampler-arg A]
- * [--control] [--profile DIR]`: what OpenTelemetry tracing adds to a sync `classify-ticket` answer
- * (docs/traces.md). Two copies of `npm start`'s deployment (one API process with its worker
- * inside) on one dev server, the same mock upstream (`openai:ok`, 0 ms): one with tracing off,
- * one with tracing on into a real Jaeger (test/support/jaeger.ts; `npm run jaeger:install` builds
- * it), with Keel's default sampler (`--sampler default`: no traceparent is sent, so nothing is
- * recorded) or the SDK's named one (`--sampler always_on`: every span exported); `--control` leaves both untraced (an A/A run: the
- * difference this machine's noise makes). Requests alternate between the two, one at a time, so
- * drift in the machine's load hits both alike. Prints p50/p90 of the response time and of
+ * [--control] [--copies N] [--profile DIR]`: what OpenTelemetry tracing adds to a sync
+ * `classify-ticket` answer (docs/traces.md). Copies of `npm start`'s deployment (one API process
+ * with its worker inside) on one dev server, the same mock upstream (`openai:ok`, 0 ms): N
+ * (default 2) with tracing off and N with tracing on (started in ABBA order) into a real Jaeger
+ * (test/support/jaeger.ts; `npm run jaeger:install` builds it), with Keel's default sampler (`--sampler default`: no traceparent is sent, so nothing is
+ * recorded) or the SDK's named one (`--sampler always_on`: every span exported); `--control`
+ * leaves all untraced (an A/A run: the difference this machine's noise makes). Requests go round
+ * the copies, one at a time, so drift in the machine's load hits all alike; the spread between
+ * copies of one configuration is this run's own noise. Prints p50/p90 of the response time and of
  * `x-keel-overhead-ms` for each, the p50 difference and its bootstrap 95 % interval, and the CPU
  * each API process (its worker inside) spent per request; writes
  * bench/results/tracing-<timestamp>.json.
@@ -41,11 +42,18 @@ const { values } = parseArgs({
     control: { type: 'boolean', default: false },
     /** Write V8 CPU profiles of each stack's API process to `<dir>/off` and `<dir>/on`. */
     profile: { type: 'string' },
+    /**
+     * Copies of each configuration (API processes, each with its worker inside), started in ABBA
+     * order: with 2 or more, the spread between copies of one configuration is printed beside
+     * the difference, so one run shows its own noise.
+     */
+    copies: { type: 'string', default: '2' },
   },
   strict: true,
 });
 const REQUESTS = Number(values.requests);
 const WARMUP = Number(values.warmup);
+const PAIRS = Math.max(1, Number(values.copies));
 
 interface Sample {
   ms: number;
@@ -77,26 +85,39 @@ function p50DifferenceCi(on: number[], off: number[]): [number, number] {
   return [round2(percentile(diffs, 2.5)), round2(percentile(diffs, 97.5))];
 }
 
+/** Each configuration's stacks, started in ABBA order so neither always starts first. */
+type Which = 'off' | 'on';
+interface Copy {
+  which: Which;
+  stack: BenchStack;
+  samples: Sample[];
+  cpuBefore: number;
+}
+
+/** Median over rounds of (mean of the `on` copies − mean of the `off` copies) in that round. */
+function pairedMedian(copies: Copy[], pick: (s: Sample) => number): number {
+  const rounds = copies[0]!.samples.length;
+  const diffs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const mean = (which: Which) => {
+      const xs = copies.filter((c) => c.which === which).map((c) => pick(c.samples[i]!));
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    diffs.push(mean('on') - mean('off'));
+  }
+  return round2(median(diffs));
+}
+
 async function main(): Promise<void> {
   const cli = await projectTemporalCli();
   const temporal = await startDevServer({ cliPath: cli.path, port: await freePort() });
   const mock = await startMockUpstream({ port: 0 });
   const jaeger = await startJaeger();
-  const stacks: BenchStack[] = [];
+  const copies: Copy[] = [];
   try {
     const common = { embeddedWorker: true, temporalAddress: temporal.address };
-    const profileDir = (which: 'off' | 'on') =>
-      values.profile ? { cpuProfileDir: path.join(values.profile, which) } : {};
-    const off = await startBenchStack({
-      ...common,
-      ...profileDir('off'),
-      env: upstreamEnv(mock.url),
-    });
-    stacks.push(off);
-    const on = await startBenchStack({
-      ...common,
-      ...profileDir('on'),
-      env: values.control
+    const envOf = (which: Which): NodeJS.ProcessEnv =>
+      which === 'off' || values.control
         ? upstreamEnv(mock.url)
         : {
             ...upstreamEnv(mock.url),
@@ -104,53 +125,91 @@ async function main(): Promise<void> {
             OTEL_SERVICE_NAME: 'keel-bench',
             ...(values.sampler === 'default' ? {} : { OTEL_TRACES_SAMPLER: values.sampler }),
             ...(values['sampler-arg'] ? { OTEL_TRACES_SAMPLER_ARG: values['sampler-arg'] } : {}),
-          },
-    });
-    stacks.push(on);
-    for (let i = 0; i < WARMUP; i++) {
-      await classify(off, i);
-      await classify(on, i);
+          };
+    // off, on, on, off, off, on, …: a copy's start position (the machine's state while it
+    // booted, its neighbours) weighs on both configurations alike.
+    const order: Which[] = Array.from({ length: 2 * PAIRS }, (_, i) =>
+      i % 4 === 0 || i % 4 === 3 ? 'off' : 'on',
+    );
+    for (const [i, which] of order.entries()) {
+      const stack = await startBenchStack({
+        ...common,
+        ...(values.profile ? { cpuProfileDir: path.join(values.profile, `${which}-${i}`) } : {}),
+        env: envOf(which),
+      });
+      copies.push({ which, stack, samples: [], cpuBefore: 0 });
     }
-    const samples = { off: [] as Sample[], on: [] as Sample[] };
+    for (let i = 0; i < WARMUP; i++) for (const c of copies) await classify(c.stack, i);
     // The API process's CPU (its worker inside), user + system, over the measured requests: a
     // steadier figure than the response time on a shared machine (the Temporal server's and
     // Jaeger's are not in it).
-    const cpuBefore = { off: cpuMs(off.pids().api), on: cpuMs(on.pids().api) };
+    for (const c of copies) c.cpuBefore = cpuMs(c.stack.pids().api);
     for (let i = 0; i < REQUESTS; i++) {
-      // Alternate which goes first, so neither always follows the other.
-      const order = i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
-      for (const which of order)
-        samples[which].push(await classify(which === 'on' ? on : off, WARMUP + i));
+      // Rotate which copy goes first, so none always follows another.
+      for (let k = 0; k < copies.length; k++) {
+        const c = copies[(i + k) % copies.length]!;
+        c.samples.push(await classify(c.stack, WARMUP + i));
+      }
     }
-    const cpuPerRequestMs = {
-      off: round2((cpuMs(off.pids().api) - cpuBefore.off) / REQUESTS),
-      on: round2((cpuMs(on.pids().api) - cpuBefore.on) / REQUESTS),
+    const perCopy = copies.map((c) => ({
+      which: c.which,
+      responseP50Ms: latencyStats(c.samples.map((x) => x.ms)).p50,
+      overheadP50Ms: latencyStats(c.samples.map((x) => x.overheadMs)).p50,
+      cpuPerRequestMs: round2((cpuMs(c.stack.pids().api) - c.cpuBefore) / REQUESTS),
+    }));
+    const pooled = (which: Which, pick: (s: Sample) => number) =>
+      copies.filter((c) => c.which === which).flatMap((c) => c.samples.map(pick));
+    const meanOf = (which: Which, pick: (r: (typeof perCopy)[number]) => number) => {
+      const xs = perCopy.filter((r) => r.which === which).map(pick);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
     };
-    const stats = (s: Sample[]) => ({
-      responseMs: latencyStats(s.map((x) => x.ms)),
-      overheadMs: latencyStats(s.map((x) => x.overheadMs)),
+    /** Largest − smallest of one figure among the copies of the same configuration. */
+    const spread = (pick: (r: (typeof perCopy)[number]) => number) =>
+      round2(
+        Math.max(
+          ...(['off', 'on'] as const).map((w) => {
+            const xs = perCopy.filter((r) => r.which === w).map(pick);
+            return Math.max(...xs) - Math.min(...xs);
+          }),
+        ),
+      );
+    const stats = (which: Which) => ({
+      responseMs: latencyStats(pooled(which, (x) => x.ms)),
+      overheadMs: latencyStats(pooled(which, (x) => x.overheadMs)),
     });
     const result = {
       at: new Date().toISOString(),
       requests: REQUESTS,
+      copiesPerConfig: PAIRS,
       sampler: values.control ? 'control: both untraced' : values.sampler,
       samplerArg: values['sampler-arg'],
       load: loadAverage(),
-      off: stats(samples.off),
-      on: stats(samples.on),
-      /** CPU ms of each API process (worker inside) per request, and on − off. */
+      off: stats('off'),
+      on: stats('on'),
+      perCopy,
+      /** CPU ms of each API process (worker inside) per request, mean per configuration. */
       cpuPerRequestMs: {
-        ...cpuPerRequestMs,
-        added: round2(cpuPerRequestMs.on - cpuPerRequestMs.off),
+        off: round2(meanOf('off', (r) => r.cpuPerRequestMs)),
+        on: round2(meanOf('on', (r) => r.cpuPerRequestMs)),
+        added: round2(
+          meanOf('on', (r) => r.cpuPerRequestMs) - meanOf('off', (r) => r.cpuPerRequestMs),
+        ),
+        /** The same figure between copies of ONE configuration: this run's own noise. */
+        sameConfigSpread: spread((r) => r.cpuPerRequestMs),
       },
       addedP50Ms: {
-        response: round2(stats(samples.on).responseMs.p50 - stats(samples.off).responseMs.p50),
-        overhead: round2(stats(samples.on).overheadMs.p50 - stats(samples.off).overheadMs.p50),
+        response: round2(stats('on').responseMs.p50 - stats('off').responseMs.p50),
+        overhead: round2(stats('on').overheadMs.p50 - stats('off').overheadMs.p50),
+        /** Median over rounds of the per-round difference (each round: one request per copy). */
+        pairedResponse: pairedMedian(copies, (x) => x.ms),
+        pairedOverhead: pairedMedian(copies, (x) => x.overheadMs),
         /** 95 % bootstrap interval of the response-time difference: this machine's noise. */
         responseCi95: p50DifferenceCi(
-          samples.on.map((x) => x.ms),
-          samples.off.map((x) => x.ms),
+          pooled('on', (x) => x.ms),
+          pooled('off', (x) => x.ms),
         ),
+        /** p50 between copies of ONE configuration: this run's own noise. */
+        sameConfigSpread: spread((r) => r.responseP50Ms),
       },
     };
     console.log(JSON.stringify(result, null, 2));
@@ -160,7 +219,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`wrote ${path.relative(ROOT, file)}`);
   } finally {
-    for (const stack of stacks) await stack.stop();
+    for (const c of copies) await c.stack.stop();
     await jaeger.stop();
     await mock.close();
     await temporal.stop();
