@@ -13,9 +13,9 @@ export function driftPaths(): Json {
     '/v1/drift': {
       get: {
         summary:
-          'Drift per task × model × prompt version: each metric’s recent window against its baseline (chi-square, KS, PSI) and the alerts (operator).',
+          'Drift per task × model × prompt version: each metric’s recent window against its baseline (chi-square, KS, PSI; the sampled evaluation’s hallucination and unsafe-output rates by a one-sided two-proportion z-test) and the alerts (operator).',
         description:
-          'Evaluated on read from the shared store; alerts (keel_drift_alerts_total, a log line, `drift.detected` webhook events) are raised by the workers every KEEL_DRIFT_EVALUATE_EVERY observations of a series. See docs/drift.md.',
+          'Evaluated on read from the shared store; alerts (keel_drift_alerts_total, a log line, `drift.detected` webhook events) are raised by the workers every KEEL_DRIFT_EVALUATE_EVERY observations (or evaluations) of a series. See docs/drift.md and docs/evaluation.md.',
         tags: ['ops'],
         parameters: [
           text('task', 'Only this task’s series.'),

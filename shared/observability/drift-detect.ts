@@ -36,7 +36,7 @@ export interface DriftSettings {
   window: number;
   /** A metric is judged only when both windows have this many values for it. @default 50 */
   minSamples: number;
-  /** A test's p-value must be below this (strict: five metrics, evaluated again and again). @default 0.001 */
+  /** A test's p-value must be below this (strict: seven metrics, tested again and again). @default 0.001 */
   alpha: number;
   /** …and the shift's PSI at least this (a material change, not a significant trifle). @default 0.1 */
   minPsi: number;
