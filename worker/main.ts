@@ -10,6 +10,7 @@ import {
   logPayloadEncryption,
 } from '../shared/platform/temporal-connection';
 import { gracefulShutdown } from '../shared/platform/shutdown';
+import { startMetricShare } from '../shared/tenancy/metric-share';
 import { openTenancy, RESERVATION_SWEEP_MS } from '../shared/tenancy/open';
 import { registerRetentionSchedule } from '../temporal/retention-schedule';
 import { createKeelWorker, registerSearchAttributes } from './keel-worker';
@@ -87,8 +88,16 @@ async function main(): Promise<void> {
     await tenancy.close();
     throw err;
   });
+  // The operator dashboard sums every process's row (docs/dashboard.md); deleted at the stop.
+  const sharing = startMetricShare({
+    store: tenancy.store.metricShares,
+    role: 'worker',
+    everyMs: config.metrics.shareEveryMs,
+    logger,
+  });
   const running = keel.run().finally(async () => {
     metrics?.close();
+    await sharing.stop();
     await closeConnections();
     await tenancy.close();
     await tracing?.shutdown();

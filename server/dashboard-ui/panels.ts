@@ -21,11 +21,23 @@ export function renderFigures(d: Body): void {
     : 'ledger unavailable';
   $('stat-inflight').textContent = count(d.inFlight);
   $('scope').textContent =
-    (d.process.embeddedWorker
-      ? 'Requests, latency, validation and model calls: this API process and the worker inside it'
-      : 'Requests and latency: this API process only; model calls and validation failures are counted by separate worker processes (scrape their /metrics)') +
-    `, since ${localTime(d.process.startedAt)}. Cost and breakers: every replica (usage ledger, breaker entities). Rates and percentiles: the last ${Math.round(d.windowSeconds)} s.`;
+    `Requests, latency, validation and model calls: ${processes(d)}, each since it started. Cost and breakers: every replica (usage ledger, breaker entities). Rates and percentiles: the last ${Math.round(d.windowSeconds)} s.`;
 }
+
+/** "3 processes (2 API, 1 worker)", or what this one process is. */
+function processes(d: Body): string {
+  const n = d.processes.length;
+  if (n <= 1)
+    return d.process.embeddedWorker
+      ? 'this API process and the worker inside it (no other process shares its metrics)'
+      : 'this API process only (no worker process shares its metrics: KEEL_METRICS_SHARE_MS)';
+  const apis = d.processes.filter((p) => p.role !== 'worker').length;
+  const workers = d.processes.filter((p) => p.role !== 'api').length;
+  return `${n} processes summed (${apis} API, ${workers} with a worker)`;
+}
+
+/** Validation and model calls are counted where a worker runs: none shares its metrics here. */
+const noWorker = (d: Body): boolean => !d.processes.some((p) => p.role !== 'api');
 
 export function renderTables(d: Body): void {
   show(
@@ -53,9 +65,9 @@ export function renderTables(d: Body): void {
         { title: 'Since start', cell: (r) => count(r.total), num: true },
         { title: 'Last minute', cell: (r) => count(r.inWindow), num: true },
       ],
-      d.process.embeddedWorker
-        ? 'No validation failures.'
-        : 'None counted here: workers run in other processes.',
+      noWorker(d)
+        ? 'None counted: no worker process shares its metrics (KEEL_METRICS_SHARE_MS).'
+        : 'No validation failures.',
       (r) => ({ 'data-task': r.task, 'data-layer': r.layer }),
     ),
   );
@@ -89,9 +101,9 @@ export function renderTables(d: Body): void {
         { title: 'Failed', cell: (r) => count(r.failures), num: true },
         { title: 'Last minute', cell: (r) => count(r.inWindow), num: true },
       ],
-      d.process.embeddedWorker
-        ? 'No model calls yet.'
-        : 'None counted here: workers run in other processes.',
+      noWorker(d)
+        ? 'None counted: no worker process shares its metrics (KEEL_METRICS_SHARE_MS).'
+        : 'No model calls yet.',
       (r) => ({ 'data-model': `${r.provider}:${r.model}` }),
     ),
   );

@@ -6,9 +6,11 @@ import type { KeelConfig } from '../../shared/platform/config';
 import type { Logger } from '../../shared/platform/logger';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
 import type { Tenancy } from '../../shared/tenancy/open';
-import { totalUsage } from '../../shared/tenancy/store';
+import { totalUsage, type MetricShare, type ProcessRole } from '../../shared/tenancy/store';
+import { startMetricShare, type MetricSharing } from '../../shared/tenancy/metric-share';
 import { fromMicros } from '../../shared/tenancy/plans';
 import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANCY } from '../tokens';
+import { spanOf, totalOf } from './merge';
 import { takeSnapshot, type Snapshot } from './snapshot';
 import { seriesPoint, summarise } from './summary';
 
@@ -20,8 +22,12 @@ export const WINDOW_MS = 60_000;
 const KEEP = 150;
 /** Cost per successful interaction: the usage ledger's last hour. */
 const COST_WINDOW_MS = 3_600_000;
-/** The ledger and the breaker listing are read at most this often, whoever asks. */
+/** The ledger, the breaker listing and the metric rows are read at most this often, whoever asks. */
 const SHARED_READ_MS = 2_000;
+/** Another process's metrics row counts while rewritten within this many share intervals. */
+export const STALE_INTERVALS = 3;
+/** The interval staleness is measured in when this process does not share (KEEL_METRICS_SHARE_MS=0). */
+const DEFAULT_SHARE_MS = 5_000;
 
 type Cost = DashboardBody['cost'];
 type Breakers = DashboardBody['breakers'];
@@ -40,9 +46,11 @@ class Held<T> {
 }
 
 /**
- * The operator dashboard's figures: a ring of metric snapshots taken every 2 s (so a page opened
- * now has the last 5 minutes to draw), compared with a fresh one at each request; cost from the
- * usage ledger and breakers from their entities, both shared by every replica.
+ * The operator dashboard's figures: a ring of samples taken every 2 s (so a page opened now has
+ * the last 5 minutes to draw), each holding this process's metrics and every other Keel
+ * process's fresh row (shared/tenancy/metric-share.ts), compared with a fresh sample at each
+ * request (server/dashboard/merge.ts); cost from the usage ledger and breakers from their
+ * entities, both shared by every replica. This API shares its own metrics too, while it runs.
  */
 @Injectable()
 export class DashboardService implements OnModuleInit, OnModuleDestroy {
@@ -52,6 +60,9 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
   private readonly startedAt = Date.now();
   private readonly cost = new Held<Cost>(SHARED_READ_MS);
   private readonly breakers = new Held<Breakers>(SHARED_READ_MS);
+  private readonly shares = new Held<MetricShare[]>(SHARED_READ_MS);
+  private sharesFailing = false;
+  private sharing: MetricSharing | undefined;
 
   constructor(
     @Inject(CONFIG) private readonly config: KeelConfig,
@@ -61,30 +72,66 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  private get role(): ProcessRole {
+    return this.config.embeddedWorker ? 'api+worker' : 'api';
+  }
+
   async onModuleInit(): Promise<void> {
+    this.sharing = startMetricShare({
+      store: this.tenancy.store.metricShares,
+      role: this.role,
+      everyMs: this.config.metrics.shareEveryMs,
+      logger: this.logger,
+    });
     await this.sample();
     this.timer = setInterval(() => void this.sample(), SAMPLE_MS);
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** At shutdown (before the tenant store closes): the timers stop and this process's row goes. */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    await this.sharing?.stop();
+  }
+
+  /** This process now, and every other process's row rewritten within the staleness limit. */
+  private async snapshot(now: number): Promise<Snapshot> {
+    const staleMs = STALE_INTERVALS * (this.config.metrics.shareEveryMs || DEFAULT_SHARE_MS);
+    const others = await this.shares.get(now, () => this.readShares(now - staleMs));
+    return takeSnapshot(now, this.role, others);
+  }
+
+  private async readShares(since: number): Promise<MetricShare[]> {
+    try {
+      const rows = await this.tenancy.store.metricShares.fresh(since);
+      this.sharesFailing = false;
+      return rows;
+    } catch (err) {
+      if (!this.sharesFailing)
+        this.logger.warn({ err: (err as Error).message }, 'dashboard: metric rows unavailable');
+      this.sharesFailing = true;
+      return [];
+    }
   }
 
   private async sample(): Promise<void> {
-    const snap = await takeSnapshot(Date.now());
-    const prev = this.ring[this.ring.length - 1];
-    if (prev) this.series.push(seriesPoint(snap, prev));
+    const snap = await this.snapshot(Date.now());
+    // A point covers at least one share interval: another process's row changes only that often.
+    const spanMs = Math.max(SAMPLE_MS, this.config.metrics.shareEveryMs);
+    const prev = [...this.ring].reverse().find((s) => s.at <= snap.at - spanMs) ?? this.ring[0];
+    if (prev) this.series.push(seriesPoint(snap.at, await spanOf(snap, prev)));
     this.ring.push(snap);
     if (this.ring.length > KEEP) this.ring.shift();
     if (this.series.length > KEEP) this.series.shift();
   }
 
   async summary(now: number): Promise<DashboardBody> {
-    const snap = await takeSnapshot(now);
+    const snap = await this.snapshot(now);
     const base = this.ring.find((s) => s.at >= now - WINDOW_MS) ?? this.ring[this.ring.length - 1];
     const windowMs = base ? now - base.at : 0;
-    const [cost, breakers] = await Promise.all([
+    const [total, span, cost, breakers] = await Promise.all([
+      totalOf(snap),
+      base ? spanOf(snap, base) : undefined,
       this.cost.get(now, () => this.readCost(now)),
       this.breakers.get(now, () => this.readBreakers(now)),
     ]);
@@ -95,7 +142,13 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
         embeddedWorker: this.config.embeddedWorker,
         startedAt: new Date(this.startedAt).toISOString(),
       },
-      ...summarise(snap, base),
+      processes: snap.processes.map((p) => ({
+        role: p.role,
+        startedAt: new Date(p.startedAt).toISOString(),
+        updatedAt: new Date(p.at).toISOString(),
+        self: p.self,
+      })),
+      ...summarise(total, span),
       series: [...this.series],
       cost,
       breakers,

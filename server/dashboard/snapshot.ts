@@ -1,13 +1,38 @@
-import { registry } from '../../shared/platform/metrics';
+import {
+  parseSharedMetrics,
+  sharedMetrics,
+  THIS_PROCESS,
+  type SharedMetric,
+} from '../../shared/tenancy/metric-share';
+import type { MetricShare, ProcessRole } from '../../shared/tenancy/store';
 
 /**
- * One reading of the metrics the dashboard draws from this process's registry
- * (shared/platform/metrics.ts): counters as maps from a label key to a value, and the request
- * histogram's cumulative buckets (200 answers) per task. Snapshots are compared with each other
- * (server/dashboard/summary.ts) to get rates and windowed percentiles.
+ * What the dashboard samples: every Keel process's shared metrics (shared/tenancy/metric-share.ts)
+ * at one time, this process's read from its own registry, the others' from their fresh rows in
+ * the tenant store. server/dashboard/merge.ts sums them and takes windows between samples;
+ * `readFigures` turns a set of metrics into the maps server/dashboard/summary.ts computes with.
  */
+
+/** One process's metrics as last read. */
+export interface ProcessReading {
+  /** Drawn at the process's start: a restarted process is a new one. */
+  id: string;
+  role: ProcessRole;
+  startedAt: number;
+  /** When its metrics were read: its row's `updated_at`, or the sample's time for this process. */
+  at: number;
+  /** This process (read live, not from its row). */
+  self: boolean;
+  metrics: SharedMetric[];
+}
+
 export interface Snapshot {
   at: number;
+  processes: ProcessReading[];
+}
+
+/** The figures of one set of metrics (one process, a sum, or a window's increase). */
+export interface Reading {
   /** `task\tstatus` → answers. */
   requests: Map<string, number>;
   /** Task → cumulative counts per bucket of 200 answers, aligned with `bounds`. */
@@ -21,42 +46,54 @@ export interface Snapshot {
   inFlight: number;
 }
 
-type Labels = Record<string, string | number | undefined>;
-interface Value {
-  value: number;
-  labels: Labels;
-  metricName?: string;
+/**
+ * A sample at `at`: this process's metrics now, and each other process's row (`others`, already
+ * fresh; a row with metrics Keel does not write is left out, as is this process's own row).
+ */
+export async function takeSnapshot(
+  at: number,
+  self: ProcessRole,
+  others: readonly MetricShare[] = [],
+): Promise<Snapshot> {
+  const processes: ProcessReading[] = [
+    {
+      id: THIS_PROCESS.id,
+      role: self,
+      startedAt: THIS_PROCESS.startedAt,
+      at,
+      self: true,
+      metrics: await sharedMetrics(),
+    },
+  ];
+  for (const share of others) {
+    const metrics =
+      share.processId === THIS_PROCESS.id ? undefined : parseSharedMetrics(share.metrics);
+    if (!metrics) continue;
+    const { processId: id, role, startedAt, updatedAt } = share;
+    processes.push({ id, role, startedAt, at: updatedAt, self: false, metrics });
+  }
+  return { at, processes };
 }
 
-async function values(name: string): Promise<Value[]> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) return [];
-  return (await metric.get()).values;
-}
-
+type Labels = SharedMetric['values'][number]['labels'];
 const key = (labels: Labels, names: readonly string[]): string =>
   names.map((n) => String(labels[n] ?? '')).join('\t');
 
-function counter(vals: Value[], names: readonly string[]): Map<string, number> {
+function counter(m: SharedMetric | undefined, names: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const v of vals) {
+  for (const v of m?.values ?? []) {
     const k = key(v.labels, names);
     out.set(k, (out.get(k) ?? 0) + v.value);
   }
   return out;
 }
 
-export async function takeSnapshot(at: number): Promise<Snapshot> {
-  const [requests, histogram, validation, calls, inFlight] = await Promise.all([
-    values('keel_requests_total'),
-    values('keel_request_duration_seconds'),
-    values('keel_validation_failures_total'),
-    values('keel_model_calls_total'),
-    values('keel_tasks_in_flight'),
-  ]);
+/** The maps the summary computes with, from metrics as shared (one process's or a sum). */
+export function readFigures(metrics: readonly SharedMetric[]): Reading {
+  const by = new Map(metrics.map((m) => [m.name, m]));
   const perBound = new Map<string, Map<number, number>>();
   const boundSet = new Set<number>();
-  for (const v of histogram) {
+  for (const v of by.get('keel_request_duration_seconds')?.values ?? []) {
     if (!v.metricName?.endsWith('_bucket') || String(v.labels.status) !== '200') continue;
     const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le);
     boundSet.add(le);
@@ -70,12 +107,11 @@ export async function takeSnapshot(at: number): Promise<Snapshot> {
     [...perBound].map(([task, row]) => [task, bounds.map((b) => row.get(b) ?? 0)] as const),
   );
   return {
-    at,
-    requests: counter(requests, ['task', 'status']),
+    requests: counter(by.get('keel_requests_total'), ['task', 'status']),
     buckets,
     bounds,
-    validation: counter(validation, ['task', 'layer']),
-    modelCalls: counter(calls, ['provider', 'model', 'outcome']),
-    inFlight: inFlight[0]?.value ?? 0,
+    validation: counter(by.get('keel_validation_failures_total'), ['task', 'layer']),
+    modelCalls: counter(by.get('keel_model_calls_total'), ['provider', 'model', 'outcome']),
+    inFlight: by.get('keel_tasks_in_flight')?.values.reduce((a, v) => a + v.value, 0) ?? 0,
   };
 }

@@ -1,10 +1,11 @@
 import type { DashboardBody } from '../../shared/contracts/dashboard';
-import type { Snapshot } from './snapshot';
+import type { Span } from './merge';
+import type { Reading } from './snapshot';
 
 /**
- * The dashboard's figures from two snapshots of this process's metrics: `now` and `base` (the
- * oldest kept within the window). Pure: server/dashboard/dashboard.service.ts takes the
- * snapshots, unit tests feed made-up ones.
+ * The dashboard's figures from the deployment's summed metrics (`total`) and what happened in
+ * the window (a `Span`, server/dashboard/merge.ts). Pure: server/dashboard/dashboard.service.ts
+ * takes the samples, unit tests feed made-up ones.
  */
 
 type Percentiles = { p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
@@ -36,36 +37,19 @@ function percentiles(bounds: readonly number[], counts: readonly number[]): Perc
   };
 }
 
-/** Counter increase from `base` to `now`, per key (a key new since `base` counts from 0). */
-function increase(now: Map<string, number>, base?: Map<string, number>): Map<string, number> {
-  return new Map([...now].map(([k, v]) => [k, Math.max(0, v - (base?.get(k) ?? 0))] as const));
-}
-
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 
-/** Bucket counts of 200 answers between the snapshots: per task, and all tasks together. */
-function bucketIncrease(now: Snapshot, base?: Snapshot) {
-  const perTask = new Map<string, number[]>();
-  for (const [task, counts] of now.buckets) {
-    const before = base?.buckets.get(task);
-    perTask.set(
-      task,
-      counts.map((c, i) => Math.max(0, c - (before?.[i] ?? 0))),
-    );
-  }
-  const all = now.bounds.map((_, i) => sum(new Map([...perTask].map(([t, c]) => [t, c[i] ?? 0]))));
-  return { perTask, all };
-}
+/** Bucket counts of all tasks together. */
+const allTasks = (r: Reading): number[] =>
+  r.bounds.map((_, i) => [...r.buckets.values()].reduce((a, c) => a + (c[i] ?? 0), 0));
 
-/** One chart point: the rate and percentiles between two consecutive samples. */
-export function seriesPoint(now: Snapshot, prev: Snapshot): DashboardBody['series'][number] {
-  const seconds = Math.max(0.001, (now.at - prev.at) / 1000);
-  const { all } = bucketIncrease(now, prev);
+/** One chart point: the rate and the 200s' percentiles between two samples. */
+export function seriesPoint(at: number, span: Span): DashboardBody['series'][number] {
   return {
-    at: now.at,
-    requestsPerSecond:
-      Math.round((sum(increase(now.requests, prev.requests)) / seconds) * 100) / 100,
-    ...percentiles(now.bounds, all),
+    at,
+    requestsPerSecond: round2(span.requestsPerSecond ?? 0),
+    ...percentiles(span.window.bounds, allTasks(span.window)),
   };
 }
 
@@ -76,33 +60,33 @@ type Figures = Pick<
   'requests' | 'inFlight' | 'latency' | 'latencyAll' | 'validationFailures' | 'modelCalls'
 >;
 
-/** The request, latency, validation and model-call figures; `base` undefined: since start. */
-export function summarise(now: Snapshot, base?: Snapshot): Figures {
-  const windowReqs = increase(now.requests, base?.requests);
+/**
+ * The request, latency, validation and model-call figures: totals from `total` (every process's
+ * counts since it started), window figures from `span`; no span (one sample yet): since start.
+ */
+export function summarise(total: Reading, span?: Span): Figures {
+  const window = span?.window ?? total;
   const byStatus: Record<string, number> = {};
-  for (const [k, v] of now.requests) {
+  for (const [k, v] of total.requests) {
     const status = split(k)[1] ?? '';
     byStatus[status] = (byStatus[status] ?? 0) + v;
   }
-  const seconds = base ? (now.at - base.at) / 1000 : 0;
-  const { perTask, all } = bucketIncrease(now, base);
-  const latency = [...perTask]
+  const all = allTasks(window);
+  const latency = [...window.buckets]
     .map(([task, counts]) => ({
       task,
       requests: counts[counts.length - 1] ?? 0,
-      ...percentiles(now.bounds, counts),
+      ...percentiles(window.bounds, counts),
     }))
     .sort((a, b) => a.task.localeCompare(b.task));
-  const validationWindow = increase(now.validation, base?.validation);
-  const validationFailures = [...now.validation]
-    .map(([k, total]) => {
+  const validationFailures = [...total.validation]
+    .map(([k, n]) => {
       const [task = '', layer = ''] = split(k);
-      return { task, layer, total, inWindow: validationWindow.get(k) ?? 0 };
+      return { task, layer, total: n, inWindow: window.validation.get(k) ?? 0 };
     })
     .sort((a, b) => b.total - a.total || a.task.localeCompare(b.task));
-  const callsWindow = increase(now.modelCalls, base?.modelCalls);
   const models = new Map<string, DashboardBody['modelCalls'][number]>();
-  for (const [k, n] of now.modelCalls) {
+  for (const [k, n] of total.modelCalls) {
     const [provider = '', model = '', outcome = ''] = split(k);
     const row = models.get(`${provider}\t${model}`) ?? {
       provider,
@@ -113,18 +97,19 @@ export function summarise(now: Snapshot, base?: Snapshot): Figures {
     };
     row.calls += n;
     if (outcome !== 'ok' && outcome !== 'cancelled') row.failures += n;
-    row.inWindow += callsWindow.get(k) ?? 0;
+    row.inWindow += window.modelCalls.get(k) ?? 0;
     models.set(`${provider}\t${model}`, row);
   }
+  const rate = span?.requestsPerSecond;
   return {
     requests: {
-      total: sum(now.requests),
+      total: sum(total.requests),
       byStatus,
-      inWindow: sum(windowReqs),
-      perSecond: seconds > 0 ? Math.round((sum(windowReqs) / seconds) * 100) / 100 : null,
+      inWindow: sum(window.requests),
+      perSecond: rate === undefined || rate === null ? null : round2(rate),
     },
-    inFlight: now.inFlight,
-    latencyAll: { requests: all[all.length - 1] ?? 0, ...percentiles(now.bounds, all) },
+    inFlight: total.inFlight,
+    latencyAll: { requests: all[all.length - 1] ?? 0, ...percentiles(window.bounds, all) },
     latency,
     validationFailures,
     modelCalls: [...models.values()].sort((a, b) => b.calls - a.calls),

@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 /**
  * `GET /v1/admin/dashboard` (platform operator): what the operator dashboard (`GET /dashboard`)
- * draws. Request figures come from the answering API process's metrics registry (with the worker
- * inside it, as `npm start` runs, its model calls and validation too); cost and breakers from
- * stores every replica shares. docs/dashboard.md.
+ * draws. Request, latency, validation and model-call figures sum every Keel process that shares
+ * its metrics through the tenant store (the answering API's read live); cost and breakers come
+ * from stores every replica shares. docs/dashboard.md.
  */
 const Ms = z.number().nullable().describe('Milliseconds; null when nothing was measured.');
 
@@ -14,16 +14,38 @@ export const DashboardBody = z.object({
   process: z.object({
     embeddedWorker: z
       .boolean()
-      .describe('The worker runs in this API process: model calls and validation counted here.'),
+      .describe('The worker runs in this API process (`npm start`), not in worker processes.'),
     startedAt: z.string().describe('Since when this process counts (the counters reset at start).'),
   }),
+  processes: z
+    .array(
+      z.object({
+        role: z
+          .enum(['api', 'api+worker', 'worker'])
+          .describe('An API process, one with the worker inside it, or a worker process.'),
+        startedAt: z.string(),
+        updatedAt: z
+          .string()
+          .describe('When its metrics were read: its last row, or now for this process.'),
+        self: z.boolean().describe('The API process that answered.'),
+      }),
+    )
+    .describe(
+      'The processes the request, latency, validation and model-call figures sum: this one and every other whose metrics row in the tenant store is fresh (KEEL_METRICS_SHARE_MS).',
+    ),
   requests: z.object({
-    total: z.number().int().describe('`POST /v1/tasks/{task}` answers since this process started.'),
+    total: z
+      .number()
+      .int()
+      .describe('`POST /v1/tasks/{task}` answers, summed over `processes`, each since it started.'),
     byStatus: z.record(z.string(), z.number().int()),
     inWindow: z.number().int(),
     perSecond: z.number().nullable(),
   }),
-  inFlight: z.number().int().describe('Tasks running as this API counts them for load shedding.'),
+  inFlight: z
+    .number()
+    .int()
+    .describe('Tasks running as the API processes count them for load shedding, summed.'),
   latencyAll: z
     .object({ requests: z.number().int(), p50Ms: Ms, p95Ms: Ms, p99Ms: Ms })
     .describe('Sync (200) answers of every task in the window.'),
@@ -48,7 +70,9 @@ export const DashboardBody = z.object({
         p99Ms: Ms,
       }),
     )
-    .describe('One point per sample interval (2 s), the last 5 minutes, oldest first.'),
+    .describe(
+      'One point per sample (every 2 s), each over the last max(2 s, KEEL_METRICS_SHARE_MS); the last 5 minutes, oldest first.',
+    ),
   cost: z
     .object({
       from: z.string(),

@@ -1,27 +1,30 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildDashboardPage } from '../../server/dashboard/dashboard-page';
+import type { Span } from '../../server/dashboard/merge';
+import { readFigures, type Reading } from '../../server/dashboard/snapshot';
 import { quantileMs, seriesPoint, summarise } from '../../server/dashboard/summary';
-import { takeSnapshot, type Snapshot } from '../../server/dashboard/snapshot';
 import {
+  labelByTenant,
   recordModelCall,
   recordTaskRequest,
   recordValidationFailure,
   registry,
 } from '../../shared/platform/metrics';
+import { sharedMetrics } from '../../shared/tenancy/metric-share';
 
 /**
  * The operator dashboard's pure parts: percentiles from histogram buckets as Prometheus's
- * `histogram_quantile` computes them, rates and windowed counts from two snapshots, and the page
- * as built at start (one inline script with uPlot bundled, one style, both allowed by hash).
- * The page in a browser against the real stack: test/e2e/dashboard-ui.test.ts.
+ * `histogram_quantile` computes them, the figures from the deployment's totals and a window's
+ * increase, what a process shares of its registry, and the page as built at start (one inline
+ * script with uPlot bundled, one style, both allowed by hash). Merging processes:
+ * test/unit/dashboard-merge.test.ts; the page in a browser: test/e2e/dashboard-ui.test.ts.
  */
 
 const BOUNDS = [0.1, 0.5, 1, Infinity];
 
-function snap(at: number, over: Partial<Snapshot> = {}): Snapshot {
+function reading(over: Partial<Reading> = {}): Reading {
   return {
-    at,
     requests: new Map(),
     buckets: new Map(),
     bounds: BOUNDS,
@@ -48,13 +51,8 @@ describe('quantileMs', () => {
 });
 
 describe('summarise', () => {
-  const base = snap(1_000, {
-    requests: new Map([['classify-ticket\t200', 10]]),
-    buckets: new Map([['classify-ticket', [10, 10, 10, 10]]]),
-    validation: new Map([['classify-ticket\tschema', 1]]),
-    modelCalls: new Map([['openai\tok\tok', 10]]),
-  });
-  const now = snap(31_000, {
+  // Every process's counts since it started, summed.
+  const total = reading({
     requests: new Map([
       ['classify-ticket\t200', 40],
       ['classify-ticket\t502', 5],
@@ -75,20 +73,44 @@ describe('summarise', () => {
     ]),
     inFlight: 2,
   });
+  // What the window added (server/dashboard/merge.ts): 50 answers, 1.67 a second.
+  const span: Span = {
+    window: reading({
+      requests: new Map([
+        ['classify-ticket\t200', 30],
+        ['classify-ticket\t502', 5],
+        ['summarize\t200', 15],
+      ]),
+      buckets: new Map([
+        ['classify-ticket', [0, 30, 30, 30]],
+        ['summarize', [0, 0, 15, 15]],
+      ]),
+      validation: new Map([
+        ['classify-ticket\tschema', 2],
+        ['classify-ticket\trules', 2],
+      ]),
+      modelCalls: new Map([
+        ['openai\tok\tok', 30],
+        ['openai\t503\tServerError', 5],
+        ['openai\t503\tcancelled', 1],
+      ]),
+    }),
+    requestsPerSecond: 50 / 30,
+  };
 
   it('counts since start and in the window, and the rate over the window', () => {
-    const s = summarise(now, base);
+    const s = summarise(total, span);
     expect(s.requests).toEqual({
       total: 60,
       byStatus: { '200': 55, '502': 5 },
       inWindow: 50,
-      perSecond: 1.67, // 50 answers in 30 s
+      perSecond: 1.67,
     });
     expect(s.inFlight).toBe(2);
   });
 
   it('takes percentiles of the window’s 200 answers only, per task and together', () => {
-    const s = summarise(now, base);
+    const s = summarise(total, span);
     const classify = s.latency.find((l) => l.task === 'classify-ticket');
     // The 30 answers of the window all fell in 100–500 ms; the 10 before it do not count.
     expect(classify).toMatchObject({ requests: 30, p50Ms: 300 });
@@ -97,7 +119,7 @@ describe('summarise', () => {
   });
 
   it('lists validation failures by task and layer and model calls with their failures', () => {
-    const s = summarise(now, base);
+    const s = summarise(total, span);
     expect(s.validationFailures).toEqual([
       { task: 'classify-ticket', layer: 'schema', total: 3, inWindow: 2 },
       { task: 'classify-ticket', layer: 'rules', total: 2, inWindow: 2 },
@@ -109,17 +131,17 @@ describe('summarise', () => {
     ]);
   });
 
-  it('has no rate without an earlier snapshot', () => {
-    expect(summarise(now).requests.perSecond).toBeNull();
+  it('has no rate without an earlier sample', () => {
+    expect(summarise(total).requests.perSecond).toBeNull();
   });
 
-  it('makes one chart point per pair of samples', () => {
-    expect(seriesPoint(now, base)).toMatchObject({ at: 31_000, requestsPerSecond: 1.67 });
+  it('makes one chart point per span', () => {
+    expect(seriesPoint(31_000, span)).toMatchObject({ at: 31_000, requestsPerSecond: 1.67 });
   });
 });
 
-describe('takeSnapshot', () => {
-  it('reads the registry: requests, 200s’ buckets only, validation failures by layer, calls', async () => {
+describe('sharedMetrics', () => {
+  it('shares requests, 200s’ buckets only, validation failures by layer and calls', async () => {
     registry.resetMetrics();
     recordTaskRequest({ task: 'classify-ticket', status: 200, seconds: 0.3 });
     recordTaskRequest({ task: 'classify-ticket', status: 200, seconds: 0.02 });
@@ -132,8 +154,7 @@ describe('takeSnapshot', () => {
     recordValidationFailure('classify-ticket', 'rules');
     recordValidationFailure('not-a-task', 'schema');
     recordModelCall({ provider: 'openai', model: 'm', outcome: 'ServerError', seconds: 1 });
-    const s = await takeSnapshot(5);
-    expect(s.at).toBe(5);
+    const s = readFigures(await sharedMetrics());
     expect(Object.fromEntries(s.requests)).toEqual({
       'classify-ticket\t200': 2,
       'classify-ticket\t429': 1,
@@ -149,6 +170,29 @@ describe('takeSnapshot', () => {
       'unknown\tschema': 1,
     });
     expect(Object.fromEntries(s.modelCalls)).toEqual({ 'openai\tm\tServerError': 1 });
+  });
+
+  it('sums a tenant label away: no tenant id leaves the process', async () => {
+    registry.resetMetrics();
+    labelByTenant(true);
+    try {
+      for (const tenant of ['acme-secret-co', 'globex'])
+        recordTaskRequest({ task: 'summarize', status: 200, seconds: 0.1, tenant });
+      const shared = await sharedMetrics();
+      expect(JSON.stringify(shared)).not.toMatch(/acme-secret-co|globex/);
+      const labels = new Set(shared.flatMap((m) => m.values.flatMap((v) => Object.keys(v.labels))));
+      expect([...labels].sort()).toEqual(['le', 'status', 'task']);
+      expect(shared.map((m) => m.name).sort()).toEqual([
+        'keel_model_calls_total',
+        'keel_request_duration_seconds',
+        'keel_requests_total',
+        'keel_tasks_in_flight',
+        'keel_validation_failures_total',
+      ]);
+      expect(Object.fromEntries(readFigures(shared).requests)).toEqual({ 'summarize\t200': 2 });
+    } finally {
+      labelByTenant(false);
+    }
   });
 });
 

@@ -1,0 +1,90 @@
+import { AggregatorRegistry } from 'prom-client';
+import { parseSharedMetrics, type SharedMetric } from '../../shared/tenancy/metric-share';
+import { readFigures, type ProcessReading, type Reading, type Snapshot } from './snapshot';
+
+/**
+ * Several processes' metrics as one deployment's (docs/dashboard.md). Sums are prom-client's own
+ * (`AggregatorRegistry.aggregate`, each metric by its aggregator: sum for Keel's). A window is
+ * taken per process before summing, so a process that stops or restarts between two samples
+ * never makes a figure go down:
+ * - one in both samples: the increase of each series (all of `now` if any went down: a reset);
+ * - one new since `base`: all its counts if it started after `base`, else nothing (it ran
+ *   before but was not seen: its earlier counts are not the window's);
+ * - one gone since `base`: nothing (its counts leave the totals too).
+ */
+
+/** prom-client's sum of several metric lists (one per process). */
+export async function sumMetrics(lists: readonly SharedMetric[][]): Promise<SharedMetric[]> {
+  if (lists.length === 0) return [];
+  const summed = await AggregatorRegistry.aggregate([...lists]).getMetricsAsJSON();
+  return parseSharedMetrics(summed) ?? [];
+}
+
+/** The deployment's figures at one sample: every process's counts since it started, summed. */
+export async function totalOf(now: Snapshot): Promise<Reading> {
+  return readFigures(await sumMetrics(now.processes.map((p) => p.metrics)));
+}
+
+const seriesKey = (name: string, v: SharedMetric['values'][number]): string =>
+  `${name}\u0000${v.metricName ?? ''}\u0000${JSON.stringify(Object.entries(v.labels).sort())}`;
+
+/** Counters' and histograms' values by series; gauges have no increase. */
+function cumulative(metrics: readonly SharedMetric[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of metrics) {
+    if (m.type === 'gauge') continue;
+    for (const v of m.values) out.set(seriesKey(m.name, v), v.value);
+  }
+  return out;
+}
+
+/**
+ * One process's increase from `base` to `now` (undefined `base`: all of `now`). If any series
+ * went down, the process restarted its count (a new registry under the same id): all of `now`.
+ */
+export function increaseOf(now: readonly SharedMetric[], base?: readonly SharedMetric[]) {
+  const before = base ? cumulative(base) : new Map<string, number>();
+  const reset = [...cumulative(now)].some(([k, v]) => v < (before.get(k) ?? 0));
+  return now
+    .filter((m) => m.type !== 'gauge')
+    .map((m) => ({
+      ...m,
+      values: m.values.map((v) => ({
+        ...v,
+        value: reset ? v.value : v.value - (before.get(seriesKey(m.name, v)) ?? 0),
+      })),
+    }));
+}
+
+/** What happened between two samples, across the deployment. */
+export interface Span {
+  /** Each process's increase, summed. */
+  window: Reading;
+  /**
+   * The sum of each process's own request rate over its own two readings (a row is rewritten
+   * only every KEEL_METRICS_SHARE_MS, so the sample times would misstate it); null when no
+   * process was read twice.
+   */
+  requestsPerSecond: number | null;
+}
+
+export async function spanOf(now: Snapshot, base: Snapshot): Promise<Span> {
+  const before = new Map(base.processes.map((p) => [p.id, p] as const));
+  const parts: { increase: SharedMetric[]; seconds: number }[] = [];
+  for (const p of now.processes) {
+    const was: ProcessReading | undefined = before.get(p.id);
+    if (!was && p.startedAt < base.at) continue;
+    const from = was ? was.at : Math.max(p.startedAt, base.at);
+    parts.push({ increase: increaseOf(p.metrics, was?.metrics), seconds: (p.at - from) / 1000 });
+  }
+  let rate: number | null = null;
+  for (const part of parts) {
+    if (part.seconds <= 0) continue;
+    const requests = readFigures(part.increase).requests;
+    rate = (rate ?? 0) + [...requests.values()].reduce((a, b) => a + b, 0) / part.seconds;
+  }
+  return {
+    window: readFigures(await sumMetrics(parts.map((p) => p.increase))),
+    requestsPerSecond: rate,
+  };
+}
