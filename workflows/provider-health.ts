@@ -41,8 +41,8 @@ export async function providerHealth(args: ProviderHealthArgs): Promise<void> {
     events += 1;
     publish(Math.max(...outcomes.map((o) => o.at)));
   });
-  setHandler(acquirePermitUpdate, ({ now }) => {
-    const permit = acquire(state, now, args.settings);
+  setHandler(acquirePermitUpdate, ({ now, probeUntil }) => {
+    const permit = acquire(state, now, args.settings, probeUntil);
     state = permit.state;
     events += 1;
     publish(now);

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, PROVIDER_FAULTS } from '../../shared/contracts/errors';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
+import type { CallOutcome } from '../../shared/policy/breaker';
 import { findModel } from '../../shared/platform/model-registry';
 import type { KeelFileConfig } from '../../shared/platform/config-file';
 import type { Limiter } from '../../shared/tenancy/limits';
@@ -122,12 +123,22 @@ export function createCallModelActivity(deps: CallModelDeps) {
       }
       // The shared breaker: an open circuit means no call (the local model has none).
       const guarded = deps.health && provider.type !== 'local' ? deps.health : undefined;
-      if (guarded && !(await guarded.permit(args.provider, args.model, deps.now())).allow) {
+      // A probe is held for as long as this attempt may last (startToClose), never joined.
+      const attemptMs = Context.current().info.startToCloseTimeoutMs;
+      const permit = await guarded?.permit(args.provider, args.model, deps.now(), attemptMs);
+      if (permit && !permit.allow) {
         throw ApplicationFailure.nonRetryable(
           `circuit open for ${args.provider}:${args.model}`,
           FailureType.CircuitOpen,
         );
       }
+      // Only the probe's own outcome decides a half-open circuit (shared/policy/breaker.ts).
+      const report = async (o: Omit<CallOutcome, 'at'>): Promise<void> =>
+        guarded?.report(args.provider, args.model, {
+          at: deps.now(),
+          probe: !!permit?.probe,
+          ...o,
+        });
       const startedAt = deps.now();
       const ctx = Context.current();
       const deadline = attemptDeadline({
@@ -287,11 +298,7 @@ export function createCallModelActivity(deps: CallModelDeps) {
             response.usage.inputTokens + response.usage.outputTokens,
           );
         }
-        await guarded?.report(args.provider, args.model, {
-          at: deps.now(),
-          ok: true,
-          latencyMs: deps.now() - calledAt,
-        });
+        await report({ ok: true, latencyMs: deps.now() - calledAt });
         return {
           ...(response.output !== undefined
             ? { output: response.output }
@@ -323,19 +330,12 @@ export function createCallModelActivity(deps: CallModelDeps) {
         if (guarded && cancelled()) {
           // Cancelled (a hedge's loser, the hard timeout): no fault, but the call was at least
           // this slow. Dropping it would leave the p95 only the calls that won, and the hedge
-          // delay taken from it would creep down and hedge ever more often.
-          await guarded.report(args.provider, args.model, {
-            at: deps.now(),
-            ok: true,
-            latencyMs: deps.now() - calledAt,
-          });
+          // delay taken from it would creep down and hedge ever more often. A cancelled probe
+          // proves nothing either way: it decides nothing, and the probe is held till it expires.
+          await report({ ok: true, latencyMs: deps.now() - calledAt, probe: false });
         } else if (guarded && PROVIDER_FAULTS.includes(failure.type as FailureType)) {
-          await guarded.report(args.provider, args.model, {
-            at: deps.now(),
-            ok: false,
-            latencyMs: deps.now() - calledAt,
-            failure: failure.type ?? undefined,
-          });
+          const type = failure.type ?? undefined;
+          await report({ ok: false, latencyMs: deps.now() - calledAt, failure: type });
         }
         const details = failure.details?.[0] as CallFailureDetails | undefined;
         if (details) {

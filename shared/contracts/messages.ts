@@ -70,7 +70,8 @@ export const reportOutcomesSignal = defineSignal<[CallOutcome[]]>('reportOutcome
 /** Half-open probing needs a decision that changes state: an update, answered once. */
 export const acquirePermitUpdate = defineUpdate<
   { allow: boolean; probe: boolean; state: BreakerStateName },
-  [{ now: number }]
+  /** `probeUntil`: when a probe granted to this asker expires unreported (absent: after openMs). */
+  [{ now: number; probeUntil?: number }]
 >('acquirePermit');
 /** What the entity publishes in its memo after every change (ids and numbers only). */
 export interface PublishedHealth {

@@ -115,11 +115,16 @@ export class ProviderHealth {
     };
   }
 
-  /** May a call go out now? Closed: yes. Open within openMs: no. Otherwise the entity decides. */
+  /**
+   * May a call go out now? Closed: yes. Open within openMs: no. Otherwise the entity decides.
+   * `callMs` bounds the call this permit is for: a probe is held that long after the permit's own
+   * deadline, plus the report's batching and delivery, so no second probe joins a slow one.
+   */
   async permit(
     provider: string,
     model: string,
     now: number,
+    callMs = 0,
   ): Promise<{ allow: boolean; probe: boolean }> {
     const health = await this.view(provider, model, now);
     if (health.state === 'closed') return { allow: true, probe: false };
@@ -130,7 +135,9 @@ export class ProviderHealth {
       return await this.client.withDeadline(now + PERMIT_DEADLINE_MS, () =>
         this.client.workflow
           .getHandle(providerHealthWorkflowId(this.taskQueue, provider, model))
-          .executeUpdate(acquirePermitUpdate, { args: [{ now }] }),
+          .executeUpdate(acquirePermitUpdate, {
+            args: [{ now, probeUntil: this.probeUntil(now, callMs) }],
+          }),
       );
     } catch (err) {
       // A circuit that was not closed stays shut until the entity can say otherwise.
@@ -140,6 +147,11 @@ export class ProviderHealth {
       );
       return { allow: false, probe: false };
     }
+  }
+
+  /** When a probe granted at `now` for a call of at most `callMs` has surely been reported. */
+  probeUntil(now: number, callMs: number): number {
+    return now + PERMIT_DEADLINE_MS + callMs + this.options.reportEveryMs + REPORT_DELIVERY_MS;
   }
 
   /** Queues an outcome; it reaches the entity with the next batch (see reportEveryMs). */
@@ -201,3 +213,5 @@ export class ProviderHealth {
 
 /** How long a half-open permit may take before the call is refused. */
 const PERMIT_DEADLINE_MS = 3_000;
+/** A batch of outcomes reaches the entity within this after it is sent (a signal-with-start). */
+const REPORT_DELIVERY_MS = 2_000;

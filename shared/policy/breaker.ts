@@ -36,6 +36,12 @@ export interface CallOutcome {
   latencyMs: number;
   /** Failure type when not ok (only provider-side failures are reported). */
   failure?: string;
+  /**
+   * Whether this call was the half-open probe. Only the probe's outcome decides a half-open
+   * circuit; other calls' outcomes (made before it opened, reported late) are only recorded.
+   * Absent in reports from workers older than this field: those decide, as they always did.
+   */
+  probe?: boolean;
 }
 
 export interface Transition {
@@ -49,8 +55,13 @@ export interface BreakerState {
   state: BreakerStateName;
   openedAt?: number;
   probeInFlight: boolean;
-  /** When the current probe was let through; a probe never reported expires after `openMs`. */
+  /** When the current probe was let through. */
   probeAt?: number;
+  /**
+   * When the current probe expires if never reported: its caller's bound on the call (so a slow
+   * probe is never joined by a second one), at least `probeAt + openMs`.
+   */
+  probeUntil?: number;
   outcomes: CallOutcome[];
   /** The last transitions, newest last. */
   transitions: Transition[];
@@ -76,6 +87,7 @@ function move(s: BreakerState, to: BreakerStateName, at: number, reason: string)
     transitions,
     openedAt: to === 'open' ? at : s.openedAt,
     probeInFlight: false,
+    probeUntil: undefined,
   };
 }
 
@@ -126,6 +138,7 @@ export function recordOutcome(
   let next: BreakerState = { ...s, outcomes };
   if (s.state === 'half_open') {
     // The probe decides: success closes (with a fresh window), failure opens again.
+    if (o.probe === false) return next;
     return o.ok
       ? { ...move(next, 'closed', o.at, 'probe succeeded'), outcomes: [o] }
       : move(next, 'open', o.at, `probe failed: ${o.failure ?? 'error'}`);
@@ -159,17 +172,32 @@ export interface Permit {
   state: BreakerState;
 }
 
-/** May a call go through now? An open circuit lets exactly one probe through after `openMs`. */
-export function acquire(s: BreakerState, now: number, settings: BreakerSettings): Permit {
+/**
+ * May a call go through now? An open circuit lets exactly one probe through after `openMs`. The
+ * probe is held until `probeUntil` (the asker's bound on when its outcome will have been
+ * reported), at least `openMs`: a probe slower than the cool-down is not joined by another.
+ */
+export function acquire(
+  s: BreakerState,
+  now: number,
+  settings: BreakerSettings,
+  probeUntil?: number,
+): Permit {
   if (s.state === 'closed') return { allow: true, probe: false, state: s };
   if (s.state === 'open' && now - (s.openedAt ?? now) < settings.openMs) {
     return { allow: false, probe: false, state: s };
   }
-  if (s.state === 'half_open' && s.probeInFlight && now - (s.probeAt ?? now) < settings.openMs) {
+  const heldUntil = s.probeUntil ?? (s.probeAt ?? now) + settings.openMs;
+  if (s.state === 'half_open' && s.probeInFlight && now < heldUntil) {
     return { allow: false, probe: false, state: s };
   }
   const half = s.state === 'open' ? move(s, 'half_open', now, `${settings.openMs} ms elapsed`) : s;
-  return { allow: true, probe: true, state: { ...half, probeInFlight: true, probeAt: now } };
+  const until = Math.max(now + settings.openMs, probeUntil ?? 0);
+  return {
+    allow: true,
+    probe: true,
+    state: { ...half, probeInFlight: true, probeAt: now, probeUntil: until },
+  };
 }
 
 /**

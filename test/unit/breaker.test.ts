@@ -76,6 +76,39 @@ describe('circuit breaker', () => {
     ]);
   });
 
+  it("holds a probe slower than openMs until its caller's bound: never two probes at once", () => {
+    const open = feed(initialBreaker(), [bad(1), bad(2), bad(3), bad(4)]);
+    // The asker's call may take until 40 s (its deadline and the report's delay).
+    const probe = acquire(open, 14_001, settings, 40_000);
+    expect(probe).toMatchObject({ allow: true, probe: true });
+    // Past openMs, but the probe is still out: refused (before the fix, a second probe).
+    expect(acquire(probe.state, 24_002, settings, 50_000).allow).toBe(false);
+    expect(acquire(probe.state, 39_999, settings).allow).toBe(false);
+    // Never reported by then (its worker died): the next asker probes.
+    expect(acquire(probe.state, 40_000, settings)).toMatchObject({ allow: true, probe: true });
+    // A bound shorter than openMs still holds the probe for openMs.
+    const short = acquire(open, 14_001, settings, 15_000).state;
+    expect(acquire(short, 24_000, settings).allow).toBe(false);
+  });
+
+  it("only the probe's outcome decides a half-open circuit", () => {
+    const open = feed(initialBreaker(), [bad(1), bad(2), bad(3), bad(4)]);
+    const half = acquire(open, 20_000, settings, 30_000).state;
+    // A call let through before the circuit opened, reported late: recorded, decides nothing.
+    const late = [
+      { ...ok(20_050), probe: false },
+      { ...bad(20_060), probe: false },
+    ].reduce((acc, o) => recordOutcome(acc, o, settings), half);
+    expect(late).toMatchObject({ state: 'half_open', probeInFlight: true, probeUntil: 30_000 });
+    expect(late.outcomes).toHaveLength(6);
+    expect(acquire(late, 25_000, settings).allow).toBe(false);
+    const closed = recordOutcome(late, { ...ok(20_100), probe: true }, settings);
+    expect(closed.state).toBe('closed');
+    expect(closed.transitions.at(-1)?.reason).toBe('probe succeeded');
+    const reopened = recordOutcome(late, { ...bad(20_100), probe: true }, settings);
+    expect(reopened).toMatchObject({ state: 'open', openedAt: 20_100, probeInFlight: false });
+  });
+
   it('reports latency percentiles over successful calls', () => {
     const s = feed(
       initialBreaker(),

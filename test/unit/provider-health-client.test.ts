@@ -64,4 +64,33 @@ describe('ProviderHealth client', () => {
     await health.view('openai', 'other', 11_000);
     expect(r.describes()).toBe(3);
   });
+
+  it('asks for a half-open permit with how long the probe may be out', async () => {
+    const updates: unknown[] = [];
+    const health = { state: 'open', openedAt: 0, asOf: 0, stats: {}, transitions: [] };
+    const client = {
+      withDeadline: (_at: number, fn: () => Promise<unknown>) => fn(),
+      workflow: {
+        getHandle: () => ({
+          describe: () => Promise.resolve({ memo: { health } }),
+          executeUpdate: (_u: unknown, o: { args: unknown[] }) => {
+            updates.push(o.args[0]);
+            return Promise.resolve({ allow: true, probe: true, state: 'half_open' });
+          },
+        }),
+      },
+    } as unknown as Client;
+    const logger = { warn: () => undefined } as unknown as Logger;
+    const breaker = new ProviderHealth(client, 'q', logger, undefined, {
+      viewCacheMs: 1_000,
+      reportEveryMs: 250,
+    });
+    const now = 100_000; // past openMs (15 s) since the circuit opened
+    expect(await breaker.permit('openai', 'm', now, 7_500)).toMatchObject({
+      allow: true,
+      probe: true,
+    });
+    // The permit's own deadline (3 s), the call (7.5 s), the batching (0.25 s), delivery (2 s).
+    expect(updates).toEqual([{ now, probeUntil: now + 3_000 + 7_500 + 250 + 2_000 }]);
+  });
 });
