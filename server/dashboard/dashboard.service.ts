@@ -119,7 +119,7 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
     // A point covers at least one share interval: another process's row changes only that often.
     const spanMs = Math.max(SAMPLE_MS, this.config.metrics.shareEveryMs);
     const prev = [...this.ring].reverse().find((s) => s.at <= snap.at - spanMs) ?? this.ring[0];
-    if (prev) this.series.push(seriesPoint(snap.at, await spanOf(snap, prev)));
+    if (prev) this.series.push(seriesPoint(snap.at, await spanOf(snap, this.ring, prev.at)));
     this.ring.push(snap);
     if (this.ring.length > KEEP) this.ring.shift();
     if (this.series.length > KEEP) this.series.shift();
@@ -131,7 +131,7 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
     const windowMs = base ? now - base.at : 0;
     const [total, span, cost, breakers] = await Promise.all([
       totalOf(snap),
-      base ? spanOf(snap, base) : undefined,
+      base ? spanOf(snap, this.ring, base.at) : undefined,
       this.cost.get(now, () => this.readCost(now)),
       this.breakers.get(now, () => this.readBreakers(now)),
     ]);

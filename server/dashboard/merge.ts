@@ -7,10 +7,10 @@ import { readFigures, type ProcessReading, type Reading, type Snapshot } from '.
  * (`AggregatorRegistry.aggregate`, each metric by its aggregator: sum for Keel's). A window is
  * taken per process before summing, so a process that stops or restarts between two samples
  * never makes a figure go down:
- * - one in both samples: the increase of each series (all of `now` if any went down: a reset);
- * - one new since `base`: all its counts if it started after `base`, else nothing (it ran
- *   before but was not seen: its earlier counts are not the window's);
- * - one gone since `base`: nothing (its counts leave the totals too).
+ * - one read earlier in the window: the increase of each series since its first reading there
+ *   (all of `now` if any series went down: a reset);
+ * - one first read now: all its counts if it started within the window, else nothing;
+ * - one gone since: nothing (its counts leave the totals too).
  */
 
 /** prom-client's sum of several metric lists (one per process). */
@@ -68,14 +68,24 @@ export interface Span {
   requestsPerSecond: number | null;
 }
 
-export async function spanOf(now: Snapshot, base: Snapshot): Promise<Span> {
-  const before = new Map(base.processes.map((p) => [p.id, p] as const));
+/**
+ * What happened from `from` to `now`. `earlier`: the samples kept (oldest first); each process's
+ * increase runs from its first reading at or after `from`, else from zero if it started after it.
+ */
+export async function spanOf(
+  now: Snapshot,
+  earlier: readonly Snapshot[],
+  from: number,
+): Promise<Span> {
+  const inWindow = earlier.filter((s) => s.at >= from && s.at < now.at);
   const parts: { increase: SharedMetric[]; seconds: number }[] = [];
   for (const p of now.processes) {
-    const was: ProcessReading | undefined = before.get(p.id);
-    if (!was && p.startedAt < base.at) continue;
-    const from = was ? was.at : Math.max(p.startedAt, base.at);
-    parts.push({ increase: increaseOf(p.metrics, was?.metrics), seconds: (p.at - from) / 1000 });
+    let was: ProcessReading | undefined;
+    for (const s of inWindow) if ((was = s.processes.find((q) => q.id === p.id))) break;
+    // Running before `from` but first seen now: none of its counts is known to be the window's.
+    if (!was && p.startedAt < from) continue;
+    const since = was ? was.at : p.startedAt;
+    parts.push({ increase: increaseOf(p.metrics, was?.metrics), seconds: (p.at - since) / 1000 });
   }
   let rate: number | null = null;
   for (const part of parts) {

@@ -114,7 +114,7 @@ describe('totalOf and spanOf', () => {
     const total = await totalOf(now);
     expect(Object.fromEntries(total.requests)).toEqual({ 'classify-ticket\t200': 130 });
     expect(Object.fromEntries(total.modelCalls)).toEqual({ 'openai\tok\tok': 124 });
-    const span = await spanOf(now, base);
+    const span = await spanOf(now, [base], base.at);
     expect(Object.fromEntries(span.window.requests)).toEqual({ 'classify-ticket\t200': 115 });
     expect(Object.fromEntries(span.window.modelCalls)).toEqual({ 'openai\tok\tok': 120 });
     expect(span.window.buckets.get('classify-ticket')).toEqual([0, 115, 115]);
@@ -132,7 +132,7 @@ describe('totalOf and spanOf', () => {
       proc('self', 30_000, { answers: 10 }),
       proc('w1', 30_000, { calls: 7 }),
     );
-    const span = await spanOf(now, base);
+    const span = await spanOf(now, [base], base.at);
     expect(Object.fromEntries(span.window.modelCalls)).toEqual({ 'openai\tok\tok': 7 });
     noneNegative(summarise(await totalOf(now), span));
   });
@@ -151,7 +151,7 @@ describe('totalOf and spanOf', () => {
       proc('a-new', 29_000, { answers: 4 }, { startedAt: 10_000 }),
     );
     const total = await totalOf(now);
-    const span = await spanOf(now, base);
+    const span = await spanOf(now, [base], base.at);
     expect(Object.fromEntries(total.requests)).toEqual({ 'classify-ticket\t200': 12 });
     expect(Object.fromEntries(span.window.requests)).toEqual({ 'classify-ticket\t200': 7 });
     // 3 over this API's 30 s, and 4 over the 19 s a-new ran.
@@ -168,15 +168,33 @@ describe('totalOf and spanOf', () => {
       proc('self', 30_000, { answers: 2 }),
       proc('a2', 29_000, { answers: 900 }, { startedAt: -600_000 }),
     );
-    const span = await spanOf(now, base);
+    const span = await spanOf(now, [base], base.at);
     expect(Object.fromEntries(span.window.requests)).toEqual({ 'classify-ticket\t200': 1 });
     expect((await totalOf(now)).requests.get('classify-ticket\t200')).toBe(902);
+  });
+
+  it('counts a process from its first reading in the window when it was not in the first sample', async () => {
+    const base = snap(0, proc('self', 0, { answers: 1 }));
+    // a2 started before the window but wrote its first row after the first sample.
+    const later = snap(
+      2_000,
+      proc('self', 2_000, { answers: 1 }),
+      proc('a2', 1_500, { answers: 0 }, { startedAt: -500 }),
+    );
+    const now = snap(
+      30_000,
+      proc('self', 30_000, { answers: 1 }),
+      proc('a2', 29_500, { answers: 6 }, { startedAt: -500 }),
+    );
+    const span = await spanOf(now, [base, later], base.at);
+    expect(Object.fromEntries(span.window.requests)).toEqual({ 'classify-ticket\t200': 6 });
+    expect(span.requestsPerSecond).toBeCloseTo(6 / 28, 6);
   });
 
   it('gives no rate for a row not rewritten between two samples, and no Infinity', async () => {
     const base = snap(0, proc('a2', -1_000, { answers: 3 }));
     const now = snap(2_000, proc('a2', -1_000, { answers: 3 }));
-    const span = await spanOf(now, base);
+    const span = await spanOf(now, [base], base.at);
     expect(span.requestsPerSecond).toBeNull();
     expect(summarise(await totalOf(now), span).requests).toMatchObject({
       inWindow: 0,
