@@ -6,12 +6,12 @@ import type { KeelConfig } from '../../shared/platform/config';
 import type { Logger } from '../../shared/platform/logger';
 import type { ProviderHealth } from '../../shared/platform/provider-health';
 import type { Tenancy } from '../../shared/tenancy/open';
-import { totalUsage, type MetricShare, type ProcessRole } from '../../shared/tenancy/store';
+import { totalUsage, type ProcessRole } from '../../shared/tenancy/store';
 import { startMetricShare, type MetricSharing } from '../../shared/tenancy/metric-share';
 import { fromMicros } from '../../shared/tenancy/plans';
 import { CONFIG, LOGGER, PROVIDER_HEALTH, TEMPORAL_CLIENT, TENANCY } from '../tokens';
 import { spanOf, totalOf } from './merge';
-import { takeSnapshot, type Snapshot } from './snapshot';
+import { parseShares, takeSnapshot, type CheckedShare, type Snapshot } from './snapshot';
 import { seriesPoint, summarise } from './summary';
 
 /** How often the metrics are sampled for the charts. */
@@ -60,7 +60,7 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
   private readonly startedAt = Date.now();
   private readonly cost = new Held<Cost>(SHARED_READ_MS);
   private readonly breakers = new Held<Breakers>(SHARED_READ_MS);
-  private readonly shares = new Held<MetricShare[]>(SHARED_READ_MS);
+  private readonly shares = new Held<CheckedShare[]>(SHARED_READ_MS);
   private sharesFailing = false;
   private sharing: MetricSharing | undefined;
 
@@ -101,9 +101,9 @@ export class DashboardService implements OnModuleInit, OnModuleDestroy {
     return takeSnapshot(now, this.role, others);
   }
 
-  private async readShares(since: number): Promise<MetricShare[]> {
+  private async readShares(since: number): Promise<CheckedShare[]> {
     try {
-      const rows = await this.tenancy.store.metricShares.fresh(since);
+      const rows = parseShares(await this.tenancy.store.metricShares.fresh(since));
       this.sharesFailing = false;
       return rows;
     } catch (err) {

@@ -1,5 +1,5 @@
 import { AggregatorRegistry } from 'prom-client';
-import { parseSharedMetrics, type SharedMetric } from '../../shared/tenancy/metric-share';
+import { fromRegistryJson, type SharedMetric } from '../../shared/tenancy/metric-share';
 import { readFigures, type ProcessReading, type Reading, type Snapshot } from './snapshot';
 
 /**
@@ -16,8 +16,7 @@ import { readFigures, type ProcessReading, type Reading, type Snapshot } from '.
 /** prom-client's sum of several metric lists (one per process). */
 export async function sumMetrics(lists: readonly SharedMetric[][]): Promise<SharedMetric[]> {
   if (lists.length === 0) return [];
-  const summed = await AggregatorRegistry.aggregate([...lists]).getMetricsAsJSON();
-  return parseSharedMetrics(summed) ?? [];
+  return fromRegistryJson(await AggregatorRegistry.aggregate([...lists]).getMetricsAsJSON());
 }
 
 /** The deployment's figures at one sample: every process's counts since it started, summed. */
@@ -25,8 +24,12 @@ export async function totalOf(now: Snapshot): Promise<Reading> {
   return readFigures(await sumMetrics(now.processes.map((p) => p.metrics)));
 }
 
-const seriesKey = (name: string, v: SharedMetric['values'][number]): string =>
-  `${name}\u0000${v.metricName ?? ''}\u0000${JSON.stringify(Object.entries(v.labels).sort())}`;
+const seriesKey = (name: string, v: SharedMetric['values'][number]): string => {
+  const labels = Object.keys(v.labels)
+    .sort()
+    .map((k) => `${k}=${v.labels[k]}`);
+  return `${name}\t${v.metricName ?? ''}\t${labels.join('\t')}`;
+};
 
 /** Counters' and histograms' values by series; gauges have no increase. */
 function cumulative(metrics: readonly SharedMetric[]): Map<string, number> {

@@ -46,14 +46,22 @@ export interface Reading {
   inFlight: number;
 }
 
-/**
- * A sample at `at`: this process's metrics now, and each other process's row (`others`, already
- * fresh; a row with metrics Keel does not write is left out, as is this process's own row).
- */
+/** Another process's row with its metrics checked (`parseShares`). */
+export type CheckedShare = Omit<MetricShare, 'metrics'> & { metrics: SharedMetric[] };
+
+/** Rows as read from the store, checked once: a row with metrics Keel does not write is left out. */
+export function parseShares(rows: readonly MetricShare[]): CheckedShare[] {
+  return rows.flatMap((r) => {
+    const metrics = parseSharedMetrics(r.metrics);
+    return metrics ? [{ ...r, metrics }] : [];
+  });
+}
+
+/** A sample at `at`: this process's metrics now, and each other process's fresh row. */
 export async function takeSnapshot(
   at: number,
   self: ProcessRole,
-  others: readonly MetricShare[] = [],
+  others: readonly CheckedShare[] = [],
 ): Promise<Snapshot> {
   const processes: ProcessReading[] = [
     {
@@ -66,10 +74,8 @@ export async function takeSnapshot(
     },
   ];
   for (const share of others) {
-    const metrics =
-      share.processId === THIS_PROCESS.id ? undefined : parseSharedMetrics(share.metrics);
-    if (!metrics) continue;
-    const { processId: id, role, startedAt, updatedAt } = share;
+    if (share.processId === THIS_PROCESS.id) continue; // read live above
+    const { processId: id, role, startedAt, updatedAt, metrics } = share;
     processes.push({ id, role, startedAt, at: updatedAt, self: false, metrics });
   }
   return { at, processes };

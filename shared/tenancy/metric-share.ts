@@ -41,6 +41,28 @@ export const SharedMetric = z.object({
 });
 export type SharedMetric = z.infer<typeof SharedMetric>;
 
+/**
+ * prom-client's own JSON (`getMetricsAsJSON()`, of a registry or an aggregate) as SharedMetric:
+ * the same fields, typed (prom-client's types call `type` an enum; at run time it is a string).
+ */
+export function fromRegistryJson(
+  json: Awaited<ReturnType<Registry['getMetricsAsJSON']>>,
+): SharedMetric[] {
+  return json.map((m) => ({
+    name: m.name,
+    help: m.help,
+    type: String(m.type),
+    ...(typeof m.aggregator === 'string' ? { aggregator: m.aggregator } : {}),
+    values: m.values.map((v) => ({
+      value: v.value,
+      labels: v.labels as Record<string, string | number>,
+      ...('metricName' in v && typeof v.metricName === 'string'
+        ? { metricName: v.metricName }
+        : {}),
+    })),
+  }));
+}
+
 /** A row's metrics, or undefined when they are not what a Keel process writes. */
 export function parseSharedMetrics(raw: unknown): SharedMetric[] | undefined {
   const parsed = z.array(SharedMetric).safeParse(raw);
@@ -77,8 +99,7 @@ export async function sharedMetrics(from: Registry = registry): Promise<SharedMe
             : {}),
         })),
     }));
-  // prom-client's types name `type` an enum; at run time it is the string checked here.
-  return parseSharedMetrics(await AggregatorRegistry.aggregate([kept]).getMetricsAsJSON()) ?? [];
+  return fromRegistryJson(await AggregatorRegistry.aggregate([kept]).getMetricsAsJSON());
 }
 
 export interface MetricSharing {
