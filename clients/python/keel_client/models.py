@@ -282,6 +282,11 @@ class ResultMeta:
     tokens: ResultMetaTokens = _field(metadata={"wire": "tokens"})
     #: Every billed call, failed ones included, at registry prices.
     cost_usd: float = _field(metadata={"wire": "costUsd"})
+    #: One per `reasons` line, in the same order: the line's route reason as a stable code (why a
+    #: candidate did not answer, or why the route gave up), null for a line that is no route reason
+    #: (a check that failed open, the last good answer served). Read these, not the wording of
+    #: `reasons`, which may change. Absent on results recorded before the codes existed.
+    reason_codes: Optional[List[Any]] = _field(default=None, metadata={"wire": "reasonCodes"})
     #: Model calls of this task whose result never reached it (their worker died mid-call, or after
     #: the vendor's answer was billed) and that were made again; counted in attempts. Absent when
     #: none.

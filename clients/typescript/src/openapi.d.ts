@@ -4773,13 +4773,26 @@ export interface paths {
                             /** @description The window the `inWindow`, rate and latency figures cover. */
                             windowSeconds: number;
                             process: {
-                                /** @description The worker runs in this API process: model calls and validation counted here. */
+                                /** @description The worker runs in this API process (`npm start`), not in worker processes. */
                                 embeddedWorker: boolean;
                                 /** @description Since when this process counts (the counters reset at start). */
                                 startedAt: string;
                             };
+                            /** @description The processes the request, latency, validation and model-call figures sum: this one and every other whose metrics row in the tenant store is fresh (KEEL_METRICS_SHARE_MS). */
+                            processes: {
+                                /**
+                                 * @description An API process, one with the worker inside it, or a worker process.
+                                 * @enum {string}
+                                 */
+                                role: "api" | "api+worker" | "worker";
+                                startedAt: string;
+                                /** @description When its metrics were read: its last row, or now for this process. */
+                                updatedAt: string;
+                                /** @description The API process that answered. */
+                                self: boolean;
+                            }[];
                             requests: {
-                                /** @description `POST /v1/tasks/{task}` answers since this process started. */
+                                /** @description `POST /v1/tasks/{task}` answers, summed over `processes`, each since it started. */
                                 total: number;
                                 byStatus: {
                                     [key: string]: number;
@@ -4787,7 +4800,7 @@ export interface paths {
                                 inWindow: number;
                                 perSecond: number | null;
                             };
-                            /** @description Tasks running as this API counts them for load shedding. */
+                            /** @description Tasks running as the API processes count them for load shedding, summed. */
                             inFlight: number;
                             /** @description Sync (200) answers of every task in the window. */
                             latencyAll: {
@@ -4811,7 +4824,7 @@ export interface paths {
                                 /** @description Milliseconds; null when nothing was measured. */
                                 p99Ms: number | null;
                             }[];
-                            /** @description One point per sample interval (2 s), the last 5 minutes, oldest first. */
+                            /** @description One point per sample (every 2 s), each over the last max(2 s, KEEL_METRICS_SHARE_MS); the last 5 minutes, oldest first. */
                             series: {
                                 /** @description Epoch milliseconds of the sample. */
                                 at: number;
@@ -7484,8 +7497,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Drift per task × model × prompt version: each metric’s recent window against its baseline (chi-square, KS, PSI) and the alerts (operator).
-         * @description Evaluated on read from the shared store; alerts (keel_drift_alerts_total, a log line, `drift.detected` webhook events) are raised by the workers every KEEL_DRIFT_EVALUATE_EVERY observations of a series. See docs/drift.md.
+         * Drift per task × model × prompt version: each metric’s recent window against its baseline (chi-square, KS, PSI; the sampled evaluation’s hallucination and unsafe-output rates by a one-sided two-proportion z-test) and the alerts (operator).
+         * @description Evaluated on read from the shared store; alerts (keel_drift_alerts_total, a log line, `drift.detected` webhook events) are raised by the workers every KEEL_DRIFT_EVALUATE_EVERY observations (or evaluations) of a series. See docs/drift.md and docs/evaluation.md.
          */
         get: {
             parameters: {
@@ -7520,6 +7533,8 @@ export interface paths {
                                 minSamples: number;
                                 alpha: number;
                                 minPsi: number;
+                                /** @description The evaluation rates’ smallest rise that alerts. */
+                                minRise: number;
                                 evaluateEvery: number;
                             };
                             series: {
@@ -7546,11 +7561,32 @@ export interface paths {
                                     /** @description Time of its last observation. */
                                     to?: string;
                                 };
+                                /** @description With sampled evaluation: the windows of hallucination-rate and unsafe-rate (in metrics). */
+                                evaluations?: {
+                                    /** @description Evaluated answers of the series (docs/evaluation.md). */
+                                    evaluated: number;
+                                    /** @description Its first `baseline` evaluated answers. */
+                                    baseline: {
+                                        n: number;
+                                        /** @description Time of its first observation. */
+                                        from?: string;
+                                        /** @description Time of its last observation. */
+                                        to?: string;
+                                    };
+                                    /** @description Its latest `window` evaluated answers after them. */
+                                    recent: {
+                                        n: number;
+                                        /** @description Time of its first observation. */
+                                        from?: string;
+                                        /** @description Time of its last observation. */
+                                        to?: string;
+                                    };
+                                };
                                 metrics: {
                                     /** @enum {string} */
-                                    metric: "validation-failure-rate" | "refusal-rate" | "output-length" | "confidence" | "category-mix";
+                                    metric: "validation-failure-rate" | "refusal-rate" | "output-length" | "confidence" | "category-mix" | "hallucination-rate" | "unsafe-rate";
                                     /** @enum {string} */
-                                    test: "chi-square" | "ks";
+                                    test: "chi-square" | "ks" | "two-proportion-z";
                                     baseline: {
                                         /** @description Values of the metric in the window. */
                                         n: number;
@@ -7575,14 +7611,14 @@ export interface paths {
                                             [key: string]: number;
                                         };
                                     };
-                                    /** @description Chi-square statistic or KS D. */
+                                    /** @description Chi-square statistic, KS D or z (one-sided). */
                                     statistic?: number;
                                     pValue?: number;
                                     /** @description Population stability index of recent against baseline. */
                                     psi?: number;
                                     /** @description Both windows hold at least minSamples values. */
                                     enoughSamples: boolean;
-                                    /** @description enoughSamples, pValue < alpha and psi ≥ minPsi. */
+                                    /** @description enoughSamples, pValue < alpha and psi ≥ minPsi (the evaluation rates: recent − baseline ≥ minRise). */
                                     drifted: boolean;
                                 }[];
                                 /** @description Raised by the workers’ evaluations (metric, log line, webhook event). */
@@ -9061,6 +9097,8 @@ export interface components {
             path: "primary" | "fallback" | "cache" | "degraded" | "review";
             /** @description Why the path is not `primary`, one line per failure. */
             reasons: string[];
+            /** @description One per `reasons` line, in the same order: the line's route reason as a stable code (why a candidate did not answer, or why the route gave up), null for a line that is no route reason (a check that failed open, the last good answer served). Read these, not the wording of `reasons`, which may change. Absent on results recorded before the codes existed. */
+            reasonCodes?: (("rate-limit" | "overloaded" | "server-error" | "timeout" | "connection" | "circuit-open" | "budget" | "content-filter" | "context-length" | "provider-error" | "invalid-answer" | "data-policy" | "limit-reached" | "hedge" | "hard-timeout" | "review-deadline" | "other") | null)[];
             /** @description Each layer’s outcome for the answer returned, and the answers rejected before it. */
             validation: {
                 schema: {
