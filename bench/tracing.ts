@@ -23,7 +23,7 @@ import { freePort } from '../test/support/free-port';
 import { startJaeger } from '../test/support/jaeger';
 import { ROOT } from '../test/support/processes';
 import { upstreamEnv } from '../test/support/upstream-env';
-import { cpuMs } from './lib/proc-stats';
+import { cpuMs, threadCpuMs } from './lib/proc-stats';
 import { latencyStats, loadAverage, median, percentile, round2 } from './lib/stats';
 import { startBenchStack, type BenchStack } from './stack';
 
@@ -92,6 +92,7 @@ interface Copy {
   stack: BenchStack;
   samples: Sample[];
   cpuBefore: number;
+  threadsBefore: Map<string, number>;
 }
 
 /** Median over rounds of (mean of the `on` copies − mean of the `off` copies) in that round. */
@@ -137,13 +138,16 @@ async function main(): Promise<void> {
         ...(values.profile ? { cpuProfileDir: path.join(values.profile, `${which}-${i}`) } : {}),
         env: envOf(which),
       });
-      copies.push({ which, stack, samples: [], cpuBefore: 0 });
+      copies.push({ which, stack, samples: [], cpuBefore: 0, threadsBefore: new Map() });
     }
     for (let i = 0; i < WARMUP; i++) for (const c of copies) await classify(c.stack, i);
     // The API process's CPU (its worker inside), user + system, over the measured requests: a
     // steadier figure than the response time on a shared machine (the Temporal server's and
     // Jaeger's are not in it).
-    for (const c of copies) c.cpuBefore = cpuMs(c.stack.pids().api);
+    for (const c of copies) {
+      c.cpuBefore = cpuMs(c.stack.pids().api);
+      c.threadsBefore = threadCpuMs(c.stack.pids().api);
+    }
     for (let i = 0; i < REQUESTS; i++) {
       // Rotate which copy goes first, so none always follows another.
       for (let k = 0; k < copies.length; k++) {
@@ -156,6 +160,13 @@ async function main(): Promise<void> {
       responseP50Ms: latencyStats(c.samples.map((x) => x.ms)).p50,
       overheadP50Ms: latencyStats(c.samples.map((x) => x.overheadMs)).p50,
       cpuPerRequestMs: round2((cpuMs(c.stack.pids().api) - c.cpuBefore) / REQUESTS),
+      /** The same by thread name: which threads the difference is in (JS, GC, Temporal's core). */
+      threadCpuPerRequestMs: Object.fromEntries(
+        [...threadCpuMs(c.stack.pids().api)].map(([name, ms]) => [
+          name,
+          round2((ms - (c.threadsBefore.get(name) ?? 0)) / REQUESTS),
+        ]),
+      ),
     }));
     const pooled = (which: Which, pick: (s: Sample) => number) =>
       copies.filter((c) => c.which === which).flatMap((c) => c.samples.map(pick));

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { RssSeries } from '../results-schema';
 
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc; 0 once it is gone). */
@@ -12,6 +12,35 @@ export function cpuMs(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU time (user + system, ms) of each thread of a process so far, summed by thread name
+ * (`comm`: `node` for V8's and libuv's helpers, `tokio-runtime-w` for Temporal's core, …); the
+ * main thread is `main`. Linux /proc; empty once the process is gone.
+ */
+export function threadCpuMs(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (pid === undefined) return out;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name =
+        tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      out.set(name, (out.get(name) ?? 0) + ms);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
 }
 
 /** Resident set size of a process in MB (Linux /proc), or undefined once it is gone. */
