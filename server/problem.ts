@@ -6,6 +6,7 @@ import { toFieldErrors, type FieldError } from '../shared/contracts/errors';
 import { ProblemError } from '../shared/contracts/problem-error';
 import type { Logger } from '../shared/platform/logger';
 import { anthropicErrorBody, speaksAnthropic } from './chat/anthropic-errors';
+import { requestTraceIds } from './trace-requests';
 import { openAIErrorBody, speaksOpenAI } from './chat/openai-errors';
 
 export { PROBLEM_BASE };
@@ -80,7 +81,12 @@ export class ProblemFilter implements ExceptionFilter {
       // The caller gets the problem; the operator gets what caused it (type, message, stack).
       if (exception.status >= 500 && exception.cause) {
         this.logger.warn(
-          { err: exception.cause, requestId: req.headers['x-request-id'], problem: exception.slug },
+          {
+            err: exception.cause,
+            requestId: req.headers['x-request-id'],
+            problem: exception.slug,
+            ...requestTraceIds(req),
+          },
           'request failed',
         );
       }
@@ -108,7 +114,12 @@ export class ProblemFilter implements ExceptionFilter {
         : new ProblemError(status, 'http-error', exception.message, detail);
     }
     this.logger.error(
-      { err: exception, requestId: req.headers['x-request-id'], path: req.path },
+      {
+        err: exception,
+        requestId: req.headers['x-request-id'],
+        path: req.path,
+        ...requestTraceIds(req),
+      },
       'unhandled error',
     );
     return ProblemError.of('internal');

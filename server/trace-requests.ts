@@ -11,6 +11,7 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
+import { holdRequestTrace } from '../shared/platform/trace-fast';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** How the process samples (KeelConfig['tracing']): which requests can skip the span. */
@@ -64,7 +65,19 @@ export function unsampledRequest(
 
 /** The request's trace context, kept on it between the two middlewares. */
 const TRACE_CONTEXT = Symbol('traceContext');
-type TracedRequest = Request & { [TRACE_CONTEXT]?: Context };
+/** An unsampled request's ids, kept on it (no context is entered for it). */
+const FAST_IDS = Symbol('fastTraceIds');
+type TracedRequest = Request & { [TRACE_CONTEXT]?: Context; [FAST_IDS]?: SpanContext };
+
+/**
+ * The ids of a request that entered no OpenTelemetry context (an unsampled one), for log lines
+ * written with the request at hand (the exception filter); empty otherwise, where the logger's
+ * mixin finds the active span's.
+ */
+export function requestTraceIds(req: Request): { trace_id?: string; span_id?: string } {
+  const ids = (req as TracedRequest)[FAST_IDS];
+  return ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
+}
 
 const headerGetter: TextMapGetter<Request> = {
   keys: (req) => Object.keys(req.headers),
@@ -81,8 +94,9 @@ const headerGetter: TextMapGetter<Request> = {
  * (`POST /v1/tasks/:task`), never the raw URL, and records no header, query or body.
  *
  * A request that cannot be sampled (`unsampledRequest`: Keel's default, nothing sampled unless
- * the caller's `traceparent` is) makes no span: its context is built directly, and the same
- * `traceparent` comes back. What it costs is in docs/traces.md ("Overhead").
+ * the caller's `traceparent` is) makes no span and enters no OpenTelemetry context: its ids are
+ * built directly, come back in `traceparent`, and are held by request id for the workflow start's
+ * header (shared/platform/trace-fast.ts). What it costs is in docs/traces.md ("Overhead").
  */
 export function traceRequests(sampling: RequestSampling): {
   open: RequestHandler;
@@ -97,7 +111,11 @@ export function traceRequests(sampling: RequestSampling): {
       }
       const fast = unsampledRequest(req.headers.traceparent, sampling);
       if (fast) {
-        (req as TracedRequest)[TRACE_CONTEXT] = trace.setSpanContext(ROOT_CONTEXT, fast);
+        // No OpenTelemetry context for it (shared/platform/trace-fast.ts says why): its ids are
+        // held by request id (the `requestId` middleware ran first) until it is answered.
+        (req as TracedRequest)[FAST_IDS] = fast;
+        const release = holdRequestTrace(String(req.headers['x-request-id']), fast);
+        res.once('close', release);
         res.setHeader(
           'traceparent',
           `00-${fast.traceId}-${fast.spanId}-${fast.traceFlags.toString(16).padStart(2, '0')}`,

@@ -1,4 +1,5 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { activityTrace } from './trace-fast';
 import pino, { type Logger } from 'pino';
 import { detectPii, maskPii } from '../guards/pii';
 import type { PiiType } from '../guards/types';
@@ -111,14 +112,13 @@ const maskLogObject = (object: Record<string, unknown>): Record<string, unknown>
   transformStrings(plainForLog(object), mask) as Record<string, unknown>;
 
 /**
- * The active span's ids (OpenTelemetry's log field names), so a log line leads to its trace;
- * nothing outside a span.
+ * The active span's ids (OpenTelemetry's log field names), so a log line leads to its trace: the
+ * OpenTelemetry context's, else an unsampled trace's inside an activity (./trace-fast.ts);
+ * nothing outside either.
  */
 export function traceIds(): { trace_id?: string; span_id?: string } {
-  const span = trace.getSpan(context.active());
-  if (!span) return {};
-  const ids = span.spanContext();
-  return isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
+  const ids = trace.getSpan(context.active())?.spanContext() ?? activityTrace();
+  return ids && isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
 }
 
 export function createLogger(options: {

@@ -9,6 +9,7 @@ import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import type { Headers } from '@temporalio/common';
 import { readTraceHeader, withTraceHeader } from '../contracts/trace-header';
+import { fileActivityTrace, requestTrace } from './trace-fast';
 import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
@@ -27,8 +28,8 @@ import type {
  * "Overhead"). A sampled context goes through `@temporalio/interceptors-opentelemetry`'s: spans
  * `StartWorkflow:<type>`, `RunActivity:<type>`, exported. An unsampled one (Keel's default for a
  * request whose caller sent no sampled `traceparent`) makes no span at all: the start's
- * `_tracer-data` header carries the request's context as is, and an activity runs inside the
- * context read from it, so every log line keeps the trace id. The header is the same as the
+ * `_tracer-data` header carries the request's ids as they are, and an activity files the ids
+ * read from it (./trace-fast.ts), so every activity log line keeps the trace id. The header is the same as the
  * package's (`{"traceparent": …}`, JSON), so a worker of either kind reads it.
  *
  * `followsParent` says whether the sampler keeps an unsampled parent's children unsampled (Keel's
@@ -38,12 +39,25 @@ import type {
 
 export { TRACE_HEADER, withTraceHeader } from '../contracts/trace-header';
 
-/** The active context's span ids when valid and not sampled: the fast path's case. */
-function unsampled(): SpanContext | undefined {
-  const ids = trace.getSpanContext(context.active());
+/**
+ * The span ids of an unsampled call: the active context's when it has any (a sampled one is not
+ * the fast path's), else those the API holds for the request id the workflow's start input
+ * carries (./trace-fast.ts: an unsampled request enters no OpenTelemetry context).
+ */
+function unsampled(input?: object): SpanContext | undefined {
+  const active = trace.getSpanContext(context.active());
+  const ids = active ?? requestTrace(startArg(input)?.requestId);
   return ids && isSpanContextValid(ids) && (ids.traceFlags & TraceFlags.SAMPLED) === 0
     ? ids
     : undefined;
+}
+
+/** The first argument of a workflow start (Keel's start inputs are one object), if any. */
+function startArg(input: object | undefined): { requestId?: unknown } | undefined {
+  const options = input as
+    { options?: { args?: unknown[] }; workflowStartOptions?: { args?: unknown[] } } | undefined;
+  const first = (options?.options?.args ?? options?.workflowStartOptions?.args)?.[0];
+  return typeof first === 'object' && first !== null ? first : undefined;
 }
 
 /** The (remote) span context the `_tracer-data` header names, if it is a JSON `{traceparent}`. */
@@ -60,7 +74,7 @@ function headed<I extends { headers: Headers }, R>(
   viaPackage: (input: I, next: (input: I) => R) => R,
 ): (input: I, next: (input: I) => R) => R {
   return (input, next) => {
-    const ids = unsampled();
+    const ids = unsampled(input);
     return ids
       ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
       : viaPackage(input, next);
@@ -78,7 +92,7 @@ export function traceClientInterceptor(followsParent: boolean): WorkflowClientIn
     signal: headed((input, next) => sampled.signal(input, next)),
     startUpdate: headed((input, next) => sampled.startUpdate(input, next)),
     startUpdateWithStart: (input, next) => {
-      const ids = unsampled();
+      const ids = unsampled(input);
       return ids
         ? next({
             ...input,
@@ -96,9 +110,10 @@ export function traceClientInterceptor(followsParent: boolean): WorkflowClientIn
 }
 
 /**
- * The activity interceptors: for an activity whose header names an unsampled context, no span,
- * only that context made active (log lines' `trace_id`; a provider call skips its span too) and
- * the same ids on Temporal's own activity log lines. Anything else goes through the package's,
+ * The activity interceptors: for an activity whose header names an unsampled context, no span
+ * and no OpenTelemetry context: the ids filed under the activity's context (./trace-fast.ts), for
+ * Keel's log lines (`trace_id`), the provider call (which skips its span) and Temporal's own
+ * activity log lines. Anything else goes through the package's,
  * which makes `RunActivity:<type>`; those are built only then (an activity's interceptors are
  * built for every activity, so the fast path builds nothing it does not use).
  */
@@ -125,8 +140,11 @@ export function traceActivityInterceptors(
         fast = undefined;
         return new OpenTelemetryActivityInboundInterceptor(ctx).execute(input, next);
       }
+      // No OpenTelemetry context (./trace-fast.ts says why): the ids are filed under the
+      // activity's own context, where log lines and the provider call find them.
       fast = ids;
-      return context.with(trace.setSpanContext(context.active(), ids), () => next(input));
+      fileActivityTrace(ctx, ids);
+      return next(input);
     },
   };
   const outbound: ActivityOutboundCallsInterceptor = {

@@ -1,5 +1,5 @@
 import { context, trace, TraceFlags, type Context, type SpanContext } from '@opentelemetry/api';
-import type { Context as ActivityContext } from '@temporalio/activity';
+import { asyncLocalStorage, type Context as ActivityContext } from '@temporalio/activity';
 import type { WorkflowStartInput } from '@temporalio/client';
 import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import type { ActivityExecuteInput } from '@temporalio/worker';
@@ -20,6 +20,7 @@ import {
   traceHeaderContext,
   withTraceHeader,
 } from '../../shared/platform/trace-interceptors';
+import { holdRequestTrace } from '../../shared/platform/trace-fast';
 import { capturedLogger } from '../support/captured-logger';
 
 /**
@@ -127,6 +128,27 @@ describe('the client interceptor', () => {
     expect(traceHeaderContext(seen!)).toEqual(ids(TraceFlags.NONE));
   });
 
+  it('with no context: the ids the API holds for the start input’s request id', async () => {
+    const release = holdRequestTrace('req-7', ids(TraceFlags.NONE));
+    const seen: Headers[] = [];
+    const start = (args: unknown[]) =>
+      client.startWithDetails!(
+        { ...startInput(), options: { workflowId: 'wf-1', args } } as WorkflowStartInput,
+        (input) => {
+          seen.push(input.headers);
+          return Promise.resolve({ runId: 'run-1', eagerlyStarted: false });
+        },
+      );
+    await start([{ task: 'classify-ticket', requestId: 'req-7' }]);
+    release();
+    await start([{ task: 'classify-ticket', requestId: 'req-7' }]);
+    expect(traceHeaderContext(seen[0]!)).toEqual(ids(TraceFlags.NONE));
+    // Released once answered: a later start of that id goes the package's way (no context: a
+    // root span of its own, unsampled by Keel's sampler, in a trace of its own).
+    expect(traceHeaderContext(seen[1]!)?.traceId).not.toBe(ids(TraceFlags.NONE).traceId);
+    expect(sampled).toBe(1);
+  });
+
   it('for a sampled context: the StartWorkflow span, its context in the header', async () => {
     let seen: Headers | undefined;
     await context.with(inContext(ids(TraceFlags.SAMPLED)), () =>
@@ -146,14 +168,23 @@ describe('the client interceptor', () => {
 describe('the activity interceptors', () => {
   const { inbound } = traceActivityInterceptors(activityCtx, true);
 
-  it('for an unsampled header: no span, the trace id in the activity’s log lines', async () => {
-    await inbound!.execute!(activityInput(withTraceHeader({}, ids(TraceFlags.NONE))), () => {
-      logger.info('in the activity');
-      return Promise.resolve(undefined);
-    });
+  it('for an unsampled header: no span, no context entered, the trace id in the activity’s log lines', async () => {
+    let active: SpanContext | undefined;
+    // As the SDK runs an activity's interceptors: inside its own AsyncLocalStorage.
+    await asyncLocalStorage.run(activityCtx, () =>
+      inbound!.execute!(activityInput(withTraceHeader({}, ids(TraceFlags.NONE))), () => {
+        active = trace.getSpanContext(context.active());
+        logger.info('in the activity');
+        return Promise.resolve(undefined);
+      }),
+    );
     expect(sampled).toBe(0);
     expect(exporter.getFinishedSpans()).toEqual([]);
-    expect(lines[0]).toMatchObject({ trace_id: ids(TraceFlags.NONE).traceId });
+    expect(active).toBeUndefined();
+    expect(lines[0]).toMatchObject({
+      trace_id: ids(TraceFlags.NONE).traceId,
+      span_id: ids(TraceFlags.NONE).spanId,
+    });
   });
 
   it('for an unsampled header: Temporal’s activity log lines get its ids, without a span', async () => {

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonBody } from '../../server/http-middleware';
+import { jsonBody, requestId } from '../../server/http-middleware';
+import { requestTrace } from '../../shared/platform/trace-fast';
 import { traceRequests, unsampledRequest, type RequestSampling } from '../../server/trace-requests';
 import { capturedLogger } from '../support/captured-logger';
 
@@ -23,13 +24,20 @@ const { logger, lines } = capturedLogger();
 async function listen(sampling: RequestSampling) {
   const app = express();
   const tracing = traceRequests(sampling);
+  app.use(requestId());
   app.use(tracing.open);
   app.use(jsonBody(1024));
   app.use(tracing.enter);
   app.post('/v1/tasks/:task', async (req, res) => {
     await new Promise((r) => setTimeout(r, 5));
     logger.info({ task: req.params.task }, 'handled');
-    res.json({ ok: true });
+    // What a workflow start inside this request would see (shared/platform/trace-fast.ts).
+    const held = requestTrace(req.headers['x-request-id']);
+    res.json({
+      requestId: req.headers['x-request-id'],
+      held: held && { traceId: held.traceId, spanId: held.spanId },
+      inContext: trace.getSpanContext(context.active()) !== undefined,
+    });
   });
   app.get('/healthz', (_req, res) => {
     logger.info('health');
@@ -118,19 +126,20 @@ describe('requests that cannot be sampled (Keel’s default sampler)', () => {
       body: '{}',
     });
 
-  it('makes no span, answers a traceparent of its own and logs its trace id', async () => {
+  it('makes no span and enters no context; its ids are held by request id while it is answered', async () => {
     exporter.reset();
-    lines.length = 0;
     const res = await post();
     expect(res.status).toBe(200);
     const answered = res.headers.get('traceparent')!;
     expect(answered).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     const [, traceId, spanId] = answered.split('-');
     expect(exporter.getFinishedSpans()).toHaveLength(0);
-    expect(lines.find((l) => l.msg === 'handled')).toMatchObject({
-      trace_id: traceId,
-      span_id: spanId,
-    });
+    const body = (await res.json()) as { requestId: string; held: unknown; inContext: boolean };
+    expect(body.held).toEqual({ traceId, spanId });
+    expect(body.inContext).toBe(false);
+    // Released once answered.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(requestTrace(body.requestId)).toBeUndefined();
     // Every request gets its own trace.
     const again = (await post()).headers.get('traceparent')!;
     expect(again.split('-')[1]).not.toBe(traceId);

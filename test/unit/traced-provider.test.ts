@@ -10,6 +10,8 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelProvider, ModelRequest } from '../../activities/models/providers/model-provider';
 import { tracedProvider } from '../../activities/models/providers/traced-provider';
+import { fileActivityTrace } from '../../shared/platform/trace-fast';
+import { asyncLocalStorage } from '@temporalio/activity';
 
 /**
  * The provider call's GenAI span (activities/models/providers/traced-provider.ts) under Keel's
@@ -104,6 +106,15 @@ describe('the GenAI span of a provider call', () => {
     expect(parts).toHaveLength(1);
     expect(asked).toBe(0);
     expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('in an activity whose header was unsampled (no context entered): no span either', async () => {
+    const activity = {};
+    fileActivityTrace(activity, parent(TraceFlags.NONE));
+    await asyncLocalStorage.run(activity as never, () =>
+      tracedProvider(fake, true).generate(request),
+    );
+    expect(asked).toBe(0);
   });
 
   it('with a sampler that ignores the parent: the span is asked for, as before', async () => {

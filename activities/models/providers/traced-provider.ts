@@ -7,6 +7,7 @@ import {
   type Attributes,
   type Span,
 } from '@opentelemetry/api';
+import { activityTrace } from '../../../shared/platform/trace-fast';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelUsage } from './model-provider';
 
 /**
@@ -22,7 +23,7 @@ export function tracedProvider(provider: ModelProvider, followsParent = false): 
   const tracer = trace.getTracer('keel');
   const unsampled = (): boolean => {
     if (!followsParent) return false;
-    const parent = trace.getSpanContext(context.active());
+    const parent = trace.getSpanContext(context.active()) ?? activityTrace();
     return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0;
   };
   const start = (request: ModelRequest): Span => {
