@@ -9,7 +9,7 @@ import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import type { Headers } from '@temporalio/common';
 import { readTraceHeader, withTraceHeader } from '../contracts/trace-header';
-import { fileActivityTrace, requestTrace } from './trace-fast';
+import { activityTrace, fileActivityTrace, requestTrace } from './trace-fast';
 import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
@@ -40,16 +40,19 @@ import type {
 export { TRACE_HEADER, withTraceHeader } from '../contracts/trace-header';
 
 /**
- * The span ids of an unsampled call: the active context's when it has any (a sampled one is not
- * the fast path's), else those the API holds for the request id the workflow's start input
- * carries (./trace-fast.ts: an unsampled request enters no OpenTelemetry context).
+ * What a client call carries, given the trace it belongs to: the ids of an unsampled one (the
+ * active context's; else, in an activity, the ids filed for it; else those the API holds for the
+ * request id the workflow's start input carries: ./trace-fast.ts), `none` for a call in no trace
+ * at all while the root sampler samples nothing (background work: nothing to carry), or
+ * `package` (a sampled context, or a root the sampler may sample).
  */
-function unsampled(input?: object): SpanContext | undefined {
-  const active = trace.getSpanContext(context.active());
-  const ids = active ?? requestTrace(startArg(input)?.requestId);
-  return ids && isSpanContextValid(ids) && (ids.traceFlags & TraceFlags.SAMPLED) === 0
-    ? ids
-    : undefined;
+function route(rootUnsampled: boolean, input?: object): SpanContext | 'none' | 'package' {
+  const ids =
+    trace.getSpanContext(context.active()) ??
+    activityTrace() ??
+    requestTrace(startArg(input)?.requestId);
+  if (!ids || !isSpanContextValid(ids)) return rootUnsampled ? 'none' : 'package';
+  return ids.traceFlags & TraceFlags.SAMPLED ? 'package' : ids;
 }
 
 /** The first argument of a workflow start (Keel's start inputs are one object), if any. */
@@ -67,45 +70,53 @@ export function traceHeaderContext(headers: Headers): SpanContext | undefined {
 }
 
 /**
- * One client call with a header: for an unsampled context, the bare header and no span; else the
- * package's interceptor method.
+ * One client call with a header: for an unsampled trace, the bare header and no span; for none
+ * (while nothing is sampled at the root), the call as it is; else the package's method.
  */
 function headed<I extends { headers: Headers }, R>(
+  rootUnsampled: boolean,
   viaPackage: (input: I, next: (input: I) => R) => R,
 ): (input: I, next: (input: I) => R) => R {
   return (input, next) => {
-    const ids = unsampled(input);
-    return ids
-      ? next({ ...input, headers: withTraceHeader(input.headers, ids) })
-      : viaPackage(input, next);
+    const to = route(rootUnsampled, input);
+    if (to === 'package') return viaPackage(input, next);
+    return next(to === 'none' ? input : { ...input, headers: withTraceHeader(input.headers, to) });
   };
 }
 
-/** The client interceptor: the package's for a sampled (or no) context, a bare header otherwise. */
-export function traceClientInterceptor(followsParent: boolean): WorkflowClientInterceptor {
+/**
+ * The client interceptor: the package's for a sampled context, a bare header for an unsampled
+ * one. `rootUnsampled`: the root sampler samples nothing (Keel's default), so a call in no trace
+ * goes as it is, with no span asked for.
+ */
+export function traceClientInterceptor(
+  followsParent: boolean,
+  rootUnsampled = false,
+): WorkflowClientInterceptor {
   const sampled = new OpenTelemetryWorkflowClientInterceptor();
   if (!followsParent) return sampled;
+  const bare = (input?: object) => route(rootUnsampled, input) !== 'package';
   return {
-    start: headed((input, next) => sampled.start(input, next)),
-    startWithDetails: headed((input, next) => sampled.startWithDetails(input, next)),
-    signalWithStart: headed((input, next) => sampled.signalWithStart(input, next)),
-    signal: headed((input, next) => sampled.signal(input, next)),
-    startUpdate: headed((input, next) => sampled.startUpdate(input, next)),
+    start: headed(rootUnsampled, (input, next) => sampled.start(input, next)),
+    startWithDetails: headed(rootUnsampled, (input, next) => sampled.startWithDetails(input, next)),
+    signalWithStart: headed(rootUnsampled, (input, next) => sampled.signalWithStart(input, next)),
+    signal: headed(rootUnsampled, (input, next) => sampled.signal(input, next)),
+    startUpdate: headed(rootUnsampled, (input, next) => sampled.startUpdate(input, next)),
     startUpdateWithStart: (input, next) => {
-      const ids = unsampled(input);
-      return ids
-        ? next({
-            ...input,
-            workflowStartHeaders: withTraceHeader(input.workflowStartHeaders, ids),
-            updateHeaders: withTraceHeader(input.updateHeaders, ids),
-          })
-        : sampled.startUpdateWithStart(input, next);
+      const to = route(rootUnsampled, input);
+      if (to === 'package') return sampled.startUpdateWithStart(input, next);
+      if (to === 'none') return next(input);
+      return next({
+        ...input,
+        workflowStartHeaders: withTraceHeader(input.workflowStartHeaders, to),
+        updateHeaders: withTraceHeader(input.updateHeaders, to),
+      });
     },
-    query: headed((input, next) => sampled.query(input, next)),
+    query: headed(rootUnsampled, (input, next) => sampled.query(input, next)),
     // No header for these: the package only makes a span, which an unsampled context skips.
-    terminate: (input, next) => (unsampled() ? next(input) : sampled.terminate(input, next)),
-    cancel: (input, next) => (unsampled() ? next(input) : sampled.cancel(input, next)),
-    describe: (input, next) => (unsampled() ? next(input) : sampled.describe(input, next)),
+    terminate: (input, next) => (bare() ? next(input) : sampled.terminate(input, next)),
+    cancel: (input, next) => (bare() ? next(input) : sampled.cancel(input, next)),
+    describe: (input, next) => (bare() ? next(input) : sampled.describe(input, next)),
   };
 }
 
@@ -120,6 +131,7 @@ export function traceClientInterceptor(followsParent: boolean): WorkflowClientIn
 export function traceActivityInterceptors(
   ctx: ActivityContext,
   followsParent: boolean,
+  rootUnsampled = false,
 ): ActivityInterceptors {
   if (!followsParent) {
     return {
@@ -136,6 +148,8 @@ export function traceActivityInterceptors(
       next: Next<ActivityInboundCallsInterceptor, 'execute'>,
     ) => {
       const ids = traceHeaderContext(input.headers);
+      // No trace (background work) while nothing is sampled at the root: nothing to do.
+      if (!ids && rootUnsampled) return next(input);
       if (!ids || ids.traceFlags & TraceFlags.SAMPLED) {
         fast = undefined;
         return new OpenTelemetryActivityInboundInterceptor(ctx).execute(input, next);

@@ -92,10 +92,15 @@ export function startTracing(options: {
     temporalHooks: {
       interceptors: {
         // Keel's: the package's for a sampled context, no span for an unsampled one.
-        client: { workflow: [traceClientInterceptor(settings.followsParent)] },
+        client: {
+          workflow: [traceClientInterceptor(settings.followsParent, !settings.samplerFromEnv)],
+        },
         worker: {
           workflowModules: [WORKFLOW_TRACING_MODULE],
-          activity: [(ctx) => traceActivityInterceptors(ctx, settings.followsParent)],
+          activity: [
+            (ctx) =>
+              traceActivityInterceptors(ctx, settings.followsParent, !settings.samplerFromEnv),
+          ],
           nexus: [
             (ctx) => ({
               inbound: new OpenTelemetryNexusInboundInterceptor(ctx),

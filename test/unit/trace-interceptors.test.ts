@@ -20,7 +20,7 @@ import {
   traceHeaderContext,
   withTraceHeader,
 } from '../../shared/platform/trace-interceptors';
-import { holdRequestTrace } from '../../shared/platform/trace-fast';
+import { fileActivityTrace, holdRequestTrace } from '../../shared/platform/trace-fast';
 import { capturedLogger } from '../support/captured-logger';
 
 /**
@@ -149,6 +149,35 @@ describe('the client interceptor', () => {
     expect(sampled).toBe(1);
   });
 
+  it('under Keel’s root sampler, a call in no trace goes as it is: no header, no span asked for', async () => {
+    const keel = traceClientInterceptor(true, true);
+    let seen: Headers | undefined;
+    await keel.startWithDetails!(startInput({ other: {} }), (input) => {
+      seen = input.headers;
+      return Promise.resolve({ runId: 'run-1', eagerlyStarted: false });
+    });
+    expect(Object.keys(seen!)).toEqual(['other']);
+    expect(sampled).toBe(0);
+  });
+
+  it('inside an activity of an unsampled trace (no context entered): the activity’s ids', async () => {
+    const keel = traceClientInterceptor(true, true);
+    const activity = { info: {} };
+    fileActivityTrace(activity, ids(TraceFlags.NONE));
+    let seen: Headers | undefined;
+    await asyncLocalStorage.run(activity as never, () =>
+      keel.signal!(
+        { signalName: 'report', args: [], headers: {}, workflowExecution: { workflowId: 'h' } },
+        (input) => {
+          seen = input.headers;
+          return Promise.resolve();
+        },
+      ),
+    );
+    expect(traceHeaderContext(seen!)).toEqual(ids(TraceFlags.NONE));
+    expect(sampled).toBe(0);
+  });
+
   it('for a sampled context: the StartWorkflow span, its context in the header', async () => {
     let seen: Headers | undefined;
     await context.with(inContext(ids(TraceFlags.SAMPLED)), () =>
@@ -216,6 +245,17 @@ describe('the activity interceptors', () => {
       trace_id: ids(TraceFlags.SAMPLED).traceId,
       span_id: span!.spanContext().spanId,
     });
+  });
+
+  it('under Keel’s root sampler, an activity with no header runs as it is, no span asked for', async () => {
+    const keel = traceActivityInterceptors(activityCtx, true, true).inbound!;
+    let ran = false;
+    await keel.execute!(activityInput({}), () => {
+      ran = true;
+      return Promise.resolve(undefined);
+    });
+    expect(ran).toBe(true);
+    expect(sampled).toBe(0);
   });
 
   it('with a sampler that ignores the parent: every activity through the package’s', async () => {
