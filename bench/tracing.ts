@@ -1,6 +1,6 @@
 /**
  * `npm run bench:tracing [-- --requests N] [--warmup N] [--sampler S] [--sampler-arg A]
- * [--control] [--copies N] [--profile DIR]`: what OpenTelemetry tracing adds to a sync
+ * [--control] [--copies N] [--first on|off] [--profile DIR]`: what OpenTelemetry tracing adds to a sync
  * `classify-ticket` answer (docs/traces.md). Copies of `npm start`'s deployment (one API process
  * with its worker inside) on one dev server, the same mock upstream (`openai:ok`, 0 ms): N
  * (default 2) with tracing off and N with tracing on (started in ABBA order) into a real Jaeger
@@ -48,6 +48,11 @@ const { values } = parseArgs({
      * the difference, so one run shows its own noise.
      */
     copies: { type: 'string', default: '2' },
+    /**
+     * Which configuration starts first (ABBA or BAAB). The copy started last has been seen to run
+     * fastest on this machine, so alternate it between runs.
+     */
+    first: { type: 'string', default: 'off' },
   },
   strict: true,
 });
@@ -129,8 +134,9 @@ async function main(): Promise<void> {
           };
     // off, on, on, off, off, on, …: a copy's start position (the machine's state while it
     // booted, its neighbours) weighs on both configurations alike.
+    const [a, b]: [Which, Which] = values.first === 'on' ? ['on', 'off'] : ['off', 'on'];
     const order: Which[] = Array.from({ length: 2 * PAIRS }, (_, i) =>
-      i % 4 === 0 || i % 4 === 3 ? 'off' : 'on',
+      i % 4 === 0 || i % 4 === 3 ? a : b,
     );
     for (const [i, which] of order.entries()) {
       const stack = await startBenchStack({
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       requests: REQUESTS,
       copiesPerConfig: PAIRS,
+      first: values.first,
       sampler: values.control ? 'control: both untraced' : values.sampler,
       samplerArg: values['sampler-arg'],
       load: loadAverage(),
