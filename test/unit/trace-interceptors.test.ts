@@ -3,14 +3,6 @@ import { asyncLocalStorage, type Context as ActivityContext } from '@temporalio/
 import type { WorkflowStartInput } from '@temporalio/client';
 import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import type { ActivityExecuteInput } from '@temporalio/worker';
-import {
-  AlwaysOffSampler,
-  InMemorySpanExporter,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  type Sampler,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/platform/config';
 import {
@@ -22,6 +14,7 @@ import {
 } from '../../shared/platform/trace-interceptors';
 import { fileActivityTrace, holdRequestTrace } from '../../shared/platform/trace-fast';
 import { capturedLogger } from '../support/captured-logger';
+import { countingTracer } from '../support/counting-tracer';
 
 /**
  * Keel's Temporal client and activity interceptors (shared/platform/trace-interceptors.ts), with
@@ -30,20 +23,7 @@ import { capturedLogger } from '../support/captured-logger';
  * the `_tracer-data` header to the activity, whose log lines have it; a sampled one goes through
  * the OpenTelemetry package's interceptors and its spans are exported with the right parents.
  */
-const exporter = new InMemorySpanExporter();
-let sampled = 0;
-const inner = new ParentBasedSampler({ root: new AlwaysOffSampler() });
-const counting: Sampler = {
-  shouldSample: (...args) => {
-    sampled++;
-    return inner.shouldSample(...args);
-  },
-  toString: () => 'counting',
-};
-const provider = new NodeTracerProvider({
-  sampler: counting,
-  spanProcessors: [new SimpleSpanProcessor(exporter)],
-});
+const { provider, exporter, asked, reset } = countingTracer();
 const { logger, lines } = capturedLogger();
 
 beforeAll(() => {
@@ -54,8 +34,7 @@ afterAll(async () => {
   trace.disable();
 });
 beforeEach(() => {
-  exporter.reset();
-  sampled = 0;
+  reset();
   lines.length = 0;
 });
 
@@ -124,7 +103,7 @@ describe('the client interceptor', () => {
         return Promise.resolve({ runId: 'run-1', eagerlyStarted: false });
       }),
     );
-    expect(sampled).toBe(0);
+    expect(asked()).toBe(0);
     expect(traceHeaderContext(seen!)).toEqual(ids(TraceFlags.NONE));
   });
 
@@ -146,7 +125,7 @@ describe('the client interceptor', () => {
     // Released once answered: a later start of that id goes the package's way (no context: a
     // root span of its own, unsampled by Keel's sampler, in a trace of its own).
     expect(traceHeaderContext(seen[1]!)?.traceId).not.toBe(ids(TraceFlags.NONE).traceId);
-    expect(sampled).toBe(1);
+    expect(asked()).toBe(1);
   });
 
   it('under Keel’s root sampler, a call in no trace goes as it is: no header, no span asked for', async () => {
@@ -157,7 +136,7 @@ describe('the client interceptor', () => {
       return Promise.resolve({ runId: 'run-1', eagerlyStarted: false });
     });
     expect(Object.keys(seen!)).toEqual(['other']);
-    expect(sampled).toBe(0);
+    expect(asked()).toBe(0);
   });
 
   it('inside an activity of an unsampled trace (no context entered): the activity’s ids', async () => {
@@ -175,7 +154,7 @@ describe('the client interceptor', () => {
       ),
     );
     expect(traceHeaderContext(seen!)).toEqual(ids(TraceFlags.NONE));
-    expect(sampled).toBe(0);
+    expect(asked()).toBe(0);
   });
 
   it('for a sampled context: the StartWorkflow span, its context in the header', async () => {
@@ -207,7 +186,7 @@ describe('the activity interceptors', () => {
         return Promise.resolve(undefined);
       }),
     );
-    expect(sampled).toBe(0);
+    expect(asked()).toBe(0);
     expect(exporter.getFinishedSpans()).toEqual([]);
     expect(active).toBeUndefined();
     expect(lines[0]).toMatchObject({
@@ -229,7 +208,7 @@ describe('the activity interceptors', () => {
       trace_flags: '00',
       activityType: 'callModel',
     });
-    expect(sampled).toBe(0);
+    expect(asked()).toBe(0);
   });
 
   it('for a sampled header: RunActivity under the header’s span, its ids in the log lines', async () => {
@@ -255,7 +234,7 @@ describe('the activity interceptors', () => {
       return Promise.resolve(undefined);
     });
     expect(ran).toBe(true);
-    expect(sampled).toBe(0);
+    expect(asked()).toBe(0);
   });
 
   it('with a sampler that ignores the parent: every activity through the package’s', async () => {
@@ -263,7 +242,7 @@ describe('the activity interceptors', () => {
     await always.execute!(activityInput(withTraceHeader({}, ids(TraceFlags.NONE))), () =>
       Promise.resolve(undefined),
     );
-    expect(sampled).toBe(1);
+    expect(asked()).toBe(1);
   });
 });
 

@@ -1,14 +1,7 @@
 import { context, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
-import {
-  AlwaysOffSampler,
-  InMemorySpanExporter,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  type Sampler,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelProvider, ModelRequest } from '../../activities/models/providers/model-provider';
+import { countingTracer } from '../support/counting-tracer';
 import { tracedProvider } from '../../activities/models/providers/traced-provider';
 import { fileActivityTrace } from '../../shared/platform/trace-fast';
 import { asyncLocalStorage } from '@temporalio/activity';
@@ -19,30 +12,13 @@ import { asyncLocalStorage } from '@temporalio/activity';
  * attributes and nothing of the messages; a call in an unsampled one makes no span at all when
  * the sampler follows its parent, and still answers.
  */
-const exporter = new InMemorySpanExporter();
-/** Spans asked for: the sampler is asked once per span started, recorded or not. */
-let asked = 0;
-const inner = new ParentBasedSampler({ root: new AlwaysOffSampler() });
-const counting: Sampler = {
-  shouldSample: (...args) => {
-    asked++;
-    return inner.shouldSample(...args);
-  },
-  toString: () => 'counting',
-};
-const provider = new NodeTracerProvider({
-  sampler: counting,
-  spanProcessors: [new SimpleSpanProcessor(exporter)],
-});
+const { provider, exporter, asked, reset } = countingTracer();
 beforeAll(() => provider.register());
 afterAll(async () => {
   await provider.shutdown();
   trace.disable();
 });
-beforeEach(() => {
-  exporter.reset();
-  asked = 0;
-});
+beforeEach(() => reset());
 
 const fake: ModelProvider = {
   slug: 'openai',
@@ -104,7 +80,7 @@ describe('the GenAI span of a provider call', () => {
       for await (const part of traced.stream(request)) parts.push(part);
     });
     expect(parts).toHaveLength(1);
-    expect(asked).toBe(0);
+    expect(asked()).toBe(0);
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
@@ -114,11 +90,11 @@ describe('the GenAI span of a provider call', () => {
     await asyncLocalStorage.run(activity as never, () =>
       tracedProvider(fake, true).generate(request),
     );
-    expect(asked).toBe(0);
+    expect(asked()).toBe(0);
   });
 
   it('with a sampler that ignores the parent: the span is asked for, as before', async () => {
     await within(TraceFlags.NONE, () => tracedProvider(fake, false).generate(request));
-    expect(asked).toBe(1);
+    expect(asked()).toBe(1);
   });
 });
