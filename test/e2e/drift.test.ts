@@ -1,10 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { freePort } from '../support/free-port';
 import { waitFor } from '../support/processes';
 import { scrapeMetrics } from '../support/prometheus';
+import { startHookReceiver } from '../support/hook-receiver';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
 
 /**
@@ -37,20 +36,11 @@ const TICKETS = [
 let mock: MockUpstream;
 let stack: Stack;
 let workerMetrics: string;
-const hooks: Array<{ type: string; data: any }> = [];
-let receiver: http.Server;
+let receiver: Awaited<ReturnType<typeof startHookReceiver>>;
 const detectedAfter: Record<string, string> = {};
 
 beforeAll(async () => {
-  receiver = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiver = await startHookReceiver();
   mock = await startMockUpstream({ driftAfterCalls: AFTER });
   const port = await freePort();
   workerMetrics = `http://127.0.0.1:${port}/metrics`;
@@ -63,7 +53,7 @@ beforeAll(async () => {
     KEEL_WORKER_METRICS_PORT: String(port),
     KEEL_WEBHOOK_ALLOW_PRIVATE: 'true',
   });
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/drift`;
+  const url = receiver.url('/drift');
   const hook = await stack.call('/v1/webhooks', {
     method: 'POST',
     body: JSON.stringify({ url, events: ['drift.detected'] }),
@@ -77,7 +67,7 @@ afterAll(async () => {
   );
   await stack?.stop();
   await mock?.close();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 let sent = 0;
@@ -156,8 +146,10 @@ describe('drift detection (baseline 40, window 40, at least 30 values, alpha 0.0
       async () => (await series('drift-refusals')).alerts.some((a: any) => a.firing),
       { timeoutMs: 20_000 },
     );
-    await waitFor('drift.detected delivered', () => hooks.length > 0, { timeoutMs: 30_000 });
-    expect(hooks[0]).toMatchObject({
+    await waitFor('drift.detected delivered', () => receiver.hooks.length > 0, {
+      timeoutMs: 30_000,
+    });
+    expect(receiver.hooks[0]).toMatchObject({
       type: 'drift.detected',
       data: {
         task: 'classify-ticket',

@@ -1,11 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream';
 import { freePort } from '../support/free-port';
 import { waitFor } from '../support/processes';
 import { scrapeMetrics } from '../support/prometheus';
 import { startStack, upstreamEnv, type Stack } from '../support/stack';
+import { startHookReceiver } from '../support/hook-receiver';
 import { tenantApi } from '../support/tenant-api';
 
 /**
@@ -35,21 +34,12 @@ let mock: MockUpstream;
 let stack: Stack;
 let key: string;
 let workerMetrics: string;
-let receiver: http.Server;
-const hooks: Array<{ type: string; data: any }> = [];
+let receiver: Awaited<ReturnType<typeof startHookReceiver>>;
 let detectedAfter: number | undefined;
 const { call, tenant } = tenantApi(() => stack);
 
 beforeAll(async () => {
-  receiver = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      hooks.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiver = await startHookReceiver();
   mock = await startMockUpstream({ driftAfterCalls: AFTER });
   const port = await freePort();
   workerMetrics = `http://127.0.0.1:${port}/metrics`;
@@ -66,7 +56,7 @@ beforeAll(async () => {
     roles: ['caller', 'admin'],
     extra: { overrides: { evaluation: { sampleRate: 1, route: ['openai:ok'] } } },
   });
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
+  const url = receiver.url('/alerts');
   const hook = await call('POST', '/v1/webhooks', { url, events: ['drift.detected'] }, key);
   expect(hook.status, JSON.stringify(hook.body)).toBe(201);
 }, 180_000);
@@ -77,7 +67,7 @@ afterAll(async () => {
   );
   await stack?.stop();
   await mock?.close();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 let sent = 0;
@@ -171,7 +161,7 @@ describe('alerts on the evaluation rates (baseline 20, window 20, at least 15, a
         ),
       { timeoutMs: 20_000 },
     );
-    const ours = () => hooks.filter((h) => h.data?.metric === 'hallucination-rate');
+    const ours = () => receiver.hooks.filter((h) => h.data?.metric === 'hallucination-rate');
     await waitFor('drift.detected delivered', () => ours().length > 0, { timeoutMs: 30_000 });
     expect(ours()).toHaveLength(1);
     expect(ours()[0]).toMatchObject({
