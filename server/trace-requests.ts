@@ -11,6 +11,7 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
+import { parseTraceparent } from '../shared/contracts/trace-header';
 import { holdRequestTrace } from '../shared/platform/trace-fast';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -22,7 +23,6 @@ export interface RequestSampling {
   rootUnsampled: boolean;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ZEROS = /^0+$/;
 
 /** Random hex ids from one pooled buffer: 48 ids of 32 digits per refill. */
@@ -54,13 +54,10 @@ export function unsampledRequest(
       ? { traceId: hexId(16), spanId: hexId(8), traceFlags: TraceFlags.NONE }
       : undefined;
   }
-  const match = typeof header === 'string' ? TRACEPARENT.exec(header.trim()) : null;
+  const parent = typeof header === 'string' ? parseTraceparent(header.trim()) : undefined;
   // A malformed or repeated header: the SDK's propagator decides, as it always did.
-  if (!match || ZEROS.test(match[1]!) || ZEROS.test(match[2]!)) return undefined;
-  const flags = parseInt(match[3]!, 16);
-  return flags & TraceFlags.SAMPLED
-    ? undefined
-    : { traceId: match[1]!, spanId: hexId(8), traceFlags: flags & ~TraceFlags.SAMPLED };
+  if (!parent || parent.traceFlags & TraceFlags.SAMPLED) return undefined;
+  return { traceId: parent.traceId, spanId: hexId(8), traceFlags: parent.traceFlags };
 }
 
 /** The request's trace context, kept on it between the two middlewares. */

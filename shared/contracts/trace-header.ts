@@ -62,7 +62,17 @@ export function readTraceHeader(headers: Headers): TraceParent | undefined {
       return undefined;
     }
   }
-  const match = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-  if (!match) return undefined;
+  return typeof traceparent === 'string' ? parseTraceparent(traceparent) : undefined;
+}
+
+const ZEROS = /^0+$/;
+
+/**
+ * A W3C `traceparent` of version 00 (the header's and an HTTP request's), or undefined when it is
+ * malformed or names the all-zero trace or span id, which the W3C spec says are invalid.
+ */
+export function parseTraceparent(text: string): TraceParent | undefined {
+  const match = TRACEPARENT.exec(text);
+  if (!match || ZEROS.test(match[1]!) || ZEROS.test(match[2]!)) return undefined;
   return { traceId: match[1]!, spanId: match[2]!, traceFlags: parseInt(match[3]!, 16) };
 }
